@@ -1,0 +1,61 @@
+//! Write Fireball guest apps: `no_std` Rust programs compiled to `wasm32-unknown-unknown`.
+//!
+//! A guest is a `cdylib` whose entry point is declared with [`entry!`]. It
+//! talks to the hypervisor through builtins (see `fireball-abi`); this crate
+//! wraps the raw imports in safe functions.
+//!
+//! ```ignore
+//! #![cfg_attr(target_arch = "wasm32", no_std)]
+//! use fireball_guests_sdk::{entry, println};
+//!
+//! entry!(main);
+//!
+//! fn main() {
+//!     println!("hello from a guest, {} + {} = {}", 2, 2, 2 + 2);
+//! }
+//! ```
+//!
+//! # Layers
+//!
+//! - `sys` — the raw imports on `wasm32`, and a recording stub everywhere else,
+//!   so the same guest code unit-tests with plain `cargo test` (see [`stub`]).
+//! - [`console`] — printing (through the `print` builtin).
+//! - On `wasm32` the crate also provides the panic handler: a guest panic
+//!   becomes an `abort` builtin call carrying the message, which the
+//!   hypervisor reports as a trap of that instance only.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod console;
+#[cfg(target_arch = "wasm32")]
+mod panic;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod stub;
+mod sys;
+
+#[doc(hidden)]
+pub use fireball_abi as abi;
+
+/// Stop this guest now, reporting `message` (what a panic does, too).
+///
+/// The hypervisor reports it as a trap of this instance only; other guests
+/// keep running. Under the host stub it panics with the message.
+pub fn abort(message: &str) -> ! {
+    sys::abort(message.as_bytes())
+}
+
+/// Declare the guest's entry point: a plain `fn()` that the hypervisor calls
+/// once the instance is ready. The function may loop forever; the hypervisor
+/// pauses it every few thousand instructions so other guests keep running.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        /// The guest's entry point, exported as `fb_main`.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn fb_main() {
+            let main: fn() = $main;
+            main()
+        }
+    };
+}

@@ -1,0 +1,522 @@
+//! The partitioned heap: six heaps, per-service sub-quotas in P4, routing, events.
+//!
+//! All heap state sits behind one `critical_section::Mutex` (interrupts off for a few hundred
+//! cycles on Cortex-M; a process-wide lock in host tests). The current placement is a separate
+//! atomic word so that switching it around each poll costs two plain stores.
+#![allow(unsafe_code)]
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::RefCell;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+use critical_section::Mutex;
+use heapless::Deque;
+
+use super::heap::{Heap, MIN_REGION, Region};
+use super::{
+    Exhaustion, Fatal, HeapStats, MemEvent, OwnerId, PartitionId, PartitionSwitch, Placement,
+};
+use crate::config::{MAX_SERVICES, MEM_EVENTS};
+
+/// Why a partition could not be set up (the firmware's memory plan is at fault).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetupError {
+    /// The partition already has its region.
+    AlreadyAdded,
+    /// The region cannot hold the heap's metadata and a block.
+    RegionTooSmall,
+}
+
+/// Why a service sub-quota request was refused (the caller — the service loader — decides
+/// whether to refuse loading the service).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuotaError {
+    /// P4 has no region yet.
+    NoServicesPartition,
+    /// This owner already has a quota.
+    Duplicate,
+    /// All `MAX_SERVICES` quota slots are taken.
+    TableFull,
+    /// The quota is smaller than a heap's minimum.
+    TooSmall,
+    /// P4 has no free block of that size.
+    OutOfMemory,
+    /// No quota is registered for this owner.
+    Unknown,
+    /// The service still has this many live allocations; free them (drop the instance) first.
+    InUse(u32),
+}
+
+struct ServiceHeap {
+    owner: OwnerId,
+    heap: Heap,
+    block_layout: Layout,
+}
+
+struct State {
+    heaps: [Option<Heap>; 6],
+    services: [Option<ServiceHeap>; MAX_SERVICES],
+    events: Deque<MemEvent, MEM_EVENTS>,
+    dropped_events: u32,
+    foreign_frees: u32,
+    fatal: Option<Exhaustion>,
+}
+
+/// The six partition heaps and the allocator that routes between them.
+///
+/// Usable as the `#[global_allocator]` of the firmware (a `static`), or directly through
+/// [`PartitionedHeap::allocate`] / [`PartitionedHeap::alloc_block`]. See the
+/// [module documentation](super) for policies and events.
+pub struct PartitionedHeap {
+    current: AtomicU32,
+    state: Mutex<RefCell<State>>,
+}
+
+impl PartitionedHeap {
+    /// A heap with no partitions yet (every allocation fails until they are added).
+    pub const fn new() -> Self {
+        Self {
+            current: AtomicU32::new(Placement::KERNEL.pack()),
+            state: Mutex::new(RefCell::new(State {
+                heaps: [const { None }; 6],
+                services: [const { None }; MAX_SERVICES],
+                events: Deque::new(),
+                dropped_events: 0,
+                foreign_frees: 0,
+                fatal: None,
+            })),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        critical_section::with(|cs| f(&mut self.state.borrow_ref_mut(cs)))
+    }
+
+    /// Gives partition `id` its memory.
+    pub fn add_partition(&self, id: PartitionId, region: Region) -> Result<(), SetupError> {
+        self.with(|st| {
+            let slot = &mut st.heaps[id as usize];
+            if slot.is_some() {
+                return Err(SetupError::AlreadyAdded);
+            }
+            *slot = Some(Heap::new(region).ok_or(SetupError::RegionTooSmall)?);
+            Ok(())
+        })
+    }
+
+    /// Reserves `bytes` of P4 as service `owner`'s own heap: its allocations (placement
+    /// `Placement::service(owner)`) are served and counted there, and exhausting it affects
+    /// that service only.
+    pub fn add_service_quota(&self, owner: OwnerId, bytes: usize) -> Result<(), QuotaError> {
+        if bytes < MIN_REGION {
+            return Err(QuotaError::TooSmall);
+        }
+        let layout = Layout::from_size_align(bytes, 16).map_err(|_| QuotaError::TooSmall)?;
+        self.with(|st| {
+            if st.services.iter().flatten().any(|s| s.owner == owner) {
+                return Err(QuotaError::Duplicate);
+            }
+            let free = st
+                .services
+                .iter()
+                .position(Option::is_none)
+                .ok_or(QuotaError::TableFull)?;
+            let p4 = st.heaps[PartitionId::Services as usize]
+                .as_mut()
+                .ok_or(QuotaError::NoServicesPartition)?;
+            let block = p4.allocate(layout).ok_or(QuotaError::OutOfMemory)?;
+            // Safety: the block is a live P4 allocation of `bytes` bytes that nothing else
+            // uses; it is freed only in `remove_service_quota`, after the sub-heap is dropped.
+            let region = unsafe { Region::from_block(block, bytes) };
+            let heap = Heap::new(region).ok_or(QuotaError::TooSmall)?;
+            st.services[free] = Some(ServiceHeap {
+                owner,
+                heap,
+                block_layout: layout,
+            });
+            Ok(())
+        })
+    }
+
+    /// Returns service `owner`'s quota to P4. Refused while the service still holds memory.
+    pub fn remove_service_quota(&self, owner: OwnerId) -> Result<(), QuotaError> {
+        self.with(|st| {
+            let index = st
+                .services
+                .iter()
+                .position(|s| s.as_ref().is_some_and(|s| s.owner == owner))
+                .ok_or(QuotaError::Unknown)?;
+            let live = st.services[index].as_ref().map_or(0, |s| s.heap.live());
+            if live != 0 {
+                return Err(QuotaError::InUse(live));
+            }
+            let Some(service) = st.services[index].take() else {
+                return Err(QuotaError::Unknown);
+            };
+            let block = service.heap.base();
+            drop(service.heap);
+            if let (Some(p4), Some(ptr)) = (
+                st.heaps[PartitionId::Services as usize].as_mut(),
+                NonNull::new(core::ptr::with_exposed_provenance_mut::<u8>(block)),
+            ) {
+                // Safety: `block` is the P4 allocation made in `add_service_quota` with
+                // `block_layout`; the sub-heap that used it is gone and held no allocations.
+                unsafe { p4.deallocate(ptr, service.block_layout) };
+            }
+            Ok(())
+        })
+    }
+
+    /// Allocates `layout` in `placement`'s heap. On failure the returned [`Exhaustion`] is also
+    /// queued as a [`MemEvent`] (and latched if fatal).
+    pub fn allocate(
+        &self,
+        placement: Placement,
+        layout: Layout,
+    ) -> Result<NonNull<u8>, Exhaustion> {
+        self.with(|st| st.allocate(placement, layout))
+    }
+
+    /// Frees a block from whichever heap holds its address (not necessarily the current one).
+    ///
+    /// # Safety
+    /// `ptr` must come from this heap's `allocate`/`alloc`/`realloc` with `layout` (its
+    /// current size) and must not have been freed.
+    pub unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        self.with(|st| match st.heap_of(ptr.as_ptr().expose_provenance()) {
+            // Safety: forwarded from this function's contract; the heap owns the address.
+            Some(heap) => unsafe { heap.deallocate(ptr, layout) },
+            None => st.foreign_frees = st.foreign_frees.wrapping_add(1),
+        });
+    }
+
+    /// A zeroed block of `layout` in `placement`, freed when dropped (e.g. a guest's linear
+    /// memory carved from P5).
+    pub fn alloc_block(
+        &self,
+        placement: Placement,
+        layout: Layout,
+    ) -> Result<Block<'_>, Exhaustion> {
+        let ptr = self.allocate(placement, layout)?;
+        // Safety: `ptr` is a fresh allocation of at least `layout.size()` bytes.
+        unsafe { core::ptr::write_bytes(ptr.as_ptr(), 0, layout.size()) };
+        Ok(Block {
+            heap: self,
+            ptr,
+            layout,
+        })
+    }
+
+    /// The placement new allocations are charged to.
+    pub fn current(&self) -> Placement {
+        Placement::unpack(self.current.load(Relaxed))
+    }
+
+    /// Statistics of partition `id` (`None` if it has no region). P4's figures include the
+    /// blocks reserved for service quotas.
+    pub fn stats(&self, id: PartitionId) -> Option<HeapStats> {
+        self.with(|st| st.heaps[id as usize].as_mut().map(Heap::stats))
+    }
+
+    /// Statistics of service `owner`'s sub-quota.
+    pub fn service_stats(&self, owner: OwnerId) -> Option<HeapStats> {
+        self.with(|st| {
+            st.services
+                .iter_mut()
+                .flatten()
+                .find(|s| s.owner == owner)
+                .map(|s| s.heap.stats())
+        })
+    }
+
+    /// Services holding a sub-quota, in slot order.
+    pub fn service_owners(&self) -> heapless::Vec<OwnerId, MAX_SERVICES> {
+        self.with(|st| st.services.iter().flatten().map(|s| s.owner).collect())
+    }
+
+    /// The oldest undrained event.
+    pub fn pop_event(&self) -> Option<MemEvent> {
+        self.with(|st| st.events.pop_front())
+    }
+
+    /// Events lost because the queue was full (fatal ones are latched regardless).
+    pub fn dropped_events(&self) -> u32 {
+        self.with(|st| st.dropped_events)
+    }
+
+    /// Frees of addresses no partition holds (ignored; a non-zero count is a bug to chase).
+    pub fn foreign_frees(&self) -> u32 {
+        self.with(|st| st.foreign_frees)
+    }
+
+    /// `Err(Fatal)` once P1, P2 or P6 has failed an allocation; it stays latched. The firmware
+    /// calls this every loop turn and resets on `Err`.
+    pub fn check(&self) -> Result<(), Fatal> {
+        self.with(|st| st.fatal.map_or(Ok(()), |e| Err(Fatal(e))))
+    }
+}
+
+impl Default for PartitionedHeap {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PartitionSwitch for PartitionedHeap {
+    fn switch_to(&self, to: Placement) -> Placement {
+        let previous = self.current.load(Relaxed);
+        self.current.store(to.pack(), Relaxed);
+        Placement::unpack(previous)
+    }
+}
+
+impl State {
+    fn heap_for(&mut self, placement: Placement) -> Option<&mut Heap> {
+        if placement.partition == PartitionId::Services
+            && let Some(service) = self
+                .services
+                .iter_mut()
+                .flatten()
+                .find(|s| s.owner == placement.owner)
+        {
+            return Some(&mut service.heap);
+        }
+        self.heaps[placement.partition as usize].as_mut()
+    }
+
+    fn heap_of(&mut self, addr: usize) -> Option<&mut Heap> {
+        let p4 = PartitionId::Services as usize;
+        if self.heaps[p4].as_ref().is_some_and(|h| h.contains(addr)) {
+            if let Some(service) = self
+                .services
+                .iter_mut()
+                .flatten()
+                .find(|s| s.heap.contains(addr))
+            {
+                return Some(&mut service.heap);
+            }
+            return self.heaps[p4].as_mut();
+        }
+        self.heaps.iter_mut().flatten().find(|h| h.contains(addr))
+    }
+
+    fn allocate(
+        &mut self,
+        placement: Placement,
+        layout: Layout,
+    ) -> Result<NonNull<u8>, Exhaustion> {
+        let notice = placement.partition.notice();
+        let (result, rise) = match self.heap_for(placement) {
+            Some(heap) => match heap.allocate(layout) {
+                Some(ptr) => (Ok(ptr), heap.usage_rise(notice)),
+                None => (Err(heap.available()), None),
+            },
+            None => (Err(0), None),
+        };
+        if let Some((level, severity, percent)) = rise {
+            self.push(MemEvent::Usage {
+                placement,
+                level,
+                severity,
+                percent,
+            });
+        }
+        result.map_err(|available| self.exhausted(placement, layout.size(), available))
+    }
+
+    fn exhausted(
+        &mut self,
+        placement: Placement,
+        requested: usize,
+        available: usize,
+    ) -> Exhaustion {
+        let policy = placement.partition.policy(placement.owner);
+        let exhaustion = Exhaustion {
+            placement,
+            requested,
+            available,
+            policy,
+        };
+        if policy == super::ExhaustionPolicy::Fatal && self.fatal.is_none() {
+            self.fatal = Some(exhaustion);
+        }
+        self.push(MemEvent::Exhausted(exhaustion));
+        exhaustion
+    }
+
+    fn push(&mut self, event: MemEvent) {
+        if self.events.push_back(event).is_err() {
+            self.dropped_events = self.dropped_events.wrapping_add(1);
+        }
+    }
+}
+
+// Safety: every method upholds the GlobalAlloc contract by delegating to talc heaps that own
+// disjoint regions: `alloc` returns a block of at least `layout` from one heap (or null, never
+// unwinding), `dealloc`/`realloc` find the heap by address, so a block is always freed or
+// resized by the heap that allocated it.
+unsafe impl GlobalAlloc for PartitionedHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        match self.allocate(self.current(), layout) {
+            Ok(ptr) => ptr.as_ptr(),
+            Err(_) => core::ptr::null_mut(),
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if let Some(ptr) = NonNull::new(ptr) {
+            // Safety: GlobalAlloc's contract: `ptr` was allocated here with `layout`.
+            unsafe { self.deallocate(ptr, layout) }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let Some(ptr) = NonNull::new(ptr) else {
+            return core::ptr::null_mut();
+        };
+        let current = self.current();
+        // Safety: GlobalAlloc's realloc contract is State::reallocate's.
+        match self.with(|st| unsafe { st.reallocate(current, ptr, layout, new_size) }) {
+            Ok(new) => new.as_ptr(),
+            Err(_) => core::ptr::null_mut(),
+        }
+    }
+}
+
+impl State {
+    /// Resizes a block inside the heap that owns it, whatever placement is current.
+    ///
+    /// # Safety
+    /// `ptr` must be a live allocation of this heap with `layout`; `new_size` must be nonzero
+    /// and, rounded up to `layout.align()`, must not overflow `isize`.
+    unsafe fn reallocate(
+        &mut self,
+        current: Placement,
+        ptr: NonNull<u8>,
+        layout: Layout,
+        new_size: usize,
+    ) -> Result<NonNull<u8>, Exhaustion> {
+        let addr = ptr.as_ptr().expose_provenance();
+        let home = placement_of(self, addr, current);
+        let Some(heap) = self.heap_of(addr) else {
+            self.foreign_frees = self.foreign_frees.wrapping_add(1);
+            return Err(self.exhausted(home, new_size, 0));
+        };
+        // Safety: forwarded from this function's contract; `heap` owns the address.
+        match unsafe { heap.reallocate(ptr, layout, new_size) } {
+            Some(new) => Ok(new),
+            None => {
+                let available = heap.available();
+                Err(self.exhausted(home, new_size, available))
+            }
+        }
+    }
+}
+
+/// The placement whose heap holds `addr`, to charge a failed resize to. A service quota knows
+/// its owner; inside a partition the owner is taken from `current` when it is in that
+/// partition (the task resizing its own memory), otherwise it is unknown (0).
+fn placement_of(st: &State, addr: usize, current: Placement) -> Placement {
+    if let Some(s) = st.services.iter().flatten().find(|s| s.heap.contains(addr)) {
+        return Placement::service(s.owner.0);
+    }
+    let partition = st
+        .heaps
+        .iter()
+        .position(|h| h.as_ref().is_some_and(|h| h.contains(addr)))
+        .map_or(PartitionId::Kernel, |i| PartitionId::from_index(i as u8));
+    if current.partition == partition {
+        current
+    } else {
+        Placement::new(partition, OwnerId(0))
+    }
+}
+
+/// A zeroed allocation from a [`PartitionedHeap`], freed on drop.
+pub struct Block<'h> {
+    heap: &'h PartitionedHeap,
+    ptr: NonNull<u8>,
+    layout: Layout,
+}
+
+impl Block<'_> {
+    /// Resizes the block inside its own partition (in place when possible); new bytes are
+    /// zeroed. On failure the block is unchanged and the exhaustion is also queued as an event.
+    pub fn resize(&mut self, new_size: usize) -> Result<(), Exhaustion> {
+        let new_size = new_size.max(1);
+        let layout =
+            Layout::from_size_align(new_size, self.layout.align()).map_err(|_| Exhaustion {
+                placement: self.heap.current(),
+                requested: new_size,
+                available: 0,
+                policy: self
+                    .heap
+                    .current()
+                    .partition
+                    .policy(self.heap.current().owner),
+            })?;
+        let current = self.heap.current();
+        let (ptr, old) = (self.ptr, self.layout);
+        // Safety: `ptr` is this block's live allocation with `old`; `layout` validated the size.
+        let new = self
+            .heap
+            .with(|st| unsafe { st.reallocate(current, ptr, old, new_size) })?;
+        if new_size > old.size() {
+            // Safety: the new block has `new_size` bytes; the tail past `old.size()` is fresh.
+            unsafe {
+                core::ptr::write_bytes(new.as_ptr().add(old.size()), 0, new_size - old.size())
+            };
+        }
+        self.ptr = new;
+        self.layout = layout;
+        Ok(())
+    }
+
+    /// Size in bytes.
+    pub fn len(&self) -> usize {
+        self.layout.size()
+    }
+
+    /// Whether the block is empty.
+    pub fn is_empty(&self) -> bool {
+        self.layout.size() == 0
+    }
+
+    /// Address of the first byte (for range checks in tests and diagnostics).
+    pub fn addr(&self) -> usize {
+        self.ptr.as_ptr().addr()
+    }
+}
+
+impl core::ops::Deref for Block<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        // Safety: the block is a live, zero-initialised allocation of `len` bytes owned by self.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.layout.size()) }
+    }
+}
+
+impl core::ops::DerefMut for Block<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // Safety: as for Deref, and `&mut self` makes this the only reference.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.layout.size()) }
+    }
+}
+
+impl Drop for Block<'_> {
+    fn drop(&mut self) {
+        // Safety: allocated from `heap` with `layout` in `alloc_block`, freed only here.
+        unsafe { self.heap.deallocate(self.ptr, self.layout) }
+    }
+}
+
+impl core::fmt::Debug for Block<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Block")
+            .field("addr", &self.addr())
+            .field("len", &self.len())
+            .finish()
+    }
+}

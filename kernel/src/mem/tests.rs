@@ -1,0 +1,331 @@
+//! Partition heaps on the host, over static arenas (never the process allocator).
+
+use alloc::vec::Vec;
+use core::alloc::{GlobalAlloc, Layout};
+
+use super::*;
+
+/// A fresh set of static arenas and a heap over them, per test (each test gets its own
+/// statics through the macro, so tests stay independent when run in parallel).
+macro_rules! partitions {
+    ($p1:expr, $p2:expr, $p3:expr, $p4:expr, $p5:expr, $p6:expr) => {{
+        static P1: Arena<$p1> = Arena::new();
+        static P2: Arena<$p2> = Arena::new();
+        static P3: Arena<$p3> = Arena::new();
+        static P4: Arena<$p4> = Arena::new();
+        static P5: Arena<$p5> = Arena::new();
+        static P6: Arena<$p6> = Arena::new();
+        static HEAP: PartitionedHeap = PartitionedHeap::new();
+        let regions = [
+            P1.take().map(Region::new),
+            P2.take().map(Region::new),
+            P3.take().map(Region::new),
+            P4.take().map(Region::new),
+            P5.take().map(Region::new),
+            P6.take().map(Region::new),
+        ];
+        for (id, region) in PartitionId::ALL.into_iter().zip(regions) {
+            HEAP.add_partition(id, region.expect("each test takes its arenas once"))
+                .unwrap();
+        }
+        &HEAP
+    }};
+}
+
+fn layout(size: usize) -> Layout {
+    Layout::from_size_align(size, 8).unwrap()
+}
+
+#[test]
+fn allocations_land_in_the_requested_partition_and_go_home_on_free() {
+    let heap = partitions!(4096, 4096, 4096, 4096, 8192, 1024);
+    let a = heap.alloc_block(Placement::KERNEL, layout(100)).unwrap();
+    let b = heap.alloc_block(Placement::guest(1), layout(200)).unwrap();
+    let k = heap.stats(PartitionId::Kernel).unwrap();
+    let g = heap.stats(PartitionId::Guests).unwrap();
+    assert_eq!((k.allocated, k.allocs), (100, 1));
+    assert_eq!((g.allocated, g.allocs), (200, 1));
+    // Frees are routed by address, whatever placement is current.
+    heap.switch_to(Placement::guest(1));
+    drop(a);
+    heap.switch_to(Placement::KERNEL);
+    drop(b);
+    let k = heap.stats(PartitionId::Kernel).unwrap();
+    let g = heap.stats(PartitionId::Guests).unwrap();
+    assert_eq!((k.allocated, k.frees, k.peak), (0, 1, 100));
+    assert_eq!((g.allocated, g.frees, g.peak), (0, 1, 200));
+    assert_eq!(heap.foreign_frees(), 0);
+}
+
+/// The firmware's path: `GlobalAlloc` charges the current placement, frees and reallocs by
+/// address. (The only `unsafe` in the tests: the trait's methods are `unsafe fn`.)
+#[test]
+#[allow(unsafe_code)]
+fn global_alloc_uses_the_current_placement_and_realloc_stays_home() {
+    let heap = partitions!(4096, 4096, 4096, 4096, 8192, 1024);
+    let previous = heap.switch_to(Placement::guest(4));
+    assert_eq!(previous, Placement::KERNEL);
+    // Safety: non-zero layout; the pointer is checked for null before use.
+    let ptr = unsafe { heap.alloc(layout(64)) };
+    assert!(!ptr.is_null());
+    assert_eq!(heap.stats(PartitionId::Guests).unwrap().allocated, 64);
+    // Safety: `ptr` is a live 64-byte allocation.
+    unsafe { ptr.write_bytes(0xAB, 64) };
+    heap.switch_to(Placement::KERNEL);
+    // Safety: `ptr` came from `alloc` with this layout; 512 rounded to 8 fits isize.
+    let grown = unsafe { heap.realloc(ptr, layout(64), 512) };
+    assert!(!grown.is_null());
+    // Safety: `grown` is live with at least 64 initialised bytes copied from `ptr`.
+    assert!(
+        unsafe { core::slice::from_raw_parts(grown, 64) }
+            .iter()
+            .all(|&b| b == 0xAB)
+    );
+    assert_eq!(
+        heap.stats(PartitionId::Guests).unwrap().allocated,
+        512,
+        "stayed in P5"
+    );
+    assert_eq!(heap.stats(PartitionId::Kernel).unwrap().allocated, 0);
+    // Safety: `grown` is the live allocation, now of size 512.
+    unsafe { heap.dealloc(grown, layout(512)) };
+    assert_eq!(heap.stats(PartitionId::Guests).unwrap().allocated, 0);
+}
+
+#[test]
+fn exhausting_p4_never_fails_p5_or_p1() {
+    let heap = partitions!(4096, 4096, 4096, 4096, 16384, 1024);
+    let mut services = Vec::new();
+    let mut exhausted = None;
+    for _ in 0..1000 {
+        match heap.alloc_block(Placement::service(7), layout(96)) {
+            Ok(b) => services.push(b),
+            Err(e) => {
+                exhausted = Some(e);
+                break;
+            }
+        }
+    }
+    let exhausted = exhausted.expect("P4 must run out");
+    assert_eq!(
+        exhausted.policy,
+        ExhaustionPolicy::TerminateService(OwnerId(7))
+    );
+    assert!(!services.is_empty());
+    // P4 is full: P5 and P1 keep allocating.
+    let mut guests = Vec::new();
+    let mut kernel = Vec::new();
+    for _ in 0..20 {
+        guests.push(
+            heap.alloc_block(Placement::guest(1), layout(96))
+                .expect("P5 unaffected"),
+        );
+        kernel.push(
+            heap.alloc_block(Placement::KERNEL, layout(64))
+                .expect("P1 unaffected"),
+        );
+        assert!(heap.alloc_block(Placement::service(7), layout(96)).is_err());
+    }
+    assert!(heap.check().is_ok(), "a P4 exhaustion is not fatal");
+    let p4 = heap.stats(PartitionId::Services).unwrap();
+    assert_eq!(p4.failures, 21);
+    // The policy event was queued for the runtime.
+    let mut terminate = 0;
+    while let Some(event) = heap.pop_event() {
+        if let MemEvent::Exhausted(e) = event {
+            assert_eq!(e.policy, ExhaustionPolicy::TerminateService(OwnerId(7)));
+            terminate += 1;
+        }
+    }
+    assert!(terminate > 0);
+}
+
+#[test]
+fn p1_exhaustion_is_latched_as_fatal() {
+    let heap = partitions!(1024, 1024, 1024, 1024, 1024, 1024);
+    assert!(heap.check().is_ok());
+    let err = heap.allocate(Placement::KERNEL, layout(4096)).unwrap_err();
+    assert_eq!(err.policy, ExhaustionPolicy::Fatal);
+    assert_eq!(err.requested, 4096);
+    let Err(Fatal(latched)) = heap.check() else {
+        panic!("fatal must be latched")
+    };
+    assert_eq!(latched.placement, Placement::KERNEL);
+    // Still latched after draining events: the firmware cannot miss it.
+    while heap.pop_event().is_some() {}
+    assert!(heap.check().is_err());
+}
+
+#[test]
+fn policies_follow_the_seed_table() {
+    let o = OwnerId(5);
+    assert_eq!(PartitionId::Kernel.policy(o), ExhaustionPolicy::Fatal);
+    assert_eq!(PartitionId::Runtime.policy(o), ExhaustionPolicy::Fatal);
+    assert_eq!(PartitionId::Subsystems.policy(o), ExhaustionPolicy::Degrade);
+    assert_eq!(
+        PartitionId::Services.policy(o),
+        ExhaustionPolicy::TerminateService(o)
+    );
+    assert_eq!(
+        PartitionId::Guests.policy(o),
+        ExhaustionPolicy::UnloadGuest(o)
+    );
+    assert_eq!(PartitionId::Reserve.policy(o), ExhaustionPolicy::Fatal);
+}
+
+#[test]
+fn usage_notices_fire_once_per_rise() {
+    let heap = partitions!(1024, 1024, 4096, 1024, 1024, 1024);
+    // P3 warns at 70 % and is critical above 90 %.
+    let a = heap.alloc_block(
+        Placement::new(PartitionId::Subsystems, OwnerId(0)),
+        layout(1000),
+    );
+    assert!(heap.pop_event().is_none(), "24 % is normal");
+    let b = heap.alloc_block(
+        Placement::new(PartitionId::Subsystems, OwnerId(0)),
+        layout(1900),
+    );
+    let Some(MemEvent::Usage {
+        level,
+        severity,
+        percent,
+        ..
+    }) = heap.pop_event()
+    else {
+        panic!("crossing 70 % must notify")
+    };
+    assert_eq!(
+        (level, severity, percent),
+        (UsageLevel::Elevated, Severity::Warn, 70)
+    );
+    let c = heap.alloc_block(
+        Placement::new(PartitionId::Subsystems, OwnerId(0)),
+        layout(8),
+    );
+    assert!(
+        heap.pop_event().is_none(),
+        "no repeat while the level holds"
+    );
+    drop((a, b, c));
+}
+
+#[test]
+fn service_quotas_isolate_services_from_each_other() {
+    let heap = partitions!(1024, 1024, 1024, 8192, 1024, 1024);
+    heap.add_service_quota(OwnerId(1), 2048).unwrap();
+    heap.add_service_quota(OwnerId(2), 2048).unwrap();
+    assert_eq!(
+        heap.add_service_quota(OwnerId(1), 2048),
+        Err(QuotaError::Duplicate)
+    );
+    let mut hog = Vec::new();
+    while let Ok(b) = heap.alloc_block(Placement::service(1), layout(100)) {
+        hog.push(b);
+    }
+    // Service 1 is out of its quota; service 2 still has all of its own.
+    let polite = heap
+        .alloc_block(Placement::service(2), layout(1000))
+        .expect("own quota");
+    let s1 = heap.service_stats(OwnerId(1)).unwrap();
+    let s2 = heap.service_stats(OwnerId(2)).unwrap();
+    assert_eq!(s1.allocated, hog.len() * 100);
+    assert_eq!(s2.allocated, 1000);
+    assert_eq!(s1.failures, 1);
+    // A block is freed into the quota that owns it, whatever is current.
+    heap.switch_to(Placement::service(2));
+    hog.pop();
+    heap.switch_to(Placement::KERNEL);
+    assert_eq!(
+        heap.service_stats(OwnerId(1)).unwrap().allocated,
+        hog.len() * 100
+    );
+    // A quota cannot be returned while the service holds memory.
+    assert_eq!(
+        heap.remove_service_quota(OwnerId(1)),
+        Err(QuotaError::InUse(hog.len() as u32))
+    );
+    let p4_before = heap.stats(PartitionId::Services).unwrap().allocated;
+    hog.clear();
+    heap.remove_service_quota(OwnerId(1)).unwrap();
+    assert_eq!(
+        heap.stats(PartitionId::Services).unwrap().allocated,
+        p4_before - 2048
+    );
+    assert_eq!(heap.service_owners().as_slice(), [OwnerId(2)]);
+    drop(polite);
+}
+
+#[test]
+fn block_resize_stays_in_its_partition_and_keeps_contents() {
+    let heap = partitions!(4096, 1024, 1024, 1024, 8192, 1024);
+    let mut block = heap.alloc_block(Placement::guest(1), layout(16)).unwrap();
+    block.copy_from_slice(&[7; 16]);
+    block.resize(1024).unwrap();
+    assert_eq!(block.len(), 1024);
+    assert_eq!(&block[..16], &[7; 16]);
+    assert!(
+        block[16..].iter().all(|&b| b == 0),
+        "grown bytes are zeroed"
+    );
+    assert_eq!(heap.stats(PartitionId::Guests).unwrap().allocated, 1024);
+    heap.switch_to(Placement::guest(1));
+    let err = block.resize(1 << 20).unwrap_err();
+    heap.switch_to(Placement::KERNEL);
+    assert_eq!(err.policy, ExhaustionPolicy::UnloadGuest(OwnerId(1)));
+    assert_eq!(
+        block.len(),
+        1024,
+        "a failed resize leaves the block as it was"
+    );
+}
+
+#[test]
+fn largest_free_block_and_report() {
+    let heap = partitions!(4096, 1024, 1024, 1024, 8192, 1024);
+    let stats = heap.stats(PartitionId::Guests).unwrap();
+    assert!(
+        stats.largest_free > 7000 && stats.largest_free <= stats.free,
+        "{stats:?}"
+    );
+    let a = heap.alloc_block(Placement::guest(1), layout(2000)).unwrap();
+    let b = heap.alloc_block(Placement::guest(1), layout(2000)).unwrap();
+    let c = heap.alloc_block(Placement::guest(1), layout(2000)).unwrap();
+    drop(b); // a hole between a and c
+    let stats = heap.stats(PartitionId::Guests).unwrap();
+    assert!(stats.fragments >= 2, "{stats:?}");
+    assert!(stats.largest_free < stats.free, "fragmented: {stats:?}");
+    let report = alloc::format!("{}", heap.report());
+    assert!(
+        report.contains("P5 Guest") && report.contains("4000/8192 B"),
+        "{report}"
+    );
+    drop((a, c));
+}
+
+#[test]
+fn setup_errors_name_the_problem() {
+    static TINY: Arena<64> = Arena::new();
+    static ONE: Arena<1024> = Arena::new();
+    static HEAP: PartitionedHeap = PartitionedHeap::new();
+    let tiny = Region::new(TINY.take().unwrap());
+    assert_eq!(
+        HEAP.add_partition(PartitionId::Kernel, tiny),
+        Err(SetupError::RegionTooSmall)
+    );
+    HEAP.add_partition(PartitionId::Kernel, Region::new(ONE.take().unwrap()))
+        .unwrap();
+    static TWO: Arena<1024> = Arena::new();
+    let again = Region::new(TWO.take().unwrap());
+    assert_eq!(
+        HEAP.add_partition(PartitionId::Kernel, again),
+        Err(SetupError::AlreadyAdded)
+    );
+    assert_eq!(
+        HEAP.add_service_quota(OwnerId(1), 2048),
+        Err(QuotaError::NoServicesPartition)
+    );
+    // No P5 region: allocation fails with the guest policy, not a panic.
+    let err = HEAP.allocate(Placement::guest(2), layout(8)).unwrap_err();
+    assert_eq!(err.policy, ExhaustionPolicy::UnloadGuest(OwnerId(2)));
+}

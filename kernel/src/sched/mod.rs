@@ -1,0 +1,454 @@
+//! `sched`: the executor for stackless tasks (Rust futures).
+//!
+//! An [`Executor`] owns up to [`MAX_TASKS`] tasks in a slot table allocated once at creation.
+//! [`Executor::step`] pops the front of a FIFO ready queue and polls that task once;
+//! [`Executor::run_until_idle`] steps until nothing is ready. Order is deterministic: tasks run
+//! in the order they were made ready (spawn order first, then wake order), so the same program
+//! with the same inputs always interleaves the same way.
+//!
+//! A task is named by a [`TaskId`] (slot + generation); once the task ends its id goes stale and
+//! every use of it is a [`TaskError::Stale`], even after the slot is reused.
+//!
+//! # Waking
+//!
+//! Wakers are allocation-free (see `waker.rs`): a packed word naming a static wake board, a slot
+//! and a generation. The executor is single-threaded and cooperative; **wakers must be called on
+//! the executor's own thread** (from a task, or from the code that drives the executor). A waker
+//! called elsewhere cannot cause undefined behaviour but may lose the wake-up. Interrupt
+//! handlers do not call wakers: they raise flags that the firmware loop turns into
+//! [`Executor::wake`] calls.
+//!
+//! # Partitions
+//!
+//! Each task belongs to a [`Placement`] (a memory partition and an owner). Given a
+//! [`PartitionSwitch`] (the partitioned heap), the executor makes the task's placement current
+//! around its poll — and around boxing its future at spawn — so the task's allocations land in
+//! its own partition.
+
+mod board;
+mod dump;
+mod waker;
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+pub use dump::{CoroutineDump, TaskInfo, TaskState};
+
+use crate::config::MAX_TASKS;
+use crate::mem::{PartitionSwitch, Placement};
+use board::WakeBoard;
+
+/// Names one task: its slot and the generation of that slot when the task was spawned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId {
+    slot: u16,
+    generation: u32,
+}
+
+impl TaskId {
+    /// The slot index (reused by later tasks).
+    pub const fn slot(self) -> u16 {
+        self.slot
+    }
+
+    /// The generation (distinguishes successive tasks in the same slot).
+    pub const fn generation(self) -> u32 {
+        self.generation
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}.{}", self.slot, self.generation)
+    }
+}
+
+/// Why an executor could not be created (the deployment's configuration is at fault).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecutorError {
+    /// All `MAX_EXECUTORS` wake boards are taken by live executors.
+    NoWakeBoard,
+    /// The requested capacity exceeds `MAX_TASKS`.
+    CapacityTooLarge,
+}
+
+/// Why a task could not be spawned; the future is handed back.
+pub enum SpawnError<F> {
+    /// Every task slot is in use (the caller spawned more than the configured capacity).
+    Full(F),
+}
+
+impl<F> SpawnError<F> {
+    /// The future that was not spawned.
+    pub fn into_inner(self) -> F {
+        match self {
+            SpawnError::Full(future) => future,
+        }
+    }
+}
+
+impl<F> fmt::Debug for SpawnError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SpawnError::Full(..)")
+    }
+}
+
+/// Why a [`TaskId`] was refused (the caller holds a wrong id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskError {
+    /// The task has finished or was cancelled; its slot may have been reused.
+    Stale,
+    /// The id names a slot this executor does not have (forged or from another executor).
+    OutOfRange,
+}
+
+/// What one [`Executor::step`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Nothing was ready.
+    Idle,
+    /// The task was polled and is still alive.
+    Suspended(TaskId),
+    /// The task was polled and finished; its id is now stale.
+    Finished(TaskId),
+}
+
+type TaskFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+/// One slot of the task table: everything the kernel keeps per task, besides the future's own
+/// state (boxed) and the slot's wake-board entry.
+pub(crate) struct TaskSlot {
+    future: Option<TaskFuture>,
+    name: &'static str,
+    polls: u32,
+    yields: u32,
+    placement: Placement,
+}
+
+impl TaskSlot {
+    const fn empty() -> Self {
+        Self {
+            future: None,
+            name: "",
+            polls: 0,
+            yields: 0,
+            placement: Placement::KERNEL,
+        }
+    }
+}
+
+/// Per-task bookkeeping bytes: the slot plus its static wake-board entry (excludes the future).
+pub const TASK_OVERHEAD_BYTES: usize = size_of::<TaskSlot>() + board::BOARD_BYTES_PER_SLOT;
+
+/// The cooperative executor. See the [module documentation](self).
+pub struct Executor {
+    board_index: u8,
+    board: &'static WakeBoard,
+    slots: Box<[TaskSlot]>,
+    live: usize,
+    switch: Option<&'static dyn PartitionSwitch>,
+}
+
+impl Executor {
+    /// An executor with room for [`MAX_TASKS`] tasks.
+    pub fn new() -> Result<Self, ExecutorError> {
+        Self::with_capacity(MAX_TASKS)
+    }
+
+    /// An executor with room for `capacity` tasks (at most [`MAX_TASKS`]).
+    pub fn with_capacity(capacity: usize) -> Result<Self, ExecutorError> {
+        if capacity > MAX_TASKS {
+            return Err(ExecutorError::CapacityTooLarge);
+        }
+        let (board_index, board) = WakeBoard::claim().ok_or(ExecutorError::NoWakeBoard)?;
+        let mut slots = Vec::with_capacity(capacity);
+        slots.resize_with(capacity, TaskSlot::empty);
+        Ok(Self {
+            board_index,
+            board,
+            slots: slots.into_boxed_slice(),
+            live: 0,
+            switch: None,
+        })
+    }
+
+    /// Routes each task's allocations to its partition: `switch` is told the task's placement
+    /// before the task is polled (or its future boxed) and the previous one afterwards.
+    pub fn set_partition_switch(&mut self, switch: &'static dyn PartitionSwitch) {
+        self.switch = Some(switch);
+    }
+
+    /// Spawns a kernel task (placement [`Placement::KERNEL`]); it runs after those already ready.
+    pub fn spawn<F>(&mut self, name: &'static str, future: F) -> Result<TaskId, SpawnError<F>>
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        self.spawn_in(name, Placement::KERNEL, future)
+    }
+
+    /// Spawns a task owned by `placement`; its future is boxed in that partition.
+    pub fn spawn_in<F>(
+        &mut self,
+        name: &'static str,
+        placement: Placement,
+        future: F,
+    ) -> Result<TaskId, SpawnError<F>>
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        let Some(slot) = self.slots.iter().position(|s| s.future.is_none()) else {
+            return Err(SpawnError::Full(future));
+        };
+        let boxed: TaskFuture = self.within(placement, || Box::pin(future));
+        let generation = self.board.occupy(slot);
+        self.slots[slot] = TaskSlot {
+            future: Some(boxed),
+            name,
+            polls: 0,
+            yields: 0,
+            placement,
+        };
+        self.live += 1;
+        self.board.push(slot);
+        // Slots are < MAX_TASKS <= 1024.
+        Ok(TaskId {
+            slot: slot as u16,
+            generation,
+        })
+    }
+
+    /// Polls the task at the front of the ready queue once.
+    pub fn step(&mut self) -> Step {
+        let Some(slot) = self.board.pop() else {
+            return Step::Idle;
+        };
+        let generation = self.board.generation(slot);
+        let id = TaskId {
+            slot: slot as u16,
+            generation,
+        };
+        let waker = waker::task_waker(self.board_index, slot, generation);
+        let mut cx = Context::from_waker(&waker);
+        let switch = self.switch;
+        let task = &mut self.slots[slot];
+        let previous = switch.map(|s| s.switch_to(task.placement));
+        let Some(future) = task.future.as_mut() else {
+            unreachable!("a queued slot always holds a task")
+        };
+        let poll = future.as_mut().poll(&mut cx);
+        task.polls = task.polls.wrapping_add(1);
+        let step = match poll {
+            Poll::Pending => {
+                if self.board.is_queued(slot) {
+                    // It woke itself while running: a voluntary yield.
+                    task.yields = task.yields.wrapping_add(1);
+                }
+                Step::Suspended(id)
+            }
+            Poll::Ready(()) => {
+                task.future = None;
+                self.board.vacate(slot);
+                self.live -= 1;
+                Step::Finished(id)
+            }
+        };
+        if let (Some(s), Some(p)) = (switch, previous) {
+            s.switch_to(p);
+        }
+        step
+    }
+
+    /// Steps until no task is ready; returns the number of polls made.
+    ///
+    /// Never returns if tasks keep yielding forever; use [`Executor::run_for`] to bound it.
+    pub fn run_until_idle(&mut self) -> usize {
+        let mut polls = 0;
+        while self.step() != Step::Idle {
+            polls += 1;
+        }
+        polls
+    }
+
+    /// Steps at most `max_polls` times; returns the polls made (less than `max_polls` only if
+    /// the executor went idle).
+    pub fn run_for(&mut self, max_polls: usize) -> usize {
+        let mut polls = 0;
+        while polls < max_polls && self.step() != Step::Idle {
+            polls += 1;
+        }
+        polls
+    }
+
+    /// Makes task `id` ready (for wake-ups that arrive without a waker, e.g. ISR flags).
+    pub fn wake(&mut self, id: TaskId) -> Result<(), TaskError> {
+        self.check(id)?;
+        self.board.push(usize::from(id.slot));
+        Ok(())
+    }
+
+    /// Drops task `id`'s future without polling it again; its id goes stale.
+    pub fn cancel(&mut self, id: TaskId) -> Result<(), TaskError> {
+        self.check(id)?;
+        self.vacate(usize::from(id.slot));
+        Ok(())
+    }
+
+    /// Cancels every task owned by `placement` (a terminated service, an unloaded guest);
+    /// returns how many were cancelled.
+    pub fn cancel_owned_by(&mut self, placement: Placement) -> usize {
+        let doomed: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| self.slots[i].future.is_some() && self.slots[i].placement == placement)
+            .collect();
+        for &slot in &doomed {
+            self.vacate(slot);
+        }
+        doomed.len()
+    }
+
+    /// Metadata of task `id`.
+    pub fn info(&self, id: TaskId) -> Result<TaskInfo, TaskError> {
+        self.check(id)?;
+        Ok(self.info_at(usize::from(id.slot)))
+    }
+
+    /// Whether task `id` is still alive.
+    pub fn contains(&self, id: TaskId) -> bool {
+        self.check(id).is_ok()
+    }
+
+    /// Number of live tasks.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Whether no task is alive.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Number of tasks in the ready queue.
+    pub fn ready_len(&self) -> usize {
+        self.board.ready_len()
+    }
+
+    /// Task slots (the capacity given at creation).
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Metadata of every live task, in slot order.
+    pub fn tasks(&self) -> impl Iterator<Item = TaskInfo> + '_ {
+        (0..self.slots.len())
+            .filter(|&i| self.slots[i].future.is_some())
+            .map(|i| self.info_at(i))
+    }
+
+    /// A printable snapshot of all live tasks (the seed's coroutine dump).
+    pub fn dump(&self) -> CoroutineDump<'_> {
+        CoroutineDump::new(self)
+    }
+
+    fn check(&self, id: TaskId) -> Result<(), TaskError> {
+        let slot = usize::from(id.slot);
+        let task = self.slots.get(slot).ok_or(TaskError::OutOfRange)?;
+        if task.future.is_some() && self.board.generation(slot) == id.generation {
+            Ok(())
+        } else {
+            Err(TaskError::Stale)
+        }
+    }
+
+    fn info_at(&self, slot: usize) -> TaskInfo {
+        let task = &self.slots[slot];
+        TaskInfo {
+            id: TaskId {
+                slot: slot as u16,
+                generation: self.board.generation(slot),
+            },
+            name: task.name,
+            state: if self.board.is_queued(slot) {
+                TaskState::Ready
+            } else {
+                TaskState::Waiting
+            },
+            placement: task.placement,
+            polls: task.polls,
+            yields: task.yields,
+        }
+    }
+
+    fn vacate(&mut self, slot: usize) {
+        let placement = self.slots[slot].placement;
+        let future = self.slots[slot].future.take();
+        self.within(placement, move || drop(future));
+        self.board.vacate(slot);
+        self.live -= 1;
+    }
+
+    fn within<R>(&self, placement: Placement, f: impl FnOnce() -> R) -> R {
+        match self.switch {
+            None => f(),
+            Some(switch) => {
+                let previous = switch.switch_to(placement);
+                let result = f();
+                switch.switch_to(previous);
+                result
+            }
+        }
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        for slot in 0..self.slots.len() {
+            if self.slots[slot].future.is_some() {
+                self.vacate(slot);
+            }
+        }
+        self.board.release();
+    }
+}
+
+impl fmt::Debug for Executor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Executor")
+            .field("board", &self.board_index)
+            .field("live", &self.live)
+            .field("ready", &self.ready_len())
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}
+
+/// A future that suspends its task once, letting every other ready task run first.
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future returned by [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            Poll::Ready(())
+        } else {
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

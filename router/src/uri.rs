@@ -1,0 +1,212 @@
+//! URIs (`scheme://seg/seg`) and route patterns (`scheme://seg/{param}`).
+//!
+//! A scheme names a family of components (`hal`, `svc`, `log`); the path
+//! names a resource. Patterns are what components register; URIs are what
+//! callers ask for. Matching extracts the `{param}` segments by name.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+/// Why a URI or a pattern was refused. The caller who wrote it is at fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UriError {
+    /// No `://` separating scheme and path.
+    MissingScheme,
+    /// The scheme is empty or has characters other than `a-z0-9+-.`.
+    BadScheme,
+    /// A path segment is empty (`a//b`) or has a character outside
+    /// `A-Za-z0-9-_.~` (or `{}` around a whole segment, in patterns).
+    BadSegment { index: usize },
+    /// Two parameters in one pattern share a name.
+    DuplicateParam { index: usize },
+}
+
+impl fmt::Display for UriError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingScheme => write!(f, "expected `scheme://path`"),
+            Self::BadScheme => write!(f, "scheme must be non-empty lowercase `a-z0-9+-.`"),
+            Self::BadSegment { index } => write!(f, "path segment {index} is empty or invalid"),
+            Self::DuplicateParam { index } => {
+                write!(f, "parameter in segment {index} repeats an earlier name")
+            }
+        }
+    }
+}
+
+fn split(text: &str) -> Result<(&str, Vec<&str>), UriError> {
+    let (scheme, path) = text.split_once("://").ok_or(UriError::MissingScheme)?;
+    let scheme_ok = !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b));
+    if !scheme_ok {
+        return Err(UriError::BadScheme);
+    }
+    let segments = if path.is_empty() {
+        Vec::new()
+    } else {
+        path.split('/').collect()
+    };
+    Ok((scheme, segments))
+}
+
+fn plain_segment(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
+}
+
+/// A concrete resource address, e.g. `hal://adc/3`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Uri<'a> {
+    scheme: &'a str,
+    segments: Vec<&'a str>,
+}
+
+impl<'a> Uri<'a> {
+    /// Parse `scheme://seg/seg…`.
+    pub fn parse(text: &'a str) -> Result<Self, UriError> {
+        let (scheme, segments) = split(text)?;
+        if let Some(index) = segments.iter().position(|s| !plain_segment(s)) {
+            return Err(UriError::BadSegment { index });
+        }
+        Ok(Self { scheme, segments })
+    }
+
+    /// The scheme (`hal`).
+    pub fn scheme(&self) -> &'a str {
+        self.scheme
+    }
+
+    /// The path segments (`["adc", "3"]`).
+    pub fn segments(&self) -> &[&'a str] {
+        &self.segments
+    }
+}
+
+/// One segment of a pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PatternSegment<'a> {
+    /// Must equal this text.
+    Literal(&'a str),
+    /// Matches any one segment, captured under this name.
+    Param(&'a str),
+}
+
+/// A route pattern a component registers, e.g. `hal://adc/{channel}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pattern<'a> {
+    scheme: &'a str,
+    segments: Vec<PatternSegment<'a>>,
+}
+
+impl<'a> Pattern<'a> {
+    /// Parse `scheme://lit/{param}…`.
+    pub fn parse(text: &'a str) -> Result<Self, UriError> {
+        let (scheme, raw) = split(text)?;
+        let mut segments = Vec::with_capacity(raw.len());
+        for (index, seg) in raw.into_iter().enumerate() {
+            let parsed = match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) if plain_segment(name) => {
+                    if segments.contains(&PatternSegment::Param(name)) {
+                        return Err(UriError::DuplicateParam { index });
+                    }
+                    PatternSegment::Param(name)
+                }
+                None if plain_segment(seg) => PatternSegment::Literal(seg),
+                _ => return Err(UriError::BadSegment { index }),
+            };
+            segments.push(parsed);
+        }
+        Ok(Self { scheme, segments })
+    }
+
+    /// The pattern's segments.
+    pub fn segments(&self) -> &[PatternSegment<'a>] {
+        &self.segments
+    }
+
+    /// If `uri` matches, the captured `(name, value)` pairs in pattern order.
+    pub fn matches<'u>(&self, uri: &Uri<'u>) -> Option<Vec<(&'a str, &'u str)>> {
+        if self.scheme != uri.scheme || self.segments.len() != uri.segments.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (pattern, &value) in self.segments.iter().zip(&uri.segments) {
+            match pattern {
+                PatternSegment::Literal(text) if *text == value => {}
+                PatternSegment::Literal(_) => return None,
+                PatternSegment::Param(name) => params.push((*name, value)),
+            }
+        }
+        Some(params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn parses_uris_and_patterns() {
+        let uri = Uri::parse("hal://adc/3").unwrap();
+        assert_eq!(uri.scheme(), "hal");
+        assert_eq!(uri.segments(), ["adc", "3"]);
+        assert_eq!(Uri::parse("log://").unwrap().segments().len(), 0);
+        let pattern = Pattern::parse("svc://filter/{op}").unwrap();
+        assert_eq!(
+            pattern.segments(),
+            [
+                PatternSegment::Literal("filter"),
+                PatternSegment::Param("op")
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_malformed_text_with_the_reason() {
+        assert_eq!(Uri::parse("adc/3"), Err(UriError::MissingScheme));
+        assert_eq!(Uri::parse("HAL://adc"), Err(UriError::BadScheme));
+        assert_eq!(
+            Uri::parse("hal://adc//3"),
+            Err(UriError::BadSegment { index: 1 })
+        );
+        assert_eq!(
+            Uri::parse("hal://{x}"),
+            Err(UriError::BadSegment { index: 0 })
+        );
+        assert_eq!(
+            Pattern::parse("hal://{a}/{a}"),
+            Err(UriError::DuplicateParam { index: 1 })
+        );
+        assert_eq!(
+            Pattern::parse("hal://{a"),
+            Err(UriError::BadSegment { index: 0 })
+        );
+    }
+
+    #[test]
+    fn matching_extracts_params_and_rejects_mismatches() {
+        let pattern = Pattern::parse("hal://i2c/{bus}/{addr}").unwrap();
+        let uri = Uri::parse("hal://i2c/0/48").unwrap();
+        assert_eq!(
+            pattern.matches(&uri),
+            Some(vec![("bus", "0"), ("addr", "48")])
+        );
+        for other in [
+            "hal://i2c/0",
+            "hal://spi/0/48",
+            "svc://i2c/0/48",
+            "hal://i2c/0/48/1",
+        ] {
+            assert_eq!(
+                pattern.matches(&Uri::parse(other).unwrap()),
+                None,
+                "{other}"
+            );
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The host runner's library half: what `fireball run` does, callable from tests.
+//!
+//! Today it runs guest modules side by side, one fuel slice each per round
+//! (round-robin, like the kernel's FIFO ready queue), each printing to stdout
+//! under its own label, until every one has finished or trapped.
+
+use std::fmt;
+
+use fireball_subsystems::host::StdoutConsole;
+use fireball_vsoc::{Instance, Slice, Vsoc};
+
+/// How one module ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Its entry point returned.
+    Finished,
+    /// It trapped; the message says where and why.
+    Trapped(String),
+    /// It was refused at load or instantiation.
+    Refused(String),
+}
+
+/// What a run did, module by module.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// `(module name, outcome, slices run)` in the order given.
+    pub outcomes: Vec<(String, Outcome, u64)>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (name, outcome, slices) in &self.outcomes {
+            match outcome {
+                Outcome::Finished => writeln!(f, "{name}: finished after {slices} slice(s)")?,
+                Outcome::Trapped(why) => writeln!(f, "{name}: {why}")?,
+                Outcome::Refused(why) => writeln!(f, "{name}: refused: {why}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Load and run `modules` (`(name, bytes)`) until all have stopped.
+pub fn run_guests(vsoc: &Vsoc, modules: &[(String, Vec<u8>)]) -> Report {
+    let mut report = Report::default();
+    let mut running: Vec<(usize, Instance)> = Vec::new();
+    for (name, bytes) in modules {
+        let instance = vsoc
+            .load(name, bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|module| {
+                vsoc.instantiate(&module, Box::new(StdoutConsole::labelled(name)))
+                    .map_err(|e| e.to_string())
+            });
+        match instance {
+            Ok(instance) => {
+                running.push((report.outcomes.len(), instance));
+                report.outcomes.push((name.clone(), Outcome::Finished, 0));
+            }
+            Err(why) => report
+                .outcomes
+                .push((name.clone(), Outcome::Refused(why), 0)),
+        }
+    }
+    while !running.is_empty() {
+        running.retain_mut(|(index, instance)| {
+            let slice = instance.run_slice();
+            let entry = &mut report.outcomes[*index];
+            entry.2 = instance.stats().slices;
+            match slice {
+                Slice::Yielded => true,
+                Slice::Finished => false,
+                Slice::Trapped(trap) => {
+                    entry.1 = Outcome::Trapped(trap.to_string());
+                    false
+                }
+            }
+        });
+    }
+    report
+}

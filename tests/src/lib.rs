@@ -1,0 +1,88 @@
+//! Helpers for Fireball's integration tests: where the built artifacts are,
+//! and running firmware under QEMU.
+//!
+//! The artifacts are built by `cargo xtask` (WASM modules need the wasm32
+//! target, firmware the thumbv8m one), which passes their locations in
+//! `FIREBALL_MODULES_DIR` and `FIREBALL_FIRMWARE_ELF`. Run the tests with
+//! `cargo xtask test`; a test run without them fails and says so.
+
+use std::{
+    io::Read,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+fn artifact(var: &str) -> PathBuf {
+    match std::env::var_os(var) {
+        Some(path) => PathBuf::from(path),
+        None => panic!("{var} is not set: run the tests through `cargo xtask test`"),
+    }
+}
+
+/// The bytes of the WASM module `name`, as `cargo xtask wasm` built it.
+pub fn module(name: &str) -> Vec<u8> {
+    let path = artifact("FIREBALL_MODULES_DIR").join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The firmware image `cargo xtask firmware` built.
+pub fn firmware_elf() -> PathBuf {
+    artifact("FIREBALL_FIRMWARE_ELF")
+}
+
+/// What a QEMU run printed and how it ended.
+#[derive(Debug)]
+pub struct QemuRun {
+    /// The firmware's exit status (semihosting exit), `None` if killed.
+    pub status: Option<i32>,
+    /// Everything it printed on stdout (semihosting and serial).
+    pub stdout: String,
+    /// Whether it was killed for running past the timeout.
+    pub timed_out: bool,
+}
+
+/// Run `elf` on QEMU `mps2-an505` for at most `timeout`.
+///
+/// `icount` runs QEMU with `-icount shift=0`: one instruction per virtual
+/// nanosecond, so instruction counts read from the board's clocks are exact
+/// and repeatable.
+pub fn run_qemu(elf: &Path, timeout: Duration, icount: bool) -> std::io::Result<QemuRun> {
+    let mut cmd = Command::new("qemu-system-arm");
+    cmd.args(["-M", "mps2-an505", "-nographic", "-monitor", "none"])
+        .args(["-semihosting-config", "enable=on,target=native"])
+        .arg("-kernel")
+        .arg(elf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if icount {
+        cmd.args(["-icount", "shift=0"]);
+    }
+    let mut child = cmd.spawn()?;
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let start = Instant::now();
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if start.elapsed() > timeout {
+            timed_out = true;
+            child.kill()?;
+            break child.wait()?;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = reader.join().unwrap_or_default();
+    Ok(QemuRun {
+        status: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        timed_out,
+    })
+}

@@ -1,0 +1,48 @@
+//! The walking skeleton: the `hello` guest, built by the real SDK, runs on
+//! real wasmi on both platforms and prints through the console builtin.
+
+use std::time::Duration;
+
+use fireball_subsystems::host::BufferConsole;
+use fireball_vsoc::{Slice, Vsoc, VsocConfig};
+
+const GREETING: &str = "Hello from a Fireball guest!\nsum(1..=10) = 55\n";
+
+#[test]
+fn hello_prints_on_the_host() {
+    let vsoc = Vsoc::new(VsocConfig::default());
+    let module = vsoc
+        .load("hello", &fireball_tests::module("hello"))
+        .unwrap();
+    let console = BufferConsole::new();
+    let mut instance = vsoc
+        .instantiate(&module, Box::new(console.clone()))
+        .unwrap();
+    let (outcome, _) = instance.run_to_completion();
+    assert_eq!(outcome, Slice::Finished);
+    assert_eq!(console.contents(), GREETING);
+    assert_eq!(instance.stats().builtins.host_calls, 2);
+}
+
+#[test]
+fn hello_prints_under_qemu_on_cortex_m33() {
+    let run = fireball_tests::run_qemu(
+        &fireball_tests::firmware_elf(),
+        Duration::from_secs(60),
+        false,
+    )
+    .expect("qemu-system-arm runs (installed by `cargo xtask setup`)");
+    assert!(
+        !run.timed_out,
+        "firmware hung; output so far:\n{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(GREETING), "output:\n{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("fireball: hello finished after 1 slice(s)"),
+        "output:\n{}",
+        run.stdout
+    );
+    assert_eq!(run.status, Some(0), "output:\n{}", run.stdout);
+}

@@ -1,0 +1,66 @@
+//! vSoC configuration: the yield interval and the limits every module is held to.
+
+/// Fuel per slice on a Cortex-M33 at 100 MHz (seed §6.2: 30 000 instructions,
+/// scaled with the clock). wasmi charges roughly one fuel unit per
+/// instruction, so a slice is ~0.3 ms of guest time at 100 MHz.
+pub const DEFAULT_YIELD_INTERVAL: u64 = 30_000;
+
+/// Tuning and limits of a [`Vsoc`](crate::Vsoc).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VsocConfig {
+    /// Fuel an instance gets per slice before it is suspended.
+    pub yield_interval: u64,
+    /// Largest module accepted, in bytes.
+    pub max_module_bytes: usize,
+    /// Largest linear memory a module may declare (its maximum, or minimum
+    /// when it declares no maximum), in bytes.
+    pub max_memory_bytes: u64,
+    /// Most functions (imported + defined) a module may have.
+    pub max_functions: u32,
+    /// Most tables a module may have.
+    pub max_tables: u32,
+    /// Most elements any one table may declare.
+    pub max_table_elements: u64,
+    /// Deepest call nesting before the instance traps with a stack overflow.
+    pub max_call_depth: usize,
+    /// Cap on wasmi's value stack per instance, in bytes.
+    pub max_value_stack: usize,
+}
+
+impl VsocConfig {
+    /// The same configuration with another yield interval, scaled for a
+    /// core running at `mhz` (seed §6.2: the interval scales with the clock).
+    pub fn for_clock_mhz(mhz: u32) -> Self {
+        Self {
+            yield_interval: DEFAULT_YIELD_INTERVAL * u64::from(mhz) / 100,
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for VsocConfig {
+    fn default() -> Self {
+        Self {
+            yield_interval: DEFAULT_YIELD_INTERVAL,
+            max_module_bytes: 256 * 1024,
+            max_memory_bytes: 64 * 1024,
+            max_functions: 1024,
+            max_tables: 1,
+            max_table_elements: 1024,
+            max_call_depth: 256,
+            max_value_stack: 16 * 1024,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_scales_with_clock() {
+        assert_eq!(VsocConfig::for_clock_mhz(100).yield_interval, 30_000);
+        assert_eq!(VsocConfig::for_clock_mhz(64).yield_interval, 19_200);
+        assert_eq!(VsocConfig::for_clock_mhz(2000).yield_interval, 600_000);
+    }
+}

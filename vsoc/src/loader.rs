@@ -1,0 +1,371 @@
+//! The module loader: untrusted bytes in, a checked and compiled module out.
+//!
+//! Loading happens in two passes, and neither can panic on bad input:
+//!
+//! 1. A section pass (wasmparser) reads the module's shape — imports,
+//!    exports, functions, tables, memory — and holds it to the
+//!    [`VsocConfig`] limits and to the builtins this vSoC provides.
+//! 2. wasmi validates and compiles every function eagerly (lazy translation
+//!    cannot resume after running out of fuel).
+
+use alloc::{
+    format,
+    string::{String, ToString},
+    vec::Vec,
+};
+use core::fmt;
+
+use crate::{builtins, config::VsocConfig};
+
+/// Why a module was refused. The module is at fault in every case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// The module is larger than [`VsocConfig::max_module_bytes`].
+    TooLarge { size: usize, limit: usize },
+    /// The bytes are not a well-formed WebAssembly module.
+    Malformed { offset: usize, reason: String },
+    /// Well-formed, but wasmi refused it (invalid code or an unsupported proposal).
+    Invalid { reason: String },
+    /// The module imports something the vSoC does not provide.
+    UnknownImport { module: String, name: String },
+    /// More functions than [`VsocConfig::max_functions`].
+    TooManyFunctions { count: u32, limit: u32 },
+    /// More tables than [`VsocConfig::max_tables`].
+    TooManyTables { count: u32, limit: u32 },
+    /// A table declares more elements than [`VsocConfig::max_table_elements`].
+    TableTooLarge { elements: u64, limit: u64 },
+    /// More than one linear memory, a shared memory, or a 64-bit memory.
+    UnsupportedMemory { reason: &'static str },
+    /// The linear memory may grow beyond [`VsocConfig::max_memory_bytes`].
+    MemoryTooLarge { bytes: u64, limit: u64 },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { size, limit } => {
+                write!(f, "module is {size} bytes, the limit is {limit}")
+            }
+            Self::Malformed { offset, reason } => {
+                write!(f, "malformed module at byte {offset}: {reason}")
+            }
+            Self::Invalid { reason } => write!(f, "invalid module: {reason}"),
+            Self::UnknownImport { module, name } => {
+                write!(
+                    f,
+                    "module imports `{module}::{name}`, which Fireball does not provide"
+                )
+            }
+            Self::TooManyFunctions { count, limit } => {
+                write!(f, "module has {count} functions, the limit is {limit}")
+            }
+            Self::TooManyTables { count, limit } => {
+                write!(f, "module has {count} tables, the limit is {limit}")
+            }
+            Self::TableTooLarge { elements, limit } => {
+                write!(
+                    f,
+                    "a table declares {elements} elements, the limit is {limit}"
+                )
+            }
+            Self::UnsupportedMemory { reason } => write!(f, "unsupported memory: {reason}"),
+            Self::MemoryTooLarge { bytes, limit } => write!(
+                f,
+                "linear memory may grow to {bytes} bytes, the limit is {limit} \
+                 (declare a maximum, or use custom page sizes)"
+            ),
+        }
+    }
+}
+
+/// What kind of thing an import or export is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExternKind {
+    /// A function.
+    Func,
+    /// A table.
+    Table,
+    /// A linear memory.
+    Memory,
+    /// A global.
+    Global,
+    /// An exception tag.
+    Tag,
+}
+
+/// One import of a module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Import {
+    /// The import module (`fb` for Fireball's builtins).
+    pub module: String,
+    /// The imported name.
+    pub name: String,
+    /// What is imported.
+    pub kind: ExternKind,
+}
+
+/// One export of a module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Export {
+    /// The exported name.
+    pub name: String,
+    /// What is exported.
+    pub kind: ExternKind,
+}
+
+/// The linear memory a module declares, in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryDecl {
+    /// Size at instantiation.
+    pub initial_bytes: u64,
+    /// Largest size it may grow to; `None` when the module sets no maximum.
+    pub maximum_bytes: Option<u64>,
+    /// Page size in bytes (65 536 unless the module uses custom page sizes).
+    pub page_size: u64,
+}
+
+/// The shape of a module, read before it is compiled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleInfo {
+    /// The name the module was loaded under.
+    pub name: String,
+    /// Size of the module in bytes.
+    pub size: usize,
+    /// Its imports, in declaration order.
+    pub imports: Vec<Import>,
+    /// Its exports, in declaration order.
+    pub exports: Vec<Export>,
+    /// Functions, imported and defined.
+    pub functions: u32,
+    /// Its linear memory, if it has one.
+    pub memory: Option<MemoryDecl>,
+}
+
+/// A module that passed both loader passes, ready to instantiate.
+pub struct LoadedModule {
+    pub(crate) info: ModuleInfo,
+    pub(crate) module: wasmi::Module,
+}
+
+impl LoadedModule {
+    /// What the loader learnt about the module.
+    pub fn info(&self) -> &ModuleInfo {
+        &self.info
+    }
+}
+
+impl fmt::Debug for LoadedModule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoadedModule")
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+/// Check `bytes` against `config` and compile them with `engine`.
+pub(crate) fn load(
+    engine: &wasmi::Engine,
+    config: &VsocConfig,
+    name: &str,
+    bytes: &[u8],
+) -> Result<LoadedModule, LoadError> {
+    let info = inspect(config, name, bytes)?;
+    let module = wasmi::Module::new(engine, bytes).map_err(|e| LoadError::Invalid {
+        reason: e.to_string(),
+    })?;
+    Ok(LoadedModule { info, module })
+}
+
+fn malformed(e: wasmparser::BinaryReaderError) -> LoadError {
+    LoadError::Malformed {
+        offset: e.offset(),
+        reason: e.message().to_string(),
+    }
+}
+
+/// The section pass: read the module's shape and hold it to the limits.
+pub fn inspect(config: &VsocConfig, name: &str, bytes: &[u8]) -> Result<ModuleInfo, LoadError> {
+    if bytes.len() > config.max_module_bytes {
+        return Err(LoadError::TooLarge {
+            size: bytes.len(),
+            limit: config.max_module_bytes,
+        });
+    }
+    let mut info = ModuleInfo {
+        name: name.to_string(),
+        size: bytes.len(),
+        imports: Vec::new(),
+        exports: Vec::new(),
+        functions: 0,
+        memory: None,
+    };
+    let mut tables = 0u32;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        use wasmparser::Payload;
+        match payload.map_err(malformed)? {
+            Payload::ImportSection(reader) => {
+                for import in reader {
+                    let import = import.map_err(malformed)?;
+                    let kind = match import.ty {
+                        wasmparser::TypeRef::Func(_) => {
+                            info.functions += 1;
+                            ExternKind::Func
+                        }
+                        wasmparser::TypeRef::Table(t) => {
+                            tables += 1;
+                            check_table(config, &t)?;
+                            ExternKind::Table
+                        }
+                        wasmparser::TypeRef::Memory(m) => {
+                            declare_memory(config, &mut info, &m)?;
+                            ExternKind::Memory
+                        }
+                        wasmparser::TypeRef::Global(_) => ExternKind::Global,
+                        wasmparser::TypeRef::Tag(_) => ExternKind::Tag,
+                    };
+                    if kind != ExternKind::Func || !builtins::provides(import.module, import.name) {
+                        return Err(LoadError::UnknownImport {
+                            module: import.module.to_string(),
+                            name: import.name.to_string(),
+                        });
+                    }
+                    info.imports.push(Import {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                        kind,
+                    });
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                info.functions = info.functions.saturating_add(reader.count());
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    tables += 1;
+                    check_table(config, &table.map_err(malformed)?.ty)?;
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    declare_memory(config, &mut info, &memory.map_err(malformed)?)?;
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export.map_err(malformed)?;
+                    let kind = match export.kind {
+                        wasmparser::ExternalKind::Func => ExternKind::Func,
+                        wasmparser::ExternalKind::Table => ExternKind::Table,
+                        wasmparser::ExternalKind::Memory => ExternKind::Memory,
+                        wasmparser::ExternalKind::Global => ExternKind::Global,
+                        wasmparser::ExternalKind::Tag => ExternKind::Tag,
+                    };
+                    info.exports.push(Export {
+                        name: export.name.to_string(),
+                        kind,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    if info.functions > config.max_functions {
+        return Err(LoadError::TooManyFunctions {
+            count: info.functions,
+            limit: config.max_functions,
+        });
+    }
+    if tables > config.max_tables {
+        return Err(LoadError::TooManyTables {
+            count: tables,
+            limit: config.max_tables,
+        });
+    }
+    Ok(info)
+}
+
+fn check_table(config: &VsocConfig, table: &wasmparser::TableType) -> Result<(), LoadError> {
+    let elements = table.maximum.unwrap_or(table.initial).max(table.initial);
+    if elements > config.max_table_elements {
+        return Err(LoadError::TableTooLarge {
+            elements,
+            limit: config.max_table_elements,
+        });
+    }
+    Ok(())
+}
+
+fn declare_memory(
+    config: &VsocConfig,
+    info: &mut ModuleInfo,
+    memory: &wasmparser::MemoryType,
+) -> Result<(), LoadError> {
+    if info.memory.is_some() {
+        return Err(LoadError::UnsupportedMemory {
+            reason: "more than one linear memory",
+        });
+    }
+    if memory.shared {
+        return Err(LoadError::UnsupportedMemory {
+            reason: "shared memory",
+        });
+    }
+    if memory.memory64 {
+        return Err(LoadError::UnsupportedMemory {
+            reason: "64-bit memory",
+        });
+    }
+    let page_size_log2 = memory.page_size_log2.unwrap_or(16);
+    if page_size_log2 > 16 {
+        return Err(LoadError::UnsupportedMemory {
+            reason: "page size larger than 64 KiB",
+        });
+    }
+    let page_size = 1u64 << page_size_log2;
+    let bytes = |pages: u64| pages.saturating_mul(page_size);
+    let decl = MemoryDecl {
+        initial_bytes: bytes(memory.initial),
+        maximum_bytes: memory.maximum.map(bytes),
+        page_size,
+    };
+    let reach = decl
+        .maximum_bytes
+        .unwrap_or(u64::MAX)
+        .max(decl.initial_bytes);
+    if reach > config.max_memory_bytes {
+        return Err(LoadError::MemoryTooLarge {
+            bytes: reach,
+            limit: config.max_memory_bytes,
+        });
+    }
+    info.memory = Some(decl);
+    Ok(())
+}
+
+/// Human-readable list of a module's needs, for `fireball inspect`.
+pub fn describe(info: &ModuleInfo) -> String {
+    let mut out = format!("module `{}` ({} bytes)\n", info.name, info.size);
+    match info.memory {
+        Some(m) => {
+            out += &format!(
+                "  memory: {} bytes initial, {} maximum, page size {}\n",
+                m.initial_bytes,
+                m.maximum_bytes
+                    .map_or_else(|| "no".to_string(), |b| format!("{b} bytes")),
+                m.page_size
+            );
+        }
+        None => out += "  memory: none\n",
+    }
+    out += &format!("  functions: {}\n", info.functions);
+    for import in &info.imports {
+        out += &format!(
+            "  import {}::{} ({:?})\n",
+            import.module, import.name, import.kind
+        );
+    }
+    for export in &info.exports {
+        out += &format!("  export {} ({:?})\n", export.name, export.kind);
+    }
+    out
+}

@@ -1,0 +1,167 @@
+//! `cargo xtask` — the single entry point for Fireball's tooling.
+//!
+//! ```text
+//! cargo xtask setup      find or install the cross toolchains and QEMU
+//! cargo xtask wasm       build every WASM module (guests, services)
+//! cargo xtask firmware   build the Cortex-M33 firmware (embeds the modules)
+//! cargo xtask qemu       build and run the firmware under QEMU mps2-an505
+//! cargo xtask sizes      flash and RAM of the firmware image, by section
+//! cargo xtask demo       the main job: the demo deployment on the host simulator
+//! cargo xtask test       every check CI runs: fmt, clippy, no_std builds, host and QEMU tests
+//! ```
+
+mod firmware;
+mod modules;
+mod toolchain;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
+    time::{Duration, Instant},
+};
+
+use toolchain::{Cross, host_cargo};
+
+const QEMU_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Run `cmd`, echoing it; a non-zero exit is an error naming the command.
+pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: $ {}", describe(cmd));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(cmd)))
+    }
+}
+
+/// Run a program and return its stdout.
+pub(crate) fn sh(program: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{program} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut text = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+fn host_cargo_cmd(root: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(host_cargo());
+    cmd.current_dir(root).args(args);
+    cmd
+}
+
+fn qemu(root: &Path, icount: bool) -> Result<ExitCode, String> {
+    let cross = Cross::setup(true)?;
+    let elf = firmware::build(&cross, root)?;
+    let run = fireball_tests::run_qemu(&elf, QEMU_TIMEOUT, icount)
+        .map_err(|e| format!("cannot run qemu-system-arm: {e}"))?;
+    print!("{}", run.stdout);
+    if run.timed_out {
+        return Err(format!("firmware did not exit within {QEMU_TIMEOUT:?}"));
+    }
+    Ok(match run.status {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE,
+    })
+}
+
+fn demo(root: &Path) -> Result<(), String> {
+    let cross = Cross::setup(true)?;
+    let modules = modules::build_all(&cross, root)?;
+    let hello = modules.join("hello.wasm");
+    run(host_cargo_cmd(root, &["run", "--quiet", "-p", "fireball", "--", "run"]).arg(hello))
+}
+
+fn test(root: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    run(&mut host_cargo_cmd(
+        root,
+        &["fmt", "--all", "--", "--check"],
+    ))?;
+    run(&mut host_cargo_cmd(
+        root,
+        &[
+            "clippy",
+            "--workspace",
+            "--exclude",
+            "fireball-firmware",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))?;
+    let cross = Cross::setup(true)?;
+    eprintln!("xtask: cross-compiling with {cross}");
+    firmware::check_no_std(&cross, root)?;
+    let elf = firmware::build(&cross, root)?;
+    eprint!("{}", firmware::sizes(&elf)?);
+    run(host_cargo_cmd(
+        root,
+        &["test", "--workspace", "--exclude", "fireball-firmware"],
+    )
+    .env("FIREBALL_MODULES_DIR", modules::out_dir(root))
+    .env("FIREBALL_FIRMWARE_ELF", &elf))?;
+    eprintln!("xtask: all checks passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let root = workspace_root();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["setup"] => Cross::setup(true).map(|cross| {
+            println!("cross-compiling with {cross}; qemu-system-arm present");
+        }),
+        ["wasm"] => Cross::setup(true)
+            .and_then(|cross| modules::build_all(&cross, &root))
+            .map(|dir| println!("modules in {}", dir.display())),
+        ["firmware"] => Cross::setup(true)
+            .and_then(|cross| firmware::build(&cross, &root))
+            .map(|elf| println!("firmware: {}", elf.display())),
+        ["qemu"] => return qemu(&root, false).unwrap_or_else(fail),
+        ["qemu", "--icount"] => return qemu(&root, true).unwrap_or_else(fail),
+        ["sizes"] => Cross::setup(true)
+            .and_then(|cross| firmware::build(&cross, &root))
+            .and_then(|elf| firmware::sizes(&elf))
+            .map(|table| print!("{table}")),
+        ["demo"] => demo(&root),
+        ["test"] => test(&root),
+        _ => {
+            eprintln!("{}", include_str!("usage.txt"));
+            return ExitCode::from(2);
+        }
+    };
+    result.map_or_else(fail, |()| ExitCode::SUCCESS)
+}
+
+fn fail(message: String) -> ExitCode {
+    eprintln!("xtask: error: {message}");
+    ExitCode::FAILURE
+}
