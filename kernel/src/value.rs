@@ -7,8 +7,8 @@
 //! guest is only an *allegation* until the table checks it: an index past the table is
 //! [`HandleError::OutOfRange`], a generation the table never issued is
 //! [`HandleError::Forged`], a handle whose value was moved out with [`HandleTable::take`] is
-//! [`HandleError::Moved`], and one whose value was removed (or an older one for a reused slot)
-//! is [`HandleError::Stale`]. None of them can reach another value.
+//! [`HandleError::Moved`] (until the slot is reused), and one whose value was removed, or any
+//! older handle of a reused slot, is [`HandleError::Stale`]. None of them can reach another value.
 //!
 //! Generations start at 1 (so the all-zero word is never valid) and grow by one each time a
 //! slot is vacated; a slot whose generation reaches `u16::MAX` is retired instead of reused, so a
@@ -141,7 +141,7 @@ impl<T> HandleTable<T> {
             Err(HandleError::Forged)
         } else if h == g {
             Ok(index)
-        } else if h == g - 1 && slot.last_exit == Exit::Moved {
+        } else if h == g - 1 && slot.value.is_none() && slot.last_exit == Exit::Moved {
             Err(HandleError::Moved)
         } else {
             Err(HandleError::Stale)
@@ -217,5 +217,152 @@ impl<T> fmt::Debug for HandleTable<T> {
             .field("len", &self.len)
             .field("capacity", &self.capacity())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn insert_get_take_remove() {
+        let mut table = HandleTable::new(2);
+        let a = table.insert("a").unwrap();
+        let b = table.insert("b").unwrap();
+        assert_eq!(table.insert("c"), Err(TableFull("c")));
+        assert_eq!(table.get(a), Ok(&"a"));
+        *table.get_mut(b).unwrap() = "B";
+        assert_eq!(table.take(b), Ok("B"));
+        assert_eq!(table.get(b), Err(HandleError::Moved));
+        table.remove(a).unwrap();
+        assert_eq!(table.get(a), Err(HandleError::Stale));
+        assert!(table.is_empty());
+    }
+
+    #[test]
+    fn reused_slot_rejects_old_handles_and_forgeries() {
+        let mut table = HandleTable::new(1);
+        let old = table.insert(1).unwrap();
+        table.take(old).unwrap();
+        let new = table.insert(2).unwrap();
+        assert_eq!(new.index(), old.index());
+        assert_eq!(
+            table.get(old),
+            Err(HandleError::Stale),
+            "moved, then the slot was reused"
+        );
+        assert_eq!(table.get(new), Ok(&2));
+        let ahead = Handle::new(new.index(), new.generation() + 1);
+        assert_eq!(table.get(ahead), Err(HandleError::Forged));
+        assert_eq!(table.get(Handle::from_raw(0)), Err(HandleError::Forged));
+        assert_eq!(table.get(Handle::from_raw(5)), Err(HandleError::OutOfRange));
+        assert_eq!(Handle::from_raw(new.to_raw()), new);
+    }
+
+    #[test]
+    fn a_worn_out_slot_is_retired() {
+        let mut table = HandleTable::new(1);
+        let mut last = table.insert(0u8).unwrap();
+        while let Ok(()) = table.remove(last) {
+            match table.insert(0) {
+                Ok(h) => last = h,
+                Err(_) => break,
+            }
+        }
+        assert_eq!(last.generation(), u16::MAX - 1);
+        assert_eq!(
+            table.insert(1),
+            Err(TableFull(1)),
+            "the slot is never reused"
+        );
+        assert_eq!(table.get(last), Err(HandleError::Stale));
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Insert(u32),
+        Take(usize),
+        Remove(usize),
+        Get(usize),
+        Forge(u32),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            any::<u32>().prop_map(Op::Insert),
+            any::<usize>().prop_map(Op::Take),
+            any::<usize>().prop_map(Op::Remove),
+            any::<usize>().prop_map(Op::Get),
+            any::<u32>().prop_map(Op::Forge),
+        ]
+    }
+
+    proptest! {
+        /// Against a model: every handle ever issued is either live (and yields exactly its
+        /// value) or refused; a refused handle never reaches another value.
+        #[test]
+        fn handles_match_the_model(capacity in 1usize..6, ops in prop::collection::vec(op(), 0..80)) {
+            let mut table = HandleTable::new(capacity);
+            // Every handle issued, with its value while live.
+            let mut issued: Vec<(Handle, Option<u32>, Option<HandleError>)> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Insert(v) => match table.insert(v) {
+                        Ok(h) => {
+                            prop_assert!(issued.iter().all(|(old, _, _)| *old != h), "handle reissued");
+                            issued.push((h, Some(v), None));
+                        }
+                        Err(TableFull(back)) => {
+                            prop_assert_eq!(back, v);
+                            prop_assert_eq!(table.len(), capacity);
+                        }
+                    },
+                    Op::Take(i) | Op::Remove(i) if !issued.is_empty() => {
+                        let i = i % issued.len();
+                        let (h, live, _) = issued[i];
+                        let took = matches!(op, Op::Take(_));
+                        match live {
+                            Some(v) if took => {
+                                prop_assert_eq!(table.take(h), Ok(v));
+                                issued[i] = (h, None, Some(HandleError::Moved));
+                            }
+                            Some(_) => {
+                                prop_assert_eq!(table.remove(h), Ok(()));
+                                issued[i] = (h, None, Some(HandleError::Stale));
+                            }
+                            None => prop_assert!(table.take(h).is_err()),
+                        }
+                    }
+                    Op::Get(i) if !issued.is_empty() => {
+                        let (h, live, _) = issued[i % issued.len()];
+                        match live {
+                            Some(v) => prop_assert_eq!(table.get(h), Ok(&v)),
+                            None => prop_assert!(table.get(h).is_err()),
+                        }
+                    }
+                    Op::Forge(raw) => {
+                        let h = Handle::from_raw(raw);
+                        let live = issued.iter().find(|(i, v, _)| *i == h && v.is_some());
+                        match live {
+                            Some((_, Some(v), _)) => prop_assert_eq!(table.get(h), Ok(v)),
+                            _ => prop_assert!(table.get(h).is_err()),
+                        }
+                    }
+                    _ => {}
+                }
+                // The most recent exit of each slot is reported precisely.
+                for (h, live, exit) in &issued {
+                    let newest = issued.iter().rev().find(|(o, _, _)| o.index() == h.index()).map(|x| x.0);
+                    if live.is_none() && newest == Some(*h) {
+                        prop_assert_eq!(table.get(*h).err(), *exit);
+                    }
+                }
+                prop_assert_eq!(table.len(), issued.iter().filter(|x| x.1.is_some()).count());
+            }
+        }
     }
 }

@@ -11,6 +11,8 @@ use alloc::{
 };
 use core::fmt;
 
+pub use wasmi::TrapCode;
+
 use fireball_abi::ENTRY;
 use fireball_subsystems::hal::Console;
 

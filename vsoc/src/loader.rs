@@ -15,6 +15,8 @@ use alloc::{
 };
 use core::fmt;
 
+use fireball_abi::ENTRY;
+
 use crate::{builtins, config::VsocConfig};
 
 /// Why a module was refused. The module is at fault in every case.
@@ -28,6 +30,8 @@ pub enum LoadError {
     Invalid { reason: String },
     /// The module imports something the vSoC does not provide.
     UnknownImport { module: String, name: String },
+    /// The module does not export its entry point `fb_main`.
+    MissingEntry,
     /// More functions than [`VsocConfig::max_functions`].
     TooManyFunctions { count: u32, limit: u32 },
     /// More tables than [`VsocConfig::max_tables`].
@@ -56,6 +60,7 @@ impl fmt::Display for LoadError {
                     "module imports `{module}::{name}`, which Fireball does not provide"
                 )
             }
+            Self::MissingEntry => write!(f, "module does not export `{ENTRY}`"),
             Self::TooManyFunctions { count, limit } => {
                 write!(f, "module has {count} functions, the limit is {limit}")
             }
@@ -206,33 +211,18 @@ pub fn inspect(config: &VsocConfig, name: &str, bytes: &[u8]) -> Result<ModuleIn
             Payload::ImportSection(reader) => {
                 for import in reader {
                     let import = import.map_err(malformed)?;
-                    let kind = match import.ty {
-                        wasmparser::TypeRef::Func(_) => {
-                            info.functions += 1;
-                            ExternKind::Func
-                        }
-                        wasmparser::TypeRef::Table(t) => {
-                            tables += 1;
-                            check_table(config, &t)?;
-                            ExternKind::Table
-                        }
-                        wasmparser::TypeRef::Memory(m) => {
-                            declare_memory(config, &mut info, &m)?;
-                            ExternKind::Memory
-                        }
-                        wasmparser::TypeRef::Global(_) => ExternKind::Global,
-                        wasmparser::TypeRef::Tag(_) => ExternKind::Tag,
-                    };
-                    if kind != ExternKind::Func || !builtins::provides(import.module, import.name) {
+                    let is_func = matches!(import.ty, wasmparser::TypeRef::Func(_));
+                    if !is_func || !builtins::provides(import.module, import.name) {
                         return Err(LoadError::UnknownImport {
                             module: import.module.to_string(),
                             name: import.name.to_string(),
                         });
                     }
+                    info.functions += 1;
                     info.imports.push(Import {
                         module: import.module.to_string(),
                         name: import.name.to_string(),
-                        kind,
+                        kind: ExternKind::Func,
                     });
                 }
             }
@@ -274,6 +264,13 @@ pub fn inspect(config: &VsocConfig, name: &str, bytes: &[u8]) -> Result<ModuleIn
             count: info.functions,
             limit: config.max_functions,
         });
+    }
+    let has_entry = info
+        .exports
+        .iter()
+        .any(|e| e.name == ENTRY && e.kind == ExternKind::Func);
+    if !has_entry {
+        return Err(LoadError::MissingEntry);
     }
     if tables > config.max_tables {
         return Err(LoadError::TooManyTables {

@@ -121,12 +121,56 @@ fn test(root: &Path) -> Result<(), String> {
     firmware::check_no_std(&cross, root)?;
     let elf = firmware::build(&cross, root)?;
     eprint!("{}", firmware::sizes(&elf)?);
-    run(host_cargo_cmd(
+    let with_artifacts = |cmd: &mut Command| {
+        cmd.env("FIREBALL_MODULES_DIR", modules::out_dir(root))
+            .env("FIREBALL_FIRMWARE_ELF", &elf);
+    };
+    let mut doc = host_cargo_cmd(
         root,
-        &["test", "--workspace", "--exclude", "fireball-firmware"],
-    )
-    .env("FIREBALL_MODULES_DIR", modules::out_dir(root))
-    .env("FIREBALL_FIRMWARE_ELF", &elf))?;
+        &[
+            "test",
+            "--doc",
+            "--workspace",
+            "--exclude",
+            "fireball-firmware",
+        ],
+    );
+    with_artifacts(&mut doc);
+    run(&mut doc)?;
+    // nextest (on the base image) runs each test in its own process and ends
+    // with one summary line; plain `cargo test` is the fallback.
+    let nextest = Command::new(host_cargo())
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut tests = if nextest {
+        host_cargo_cmd(
+            root,
+            &[
+                "nextest",
+                "run",
+                "--workspace",
+                "--exclude",
+                "fireball-firmware",
+                "--no-fail-fast",
+            ],
+        )
+    } else {
+        host_cargo_cmd(
+            root,
+            &[
+                "test",
+                "--workspace",
+                "--exclude",
+                "fireball-firmware",
+                "--lib",
+                "--bins",
+                "--tests",
+            ],
+        )
+    };
+    with_artifacts(&mut tests);
+    run(&mut tests)?;
     eprintln!("xtask: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }

@@ -69,6 +69,12 @@ impl<T> State<T> {
         self.closed
     }
 
+    /// Rendezvous offers committed to a receiver that was waiting but has not taken them yet.
+    #[cfg(test)]
+    pub(super) fn committed(&self) -> usize {
+        self.committed
+    }
+
     /// Values in the buffer (always 0 for a rendezvous channel).
     pub(super) fn buffered(&self) -> usize {
         self.buffer.len()

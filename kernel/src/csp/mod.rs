@@ -20,6 +20,8 @@ mod chan;
 mod select;
 
 #[cfg(test)]
+mod model_tests;
+#[cfg(test)]
 mod tests;
 
 use alloc::rc::Rc;

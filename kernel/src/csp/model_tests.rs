@@ -123,7 +123,10 @@ fn run(capacity: usize, ops: &[Op]) -> Outcome {
                 let tokens: Vec<Token> = (0..count)
                     .map(|_| {
                         next_id += 1;
-                        Token { id: next_id, drops: drops.clone() }
+                        Token {
+                            id: next_id,
+                            drops: drops.clone(),
+                        }
                     })
                     .collect();
                 let spawned = ex.spawn("sender", async move {
@@ -163,13 +166,18 @@ fn run(capacity: usize, ops: &[Op]) -> Outcome {
             }
             Op::Close => chan.close(),
         }
-        // Rendezvous: an acknowledged value is with a receiver (received, or committed to a
-        // receiver that was waiting). Buffered channels never hold more than their capacity.
+        // Rendezvous: an acknowledged value is with a receiver — received already, or
+        // committed to a receiver that was waiting when it was sent. Buffered channels never
+        // hold more than their capacity.
         let o = out.borrow();
         if capacity == 0 {
-            let in_flight = o.acked.iter().filter(|a| !o.received.iter().any(|r| r.1 == **a)).count();
-            let waiting = chan.state.borrow().waiting_receivers();
-            if in_flight > waiting {
+            let in_flight = o
+                .acked
+                .iter()
+                .filter(|a| !o.received.iter().any(|r| r.1 == **a))
+                .count();
+            let committed = chan.state.borrow().committed();
+            if in_flight > committed {
                 drop(o);
                 out.borrow_mut().early_acks += 1;
             }

@@ -287,8 +287,7 @@ fn pipeline_trace() -> Vec<String> {
         .unwrap();
     }
     ex.run_for(10_000);
-    let out = trace.borrow().clone();
-    out
+    trace.borrow().clone()
 }
 
 #[test]

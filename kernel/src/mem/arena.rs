@@ -34,6 +34,8 @@ impl<const N: usize> Arena<N> {
     }
 
     /// The arena's bytes, the first time; `None` afterwards.
+    // `&'static self` to `&'static mut`: sound because the atomic flag hands it out once.
+    #[allow(clippy::mut_from_ref)]
     pub fn take(&'static self) -> Option<&'static mut [MaybeUninit<u8>]> {
         if self.taken.swap(true, Ordering::AcqRel) {
             return None;

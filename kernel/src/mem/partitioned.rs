@@ -154,8 +154,8 @@ impl PartitionedHeap {
             let Some(service) = st.services[index].take() else {
                 return Err(QuotaError::Unknown);
             };
+            // The sub-heap (plain data over the block) is gone with `service`; free its block.
             let block = service.heap.base();
-            drop(service.heap);
             if let (Some(p4), Some(ptr)) = (
                 st.heaps[PartitionId::Services as usize].as_mut(),
                 NonNull::new(core::ptr::with_exposed_provenance_mut::<u8>(block)),

@@ -76,11 +76,8 @@ fn global_alloc_uses_the_current_placement_and_realloc_stays_home() {
     let grown = unsafe { heap.realloc(ptr, layout(64), 512) };
     assert!(!grown.is_null());
     // Safety: `grown` is live with at least 64 initialised bytes copied from `ptr`.
-    assert!(
-        unsafe { core::slice::from_raw_parts(grown, 64) }
-            .iter()
-            .all(|&b| b == 0xAB)
-    );
+    let copied = unsafe { core::slice::from_raw_parts(grown, 64) };
+    assert!(copied.iter().all(|&b| b == 0xAB));
     assert_eq!(
         heap.stats(PartitionId::Guests).unwrap().allocated,
         512,

@@ -81,7 +81,7 @@ impl WakeBoard {
     /// Marks `slot` live and returns its new (odd) generation.
     pub(crate) fn occupy(&self, slot: usize) -> u32 {
         let g = self.generation[slot].load(Relaxed);
-        let next = if g % 2 == 0 {
+        let next = if g.is_multiple_of(2) {
             g.wrapping_add(1)
         } else {
             g.wrapping_add(2)

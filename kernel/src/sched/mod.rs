@@ -144,6 +144,11 @@ impl TaskSlot {
 /// Per-task bookkeeping bytes: the slot plus its static wake-board entry (excludes the future).
 pub const TASK_OVERHEAD_BYTES: usize = size_of::<TaskSlot>() + board::BOARD_BYTES_PER_SLOT;
 
+// On 32-bit targets (Cortex-M33) the figure is pinned: 28 B of slot + 7 B of board. The
+// firmware build fails if a change grows it; see `per_task_overhead_is_bounded` for the budget.
+#[cfg(target_pointer_width = "32")]
+const _: () = assert!(size_of::<TaskSlot>() == 28 && TASK_OVERHEAD_BYTES == 35);
+
 /// The cooperative executor. See the [module documentation](self).
 pub struct Executor {
     board_index: u8,

@@ -318,7 +318,7 @@ fn per_task_overhead_is_bounded() {
         word
     );
     assert!(slot <= 4 * word + 16, "task slot grew to {slot} B");
-    assert!(board::BOARD_BYTES_PER_SLOT <= 7);
+    const { assert!(board::BOARD_BYTES_PER_SLOT <= 7) };
     assert!(
         TASK_OVERHEAD_BYTES <= 4 * word + 16 + 7,
         "{TASK_OVERHEAD_BYTES} B"
