@@ -1,4 +1,4 @@
-//! The firmware heap, with a high-water mark for `xtask sizes` and the boot log.
+//! The firmware heap, with a high-water mark for the boot log and `xtask sizes`.
 
 use core::{
     alloc::{GlobalAlloc, Layout},

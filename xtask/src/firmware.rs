@@ -18,19 +18,39 @@ pub const NO_STD_CRATES: &[&str] = &[
     "fireball-subsystems",
 ];
 
-/// Build the modules, then the firmware embedding them. Returns the ELF path.
+/// Build the modules, then the `hello` firmware embedding them. Returns the ELF path.
 pub fn build(cross: &Cross, root: &Path) -> Result<PathBuf, String> {
+    build_image(cross, root, "hello", &[], "firmware.elf")
+}
+
+/// Build the `bench` firmware (benchmark workloads). Returns the ELF path.
+pub fn build_bench(cross: &Cross, root: &Path) -> Result<PathBuf, String> {
+    build_image(cross, root, "bench", &["--features", "bench"], "bench.elf")
+}
+
+fn build_image(
+    cross: &Cross,
+    root: &Path,
+    bin: &str,
+    extra: &[&str],
+    out_name: &str,
+) -> Result<PathBuf, String> {
     let modules = modules::build_all(cross, root)?;
     let mut cmd = cross.cargo("build", ARM);
     cmd.current_dir(root)
         .env("FIREBALL_MODULES_DIR", &modules)
-        .args(["-p", "fireball-firmware", "--profile", "firmware"]);
+        .args([
+            "-p",
+            "fireball-firmware",
+            "--bin",
+            bin,
+            "--profile",
+            "firmware",
+        ])
+        .args(extra);
     run(&mut cmd)?;
-    let built = root
-        .join("target")
-        .join(ARM)
-        .join("firmware/fireball-firmware");
-    let elf = root.join("target/fireball/firmware.elf");
+    let built = root.join("target").join(ARM).join("firmware").join(bin);
+    let elf = root.join("target/fireball").join(out_name);
     fs::copy(&built, &elf).map_err(|e| format!("{}: {e}", built.display()))?;
     Ok(elf)
 }

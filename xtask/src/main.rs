@@ -5,11 +5,13 @@
 //! cargo xtask wasm       build every WASM module (guests, services)
 //! cargo xtask firmware   build the Cortex-M33 firmware (embeds the modules)
 //! cargo xtask qemu       build and run the firmware under QEMU mps2-an505
+//! cargo xtask bench      benchmark workloads: instructions on Cortex-M33 (QEMU -icount)
 //! cargo xtask sizes      flash and RAM of the firmware image, by section
 //! cargo xtask demo       the main job: the demo deployment on the host simulator
 //! cargo xtask test       every check CI runs: fmt, clippy, no_std builds, host and QEMU tests
 //! ```
 
+mod bench;
 mod firmware;
 mod modules;
 mod toolchain;
@@ -121,6 +123,9 @@ fn test(root: &Path) -> Result<(), String> {
     firmware::check_no_std(&cross, root)?;
     let elf = firmware::build(&cross, root)?;
     eprint!("{}", firmware::sizes(&elf)?);
+    // The benchmark workloads run as part of CI so they cannot rot.
+    let bench_elf = firmware::build_bench(&cross, root)?;
+    eprint!("{}", bench::run_m33(&bench_elf)?);
     let with_artifacts = |cmd: &mut Command| {
         cmd.env("FIREBALL_MODULES_DIR", modules::out_dir(root))
             .env("FIREBALL_FIRMWARE_ELF", &elf);
@@ -194,6 +199,10 @@ fn main() -> ExitCode {
         ["sizes"] => Cross::setup(true)
             .and_then(|cross| firmware::build(&cross, &root))
             .and_then(|elf| firmware::sizes(&elf))
+            .map(|table| print!("{table}")),
+        ["bench"] => Cross::setup(true)
+            .and_then(|cross| firmware::build_bench(&cross, &root))
+            .and_then(|elf| bench::run_m33(&elf))
             .map(|table| print!("{table}")),
         ["demo"] => demo(&root),
         ["test"] => test(&root),

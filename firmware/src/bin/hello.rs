@@ -1,6 +1,4 @@
-//! Fireball firmware for Cortex-M33 (QEMU `mps2-an505`, nRF5340 budgets).
-//!
-//! Boots, sets up the heap, loads the embedded `hello` guest through the
+//! The `hello` image: boots, sets up the heap, loads the embedded `hello` guest through the
 //! vSoC, runs it to completion in fuel slices, and exits through
 //! semihosting with status 0 if the guest finished, 1 otherwise (so the QEMU
 //! process's exit status is the firmware's verdict).
@@ -12,28 +10,14 @@
 
 extern crate alloc;
 
-mod console;
-mod heap;
-
 use alloc::boxed::Box;
 
-use cortex_m_rt::{ExceptionFrame, entry, exception};
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use fireball_firmware::{console, exit, heap};
 use fireball_vsoc::{Slice, Vsoc, VsocConfig};
 
 static HELLO: &[u8] = include_bytes!(concat!(env!("FIREBALL_MODULES_DIR"), "/hello.wasm"));
-
-fn exit(ok: bool) -> ! {
-    debug::exit(if ok {
-        debug::EXIT_SUCCESS
-    } else {
-        debug::EXIT_FAILURE
-    });
-    // Without a debugger attached semihosting exit returns; park the core.
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
 
 #[entry]
 fn main() -> ! {
@@ -70,16 +54,4 @@ fn main() -> ! {
         }
         Slice::Yielded => exit(false),
     }
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    hprintln!("fireball: firmware panic: {}", info);
-    exit(false)
-}
-
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    hprintln!("fireball: HardFault at pc={:#010x}", frame.pc());
-    exit(false)
 }

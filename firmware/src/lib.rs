@@ -1,0 +1,45 @@
+//! Fireball's board support for Cortex-M33 (QEMU `mps2-an505`, nRF5340 budgets).
+//!
+//! The pieces every firmware image shares; each image is one file in `src/bin/`:
+//!
+//! - `hello` — boots, runs the embedded `hello` guest, exits with its verdict.
+//! - `bench` — runs the crates' benchmark workloads and prints instruction
+//!   counts (feature `bench`; run under QEMU `-icount shift=0`).
+//!
+//! Modules: [`heap`] (the global allocator, with a high-water mark),
+//! [`console`] (consoles on the board), [`clock`] (SysTick as a 64-bit tick
+//! counter), [`exit`] (semihosting exit, so QEMU's exit status is the
+//! firmware's verdict).
+#![no_std]
+
+pub mod clock;
+pub mod console;
+pub mod heap;
+
+use cortex_m_semihosting::debug;
+
+/// End the run: semihosting exit with status 0 (`ok`) or 1.
+pub fn exit(ok: bool) -> ! {
+    debug::exit(if ok {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
+    // Without a debugger or QEMU to catch it, semihosting exit returns; park.
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// Panics and faults end the run with a failure status, never a hang.
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    cortex_m_semihosting::hprintln!("fireball: firmware panic: {}", info);
+    exit(false)
+}
+
+#[cortex_m_rt::exception]
+unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
+    cortex_m_semihosting::hprintln!("fireball: HardFault at pc={:#010x}", frame.pc());
+    exit(false)
+}
