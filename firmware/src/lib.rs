@@ -7,7 +7,8 @@
 //!   counts (feature `bench`; run under QEMU `-icount shift=0`).
 //!
 //! Modules: [`heap`] (the global allocator, with a high-water mark),
-//! [`console`] (consoles on the board), [`clock`] (SysTick as a 64-bit tick
+//! [`console`] (semihosting console), [`uart`] (the CMSDK UART driver and
+//! console), [`clock`] (SysTick as a 64-bit tick
 //! counter), [`exit`] (semihosting exit, so QEMU's exit status is the
 //! firmware's verdict).
 #![no_std]
@@ -15,6 +16,7 @@
 pub mod clock;
 pub mod console;
 pub mod heap;
+pub mod uart;
 
 use cortex_m_semihosting::debug;
 

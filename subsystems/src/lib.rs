@@ -2,14 +2,19 @@
 //!
 //! - [`hal`] — the backend traits every platform implements (the console
 //!   today; GPIO, ADC, I2C, SPI, UART, timer as they arrive).
-//! - [`host`] (feature `std`) — deterministic host backends for tests and
-//!   the simulator.
+//! - [`sim`] — deterministic device models (virtual clock, ADC waveforms, an
+//!   I2C climate sensor, SPI loopback, a radio medium, a serial port); `no_std`,
+//!   so the firmware can model what its board lacks.
+//! - [`host`] (feature `std`) — host-only backends (stdout console).
 //!
 //! The Cortex-M33 backends live with the board, in the `firmware` crate.
-//! `no_std` unless the `std` feature is on.
+//! `no_std` + `alloc` unless the `std` feature is on.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
 
 pub mod hal;
 #[cfg(feature = "std")]
 pub mod host;
+pub mod sim;

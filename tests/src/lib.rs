@@ -10,6 +10,7 @@ use std::{
     io::Read,
     path::{Path, PathBuf},
     process::{Command, Stdio},
+    sync::atomic::{AtomicUsize, Ordering},
     time::{Duration, Instant},
 };
 
@@ -36,8 +37,10 @@ pub fn firmware_elf() -> PathBuf {
 pub struct QemuRun {
     /// The firmware's exit status (semihosting exit), `None` if killed.
     pub status: Option<i32>,
-    /// Everything it printed on stdout (semihosting and serial).
+    /// Everything it printed through semihosting (QEMU's stdout).
     pub stdout: String,
+    /// Everything it sent on UART0 (QEMU's `-serial`, captured to a file).
+    pub serial: String,
     /// Whether it was killed for running past the timeout.
     pub timed_out: bool,
 }
@@ -48,8 +51,16 @@ pub struct QemuRun {
 /// nanosecond, so instruction counts read from the board's clocks are exact
 /// and repeatable.
 pub fn run_qemu(elf: &Path, timeout: Duration, icount: bool) -> std::io::Result<QemuRun> {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let serial_path = std::env::temp_dir().join(format!(
+        "fireball-serial-{}-{}.txt",
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::Relaxed)
+    ));
     let mut cmd = Command::new("qemu-system-arm");
     cmd.args(["-M", "mps2-an505", "-nographic", "-monitor", "none"])
+        .arg("-serial")
+        .arg(format!("file:{}", serial_path.display()))
         .args(["-semihosting-config", "enable=on,target=native"])
         .arg("-kernel")
         .arg(elf)
@@ -80,9 +91,12 @@ pub fn run_qemu(elf: &Path, timeout: Duration, icount: bool) -> std::io::Result<
         std::thread::sleep(Duration::from_millis(20));
     };
     let stdout = reader.join().unwrap_or_default();
+    let serial = std::fs::read(&serial_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&serial_path);
     Ok(QemuRun {
         status: status.code(),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        serial: String::from_utf8_lossy(&serial).into_owned(),
         timed_out,
     })
 }

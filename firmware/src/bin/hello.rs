@@ -1,5 +1,5 @@
 //! The `hello` image: boots, sets up the heap, loads the embedded `hello` guest through the
-//! vSoC, runs it to completion in fuel slices, and exits through
+//! vSoC, runs it to completion in fuel slices with its console on UART0, and exits through
 //! semihosting with status 0 if the guest finished, 1 otherwise (so the QEMU
 //! process's exit status is the firmware's verdict).
 //!
@@ -14,10 +14,20 @@ use alloc::boxed::Box;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
-use fireball_firmware::{console, exit, heap};
+use fireball_firmware::{
+    exit, heap,
+    uart::{CmsdkUart, UART0},
+};
 use fireball_vsoc::{Slice, Vsoc, VsocConfig};
 
 static HELLO: &[u8] = include_bytes!(concat!(env!("FIREBALL_MODULES_DIR"), "/hello.wasm"));
+
+/// The guest's console: the board's UART0.
+fn console() -> CmsdkUart {
+    // Safety: UART0 is the mps2-an505's CMSDK UART, and only the guest's
+    // console drives it in this image.
+    unsafe { CmsdkUart::new(UART0) }
+}
 
 #[entry]
 fn main() -> ! {
@@ -31,7 +41,7 @@ fn main() -> ! {
             exit(false)
         }
     };
-    let mut instance = match vsoc.instantiate(&module, Box::new(console::Semihosting)) {
+    let mut instance = match vsoc.instantiate(&module, Box::new(console())) {
         Ok(instance) => instance,
         Err(e) => {
             hprintln!("fireball: hello not instantiated: {}", e);

@@ -1,5 +1,20 @@
 //! HAL backend traits: what a platform must provide.
+//!
+//! - [`Console`] — human-readable output.
+//! - [`gpio::Gpio`] — digital pins (the vSoC's GPIO builtins use it directly).
+//! - [`Adc`], [`I2cBus`], [`SpiBus`], [`Uart`], [`Clock`], [`Radio`] — the
+//!   devices the `hal` subsystem serves over the router, with [`HalError`].
+//! - [`adapters`] — lift `embedded-hal` / `embedded-io` drivers into these.
+//! - [`registry`] — the platform's devices by kind and index.
 
+pub mod adapters;
 mod console;
+mod devices;
+mod error;
+pub mod gpio;
+pub mod registry;
 
 pub use console::{Console, NullConsole};
+pub use devices::{Adc, Clock, I2cBus, Radio, SpiBus, Uart};
+pub use error::HalError;
+pub use registry::{Device, DeviceId, DeviceKind, DeviceRegistry};
