@@ -1,0 +1,211 @@
+//! What a manifest says, as types.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::ManifestError;
+
+/// A whole deployment.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Name and scheduling.
+    pub deployment: Deployment,
+    /// Partition sizes.
+    #[serde(default)]
+    pub partitions: Partitions,
+    /// Service plugins (WASM, in P4).
+    #[serde(default, rename = "service")]
+    pub services: Vec<Service>,
+    /// Guest apps (WASM, in P5).
+    #[serde(default, rename = "guest")]
+    pub guests: Vec<Guest>,
+}
+
+/// Name and scheduling of a deployment.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// The deployment's name (shown by the runner, embedded in firmware).
+    pub name: String,
+    /// Fuel per slice before an instance yields (seed §6.2: 30 000 at 100 MHz).
+    #[serde(default = "default_yield_interval")]
+    pub yield_interval: u64,
+    /// RAM the partitions must fit in, in bytes (default: nRF5340's 512 KiB).
+    #[serde(default = "default_ram")]
+    pub ram: u64,
+}
+
+fn default_yield_interval() -> u64 {
+    30_000
+}
+
+fn default_ram() -> u64 {
+    512 * 1024
+}
+
+/// Sizes of the six partitions, in bytes (seed §1.2.2).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Partitions {
+    /// P1: kernel (scheduler, channels, handle tables).
+    pub kernel: u64,
+    /// P2: WASM runtime (engine, compiled modules).
+    pub runtime: u64,
+    /// P3: native subsystems (router, logger, hal).
+    pub subsystems: u64,
+    /// P4: services, split into per-service quotas.
+    pub services: u64,
+    /// P5: guests.
+    pub guests: u64,
+    /// P6: reserve, never allocated from in normal operation.
+    pub reserve: u64,
+}
+
+impl Default for Partitions {
+    /// The seed's recommended sizes scaled to an nRF5340-class part
+    /// (P1 8 KiB, P2 64 KiB for wasmi, P3 12 KiB, P4 48 KiB, P5 64 KiB, P6 4 KiB).
+    fn default() -> Self {
+        Self {
+            kernel: 8 * 1024,
+            runtime: 64 * 1024,
+            subsystems: 12 * 1024,
+            services: 48 * 1024,
+            guests: 64 * 1024,
+            reserve: 4 * 1024,
+        }
+    }
+}
+
+impl Partitions {
+    /// All six together.
+    pub fn total(&self) -> u64 {
+        self.kernel + self.runtime + self.subsystems + self.services + self.guests + self.reserve
+    }
+}
+
+/// A router method a component may use on a route.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Read a value (`hal://adc/0`).
+    Read,
+    /// Write a value or send a one-way message (`log://`).
+    Write,
+    /// Request/reply (`svc://filter/apply`).
+    Call,
+    /// Receive published events.
+    Subscribe,
+}
+
+/// One thing a component may reach: a route (pattern or concrete URI) and methods on it.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Reach {
+    /// A registered route pattern (`svc://filter/{op}`) or a concrete URI it
+    /// matches (`hal://adc/0`, to allow one channel only).
+    pub route: String,
+    /// Methods allowed there.
+    pub methods: Vec<Method>,
+}
+
+/// A service plugin.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Unique component name.
+    pub name: String,
+    /// The module: a name `cargo xtask wasm` built, or a path to a `.wasm`.
+    pub module: String,
+    /// Bytes of P4 this service may use.
+    pub quota: u64,
+    /// Route patterns it serves.
+    pub routes: Vec<String>,
+    /// What it may reach.
+    #[serde(default)]
+    pub reach: Vec<Reach>,
+}
+
+/// A guest app.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Guest {
+    /// Unique component name.
+    pub name: String,
+    /// The module: a name `cargo xtask wasm` built, or a path to a `.wasm`.
+    pub module: String,
+    /// What it may reach.
+    #[serde(default)]
+    pub reach: Vec<Reach>,
+}
+
+/// A service or a guest, for code that treats them alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Component<'a> {
+    /// A service.
+    Service(&'a Service),
+    /// A guest.
+    Guest(&'a Guest),
+}
+
+impl<'a> Component<'a> {
+    /// The component's name.
+    pub fn name(&self) -> &'a str {
+        match self {
+            Self::Service(s) => &s.name,
+            Self::Guest(g) => &g.name,
+        }
+    }
+
+    /// Its module reference, as written.
+    pub fn module(&self) -> &'a str {
+        match self {
+            Self::Service(s) => &s.module,
+            Self::Guest(g) => &g.module,
+        }
+    }
+
+    /// What it may reach.
+    pub fn reach(&self) -> &'a [Reach] {
+        match self {
+            Self::Service(s) => &s.reach,
+            Self::Guest(g) => &g.reach,
+        }
+    }
+}
+
+impl Manifest {
+    /// Parse manifest text (syntax and types only; see [`Manifest::validate`]).
+    pub fn parse(text: &str) -> Result<Self, ManifestError> {
+        toml::from_str(text).map_err(|e| ManifestError::Parse(e.to_string()))
+    }
+
+    /// Read and parse the manifest at `path`.
+    pub fn load(path: &Path) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError::Io {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Self::parse(&text)
+    }
+
+    /// Every component, services first, in file order.
+    pub fn components(&self) -> impl Iterator<Item = Component<'_>> {
+        self.services
+            .iter()
+            .map(Component::Service)
+            .chain(self.guests.iter().map(Component::Guest))
+    }
+
+    /// Where a component's module file is: a bare name is looked up as
+    /// `<modules_dir>/<name>.wasm`; anything with a `/` or ending in `.wasm`
+    /// is a path relative to `manifest_dir`.
+    pub fn module_path(module: &str, manifest_dir: &Path, modules_dir: &Path) -> PathBuf {
+        if module.contains('/') || module.ends_with(".wasm") {
+            manifest_dir.join(module)
+        } else {
+            modules_dir.join(format!("{module}.wasm"))
+        }
+    }
+}
