@@ -1,7 +1,9 @@
 //! Fireball's native subsystems and the HAL backend layer beneath them.
 //!
-//! - [`hal`] — the backend traits every platform implements (the console
-//!   today; GPIO, ADC, I2C, SPI, UART, timer as they arrive).
+//! - [`hal`] — the backend traits every platform implements (console, GPIO,
+//!   ADC, I2C, SPI, UART, clock, radio) and the device registry.
+//! - [`logger`] — the event ring (256 × 8-byte events) and message queue
+//!   behind `log://`; enqueueing never blocks, overflow is counted.
 //! - [`sim`] — deterministic device models (virtual clock, ADC waveforms, an
 //!   I2C climate sensor, SPI loopback, a radio medium, a serial port); `no_std`,
 //!   so the firmware can model what its board lacks.
@@ -17,4 +19,5 @@ extern crate alloc;
 pub mod hal;
 #[cfg(feature = "std")]
 pub mod host;
+pub mod logger;
 pub mod sim;
