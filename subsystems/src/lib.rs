@@ -16,6 +16,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod hal;
 #[cfg(feature = "std")]
 pub mod host;

@@ -51,7 +51,7 @@ fn main() -> ! {
     clock::start(peripherals.SYST);
     let per_tick_milli = clock::instructions_per_tick_milli();
     hprintln!("calibration,{}", per_tick_milli);
-    for workload in collect!(fireball_kernel).into_iter().flatten() {
+    for workload in collect!(fireball_kernel, fireball_subsystems).into_iter().flatten() {
         let once = ticks_for(workload.run, ITERS);
         let twice = ticks_for(workload.run, 2 * ITERS);
         let per_op_milli = twice.saturating_sub(once) * per_tick_milli / u64::from(ITERS);
