@@ -11,7 +11,7 @@
 //!
 //! The Cortex-M33 backends live with the board, in the `firmware` crate.
 //! `no_std` + `alloc` unless the `std` feature is on.
-#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
