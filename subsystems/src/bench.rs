@@ -58,13 +58,3 @@ fn history_buffer_write(iters: u32) -> u64 {
     }
     ring.len() as u64 + u64::from(ring.recent().map_or(0, |e| e.at_ms()))
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn workloads_do_their_work() {
-        let by_name = |n: &str| super::workloads().iter().find(|w| w.name == n).unwrap().run;
-        assert_eq!(by_name("logger/enqueue")(1000), 1000 + (1000 - 256));
-        assert_eq!(by_name("heapless/history_buffer_write")(1000), 256 + 999);
-    }
-}
