@@ -27,6 +27,9 @@ pub fn start(mut syst: SYST) {
     syst.clear_current();
     syst.enable_interrupt();
     syst.enable_counter();
+    // The counter reads 0 until its first reload; until then `ticks` would
+    // jump backwards. Wait for the reload (one tick).
+    while SYST::get_current() == 0 {}
 }
 
 /// Ticks since [`start`].

@@ -20,6 +20,7 @@
 //! - `sys` — the raw imports on `wasm32`, and a recording stub everywhere else,
 //!   so the same guest code unit-tests with plain `cargo test` (see [`stub`]).
 //! - [`console`] — printing (through the `print` builtin).
+//! - [`device`] — GPIO, time, yield, breakpoints, channels, ISR flags, vOffloader.
 //! - On `wasm32` the crate also provides the panic handler: a guest panic
 //!   becomes an `abort` builtin call carrying the message, which the
 //!   hypervisor reports as a trap of that instance only.
@@ -28,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod console;
+pub mod device;
 #[cfg(target_arch = "wasm32")]
 mod panic;
 #[cfg(not(target_arch = "wasm32"))]

@@ -17,3 +17,132 @@ pub(crate) fn record_print(bytes: &[u8]) {
 pub fn take_console() -> String {
     CONSOLE.with(|c| String::from_utf8_lossy(&std::mem::take(&mut *c.borrow_mut())).into_owned())
 }
+
+/// The simulated board behind the device builtins on the host: 32 pins (all
+/// usable as outputs), a clock that only `sleep_ticks` advances, per-thread
+/// channels that never block (a `recv` on an empty channel is `CLOSED`), ISR
+/// flags a test raises with [`raise_irq`], and no MMIO device (reads give 0).
+pub mod board {
+    use std::{cell::RefCell, collections::HashMap, collections::VecDeque};
+
+    use fireball_abi::status;
+
+    #[derive(Default)]
+    struct Board {
+        levels: u32,
+        now: i64,
+        channels: HashMap<i32, VecDeque<i64>>,
+        irqs: u32,
+        subscribed: u32,
+        breakpoints: Vec<i32>,
+    }
+
+    std::thread_local! {
+        static BOARD: RefCell<Board> = RefCell::new(Board::default());
+    }
+
+    fn with<R>(f: impl FnOnce(&mut Board) -> R) -> R {
+        BOARD.with(|b| f(&mut b.borrow_mut()))
+    }
+
+    fn pin_bit(pin: i32) -> Option<u32> {
+        (0..32).contains(&pin).then(|| 1u32 << pin)
+    }
+
+    /// Raise ISR flags on this thread's simulated board.
+    pub fn raise_irq(mask: u32) {
+        with(|b| b.irqs |= mask);
+    }
+
+    /// Pin levels of this thread's simulated board (bit n = pin n).
+    pub fn gpio_levels() -> u32 {
+        with(|b| b.levels)
+    }
+
+    /// Breakpoint ids the guest passed, in order.
+    pub fn breakpoints_hit() -> Vec<i32> {
+        with(|b| b.breakpoints.clone())
+    }
+
+    pub(crate) fn gpio_read(pin: i32) -> i32 {
+        pin_bit(pin).map_or(status::NO_SUCH_PIN, |bit| {
+            with(|b| i32::from(b.levels & bit != 0))
+        })
+    }
+    pub(crate) fn gpio_write(pin: i32, level: i32) -> i32 {
+        let Some(bit) = pin_bit(pin) else {
+            return status::NO_SUCH_PIN;
+        };
+        with(|b| {
+            if level != 0 {
+                b.levels |= bit
+            } else {
+                b.levels &= !bit
+            }
+        });
+        status::OK
+    }
+    pub(crate) fn gpio_toggle(pin: i32) -> i32 {
+        let Some(bit) = pin_bit(pin) else {
+            return status::NO_SUCH_PIN;
+        };
+        with(|b| {
+            b.levels ^= bit;
+            i32::from(b.levels & bit != 0)
+        })
+    }
+    pub(crate) fn time_ticks() -> i64 {
+        with(|b| b.now)
+    }
+    pub(crate) fn sleep_ticks(ticks: i64) {
+        with(|b| b.now = b.now.saturating_add(ticks.max(0)));
+    }
+    pub(crate) fn yield_now() {}
+    pub(crate) fn breakpoint(id: i32) {
+        with(|b| b.breakpoints.push(id));
+    }
+    pub(crate) fn chan_send(handle: i32, value: i64) -> i32 {
+        with(|b| b.channels.entry(handle).or_default().push_back(value));
+        status::OK
+    }
+    pub(crate) fn chan_recv(handle: i32, out: &mut [u8; 8]) -> i32 {
+        match with(|b| b.channels.get_mut(&handle).and_then(VecDeque::pop_front)) {
+            Some(value) => {
+                *out = value.to_le_bytes();
+                status::OK
+            }
+            None => status::CLOSED,
+        }
+    }
+    pub(crate) fn irq_subscribe(mask: i32) -> i32 {
+        with(|b| b.subscribed |= mask as u32);
+        status::OK
+    }
+    pub(crate) fn wait_irq(mask: i32) -> i32 {
+        with(|b| {
+            let mask = mask as u32;
+            if b.subscribed & mask != mask || mask == 0 {
+                return status::IRQ_TAKEN;
+            }
+            let raised = b.irqs & mask;
+            b.irqs &= !mask;
+            raised as i32
+        })
+    }
+    pub(crate) fn mmio_read32(_addr: i32) -> i32 {
+        0
+    }
+    pub(crate) fn mmio_write32(_addr: i32, _value: i32) {}
+    pub(crate) fn matmul_f32(
+        a: &[f32],
+        b: &[f32],
+        c: &mut [f32],
+        (m, k, n): (usize, usize, usize),
+    ) {
+        for row in 0..m {
+            for col in 0..n {
+                c[row * n + col] = (0..k).map(|i| a[row * k + i] * b[i * n + col]).sum();
+            }
+        }
+    }
+}

@@ -9,6 +9,75 @@ mod imp {
         fn fb_print(ptr: *const u8, len: usize);
         #[link_name = "abort"]
         fn fb_abort(ptr: *const u8, len: usize) -> !;
+        #[link_name = "gpio_read"]
+        fn fb_gpio_read(pin: i32) -> i32;
+        #[link_name = "gpio_write"]
+        fn fb_gpio_write(pin: i32, level: i32) -> i32;
+        #[link_name = "gpio_toggle"]
+        fn fb_gpio_toggle(pin: i32) -> i32;
+        #[link_name = "time_ticks"]
+        fn fb_time_ticks() -> i64;
+        #[link_name = "sleep_ticks"]
+        fn fb_sleep_ticks(ticks: i64);
+        #[link_name = "yield"]
+        fn fb_yield();
+        #[link_name = "breakpoint"]
+        fn fb_breakpoint(id: i32);
+        #[link_name = "chan_send"]
+        fn fb_chan_send(handle: i32, value: i64) -> i32;
+        #[link_name = "chan_recv"]
+        fn fb_chan_recv(handle: i32, out: *mut u8) -> i32;
+        #[link_name = "irq_subscribe"]
+        fn fb_irq_subscribe(mask: i32) -> i32;
+        #[link_name = "wait_irq"]
+        fn fb_wait_irq(mask: i32) -> i32;
+        #[link_name = "mmio_read32"]
+        fn fb_mmio_read32(addr: i32) -> i32;
+        #[link_name = "mmio_write32"]
+        fn fb_mmio_write32(addr: i32, value: i32);
+        #[link_name = "matmul_f32"]
+        fn fb_matmul_f32(a: *const f32, b: *const f32, c: *mut f32, m: usize, k: usize, n: usize);
+    }
+
+    // Safety (all wrappers below): the builtins take integers only, or pointers
+    // into slices of our own linear memory that the host checks before use.
+    macro_rules! safe {
+        ($($name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? = $raw:ident;)*) => {$(
+            pub(crate) fn $name($($arg: $ty),*) $(-> $ret)? {
+                // Safety: see above; integer arguments only.
+                unsafe { $raw($($arg),*) }
+            }
+        )*};
+    }
+    safe! {
+        gpio_read(pin: i32) -> i32 = fb_gpio_read;
+        gpio_write(pin: i32, level: i32) -> i32 = fb_gpio_write;
+        gpio_toggle(pin: i32) -> i32 = fb_gpio_toggle;
+        time_ticks() -> i64 = fb_time_ticks;
+        sleep_ticks(ticks: i64) = fb_sleep_ticks;
+        yield_now() = fb_yield;
+        breakpoint(id: i32) = fb_breakpoint;
+        chan_send(handle: i32, value: i64) -> i32 = fb_chan_send;
+        irq_subscribe(mask: i32) -> i32 = fb_irq_subscribe;
+        wait_irq(mask: i32) -> i32 = fb_wait_irq;
+        mmio_read32(addr: i32) -> i32 = fb_mmio_read32;
+        mmio_write32(addr: i32, value: i32) = fb_mmio_write32;
+    }
+
+    pub(crate) fn chan_recv(handle: i32, out: &mut [u8; 8]) -> i32 {
+        // Safety: `out` is 8 writable bytes of our own memory; the host checks the range.
+        unsafe { fb_chan_recv(handle, out.as_mut_ptr()) }
+    }
+
+    pub(crate) fn matmul_f32(
+        a: &[f32],
+        b: &[f32],
+        c: &mut [f32],
+        (m, k, n): (usize, usize, usize),
+    ) {
+        // Safety: the slices are live and sized m×k, k×n, m×n (checked by the caller);
+        // the host checks every range again against our memory.
+        unsafe { fb_matmul_f32(a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), m, k, n) }
     }
 
     pub(crate) fn print(bytes: &[u8]) {
@@ -32,6 +101,8 @@ mod imp {
     pub(crate) fn abort(message: &[u8]) -> ! {
         panic!("guest aborted: {}", String::from_utf8_lossy(message));
     }
+
+    pub(crate) use crate::stub::board::*;
 }
 
 pub(crate) use imp::*;

@@ -14,7 +14,8 @@
 //! The crate is `no_std` + `alloc` and depends on nothing above it (no router, no vSoC).
 //! Limits come from build-time configuration ([`config`]). `unsafe` is confined to two places,
 //! each with `// Safety:` notes: the allocator (`mem::heap`, `mem::arena`, `mem::partitioned`)
-//! and the allocation-free waker (`sched::waker`).
+//! and the allocation-free waker (`sched::waker`) — plus, with the `bench` feature only, the
+//! heap workloads of `bench`, which call `GlobalAlloc` and talc directly.
 //!
 //! # Modules
 //!
@@ -23,6 +24,16 @@
 //! - [`value`] — generation-checked handle tables for values referenced from WASM.
 //! - [`mem`] — partitioned heaps, the routing `GlobalAlloc`, events, statistics, service quotas.
 //! - [`config`] — build-time limits (`FIREBALL_*` environment variables).
+//! - `bench` (feature `bench`) — the benchmark workloads shared by the host bench
+//!   (`cargo bench -p fireball-kernel`) and the firmware's QEMU instruction counts.
+//!
+//! # Costs
+//!
+//! The hot paths are built to be measured: a `try_send`/`try_recv` on a buffered channel with
+//! nobody waiting touches only `Cell`s (no borrow flag, no queue), a task switch is one inlined
+//! poll of the ready ring, and a partition allocation compares against precomputed usage
+//! thresholds instead of dividing. `bench` has the workloads; `docs/perf.md` has the figures
+//! and the commands that reproduce them.
 //!
 //! # Example
 //!
@@ -51,6 +62,8 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod config;
 pub mod csp;
 pub mod mem;

@@ -1,18 +1,101 @@
 //! The router: Fireball's star-topology dependency-injection container.
 //!
-//! Every component beyond the hot paths registers here under URI route
-//! patterns (`hal://adc/{channel}`, `svc://filter/{op}`, `log://`), and every
-//! request is resolved, checked against an access policy and delivered over
-//! kernel channels as a typed key-value record.
+//! # Architecture
 //!
-//! What is here so far:
-//! - [`uri`] — URIs and route patterns, and matching one against the other
-//!   (pure logic, `no_std`).
+//! Every component beyond the hot paths — subsystems, WASM services, guests — registers with
+//! one [`Router`] under a name and the URI route patterns it serves (`hal://adc/{channel}`,
+//! `svc://filter/{op}`, `log://`), and gets back an [`Endpoint`]: its only capability to use
+//! the router, carrying an [`Identity`] that only the router mints. Components never hold
+//! each other's channels; every message goes through the router, which
 //!
-//! `no_std` + `alloc`.
+//! 1. **resolves** a URI once ([`Endpoint::bind`] → a [`Binding`]: route index, parameters,
+//!    the serving component's generation) so the hot path dispatches by index;
+//! 2. **stamps** the sender's identity from its registration (a component can never claim
+//!    to be another);
+//! 3. **checks the policy** — caller × route pattern × [`Method`] (read, write, call,
+//!    subscribe) — before delivery: a denial is a typed [`CallError::Denied`] and an audit
+//!    trace event, and the handler never sees the request;
+//! 4. **checks the message** against the size [`Limits`];
+//! 5. **delivers** into the handler's bounded inbox, a kernel [`csp`](fireball_kernel::csp)
+//!    channel: a full inbox is [`CallError::QueueFull`] to the sender, never a silent drop.
+//!
+//! Requests carry a correlation id and are answered on the caller's reply slot (another
+//! kernel channel); notifications are one-way; publications fan out to subscribers. A
+//! component that restarts gets a new generation: old bindings fail with
+//! [`CallError::Restarted`], requests to a stopped component with [`CallError::DeadPeer`].
+//! Everything the router does is a structured [`trace`] event with a deterministic text form,
+//! meant to be snapshot-tested.
+//!
+//! Messages are typed key-value [`Record`]s, encoded with postcard at WASM boundaries and
+//! mapped to plain Rust structs with serde ([`to_record`], [`from_record`]).
+//!
+//! # Example
+//!
+//! ```
+//! use fireball_kernel::sched::Executor;
+//! use fireball_router::{Delivery, Method, Methods, Record, Registration, Router, RouterConfig};
+//!
+//! let router = Router::new(RouterConfig::default());
+//! let adc = router.register(Registration::new("hal.adc", &["hal://adc/{channel}"])).unwrap();
+//! let mut app = router.register(Registration::new("app", &[])).unwrap();
+//! router.allow("app", "hal://adc/{channel}", Methods::READ).unwrap();
+//!
+//! let mut executor = Executor::new().unwrap();
+//! executor.spawn("adc", async move {
+//!     while let Some(Delivery::Request(request)) = adc.recv().await {
+//!         let channel: u64 = request.param("channel").unwrap().parse().unwrap();
+//!         request.reply(Record::new().with("millivolts", 1000 + channel)).unwrap();
+//!     }
+//! }).unwrap();
+//! executor.spawn("app", async move {
+//!     let adc_3 = app.bind("hal://adc/3").unwrap();
+//!     let sample = app.call(&adc_3, Method::Read, Record::new()).await.unwrap();
+//!     assert_eq!(sample.uint("millivolts"), Some(1003));
+//! }).unwrap();
+//! executor.run_until_idle();
+//! ```
+//!
+//! # Modules
+//!
+//! - [`uri`] — URIs and route patterns (parsing never allocates).
+//! - [`table`] — the `no_std` route matcher (a sorted segment trie, matchit's semantics).
+//! - [`policy`] — methods, rules, compiled per-route grants.
+//! - [`record`] — `Record`/`Value`, postcard wire format, limits, serde mapping.
+//! - [`trace`] — trace events and their text form.
+//! - `bench` (feature `bench`) — workloads shared with the firmware's QEMU harness.
+//!
+//! # Features
+//!
+//! | feature | what |
+//! | --- | --- |
+//! | `std` | `table::reference`: matchit behind the route-table interface (for equivalence tests) |
+//! | `bench` | `bench::workloads()`, `no_std` |
+//!
+//! The crate is `no_std` + `alloc` and depends only on the kernel below it. Single-threaded,
+//! like the kernel: the router is `Rc`-shared and used from the executor's thread.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
 
+#[cfg(feature = "bench")]
+pub mod bench;
+mod delivery;
+mod endpoint;
+mod error;
+mod hub;
+mod identity;
+pub mod policy;
+pub mod record;
+pub mod table;
+pub mod trace;
 pub mod uri;
+
+pub use delivery::{Delivery, Envelope, Notification, Publication, Request};
+pub use endpoint::{Binding, Endpoint, Params};
+pub use error::{CallError, RegisterError};
+pub use hub::{Registration, Router, RouterConfig};
+pub use identity::Identity;
+pub use policy::{Method, Methods};
+pub use record::{Limits, Record, RecordError, Value, from_record, to_record};
+pub use trace::{TraceConfig, TraceEvent, Traced};

@@ -4,8 +4,16 @@
 //! names a resource. Patterns are what components register; URIs are what
 //! callers ask for. Matching extracts the `{param}` segments by name.
 
-use alloc::vec::Vec;
 use core::fmt;
+
+use heapless::Vec;
+
+/// Most path segments a URI or pattern may have. Parsing never allocates, and matching
+/// recurses at most this deep.
+pub const MAX_SEGMENTS: usize = 16;
+
+/// The segments of one URI or pattern, held inline.
+pub type Segments<T> = Vec<T, MAX_SEGMENTS>;
 
 /// Why a URI or a pattern was refused. The caller who wrote it is at fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +27,8 @@ pub enum UriError {
     BadSegment { index: usize },
     /// Two parameters in one pattern share a name.
     DuplicateParam { index: usize },
+    /// More than [`MAX_SEGMENTS`] path segments.
+    TooManySegments,
 }
 
 impl fmt::Display for UriError {
@@ -30,11 +40,12 @@ impl fmt::Display for UriError {
             Self::DuplicateParam { index } => {
                 write!(f, "parameter in segment {index} repeats an earlier name")
             }
+            Self::TooManySegments => write!(f, "more than {MAX_SEGMENTS} path segments"),
         }
     }
 }
 
-fn split(text: &str) -> Result<(&str, Vec<&str>), UriError> {
+fn split(text: &str) -> Result<(&str, Segments<&str>), UriError> {
     let (scheme, path) = text.split_once("://").ok_or(UriError::MissingScheme)?;
     let scheme_ok = !scheme.is_empty()
         && scheme
@@ -43,11 +54,14 @@ fn split(text: &str) -> Result<(&str, Vec<&str>), UriError> {
     if !scheme_ok {
         return Err(UriError::BadScheme);
     }
-    let segments = if path.is_empty() {
-        Vec::new()
-    } else {
-        path.split('/').collect()
-    };
+    let mut segments = Segments::new();
+    if !path.is_empty() {
+        for segment in path.split('/') {
+            segments
+                .push(segment)
+                .map_err(|_| UriError::TooManySegments)?;
+        }
+    }
     Ok((scheme, segments))
 }
 
@@ -61,8 +75,9 @@ fn plain_segment(segment: &str) -> bool {
 /// A concrete resource address, e.g. `hal://adc/3`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Uri<'a> {
+    text: &'a str,
     scheme: &'a str,
-    segments: Vec<&'a str>,
+    segments: Segments<&'a str>,
 }
 
 impl<'a> Uri<'a> {
@@ -72,7 +87,16 @@ impl<'a> Uri<'a> {
         if let Some(index) = segments.iter().position(|s| !plain_segment(s)) {
             return Err(UriError::BadSegment { index });
         }
-        Ok(Self { scheme, segments })
+        Ok(Self {
+            text,
+            scheme,
+            segments,
+        })
+    }
+
+    /// The text this URI was parsed from.
+    pub fn as_str(&self) -> &'a str {
+        self.text
     }
 
     /// The scheme (`hal`).
@@ -98,15 +122,16 @@ pub enum PatternSegment<'a> {
 /// A route pattern a component registers, e.g. `hal://adc/{channel}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pattern<'a> {
+    text: &'a str,
     scheme: &'a str,
-    segments: Vec<PatternSegment<'a>>,
+    segments: Segments<PatternSegment<'a>>,
 }
 
 impl<'a> Pattern<'a> {
     /// Parse `scheme://lit/{param}…`.
     pub fn parse(text: &'a str) -> Result<Self, UriError> {
         let (scheme, raw) = split(text)?;
-        let mut segments = Vec::with_capacity(raw.len());
+        let mut segments = Segments::new();
         for (index, seg) in raw.into_iter().enumerate() {
             let parsed = match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 Some(name) if plain_segment(name) => {
@@ -118,9 +143,32 @@ impl<'a> Pattern<'a> {
                 None if plain_segment(seg) => PatternSegment::Literal(seg),
                 _ => return Err(UriError::BadSegment { index }),
             };
-            segments.push(parsed);
+            // Cannot overflow: `raw` holds at most `MAX_SEGMENTS`.
+            let _ = segments.push(parsed);
         }
-        Ok(Self { scheme, segments })
+        Ok(Self {
+            text,
+            scheme,
+            segments,
+        })
+    }
+
+    /// The text this pattern was parsed from.
+    pub fn as_str(&self) -> &'a str {
+        self.text
+    }
+
+    /// The scheme (`hal`).
+    pub fn scheme(&self) -> &'a str {
+        self.scheme
+    }
+
+    /// The parameter names, in order.
+    pub fn param_names(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.segments.iter().filter_map(|s| match s {
+            PatternSegment::Param(name) => Some(*name),
+            PatternSegment::Literal(_) => None,
+        })
     }
 
     /// The pattern's segments.
@@ -129,16 +177,19 @@ impl<'a> Pattern<'a> {
     }
 
     /// If `uri` matches, the captured `(name, value)` pairs in pattern order.
-    pub fn matches<'u>(&self, uri: &Uri<'u>) -> Option<Vec<(&'a str, &'u str)>> {
+    pub fn matches<'u>(&self, uri: &Uri<'u>) -> Option<Segments<(&'a str, &'u str)>> {
         if self.scheme != uri.scheme || self.segments.len() != uri.segments.len() {
             return None;
         }
-        let mut params = Vec::new();
+        let mut params = Segments::new();
         for (pattern, &value) in self.segments.iter().zip(&uri.segments) {
             match pattern {
                 PatternSegment::Literal(text) if *text == value => {}
                 PatternSegment::Literal(_) => return None,
-                PatternSegment::Param(name) => params.push((*name, value)),
+                // Cannot overflow: both lists hold at most `MAX_SEGMENTS`.
+                PatternSegment::Param(name) => {
+                    let _ = params.push((*name, value));
+                }
             }
         }
         Some(params)
@@ -148,7 +199,6 @@ impl<'a> Pattern<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec;
 
     #[test]
     fn parses_uris_and_patterns() {
@@ -186,6 +236,10 @@ mod tests {
             Pattern::parse("hal://{a"),
             Err(UriError::BadSegment { index: 0 })
         );
+        let long = "hal://a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a";
+        assert_eq!(Uri::parse(long), Err(UriError::TooManySegments));
+        assert_eq!(Pattern::parse(long), Err(UriError::TooManySegments));
+        assert!(Uri::parse(&long[..long.len() - 2]).is_ok());
     }
 
     #[test]
@@ -193,8 +247,8 @@ mod tests {
         let pattern = Pattern::parse("hal://i2c/{bus}/{addr}").unwrap();
         let uri = Uri::parse("hal://i2c/0/48").unwrap();
         assert_eq!(
-            pattern.matches(&uri),
-            Some(vec![("bus", "0"), ("addr", "48")])
+            pattern.matches(&uri).as_deref(),
+            Some(&[("bus", "0"), ("addr", "48")][..])
         );
         for other in [
             "hal://i2c/0",

@@ -5,6 +5,14 @@
 /// instruction, so a slice is ~0.3 ms of guest time at 100 MHz.
 pub const DEFAULT_YIELD_INTERVAL: u64 = 30_000;
 
+/// The guest pool by default: the kernel's P5 size on the board; on the host,
+/// where the runner simulates many guests at once, 4 MiB.
+pub const DEFAULT_GUEST_POOL: usize = if cfg!(target_os = "none") {
+    fireball_kernel::config::P5_GUEST_BYTES
+} else {
+    4 * 1024 * 1024
+};
+
 /// Tuning and limits of a [`Vsoc`](crate::Vsoc).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VsocConfig {
@@ -23,8 +31,12 @@ pub struct VsocConfig {
     pub max_table_elements: u64,
     /// Deepest call nesting before the instance traps with a stack overflow.
     pub max_call_depth: usize,
-    /// Cap on wasmi's value stack per instance, in bytes.
+    /// Cap on wasmi's value stack per instance, in bytes (charged at admission).
     pub max_value_stack: usize,
+    /// Bytes all guests together may hold (the P5 pool): linear memories,
+    /// value-stack caps and store overheads. Services get per-service quotas
+    /// instead ([`Vsoc::set_service_quota`](crate::Vsoc::set_service_quota)).
+    pub guest_pool_bytes: usize,
 }
 
 impl VsocConfig {
@@ -49,6 +61,7 @@ impl Default for VsocConfig {
             max_table_elements: 1024,
             max_call_depth: 256,
             max_value_stack: 16 * 1024,
+            guest_pool_bytes: DEFAULT_GUEST_POOL,
         }
     }
 }

@@ -1,36 +1,47 @@
 //! An instance: one module, its own store and memory, run in fuel slices.
 //!
-//! [`Instance::run_slice`] gives the instance [`VsocConfig::yield_interval`]
-//! fuel and runs it until it finishes, traps, or runs dry. Running dry
-//! suspends the wasmi call in place; the next slice resumes it. A kernel
-//! task wraps exactly this loop, yielding between slices.
+//! [`Instance::run`] gives the instance [`VsocConfig::yield_interval`] fuel and
+//! runs it until it finishes, traps, runs dry, or calls a builtin that has to
+//! wait. Running dry suspends the wasmi call in place; a waiting builtin
+//! suspends it with a [`Pending`] operation which [`Instance::complete`]
+//! answers. Either way the next turn resumes the guest exactly where it was.
+//! A kernel task wraps this loop ([`crate::task`]); [`Instance::run_slice`] is
+//! the same loop for callers without an executor.
 
 use alloc::{
     boxed::Box,
+    rc::Rc,
     string::{String, ToString},
 };
 use core::fmt;
 
 pub use wasmi::TrapCode;
 
-use fireball_abi::ENTRY;
+use fireball_abi::{ENTRY, limits::MAX_MESSAGE, status};
+use fireball_kernel::mem::Placement;
 use fireball_subsystems::hal::Console;
 
 use crate::{
-    builtins::{self, BuiltinExit, BuiltinStats, InstanceState},
+    board::Board,
+    budget::{Limiter, STORE_OVERHEAD_BYTES, Shortfall},
+    builtins::{self, BuiltinExit, BuiltinStats, Completion, InstanceState, Pending},
     config::VsocConfig,
-    guest_memory::MemoryFault,
+    guest_memory::{GuestSlice, MemoryFault},
     loader::LoadedModule,
+    monitor::{InstanceState as Phase, Monitor},
+    stop::{StopReason, Trap, TrapKind},
 };
 
-/// Why an instance could not be created. The module is at fault.
+/// Why an instance could not be created.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InstanceError {
-    /// The module does not export `fb_main: () -> ()`.
+    /// The module does not export `fb_main: () -> ()` (the module is at fault).
     MissingEntry,
-    /// wasmi refused to instantiate (e.g. a start function trapped, or
-    /// memory beyond the instance's limit was requested).
+    /// wasmi refused to instantiate (e.g. a start function trapped).
     Instantiate(String),
+    /// Admission control: the instance's pool cannot hold its declared memory,
+    /// value-stack cap and store overhead (the deployment asked too much).
+    OutOfMemory(Shortfall),
 }
 
 impl fmt::Display for InstanceError {
@@ -38,55 +49,34 @@ impl fmt::Display for InstanceError {
         match self {
             Self::MissingEntry => write!(f, "module does not export `{ENTRY}: () -> ()`"),
             Self::Instantiate(reason) => write!(f, "instantiation failed: {reason}"),
+            Self::OutOfMemory(shortfall) => write!(f, "not admitted: {shortfall}"),
         }
     }
 }
 
-/// What stopped an instance for good.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TrapKind {
-    /// A WebAssembly trap (unreachable, out-of-bounds access, division by
-    /// zero, stack overflow, …).
-    Wasm(wasmi::TrapCode),
-    /// The guest aborted (a Rust guest's panic) with this message.
-    Abort(String),
-    /// The guest handed a builtin memory it does not own.
-    Fault(MemoryFault),
-    /// Any other execution error wasmi reported.
-    Other(String),
-}
-
-/// An instance stopped by a trap, with who and where.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Trap {
-    /// The module's name.
-    pub module: String,
-    /// The export that was running.
-    pub function: &'static str,
-    /// What happened.
-    pub kind: TrapKind,
-}
-
-impl fmt::Display for Trap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}::{} trapped: ", self.module, self.function)?;
-        match &self.kind {
-            TrapKind::Wasm(code) => write!(f, "{code}"),
-            TrapKind::Abort(message) => write!(f, "aborted: {message}"),
-            TrapKind::Fault(fault) => write!(f, "{fault}"),
-            TrapKind::Other(reason) => f.write_str(reason),
-        }
-    }
-}
-
-/// The outcome of one slice.
+/// The outcome of one slice, as [`Instance::run_slice`] reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Slice {
-    /// Out of fuel: suspended, run another slice to continue.
+    /// Suspended (out of fuel, yielding, waiting): run another slice to continue.
     Yielded,
     /// The entry point returned.
     Finished,
     /// Stopped by a trap; further slices return the same trap.
+    Trapped(Trap),
+}
+
+/// The outcome of one turn, as [`Instance::run`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// Out of fuel, or the guest called `yield`: run again to continue.
+    Yielded,
+    /// Waiting for `Pending`; answer with [`Instance::complete`], then run again.
+    Blocked(Pending),
+    /// Paused at armed breakpoint `id`; run again to continue.
+    Breakpoint(u32),
+    /// The entry point returned.
+    Finished,
+    /// Stopped by a trap; further turns return the same trap.
     Trapped(Trap),
 }
 
@@ -97,144 +87,260 @@ pub struct InstanceStats {
     pub fuel_consumed: u64,
     /// Slices run.
     pub slices: u64,
-    /// Slices that ended by running out of fuel.
+    /// Slices that ended by running out of fuel or by `yield`.
     pub yields: u64,
     /// Builtin usage.
     pub builtins: BuiltinStats,
+    /// Linear memory now, in bytes.
+    pub memory_bytes: usize,
+    /// Largest linear memory so far, in bytes.
+    pub memory_peak: usize,
 }
 
 enum Run {
     Ready(wasmi::TypedFunc<(), ()>),
-    Suspended(wasmi::TypedResumableCallOutOfFuel<()>),
+    OutOfFuel(wasmi::TypedResumableCallOutOfFuel<()>),
+    Waiting(wasmi::TypedResumableCallHostTrap<()>, Pending),
+    Resuming(wasmi::TypedResumableCallHostTrap<()>, Option<wasmi::Val>),
     Finished,
     Trapped(Trap),
 }
 
 /// A running (or finished) module instance.
 pub struct Instance {
-    name: String,
     store: wasmi::Store<InstanceState>,
     run: Run,
     yield_interval: u64,
-    fuel_consumed: u64,
-    slices: u64,
-    yields: u64,
+    /// Bytes charged at admission besides linear memory (store overhead + value stack).
+    fixed_charge: usize,
+    stats: InstanceStats,
 }
 
 impl Instance {
     pub(crate) fn new(
         engine: &wasmi::Engine,
         config: &VsocConfig,
+        board: &Rc<Board>,
         module: &LoadedModule,
         console: Box<dyn Console>,
+        placement: Placement,
     ) -> Result<Self, InstanceError> {
+        let fixed_charge = STORE_OVERHEAD_BYTES + config.max_value_stack;
+        let declared = module.info.memory.map_or(0, |m| {
+            usize::try_from(m.initial_bytes).unwrap_or(usize::MAX)
+        });
+        {
+            // Admission: everything the instance needs to start must fit now.
+            let mut budget = board.budget.borrow_mut();
+            let available = budget.pool(placement).map_or(0, |p| p.available());
+            let need = fixed_charge.saturating_add(declared);
+            if need > available {
+                return Err(InstanceError::OutOfMemory(Shortfall {
+                    placement,
+                    requested: need,
+                    available,
+                }));
+            }
+            budget
+                .try_charge(placement, fixed_charge)
+                .map_err(InstanceError::OutOfMemory)?;
+        }
         let state = InstanceState {
             console,
             memory: None,
             stats: BuiltinStats::default(),
-            limits: wasmi::StoreLimitsBuilder::new()
-                .memory_size(usize::try_from(config.max_memory_bytes).unwrap_or(usize::MAX))
-                .instances(1)
-                .memories(1)
-                .tables(config.max_tables as usize)
-                .build(),
+            limiter: Limiter {
+                placement,
+                max_memory: usize::try_from(config.max_memory_bytes).unwrap_or(usize::MAX),
+                charged: 0,
+                peak: 0,
+                denied: None,
+                budget: board.budget.clone(),
+            },
+            board: board.clone(),
+            monitor: Rc::new(Monitor::new(module.info.name.clone(), placement)),
+            serial: board.next_serial(),
         };
         let mut store = wasmi::Store::new(engine, state);
-        store.limiter(|state| &mut state.limits);
+        store.limiter(|state| &mut state.limiter);
+        let mut instance = Self {
+            store,
+            run: Run::Finished,
+            yield_interval: config.yield_interval,
+            fixed_charge,
+            stats: InstanceStats::default(),
+        };
+        // From here on, dropping `instance` gives every charge back.
         let fail = |e: wasmi::Error| InstanceError::Instantiate(e.to_string());
         // A start function runs at instantiation and gets one slice of fuel.
-        store.set_fuel(config.yield_interval).map_err(fail)?;
+        instance
+            .store
+            .set_fuel(config.yield_interval)
+            .map_err(fail)?;
         let mut linker = wasmi::Linker::new(engine);
         builtins::link(&mut linker).map_err(fail)?;
-        let instance = linker
-            .instantiate_and_start(&mut store, &module.module)
-            .map_err(fail)?;
-        let entry = instance
-            .get_typed_func::<(), ()>(&store, ENTRY)
+        let wasm = linker
+            .instantiate_and_start(&mut instance.store, &module.module)
+            .map_err(|e| match instance.store.data().limiter.denied {
+                Some(shortfall) => InstanceError::OutOfMemory(shortfall),
+                None => fail(e),
+            })?;
+        let entry = wasm
+            .get_typed_func::<(), ()>(&instance.store, ENTRY)
             .map_err(|_| InstanceError::MissingEntry)?;
-        store.data_mut().memory = instance.get_memory(&store, "memory");
-        Ok(Self {
-            name: module.info.name.clone(),
-            store,
-            run: Run::Ready(entry),
-            yield_interval: config.yield_interval,
-            fuel_consumed: 0,
-            slices: 0,
-            yields: 0,
-        })
+        instance.store.data_mut().memory = wasm.get_memory(&instance.store, "memory");
+        instance.run = Run::Ready(entry);
+        instance.publish();
+        Ok(instance)
     }
 
     /// The module name this instance runs.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.store.data().monitor.name
+    }
+
+    /// The partition and owner this instance is charged to.
+    pub fn placement(&self) -> Placement {
+        self.store.data().limiter.placement
+    }
+
+    /// The shared view of this instance (state, statistics, breakpoints).
+    pub fn monitor(&self) -> Rc<Monitor> {
+        self.store.data().monitor.clone()
     }
 
     /// Whether the instance can still run (not finished, not trapped).
     pub fn is_runnable(&self) -> bool {
-        matches!(self.run, Run::Ready(_) | Run::Suspended(_))
+        !matches!(self.run, Run::Finished | Run::Trapped(_))
     }
 
     /// The instance's counters.
     pub fn stats(&self) -> InstanceStats {
-        InstanceStats {
-            fuel_consumed: self.fuel_consumed,
-            slices: self.slices,
-            yields: self.yields,
-            builtins: self.store.data().stats,
-        }
+        self.stats
     }
 
     /// Bytes of linear memory the instance has now.
     pub fn memory_bytes(&self) -> usize {
-        self.store
-            .data()
-            .memory
-            .map_or(0, |m| m.data_size(&self.store))
+        let state = self.store.data();
+        state.memory.map_or(0, |m| m.data_size(&self.store))
     }
 
-    /// Run one slice: at most `yield_interval` fuel.
-    pub fn run_slice(&mut self) -> Slice {
+    /// Copy `bytes` into the instance's linear memory at `offset` (a host tool
+    /// or debugger poking guest memory); checked like any guest range.
+    pub fn write_memory(&mut self, offset: u32, bytes: &[u8]) -> Result<(), MemoryFault> {
+        let memory = self.store.data().memory.ok_or(MemoryFault::NoMemory)?;
+        let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+        GuestSlice::new(offset as i32, len)
+            .write(memory.data_mut(&mut self.store), usize::MAX)?
+            .copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Copy `out.len()` bytes of linear memory at `offset` into `out`.
+    pub fn read_memory(&self, offset: u32, out: &mut [u8]) -> Result<(), MemoryFault> {
+        let memory = self.store.data().memory.ok_or(MemoryFault::NoMemory)?;
+        let len = i32::try_from(out.len()).unwrap_or(i32::MAX);
+        out.copy_from_slice(
+            GuestSlice::new(offset as i32, len).read(memory.data(&self.store), usize::MAX)?,
+        );
+        Ok(())
+    }
+
+    /// Why the instance stopped, once it has trapped. A trap (abort or
+    /// `unreachable`) after a refused memory growth is a memory exhaustion.
+    pub fn stop_reason(&self) -> Option<StopReason> {
+        let Run::Trapped(trap) = &self.run else {
+            return None;
+        };
+        let gave_up = matches!(
+            trap.kind,
+            TrapKind::Abort(_) | TrapKind::Wasm(TrapCode::UnreachableCodeReached)
+        );
+        Some(match self.store.data().limiter.denied {
+            Some(shortfall) if gave_up => StopReason::MemoryExhausted {
+                trap: trap.clone(),
+                shortfall,
+                policy: shortfall
+                    .placement
+                    .partition
+                    .policy(shortfall.placement.owner),
+            },
+            _ => StopReason::Trapped(trap.clone()),
+        })
+    }
+
+    /// Answer the operation the instance is [`Turn::Blocked`] on; the next
+    /// [`Instance::run`] resumes the guest with it. Returns `false` (and changes
+    /// nothing) if the instance is not blocked.
+    pub fn complete(&mut self, completion: Completion) -> bool {
+        let Run::Waiting(call, op) = core::mem::replace(&mut self.run, Run::Finished) else {
+            return false;
+        };
+        let value = match (op, completion) {
+            (Pending::Recv { out, .. }, Completion::Received(value)) => {
+                let slot = GuestSlice::new(out as i32, 8);
+                let memory = self.store.data().memory;
+                let written = memory.and_then(|m| {
+                    let bytes = slot.write(m.data_mut(&mut self.store), MAX_MESSAGE).ok()?;
+                    bytes.copy_from_slice(&value.to_le_bytes());
+                    Some(())
+                });
+                Some(wasmi::Val::I32(if written.is_some() {
+                    status::OK
+                } else {
+                    status::CLOSED
+                }))
+            }
+            (_, Completion::Status(code)) => Some(wasmi::Val::I32(code)),
+            (_, Completion::Unit | Completion::Received(_)) => None,
+        };
+        self.run = Run::Resuming(call, value);
+        true
+    }
+
+    /// Run one turn: at most `yield_interval` fuel.
+    pub fn run(&mut self) -> Turn {
         let call = match core::mem::replace(&mut self.run, Run::Finished) {
-            Run::Finished => return Slice::Finished,
+            Run::Finished => return Turn::Finished,
             Run::Trapped(trap) => {
                 self.run = Run::Trapped(trap.clone());
-                return Slice::Trapped(trap);
+                return Turn::Trapped(trap);
             }
-            run @ (Run::Ready(_) | Run::Suspended(_)) => run,
+            Run::Waiting(call, op) => {
+                self.run = Run::Waiting(call, op);
+                return Turn::Blocked(op);
+            }
+            run => run,
         };
         let mut fuel = self.yield_interval;
-        if let Run::Suspended(suspended) = &call {
+        if let Run::OutOfFuel(suspended) = &call {
             // Refuelling below what the next instruction needs never progresses.
             fuel = fuel.max(suspended.required_fuel());
         }
-        self.slices += 1;
+        self.stats.slices += 1;
         if let Err(e) = self.store.set_fuel(fuel) {
             return self.trap(TrapKind::Other(e.to_string()));
         }
         let result = match call {
             Run::Ready(entry) => entry.call_resumable(&mut self.store, ()),
-            Run::Suspended(suspended) => suspended.resume(&mut self.store),
-            Run::Finished | Run::Trapped(_) => unreachable!("handled above"),
+            Run::OutOfFuel(suspended) => suspended.resume(&mut self.store),
+            Run::Resuming(call, value) => call.resume(&mut self.store, value.as_slice()),
+            Run::Waiting(..) | Run::Finished | Run::Trapped(_) => {
+                unreachable!("handled above")
+            }
         };
-        self.fuel_consumed += fuel - self.store.get_fuel().unwrap_or(0);
-        match result {
+        self.stats.fuel_consumed += fuel - self.store.get_fuel().unwrap_or(0);
+        let turn = match result {
             Ok(wasmi::TypedResumableCall::Finished(())) => {
                 self.run = Run::Finished;
-                Slice::Finished
+                Turn::Finished
             }
             Ok(wasmi::TypedResumableCall::OutOfFuel(suspended)) => {
-                self.yields += 1;
-                self.run = Run::Suspended(suspended);
-                Slice::Yielded
+                self.stats.yields += 1;
+                self.run = Run::OutOfFuel(suspended);
+                Turn::Yielded
             }
-            Ok(wasmi::TypedResumableCall::HostTrap(host)) => {
-                let kind = match host.host_error().downcast_ref::<BuiltinExit>() {
-                    Some(BuiltinExit::Abort(message)) => TrapKind::Abort(message.clone()),
-                    Some(BuiltinExit::Fault(fault)) => TrapKind::Fault(*fault),
-                    None => TrapKind::Other(host.host_error().to_string()),
-                };
-                self.trap(kind)
-            }
+            Ok(wasmi::TypedResumableCall::HostTrap(host)) => self.host_trap(host),
             Err(e) => {
                 let kind = match e.as_trap_code() {
                     Some(code) => TrapKind::Wasm(code),
@@ -242,38 +348,121 @@ impl Instance {
                 };
                 self.trap(kind)
             }
-        }
+        };
+        self.publish();
+        turn
     }
 
-    fn trap(&mut self, kind: TrapKind) -> Slice {
+    fn host_trap(&mut self, host: wasmi::TypedResumableCallHostTrap<()>) -> Turn {
+        if let Some(&op) = host.host_error().downcast_ref::<Pending>() {
+            return match op {
+                Pending::Yield => {
+                    self.stats.yields += 1;
+                    self.run = Run::Resuming(host, None);
+                    Turn::Yielded
+                }
+                Pending::Breakpoint(id) => {
+                    self.run = Run::Resuming(host, None);
+                    Turn::Breakpoint(id)
+                }
+                op => {
+                    self.run = Run::Waiting(host, op);
+                    Turn::Blocked(op)
+                }
+            };
+        }
+        let kind = match host.host_error().downcast_ref::<BuiltinExit>() {
+            Some(BuiltinExit::Abort(message)) => TrapKind::Abort(message.clone()),
+            Some(BuiltinExit::Fault(fault)) => TrapKind::Fault(*fault),
+            Some(BuiltinExit::Mmio(fault)) => TrapKind::Mmio(*fault),
+            None => TrapKind::Other(host.host_error().to_string()),
+        };
+        self.trap(kind)
+    }
+
+    fn trap(&mut self, kind: TrapKind) -> Turn {
         let trap = Trap {
-            module: self.name.clone(),
+            module: self.name().to_string(),
             function: ENTRY,
             kind,
         };
         self.run = Run::Trapped(trap.clone());
-        Slice::Trapped(trap)
+        Turn::Trapped(trap)
+    }
+
+    /// Copy the counters and state to the monitor.
+    fn publish(&mut self) {
+        let state = self.store.data();
+        self.stats.builtins = state.stats;
+        self.stats.memory_bytes = state.memory.map_or(0, |m| m.data_size(&self.store));
+        self.stats.memory_peak = state.limiter.peak.max(self.stats.memory_bytes);
+        state.monitor.stats.set(self.stats);
+        let phase = match &self.run {
+            Run::Waiting(_, op) => Phase::Blocked(*op),
+            Run::Finished => Phase::Finished,
+            Run::Trapped(_) => match self.stop_reason() {
+                Some(reason) => Phase::Stopped(reason),
+                None => Phase::Running,
+            },
+            Run::Ready(_) | Run::OutOfFuel(_) | Run::Resuming(..) => Phase::Running,
+        };
+        *self.store.data().monitor.state.borrow_mut() = phase;
+    }
+
+    /// Run one slice, completing blocking operations without waiting: an
+    /// operation that cannot complete yet (an empty channel, a sleep not over)
+    /// makes the slice return [`Slice::Yielded`] without running the guest.
+    /// Breakpoints do not pause here. For callers without an executor; a kernel
+    /// task uses [`Instance::run`] and awaits instead.
+    pub fn run_slice(&mut self) -> Slice {
+        if let Run::Waiting(_, op) = &self.run {
+            match self.store.data().board.try_complete(op) {
+                Some(done) => {
+                    self.complete(done);
+                }
+                None => return Slice::Yielded,
+            }
+        }
+        match self.run() {
+            Turn::Yielded | Turn::Blocked(_) | Turn::Breakpoint(_) => Slice::Yielded,
+            Turn::Finished => Slice::Finished,
+            Turn::Trapped(trap) => Slice::Trapped(trap),
+        }
     }
 
     /// Run slices until the instance finishes or traps; returns the last
     /// outcome and how many slices it took. For tools and tests: a kernel
-    /// task runs one slice per turn instead.
+    /// task runs one slice per turn instead. A guest waiting for something
+    /// nobody provides (a channel no one sends on) makes this loop forever.
     pub fn run_to_completion(&mut self) -> (Slice, u64) {
-        let start = self.slices;
+        let start = self.stats.slices;
         loop {
             match self.run_slice() {
                 Slice::Yielded => continue,
-                done => return (done, self.slices - start),
+                done => return (done, self.stats.slices - start),
             }
         }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let state = self.store.data();
+        let charged = self.fixed_charge + state.limiter.charged;
+        state
+            .board
+            .budget
+            .borrow_mut()
+            .release(state.limiter.placement, charged);
+        state.board.unsubscribe_all(state.serial);
     }
 }
 
 impl fmt::Debug for Instance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Instance")
-            .field("name", &self.name)
-            .field("stats", &self.stats())
+            .field("name", &self.name())
+            .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
 }

@@ -2,45 +2,105 @@
 //!
 //! The vSoC takes untrusted WebAssembly bytes, checks them ([`loader`]),
 //! instantiates them on the wasmi interpreter with their builtins linked in
-//! ([`builtins`]), and runs each instance in *slices* of at most
-//! [`VsocConfig::yield_interval`] fuel units ([`instance`]). An instance that
-//! runs out of fuel is suspended and resumed on its next slice, so a guest in
-//! an infinite loop cannot starve anyone: the kernel runs one slice per turn.
+//! ([`builtins`]), and runs each instance in *turns* of at most
+//! [`VsocConfig::yield_interval`] fuel units ([`instance`]). Every instance is a
+//! kernel task ([`task`]): out of fuel it yields, so a guest in an infinite loop
+//! cannot starve anyone, and a builtin that has to wait (a channel, a sleep, an
+//! ISR flag) suspends the wasmi call, awaits the kernel future and resumes the
+//! guest with the result — guest code stays plain synchronous code.
 //!
-//! Everything a module hands the host (pointers, lengths) is an allegation
-//! until [`guest_memory`] has checked it against that module's own memory.
+//! Each instance is admitted only if its pool (guests: P5; each service: its
+//! P4 quota) holds its memory, value stack and store ([`budget`]); a trap or a
+//! memory exhaustion stops that instance only and is reported as a
+//! [`VsocEvent`] ([`stop`]). Everything a module hands the host (pointers,
+//! lengths, handles) is an allegation until it has been checked against that
+//! module's own memory ([`guest_memory`]) or the vSoC's handle table.
 //!
-//! Depends on: `fireball-abi` (the import names), `fireball-subsystems`
-//! (HAL backend traits such as the console), `wasmi`. `no_std` + `alloc`.
+//! Depends on: `fireball-abi` (import names), `fireball-kernel` (tasks,
+//! channels, handles, placements), `fireball-subsystems` (HAL traits), `wasmi`.
+//! `no_std` + `alloc`.
+//!
+//! # Modules
+//!
+//! - [`loader`] — two-pass module check, typed [`LoadError`]s, module metadata.
+//! - [`instance`] — one store and its resumable call; [`Turn`] / [`Slice`].
+//! - [`task`] — instances as kernel tasks.
+//! - [`builtins`] — console, GPIO, time, yield, breakpoints, channels, ISR flags, vOffloader.
+//! - [`monitor`] — per-instance state, statistics and breakpoints, seen from outside.
+//! - [`budget`] — admission control and memory accounting.
+//! - [`offload`] — the MMIO device window and the native matmul.
+//! - [`platform`] — clock, GPIO bank and ISR flags the platform supplies.
+//! - [`dump`] — the coroutine dump joined with instance statistics.
+//! - `bench` (feature `bench`) — workloads for the host and firmware benchmarks.
 #![no_std]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
 
+#[cfg(feature = "bench")]
+pub mod bench;
+mod board;
+pub mod budget;
 pub mod builtins;
 pub mod config;
+pub mod dump;
 pub mod guest_memory;
 pub mod instance;
 pub mod loader;
+pub mod monitor;
+pub mod offload;
+pub mod platform;
+pub mod stop;
+pub mod task;
+
+/// The kernel the vSoC runs on (executor, channels, placements), re-exported so
+/// platforms and tests use the very same types.
+pub use fireball_kernel as kernel;
 
 pub use config::VsocConfig;
-pub use instance::{Instance, InstanceError, Slice, Trap, TrapKind};
+pub use instance::{Instance, InstanceError, InstanceStats, Slice, Turn};
 pub use loader::{LoadError, LoadedModule, ModuleInfo};
+pub use stop::{StopReason, Trap, TrapKind, VsocEvent};
+pub use task::{ExecutorFull, InstanceTask};
 
-use alloc::boxed::Box;
+use alloc::{boxed::Box, rc::Rc};
+use core::cell::Cell;
+
+use fireball_kernel::{
+    mem::{ExhaustionPolicy, OwnerId, Placement},
+    sched::Executor,
+    value::Handle,
+};
 use fireball_subsystems::hal::Console;
 
-/// One vSoC: an engine configured for resumable, fuel-metered execution.
+use board::Board;
+use budget::{MemoryBudget, Pool};
+use offload::{DeviceModel, MapError};
+use platform::{IsrFlags, Platform, VirtualClock};
+
+/// The vSoC's channel table is full (`kernel::config::MAX_HANDLES`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelTableFull;
+
+/// One vSoC: an engine configured for resumable, fuel-metered execution, and
+/// the board its instances share.
 ///
 /// Modules compiled by one `Vsoc` can only be instantiated by it.
 pub struct Vsoc {
     engine: wasmi::Engine,
     config: VsocConfig,
+    board: Rc<Board>,
+    next_guest: Cell<u16>,
 }
 
 impl Vsoc {
-    /// A vSoC with the given configuration.
+    /// A vSoC on a simulated board ([`Platform::simulated`], time frozen at 0).
     pub fn new(config: VsocConfig) -> Self {
+        Self::with_platform(config, Platform::simulated(VirtualClock::new()))
+    }
+
+    /// A vSoC driving `platform`'s devices.
+    pub fn with_platform(config: VsocConfig, platform: Platform) -> Self {
         let mut wasm = wasmi::Config::default();
         wasm.consume_fuel(true)
             // Lazy translation cannot resume after running out of fuel (recipe).
@@ -49,9 +109,12 @@ impl Vsoc {
             .set_max_recursion_depth(config.max_call_depth)
             // The default value stack cap (1 MiB) is far beyond an MCU's RAM.
             .set_max_stack_height(config.max_value_stack);
+        let budget = MemoryBudget::new(config.guest_pool_bytes);
         Self {
             engine: wasmi::Engine::new(&wasm),
+            board: Rc::new(Board::new(platform, budget)),
             config,
+            next_guest: Cell::new(1),
         }
     }
 
@@ -65,13 +128,136 @@ impl Vsoc {
         loader::load(&self.engine, &self.config, name, bytes)
     }
 
-    /// Instantiate a loaded module whose console output goes to `console`.
+    /// Instantiate a loaded module as a new guest (P5) whose console output goes
+    /// to `console`.
     pub fn instantiate(
         &self,
         module: &LoadedModule,
         console: Box<dyn Console>,
     ) -> Result<Instance, InstanceError> {
-        Instance::new(&self.engine, &self.config, module, console)
+        let owner = self.next_guest.get();
+        self.next_guest.set(owner.wrapping_add(1).max(1));
+        self.instantiate_in(module, console, Placement::guest(owner))
+    }
+
+    /// Instantiate a loaded module charged to `placement`: `Placement::guest(id)`
+    /// or `Placement::service(id)` (the service needs a quota first).
+    pub fn instantiate_in(
+        &self,
+        module: &LoadedModule,
+        console: Box<dyn Console>,
+        placement: Placement,
+    ) -> Result<Instance, InstanceError> {
+        Instance::new(
+            &self.engine,
+            &self.config,
+            &self.board,
+            module,
+            console,
+            placement,
+        )
+    }
+
+    /// Run `instance` as a kernel task in its own placement.
+    pub fn spawn(
+        &self,
+        executor: &mut Executor,
+        instance: Instance,
+    ) -> Result<InstanceTask, ExecutorFull> {
+        task::spawn(&self.board, executor, instance)
+    }
+
+    /// Give service `id` a P4 quota of `bytes` (mirror of the kernel's
+    /// `PartitionedHeap::add_service_quota`).
+    pub fn set_service_quota(&self, id: u16, bytes: usize) {
+        self.board.budget.borrow_mut().set_service_quota(id, bytes);
+    }
+
+    /// The pool `placement` draws on, if it has one.
+    pub fn pool(&self, placement: Placement) -> Option<Pool> {
+        self.board.budget.borrow().pool(placement)
+    }
+
+    /// Open a kernel channel of `capacity` (0: rendezvous) for guests; pass the
+    /// handle's [`Handle::to_raw`] to them for `chan_send` / `chan_recv`.
+    pub fn open_channel(&self, capacity: usize) -> Result<Handle, ChannelTableFull> {
+        self.board.open_channel(capacity).ok_or(ChannelTableFull)
+    }
+
+    /// Close a channel and retire its handle; returns whether it was open.
+    pub fn close_channel(&self, handle: Handle) -> bool {
+        self.board.close_channel(handle)
+    }
+
+    /// Map a device model into the vOffloader window at `base..base+len`.
+    pub fn map_device(
+        &self,
+        base: u32,
+        len: u32,
+        device: Box<dyn DeviceModel>,
+    ) -> Result<(), MapError> {
+        self.board.mmio.borrow_mut().map(base, len, device)
+    }
+
+    /// The ISR flags instances subscribe to (interrupt sources raise them).
+    pub fn isr_flags(&self) -> &IsrFlags {
+        self.board.isr()
+    }
+
+    /// The context-switch check, for when no instance is running (e.g. the
+    /// firmware loop after a WFI): wake instances whose ISR flags were raised
+    /// or whose sleep is over. Returns how many were woken.
+    pub fn tick(&self) -> usize {
+        self.board.wake_due()
+    }
+
+    /// Run `executor` until nothing is ready and no ISR flag or timer is due;
+    /// returns the polls made. Never returns while an instance spins forever:
+    /// use [`Vsoc::run_for`] to bound it.
+    pub fn run_until_idle(&self, executor: &mut Executor) -> usize {
+        let mut polls = 0;
+        loop {
+            polls += executor.run_until_idle();
+            if self.tick() == 0 {
+                return polls;
+            }
+        }
+    }
+
+    /// Like [`Vsoc::run_until_idle`], at most `max_polls` polls.
+    pub fn run_for(&self, executor: &mut Executor, max_polls: usize) -> usize {
+        let mut polls = 0;
+        while polls < max_polls {
+            let made = executor.run_for(max_polls - polls);
+            polls += made;
+            if made == 0 && self.tick() == 0 {
+                break;
+            }
+        }
+        polls
+    }
+
+    /// The oldest unread event (an instance finished or was stopped).
+    pub fn pop_event(&self) -> Option<VsocEvent> {
+        self.board.events.borrow_mut().pop_front()
+    }
+
+    /// Apply a memory-exhaustion policy (from a [`StopReason::MemoryExhausted`] or
+    /// a kernel `MemEvent::Exhausted`): unload the guest / terminate the service
+    /// by cancelling every task it owns. Returns how many tasks were cancelled;
+    /// other policies concern the firmware, not the vSoC, and cancel nothing.
+    pub fn apply_policy(&self, executor: &mut Executor, policy: ExhaustionPolicy) -> usize {
+        let placement = match policy {
+            ExhaustionPolicy::UnloadGuest(OwnerId(id)) => Placement::guest(id),
+            ExhaustionPolicy::TerminateService(OwnerId(id)) => Placement::service(id),
+            ExhaustionPolicy::Fatal | ExhaustionPolicy::Degrade => return 0,
+        };
+        executor.cancel_owned_by(placement)
+    }
+
+    /// The coroutine dump with each instance's statistics.
+    pub fn dump<'a>(&'a self, executor: &'a Executor) -> dump::VsocDump<'a> {
+        dump::VsocDump::new(executor, &self.board)
     }
 }
 

@@ -82,6 +82,10 @@ fn qemu(root: &Path, icount: bool) -> Result<ExitCode, String> {
     let run = fireball_tests::run_qemu(&elf, QEMU_TIMEOUT, icount)
         .map_err(|e| format!("cannot run qemu-system-arm: {e}"))?;
     print!("{}", run.stdout);
+    if !run.serial.is_empty() {
+        println!("--- UART0 (QEMU -serial) ---");
+        print!("{}", run.serial);
+    }
     if run.timed_out {
         return Err(format!("firmware did not exit within {QEMU_TIMEOUT:?}"));
     }

@@ -8,7 +8,10 @@
 //! ```text
 //! calibration,<instructions per tick × 1000>
 //! bench,<name>,<baseline name or empty>,<instructions per op × 1000>
+//! bench-failed,<name>          (the workload returned a zero checksum)
 //! ```
+//!
+//! The image exits with failure if any workload failed.
 #![no_std]
 #![no_main]
 
@@ -19,27 +22,36 @@ use fireball_firmware::{clock, exit, heap};
 /// Iterations per measurement (N above).
 const ITERS: u32 = 2_000;
 
-/// A workload as every crate's `bench` module describes it.
-struct Workload {
-    name: &'static str,
-    baseline: Option<&'static str>,
-    run: fn(u32) -> u64,
-}
-
-macro_rules! collect {
-    ($($krate:ident),*) => {
-        [$($krate::bench::workloads().iter().map(|w| Workload {
-            name: w.name,
-            baseline: w.baseline,
-            run: w.run,
-        })),*]
-    };
-}
-
-fn ticks_for(run: fn(u32) -> u64, iters: u32) -> u64 {
+/// Ticks for `run(iters)`, or `None` if it returned the zero checksum that
+/// means it could not do its work (every workload's checksum is non-zero
+/// for a non-zero iteration count).
+fn ticks_for(run: fn(u32) -> u64, iters: u32) -> Option<u64> {
     let start = clock::ticks();
-    core::hint::black_box(run(core::hint::black_box(iters)));
-    clock::ticks() - start
+    let checksum = core::hint::black_box(run(core::hint::black_box(iters)));
+    let ticks = clock::ticks() - start;
+    (checksum != 0).then_some(ticks)
+}
+
+/// Measure one workload and print its line; `false` if it failed.
+fn measure(name: &str, baseline: Option<&str>, run: fn(u32) -> u64, per_tick_milli: u64) -> bool {
+    let (Some(once), Some(twice)) = (ticks_for(run, ITERS), ticks_for(run, 2 * ITERS)) else {
+        hprintln!("bench-failed,{}", name);
+        return false;
+    };
+    let per_op_milli = twice.saturating_sub(once) * per_tick_milli / u64::from(ITERS);
+    hprintln!("bench,{},{},{}", name, baseline.unwrap_or(""), per_op_milli);
+    true
+}
+
+/// Every crate's `bench::workloads()`, measured in turn.
+macro_rules! measure_all {
+    ($per_tick:expr; $($krate:ident),*) => {{
+        let mut ok = true;
+        $(for w in $krate::bench::workloads() {
+            ok &= measure(w.name, w.baseline, w.run, $per_tick);
+        })*
+        ok
+    }};
 }
 
 #[entry]
@@ -51,17 +63,7 @@ fn main() -> ! {
     clock::start(peripherals.SYST);
     let per_tick_milli = clock::instructions_per_tick_milli();
     hprintln!("calibration,{}", per_tick_milli);
-    for workload in collect!(fireball_kernel, fireball_subsystems).into_iter().flatten() {
-        let once = ticks_for(workload.run, ITERS);
-        let twice = ticks_for(workload.run, 2 * ITERS);
-        let per_op_milli = twice.saturating_sub(once) * per_tick_milli / u64::from(ITERS);
-        hprintln!(
-            "bench,{},{},{}",
-            workload.name,
-            workload.baseline.unwrap_or(""),
-            per_op_milli
-        );
-    }
+    let ok = measure_all!(per_tick_milli; fireball_kernel, fireball_subsystems, fireball_vsoc);
     hprintln!("fireball: bench done, heap peak {} bytes", heap::peak());
-    exit(true)
+    exit(ok)
 }

@@ -1,7 +1,7 @@
-//! The channel state machine: a value buffer, a FIFO of senders' offers, a FIFO of waiting
+//! The channel state machine: a value ring, a FIFO of senders' offers, a FIFO of waiting
 //! receivers. Futures and handles (`mod.rs`, `select.rs`) are thin shells around it.
 //!
-//! Invariants (checked by the proptest model in `tests.rs`):
+//! Invariants (checked by the proptest model in `model_tests.rs`):
 //! - values leave in the order they entered (buffer first, then offers, both FIFO);
 //! - **eligibility**: with `a` values available, the first `min(a, waiting)` receivers are the
 //!   ones entitled to them and have been woken; a newcomer may take a value only if one is left
@@ -10,116 +10,261 @@
 //! - a rendezvous offer is *committed* when a waiting receiver was entitled to it on arrival:
 //!   its sender is released at once (seed §3.2 fast path) and the value stays deliverable even
 //!   after close; uncommitted offers go back to their senders on close.
+//!
+//! # Fast path
+//!
+//! Everything an operation that does not wait needs is in `Cell`s: the value ring (a boxed
+//! slice of `Cell<Option<T>>` with a head and a length, allocated once at creation), and the
+//! *lengths* of the two wait queues — the senders' one sharing its word (`gate`) with the
+//! closed flag, so that a single load tells a sender "open, nobody queued ahead of me" and a
+//! receiver "no blocked sender to refill from". A `try_send`/`try_recv` on a buffered channel
+//! with nobody waiting is a few loads and stores: no borrow flag, no `VecDeque`. The wait
+//! queues themselves (`VecDeque`s of offers and waiters, in a `RefCell`) are touched only when
+//! their mirrored length says someone is waiting or must start to.
+//!
+//! The queues are never borrowed across a call that may run foreign code, except waking a
+//! waiter by reference (kernel wakers only queue a task; a waker that re-entered the channel
+//! would panic on the borrow, never corrupt it). Values and wakers leave the queues before they
+//! are dropped, so a value's own `Drop` may use the channel.
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
+use core::cell::{Cell, RefCell};
 use core::task::{Context, Poll, Waker};
 
 use super::{TryRecvError, TrySendError};
 
-pub(super) struct Offer<T> {
-    ticket: u64,
+struct Offer<T> {
+    ticket: Ticket,
     value: T,
     waker: Option<Waker>,
     committed: bool,
 }
 
 struct Waiter {
-    ticket: u64,
+    ticket: Ticket,
     waker: Waker,
 }
 
-pub(super) struct State<T> {
-    capacity: usize,
-    buffer: VecDeque<T>,
+/// Who is waiting: the slow path's state.
+struct Queues<T> {
     offers: VecDeque<Offer<T>>,
     receivers: VecDeque<Waiter>,
-    committed: usize,
-    closed: bool,
-    next_ticket: u64,
 }
+
+pub(super) struct State<T> {
+    /// The value ring; its length is the capacity (empty: rendezvous).
+    slots: Box<[Cell<Option<T>>]>,
+    /// Index of the oldest buffered value.
+    head: Cell<usize>,
+    /// Buffered values.
+    len: Cell<usize>,
+    /// `queues.offers.len()` (senders waiting), with [`CLOSED`] as its top bit: a single load
+    /// tells either fast path that no sender waits and the channel is open.
+    gate: Cell<usize>,
+    /// `queues.receivers.len()`, readable without a borrow.
+    receivers: Cell<usize>,
+    /// Rendezvous offers committed to a receiver and not yet taken.
+    committed: Cell<usize>,
+    next_ticket: Cell<Ticket>,
+    queues: RefCell<Queues<T>>,
+}
+
+/// A waiting sender's or receiver's place in its queue: numbered from 1 in arrival order per
+/// channel (a `u64` never wraps), [`NO_TICKET`] while not queued.
+pub(super) type Ticket = u64;
+
+/// The ticket of an operation that is not queued.
+pub(super) const NO_TICKET: Ticket = 0;
+
+/// The closed bit of `State::gate`.
+const CLOSED: usize = 1 << (usize::BITS - 1);
 
 /// What a sender's poll concluded.
 pub(super) enum SendPoll<T> {
     /// The value is delivered (buffered, taken, or committed to a waiting receiver).
     Done,
     /// Waiting; the offer holds this ticket.
-    Waiting(u64),
+    Waiting(Ticket),
     /// Closed before delivery: the value comes back.
     Closed(T),
+}
+
+/// Position of `ticket` in a FIFO whose tickets increase from front to back. The front is
+/// checked first: it is where a woken waiter almost always is.
+fn position<E>(queue: &VecDeque<E>, ticket: Ticket, key: impl Fn(&E) -> Ticket) -> Option<usize> {
+    match queue.front() {
+        None => None,
+        Some(front) if key(front) == ticket => Some(0),
+        Some(_) => queue.binary_search_by_key(&ticket, key).ok(),
+    }
+}
+
+/// Removes entry `index`; the front (the usual case) without `VecDeque::remove`'s shuffling.
+#[inline]
+fn remove<E>(queue: &mut VecDeque<E>, index: usize) -> Option<E> {
+    if index == 0 {
+        queue.pop_front()
+    } else {
+        queue.remove(index)
+    }
 }
 
 impl<T> State<T> {
     pub(super) fn new(capacity: usize) -> Self {
         Self {
-            capacity,
-            buffer: VecDeque::with_capacity(capacity),
-            offers: VecDeque::new(),
-            receivers: VecDeque::new(),
-            committed: 0,
-            closed: false,
-            next_ticket: 0,
+            slots: core::iter::repeat_with(|| Cell::new(None))
+                .take(capacity)
+                .collect(),
+            head: Cell::new(0),
+            len: Cell::new(0),
+            gate: Cell::new(0),
+            receivers: Cell::new(0),
+            committed: Cell::new(0),
+            next_ticket: Cell::new(0),
+            queues: RefCell::new(Queues {
+                offers: VecDeque::new(),
+                receivers: VecDeque::new(),
+            }),
         }
     }
 
+    #[inline]
     pub(super) fn capacity(&self) -> usize {
-        self.capacity
+        self.slots.len()
     }
 
+    #[inline]
     pub(super) fn is_closed(&self) -> bool {
-        self.closed
+        self.gate.get() & CLOSED != 0
+    }
+
+    /// Offers queued (`queues.offers.len()`).
+    #[inline]
+    fn offers(&self) -> usize {
+        self.gate.get() & !CLOSED
+    }
+
+    /// Counts an offer in (`+1`) or out (`-1` as `usize::MAX`), leaving the closed bit alone.
+    #[inline]
+    fn count_offers(&self, delta: usize) {
+        self.gate.set(self.gate.get().wrapping_add(delta));
     }
 
     /// Rendezvous offers committed to a receiver that was waiting but has not taken them yet.
     #[cfg(test)]
     pub(super) fn committed(&self) -> usize {
-        self.committed
+        self.committed.get()
     }
 
     /// Values in the buffer (always 0 for a rendezvous channel).
+    #[inline]
     pub(super) fn buffered(&self) -> usize {
-        self.buffer.len()
+        self.len.get()
     }
 
     /// Values a receiver could take now.
+    #[inline]
     fn available(&self) -> usize {
-        let offers = match (self.capacity, self.closed) {
-            (0, false) => self.offers.len(),
-            (0, true) => self.committed,
-            _ => 0,
-        };
-        self.buffer.len() + offers
+        if self.slots.is_empty() {
+            if self.is_closed() {
+                self.committed.get()
+            } else {
+                self.offers()
+            }
+        } else {
+            self.len.get()
+        }
     }
 
-    fn ticket(&mut self) -> u64 {
-        self.next_ticket += 1;
-        self.next_ticket
+    fn ticket(&self) -> Ticket {
+        let ticket = self.next_ticket.get() + 1;
+        self.next_ticket.set(ticket);
+        ticket
+    }
+
+    /// Appends to the ring (caller checked there is room).
+    #[inline]
+    fn push_value(&self, value: T) {
+        let len = self.len.get();
+        let mut tail = self.head.get() + len;
+        if tail >= self.slots.len() {
+            tail -= self.slots.len();
+        }
+        // The slot is empty (it is past the buffered values), so nothing is dropped here.
+        self.slots[tail].set(Some(value));
+        self.len.set(len + 1);
+    }
+
+    /// Removes the oldest buffered value.
+    #[inline]
+    fn pop_value(&self) -> Option<T> {
+        let len = self.len.get();
+        if len == 0 {
+            return None;
+        }
+        let head = self.head.get();
+        let value = self.slots[head].take();
+        let next = head + 1;
+        self.head
+            .set(if next == self.slots.len() { 0 } else { next });
+        self.len.set(len - 1);
+        value
     }
 
     /// One more value became available: wake the receiver now entitled to it.
-    fn on_available(&mut self) {
+    #[inline]
+    fn on_available(&self) {
         let entitled = self.available() - 1;
-        if let Some(waiter) = self.receivers.get(entitled) {
+        if entitled < self.receivers.get() {
+            self.wake_receiver(entitled);
+        }
+    }
+
+    fn wake_receiver(&self, index: usize) {
+        if let Some(waiter) = self.queues.borrow().receivers.get(index) {
             waiter.waker.wake_by_ref();
         }
     }
 
     /// Removes and returns the next value in FIFO order (caller checked `available() > 0`).
-    fn take(&mut self) -> Option<T> {
-        if let Some(value) = self.buffer.pop_front() {
-            if !self.closed
-                && let Some(offer) = self.offers.pop_front()
-            {
-                // A blocked sender's value moves into the freed buffer space.
-                self.buffer.push_back(offer.value);
-                if let Some(waker) = offer.waker {
-                    waker.wake();
-                }
-            }
-            return Some(value);
+    #[inline]
+    fn take(&self) -> Option<T> {
+        if self.len.get() == 0 {
+            return self.take_offer();
         }
-        let offer = self.offers.pop_front()?;
+        let value = self.pop_value();
+        if self.gate.get() != 0 {
+            self.refill();
+        }
+        value
+    }
+
+    /// A blocked sender's value moves into the freed buffer space (not once closed: waiting
+    /// senders then get their values back).
+    fn refill(&self) {
+        if self.is_closed() || self.offers() == 0 {
+            return;
+        }
+        let offer = self.queues.borrow_mut().offers.pop_front();
+        if let Some(offer) = offer {
+            self.count_offers(usize::MAX);
+            self.push_value(offer.value);
+            if let Some(waker) = offer.waker {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Takes the front offer's value directly (rendezvous).
+    fn take_offer(&self) -> Option<T> {
+        if self.offers() == 0 {
+            return None;
+        }
+        let offer = self.queues.borrow_mut().offers.pop_front()?;
+        self.count_offers(usize::MAX);
         if offer.committed {
-            self.committed -= 1;
+            self.committed.set(self.committed.get() - 1);
         }
         if let Some(waker) = offer.waker {
             waker.wake();
@@ -127,176 +272,282 @@ impl<T> State<T> {
         Some(offer.value)
     }
 
-    pub(super) fn try_send(&mut self, value: T) -> Result<(), TrySendError<T>> {
-        if self.closed {
-            return Err(TrySendError::Closed(value));
+    #[inline]
+    pub(super) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let len = self.len.get();
+        // One test for "closed, a sender waiting, buffer full, or rendezvous".
+        if self.gate.get() != 0 || len >= self.slots.len() {
+            return self.try_send_slow(value);
         }
-        if self.capacity > 0 {
-            if !self.offers.is_empty() || self.buffer.len() >= self.capacity {
-                return Err(TrySendError::Full(value));
-            }
-            self.buffer.push_back(value);
+        self.push_value(value);
+        // The new value is the `len`-th available one: a waiting receiver there is entitled.
+        if len < self.receivers.get() {
+            self.wake_receiver(len);
+        }
+        Ok(())
+    }
+
+    fn try_send_slow(&self, value: T) -> Result<(), TrySendError<T>> {
+        if self.is_closed() {
+            Err(TrySendError::Closed(value))
+        } else if self.slots.is_empty() {
+            self.try_send_rendezvous(value)
         } else {
-            // Rendezvous: only when a waiting receiver is left without a value.
-            if self.receivers.len() <= self.available() {
-                return Err(TrySendError::Full(value));
-            }
-            let ticket = self.ticket();
-            self.offers.push_back(Offer {
-                ticket,
-                value,
-                waker: None,
-                committed: true,
-            });
-            self.committed += 1;
+            Err(TrySendError::Full(value))
         }
+    }
+
+    /// Rendezvous: only when a waiting receiver is left without a value.
+    fn try_send_rendezvous(&self, value: T) -> Result<(), TrySendError<T>> {
+        if self.receivers.get() <= self.available() {
+            return Err(TrySendError::Full(value));
+        }
+        let ticket = self.ticket();
+        self.queues.borrow_mut().offers.push_back(Offer {
+            ticket,
+            value,
+            waker: None,
+            committed: true,
+        });
+        self.count_offers(1);
+        self.committed.set(self.committed.get() + 1);
         self.on_available();
         Ok(())
     }
 
     /// First poll of a send: deliver now, or queue an offer.
-    pub(super) fn start_send(&mut self, value: T, cx: &mut Context<'_>) -> SendPoll<T> {
-        let value = match self.try_send(value) {
-            Ok(()) => return SendPoll::Done,
-            Err(TrySendError::Closed(value)) => return SendPoll::Closed(value),
-            Err(TrySendError::Full(value)) => value,
-        };
+    #[inline]
+    pub(super) fn start_send(&self, value: T, cx: &mut Context<'_>) -> SendPoll<T> {
+        match self.try_send(value) {
+            Ok(()) => SendPoll::Done,
+            Err(TrySendError::Closed(value)) => SendPoll::Closed(value),
+            Err(TrySendError::Full(value)) => self.queue_offer(value, cx),
+        }
+    }
+
+    fn queue_offer(&self, value: T, cx: &mut Context<'_>) -> SendPoll<T> {
         let ticket = self.ticket();
         let waker = Some(cx.waker().clone());
-        self.offers.push_back(Offer {
+        self.queues.borrow_mut().offers.push_back(Offer {
             ticket,
             value,
             waker,
             committed: false,
         });
-        if self.capacity == 0 {
+        self.count_offers(1);
+        if self.slots.is_empty() {
             self.on_available();
         }
         SendPoll::Waiting(ticket)
     }
 
-    fn offer_index(&self, ticket: u64) -> Option<usize> {
-        self.offers.binary_search_by_key(&ticket, |o| o.ticket).ok()
+    /// Later polls of a send that is waiting with `ticket`.
+    #[inline]
+    pub(super) fn poll_send(&self, ticket: Ticket, cx: &mut Context<'_>) -> SendPoll<T> {
+        if self.offers() == 0 {
+            // Every offer was taken (or moved into the buffer): ours was delivered.
+            return SendPoll::Done;
+        }
+        self.poll_queued_send(ticket, cx)
     }
 
-    /// Later polls of a send that is waiting with `ticket`.
-    pub(super) fn poll_send(&mut self, ticket: u64, cx: &mut Context<'_>) -> SendPoll<T> {
-        let Some(index) = self.offer_index(ticket) else {
+    fn poll_queued_send(&self, ticket: Ticket, cx: &mut Context<'_>) -> SendPoll<T> {
+        let mut queues = self.queues.borrow_mut();
+        let Some(index) = position(&queues.offers, ticket, |o| o.ticket) else {
             return SendPoll::Done;
         };
-        if self.closed && !self.offers[index].committed {
-            return match self.offers.remove(index) {
-                Some(offer) => SendPoll::Closed(offer.value),
+        if self.is_closed() && !queues.offers[index].committed {
+            let offer = remove(&mut queues.offers, index);
+            drop(queues);
+            return match offer {
+                Some(offer) => {
+                    self.count_offers(usize::MAX);
+                    SendPoll::Closed(offer.value)
+                }
                 None => SendPoll::Done,
             };
         }
-        let offer = &mut self.offers[index];
+        let offer = &mut queues.offers[index];
         if !offer
             .waker
             .as_ref()
             .is_some_and(|w| w.will_wake(cx.waker()))
         {
-            offer.waker = Some(cx.waker().clone());
+            let old = offer.waker.replace(cx.waker().clone());
+            drop(queues);
+            drop(old);
         }
         SendPoll::Waiting(ticket)
     }
 
-    /// A waiting send was dropped: withdraw its offer if still queued (the value is dropped).
-    pub(super) fn cancel_send(&mut self, ticket: u64) -> Option<T> {
-        let index = self.offer_index(ticket)?;
-        let offer = self.offers.remove(index)?;
+    /// A waiting send was dropped: withdraw its offer if still queued (the value comes back to
+    /// be dropped by the caller, outside any borrow).
+    pub(super) fn cancel_send(&self, ticket: Ticket) -> Option<T> {
+        if self.offers() == 0 {
+            return None;
+        }
+        let mut queues = self.queues.borrow_mut();
+        let index = position(&queues.offers, ticket, |o| o.ticket)?;
+        let offer = remove(&mut queues.offers, index)?;
+        drop(queues);
+        self.count_offers(usize::MAX);
         if offer.committed {
-            self.committed -= 1;
+            self.committed.set(self.committed.get() - 1);
         }
         Some(offer.value)
     }
 
-    pub(super) fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        if self.receivers.len() < self.available() {
-            return self.take().ok_or(TryRecvError::Empty);
+    #[inline]
+    pub(super) fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.take_buffered() {
+            Some(value) => value.ok_or(TryRecvError::Empty),
+            None => self.try_recv_slow(self.len.get()),
         }
-        if self.closed && self.available() == 0 {
+    }
+
+    /// A newcomer's fast path: the oldest buffered value, if one is left over by the receivers
+    /// already waiting; `None` when the slow path must decide (rendezvous channels buffer
+    /// nothing, so they always take it).
+    #[inline(always)]
+    fn take_buffered(&self) -> Option<Option<T>> {
+        if self.receivers.get() >= self.len.get() {
+            return None;
+        }
+        let value = self.pop_value();
+        if self.gate.get() != 0 {
+            self.refill();
+        }
+        Some(value)
+    }
+
+    fn try_recv_slow(&self, len: usize) -> Result<T, TryRecvError> {
+        if self.slots.is_empty() {
+            self.try_recv_rendezvous()
+        } else if len == 0 && self.is_closed() {
             Err(TryRecvError::Closed)
         } else {
             Err(TryRecvError::Empty)
         }
     }
 
-    fn waiter_index(&self, ticket: u64) -> Option<usize> {
-        self.receivers
-            .binary_search_by_key(&ticket, |w| w.ticket)
-            .ok()
+    fn try_recv_rendezvous(&self) -> Result<T, TryRecvError> {
+        let available = self.available();
+        if self.receivers.get() < available {
+            return self.take_offer().ok_or(TryRecvError::Empty);
+        }
+        if self.is_closed() && available == 0 {
+            Err(TryRecvError::Closed)
+        } else {
+            Err(TryRecvError::Empty)
+        }
     }
 
     /// Polls a receive; `ticket` is `Some` once it has queued as a waiting receiver.
-    pub(super) fn poll_recv(
-        &mut self,
-        ticket: &mut Option<u64>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<T>> {
-        let position = match *ticket {
-            Some(t) => self.waiter_index(t).unwrap_or(self.receivers.len()),
-            None => self.receivers.len(),
-        };
-        if position < self.available() {
-            if let Some(t) = ticket.take()
-                && let Some(index) = self.waiter_index(t)
-            {
-                self.receivers.remove(index);
-            }
+    #[inline]
+    pub(super) fn poll_recv(&self, ticket: &mut Ticket, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if *ticket == NO_TICKET
+            && let Some(value) = self.take_buffered()
+        {
+            return Poll::Ready(value);
+        }
+        self.poll_recv_slow(ticket, cx)
+    }
+
+    fn poll_recv_slow(&self, ticket: &mut Ticket, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if *ticket != NO_TICKET {
+            return self.poll_queued_recv(ticket, cx);
+        }
+        // A newcomer: served only from what the receivers already waiting leave over.
+        if self.receivers.get() < self.available() {
             return Poll::Ready(self.take());
         }
-        if self.closed {
+        if self.is_closed() {
+            return Poll::Ready(None);
+        }
+        self.queue_receiver(ticket, cx);
+        Poll::Pending
+    }
+
+    fn queue_receiver(&self, ticket: &mut Ticket, cx: &mut Context<'_>) {
+        let t = self.ticket();
+        let waker = cx.waker().clone();
+        self.queues
+            .borrow_mut()
+            .receivers
+            .push_back(Waiter { ticket: t, waker });
+        self.receivers.set(self.receivers.get() + 1);
+        *ticket = t;
+    }
+
+    fn poll_queued_recv(&self, ticket: &mut Ticket, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let t = *ticket;
+        let mut queues = self.queues.borrow_mut();
+        let Some(index) = position(&queues.receivers, t, |w| w.ticket) else {
+            // Not queued (a queued receive leaves only through here or `cancel_recv`, which
+            // both clear the ticket): start over as a newcomer.
+            drop(queues);
+            *ticket = NO_TICKET;
+            return self.poll_recv_slow(ticket, cx);
+        };
+        if index < self.available() {
+            let waiter = remove(&mut queues.receivers, index);
+            drop(queues);
+            self.receivers.set(self.receivers.get() - 1);
+            *ticket = NO_TICKET;
+            drop(waiter);
+            return Poll::Ready(self.take());
+        }
+        if self.is_closed() {
+            drop(queues);
             self.cancel_recv(ticket);
             return Poll::Ready(None);
         }
-        match *ticket {
-            Some(t) => {
-                if let Some(index) = self.waiter_index(t) {
-                    let waiter = &mut self.receivers[index];
-                    if !waiter.waker.will_wake(cx.waker()) {
-                        waiter.waker = cx.waker().clone();
-                    }
-                }
-            }
-            None => {
-                let t = self.ticket();
-                self.receivers.push_back(Waiter {
-                    ticket: t,
-                    waker: cx.waker().clone(),
-                });
-                *ticket = Some(t);
-            }
+        let waiter = &mut queues.receivers[index];
+        if !waiter.waker.will_wake(cx.waker()) {
+            let old = core::mem::replace(&mut waiter.waker, cx.waker().clone());
+            drop(queues);
+            drop(old);
         }
         Poll::Pending
     }
 
     /// A receive stops waiting (dropped, or another `select` arm fired). If it was entitled
     /// to a value, the entitlement passes to the next waiting receiver.
-    pub(super) fn cancel_recv(&mut self, ticket: &mut Option<u64>) {
-        let Some(t) = ticket.take() else { return };
-        let Some(index) = self.waiter_index(t) else {
-            return;
-        };
-        self.receivers.remove(index);
-        let available = self.available();
-        if index < available
-            && let Some(next) = self.receivers.get(available - 1)
-        {
-            next.waker.wake_by_ref();
+    #[inline]
+    pub(super) fn cancel_recv(&self, ticket: &mut Ticket) {
+        if *ticket != NO_TICKET {
+            self.withdraw_receiver(core::mem::replace(ticket, NO_TICKET));
         }
     }
 
+    fn withdraw_receiver(&self, ticket: Ticket) {
+        let mut queues = self.queues.borrow_mut();
+        let Some(index) = position(&queues.receivers, ticket, |w| w.ticket) else {
+            return;
+        };
+        let waiter = remove(&mut queues.receivers, index);
+        self.receivers.set(self.receivers.get() - 1);
+        let available = self.available();
+        if index < available
+            && let Some(next) = queues.receivers.get(available - 1)
+        {
+            next.waker.wake_by_ref();
+        }
+        drop(queues);
+        drop(waiter);
+    }
+
     /// Closes the channel and wakes everyone waiting so they can observe it.
-    pub(super) fn close(&mut self) {
-        if self.closed {
+    pub(super) fn close(&self) {
+        if self.is_closed() {
             return;
         }
-        self.closed = true;
-        for waiter in &self.receivers {
+        self.gate.set(self.gate.get() | CLOSED);
+        let queues = self.queues.borrow();
+        for waiter in &queues.receivers {
             waiter.waker.wake_by_ref();
         }
-        for offer in &self.offers {
+        for offer in &queues.offers {
             if let Some(waker) = &offer.waker {
                 waker.wake_by_ref();
             }

@@ -8,13 +8,24 @@
 //! Waiting senders and receivers are served first-come, first-served. [`Channel::close`] may
 //! be called from either side: sends then fail and hand their value back, values already
 //! accepted are still delivered, and `recv` gives `None` once the channel is drained.
-//! [`select`] waits on several channels' receives at once.
+//! [`select()`] waits on several channels' receives at once.
 //!
-//! Channels use `RefCell` and are not `Sync`: the kernel is cooperative and single-threaded.
-//! Share one as `Rc` through [`Sender`]/[`Receiver`] handles (the channel closes when the last
-//! handle of either side is dropped), or as a plain `&'static Channel` (e.g. `Box::leak`) and
-//! close it explicitly. No operation allocates except when a queue of waiting tasks grows past
-//! its previous high-water mark; the value buffer is allocated once, at creation.
+//! Channels use `Cell`s (and a `RefCell` for the queues of waiting tasks) and are not `Sync`:
+//! the kernel is cooperative and single-threaded. Share one as `Rc` through
+//! [`Sender`]/[`Receiver`] handles (the channel closes when the last handle of either side is
+//! dropped), or as a plain `&'static Channel` (e.g. `Box::leak`) and close it explicitly. No
+//! operation allocates except when a queue of waiting tasks grows past its previous high-water
+//! mark; the value buffer (a ring of exactly `capacity` slots) is allocated once, at creation.
+//!
+//! # Cost
+//!
+//! An operation that does not wait — `try_send`/`try_recv`, or a `send`/`recv` whose first poll
+//! completes, on a buffered channel — reads and writes only `Cell`s: the value ring, and the
+//! lengths of the wait queues, mirrored so that one load says "nobody waits and the channel is
+//! open". The queues (and their borrow flag) are touched only when a task must wait or be woken.
+//! A rendezvous always goes through the queues: its values travel as offers. Waiting tasks are
+//! found by a ticket (a per-channel arrival number), at the front of their queue in the usual
+//! case, by binary search otherwise.
 
 mod chan;
 mod select;
@@ -25,7 +36,7 @@ mod model_tests;
 mod tests;
 
 use alloc::rc::Rc;
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -33,7 +44,7 @@ use core::task::{Context, Poll};
 
 pub use select::{Select, select};
 
-use chan::{SendPoll, State};
+use chan::{NO_TICKET, SendPoll, State, Ticket};
 
 /// `try_send` failed; the value comes back.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -83,7 +94,7 @@ pub enum TryRecvError {
 
 /// A CSP channel. See the [module documentation](self).
 pub struct Channel<T> {
-    state: RefCell<State<T>>,
+    state: State<T>,
     senders: Cell<usize>,
     receivers: Cell<usize>,
 }
@@ -92,7 +103,7 @@ impl<T> Channel<T> {
     /// A channel buffering up to `capacity` values; 0 makes a rendezvous channel.
     pub fn new(capacity: usize) -> Self {
         Self {
-            state: RefCell::new(State::new(capacity)),
+            state: State::new(capacity),
             senders: Cell::new(0),
             receivers: Cell::new(0),
         }
@@ -105,12 +116,12 @@ impl<T> Channel<T> {
 
     /// The buffer capacity (0: rendezvous).
     pub fn capacity(&self) -> usize {
-        self.state.borrow().capacity()
+        self.state.capacity()
     }
 
     /// Values waiting in the buffer.
     pub fn len(&self) -> usize {
-        self.state.borrow().buffered()
+        self.state.buffered()
     }
 
     /// Whether the buffer is empty.
@@ -120,22 +131,24 @@ impl<T> Channel<T> {
 
     /// Whether the channel has been closed.
     pub fn is_closed(&self) -> bool {
-        self.state.borrow().is_closed()
+        self.state.is_closed()
     }
 
     /// Closes the channel (either side may). Idempotent.
     pub fn close(&self) {
-        self.state.borrow_mut().close();
+        self.state.close();
     }
 
     /// Sends without waiting; on failure the value comes back.
+    #[inline]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.state.borrow_mut().try_send(value)
+        self.state.try_send(value)
     }
 
     /// Receives without waiting.
+    #[inline]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.state.borrow_mut().try_recv()
+        self.state.try_recv()
     }
 
     /// Sends `value`, waiting for room (or, on a rendezvous, for a receiver).
@@ -143,7 +156,7 @@ impl<T> Channel<T> {
         SendFuture {
             channel: self,
             value: Some(value),
-            ticket: None,
+            ticket: NO_TICKET,
         }
     }
 
@@ -151,20 +164,24 @@ impl<T> Channel<T> {
     pub fn recv(&self) -> RecvFuture<'_, T> {
         RecvFuture {
             channel: self,
-            ticket: None,
+            ticket: NO_TICKET,
         }
     }
 
-    pub(crate) fn poll_recv(
-        &self,
-        ticket: &mut Option<u64>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<T>> {
-        self.state.borrow_mut().poll_recv(ticket, cx)
+    #[inline]
+    pub(crate) fn poll_recv(&self, ticket: &mut Ticket, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.state.poll_recv(ticket, cx)
     }
 
-    pub(crate) fn cancel_recv(&self, ticket: &mut Option<u64>) {
-        self.state.borrow_mut().cancel_recv(ticket);
+    #[inline]
+    pub(crate) fn cancel_recv(&self, ticket: &mut Ticket) {
+        self.state.cancel_recv(ticket);
+    }
+
+    /// Rendezvous offers committed to a waiting receiver and not yet taken (model tests).
+    #[cfg(test)]
+    pub(crate) fn committed(&self) -> usize {
+        self.state.committed()
     }
 }
 
@@ -183,7 +200,7 @@ impl<T> fmt::Debug for Channel<T> {
 pub struct SendFuture<'a, T> {
     channel: &'a Channel<T>,
     value: Option<T>,
-    ticket: Option<u64>,
+    ticket: Ticket,
 }
 
 // The value is never pinned structurally: it is moved into the channel by value.
@@ -192,25 +209,28 @@ impl<T> Unpin for SendFuture<'_, T> {}
 impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let mut state = this.channel.state.borrow_mut();
-        let outcome = match (this.ticket, this.value.take()) {
-            (Some(ticket), _) => state.poll_send(ticket, cx),
-            (None, Some(value)) => state.start_send(value, cx),
-            (None, None) => panic!("SendFuture polled after completion"),
+        let state = &this.channel.state;
+        let outcome = if this.ticket != NO_TICKET {
+            state.poll_send(this.ticket, cx)
+        } else if let Some(value) = this.value.take() {
+            state.start_send(value, cx)
+        } else {
+            panic!("SendFuture polled after completion")
         };
         match outcome {
             SendPoll::Done => {
-                this.ticket = None;
+                this.ticket = NO_TICKET;
                 Poll::Ready(Ok(()))
             }
             SendPoll::Waiting(ticket) => {
-                this.ticket = Some(ticket);
+                this.ticket = ticket;
                 Poll::Pending
             }
             SendPoll::Closed(value) => {
-                this.ticket = None;
+                this.ticket = NO_TICKET;
                 Poll::Ready(Err(SendError(value)))
             }
         }
@@ -219,9 +239,10 @@ impl<T> Future for SendFuture<'_, T> {
 
 impl<T> Drop for SendFuture<'_, T> {
     fn drop(&mut self) {
-        if let Some(ticket) = self.ticket.take() {
-            // The borrow ends with this statement, so the value's own drop may use the channel.
-            let withdrawn = self.channel.state.borrow_mut().cancel_send(ticket);
+        let ticket = core::mem::replace(&mut self.ticket, NO_TICKET);
+        if ticket != NO_TICKET {
+            // Dropped here, outside the channel's state, so its own drop may use the channel.
+            let withdrawn = self.channel.state.cancel_send(ticket);
             drop(withdrawn);
         }
     }
@@ -232,12 +253,13 @@ impl<T> Drop for SendFuture<'_, T> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct RecvFuture<'a, T> {
     channel: &'a Channel<T>,
-    ticket: Option<u64>,
+    ticket: Ticket,
 }
 
 impl<T> Future for RecvFuture<'_, T> {
     type Output = Option<T>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = &mut *self;
         this.channel.poll_recv(&mut this.ticket, cx)
@@ -245,6 +267,7 @@ impl<T> Future for RecvFuture<'_, T> {
 }
 
 impl<T> Drop for RecvFuture<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.channel.cancel_recv(&mut self.ticket);
     }
@@ -320,7 +343,7 @@ impl<T> Receiver<T> {
         self.channel.try_recv()
     }
 
-    /// The shared channel (for [`select`]).
+    /// The shared channel (for [`select()`]).
     pub fn channel(&self) -> &Channel<T> {
         &self.channel
     }

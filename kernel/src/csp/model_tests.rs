@@ -176,7 +176,7 @@ fn run(capacity: usize, ops: &[Op]) -> Outcome {
                 .iter()
                 .filter(|a| !o.received.iter().any(|r| r.1 == **a))
                 .count();
-            let committed = chan.state.borrow().committed();
+            let committed = chan.committed();
             if in_flight > committed {
                 drop(o);
                 out.borrow_mut().early_acks += 1;

@@ -5,6 +5,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use super::Channel;
+use super::chan::{NO_TICKET, Ticket};
 
 /// Receives from whichever of `channels` has a value first.
 ///
@@ -18,7 +19,7 @@ use super::Channel;
 pub fn select<'a, T, const N: usize>(channels: [&'a Channel<T>; N]) -> Select<'a, T, N> {
     Select {
         channels,
-        tickets: [None; N],
+        tickets: [NO_TICKET; N],
     }
 }
 
@@ -26,7 +27,7 @@ pub fn select<'a, T, const N: usize>(channels: [&'a Channel<T>; N]) -> Select<'a
 #[must_use = "futures do nothing unless awaited"]
 pub struct Select<'a, T, const N: usize> {
     channels: [&'a Channel<T>; N],
-    tickets: [Option<u64>; N],
+    tickets: [Ticket; N],
 }
 
 impl<T, const N: usize> Select<'_, T, N> {

@@ -297,3 +297,35 @@ fn same_program_same_interleaving() {
     assert!(first.len() > 16, "the pipeline did real work: {first:?}");
     assert_eq!(first, second);
 }
+
+/// A value whose destruction uses the channel it travels on.
+struct Reentrant(Rc<Channel<Reentrant>>);
+
+impl Drop for Reentrant {
+    fn drop(&mut self) {
+        let _ = self.0.try_recv();
+        self.0.close();
+    }
+}
+
+#[test]
+fn a_value_s_drop_may_use_its_own_channel() {
+    let mut ex = Executor::new().unwrap();
+    let chan = Rc::new(Channel::<Reentrant>::rendezvous());
+    let c = chan.clone();
+    let sender = ex
+        .spawn("sender", async move {
+            let _ = c.send(Reentrant(c.clone())).await;
+        })
+        .unwrap();
+    ex.run_until_idle(); // the offer waits for a receiver
+    ex.cancel(sender).unwrap(); // withdrawn, then dropped: its drop closes the channel
+    assert!(chan.is_closed());
+
+    let buffered = Rc::new(Channel::<Reentrant>::new(2));
+    buffered.try_send(Reentrant(buffered.clone())).unwrap();
+    let back = buffered.try_recv().unwrap();
+    drop(back); // received, then dropped: try_recv finds nothing, close succeeds
+    assert!(buffered.is_closed());
+    assert_eq!(buffered.try_recv().err(), Some(TryRecvError::Closed));
+}

@@ -90,11 +90,27 @@ pub(crate) struct Heap {
     end: usize,
     stats: HeapStats,
     level: UsageLevel,
+    /// `allocated` at which the usage reaches the partition's notice percentage, and at which
+    /// it passes [`super::CRITICAL_PERCENT`]: precomputed so that an allocation compares
+    /// instead of dividing (a 64-bit division is a library call on Cortex-M).
+    elevated_at: usize,
+    critical_at: usize,
+    /// The partition's notice severity.
+    severity: Severity,
+}
+
+/// The least `allocated` whose percentage of `size` (rounded down, as [`percent`]) is at least
+/// `pct`: `floor(100 a / s) >= p` exactly when `a >= ceil(p s / 100)`.
+fn threshold(pct: u8, size: usize) -> usize {
+    let bytes = (u64::from(pct) * size as u64).div_ceil(100);
+    usize::try_from(bytes).unwrap_or(usize::MAX)
 }
 
 impl Heap {
-    /// Builds a heap in `region`; `None` if the region is smaller than [`MIN_REGION`].
-    pub(crate) fn new(region: Region) -> Option<Heap> {
+    /// Builds a heap in `region` whose usage notice is `notice` (the partition's percentage and
+    /// severity, [`super::PartitionId::notice`]); `None` if the region is smaller than
+    /// [`MIN_REGION`].
+    pub(crate) fn new(region: Region, notice: (u8, Severity)) -> Option<Heap> {
         if region.len < MIN_REGION {
             return None;
         }
@@ -115,6 +131,9 @@ impl Heap {
             end: base + region.len,
             stats,
             level: UsageLevel::Normal,
+            elevated_at: threshold(notice.0, region.len),
+            critical_at: threshold(super::CRITICAL_PERCENT + 1, region.len),
+            severity: notice.1,
         })
     }
 
@@ -211,24 +230,25 @@ impl Heap {
     }
 
     /// Reports a new usage level if it rose past the partition's notice or past critical.
-    pub(crate) fn usage_rise(
-        &mut self,
-        notice: (u8, Severity),
-    ) -> Option<(UsageLevel, Severity, u8)> {
-        let used = percent(self.stats.allocated, self.stats.size);
-        let level = if used > super::CRITICAL_PERCENT {
+    #[inline]
+    pub(crate) fn usage_rise(&mut self) -> Option<(UsageLevel, Severity, u8)> {
+        let allocated = self.stats.allocated;
+        let level = if allocated >= self.critical_at {
             UsageLevel::Critical
-        } else if used >= notice.0 {
+        } else if allocated >= self.elevated_at {
             UsageLevel::Elevated
         } else {
             UsageLevel::Normal
         };
         let rose = level > self.level;
         self.level = level;
+        if !rose {
+            return None;
+        }
+        let used = percent(allocated, self.stats.size);
         match level {
-            _ if !rose => None,
             UsageLevel::Critical => Some((level, Severity::Warn, used)),
-            _ => Some((level, notice.1, used)),
+            _ => Some((level, self.severity, used)),
         }
     }
 
@@ -273,6 +293,20 @@ fn non_zero(layout: Layout) -> Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thresholds_match_the_percentage_they_stand_for() {
+        for size in [512usize, 999, 1024, 5_836, 49_152, 65_537] {
+            for pct in [1u8, 70, 80, 85, 90, 91, 100] {
+                let at = threshold(pct, size);
+                assert!(percent(at, size) >= pct, "{pct}% of {size}: {at}");
+                assert!(
+                    at == 0 || percent(at - 1, size) < pct,
+                    "{pct}% of {size}: {at}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn binning_is_monotonic_and_dense() {

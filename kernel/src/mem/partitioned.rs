@@ -100,7 +100,7 @@ impl PartitionedHeap {
             if slot.is_some() {
                 return Err(SetupError::AlreadyAdded);
             }
-            *slot = Some(Heap::new(region).ok_or(SetupError::RegionTooSmall)?);
+            *slot = Some(Heap::new(region, id.notice()).ok_or(SetupError::RegionTooSmall)?);
             Ok(())
         })
     }
@@ -129,7 +129,8 @@ impl PartitionedHeap {
             // Safety: the block is a live P4 allocation of `bytes` bytes that nothing else
             // uses; it is freed only in `remove_service_quota`, after the sub-heap is dropped.
             let region = unsafe { Region::from_block(block, bytes) };
-            let heap = Heap::new(region).ok_or(QuotaError::TooSmall)?;
+            let heap =
+                Heap::new(region, PartitionId::Services.notice()).ok_or(QuotaError::TooSmall)?;
             st.services[free] = Some(ServiceHeap {
                 owner,
                 heap,
@@ -184,11 +185,14 @@ impl PartitionedHeap {
     /// `ptr` must come from this heap's `allocate`/`alloc`/`realloc` with `layout` (its
     /// current size) and must not have been freed.
     pub unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        self.with(|st| match st.heap_of(ptr.as_ptr().expose_provenance()) {
-            // Safety: forwarded from this function's contract; the heap owns the address.
-            Some(heap) => unsafe { heap.deallocate(ptr, layout) },
-            None => st.foreign_frees = st.foreign_frees.wrapping_add(1),
-        });
+        let current = self.current().partition;
+        self.with(
+            |st| match st.heap_of(ptr.as_ptr().expose_provenance(), current) {
+                // Safety: forwarded from this function's contract; the heap owns the address.
+                Some(heap) => unsafe { heap.deallocate(ptr, layout) },
+                None => st.foreign_frees = st.foreign_frees.wrapping_add(1),
+            },
+        );
     }
 
     /// A zeroed block of `layout` in `placement`, freed when dropped (e.g. a guest's linear
@@ -285,7 +289,21 @@ impl State {
         self.heaps[placement.partition as usize].as_mut()
     }
 
-    fn heap_of(&mut self, addr: usize) -> Option<&mut Heap> {
+    /// The heap whose region holds `addr`. `likely` (the current partition: tasks mostly free
+    /// what they allocated) is tried first; P4 never is, its service sub-heaps come first.
+    #[inline]
+    fn heap_of(&mut self, addr: usize, likely: PartitionId) -> Option<&mut Heap> {
+        if likely != PartitionId::Services
+            && self.heaps[likely as usize]
+                .as_ref()
+                .is_some_and(|h| h.contains(addr))
+        {
+            return self.heaps[likely as usize].as_mut();
+        }
+        self.find_heap(addr)
+    }
+
+    fn find_heap(&mut self, addr: usize) -> Option<&mut Heap> {
         let p4 = PartitionId::Services as usize;
         if self.heaps[p4].as_ref().is_some_and(|h| h.contains(addr)) {
             if let Some(service) = self
@@ -306,10 +324,9 @@ impl State {
         placement: Placement,
         layout: Layout,
     ) -> Result<NonNull<u8>, Exhaustion> {
-        let notice = placement.partition.notice();
         let (result, rise) = match self.heap_for(placement) {
             Some(heap) => match heap.allocate(layout) {
-                Some(ptr) => (Ok(ptr), heap.usage_rise(notice)),
+                Some(ptr) => (Ok(ptr), heap.usage_rise()),
                 None => (Err(heap.available()), None),
             },
             None => (Err(0), None),
@@ -399,7 +416,7 @@ impl State {
     ) -> Result<NonNull<u8>, Exhaustion> {
         let addr = ptr.as_ptr().expose_provenance();
         let home = placement_of(self, addr, current);
-        let Some(heap) = self.heap_of(addr) else {
+        let Some(heap) = self.heap_of(addr, current.partition) else {
             self.foreign_frees = self.foreign_frees.wrapping_add(1);
             return Err(self.exhausted(home, new_size, 0));
         };

@@ -29,6 +29,17 @@ pub(crate) struct WakeBoard {
     len: AtomicUsize,
 }
 
+/// `index` (below `2 * MAX_TASKS`) reduced into the ring, without a division when
+/// `MAX_TASKS` is not a power of two.
+#[inline(always)]
+fn wrap(index: usize) -> usize {
+    if index >= MAX_TASKS {
+        index - MAX_TASKS
+    } else {
+        index
+    }
+}
+
 /// The boards, one per executor that may be alive at once.
 static BOARDS: [WakeBoard; MAX_EXECUTORS] = [const { WakeBoard::new() }; MAX_EXECUTORS];
 
@@ -132,7 +143,7 @@ impl WakeBoard {
         }
         self.queued[slot].store(true, Relaxed);
         let len = self.len.load(Relaxed);
-        let tail = (self.head.load(Relaxed) + len) % MAX_TASKS;
+        let tail = wrap(self.head.load(Relaxed) + len);
         // Slots are < MAX_TASKS <= 1024, so they fit in u16.
         self.ring[tail].store(slot as u16, Relaxed);
         self.len.store(len + 1, Relaxed);
@@ -146,7 +157,7 @@ impl WakeBoard {
         }
         let head = self.head.load(Relaxed);
         let slot = usize::from(self.ring[head].load(Relaxed));
-        self.head.store((head + 1) % MAX_TASKS, Relaxed);
+        self.head.store(wrap(head + 1), Relaxed);
         self.len.store(len - 1, Relaxed);
         self.queued[slot].store(false, Relaxed);
         Some(slot)
@@ -159,9 +170,9 @@ impl WakeBoard {
         let head = self.head.load(Relaxed);
         let mut kept = 0;
         for i in 0..len {
-            let entry = self.ring[(head + i) % MAX_TASKS].load(Relaxed);
+            let entry = self.ring[wrap(head + i)].load(Relaxed);
             if usize::from(entry) != slot {
-                self.ring[(head + kept) % MAX_TASKS].store(entry, Relaxed);
+                self.ring[wrap(head + kept)].store(entry, Relaxed);
                 kept += 1;
             }
         }

@@ -119,7 +119,9 @@ mod tests {
         assert_eq!(ring.pop().map(|e| e.arg()), Some(0));
         ring.push(ev(3));
         ring.push(ev(4));
-        let drained: Vec<u16> = core::iter::from_fn(|| ring.pop()).map(|e| e.arg()).collect();
+        let drained: Vec<u16> = core::iter::from_fn(|| ring.pop())
+            .map(|e| e.arg())
+            .collect();
         assert_eq!(drained, [1, 2, 3, 4]);
         assert_eq!(ring.overwritten(), 0);
     }
@@ -128,12 +130,19 @@ mod tests {
     fn ten_thousand_events_into_256_slots_keep_the_newest_and_count_the_rest() {
         let mut ring = EventRing::<DEFAULT_EVENTS>::new();
         for n in 0..10_000u32 {
-            ring.push(Event::new(n, Level::Debug, EventKind::ChannelSend, n as u16));
+            ring.push(Event::new(
+                n,
+                Level::Debug,
+                EventKind::ChannelSend,
+                n as u16,
+            ));
         }
         assert_eq!(ring.len(), 256);
         assert_eq!(ring.pushed(), 10_000);
         assert_eq!(ring.overwritten(), 10_000 - 256);
-        let times: Vec<u32> = core::iter::from_fn(|| ring.pop()).map(|e| e.at_ms()).collect();
+        let times: Vec<u32> = core::iter::from_fn(|| ring.pop())
+            .map(|e| e.at_ms())
+            .collect();
         assert_eq!(times, (10_000 - 256..10_000).collect::<Vec<_>>());
     }
 }

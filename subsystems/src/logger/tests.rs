@@ -40,9 +40,10 @@ fn overflow_is_counted_and_reported_once() {
     }
     let mut out = Lines::default();
     assert_eq!(log.drain(&mut out), 256 + MESSAGE_SLOTS + 1);
-    assert!(out.0.ends_with(
-        "[logger] overflow: 9744 event(s) overwritten, 4 message(s) dropped\n"
-    ));
+    assert!(
+        out.0
+            .ends_with("[logger] overflow: 9744 event(s) overwritten, 4 message(s) dropped\n")
+    );
     let mut again = Lines::default();
     assert_eq!(log.drain(&mut again), 0, "overflow is reported once");
 }

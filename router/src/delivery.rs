@@ -1,0 +1,330 @@
+//! What arrives in a component's inbox: requests (answer them), notifications and
+//! publications (one-way), and the reply path back to a caller.
+
+use alloc::rc::Rc;
+use alloc::string::ToString;
+use core::cell::Cell;
+
+use fireball_kernel::csp::Channel;
+
+use crate::endpoint::Params;
+use crate::error::CallError;
+use crate::hub::Core;
+use crate::identity::Identity;
+use crate::policy::Method;
+use crate::record::Record;
+use crate::trace::TraceEvent;
+
+/// One item of a component's inbox.
+#[derive(Debug)]
+pub enum Delivery {
+    /// A request: answer it with [`Request::reply`] or [`Request::fail`].
+    Request(Request),
+    /// A one-way message.
+    Notification(Notification),
+    /// Something a route the component subscribed to published.
+    Publication(Publication),
+}
+
+/// Routing facts common to every delivery, stamped by the router.
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    pub(crate) caller: Identity,
+    pub(crate) method: Method,
+    pub(crate) route: u16,
+    pub(crate) uri: Rc<str>,
+    pub(crate) params: Params,
+}
+
+impl Envelope {
+    /// Who sent it (for a publication: the publisher). Stamped by the router from the
+    /// sender's registration: it cannot be forged.
+    pub fn caller(&self) -> &Identity {
+        &self.caller
+    }
+
+    /// What the sender does with the route.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The index of the route (one of the receiver's patterns, in registration order across
+    /// the router; stable for the router's lifetime).
+    pub fn route(&self) -> u16 {
+        self.route
+    }
+
+    /// The URI the sender bound (`hal://adc/3`).
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// The pattern's parameters as captured from the URI.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// One parameter by name.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name)
+    }
+}
+
+/// The caller's side of a pending request: who waits, for which id.
+pub(crate) struct ReplySlot {
+    /// The id of the one request this endpoint waits for, if any. A reply for any other id
+    /// is discarded, so the channel never holds more than one reply.
+    pub(crate) awaiting: Cell<Option<u32>>,
+    pub(crate) channel: Channel<Reply>,
+}
+
+impl ReplySlot {
+    pub(crate) fn new() -> Self {
+        Self {
+            awaiting: Cell::new(None),
+            channel: Channel::new(1),
+        }
+    }
+}
+
+pub(crate) struct Reply {
+    pub(crate) id: u32,
+    pub(crate) result: Result<Record, CallError>,
+}
+
+struct ReplyTo {
+    core: Rc<Core>,
+    slot: Rc<ReplySlot>,
+    /// What the caller gets if the request is dropped unanswered.
+    if_dropped: CallError,
+}
+
+/// A request. Dropping it unanswered answers the caller with [`CallError::NoReply`].
+pub struct Request {
+    id: u32,
+    envelope: Envelope,
+    body: Record,
+    reply_to: Option<ReplyTo>,
+}
+
+impl Request {
+    pub(crate) fn new(
+        id: u32,
+        envelope: Envelope,
+        body: Record,
+        core: Rc<Core>,
+        slot: Rc<ReplySlot>,
+    ) -> Self {
+        Self {
+            id,
+            envelope,
+            body,
+            reply_to: Some(ReplyTo {
+                core,
+                slot,
+                if_dropped: CallError::NoReply,
+            }),
+        }
+    }
+
+    /// The correlation id (shown as `#id` in the trace).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The routing facts.
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    /// Who sent it (stamped by the router).
+    pub fn caller(&self) -> &Identity {
+        &self.envelope.caller
+    }
+
+    /// What the caller does with the route.
+    pub fn method(&self) -> Method {
+        self.envelope.method
+    }
+
+    /// One URI parameter by name.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.envelope.params.get(name)
+    }
+
+    /// The message.
+    pub fn body(&self) -> &Record {
+        &self.body
+    }
+
+    /// Takes the message out (leaving an empty record).
+    pub fn take_body(&mut self) -> Record {
+        core::mem::take(&mut self.body)
+    }
+
+    /// Answers with `body`. `Err` says the answer did not arrive: the caller stopped waiting
+    /// ([`CallError::DeadPeer`]) or `body` breaks the limits ([`CallError::Message`], which
+    /// the caller receives instead).
+    pub fn reply(mut self, body: Record) -> Result<(), CallError> {
+        let to = self.reply_to.take().expect("a request is answered once");
+        deliver(to, self.id, Ok(body))
+    }
+
+    /// Answers with an application error code (the caller gets [`CallError::Failed`]).
+    pub fn fail(mut self, code: u16) -> Result<(), CallError> {
+        let to = self.reply_to.take().expect("a request is answered once");
+        deliver(to, self.id, Err(CallError::Failed(code)))
+    }
+
+    /// Disarms the drop-answer (the request never left the router).
+    pub(crate) fn defuse(&mut self) {
+        self.reply_to = None;
+    }
+
+    /// Makes a drop answer with `error` instead of [`CallError::NoReply`].
+    pub(crate) fn abandon(mut self, error: CallError) {
+        if let Some(to) = self.reply_to.as_mut() {
+            to.if_dropped = error;
+        }
+    }
+}
+
+impl Drop for Request {
+    fn drop(&mut self) {
+        if let Some(to) = self.reply_to.take() {
+            let error = to.if_dropped;
+            let _ = deliver(to, self.id, Err(error));
+        }
+    }
+}
+
+impl core::fmt::Debug for Request {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Request")
+            .field("id", &self.id)
+            .field("envelope", &self.envelope)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+/// Sends a reply to the caller if it is still waiting for `id`.
+fn deliver(to: ReplyTo, id: u32, result: Result<Record, CallError>) -> Result<(), CallError> {
+    let ReplyTo { core, slot, .. } = to;
+    let (result, outcome) = match result {
+        Ok(body) => match body.check(&core.limits) {
+            Ok(bytes) => (Ok(body), Ok(bytes as u32)),
+            Err(e) => (Err(CallError::Message(e)), Err(CallError::Message(e))),
+        },
+        Err(e) => (Err(e), Err(e)),
+    };
+    if slot.awaiting.get() != Some(id) {
+        core.trace(|| TraceEvent::Discarded { id });
+        return Err(CallError::DeadPeer);
+    }
+    slot.awaiting.set(None);
+    let rendered = match (&result, core.trace_bodies()) {
+        (Ok(body), true) => Some(body.to_string().into_boxed_str()),
+        _ => None,
+    };
+    // Cannot be full: the slot holds one reply and only the awaited id gets in.
+    if slot.channel.try_send(Reply { id, result }).is_err() {
+        core.trace(|| TraceEvent::Discarded { id });
+        return Err(CallError::DeadPeer);
+    }
+    core.trace(|| TraceEvent::Reply {
+        id,
+        outcome,
+        body: rendered,
+    });
+    match outcome {
+        Err(e @ CallError::Message(_)) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// A one-way message.
+#[derive(Debug)]
+pub struct Notification {
+    pub(crate) envelope: Envelope,
+    pub(crate) body: Record,
+}
+
+impl Notification {
+    /// The routing facts (sender, method, URI, parameters).
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    /// Who sent it (stamped by the router).
+    pub fn caller(&self) -> &Identity {
+        &self.envelope.caller
+    }
+
+    /// The message.
+    pub fn body(&self) -> &Record {
+        &self.body
+    }
+
+    /// The message, by value.
+    pub fn into_body(self) -> Record {
+        self.body
+    }
+}
+
+/// A publication, shared by every subscriber that receives it.
+#[derive(Debug)]
+pub struct Publication {
+    pub(crate) envelope: Envelope,
+    pub(crate) body: Rc<Record>,
+}
+
+impl Publication {
+    /// The routing facts (publisher, URI, parameters).
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    /// Who published it.
+    pub fn publisher(&self) -> &Identity {
+        &self.envelope.caller
+    }
+
+    /// The message (shared with the other subscribers).
+    pub fn body(&self) -> &Record {
+        &self.body
+    }
+}
+
+impl Delivery {
+    /// The routing facts, whatever the kind.
+    pub fn envelope(&self) -> &Envelope {
+        match self {
+            Delivery::Request(r) => &r.envelope,
+            Delivery::Notification(n) => &n.envelope,
+            Delivery::Publication(p) => &p.envelope,
+        }
+    }
+
+    /// The request, if it is one.
+    pub fn into_request(self) -> Option<Request> {
+        match self {
+            Delivery::Request(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Used by the router when the receiver dies with this still queued.
+    pub(crate) fn abandon(self, error: CallError) {
+        if let Delivery::Request(r) = self {
+            r.abandon(error);
+        }
+    }
+
+    /// Used by the router when it could not enqueue this.
+    pub(crate) fn defuse(&mut self) {
+        if let Delivery::Request(r) = self {
+            r.defuse();
+        }
+    }
+}

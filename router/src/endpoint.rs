@@ -1,0 +1,583 @@
+//! A component's side of the router: its [`Endpoint`] (the capability to act as it), the
+//! [`Binding`]s it resolves URIs to, and the calls, notifications, subscriptions and
+//! publications it makes.
+
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use alloc::string::ToString;
+use alloc::vec::Vec;
+use core::fmt;
+
+use fireball_kernel::csp::{Channel, RecvFuture, TryRecvError, TrySendError};
+
+use crate::delivery::{Delivery, Envelope, Notification, Publication, ReplySlot, Request};
+use crate::error::CallError;
+use crate::hub::{Core, Live, State, Subscriber};
+use crate::identity::Identity;
+use crate::policy::Method;
+use crate::record::Record;
+use crate::trace::{Op, TraceEvent};
+use crate::uri::Uri;
+
+/// The `{param}` values a URI filled in, by name.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Params(Option<Rc<[Pair]>>);
+
+/// One `(name, value)` parameter.
+type Pair = (Box<str>, Box<str>);
+
+impl Params {
+    fn from_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        let pairs: Vec<Pair> = pairs.map(|(k, v)| (k.into(), v.into())).collect();
+        if pairs.is_empty() {
+            Self(None)
+        } else {
+            Self(Some(pairs.into()))
+        }
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// `(name, value)` pairs in pattern order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .flat_map(|pairs| pairs.iter().map(|(k, v)| (&**k, &**v)))
+    }
+
+    /// Number of parameters.
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |p| p.len())
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// A URI resolved once: the route, its parameters and the generation of the component
+/// serving it. Calls through a binding skip the lookup (they dispatch by route index); if the
+/// component restarts, they fail with [`CallError::Restarted`] until the caller binds again.
+///
+/// A binding grants nothing by itself: every use is checked against the policy for the
+/// endpoint using it.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    route: u16,
+    owner: u16,
+    generation: u32,
+    uri: Rc<str>,
+    params: Params,
+}
+
+impl Binding {
+    /// The URI as bound.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// The parameters the URI filled in.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The route index it dispatches by.
+    pub fn route(&self) -> u16 {
+        self.route
+    }
+
+    /// The generation of the component that served the route when it was bound.
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+}
+
+/// A registered component's capability to use the router: minted once by
+/// [`Router::register`](crate::Router::register), not `Clone`. Everything sent through it is
+/// stamped with its [`Identity`]. Dropping it unregisters the component: its routes go dead
+/// and requests still queued for it fail with [`CallError::DeadPeer`].
+pub struct Endpoint {
+    core: Rc<Core>,
+    identity: Identity,
+    inbox: Rc<Channel<Delivery>>,
+    replies: Rc<ReplySlot>,
+}
+
+/// Clears the awaited id if the call future is dropped before its reply arrives.
+struct Waiting<'a> {
+    slot: &'a ReplySlot,
+    id: u32,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.slot.awaiting.get() == Some(self.id) {
+            self.slot.awaiting.set(None);
+        }
+    }
+}
+
+impl Endpoint {
+    pub(crate) fn new(
+        core: Rc<Core>,
+        identity: Identity,
+        inbox: Rc<Channel<Delivery>>,
+        replies: Rc<ReplySlot>,
+    ) -> Self {
+        Self {
+            core,
+            identity,
+            inbox,
+            replies,
+        }
+    }
+
+    /// Who this endpoint acts as.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// Resolves `uri` to a [`Binding`]. Fails with [`CallError::BadUri`],
+    /// [`CallError::NoRoute`] or [`CallError::DeadPeer`] (a route nobody serves now).
+    /// Policy is not checked here but on every use.
+    pub fn bind(&self, uri: &str) -> Result<Binding, CallError> {
+        let parsed = match Uri::parse(uri) {
+            Ok(parsed) => parsed,
+            Err(e) => return Err(self.failed(Op::Bind, quoted(uri), CallError::BadUri(e))),
+        };
+        let state = self.core.state.borrow();
+        let Some(m) = state.table.lookup(&parsed) else {
+            drop(state);
+            return Err(self.failed(Op::Bind, uri.into(), CallError::NoRoute));
+        };
+        let entry = m.value();
+        if state.serving(entry).is_none() {
+            drop(state);
+            return Err(self.failed(Op::Bind, uri.into(), CallError::DeadPeer));
+        }
+        let binding = Binding {
+            route: m.index() as u16,
+            owner: entry.owner,
+            generation: entry.generation,
+            uri: uri.into(),
+            params: Params::from_pairs(m.params()),
+        };
+        self.core.trace(|| TraceEvent::Bound {
+            caller: self.identity.clone(),
+            uri: binding.uri.clone(),
+            pattern: entry.pattern.clone(),
+            target: state.identity(entry.owner),
+        });
+        Ok(binding)
+    }
+
+    /// Whether a `method` request through `binding` would be let through now (policy, then
+    /// liveness), without sending anything or tracing.
+    pub fn may(&self, binding: &Binding, method: Method) -> Result<(), CallError> {
+        let state = self.core.state.borrow();
+        self.check(&state, binding, method).map(|_| ())
+    }
+
+    /// The hot-path check: dispatch by route index, policy first (a denied caller learns
+    /// nothing about liveness), then the binding's generation.
+    #[inline]
+    fn check<'s>(
+        &self,
+        state: &'s State,
+        binding: &Binding,
+        method: Method,
+    ) -> Result<&'s Live, CallError> {
+        let entry = state
+            .table
+            .get(usize::from(binding.route))
+            .ok_or(CallError::NoRoute)?;
+        if !entry.grants.allows(self.identity.slot, method) {
+            return Err(CallError::Denied);
+        }
+        let owner = &state.components[usize::from(entry.owner)];
+        if entry.owner != binding.owner || owner.live.is_none() {
+            return Err(CallError::DeadPeer);
+        }
+        if owner.generation != binding.generation {
+            return Err(CallError::Restarted);
+        }
+        if entry.generation != binding.generation {
+            return Err(CallError::DeadPeer);
+        }
+        owner.live.as_ref().ok_or(CallError::DeadPeer)
+    }
+
+    /// Traces a refusal from [`Self::check`] and returns it.
+    fn refused(
+        &self,
+        state: &State,
+        binding: &Binding,
+        method: Method,
+        op: Op,
+        error: CallError,
+    ) -> CallError {
+        match (error, state.table.get(usize::from(binding.route))) {
+            (CallError::Denied, Some(entry)) => self.core.trace(|| TraceEvent::Denied {
+                caller: self.identity.clone(),
+                target: state.identity(entry.owner),
+                method,
+                uri: binding.uri.clone(),
+                pattern: entry.pattern.clone(),
+            }),
+            _ => {
+                self.failed(op, binding.uri.clone(), error);
+            }
+        }
+        error
+    }
+
+    fn failed(&self, op: Op, uri: Rc<str>, error: CallError) -> CallError {
+        self.core.trace(|| TraceEvent::Failed {
+            caller: self.identity.clone(),
+            op,
+            uri,
+            error,
+        });
+        error
+    }
+
+    /// Checks and enqueues a request (`Op::Call`) or notification; returns the request id.
+    fn send(
+        &self,
+        binding: &Binding,
+        method: Method,
+        body: Record,
+        op: Op,
+    ) -> Result<u32, CallError> {
+        let state = self.core.state.borrow();
+        let live = match self.check(&state, binding, method) {
+            Ok(live) => live,
+            Err(e) => return Err(self.refused(&state, binding, method, op, e)),
+        };
+        let bytes = match body.check(&self.core.limits) {
+            Ok(bytes) => bytes as u32,
+            Err(e) => return Err(self.failed(op, binding.uri.clone(), CallError::Message(e))),
+        };
+        let rendered = self
+            .core
+            .trace_bodies()
+            .then(|| body.to_string().into_boxed_str());
+        let envelope = Envelope {
+            caller: self.identity.clone(),
+            method,
+            route: binding.route,
+            uri: binding.uri.clone(),
+            params: binding.params.clone(),
+        };
+        let id = if op == Op::Call {
+            self.core.next_id()
+        } else {
+            0
+        };
+        let delivery = if op == Op::Call {
+            Delivery::Request(Request::new(
+                id,
+                envelope,
+                body,
+                self.core.clone(),
+                self.replies.clone(),
+            ))
+        } else {
+            Delivery::Notification(Notification { envelope, body })
+        };
+        match live.inbox.try_send(delivery) {
+            Ok(()) => {
+                if self.core.tracing() {
+                    let target = state.identity(binding.owner);
+                    let caller = self.identity.clone();
+                    let uri = binding.uri.clone();
+                    self.core.trace(|| match op {
+                        Op::Call => TraceEvent::Request {
+                            id,
+                            caller,
+                            target,
+                            method,
+                            uri,
+                            bytes,
+                            body: rendered,
+                        },
+                        _ => TraceEvent::Notified {
+                            caller,
+                            target,
+                            method,
+                            uri,
+                            bytes,
+                            body: rendered,
+                        },
+                    });
+                }
+                Ok(id)
+            }
+            Err(refusal) => {
+                let error = match refusal {
+                    TrySendError::Full(_) => CallError::QueueFull,
+                    TrySendError::Closed(_) => CallError::DeadPeer,
+                };
+                let mut delivery = refusal.into_inner();
+                delivery.defuse();
+                drop(state);
+                drop(delivery);
+                Err(self.failed(op, binding.uri.clone(), error))
+            }
+        }
+    }
+
+    /// Sends a request and waits for its reply.
+    ///
+    /// Fails at once, without the handler seeing anything, with [`CallError::Denied`],
+    /// [`CallError::DeadPeer`], [`CallError::Restarted`], [`CallError::QueueFull`] or
+    /// [`CallError::Message`]; later with the handler's [`CallError::Failed`], with
+    /// [`CallError::NoReply`] if it dropped the request, or [`CallError::DeadPeer`] if it
+    /// stopped first. One call at a time per endpoint (`&mut self`); dropping the future
+    /// abandons the call (a late reply is discarded and traced).
+    pub async fn call(
+        &mut self,
+        binding: &Binding,
+        method: Method,
+        body: Record,
+    ) -> Result<Record, CallError> {
+        // A reply to an abandoned earlier call may still sit in the slot.
+        while self.replies.channel.try_recv().is_ok() {}
+        let id = self.send(binding, method, body, Op::Call)?;
+        self.replies.awaiting.set(Some(id));
+        let _waiting = Waiting {
+            slot: &self.replies,
+            id,
+        };
+        loop {
+            match self.replies.channel.recv().await {
+                Some(reply) if reply.id == id => return reply.result,
+                Some(_) => {}
+                // The endpoint owns the slot: it cannot close under a pending call.
+                None => return Err(CallError::DeadPeer),
+            }
+        }
+    }
+
+    /// [`Endpoint::bind`] then [`Endpoint::call`]: resolves the URI on every call (the slow
+    /// path; bind once where the URI is fixed).
+    pub async fn call_uri(
+        &mut self,
+        uri: &str,
+        method: Method,
+        body: Record,
+    ) -> Result<Record, CallError> {
+        let binding = self.bind(uri)?;
+        self.call(&binding, method, body).await
+    }
+
+    /// Sends a one-way message; it is in the receiver's inbox when this returns `Ok`.
+    /// A full inbox is [`CallError::QueueFull`] (nothing was delivered).
+    pub fn notify(&self, binding: &Binding, method: Method, body: Record) -> Result<(), CallError> {
+        self.send(binding, method, body, Op::Notify).map(|_| ())
+    }
+
+    /// Subscribes to what the route's owner publishes: on the concrete URI (`sensor://temp/1`:
+    /// only publications on that URI) or on a registered pattern, as written
+    /// (`sensor://temp/{id}`: all of them). Needs [`Method::Subscribe`].
+    pub fn subscribe(&self, uri: &str) -> Result<Binding, CallError> {
+        let (binding, filter) = match Uri::parse(uri) {
+            Ok(_) => {
+                let binding = self.bind(uri)?;
+                let filter = Some(binding.uri.clone());
+                (binding, filter)
+            }
+            Err(e) => {
+                let state = self.core.state.borrow();
+                let Some(route) = state.table.position(uri) else {
+                    drop(state);
+                    return Err(self.failed(Op::Subscribe, quoted(uri), CallError::BadUri(e)));
+                };
+                let entry = state.table.get(route).expect("found above");
+                let binding = Binding {
+                    route: route as u16,
+                    owner: entry.owner,
+                    generation: entry.generation,
+                    uri: entry.pattern.clone(),
+                    params: Params::default(),
+                };
+                (binding, None)
+            }
+        };
+        let outcome = {
+            let mut state = self.core.state.borrow_mut();
+            match self.check(&state, &binding, Method::Subscribe) {
+                Err(e) => Err(e),
+                Ok(_) => {
+                    let subscriber = Subscriber {
+                        slot: self.identity.slot,
+                        generation: self.identity.generation,
+                        uri: filter,
+                    };
+                    let entry = state
+                        .table
+                        .get_mut(usize::from(binding.route))
+                        .expect("checked above");
+                    let known = entry.subscribers.iter().any(|s| {
+                        s.slot == subscriber.slot
+                            && s.generation == subscriber.generation
+                            && s.uri == subscriber.uri
+                    });
+                    if !known {
+                        entry.subscribers.push(subscriber);
+                    }
+                    Ok(())
+                }
+            }
+        };
+        let state = self.core.state.borrow();
+        match outcome {
+            Err(e) => Err(self.refused(&state, &binding, Method::Subscribe, Op::Subscribe, e)),
+            Ok(()) => {
+                self.core.trace(|| TraceEvent::Subscribed {
+                    subscriber: self.identity.clone(),
+                    uri: binding.uri.clone(),
+                    target: state.identity(binding.owner),
+                });
+                Ok(binding)
+            }
+        }
+    }
+
+    /// Publishes `body` on one of this component's own routes (`binding` from
+    /// [`Endpoint::bind`] on a URI it serves) to every subscriber whose filter matches.
+    /// Returns how many received it. If any subscriber's inbox was full, the others still
+    /// receive it and the result is [`CallError::Refused`] (each miss is traced).
+    pub fn publish(&self, binding: &Binding, body: Record) -> Result<u16, CallError> {
+        let owned = {
+            let state = self.core.state.borrow();
+            state
+                .table
+                .get(usize::from(binding.route))
+                .is_some_and(|e| {
+                    e.owner == self.identity.slot && e.generation == self.identity.generation
+                })
+                && binding.owner == self.identity.slot
+                && binding.generation == self.identity.generation
+        };
+        if !owned {
+            return Err(self.failed(Op::Publish, binding.uri.clone(), CallError::NotOwner));
+        }
+        if let Err(e) = body.check(&self.core.limits) {
+            return Err(self.failed(Op::Publish, binding.uri.clone(), CallError::Message(e)));
+        }
+        let rendered = self
+            .core
+            .trace_bodies()
+            .then(|| body.to_string().into_boxed_str());
+        let body = Rc::new(body);
+        let (mut delivered, mut refused) = (0u16, 0u16);
+        let mut missed = Vec::new();
+        {
+            let mut state = self.core.state.borrow_mut();
+            let State {
+                components, table, ..
+            } = &mut *state;
+            let entry = table
+                .get_mut(usize::from(binding.route))
+                .expect("checked above");
+            entry.subscribers.retain(|s| {
+                let c = &components[usize::from(s.slot)];
+                c.generation == s.generation && c.live.is_some()
+            });
+            for s in &entry.subscribers {
+                if s.uri.as_ref().is_some_and(|u| **u != *binding.uri) {
+                    continue;
+                }
+                let c = &components[usize::from(s.slot)];
+                let Some(live) = c.live.as_ref() else {
+                    continue;
+                };
+                let publication = Delivery::Publication(Publication {
+                    envelope: Envelope {
+                        caller: self.identity.clone(),
+                        method: Method::Subscribe,
+                        route: binding.route,
+                        uri: binding.uri.clone(),
+                        params: binding.params.clone(),
+                    },
+                    body: body.clone(),
+                });
+                if live.inbox.try_send(publication).is_ok() {
+                    delivered = delivered.saturating_add(1);
+                } else {
+                    refused = refused.saturating_add(1);
+                    missed.push(Identity {
+                        slot: s.slot,
+                        generation: c.generation,
+                        name: c.name.clone(),
+                    });
+                }
+            }
+        }
+        for subscriber in missed {
+            self.core.trace(|| TraceEvent::Missed {
+                subscriber,
+                publisher: self.identity.clone(),
+                uri: binding.uri.clone(),
+            });
+        }
+        self.core.trace(|| TraceEvent::Published {
+            publisher: self.identity.clone(),
+            uri: binding.uri.clone(),
+            delivered,
+            refused,
+            body: rendered,
+        });
+        if refused > 0 {
+            Err(CallError::Refused { delivered, refused })
+        } else {
+            Ok(delivered)
+        }
+    }
+
+    /// The next delivery (waits). `None` never happens while the endpoint lives.
+    pub fn recv(&self) -> RecvFuture<'_, Delivery> {
+        self.inbox.recv()
+    }
+
+    /// The next delivery, if one is queued.
+    pub fn try_recv(&self) -> Result<Delivery, TryRecvError> {
+        self.inbox.try_recv()
+    }
+
+    /// The inbox channel (for [`fireball_kernel::csp::select`] with other channels).
+    pub fn inbox(&self) -> &Channel<Delivery> {
+        &self.inbox
+    }
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        self.core.unregister(&self.identity, &self.replies);
+    }
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("identity", &self.identity)
+            .field("inbox", &self.inbox)
+            .finish()
+    }
+}
+
+/// A raw URI that failed to parse, quoted so that it cannot break a trace line.
+fn quoted(uri: &str) -> Rc<str> {
+    alloc::format!("{uri:?}").into()
+}

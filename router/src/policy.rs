@@ -1,0 +1,238 @@
+//! Access policy: which caller may use which route pattern, and how.
+//!
+//! A [`Rule`] names a caller (a component name, or `*` for every component), a route pattern
+//! as registered (`hal://adc/{channel}`; parameter names need not match) and the [`Methods`]
+//! it grants. There is no implicit permission: a route nobody was granted is reachable by
+//! no one (its owner included, except for publishing on it). Rules are kept by name and
+//! compiled into per-route [`Grants`] whenever a component registers or a rule is added, so
+//! a check on the hot path is a binary search over that route's callers.
+
+use alloc::rc::Rc;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// What a request does with a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Method {
+    /// Reads state (`hal://adc/3` → a sample).
+    Read,
+    /// Changes state or hands data over (a log line, a PWM duty).
+    Write,
+    /// Invokes an operation (`svc://filter/apply`).
+    Call,
+    /// Receives what the route's owner publishes.
+    Subscribe,
+}
+
+impl Method {
+    /// Every method, in order.
+    pub const ALL: [Method; 4] = [Method::Read, Method::Write, Method::Call, Method::Subscribe];
+
+    /// The lowercase name used in traces and manifests.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Read => "read",
+            Method::Write => "write",
+            Method::Call => "call",
+            Method::Subscribe => "subscribe",
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of [`Method`]s.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Methods(u8);
+
+impl Methods {
+    /// No method.
+    pub const NONE: Methods = Methods(0);
+    /// [`Method::Read`].
+    pub const READ: Methods = Methods(Method::Read.bit());
+    /// [`Method::Write`].
+    pub const WRITE: Methods = Methods(Method::Write.bit());
+    /// [`Method::Call`].
+    pub const CALL: Methods = Methods(Method::Call.bit());
+    /// [`Method::Subscribe`].
+    pub const SUBSCRIBE: Methods = Methods(Method::Subscribe.bit());
+    /// Every method.
+    pub const ALL: Methods = Methods(0b1111);
+
+    /// Both sets.
+    #[must_use]
+    pub const fn union(self, other: Methods) -> Methods {
+        Methods(self.0 | other.0)
+    }
+
+    /// Whether `method` is in the set.
+    pub const fn contains(self, method: Method) -> bool {
+        self.0 & method.bit() != 0
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl From<Method> for Methods {
+    fn from(m: Method) -> Self {
+        Methods(m.bit())
+    }
+}
+
+impl core::ops::BitOr for Methods {
+    type Output = Methods;
+    fn bitor(self, rhs: Methods) -> Methods {
+        self.union(rhs)
+    }
+}
+
+impl fmt::Display for Methods {
+    /// `read|call`, or `none`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("none");
+        }
+        let mut first = true;
+        for m in Method::ALL.iter().filter(|m| self.contains(**m)) {
+            if !first {
+                f.write_str("|")?;
+            }
+            first = false;
+            f.write_str(m.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Methods {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Methods({self})")
+    }
+}
+
+/// Who a rule is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// The component registered under this name (whatever its generation).
+    Named(Rc<str>),
+    /// Every component (`*`).
+    Any,
+}
+
+impl Caller {
+    /// `*` is [`Caller::Any`]; anything else a name.
+    pub fn parse(text: &str) -> Caller {
+        if text == "*" {
+            Caller::Any
+        } else {
+            Caller::Named(text.into())
+        }
+    }
+}
+
+impl fmt::Display for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Caller::Named(name) => f.write_str(name),
+            Caller::Any => f.write_str("*"),
+        }
+    }
+}
+
+/// One access rule, as declared (e.g. in a deployment manifest).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Who may.
+    pub caller: Caller,
+    /// On which registered route pattern.
+    pub route: Rc<str>,
+    /// Doing what.
+    pub methods: Methods,
+}
+
+/// The compiled grants of one route: callers by component slot, sorted.
+#[derive(Clone, Debug, Default)]
+pub struct Grants {
+    callers: Vec<(u16, Methods)>,
+    anyone: Methods,
+}
+
+impl Grants {
+    /// No grant.
+    pub const fn new() -> Self {
+        Self {
+            callers: Vec::new(),
+            anyone: Methods::NONE,
+        }
+    }
+
+    /// Adds `methods` for the component in `slot`.
+    pub fn grant(&mut self, slot: u16, methods: Methods) {
+        match self.callers.binary_search_by_key(&slot, |(s, _)| *s) {
+            Ok(i) => self.callers[i].1 = self.callers[i].1 | methods,
+            Err(i) => self.callers.insert(i, (slot, methods)),
+        }
+    }
+
+    /// Adds `methods` for every component.
+    pub fn grant_anyone(&mut self, methods: Methods) {
+        self.anyone = self.anyone | methods;
+    }
+
+    /// Removes every grant.
+    pub fn clear(&mut self) {
+        self.callers.clear();
+        self.anyone = Methods::NONE;
+    }
+
+    /// Whether the component in `slot` may use `method`: `O(log callers)`.
+    #[inline]
+    pub fn allows(&self, slot: u16, method: Method) -> bool {
+        self.anyone.contains(method)
+            || self
+                .callers
+                .binary_search_by_key(&slot, |(s, _)| *s)
+                .is_ok_and(|i| self.callers[i].1.contains(method))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grants_are_per_caller_and_method() {
+        let mut g = Grants::new();
+        g.grant(3, Methods::READ);
+        g.grant(1, Methods::WRITE | Methods::CALL);
+        g.grant(3, Methods::SUBSCRIBE);
+        assert!(g.allows(3, Method::Read) && g.allows(3, Method::Subscribe));
+        assert!(!g.allows(3, Method::Write));
+        assert!(g.allows(1, Method::Call) && !g.allows(1, Method::Read));
+        assert!(!g.allows(2, Method::Read));
+        g.grant_anyone(Methods::READ);
+        assert!(g.allows(2, Method::Read) && !g.allows(2, Method::Write));
+        g.clear();
+        assert!(!g.allows(3, Method::Read));
+    }
+
+    #[test]
+    fn methods_render_in_order() {
+        use alloc::string::ToString;
+        assert_eq!((Methods::CALL | Methods::READ).to_string(), "read|call");
+        assert_eq!(Methods::NONE.to_string(), "none");
+        assert_eq!(Methods::ALL.to_string(), "read|write|call|subscribe");
+        assert_eq!(Caller::parse("*"), Caller::Any);
+    }
+}

@@ -1,0 +1,386 @@
+//! The router's trace: every registration, binding, request, reply, notification,
+//! publication, denial and failure, as structured events with a deterministic text form.
+//!
+//! The trace is a public API: snapshot a deployment's router traffic in a test by running it
+//! and asserting on [`Router::render_trace`](crate::Router::render_trace), e.g. with insta:
+//!
+//! ```
+//! use fireball_router::{Method, Methods, Record, Registration, Router, RouterConfig};
+//!
+//! let router = Router::new(RouterConfig::default());
+//! let _adc = router
+//!     .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
+//!     .unwrap();
+//! let app = router.register(Registration::new("app", &[])).unwrap();
+//! router.allow("app", "hal://adc/{channel}", Methods::READ).unwrap();
+//! let adc_3 = app.bind("hal://adc/3").unwrap();
+//! app.notify(&adc_3, Method::Write, Record::new()).unwrap_err(); // write is not granted
+//! assert_eq!(
+//!     router.render_trace(),
+//!     "\
+//! 0001 register   hal.adc#1 routes=[hal://adc/{channel}] inbox=4
+//! 0002 register   app#1 routes=[] inbox=4
+//! 0003 allow      app -> hal://adc/{channel} read
+//! 0004 bind       app#1 hal://adc/3 -> hal://adc/{channel} @ hal.adc#1
+//! 0005 denied     app#1 -> hal.adc#1 write hal://adc/3 (hal://adc/{channel})
+//! "
+//! );
+//! ```
+//!
+//! # Text form
+//!
+//! One line per event: a 4-digit sequence number (wider past 9999), the event kind padded
+//! to 10 columns, then the event's fields. Components appear as `name#generation`, requests
+//! as `#id` (the correlation id, shared by a request and its reply), bodies (when
+//! [`TraceConfig::bodies`] is on) in [`Record`](crate::Record)'s `{key: value}` form and sizes
+//! as encoded bytes. Raw URIs that failed to parse are quoted. When the buffer overflowed,
+//! the rendering starts with `…  N earlier events lost`. Nothing in it depends on time,
+//! addresses or hashing, so the same deployment and inputs always render the same text.
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::{self, Write};
+
+use crate::error::CallError;
+use crate::identity::Identity;
+use crate::policy::{Caller, Method, Methods};
+
+/// How much the router keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceConfig {
+    /// Events buffered before the oldest are dropped (and counted); 0 turns tracing off.
+    pub capacity: usize,
+    /// Render message bodies into request, reply, notify and publish events (costs a
+    /// formatting pass and an allocation per message: for tests and debugging).
+    pub bodies: bool,
+}
+
+impl Default for TraceConfig {
+    /// 64 events, no bodies.
+    fn default() -> Self {
+        Self {
+            capacity: 64,
+            bodies: false,
+        }
+    }
+}
+
+/// Which operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Resolving a URI.
+    Bind,
+    /// A request.
+    Call,
+    /// A one-way notification.
+    Notify,
+    /// A subscription.
+    Subscribe,
+    /// A publication (to one subscriber).
+    Publish,
+}
+
+impl Op {
+    /// Lowercase name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Op::Bind => "bind",
+            Op::Call => "call",
+            Op::Notify => "notify",
+            Op::Subscribe => "subscribe",
+            Op::Publish => "publish",
+        }
+    }
+}
+
+/// One thing the router did or refused.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TraceEvent {
+    /// A component registered (or re-registered: a new generation).
+    Registered {
+        component: Identity,
+        routes: Vec<Rc<str>>,
+        inbox: usize,
+    },
+    /// A component's endpoint was dropped; its routes are dead until it registers again.
+    Unregistered { component: Identity },
+    /// A rule was added.
+    Allowed {
+        caller: Caller,
+        route: Rc<str>,
+        methods: Methods,
+    },
+    /// A URI was resolved.
+    Bound {
+        caller: Identity,
+        uri: Rc<str>,
+        pattern: Rc<str>,
+        target: Identity,
+    },
+    /// A request was delivered to the handler's inbox.
+    Request {
+        id: u32,
+        caller: Identity,
+        target: Identity,
+        method: Method,
+        uri: Rc<str>,
+        bytes: u32,
+        body: Option<Box<str>>,
+    },
+    /// A reply reached the waiting caller (or an error was returned in its place).
+    Reply {
+        id: u32,
+        outcome: Result<u32, CallError>,
+        body: Option<Box<str>>,
+    },
+    /// A reply (or a dropped request's error) found its caller no longer waiting.
+    Discarded { id: u32 },
+    /// A one-way notification was delivered.
+    Notified {
+        caller: Identity,
+        target: Identity,
+        method: Method,
+        uri: Rc<str>,
+        bytes: u32,
+        body: Option<Box<str>>,
+    },
+    /// A component subscribed to a route's publications.
+    Subscribed {
+        subscriber: Identity,
+        uri: Rc<str>,
+        target: Identity,
+    },
+    /// A publication went out.
+    Published {
+        publisher: Identity,
+        uri: Rc<str>,
+        delivered: u16,
+        refused: u16,
+        body: Option<Box<str>>,
+    },
+    /// A subscriber's inbox was full: it did not get this publication.
+    Missed {
+        subscriber: Identity,
+        publisher: Identity,
+        uri: Rc<str>,
+    },
+    /// The policy refused: the handler never saw it.
+    Denied {
+        caller: Identity,
+        target: Identity,
+        method: Method,
+        uri: Rc<str>,
+        pattern: Rc<str>,
+    },
+    /// An operation failed for another reason.
+    Failed {
+        caller: Identity,
+        op: Op,
+        /// The URI as given (quoted when it did not parse).
+        uri: Rc<str>,
+        error: CallError,
+    },
+}
+
+fn body(f: &mut fmt::Formatter<'_>, body: &Option<Box<str>>) -> fmt::Result {
+    match body {
+        Some(b) => write!(f, " {b}"),
+        None => Ok(()),
+    }
+}
+
+impl fmt::Display for TraceEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use TraceEvent as E;
+        match self {
+            E::Registered {
+                component,
+                routes,
+                inbox,
+            } => {
+                write!(f, "register   {component} routes=[")?;
+                for (i, r) in routes.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(r)?;
+                }
+                write!(f, "] inbox={inbox}")
+            }
+            E::Unregistered { component } => write!(f, "unregister {component}"),
+            E::Allowed {
+                caller,
+                route,
+                methods,
+            } => write!(f, "allow      {caller} -> {route} {methods}"),
+            E::Bound {
+                caller,
+                uri,
+                pattern,
+                target,
+            } => write!(f, "bind       {caller} {uri} -> {pattern} @ {target}"),
+            E::Request {
+                id,
+                caller,
+                target,
+                method,
+                uri,
+                bytes,
+                body: b,
+            } => {
+                write!(
+                    f,
+                    "request    #{id} {caller} -> {target} {method} {uri} ({bytes} B)"
+                )?;
+                body(f, b)
+            }
+            E::Reply {
+                id,
+                outcome,
+                body: b,
+            } => match outcome {
+                Ok(bytes) => {
+                    write!(f, "reply      #{id} ok ({bytes} B)")?;
+                    body(f, b)
+                }
+                Err(e) => write!(f, "reply      #{id} err {e}"),
+            },
+            E::Discarded { id } => write!(f, "discarded  #{id} (caller no longer waiting)"),
+            E::Notified {
+                caller,
+                target,
+                method,
+                uri,
+                bytes,
+                body: b,
+            } => {
+                write!(
+                    f,
+                    "notify     {caller} -> {target} {method} {uri} ({bytes} B)"
+                )?;
+                body(f, b)
+            }
+            E::Subscribed {
+                subscriber,
+                uri,
+                target,
+            } => write!(f, "subscribe  {subscriber} {uri} @ {target}"),
+            E::Published {
+                publisher,
+                uri,
+                delivered,
+                refused,
+                body: b,
+            } => {
+                write!(
+                    f,
+                    "publish    {publisher} {uri} delivered={delivered} refused={refused}"
+                )?;
+                body(f, b)
+            }
+            E::Missed {
+                subscriber,
+                publisher,
+                uri,
+            } => write!(
+                f,
+                "missed     {subscriber} {uri} from {publisher} (queue full)"
+            ),
+            E::Denied {
+                caller,
+                target,
+                method,
+                uri,
+                pattern,
+            } => write!(
+                f,
+                "denied     {caller} -> {target} {method} {uri} ({pattern})"
+            ),
+            E::Failed {
+                caller,
+                op,
+                uri,
+                error,
+            } => write!(f, "failed     {caller} {} {uri}: {error}", op.as_str()),
+        }
+    }
+}
+
+/// An event with its sequence number (1, 2, 3… per router).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Traced {
+    /// Position in the router's history.
+    pub seq: u64,
+    /// What happened.
+    pub event: TraceEvent,
+}
+
+impl fmt::Display for Traced {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04} {}", self.seq, self.event)
+    }
+}
+
+/// The bounded buffer the router records into.
+#[derive(Debug)]
+pub(crate) struct TraceBuffer {
+    config: TraceConfig,
+    events: VecDeque<Traced>,
+    next_seq: u64,
+    lost: u64,
+}
+
+impl TraceBuffer {
+    pub(crate) fn new(config: TraceConfig) -> Self {
+        Self {
+            config,
+            events: VecDeque::new(),
+            next_seq: 1,
+            lost: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn on(&self) -> bool {
+        self.config.capacity > 0
+    }
+
+    pub(crate) fn bodies(&self) -> bool {
+        self.config.bodies
+    }
+
+    pub(crate) fn record(&mut self, event: TraceEvent) {
+        if !self.on() {
+            return;
+        }
+        if self.events.len() == self.config.capacity {
+            self.events.pop_front();
+            self.lost += 1;
+        }
+        self.events.push_back(Traced {
+            seq: self.next_seq,
+            event,
+        });
+        self.next_seq += 1;
+    }
+
+    pub(crate) fn drain(&mut self) -> (u64, Vec<Traced>) {
+        let lost = core::mem::take(&mut self.lost);
+        (lost, self.events.drain(..).collect())
+    }
+}
+
+/// Renders drained events (what [`Router::render_trace`](crate::Router::render_trace) does).
+pub fn render(lost: u64, events: &[Traced]) -> String {
+    let mut out = String::new();
+    if lost > 0 {
+        let _ = writeln!(out, "…  {lost} earlier events lost");
+    }
+    for e in events {
+        let _ = writeln!(out, "{e}");
+    }
+    out
+}

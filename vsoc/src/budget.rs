@@ -1,0 +1,241 @@
+//! Memory admission and accounting: what each instance may hold, checked before
+//! anything is allocated.
+//!
+//! Guests share the P5 pool; each service draws on its own P4 quota. An instance
+//! is admitted only if its pool can hold its declared linear memory, its value
+//! stack cap and the store overhead ([`STORE_OVERHEAD_BYTES`]); every later
+//! `memory.grow` is charged to the same pool through the instance's
+//! [`ResourceLimiter`](wasmi::ResourceLimiter) and denied (the guest sees `-1`)
+//! when it does not fit. Because the ledger is checked *before* wasmi allocates,
+//! guest-driven growth never reaches the allocator's out-of-memory abort path.
+//! The pools mirror the kernel partitions the platform set up (`mem` sizes).
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use fireball_kernel::mem::{PartitionId, Placement};
+
+/// RAM a wasmi store + instance + builtins take besides linear memory and value
+/// stack (recipe: ~4.2 KB live / ~7 KB peak on Cortex-M33), rounded up.
+pub const STORE_OVERHEAD_BYTES: usize = 8 * 1024;
+
+/// A pool of bytes with its use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pool {
+    /// Bytes the pool holds.
+    pub capacity: usize,
+    /// Bytes charged now.
+    pub used: usize,
+    /// Highest `used` seen.
+    pub peak: usize,
+}
+
+impl Pool {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            used: 0,
+            peak: 0,
+        }
+    }
+
+    /// Bytes still free.
+    pub fn available(&self) -> usize {
+        self.capacity - self.used
+    }
+}
+
+/// A charge did not fit: the instance's owner is at fault (it asked for too much).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shortfall {
+    /// Where the bytes were asked.
+    pub placement: Placement,
+    /// Bytes asked.
+    pub requested: usize,
+    /// Bytes free in that pool.
+    pub available: usize,
+}
+
+impl fmt::Display for Shortfall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} asked for {} bytes, {} available",
+            self.placement, self.requested, self.available
+        )
+    }
+}
+
+/// The guest pool and the service quotas of one vSoC.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryBudget {
+    guests: Pool,
+    services: Vec<(u16, Pool)>,
+}
+
+impl MemoryBudget {
+    /// A budget whose guests share `guest_pool` bytes, with no service quota yet.
+    pub fn new(guest_pool: usize) -> Self {
+        Self {
+            guests: Pool::new(guest_pool),
+            services: Vec::new(),
+        }
+    }
+
+    /// Give service `id` a quota of `bytes` (replacing an unused one).
+    pub fn set_service_quota(&mut self, id: u16, bytes: usize) {
+        match self.services.iter_mut().find(|(s, _)| *s == id) {
+            Some((_, pool)) => pool.capacity = bytes.max(pool.used),
+            None => self.services.push((id, Pool::new(bytes))),
+        }
+    }
+
+    /// The pool `placement` draws on (`None`: not a guest or a service with a quota).
+    pub fn pool(&self, placement: Placement) -> Option<Pool> {
+        match placement.partition {
+            PartitionId::Guests => Some(self.guests),
+            PartitionId::Services => self
+                .services
+                .iter()
+                .find(|(s, _)| *s == placement.owner.0)
+                .map(|(_, p)| *p),
+            _ => None,
+        }
+    }
+
+    fn pool_mut(&mut self, placement: Placement) -> Option<&mut Pool> {
+        match placement.partition {
+            PartitionId::Guests => Some(&mut self.guests),
+            PartitionId::Services => self
+                .services
+                .iter_mut()
+                .find(|(s, _)| *s == placement.owner.0)
+                .map(|(_, p)| p),
+            _ => None,
+        }
+    }
+
+    /// Charge `bytes` to `placement`'s pool if they fit.
+    pub fn try_charge(&mut self, placement: Placement, bytes: usize) -> Result<(), Shortfall> {
+        let shortfall = |available| Shortfall {
+            placement,
+            requested: bytes,
+            available,
+        };
+        let pool = self.pool_mut(placement).ok_or(shortfall(0))?;
+        if bytes > pool.available() {
+            return Err(shortfall(pool.available()));
+        }
+        pool.used += bytes;
+        pool.peak = pool.peak.max(pool.used);
+        Ok(())
+    }
+
+    /// Give back `bytes` charged earlier to `placement`.
+    pub fn release(&mut self, placement: Placement, bytes: usize) {
+        if let Some(pool) = self.pool_mut(placement) {
+            pool.used = pool.used.saturating_sub(bytes);
+        }
+    }
+}
+
+/// One instance's memory limiter: wasmi asks it before every linear-memory
+/// allocation (at instantiation and on `memory.grow`).
+pub(crate) struct Limiter {
+    pub(crate) placement: Placement,
+    /// Largest linear memory this module may have ([`crate::VsocConfig::max_memory_bytes`]).
+    pub(crate) max_memory: usize,
+    /// Linear-memory bytes charged to the pool so far.
+    pub(crate) charged: usize,
+    /// Peak linear memory.
+    pub(crate) peak: usize,
+    /// The last growth refused, if any (evidence for a memory-exhaustion stop).
+    pub(crate) denied: Option<Shortfall>,
+    pub(crate) budget: alloc::rc::Rc<core::cell::RefCell<MemoryBudget>>,
+}
+
+impl wasmi::ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> Result<bool, wasmi_core::LimiterError> {
+        let over_module = desired > self.max_memory || maximum.is_some_and(|max| desired > max);
+        let extra = desired.saturating_sub(current.max(self.charged));
+        let charged = if over_module {
+            Err(Shortfall {
+                placement: self.placement,
+                requested: desired,
+                available: self.max_memory,
+            })
+        } else {
+            self.budget.borrow_mut().try_charge(self.placement, extra)
+        };
+        match charged {
+            Ok(()) => {
+                self.charged += extra;
+                self.peak = self.peak.max(desired);
+                Ok(true)
+            }
+            Err(shortfall) => {
+                self.denied = Some(shortfall);
+                Ok(false)
+            }
+        }
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> Result<bool, wasmi_core::LimiterError> {
+        Ok(maximum.is_none_or(|max| desired <= max))
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+
+    fn tables(&self) -> usize {
+        1
+    }
+
+    fn memories(&self) -> usize {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charges_fit_or_report_the_shortfall() {
+        let mut budget = MemoryBudget::new(100);
+        let guest = Placement::guest(1);
+        budget.try_charge(guest, 60).unwrap();
+        assert_eq!(
+            budget.try_charge(Placement::guest(2), 50),
+            Err(Shortfall {
+                placement: Placement::guest(2),
+                requested: 50,
+                available: 40
+            })
+        );
+        budget.release(guest, 60);
+        assert_eq!(budget.pool(guest).map(|p| (p.used, p.peak)), Some((0, 60)));
+    }
+
+    #[test]
+    fn services_draw_on_their_own_quota_only() {
+        let mut budget = MemoryBudget::new(1000);
+        assert!(budget.try_charge(Placement::service(3), 1).is_err());
+        budget.set_service_quota(3, 10);
+        budget.try_charge(Placement::service(3), 10).unwrap();
+        assert!(budget.try_charge(Placement::service(3), 1).is_err());
+        assert_eq!(budget.pool(Placement::guest(0)).unwrap().used, 0);
+        assert!(budget.try_charge(Placement::KERNEL, 1).is_err());
+    }
+}

@@ -1,0 +1,184 @@
+//! Builtins: host functions linked straight into every instance, no router.
+//!
+//! Each builtin takes the instance's state, checks every guest-supplied
+//! pointer through [`GuestSlice`], and then either returns to the guest, stops
+//! the instance with a [`BuiltinExit`], or suspends it with a [`Pending`]
+//! operation (both travel through wasmi as host errors; a resumable call keeps
+//! the guest's stack so it continues with the operation's result).
+//!
+//! - this file: state, console (`print`, `abort`), `time_ticks`, `yield`, `breakpoint`;
+//! - `devices`: GPIO and the vOffloader (`mmio_*`, `matmul_f32`);
+//! - `blocking`: `sleep_ticks`, channels, ISR flags.
+
+mod blocking;
+mod devices;
+
+use alloc::{boxed::Box, rc::Rc, string::String};
+use core::fmt;
+
+use fireball_abi::{MODULE, builtin, limits::MAX_MESSAGE};
+use fireball_subsystems::hal::Console;
+
+pub use blocking::{Completion, Pending};
+
+use crate::{
+    board::Board,
+    budget::Limiter,
+    guest_memory::{GuestSlice, MemoryFault},
+    monitor::Monitor,
+    offload::MmioFault,
+};
+
+/// Counters every instance keeps about its builtin use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BuiltinStats {
+    /// Builtin calls made.
+    pub host_calls: u64,
+    /// Bytes written to the console.
+    pub console_bytes: u64,
+}
+
+/// Per-instance state the builtins work on (the wasmi store's data).
+pub struct InstanceState {
+    pub(crate) console: Box<dyn Console>,
+    pub(crate) memory: Option<wasmi::Memory>,
+    pub(crate) stats: BuiltinStats,
+    pub(crate) limiter: Limiter,
+    pub(crate) board: Rc<Board>,
+    pub(crate) monitor: Rc<Monitor>,
+    /// This instance's serial on the board (ISR ownership).
+    pub(crate) serial: u16,
+}
+
+/// Why a builtin stopped its instance instead of returning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuiltinExit {
+    /// The guest called `abort` (a guest panic) with this message.
+    Abort(String),
+    /// The guest passed a bad pointer or length.
+    Fault(MemoryFault),
+    /// The guest touched the device window where no device answers.
+    Mmio(MmioFault),
+}
+
+impl fmt::Display for BuiltinExit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Abort(message) => write!(f, "guest aborted: {message}"),
+            Self::Fault(fault) => fault.fmt(f),
+            Self::Mmio(fault) => fault.fmt(f),
+        }
+    }
+}
+
+impl wasmi::errors::HostError for BuiltinExit {}
+
+/// Every builtin name this vSoC links.
+pub const PROVIDED: &[&str] = &[
+    builtin::PRINT,
+    builtin::ABORT,
+    builtin::GPIO_READ,
+    builtin::GPIO_WRITE,
+    builtin::GPIO_TOGGLE,
+    builtin::TIME_TICKS,
+    builtin::SLEEP_TICKS,
+    builtin::YIELD,
+    builtin::BREAKPOINT,
+    builtin::CHAN_SEND,
+    builtin::CHAN_RECV,
+    builtin::IRQ_SUBSCRIBE,
+    builtin::WAIT_IRQ,
+    builtin::MMIO_READ32,
+    builtin::MMIO_WRITE32,
+    builtin::MATMUL_F32,
+];
+
+/// Whether this vSoC provides the import `module::name`.
+pub fn provides(module: &str, name: &str) -> bool {
+    module == MODULE && PROVIDED.contains(&name)
+}
+
+pub(crate) type Caller<'a> = wasmi::Caller<'a, InstanceState>;
+
+pub(crate) fn exit(why: BuiltinExit) -> wasmi::Error {
+    wasmi::Error::host(why)
+}
+
+/// Count one builtin call.
+pub(crate) fn count(caller: &mut Caller<'_>) {
+    caller.data_mut().stats.host_calls += 1;
+}
+
+/// The instance's memory and state, split so both can be borrowed at once.
+pub(crate) fn memory_and_state<'a>(
+    caller: &'a mut Caller<'_>,
+) -> Result<(&'a mut [u8], &'a mut InstanceState), wasmi::Error> {
+    let memory = caller
+        .data()
+        .memory
+        .ok_or_else(|| exit(BuiltinExit::Fault(MemoryFault::NoMemory)))?;
+    Ok(memory.data_and_store_mut(caller))
+}
+
+fn read_message(memory: &[u8], ptr: i32, len: i32) -> Result<&[u8], wasmi::Error> {
+    GuestSlice::new(ptr, len)
+        .read(memory, MAX_MESSAGE)
+        .map_err(|fault| exit(BuiltinExit::Fault(fault)))
+}
+
+/// Link every builtin into `linker`.
+pub(crate) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasmi::Error> {
+    linker.func_wrap(
+        MODULE,
+        builtin::PRINT,
+        |mut caller: Caller<'_>, ptr: i32, len: i32| -> Result<(), wasmi::Error> {
+            let (memory, state) = memory_and_state(&mut caller)?;
+            let bytes = read_message(memory, ptr, len)?;
+            state.stats.host_calls += 1;
+            state.stats.console_bytes += bytes.len() as u64;
+            state.console.write(bytes);
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        builtin::ABORT,
+        |mut caller: Caller<'_>, ptr: i32, len: i32| -> Result<(), wasmi::Error> {
+            let (memory, state) = memory_and_state(&mut caller)?;
+            state.stats.host_calls += 1;
+            let message = String::from_utf8_lossy(read_message(memory, ptr, len)?).into_owned();
+            Err(exit(BuiltinExit::Abort(message)))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        builtin::TIME_TICKS,
+        |mut caller: Caller<'_>| -> i64 {
+            count(&mut caller);
+            caller.data().board.clock.now_ticks() as i64
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        builtin::YIELD,
+        |mut caller: Caller<'_>| -> Result<(), wasmi::Error> {
+            count(&mut caller);
+            Err(wasmi::Error::host(Pending::Yield))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        builtin::BREAKPOINT,
+        |mut caller: Caller<'_>, id: i32| -> Result<(), wasmi::Error> {
+            count(&mut caller);
+            let id = id as u32;
+            if caller.data().monitor.breakpoints.get().is_armed(id) {
+                return Err(wasmi::Error::host(Pending::Breakpoint(id)));
+            }
+            Ok(())
+        },
+    )?;
+    devices::link(linker)?;
+    blocking::link(linker)?;
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! The monitor: what the outside (the runtime, a debugger, the coroutine dump)
+//! sees of an instance while its task owns it — state, statistics, breakpoints.
+
+use alloc::string::String;
+use core::{
+    cell::{Cell, RefCell},
+    fmt,
+    task::Waker,
+};
+
+use fireball_abi::limits::MAX_BREAKPOINTS;
+use fireball_kernel::mem::Placement;
+
+use crate::{builtins::Pending, instance::InstanceStats, stop::StopReason};
+
+/// The breakpoints armed in one instance: at most [`MAX_BREAKPOINTS`] ids.
+///
+/// A guest marks a spot with the `breakpoint(id)` builtin; the call pauses the
+/// instance only while `id` is armed here. Checking is a scan of ≤ 10 words,
+/// done inside the builtin — no router involved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Breakpoints {
+    ids: [u32; MAX_BREAKPOINTS],
+    len: u8,
+}
+
+/// All [`MAX_BREAKPOINTS`] breakpoint slots are armed; the id comes back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BreakpointsFull(pub u32);
+
+impl Breakpoints {
+    /// Whether `id` is armed.
+    pub fn is_armed(&self, id: u32) -> bool {
+        self.ids[..usize::from(self.len)].contains(&id)
+    }
+
+    /// Arm `id` (arming an armed id is a no-op).
+    pub fn try_arm(&mut self, id: u32) -> Result<(), BreakpointsFull> {
+        if self.is_armed(id) {
+            return Ok(());
+        }
+        let slot = self
+            .ids
+            .get_mut(usize::from(self.len))
+            .ok_or(BreakpointsFull(id))?;
+        *slot = id;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Disarm `id`; returns whether it was armed.
+    pub fn disarm(&mut self, id: u32) -> bool {
+        let len = usize::from(self.len);
+        match self.ids[..len].iter().position(|&x| x == id) {
+            Some(i) => {
+                self.ids.copy_within(i + 1..len, i);
+                self.len -= 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Number of armed breakpoints.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Whether none is armed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Where an instance stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InstanceState {
+    /// Runnable: running, or queued for its next slice.
+    Running,
+    /// Suspended in a blocking builtin.
+    Blocked(Pending),
+    /// Paused at an armed breakpoint until continued.
+    Paused(u32),
+    /// The entry point returned.
+    Finished,
+    /// Stopped for good.
+    Stopped(StopReason),
+}
+
+impl fmt::Display for InstanceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Running => f.write_str("running"),
+            Self::Blocked(op) => write!(f, "blocked: {op}"),
+            Self::Paused(id) => write!(f, "paused at breakpoint {id}"),
+            Self::Finished => f.write_str("finished"),
+            Self::Stopped(reason) => write!(f, "stopped: {reason}"),
+        }
+    }
+}
+
+/// The shared view of one instance.
+#[derive(Debug)]
+pub struct Monitor {
+    pub(crate) name: String,
+    pub(crate) placement: Placement,
+    pub(crate) breakpoints: Cell<Breakpoints>,
+    pub(crate) stats: Cell<InstanceStats>,
+    pub(crate) state: RefCell<InstanceState>,
+    pub(crate) resume: Cell<bool>,
+    pub(crate) waker: RefCell<Option<Waker>>,
+}
+
+impl Monitor {
+    pub(crate) fn new(name: String, placement: Placement) -> Self {
+        Self {
+            name,
+            placement,
+            breakpoints: Cell::new(Breakpoints::default()),
+            stats: Cell::new(InstanceStats::default()),
+            state: RefCell::new(InstanceState::Running),
+            resume: Cell::new(false),
+            waker: RefCell::new(None),
+        }
+    }
+
+    /// The module name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The partition and owner the instance is charged to.
+    pub fn placement(&self) -> Placement {
+        self.placement
+    }
+
+    /// Statistics as of the end of its last slice.
+    pub fn stats(&self) -> InstanceStats {
+        self.stats.get()
+    }
+
+    /// Where it stands.
+    pub fn state(&self) -> InstanceState {
+        self.state.borrow().clone()
+    }
+
+    /// Arm breakpoint `id`.
+    pub fn arm_breakpoint(&self, id: u32) -> Result<(), BreakpointsFull> {
+        let mut table = self.breakpoints.get();
+        table.try_arm(id)?;
+        self.breakpoints.set(table);
+        Ok(())
+    }
+
+    /// Disarm breakpoint `id`; returns whether it was armed.
+    pub fn disarm_breakpoint(&self, id: u32) -> bool {
+        let mut table = self.breakpoints.get();
+        let was = table.disarm(id);
+        self.breakpoints.set(table);
+        was
+    }
+
+    /// Let an instance paused at a breakpoint continue; returns whether it was paused.
+    pub fn continue_from_breakpoint(&self) -> bool {
+        if !matches!(*self.state.borrow(), InstanceState::Paused(_)) {
+            return false;
+        }
+        self.resume.set(true);
+        if let Some(waker) = self.waker.borrow_mut().take() {
+            waker.wake();
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_most_ten_breakpoints_and_disarm_compacts() {
+        let mut table = Breakpoints::default();
+        for id in 0..10 {
+            table.try_arm(id * 7).unwrap();
+        }
+        assert_eq!(table.try_arm(99), Err(BreakpointsFull(99)));
+        table.try_arm(14).unwrap(); // already armed: fine
+        assert!(table.disarm(14));
+        assert!(!table.is_armed(14));
+        assert!(table.is_armed(63));
+        table.try_arm(99).unwrap();
+        assert_eq!(table.len(), 10);
+        assert!(!table.disarm(1000));
+    }
+}

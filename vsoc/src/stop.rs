@@ -1,0 +1,103 @@
+//! Why an instance stopped, and the events the vSoC reports about it.
+
+use alloc::string::String;
+use core::fmt;
+
+use fireball_kernel::mem::{ExhaustionPolicy, Placement};
+
+use crate::{budget::Shortfall, guest_memory::MemoryFault, offload::MmioFault};
+
+/// What stopped an instance's code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrapKind {
+    /// A WebAssembly trap (unreachable, out-of-bounds access, division by
+    /// zero, stack overflow, …).
+    Wasm(wasmi::TrapCode),
+    /// The guest aborted (a Rust guest's panic) with this message.
+    Abort(String),
+    /// The guest handed a builtin memory it does not own.
+    Fault(MemoryFault),
+    /// The guest accessed the device window where no device answers.
+    Mmio(MmioFault),
+    /// Any other execution error wasmi reported.
+    Other(String),
+}
+
+/// An instance stopped by a trap, with who and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trap {
+    /// The module's name.
+    pub module: String,
+    /// The export that was running.
+    pub function: &'static str,
+    /// What happened.
+    pub kind: TrapKind,
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}::{} trapped: ", self.module, self.function)?;
+        match &self.kind {
+            TrapKind::Wasm(code) => write!(f, "{code}"),
+            TrapKind::Abort(message) => write!(f, "aborted: {message}"),
+            TrapKind::Fault(fault) => write!(f, "{fault}"),
+            TrapKind::Mmio(fault) => write!(f, "{fault}"),
+            TrapKind::Other(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// Why an instance stopped for good.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// It trapped (module, function and trap code inside).
+    Trapped(Trap),
+    /// It ran out of memory: a growth was refused and the guest then gave up
+    /// (its allocator got null and it aborted). Seed §1.2.2: a guest is
+    /// unloaded, a service terminated — `policy` says which.
+    MemoryExhausted {
+        /// The trap that ended it.
+        trap: Trap,
+        /// The refused growth.
+        shortfall: Shortfall,
+        /// What the runtime does about it.
+        policy: ExhaustionPolicy,
+    },
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Trapped(trap) => trap.fmt(f),
+            Self::MemoryExhausted {
+                trap,
+                shortfall,
+                policy,
+            } => write!(
+                f,
+                "{}: memory exhausted ({shortfall}), {policy:?}",
+                trap.module
+            ),
+        }
+    }
+}
+
+/// Something the vSoC reports to the platform (drained with
+/// [`Vsoc::pop_event`](crate::Vsoc::pop_event)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VsocEvent {
+    /// An instance finished normally.
+    Finished {
+        /// Its module name.
+        module: String,
+        /// Where it ran.
+        placement: Placement,
+    },
+    /// An instance was stopped; the others go on.
+    Stopped {
+        /// Where it ran.
+        placement: Placement,
+        /// Why.
+        reason: StopReason,
+    },
+}
