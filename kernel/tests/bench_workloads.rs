@@ -26,7 +26,7 @@ fn expected(name: &str, iters: u32) -> u64 {
                     tags.push(2);
                 }
             }
-            fold(tags)
+            fold(tags) | u64::from(iters) << 32
         }
         // Every channel workload delivers 0..iters, in order, exactly once.
         "kernel/rendezvous_send_recv"

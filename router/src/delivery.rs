@@ -7,7 +7,7 @@ use core::cell::Cell;
 
 use fireball_kernel::csp::Channel;
 
-use crate::endpoint::Params;
+use crate::endpoint::{Params, RouteId};
 use crate::error::CallError;
 use crate::hub::Core;
 use crate::identity::Identity;
@@ -31,7 +31,7 @@ pub enum Delivery {
 pub struct Envelope {
     pub(crate) caller: Identity,
     pub(crate) method: Method,
-    pub(crate) route: u16,
+    pub(crate) route: RouteId,
     pub(crate) uri: Rc<str>,
     pub(crate) params: Params,
 }
@@ -48,9 +48,8 @@ impl Envelope {
         self.method
     }
 
-    /// The index of the route (one of the receiver's patterns, in registration order across
-    /// the router; stable for the router's lifetime).
-    pub fn route(&self) -> u16 {
+    /// The route (one of the receiver's patterns).
+    pub fn route(&self) -> RouteId {
         self.route
     }
 

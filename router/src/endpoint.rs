@@ -19,6 +19,25 @@ use crate::record::Record;
 use crate::trace::{Op, TraceEvent};
 use crate::uri::Uri;
 
+/// A registered route, as the hot path addresses it: its index in the router's table
+/// (stable for the router's lifetime; a restarted component gets its routes back under the
+/// same ids). Shown as `r<index>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RouteId(pub(crate) u16);
+
+impl RouteId {
+    /// The table index.
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for RouteId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "r{}", self.0)
+    }
+}
+
 /// The `{param}` values a URI filled in, by name.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Params(Option<Rc<[Pair]>>);
@@ -73,7 +92,7 @@ impl fmt::Debug for Params {
 /// endpoint using it.
 #[derive(Clone, Debug)]
 pub struct Binding {
-    route: u16,
+    route: RouteId,
     owner: u16,
     generation: u32,
     uri: Rc<str>,
@@ -91,8 +110,8 @@ impl Binding {
         &self.params
     }
 
-    /// The route index it dispatches by.
-    pub fn route(&self) -> u16 {
+    /// The route it dispatches by.
+    pub fn route(&self) -> RouteId {
         self.route
     }
 
@@ -166,7 +185,7 @@ impl Endpoint {
             return Err(self.failed(Op::Bind, uri.into(), CallError::DeadPeer));
         }
         let binding = Binding {
-            route: m.index() as u16,
+            route: RouteId(m.index() as u16),
             owner: entry.owner,
             generation: entry.generation,
             uri: uri.into(),
@@ -199,7 +218,7 @@ impl Endpoint {
     ) -> Result<&'s Live, CallError> {
         let entry = state
             .table
-            .get(usize::from(binding.route))
+            .get(binding.route.index())
             .ok_or(CallError::NoRoute)?;
         if !entry.grants.allows(self.identity.slot, method) {
             return Err(CallError::Denied);
@@ -226,7 +245,7 @@ impl Endpoint {
         op: Op,
         error: CallError,
     ) -> CallError {
-        match (error, state.table.get(usize::from(binding.route))) {
+        match (error, state.table.get(binding.route.index())) {
             (CallError::Denied, Some(entry)) => self.core.trace(|| TraceEvent::Denied {
                 caller: self.identity.clone(),
                 target: state.identity(entry.owner),
@@ -405,7 +424,7 @@ impl Endpoint {
                 };
                 let entry = state.table.get(route).expect("found above");
                 let binding = Binding {
-                    route: route as u16,
+                    route: RouteId(route as u16),
                     owner: entry.owner,
                     generation: entry.generation,
                     uri: entry.pattern.clone(),
@@ -426,7 +445,7 @@ impl Endpoint {
                     };
                     let entry = state
                         .table
-                        .get_mut(usize::from(binding.route))
+                        .get_mut(binding.route.index())
                         .expect("checked above");
                     let known = entry.subscribers.iter().any(|s| {
                         s.slot == subscriber.slot
@@ -461,13 +480,9 @@ impl Endpoint {
     pub fn publish(&self, binding: &Binding, body: Record) -> Result<u16, CallError> {
         let owned = {
             let state = self.core.state.borrow();
-            state
-                .table
-                .get(usize::from(binding.route))
-                .is_some_and(|e| {
-                    e.owner == self.identity.slot && e.generation == self.identity.generation
-                })
-                && binding.owner == self.identity.slot
+            state.table.get(binding.route.index()).is_some_and(|e| {
+                e.owner == self.identity.slot && e.generation == self.identity.generation
+            }) && binding.owner == self.identity.slot
                 && binding.generation == self.identity.generation
         };
         if !owned {
@@ -488,9 +503,7 @@ impl Endpoint {
             let State {
                 components, table, ..
             } = &mut *state;
-            let entry = table
-                .get_mut(usize::from(binding.route))
-                .expect("checked above");
+            let entry = table.get_mut(binding.route.index()).expect("checked above");
             entry.subscribers.retain(|s| {
                 let c = &components[usize::from(s.slot)];
                 c.generation == s.generation && c.live.is_some()

@@ -92,7 +92,7 @@ pub mod trace;
 pub mod uri;
 
 pub use delivery::{Delivery, Envelope, Notification, Publication, Request};
-pub use endpoint::{Binding, Endpoint, Params};
+pub use endpoint::{Binding, Endpoint, Params, RouteId};
 pub use error::{CallError, RegisterError};
 pub use hub::{Registration, Router, RouterConfig};
 pub use identity::Identity;

@@ -11,7 +11,11 @@ fn every_workload_runs_and_checksums_match() {
         let five = (w.run)(5);
         assert_eq!((w.run)(5), five, "{} is deterministic", w.name);
         assert_ne!(one, five, "{} depends on iters", w.name);
-        assert!(one != 0 && five != 0, "{}: zero means failure to the firmware", w.name);
+        assert!(
+            one != 0 && five != 0,
+            "{}: zero means failure to the firmware",
+            w.name
+        );
         table += &format!("{:<28} x1 {one:>10}  x5 {five:>10}\n", w.name);
     }
     insta::assert_snapshot!(table);

@@ -12,7 +12,11 @@ fuzz_target!(|text: &str| {
     let mut theirs = ReferenceTable::new();
     for (i, line) in text.lines().enumerate() {
         if let Some(pattern) = line.strip_prefix('+') {
-            assert_eq!(ours.insert(pattern, i), theirs.insert(pattern, i), "{pattern}");
+            assert_eq!(
+                ours.insert(pattern, i),
+                theirs.insert(pattern, i),
+                "{pattern}"
+            );
         } else if let Ok(uri) = Uri::parse(line) {
             let a = ours.lookup(&uri).map(|m| {
                 let params: Vec<(String, String)> =
