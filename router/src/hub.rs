@@ -336,7 +336,8 @@ impl Router {
                     let entry = state.table.get_mut(at).expect("found above");
                     entry.owner = slot;
                     entry.generation = generation;
-                    entry.subscribers.clear();
+                    // Subscriptions are to the route and survive its server's restart
+                    // (subscribers that stopped are pruned at the next publication).
                 }
                 None => {
                     let entry = RouteEntry {

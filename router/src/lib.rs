@@ -71,6 +71,9 @@
 //! | `std` | `table::reference`: matchit behind the route-table interface (for equivalence tests) |
 //! | `bench` | `bench::workloads()`, `no_std` |
 //!
+//! `README.md` beside this crate is the concept page: the call path step by step, policy,
+//! restarts, the wire format, the trace, tests and measured costs.
+//!
 //! The crate is `no_std` + `alloc` and depends only on the kernel below it. Single-threaded,
 //! like the kernel: the router is `Rc`-shared and used from the executor's thread.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -97,5 +100,5 @@ pub use error::{CallError, RegisterError};
 pub use hub::{Registration, Router, RouterConfig};
 pub use identity::Identity;
 pub use policy::{Method, Methods};
-pub use record::{Limits, Record, RecordError, Value, from_record, to_record};
+pub use record::{Key, Limits, Record, RecordError, Value, from_record, to_record};
 pub use trace::{TraceConfig, TraceEvent, Traced};

@@ -12,8 +12,18 @@
 //! up to parameter names, e.g. `hal://adc/{ch}` and `hal://adc/{n}`) conflict. The `std`
 //! feature's `reference` table wraps matchit itself; the proptests in
 //! `tests/matcher_equivalence.rs` check that the two always agree.
+//!
+//! # Memory
+//!
+//! Built for microcontrollers: each pattern's text is stored once, in one arena, and trie
+//! edges and parameter names are spans into it (no allocation per segment). A node is 16
+//! bytes on a 32-bit target, an edge 12; a node's edges are an exact-size boxed slice. A
+//! typical route costs its text plus about 80 bytes on a 32-bit target
+//! ([`RouteTable::heap_bytes`]; [`RouteTable::with_capacity`] avoids growth slack when the
+//! count is known).
 
 use alloc::boxed::Box;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -29,7 +39,8 @@ pub enum InsertError {
     Uri(UriError),
     /// A pattern of the same shape is already in the table (at this index).
     Conflict { with: usize },
-    /// The table holds `u16::MAX` patterns already.
+    /// The table holds `u16::MAX - 1` patterns already, or the pattern is longer than
+    /// 65 535 bytes.
     Full,
 }
 
@@ -43,14 +54,103 @@ impl fmt::Display for InsertError {
     }
 }
 
-#[derive(Default)]
+const NONE_U32: u32 = u32::MAX;
+const NONE_U16: u16 = u16::MAX;
+
+/// A slice of the text arena.
+#[derive(Clone, Copy)]
+struct Span {
+    start: u32,
+    len: u16,
+}
+
+/// A literal child: its segment text and the child node.
+#[derive(Clone, Copy)]
+struct Edge {
+    text: Span,
+    child: u32,
+}
+
 struct Node {
     /// Literal children, sorted by segment text.
-    literals: Vec<(Box<str>, u32)>,
-    /// The parameter child, if any pattern has a parameter here.
-    param: Option<u32>,
-    /// The entry of the pattern ending here.
-    entry: Option<u16>,
+    literals: Box<[Edge]>,
+    /// The parameter child, or `NONE_U32`.
+    param: u32,
+    /// The entry of the pattern ending here, or `NONE_U16`.
+    entry: u16,
+}
+
+impl Node {
+    fn new() -> Self {
+        Self {
+            literals: Box::new([]),
+            param: NONE_U32,
+            entry: NONE_U16,
+        }
+    }
+}
+
+/// One parameter of a pattern: the segment it captures and its name.
+#[derive(Clone, Copy)]
+struct ParamSlot {
+    at: u8,
+    name: Span,
+}
+
+/// One stored pattern.
+struct Entry<V> {
+    text: Span,
+    /// Its parameters: `params[first..first + count]`.
+    first_param: u32,
+    params: u8,
+    value: V,
+}
+
+/// A successful lookup.
+pub struct Match<'t, 'u, V> {
+    table: &'t RouteTable<V>,
+    index: usize,
+    segments: &'u [&'u str],
+}
+
+impl<'t, 'u, V> Match<'t, 'u, V> {
+    /// The position of the pattern in insertion order.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The matched pattern's text.
+    pub fn pattern(&self) -> &'t str {
+        self.table.span(self.table.entries[self.index].text)
+    }
+
+    /// The value stored with the pattern.
+    pub fn value(&self) -> &'t V {
+        &self.table.entries[self.index].value
+    }
+
+    /// The captured `(name, value)` pairs, in pattern order.
+    pub fn params(&self) -> impl Iterator<Item = (&'t str, &'u str)> + '_ {
+        let table = self.table;
+        table
+            .params_of(&table.entries[self.index])
+            .iter()
+            .map(|p| (table.span(p.name), self.segments[usize::from(p.at)]))
+    }
+}
+
+/// Route patterns and the values they resolve to. See the [module documentation](self).
+pub struct RouteTable<V> {
+    text: String,
+    nodes: Vec<Node>,
+    entries: Vec<Entry<V>>,
+    params: Vec<ParamSlot>,
+}
+
+impl<V> Default for RouteTable<V> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The trie path of a pattern: the scheme, then each segment (`None` for a parameter).
@@ -67,64 +167,21 @@ fn keys_of<'p>(parsed: &Pattern<'p>) -> heapless::Vec<Option<&'p str>, { MAX_SEG
     keys
 }
 
-/// One stored pattern.
-struct Entry<V> {
-    text: Box<str>,
-    /// Parameter names with the index of the segment each captures.
-    params: Box<[(u8, Box<str>)]>,
-    value: V,
-}
-
-/// A successful lookup.
-pub struct Match<'t, 'u, V> {
-    index: usize,
-    entry: &'t Entry<V>,
-    segments: &'u [&'u str],
-}
-
-impl<'t, 'u, V> Match<'t, 'u, V> {
-    /// The position of the pattern in insertion order.
-    pub fn index(&self) -> usize {
-        self.index
-    }
-
-    /// The matched pattern's text.
-    pub fn pattern(&self) -> &'t str {
-        &self.entry.text
-    }
-
-    /// The value stored with the pattern.
-    pub fn value(&self) -> &'t V {
-        &self.entry.value
-    }
-
-    /// The captured `(name, value)` pairs, in pattern order.
-    pub fn params(&self) -> impl Iterator<Item = (&'t str, &'u str)> + '_ {
-        self.entry
-            .params
-            .iter()
-            .map(|(at, name)| (&**name, self.segments[usize::from(*at)]))
-    }
-}
-
-/// Route patterns and the values they resolve to. See the [module documentation](self).
-pub struct RouteTable<V> {
-    nodes: Vec<Node>,
-    entries: Vec<Entry<V>>,
-}
-
-impl<V> Default for RouteTable<V> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl<V> RouteTable<V> {
     /// An empty table.
     pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// An empty table with room for about `routes` patterns without growing.
+    pub fn with_capacity(routes: usize) -> Self {
+        let mut nodes = Vec::with_capacity(1 + routes * 9 / 4);
+        nodes.push(Node::new());
         Self {
-            nodes: alloc::vec![Node::default()],
-            entries: Vec::new(),
+            text: String::with_capacity(routes * 24),
+            nodes,
+            entries: Vec::with_capacity(routes),
+            params: Vec::with_capacity(routes),
         }
     }
 
@@ -138,14 +195,104 @@ impl<V> RouteTable<V> {
         self.entries.is_empty()
     }
 
+    #[inline]
+    fn span(&self, span: Span) -> &str {
+        let start = span.start as usize;
+        &self.text[start..start + usize::from(span.len)]
+    }
+
+    fn params_of(&self, entry: &Entry<V>) -> &[ParamSlot] {
+        let first = entry.first_param as usize;
+        &self.params[first..first + usize::from(entry.params)]
+    }
+
+    /// A span's bytes (comparing bytes orders UTF-8 strings exactly as comparing `str`s,
+    /// and skips the char-boundary checks of slicing a `str`).
+    #[inline]
+    fn span_bytes(&self, span: Span) -> &[u8] {
+        let start = span.start as usize;
+        self.text
+            .as_bytes()
+            .get(start..start + usize::from(span.len))
+            .unwrap_or_default()
+    }
+
+    #[inline]
+    fn literal(&self, node: &Node, text: &str) -> Result<usize, usize> {
+        let text = text.as_bytes();
+        node.literals
+            .binary_search_by(|edge| self.span_bytes(edge.text).cmp(text))
+    }
+
     /// Adds `pattern` (text such as `hal://adc/{channel}`); returns its index.
     pub fn insert(&mut self, pattern: &str, value: V) -> Result<usize, InsertError> {
         let parsed = Pattern::parse(pattern).map_err(InsertError::Uri)?;
-        if self.entries.len() >= usize::from(u16::MAX) {
+        if self.entries.len() >= usize::from(NONE_U16) || pattern.len() > usize::from(u16::MAX) {
             return Err(InsertError::Full);
         }
         let keys = keys_of(&parsed);
-        self.insert_keys(&keys, &parsed, value)
+        // Walk as far as the trie goes, creating nothing, so a conflict leaves it untouched.
+        let (mut node, depth) = self.walk(&keys);
+        if depth == keys.len() && self.nodes[node].entry != NONE_U16 {
+            return Err(InsertError::Conflict {
+                with: usize::from(self.nodes[node].entry),
+            });
+        }
+        // Store the text once; literals and names are spans into it.
+        let base = self.text.len();
+        let Ok(base32) = u32::try_from(base) else {
+            return Err(InsertError::Full);
+        };
+        self.text.push_str(pattern);
+        let span_of = |piece: &str| Span {
+            // `piece` is a slice of `pattern`: its offset is the pointer difference.
+            start: base32 + (piece.as_ptr() as usize - pattern.as_ptr() as usize) as u32,
+            len: piece.len() as u16,
+        };
+        // Create the rest of the path.
+        for key in &keys[depth..] {
+            let child = self.nodes.len() as u32;
+            self.nodes.push(Node::new());
+            match key {
+                Some(text) => {
+                    let at = self
+                        .literal(&self.nodes[node], text)
+                        .unwrap_or_else(|at| at);
+                    let mut literals = core::mem::take(&mut self.nodes[node].literals).into_vec();
+                    literals.insert(
+                        at,
+                        Edge {
+                            text: span_of(text),
+                            child,
+                        },
+                    );
+                    self.nodes[node].literals = literals.into_boxed_slice();
+                }
+                None => self.nodes[node].param = child,
+            }
+            node = child as usize;
+        }
+        let index = self.entries.len();
+        self.nodes[node].entry = index as u16;
+        let first_param = self.params.len() as u32;
+        for (at, segment) in parsed.segments().iter().enumerate() {
+            if let PatternSegment::Param(name) = segment {
+                self.params.push(ParamSlot {
+                    at: at as u8,
+                    name: span_of(name),
+                });
+            }
+        }
+        self.entries.push(Entry {
+            text: Span {
+                start: base32,
+                len: pattern.len() as u16,
+            },
+            first_param,
+            params: (self.params.len() as u32 - first_param) as u8,
+            value,
+        });
+        Ok(index)
     }
 
     /// Follows `keys` as far as the trie goes: `(node, keys consumed)`.
@@ -153,15 +300,10 @@ impl<V> RouteTable<V> {
         let mut node = 0usize;
         let mut depth = 0;
         while depth < keys.len() {
+            let n = &self.nodes[node];
             let next = match keys[depth] {
-                Some(text) => {
-                    let literals = &self.nodes[node].literals;
-                    literals
-                        .binary_search_by(|(k, _)| (**k).cmp(text))
-                        .ok()
-                        .map(|i| literals[i].1)
-                }
-                None => self.nodes[node].param,
+                Some(text) => self.literal(n, text).ok().map(|i| n.literals[i].child),
+                None => (n.param != NONE_U32).then_some(n.param),
             };
             match next {
                 Some(child) => node = child as usize,
@@ -178,75 +320,21 @@ impl<V> RouteTable<V> {
         let parsed = Pattern::parse(pattern).ok()?;
         let keys = keys_of(&parsed);
         match self.walk(&keys) {
-            (node, depth) if depth == keys.len() => self.nodes[node].entry.map(usize::from),
+            (node, depth) if depth == keys.len() && self.nodes[node].entry != NONE_U16 => {
+                Some(usize::from(self.nodes[node].entry))
+            }
             _ => None,
         }
     }
 
-    fn insert_keys(
-        &mut self,
-        keys: &[Option<&str>],
-        parsed: &Pattern<'_>,
-        value: V,
-    ) -> Result<usize, InsertError> {
-        // Walk as far as the trie goes, creating nothing, so a conflict leaves it untouched.
-        let (mut node, depth) = self.walk(keys);
-        if depth == keys.len()
-            && let Some(with) = self.nodes[node].entry
-        {
-            return Err(InsertError::Conflict {
-                with: usize::from(with),
-            });
-        }
-        // Create the rest of the path.
-        for key in &keys[depth..] {
-            let child = self.nodes.len() as u32;
-            self.nodes.push(Node::default());
-            match key {
-                Some(text) => {
-                    let literals = &mut self.nodes[node].literals;
-                    let at = literals
-                        .binary_search_by(|(k, _)| (**k).cmp(text))
-                        .unwrap_or_else(|at| at);
-                    literals.insert(at, ((*text).into(), child));
-                }
-                None => self.nodes[node].param = Some(child),
-            }
-            node = child as usize;
-        }
-        let index = self.entries.len();
-        self.nodes[node].entry = Some(index as u16);
-        let params = parsed
-            .segments()
-            .iter()
-            .enumerate()
-            .filter_map(|(at, s)| match s {
-                PatternSegment::Param(name) => Some((at as u8, Box::<str>::from(*name))),
-                PatternSegment::Literal(_) => None,
-            })
-            .collect();
-        self.entries.push(Entry {
-            text: parsed.as_str().into(),
-            params,
-            value,
-        });
-        Ok(index)
-    }
-
     /// The pattern `uri` resolves to, if any.
     pub fn lookup<'t, 'u>(&'t self, uri: &'u Uri<'u>) -> Option<Match<'t, 'u, V>> {
-        let scheme_node = {
-            let literals = &self.nodes[0].literals;
-            let i = literals
-                .binary_search_by(|(k, _)| (**k).cmp(uri.scheme()))
-                .ok()?;
-            literals[i].1
-        };
-        let index = self.find(scheme_node, uri.segments())?;
-        let index = usize::from(index);
+        let root = &self.nodes[0];
+        let scheme = root.literals[self.literal(root, uri.scheme()).ok()?].child;
+        let index = self.find(scheme, uri.segments())?;
         Some(Match {
-            index,
-            entry: &self.entries[index],
+            table: self,
+            index: usize::from(index),
             segments: uri.segments(),
         })
     }
@@ -256,14 +344,17 @@ impl<V> RouteTable<V> {
     fn find(&self, node: u32, segments: &[&str]) -> Option<u16> {
         let node = &self.nodes[node as usize];
         let Some((first, rest)) = segments.split_first() else {
-            return node.entry;
+            return (node.entry != NONE_U16).then_some(node.entry);
         };
-        if let Ok(i) = node.literals.binary_search_by(|(k, _)| (**k).cmp(first))
-            && let Some(found) = self.find(node.literals[i].1, rest)
+        if let Ok(i) = self.literal(node, first)
+            && let Some(found) = self.find(node.literals[i].child, rest)
         {
             return Some(found);
         }
-        self.find(node.param?, rest)
+        if node.param == NONE_U32 {
+            return None;
+        }
+        self.find(node.param, rest)
     }
 
     /// The value stored at `index`.
@@ -278,12 +369,14 @@ impl<V> RouteTable<V> {
 
     /// The pattern text at `index`.
     pub fn pattern(&self, index: usize) -> Option<&str> {
-        self.entries.get(index).map(|e| &*e.text)
+        self.entries.get(index).map(|e| self.span(e.text))
     }
 
     /// The index of the pattern whose text is exactly `pattern`.
     pub fn position(&self, pattern: &str) -> Option<usize> {
-        self.entries.iter().position(|e| &*e.text == pattern)
+        self.entries
+            .iter()
+            .position(|e| self.span(e.text) == pattern)
     }
 
     /// Every `(index, pattern, value)`, in insertion order.
@@ -291,14 +384,27 @@ impl<V> RouteTable<V> {
         self.entries
             .iter()
             .enumerate()
-            .map(|(i, e)| (i, &*e.text, &e.value))
+            .map(|(i, e)| (i, self.span(e.text), &e.value))
+    }
+
+    /// Bytes held by the table's own storage (capacity, not length; excludes `V`'s heap).
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.nodes.capacity() * size_of::<Node>()
+            + self
+                .nodes
+                .iter()
+                .map(|n| n.literals.len() * size_of::<Edge>())
+                .sum::<usize>()
+            + self.entries.capacity() * size_of::<Entry<V>>()
+            + self.params.capacity() * size_of::<ParamSlot>()
     }
 }
 
 impl<V> fmt::Debug for RouteTable<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
-            .entries(self.entries.iter().map(|e| &e.text))
+            .entries(self.entries.iter().map(|e| self.span(e.text)))
             .finish()
     }
 }

@@ -56,3 +56,13 @@ fn round_trip_workloads_agree_with_each_other() {
         assert_eq!(by_name("router/resolve_every_call")(iters), executor);
     }
 }
+
+#[test]
+fn checksums_are_non_zero_at_the_firmware_harness_sizes() {
+    // The QEMU harness runs N = 2000 and 2N and reads a zero checksum as a failure.
+    for w in workloads() {
+        for iters in [2000, 4000] {
+            assert_ne!((w.run)(iters), 0, "{} x{iters}", w.name);
+        }
+    }
+}

@@ -108,3 +108,23 @@ fn a_full_subscriber_misses_it_and_the_publisher_is_told() {
     drop(slow);
     assert_eq!(temp.publish(&b, Record::new()), Ok(1));
 }
+
+#[test]
+fn subscriptions_survive_the_publishers_restart() {
+    let router = traced_router();
+    let temp = router
+        .register(Registration::new("sensor.temp", &["sensor://temp/{zone}"]))
+        .unwrap();
+    let ui = router.register(Registration::new("ui", &[])).unwrap();
+    router
+        .allow("ui", "sensor://temp/{zone}", Methods::SUBSCRIBE)
+        .unwrap();
+    ui.subscribe("sensor://temp/{zone}").unwrap();
+    let temp = router.restart(temp).unwrap();
+    let b = temp.bind("sensor://temp/a").unwrap();
+    assert_eq!(temp.publish(&b, Record::new()), Ok(1));
+    match ui.try_recv().unwrap() {
+        Delivery::Publication(p) => assert_eq!(p.publisher().generation(), 2),
+        other => panic!("{other:?}"),
+    }
+}

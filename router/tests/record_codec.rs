@@ -24,7 +24,7 @@ fn value(depth: u32) -> impl Strategy<Value = Value> {
             prop::collection::vec(("[a-z]{1,6}", inner), 0..6).prop_map(|fields| {
                 let mut r = Record::new();
                 for (k, v) in fields {
-                    r.insert(&k, v);
+                    r.insert(k, v);
                 }
                 Value::Record(r)
             }),
@@ -36,7 +36,7 @@ fn record() -> impl Strategy<Value = Record> {
     prop::collection::vec(("[a-z]{1,8}", value(3)), 0..8).prop_map(|fields| {
         let mut r = Record::new();
         for (k, v) in fields {
-            r.insert(&k, v);
+            r.insert(k, v);
         }
         r
     })

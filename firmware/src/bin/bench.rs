@@ -63,7 +63,7 @@ fn main() -> ! {
     clock::start(peripherals.SYST);
     let per_tick_milli = clock::instructions_per_tick_milli();
     hprintln!("calibration,{}", per_tick_milli);
-    let ok = measure_all!(per_tick_milli; fireball_kernel, fireball_subsystems, fireball_vsoc);
+    let ok = measure_all!(per_tick_milli; fireball_kernel, fireball_subsystems, fireball_vsoc, fireball_router);
     hprintln!("fireball: bench done, heap peak {} bytes", heap::peak());
     exit(ok)
 }

@@ -299,7 +299,7 @@ impl ser::SerializeMap for RecordBuilder {
             .key
             .take()
             .ok_or_else(|| <MapError as ser::Error>::custom("value without a key"))?;
-        self.record.insert(&key, to_value(v)?);
+        self.record.insert(key, to_value(v)?);
         Ok(())
     }
     fn end(self) -> Result<Value, MapError> {
@@ -363,7 +363,7 @@ fn unexpected(value: &Value) -> Unexpected<'_> {
 struct RecordDeserializer<'de>(&'de Record);
 
 struct Fields<'de> {
-    iter: core::slice::Iter<'de, (String, Value)>,
+    iter: core::slice::Iter<'de, (super::Key, Value)>,
     value: Option<&'de Value>,
 }
 

@@ -35,6 +35,7 @@
 mod map;
 mod wire;
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -66,11 +67,15 @@ pub enum Value {
     Record(Record),
 }
 
+/// A field name: borrowed when it is a `&'static str` (struct field names, literals in code —
+/// no allocation), owned when it came off the wire or was built at run time.
+pub type Key = Cow<'static, str>;
+
 /// A typed key-value message. Field order is kept (it is part of the encoding); keys are
 /// unique ([`Record::insert`] replaces, decoding refuses duplicates).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Record {
-    fields: Vec<(String, Value)>,
+    fields: Vec<(Key, Value)>,
 }
 
 impl Record {
@@ -81,18 +86,19 @@ impl Record {
 
     /// Builder form of [`Record::insert`].
     #[must_use]
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+    pub fn with(mut self, key: impl Into<Key>, value: impl Into<Value>) -> Self {
         self.insert(key, value);
         self
     }
 
     /// Sets `key` to `value`, replacing an earlier value in place; returns the old one.
-    pub fn insert(&mut self, key: &str, value: impl Into<Value>) -> Option<Value> {
+    pub fn insert(&mut self, key: impl Into<Key>, value: impl Into<Value>) -> Option<Value> {
+        let key = key.into();
         let value = value.into();
-        match self.fields.iter_mut().find(|(k, _)| k == key) {
+        match self.fields.iter_mut().find(|(k, _)| *k == key) {
             Some((_, slot)) => Some(core::mem::replace(slot, value)),
             None => {
-                self.fields.push((key.into(), value));
+                self.fields.push((key, value));
                 None
             }
         }
@@ -172,7 +178,7 @@ impl Record {
 
     /// The fields, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.fields.iter().map(|(k, v)| (k.as_str(), v))
+        self.fields.iter().map(|(k, v)| (&**k, v))
     }
 
     /// Size, depth and widest container, computed without encoding.

@@ -63,7 +63,7 @@ impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.fields.len()))?;
         for (key, value) in &self.fields {
-            map.serialize_entry(key.as_str(), value)?;
+            map.serialize_entry(&**key, value)?;
         }
         map.end()
     }
@@ -301,7 +301,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
         let cap = self.ctx.open(self.depth, map.size_hint())?;
-        let mut fields: Vec<(String, Value)> = Vec::with_capacity(cap);
+        let mut fields: Vec<(super::Key, Value)> = Vec::with_capacity(cap);
         let seed = ValueSeed {
             ctx: self.ctx,
             depth: self.depth,
@@ -314,7 +314,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                 return Err(self.ctx.refuse(RecordError::DuplicateKey));
             }
             let value = map.next_value_seed(seed)?;
-            fields.push((key, value));
+            fields.push((key.into(), value));
         }
         Ok(Record { fields })
     }
