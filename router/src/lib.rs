@@ -71,7 +71,7 @@
 //! | `std` | `table::reference`: matchit behind the route-table interface (for equivalence tests) |
 //! | `bench` | `bench::workloads()`, `no_std` |
 //!
-//! `README.md` beside this crate is the concept page: the call path step by step, policy,
+//! `docs/router.md` (at the workspace root) is the concept page: the call path step by step, policy,
 //! restarts, the wire format, the trace, tests and measured costs.
 //!
 //! The crate is `no_std` + `alloc` and depends only on the kernel below it. Single-threaded,
