@@ -21,7 +21,7 @@ use fireball_subsystems::hal::gpio::Gpio;
 
 use crate::{
     budget::MemoryBudget,
-    builtins::{Completion, Pending},
+    builtins::{Completion, Pending, RouteBridge},
     monitor::Monitor,
     offload::MmioBus,
     platform::{Clock, IsrFlags, Platform},
@@ -48,10 +48,23 @@ pub(crate) struct Board {
     channels: RefCell<HandleTable<GuestChannel>>,
     pub(crate) monitors: RefCell<Vec<(TaskId, Rc<Monitor>)>>,
     pub(crate) events: RefCell<VecDeque<VsocEvent>>,
+    /// Router endpoints of the instances (empty until a router is attached).
+    pub(crate) routes: RouteBridge,
     next_serial: Cell<u16>,
 }
 
+/// Events reserved in the queue before the platform must drain it.
+const EVENTS: usize = 16;
+
 impl Board {
+    /// Drop a stopped instance's monitor from the dump (it was allocated in
+    /// the instance's partition, which must come back whole).
+    pub(crate) fn forget(&self, monitor: &Rc<Monitor>) {
+        self.monitors
+            .borrow_mut()
+            .retain(|(_, m)| !Rc::ptr_eq(m, monitor));
+    }
+
     pub(crate) fn new(platform: Platform, budget: MemoryBudget) -> Self {
         Self {
             gpio: RefCell::new(platform.gpio),
@@ -64,8 +77,12 @@ impl Board {
             irq_waiters: RefCell::new(Vec::with_capacity(WAITERS)),
             timers: RefCell::new(Vec::with_capacity(WAITERS)),
             channels: RefCell::new(HandleTable::from_config()),
-            monitors: RefCell::new(Vec::new()),
-            events: RefCell::new(VecDeque::new()),
+            // Reserved up front (in the partition the vSoC is built in): the
+            // first push happens while an instance's partition is current,
+            // and must not leave board state charged to that instance.
+            monitors: RefCell::new(Vec::with_capacity(fireball_kernel::config::MAX_TASKS)),
+            events: RefCell::new(VecDeque::with_capacity(EVENTS)),
+            routes: RouteBridge::default(),
             next_serial: Cell::new(1),
         }
     }
@@ -131,8 +148,9 @@ impl Board {
         mask != 0 && (0..32).all(|bit| mask & (1 << bit) == 0 || owners[bit] == serial)
     }
 
-    /// Release every ISR flag `serial` holds (its instance stopped).
+    /// Release every ISR flag and the router endpoint `serial` holds (its instance stopped).
     pub(crate) fn unsubscribe_all(&self, serial: u16) {
+        self.routes.release(serial);
         for owner in self.irq_owners.borrow_mut().iter_mut() {
             if *owner == serial {
                 *owner = 0;
@@ -194,6 +212,8 @@ impl Board {
                 },
             },
             Pending::Yield | Pending::Breakpoint(_) => Some(Completion::Unit),
+            // A router reply needs the handler's task to run: only the executor gets it.
+            Pending::RouteCall { .. } => None,
         }
     }
 
@@ -237,6 +257,7 @@ impl Board {
                 .await
             }
             Pending::Yield | Pending::Breakpoint(_) => Completion::Unit,
+            Pending::RouteCall { serial } => self.routes.complete(serial).await,
         }
     }
 }

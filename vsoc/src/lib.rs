@@ -67,7 +67,7 @@ use alloc::{boxed::Box, rc::Rc};
 use core::cell::Cell;
 
 use fireball_kernel::{
-    mem::{ExhaustionPolicy, OwnerId, Placement},
+    mem::{ExhaustionPolicy, OwnerId, PartitionId, PartitionSwitch, Placement},
     sched::Executor,
     value::Handle,
 };
@@ -91,6 +91,7 @@ pub struct Vsoc {
     config: VsocConfig,
     board: Rc<Board>,
     next_guest: Cell<u16>,
+    partitions: Option<&'static dyn PartitionSwitch>,
 }
 
 impl Vsoc {
@@ -108,13 +109,44 @@ impl Vsoc {
             .wasm_custom_page_sizes(true)
             .set_max_recursion_depth(config.max_call_depth)
             // The default value stack cap (1 MiB) is far beyond an MCU's RAM.
-            .set_max_stack_height(config.max_value_stack);
+            .set_max_stack_height(config.max_value_stack)
+            // No stack cache: a stack allocated in one instance's partition must
+            // not be handed to another instance (or outlive the first).
+            .set_max_cached_stacks(0);
         let budget = MemoryBudget::new(config.guest_pool_bytes);
         Self {
             engine: wasmi::Engine::new(&wasm),
             board: Rc::new(Board::new(platform, budget)),
             config,
             next_guest: Cell::new(1),
+            partitions: None,
+        }
+    }
+
+    /// Place the vSoC's allocations in the kernel's partitions: compiled
+    /// modules in P2 (the WASM runtime), each instance's store, memory and
+    /// stacks in its own placement (a guest's P5, a service's P4 quota).
+    ///
+    /// `switch` is normally the platform's `#[global_allocator]`
+    /// (`fireball_kernel::mem::PartitionedHeap`); give the executor the same
+    /// switch (`Executor::set_partition_switch`) so that what an instance
+    /// allocates while it runs lands in its placement too. Without a switch
+    /// everything comes from whatever heap is current, and only the vSoC's
+    /// memory budget (admission and growth checks) applies.
+    pub fn place_allocations(&mut self, switch: &'static dyn PartitionSwitch) {
+        self.partitions = Some(switch);
+    }
+
+    /// Run `f` with `placement` current (when allocations are placed).
+    fn in_placement<R>(&self, placement: Placement, f: impl FnOnce() -> R) -> R {
+        match self.partitions {
+            None => f(),
+            Some(switch) => {
+                let previous = switch.switch_to(placement);
+                let result = f();
+                switch.switch_to(previous);
+                result
+            }
         }
     }
 
@@ -125,7 +157,10 @@ impl Vsoc {
 
     /// Check and compile an untrusted module.
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<LoadedModule, LoadError> {
-        loader::load(&self.engine, &self.config, name, bytes)
+        let runtime = Placement::new(PartitionId::Runtime, OwnerId(0));
+        self.in_placement(runtime, || {
+            loader::load(&self.engine, &self.config, name, bytes)
+        })
     }
 
     /// Instantiate a loaded module as a new guest (P5) whose console output goes
@@ -148,14 +183,16 @@ impl Vsoc {
         console: Box<dyn Console>,
         placement: Placement,
     ) -> Result<Instance, InstanceError> {
-        Instance::new(
-            &self.engine,
-            &self.config,
-            &self.board,
-            module,
-            console,
-            placement,
-        )
+        self.in_placement(placement, || {
+            Instance::new(
+                &self.engine,
+                &self.config,
+                &self.board,
+                module,
+                console,
+                placement,
+            )
+        })
     }
 
     /// Run `instance` as a kernel task in its own placement.

@@ -101,6 +101,7 @@ pub(crate) async fn drive(mut instance: Instance, board: Rc<Board>) {
                 *monitor.state.borrow_mut() = InstanceState::Running;
             }
             Turn::Finished => {
+                board.forget(&monitor);
                 board.events.borrow_mut().push_back(VsocEvent::Finished {
                     module: monitor.name.clone(),
                     placement: monitor.placement,
@@ -109,6 +110,7 @@ pub(crate) async fn drive(mut instance: Instance, board: Rc<Board>) {
             }
             Turn::Trapped(trap) => {
                 let reason = instance.stop_reason().unwrap_or(StopReason::Trapped(trap));
+                board.forget(&monitor);
                 board.events.borrow_mut().push_back(VsocEvent::Stopped {
                     placement: monitor.placement,
                     reason,
