@@ -117,9 +117,14 @@ pub fn sizes(elf: &Path) -> Result<String, String> {
     }
     out += &format!(
         "flash total: {flash} bytes ({:.1} KiB of 1024 KiB)\n\
-         ram total:   {ram} bytes ({:.1} KiB of 512 KiB, heap included)\n",
+         ram total:   {ram} bytes ({:.1} KiB of 512 KiB, heap included)\n\n",
         flash as f64 / 1024.0,
         ram as f64 / 1024.0
     );
+    let modules = elf
+        .parent()
+        .map(|dir| dir.join("modules"))
+        .unwrap_or_default();
+    out += &crate::footprint::by_component(elf, &modules, flash)?;
     Ok(out)
 }

@@ -13,6 +13,7 @@
 
 mod bench;
 mod firmware;
+mod footprint;
 mod modules;
 mod toolchain;
 

@@ -1,0 +1,100 @@
+//! Flash by component: which crate each symbol of the image belongs to.
+//!
+//! `nm --print-size -C` lists every sized symbol; a symbol is charged to the
+//! crate its demangled path starts with (for `<T as Trait>::f`, the crate of
+//! `T`). Embedded WASM modules are found by searching the image for their
+//! bytes. What no symbol covers (padding, anonymous constants) is reported as
+//! such, so the table always adds up to the image's flash total.
+
+use std::{collections::BTreeMap, path::Path};
+
+use crate::sh;
+
+/// The component a demangled symbol belongs to.
+fn component(symbol: &str) -> &'static str {
+    if symbol.contains("wasmi") || symbol.contains("wasmparser") {
+        return "wasmi + wasmparser";
+    }
+    if symbol.starts_with(".L") {
+        // Anonymous constants and switch tables: no crate in the name.
+        return "anonymous constants";
+    }
+    if symbol.starts_with("__") {
+        return "cortex-m runtime";
+    }
+    let path = symbol.trim_start_matches('<').trim_start_matches('&');
+    let krate = path.split([':', ' ', '<']).next().unwrap_or("");
+    match krate {
+        k if k.starts_with("fireball") => "fireball (own code)",
+        "hello" | "bench" => "fireball (own code)",
+        k if k.starts_with("wasmi") || k == "wasmparser" => "wasmi + wasmparser",
+        "core" | "alloc" | "compiler_builtins" => "core + alloc",
+        // Inherent impls on primitives: `<u64>::_fmt_inner`, `<[T]>::…`, `<str>::…`.
+        k if k.starts_with('[')
+            || k.starts_with(|c: char| c.is_ascii_lowercase()) && k.len() <= 5 =>
+        {
+            "core + alloc"
+        }
+        "talc" | "embedded_alloc" | "linked_list_allocator" => "allocators",
+        k if k.starts_with("cortex_m") => "cortex-m runtime",
+        "libm" | "heapless" | "hashbrown" | "spin" | "embedded_io" | "embedded_hal" => {
+            "small dependencies"
+        }
+        _ => "other",
+    }
+}
+
+/// Flash bytes per component of `elf`, with each module in `modules` found in it.
+pub fn by_component(elf: &Path, modules: &Path, flash_total: u64) -> Result<String, String> {
+    let listing = sh("nm", &["--print-size", "-C", &elf.to_string_lossy()])?;
+    let mut sizes: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for line in listing.lines() {
+        let mut cols = line.splitn(4, ' ');
+        let (Some(_addr), Some(size), Some(kind), Some(name)) =
+            (cols.next(), cols.next(), cols.next(), cols.next())
+        else {
+            continue;
+        };
+        // Code and read-only data live in flash; .bss/.data symbols do not count here.
+        if !matches!(kind, "t" | "T" | "r" | "R" | "W" | "w") {
+            continue;
+        }
+        let size = u64::from_str_radix(size, 16).unwrap_or(0);
+        *sizes.entry(component(name)).or_default() += size;
+    }
+    let image = std::fs::read(elf).map_err(|e| format!("{}: {e}", elf.display()))?;
+    let mut embedded = Vec::new();
+    if let Ok(dir) = std::fs::read_dir(modules) {
+        for entry in dir.flatten() {
+            let bytes = std::fs::read(entry.path()).unwrap_or_default();
+            if !bytes.is_empty() && image.windows(bytes.len()).any(|w| w == bytes) {
+                let name = entry
+                    .path()
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned());
+                embedded.push((name.unwrap_or_default(), bytes.len() as u64));
+            }
+        }
+    }
+    embedded.sort();
+    // `include_bytes!` data is an anonymous constant: count it as the module instead.
+    if let Some(anon) = sizes.get_mut("anonymous constants") {
+        *anon = anon.saturating_sub(embedded.iter().map(|(_, size)| size).sum());
+    }
+    let mut out = format!("{:<28} {:>10}\n", "flash by component", "bytes");
+    let mut counted = 0;
+    for (name, size) in &sizes {
+        out += &format!("{name:<28} {size:>10}\n");
+        counted += size;
+    }
+    for (name, size) in &embedded {
+        out += &format!("{:<28} {size:>10}\n", format!("module {name}.wasm"));
+        counted += size;
+    }
+    out += &format!(
+        "{:<28} {:>10}\n",
+        "unattributed (padding, anon)",
+        flash_total.saturating_sub(counted)
+    );
+    Ok(out)
+}
