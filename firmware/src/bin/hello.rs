@@ -15,7 +15,7 @@ use alloc::boxed::Box;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use fireball_firmware::{
-    exit, heap,
+    clock, exit, heap,
     uart::{CmsdkUart, UART0},
 };
 use fireball_vsoc::{Slice, Vsoc, VsocConfig};
@@ -31,8 +31,12 @@ fn console() -> CmsdkUart {
 
 #[entry]
 fn main() -> ! {
+    let Some(peripherals) = cortex_m::Peripherals::take() else {
+        exit(false)
+    };
+    clock::start(peripherals.SYST);
+    let boot = clock::ticks();
     heap::init();
-    hprintln!("fireball: Cortex-M33 up, {} byte heap", heap::SIZE);
     let vsoc = Vsoc::new(VsocConfig::default());
     let module = match vsoc.load("hello", HELLO) {
         Ok(module) => module,
@@ -48,7 +52,17 @@ fn main() -> ! {
             exit(false)
         }
     };
+    // The guest's first instruction runs right inside this call.
+    let first_guest_instruction = clock::ticks();
     let (outcome, slices) = instance.run_to_completion();
+    let boot_instructions =
+        (first_guest_instruction - boot) * clock::instructions_per_tick_milli() / 1000;
+    hprintln!("fireball: Cortex-M33 up, {} byte heap", heap::SIZE);
+    hprintln!(
+        "fireball: boot: {} instructions from main to the first guest instruction \
+         (exact under QEMU -icount shift=0)",
+        boot_instructions
+    );
     match outcome {
         Slice::Finished => {
             hprintln!(
