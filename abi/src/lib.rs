@@ -58,6 +58,35 @@ pub mod builtin {
     /// row-major f32 matrices `A` (m×k), `B` (k×n), `C` (m×n) in the caller's memory,
     /// computed natively by the vOffloader.
     pub const MATMUL_F32: &str = "matmul_f32";
+    /// `route_bind(uri_ptr: i32, uri_len: i32) -> i32`: resolve a router URI once for this
+    /// instance (policy checked at each call); a binding handle (`>= 0`) or a negative
+    /// [`status`](crate::status).
+    pub const ROUTE_BIND: &str = "route_bind";
+    /// `route_unbind(binding: i32) -> i32`: forget a binding handle; a [`status`](crate::status).
+    pub const ROUTE_UNBIND: &str = "route_unbind";
+    /// `route_call(binding: i32, method: i32, req_ptr: i32, req_len: i32) -> i32`: send the
+    /// postcard-encoded record `req` as a request ([`method`](crate::method)) and block until
+    /// the reply; returns the reply's encoded length (fetch it with `route_reply`) or a
+    /// negative [`status`](crate::status) (a handler's failure code `c` is
+    /// [`status::failed(c)`](crate::status::failed)).
+    pub const ROUTE_CALL: &str = "route_call";
+    /// `route_reply(ptr: i32, cap: i32) -> i32`: copy the last reply into the caller's buffer;
+    /// its length, [`status::TOO_LARGE`](crate::status::TOO_LARGE) (kept: retry with a larger
+    /// buffer) or [`status::NO_REPLY`](crate::status::NO_REPLY).
+    pub const ROUTE_REPLY: &str = "route_reply";
+    /// `route_notify(binding: i32, method: i32, req_ptr: i32, req_len: i32) -> i32`: a one-way
+    /// message (never blocks: a full inbox is [`status::QUEUE_FULL`](crate::status::QUEUE_FULL)).
+    pub const ROUTE_NOTIFY: &str = "route_notify";
+}
+
+/// Router methods as the `route_call` / `route_notify` builtins number them.
+pub mod method {
+    /// Read state (`hal://adc/3` → a sample).
+    pub const READ: i32 = 0;
+    /// Change state or hand data over (a GPIO level, a log line).
+    pub const WRITE: i32 = 1;
+    /// Invoke an operation (`hal://i2c/0/68` transfer).
+    pub const CALL: i32 = 2;
 }
 
 /// Status codes builtins return (`>= 0` is success).
@@ -74,6 +103,48 @@ pub mod status {
     pub const PIN_MODE: i32 = -4;
     /// The ISR flags are already claimed by another instance, or not claimed by this one.
     pub const IRQ_TAKEN: i32 = -5;
+    /// The router's policy does not let this instance use that method on that route (the
+    /// handler never saw the request).
+    pub const DENIED: i32 = -6;
+    /// Nobody serves the route any more (the component stopped): bind again later.
+    pub const DEAD_PEER: i32 = -7;
+    /// The component serving the route restarted since the bind: bind again.
+    pub const RESTARTED: i32 = -8;
+    /// No registered route matches the URI.
+    pub const NO_ROUTE: i32 = -9;
+    /// A request or reply is larger than the limits or the caller's buffer.
+    pub const TOO_LARGE: i32 = -10;
+    /// The handler's inbox is full: nothing was delivered; retry later.
+    pub const QUEUE_FULL: i32 = -11;
+    /// The request bytes are not a valid postcard record, or a record breaks the limits.
+    pub const BAD_MESSAGE: i32 = -12;
+    /// The URI is malformed, or the method number is unknown.
+    pub const BAD_URI: i32 = -13;
+    /// The handler dropped the request unanswered, or there is no reply to fetch.
+    pub const NO_REPLY: i32 = -14;
+    /// The platform gave this vSoC no router, or the instance could not be registered
+    /// with it (another live component has its name).
+    pub const NO_ROUTER: i32 = -15;
+    /// The binding table of this instance is full (unbind some).
+    pub const TABLE_FULL: i32 = -16;
+
+    /// Base of handler failure codes: a handler answering `fail(c)` gives `failed(c)`.
+    pub const FAILED_BASE: i32 = -0x1_0000;
+
+    /// The status for a handler's application failure code `code`.
+    pub const fn failed(code: u16) -> i32 {
+        FAILED_BASE - code as i32
+    }
+
+    /// The handler's failure code, if `status` is one.
+    pub const fn failure_code(status: i32) -> Option<u16> {
+        let code = FAILED_BASE as i64 - status as i64;
+        if code >= 0 && code <= u16::MAX as i64 {
+            Some(code as u16)
+        } else {
+            None
+        }
+    }
 }
 
 /// The vOffloader's MMIO-style device window (seed §5 memory map).
@@ -92,4 +163,11 @@ pub mod limits {
     pub const MAX_BREAKPOINTS: usize = 10;
     /// Most elements (`m*k`, `k*n` or `m*n`) one `matmul_f32` operand may have.
     pub const MAX_MATRIX_ELEMENTS: u32 = 1 << 16;
+    /// Longest URI `route_bind` accepts, in bytes.
+    pub const MAX_URI: usize = 128;
+    /// Largest encoded record `route_call` / `route_notify` take or give, in bytes (the
+    /// router's own limits apply too: 512 B by default).
+    pub const MAX_ROUTE_MESSAGE: usize = 1024;
+    /// Router bindings one instance may hold at once.
+    pub const MAX_BINDINGS: usize = 8;
 }

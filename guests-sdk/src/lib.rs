@@ -21,6 +21,7 @@
 //!   so the same guest code unit-tests with plain `cargo test` (see [`stub`]).
 //! - [`console`] — printing (through the `print` builtin).
 //! - [`device`] — GPIO, time, yield, breakpoints, channels, ISR flags, vOffloader.
+//! - [`route`] — the router: bind a URI, call or notify with encoded records.
 //! - On `wasm32` the crate also provides the panic handler: a guest panic
 //!   becomes an `abort` builtin call carrying the message, which the
 //!   hypervisor reports as a trap of that instance only.
@@ -32,6 +33,7 @@ pub mod console;
 pub mod device;
 #[cfg(target_arch = "wasm32")]
 mod panic;
+pub mod route;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod stub;
 mod sys;

@@ -146,3 +146,134 @@ pub mod board {
         }
     }
 }
+
+/// The router behind the `route` wrappers on the host: routes are closures a
+/// test installs per URI (exact match); a call on an unknown URI binds to
+/// `NO_ROUTE`. Replies larger than the caller's buffer stay for `fetch_reply`.
+pub mod router {
+    use std::{cell::RefCell, collections::HashMap};
+
+    use fireball_abi::status;
+
+    use crate::route::Method;
+
+    type Handler = Box<dyn FnMut(Method, &[u8]) -> Result<Vec<u8>, i32>>;
+
+    #[derive(Default)]
+    struct Stub {
+        routes: HashMap<String, Handler>,
+        bindings: Vec<Option<String>>,
+        reply: Option<Vec<u8>>,
+        notified: Vec<(String, Vec<u8>)>,
+    }
+
+    std::thread_local! {
+        static STUB: RefCell<Stub> = RefCell::new(Stub::default());
+    }
+
+    fn with<R>(f: impl FnOnce(&mut Stub) -> R) -> R {
+        STUB.with(|s| f(&mut s.borrow_mut()))
+    }
+
+    /// Serve `uri` on this thread with `handler` (a reply's bytes, or a negative status).
+    pub fn serve(uri: &str, handler: impl FnMut(Method, &[u8]) -> Result<Vec<u8>, i32> + 'static) {
+        with(|s| s.routes.insert(uri.to_string(), Box::new(handler)));
+    }
+
+    /// Every notification sent on this thread: `(uri, request)`.
+    pub fn notified() -> Vec<(String, Vec<u8>)> {
+        with(|s| s.notified.clone())
+    }
+
+    fn method(number: i32) -> Option<Method> {
+        match number {
+            fireball_abi::method::READ => Some(Method::Read),
+            fireball_abi::method::WRITE => Some(Method::Write),
+            fireball_abi::method::CALL => Some(Method::Call),
+            _ => None,
+        }
+    }
+
+    fn uri_of(s: &Stub, binding: i32) -> Option<String> {
+        s.bindings.get(usize::try_from(binding).ok()?)?.clone()
+    }
+
+    pub(crate) fn route_bind(uri: &[u8]) -> i32 {
+        let uri = String::from_utf8_lossy(uri).into_owned();
+        with(|s| {
+            if !s.routes.contains_key(&uri) {
+                return status::NO_ROUTE;
+            }
+            s.bindings.push(Some(uri));
+            (s.bindings.len() - 1) as i32
+        })
+    }
+
+    pub(crate) fn route_unbind(binding: i32) -> i32 {
+        with(|s| {
+            match usize::try_from(binding)
+                .ok()
+                .and_then(|i| s.bindings.get_mut(i))
+            {
+                Some(slot @ Some(_)) => {
+                    *slot = None;
+                    status::OK
+                }
+                _ => status::BAD_HANDLE,
+            }
+        })
+    }
+
+    pub(crate) fn route_call(binding: i32, number: i32, request: &[u8]) -> i32 {
+        // The handler runs outside the borrow, so it may use the stub itself.
+        let Some((uri, mut handler)) = with(|s| {
+            let uri = uri_of(s, binding)?;
+            let handler = s.routes.remove(&uri)?;
+            Some((uri, handler))
+        }) else {
+            return status::BAD_HANDLE;
+        };
+        let Some(method) = method(number) else {
+            with(|s| s.routes.insert(uri, handler));
+            return status::BAD_URI;
+        };
+        let result = handler(method, request);
+        with(|s| {
+            s.routes.insert(uri, handler);
+            match result {
+                Ok(reply) => {
+                    let len = reply.len() as i32;
+                    s.reply = Some(reply);
+                    len
+                }
+                Err(code) => code,
+            }
+        })
+    }
+
+    pub(crate) fn route_reply(out: &mut [u8]) -> i32 {
+        with(|s| match &s.reply {
+            None => status::NO_REPLY,
+            Some(reply) if reply.len() > out.len() => status::TOO_LARGE,
+            Some(reply) => {
+                out[..reply.len()].copy_from_slice(reply);
+                let len = reply.len() as i32;
+                s.reply = None;
+                len
+            }
+        })
+    }
+
+    pub(crate) fn route_notify(binding: i32, number: i32, request: &[u8]) -> i32 {
+        if method(number).is_none() {
+            return status::BAD_URI;
+        }
+        with(|s| match uri_of(s, binding) {
+            Some(uri) => {
+                s.notified.push((uri, request.to_vec()));
+                status::OK
+            }
+            None => status::BAD_HANDLE,
+        })
+    }
+}

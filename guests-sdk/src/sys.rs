@@ -37,6 +37,16 @@ mod imp {
         fn fb_mmio_write32(addr: i32, value: i32);
         #[link_name = "matmul_f32"]
         fn fb_matmul_f32(a: *const f32, b: *const f32, c: *mut f32, m: usize, k: usize, n: usize);
+        #[link_name = "route_bind"]
+        fn fb_route_bind(uri: *const u8, len: usize) -> i32;
+        #[link_name = "route_unbind"]
+        fn fb_route_unbind(binding: i32) -> i32;
+        #[link_name = "route_call"]
+        fn fb_route_call(binding: i32, method: i32, req: *const u8, len: usize) -> i32;
+        #[link_name = "route_reply"]
+        fn fb_route_reply(out: *mut u8, cap: usize) -> i32;
+        #[link_name = "route_notify"]
+        fn fb_route_notify(binding: i32, method: i32, req: *const u8, len: usize) -> i32;
     }
 
     // Safety (all wrappers below): the builtins take integers only, or pointers
@@ -62,6 +72,27 @@ mod imp {
         wait_irq(mask: i32) -> i32 = fb_wait_irq;
         mmio_read32(addr: i32) -> i32 = fb_mmio_read32;
         mmio_write32(addr: i32, value: i32) = fb_mmio_write32;
+        route_unbind(binding: i32) -> i32 = fb_route_unbind;
+    }
+
+    pub(crate) fn route_bind(uri: &[u8]) -> i32 {
+        // Safety: `uri` is a live slice of our own memory; the host only reads it, checked.
+        unsafe { fb_route_bind(uri.as_ptr(), uri.len()) }
+    }
+
+    pub(crate) fn route_call(binding: i32, method: i32, request: &[u8]) -> i32 {
+        // Safety: as for `route_bind`.
+        unsafe { fb_route_call(binding, method, request.as_ptr(), request.len()) }
+    }
+
+    pub(crate) fn route_reply(out: &mut [u8]) -> i32 {
+        // Safety: `out` is a live, writable slice of our own memory; the host checks the range.
+        unsafe { fb_route_reply(out.as_mut_ptr(), out.len()) }
+    }
+
+    pub(crate) fn route_notify(binding: i32, method: i32, request: &[u8]) -> i32 {
+        // Safety: as for `route_bind`.
+        unsafe { fb_route_notify(binding, method, request.as_ptr(), request.len()) }
     }
 
     pub(crate) fn chan_recv(handle: i32, out: &mut [u8; 8]) -> i32 {
@@ -103,6 +134,7 @@ mod imp {
     }
 
     pub(crate) use crate::stub::board::*;
+    pub(crate) use crate::stub::router::*;
 }
 
 pub(crate) use imp::*;

@@ -49,6 +49,11 @@ impl BufferConsole {
         Self::default()
     }
 
+    /// Everything written so far, as bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.buffer.borrow().clone()
+    }
+
     /// Everything written so far, as text.
     pub fn contents(&self) -> String {
         String::from_utf8_lossy(&self.buffer.borrow()).into_owned()

@@ -7,10 +7,16 @@
 //! - [`sim`] — deterministic device models (virtual clock, ADC waveforms, an
 //!   I2C climate sensor, SPI loopback, a radio medium, a serial port); `no_std`,
 //!   so the firmware can model what its board lacks.
+//! - [`hal_service`] — the `hal` component: devices on `hal://…` routes, typed records.
+//! - [`log_service`] — the `logger` component on `log://`, and the [`EventLog`](log_service::EventLog)
+//!   that scheduler, memory and router events feed.
 //! - [`host`] (feature `std`) — host-only backends (stdout console).
 //!
 //! The Cortex-M33 backends live with the board, in the `firmware` crate.
-//! `no_std` + `alloc` unless the `std` feature is on.
+//! Depends on `fireball-router` (the subsystems are router components) and
+//! `fireball-kernel` (only its executor's observer hook and memory events);
+//! never on the vSoC. `no_std` + `alloc` unless the `std` feature is on.
+//! `docs/subsystems.md` is the concept page.
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_code)]
 
@@ -19,7 +25,9 @@ extern crate alloc;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod hal;
+pub mod hal_service;
 #[cfg(feature = "std")]
 pub mod host;
+pub mod log_service;
 pub mod logger;
 pub mod sim;

@@ -11,7 +11,10 @@ use core::{
     sync::atomic::{AtomicU32, Ordering},
 };
 
-use fireball_subsystems::hal::gpio::{Gpio, MemoryGpio};
+use fireball_subsystems::hal::{
+    InterruptSink,
+    gpio::{Gpio, MemoryGpio},
+};
 
 /// A monotonic tick counter.
 pub trait Clock {
@@ -76,6 +79,15 @@ impl IsrFlags {
     /// Clear and return the raised flags among `mask`.
     pub fn take(&self, mask: u32) -> u32 {
         self.raised.fetch_and(!mask, Ordering::AcqRel) & mask
+    }
+}
+
+/// Device models raise the flags through their `IrqLine`s (ADC conversion done,
+/// GPIO edge, UART receive): give them `IrqLine::new(&FLAGS, mask)` with the
+/// board's `&'static IsrFlags` (the same one as [`Platform::isr`]).
+impl InterruptSink for IsrFlags {
+    fn raise(&self, mask: u32) {
+        IsrFlags::raise(self, mask);
     }
 }
 

@@ -28,9 +28,16 @@
 //! [`PartitionSwitch`] (the partitioned heap), the executor makes the task's placement current
 //! around its poll — and around boxing its future at spawn — so the task's allocations land in
 //! its own partition.
+//!
+//! # Observing
+//!
+//! [`Executor::set_observer`] installs a [`TaskObserver`] told of every spawn, resume,
+//! completion and cancellation (the logger's scheduler events). Unset, it costs one branch
+//! per poll.
 
 mod board;
 mod dump;
+mod observer;
 mod waker;
 
 use alloc::boxed::Box;
@@ -42,6 +49,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 pub use dump::{CoroutineDump, TaskInfo, TaskState};
+pub use observer::TaskObserver;
 
 use crate::config::MAX_TASKS;
 use crate::mem::{PartitionSwitch, Placement};
@@ -161,6 +169,7 @@ pub struct Executor {
     slots: Box<[TaskSlot]>,
     live: usize,
     switch: Option<&'static dyn PartitionSwitch>,
+    observer: Option<&'static dyn TaskObserver>,
 }
 
 impl Executor {
@@ -183,6 +192,7 @@ impl Executor {
             slots: slots.into_boxed_slice(),
             live: 0,
             switch: None,
+            observer: None,
         })
     }
 
@@ -190,6 +200,11 @@ impl Executor {
     /// before the task is polled (or its future boxed) and the previous one afterwards.
     pub fn set_partition_switch(&mut self, switch: &'static dyn PartitionSwitch) {
         self.switch = Some(switch);
+    }
+
+    /// Tells `observer` of every spawn, resume, completion and cancellation from now on.
+    pub fn set_observer(&mut self, observer: &'static dyn TaskObserver) {
+        self.observer = Some(observer);
     }
 
     /// Spawns a kernel task (placement [`Placement::KERNEL`]); it runs after those already ready.
@@ -225,10 +240,14 @@ impl Executor {
         self.live += 1;
         self.board.push(slot);
         // Slots are < MAX_TASKS <= 1024.
-        Ok(TaskId {
+        let id = TaskId {
             slot: slot as u16,
             generation,
-        })
+        };
+        if let Some(observer) = self.observer {
+            observer.spawned(id, name);
+        }
+        Ok(id)
     }
 
     /// Polls the task at the front of the ready queue once.
@@ -252,6 +271,9 @@ impl Executor {
         let waker = ManuallyDrop::new(waker::task_waker(self.board_index, slot, generation));
         let mut cx = Context::from_waker(&waker);
         let switch = self.switch;
+        if let Some(observer) = self.observer {
+            observer.resumed(id);
+        }
         let task = &mut self.slots[slot];
         let previous = switch.map(|s| s.switch_to(task.placement));
         let Some(future) = task.future.as_mut() else {
@@ -271,6 +293,9 @@ impl Executor {
                 task.future = None;
                 self.board.vacate(slot);
                 self.live -= 1;
+                if let Some(observer) = self.observer {
+                    observer.completed(id);
+                }
                 Step::Finished(id)
             }
         };
@@ -312,6 +337,9 @@ impl Executor {
     pub fn cancel(&mut self, id: TaskId) -> Result<(), TaskError> {
         self.check(id)?;
         self.vacate(usize::from(id.slot));
+        if let Some(observer) = self.observer {
+            observer.cancelled(id);
+        }
         Ok(())
     }
 

@@ -324,3 +324,45 @@ fn per_task_overhead_is_bounded() {
         "{TASK_OVERHEAD_BYTES} B"
     );
 }
+
+/// Records what the observer hook reports, as `(event, slot)`.
+#[derive(Default)]
+struct TaskLog(RefCell<Vec<(&'static str, u16)>>);
+
+impl TaskObserver for TaskLog {
+    fn spawned(&self, id: TaskId, name: &'static str) {
+        self.0.borrow_mut().push((name, id.slot()));
+    }
+    fn resumed(&self, id: TaskId) {
+        self.0.borrow_mut().push(("resumed", id.slot()));
+    }
+    fn completed(&self, id: TaskId) {
+        self.0.borrow_mut().push(("completed", id.slot()));
+    }
+    fn cancelled(&self, id: TaskId) {
+        self.0.borrow_mut().push(("cancelled", id.slot()));
+    }
+}
+
+#[test]
+fn the_observer_sees_spawn_resume_complete_and_cancel() {
+    let recorder: &'static TaskLog = Box::leak(Box::default());
+    let mut ex = Executor::with_capacity(4).unwrap();
+    ex.set_observer(recorder);
+    ex.spawn("a", async { yield_now().await }).unwrap();
+    let b = ex.spawn("b", core::future::pending::<()>()).unwrap();
+    ex.run_until_idle();
+    ex.cancel(b).unwrap();
+    assert_eq!(
+        *recorder.0.borrow(),
+        [
+            ("a", 0),
+            ("b", 1),
+            ("resumed", 0),
+            ("resumed", 1),
+            ("resumed", 0),
+            ("completed", 0),
+            ("cancelled", 1),
+        ]
+    );
+}

@@ -6,15 +6,18 @@
 //!   devices the `hal` subsystem serves over the router, with [`HalError`].
 //! - [`adapters`] — lift `embedded-hal` / `embedded-io` drivers into these.
 //! - [`registry`] — the platform's devices by kind and index.
+//! - [`irq`] — [`InterruptSink`] / [`IrqLine`]: how devices raise the runtime's ISR flags.
 
 pub mod adapters;
 mod console;
 mod devices;
 mod error;
 pub mod gpio;
+pub mod irq;
 pub mod registry;
 
 pub use console::{Console, NullConsole};
 pub use devices::{Adc, Clock, I2cBus, Radio, SpiBus, Uart};
 pub use error::HalError;
+pub use irq::{InterruptSink, IrqLine};
 pub use registry::{Device, DeviceId, DeviceKind, DeviceRegistry};

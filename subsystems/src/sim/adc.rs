@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 
 use super::SimClock;
-use crate::hal::{Adc, Clock, HalError};
+use crate::hal::{Adc, Clock, HalError, IrqLine};
 
 /// What a channel's input does over time, in ADC counts.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,6 +34,7 @@ pub struct SimAdc {
     bits: u8,
     channels: Vec<Channel>,
     conversions: u64,
+    done: Option<IrqLine>,
 }
 
 impl SimAdc {
@@ -53,7 +54,15 @@ impl SimAdc {
                 })
                 .collect(),
             conversions: 0,
+            done: None,
         }
+    }
+
+    /// Raise `line` at the end of every conversion ("conversion done").
+    #[must_use]
+    pub fn with_irq(mut self, line: IrqLine) -> Self {
+        self.done = Some(line);
+        self
     }
 
     /// Conversions done so far (all channels).
@@ -112,6 +121,9 @@ impl Adc for SimAdc {
             }
         };
         self.conversions += 1;
+        if let Some(line) = self.done {
+            line.raise();
+        }
         Ok(value.clamp(0, max) as u16)
     }
 }

@@ -3,12 +3,13 @@
 use alloc::{collections::VecDeque, rc::Rc, vec::Vec};
 use core::cell::RefCell;
 
-use crate::hal::{HalError, Uart};
+use crate::hal::{HalError, IrqLine, Uart};
 
 #[derive(Debug, Default)]
 struct Wires {
     transmitted: Vec<u8>,
     receive: VecDeque<u8>,
+    received: Option<IrqLine>,
 }
 
 /// A serial port whose far end is the test: clones share the same wires, so
@@ -25,9 +26,21 @@ impl SimUart {
         Self::default()
     }
 
-    /// Make `bytes` arrive at the port's receiver.
+    /// Raise `line` whenever bytes arrive at the receiver ("receive").
+    pub fn on_receive(&self, line: IrqLine) {
+        self.wires.borrow_mut().received = Some(line);
+    }
+
+    /// Make `bytes` arrive at the port's receiver (raising its line, if any).
     pub fn inject(&self, bytes: &[u8]) {
-        self.wires.borrow_mut().receive.extend(bytes);
+        let line = {
+            let mut wires = self.wires.borrow_mut();
+            wires.receive.extend(bytes);
+            wires.received.filter(|_| !bytes.is_empty())
+        };
+        if let Some(line) = line {
+            line.raise();
+        }
     }
 
     /// Everything transmitted so far.
@@ -76,5 +89,31 @@ mod tests {
         assert_eq!(port.read(&mut buf[..2]), Ok(2));
         assert_eq!(&buf[..2], b"OK");
         assert_eq!(far_end.pending(), 2);
+    }
+
+    #[test]
+    fn received_bytes_raise_the_line_and_conversions_raise_theirs() {
+        use core::sync::atomic::{AtomicU32, Ordering};
+        struct Flags(AtomicU32);
+        impl crate::hal::InterruptSink for Flags {
+            fn raise(&self, mask: u32) {
+                self.0.fetch_or(mask, Ordering::Relaxed);
+            }
+        }
+        static FLAGS: Flags = Flags(AtomicU32::new(0));
+        let port = SimUart::new();
+        port.on_receive(IrqLine::new(&FLAGS, 0b01));
+        port.inject(b"");
+        assert_eq!(FLAGS.0.load(Ordering::Relaxed), 0, "nothing arrived");
+        port.inject(b"x");
+        assert_eq!(FLAGS.0.load(Ordering::Relaxed), 0b01);
+        let mut adc = crate::sim::SimAdc::new(
+            crate::sim::SimClock::new(),
+            12,
+            &[crate::sim::Waveform::Constant { level: 1 }],
+        )
+        .with_irq(IrqLine::new(&FLAGS, 0b10));
+        crate::hal::Adc::read(&mut adc, 0).unwrap();
+        assert_eq!(FLAGS.0.load(Ordering::Relaxed), 0b11);
     }
 }

@@ -40,6 +40,11 @@ pub enum Pending {
         /// Flags waited for (all subscribed by this instance).
         mask: u32,
     },
+    /// `route_call`: the request staged by instance `serial` is sent; wait for the reply.
+    RouteCall {
+        /// The calling instance's serial on the board.
+        serial: u16,
+    },
 }
 
 impl fmt::Display for Pending {
@@ -51,6 +56,7 @@ impl fmt::Display for Pending {
             Self::Send { handle, .. } => write!(f, "send on channel {handle:#x}"),
             Self::Recv { handle, .. } => write!(f, "receive on channel {handle:#x}"),
             Self::WaitIrq { mask } => write!(f, "wait for ISR flags {mask:#x}"),
+            Self::RouteCall { .. } => f.write_str("wait for a router reply"),
         }
     }
 }

@@ -8,10 +8,13 @@
 //!
 //! - this file: state, console (`print`, `abort`), `time_ticks`, `yield`, `breakpoint`;
 //! - `devices`: GPIO and the vOffloader (`mmio_*`, `matmul_f32`);
-//! - `blocking`: `sleep_ticks`, channels, ISR flags.
+//! - `blocking`: `sleep_ticks`, channels, ISR flags;
+//! - `route`: the router builtins (`route_bind`, `route_call`, …) and the
+//!   per-instance router endpoints behind them.
 
 mod blocking;
 mod devices;
+pub(crate) mod route;
 
 use alloc::{boxed::Box, rc::Rc, string::String};
 use core::fmt;
@@ -20,6 +23,7 @@ use fireball_abi::{MODULE, builtin, limits::MAX_MESSAGE};
 use fireball_subsystems::hal::Console;
 
 pub use blocking::{Completion, Pending};
+pub(crate) use route::RouteBridge;
 
 use crate::{
     board::Board,
@@ -91,6 +95,11 @@ pub const PROVIDED: &[&str] = &[
     builtin::MMIO_READ32,
     builtin::MMIO_WRITE32,
     builtin::MATMUL_F32,
+    builtin::ROUTE_BIND,
+    builtin::ROUTE_UNBIND,
+    builtin::ROUTE_CALL,
+    builtin::ROUTE_REPLY,
+    builtin::ROUTE_NOTIFY,
 ];
 
 /// Whether this vSoC provides the import `module::name`.
@@ -180,5 +189,6 @@ pub(crate) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
     )?;
     devices::link(linker)?;
     blocking::link(linker)?;
+    route::link(linker)?;
     Ok(())
 }

@@ -1,0 +1,175 @@
+//! The router from a guest: bind a URI once, then call or notify through the binding.
+//!
+//! ```ignore
+//! use fireball_guests_sdk::route::{self, Method};
+//!
+//! let adc = route::bind("hal://adc/0")?;
+//! let mut reply = [0u8; 64];
+//! let len = route::call(&adc, Method::Read, &request_bytes, &mut reply)?;
+//! ```
+//!
+//! Requests and replies are postcard-encoded router records (the router's wire
+//! format, `fireball_router::Record::encode`); this SDK carries the bytes and
+//! leaves encoding to the guest. A call blocks the guest until the reply
+//! arrives (other guests run meanwhile). The router checks the deployment's
+//! policy for this guest's module name on every call: a refusal is
+//! [`Error::Denied`] and the handler never sees the request. Under the host
+//! stub, routes are closures a test installs with
+//! [`stub::router::serve`](crate::stub::router::serve).
+
+use fireball_abi::{method, status};
+
+use crate::sys;
+
+/// What a request does with a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Read state.
+    Read,
+    /// Change state, hand data over.
+    Write,
+    /// Invoke an operation.
+    Call,
+}
+
+impl Method {
+    fn number(self) -> i32 {
+        match self {
+            Self::Read => method::READ,
+            Self::Write => method::WRITE,
+            Self::Call => method::CALL,
+        }
+    }
+}
+
+/// Why a router builtin refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The policy does not allow this guest that method on that route.
+    Denied,
+    /// Nobody serves the route now.
+    DeadPeer,
+    /// The server restarted since the bind: bind again.
+    Restarted,
+    /// No route matches the URI.
+    NoRoute,
+    /// The URI is malformed.
+    BadUri,
+    /// A request or reply is too large (for the limits or for the reply buffer).
+    TooLarge,
+    /// The server's queue is full: retry later.
+    QueueFull,
+    /// The request is not a valid encoded record.
+    BadMessage,
+    /// The server dropped the request without answering.
+    NoReply,
+    /// The hypervisor has no router for this guest.
+    NoRouter,
+    /// Too many bindings held at once.
+    TableFull,
+    /// The binding is not (or no longer) this guest's.
+    BadHandle,
+    /// The server refused with this application code (e.g. 404 no such device).
+    Failed(u16),
+    /// A status this SDK does not know.
+    Unknown(i32),
+}
+
+fn check(code: i32) -> Result<i32, Error> {
+    if code >= 0 {
+        return Ok(code);
+    }
+    if let Some(failure) = status::failure_code(code) {
+        return Err(Error::Failed(failure));
+    }
+    Err(match code {
+        status::DENIED => Error::Denied,
+        status::DEAD_PEER => Error::DeadPeer,
+        status::RESTARTED => Error::Restarted,
+        status::NO_ROUTE => Error::NoRoute,
+        status::BAD_URI => Error::BadUri,
+        status::TOO_LARGE => Error::TooLarge,
+        status::QUEUE_FULL => Error::QueueFull,
+        status::BAD_MESSAGE => Error::BadMessage,
+        status::NO_REPLY => Error::NoReply,
+        status::NO_ROUTER => Error::NoRouter,
+        status::TABLE_FULL => Error::TableFull,
+        status::BAD_HANDLE => Error::BadHandle,
+        other => Error::Unknown(other),
+    })
+}
+
+/// A URI resolved once; dropping it frees the handle.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Binding(i32);
+
+impl Drop for Binding {
+    fn drop(&mut self) {
+        // A stale handle is already gone: nothing to undo.
+        let _ = sys::route_unbind(self.0);
+    }
+}
+
+/// Resolve `uri` (`hal://adc/0`, `log://`) for later calls.
+pub fn bind(uri: &str) -> Result<Binding, Error> {
+    check(sys::route_bind(uri.as_bytes())).map(Binding)
+}
+
+/// Send `request` (an encoded record) and wait for the reply; the reply's bytes
+/// are copied into `reply` and their length returned. A reply larger than
+/// `reply` is [`Error::TooLarge`] (and kept: [`fetch_reply`] with a larger buffer).
+pub fn call(
+    binding: &Binding,
+    method: Method,
+    request: &[u8],
+    reply: &mut [u8],
+) -> Result<usize, Error> {
+    check(sys::route_call(binding.0, method.number(), request))?;
+    fetch_reply(reply)
+}
+
+/// Copy the last call's reply into `reply` (after a [`Error::TooLarge`]).
+pub fn fetch_reply(reply: &mut [u8]) -> Result<usize, Error> {
+    check(sys::route_reply(reply)).map(|len| len as usize)
+}
+
+/// Send `request` one way (never waits: a full queue is [`Error::QueueFull`]).
+pub fn notify(binding: &Binding, method: Method, request: &[u8]) -> Result<(), Error> {
+    check(sys::route_notify(binding.0, method.number(), request)).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stub::router;
+
+    #[test]
+    fn calls_reach_the_stub_routes_and_errors_map_back() {
+        router::serve("hal://adc/0", |method, request| match method {
+            Method::Read => Ok(request.iter().rev().copied().collect()),
+            _ => Err(status::failed(405)),
+        });
+        let adc = bind("hal://adc/0").unwrap();
+        let mut reply = [0u8; 4];
+        assert_eq!(call(&adc, Method::Read, b"abc", &mut reply), Ok(3));
+        assert_eq!(&reply[..3], b"cba");
+        assert_eq!(
+            call(&adc, Method::Write, b"", &mut reply),
+            Err(Error::Failed(405))
+        );
+        assert_eq!(
+            call(&adc, Method::Read, b"abcdef", &mut reply),
+            Err(Error::TooLarge)
+        );
+        let mut big = [0u8; 8];
+        assert_eq!(fetch_reply(&mut big), Ok(6));
+        assert_eq!(bind("hal://adc/9"), Err(Error::NoRoute));
+        notify(&adc, Method::Read, b"x").unwrap();
+        assert_eq!(
+            router::notified(),
+            [(String::from("hal://adc/0"), b"x".to_vec())]
+        );
+        drop(adc);
+        assert_eq!(check(status::BAD_HANDLE), Err(Error::BadHandle));
+    }
+}

@@ -1,0 +1,347 @@
+//! The `hal` subsystem: the platform's devices served over the router.
+//!
+//! One native component (`hal`), an async task on the kernel executor, owns the
+//! [`DeviceRegistry`] and serves these routes (typed bodies in [`records`]):
+//!
+//! | route | method | request | reply |
+//! | --- | --- | --- | --- |
+//! | `hal://gpio/{pin}` | read | — | [`PinLevel`] |
+//! | | write | [`SetPin`] | [`PinLevel`] |
+//! | | call (toggle) | — | [`PinLevel`] |
+//! | `hal://adc/{channel}` | read | — | [`AdcSample`] |
+//! | `hal://uart/{port}` | write | [`UartWrite`] | [`Written`] |
+//! | | read | [`ReadRequest`] | [`Data`] (empty when nothing waits) |
+//! | `hal://i2c/{bus}/{addr}` | call / read / write | [`I2cTransfer`] | [`Data`] |
+//! | `hal://spi/{bus}` | call | [`SpiTransfer`] | [`Data`] |
+//! | `hal://timer/{timer}` | read | — | [`TimerNow`] |
+//!
+//! GPIO is bank 0 of the registry, ADC channels are ADC 0's; the other indices
+//! are registry indices. Notifications (one-way) are executed like requests and
+//! their outcome dropped. A refused request fails with a [`HalFailure`] code.
+//! The GPIO hot path stays the vSoC's builtin: give both the same bank
+//! ([`SimGpio`](crate::sim::SimGpio) clones share their pins).
+
+pub mod records;
+
+use alloc::vec;
+use core::fmt;
+
+use fireball_router::{
+    Delivery, Endpoint, Envelope, Method, Record, RegisterError, Registration, Request, Router,
+    from_record, to_record,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::hal::{DeviceRegistry, HalError, gpio::GpioError, gpio::PinState, registry};
+pub use records::*;
+
+/// The routes the `hal` component serves.
+pub const ROUTES: &[&str] = &[
+    "hal://gpio/{pin}",
+    "hal://adc/{channel}",
+    "hal://uart/{port}",
+    "hal://i2c/{bus}/{addr}",
+    "hal://spi/{bus}",
+    "hal://timer/{timer}",
+];
+
+/// How the `hal` component is set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HalConfig {
+    /// Its component name (policies name it as the routes' owner).
+    pub name: &'static str,
+    /// Its inbox capacity.
+    pub inbox: usize,
+    /// The ADC reference voltage (full scale), in millivolts.
+    pub adc_reference_mv: u32,
+}
+
+impl Default for HalConfig {
+    fn default() -> Self {
+        Self {
+            name: "hal",
+            inbox: 8,
+            adc_reference_mv: 3300,
+        }
+    }
+}
+
+/// Why the `hal` subsystem refused a request; the code is what the caller's
+/// `CallError::Failed(code)` carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HalFailure {
+    /// The body or a URI parameter does not fit the route (the caller's fault).
+    BadRequest,
+    /// No device, channel or pin by that number.
+    NoDevice,
+    /// The route does not support that method.
+    MethodNotAllowed,
+    /// The pin cannot be used that way (driving an input).
+    PinMode,
+    /// An argument is out of range for the device (a register, a length).
+    InvalidArgument,
+    /// The bus device did not acknowledge.
+    Nack,
+    /// The device or bus reported a fault.
+    Bus,
+}
+
+impl HalFailure {
+    /// The failure code sent to the caller.
+    pub const fn code(self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::NoDevice => 404,
+            Self::MethodNotAllowed => 405,
+            Self::PinMode => 409,
+            Self::InvalidArgument => 422,
+            Self::Bus => 500,
+            Self::Nack => 502,
+        }
+    }
+}
+
+impl fmt::Display for HalFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:?} ({})", self.code())
+    }
+}
+
+impl From<HalError> for HalFailure {
+    fn from(e: HalError) -> Self {
+        match e {
+            HalError::NoDevice => Self::NoDevice,
+            HalError::InvalidArgument | HalError::WouldBlock => Self::InvalidArgument,
+            HalError::Nack => Self::Nack,
+            HalError::Bus => Self::Bus,
+        }
+    }
+}
+
+impl From<GpioError> for HalFailure {
+    fn from(e: GpioError) -> Self {
+        match e {
+            GpioError::NoSuchPin(_) => Self::NoDevice,
+            GpioError::NotOutput(_) => Self::PinMode,
+        }
+    }
+}
+
+/// The `hal` component: its endpoint and the devices it serves.
+pub struct HalService<const N: usize = { registry::DEFAULT_DEVICES }> {
+    endpoint: Endpoint,
+    devices: DeviceRegistry<N>,
+    config: HalConfig,
+}
+
+type Served = Result<Record, HalFailure>;
+
+fn decode<'a, T: Deserialize<'a>>(body: &'a Record) -> Result<T, HalFailure> {
+    from_record(body).map_err(|_| HalFailure::BadRequest)
+}
+
+fn encode<T: Serialize>(value: &T) -> Served {
+    to_record(value).map_err(|_| HalFailure::Bus)
+}
+
+fn param<T: core::str::FromStr>(envelope: &Envelope, name: &str) -> Result<T, HalFailure> {
+    let text = envelope.params().get(name).ok_or(HalFailure::BadRequest)?;
+    text.parse().map_err(|_| HalFailure::BadRequest)
+}
+
+/// An I2C address: decimal (`68`) or hex (`0x44`), 7 bits.
+fn address(envelope: &Envelope) -> Result<u8, HalFailure> {
+    let text = envelope
+        .params()
+        .get("addr")
+        .ok_or(HalFailure::BadRequest)?;
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => u8::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed
+        .ok()
+        .filter(|a| *a < 0x80)
+        .ok_or(HalFailure::BadRequest)
+}
+
+fn limit(len: u32) -> Result<usize, HalFailure> {
+    let len = usize::try_from(len).map_err(|_| HalFailure::InvalidArgument)?;
+    if len > MAX_TRANSFER {
+        return Err(HalFailure::InvalidArgument);
+    }
+    Ok(len)
+}
+
+impl<const N: usize> HalService<N> {
+    /// Register the `hal` component with `router`, serving `devices`.
+    pub fn register(
+        router: &Router,
+        devices: DeviceRegistry<N>,
+        config: HalConfig,
+    ) -> Result<Self, RegisterError> {
+        let endpoint =
+            router.register(Registration::new(config.name, ROUTES).inbox(config.inbox))?;
+        Ok(Self {
+            endpoint,
+            devices,
+            config,
+        })
+    }
+
+    /// The devices served (a platform may reach them between requests).
+    pub fn devices(&mut self) -> &mut DeviceRegistry<N> {
+        &mut self.devices
+    }
+
+    /// Serve until the router closes the inbox (the component is dropped or restarted).
+    pub async fn run(mut self) {
+        while let Some(delivery) = self.endpoint.recv().await {
+            self.accept(delivery);
+        }
+    }
+
+    /// Serve every delivery waiting now, without waiting; returns how many.
+    pub fn serve_ready(&mut self) -> usize {
+        let mut served = 0;
+        while let Ok(delivery) = self.endpoint.try_recv() {
+            self.accept(delivery);
+            served += 1;
+        }
+        served
+    }
+
+    fn accept(&mut self, delivery: Delivery) {
+        match delivery {
+            Delivery::Request(request) => self.serve(request),
+            Delivery::Notification(note) => {
+                // One-way: the sender asked for no answer, so failures go unreported.
+                let _ = self.answer(note.envelope(), note.body());
+            }
+            // `hal` subscribes to nothing.
+            Delivery::Publication(_) => {}
+        }
+    }
+
+    fn serve(&mut self, request: Request) {
+        // A caller that gave up is not an error of ours.
+        let _ = match self.answer(request.envelope(), request.body()) {
+            Ok(reply) => request.reply(reply),
+            Err(failure) => request.fail(failure.code()),
+        };
+    }
+
+    /// Answer one request (`envelope` says the route, parameters and method).
+    pub fn answer(&mut self, envelope: &Envelope, body: &Record) -> Served {
+        let uri = envelope.uri();
+        let device = uri
+            .strip_prefix("hal://")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_default();
+        let method = envelope.method();
+        match device {
+            "gpio" => self.gpio(param(envelope, "pin")?, method, body),
+            "adc" => self.adc(param(envelope, "channel")?, method),
+            "uart" => self.uart(param(envelope, "port")?, method, body),
+            "i2c" => self.i2c(param(envelope, "bus")?, address(envelope)?, method, body),
+            "spi" => self.spi(param(envelope, "bus")?, method, body),
+            "timer" => self.timer(param(envelope, "timer")?, method),
+            _ => Err(HalFailure::NoDevice),
+        }
+    }
+
+    fn gpio(&mut self, pin: u32, method: Method, body: &Record) -> Served {
+        let gpio = self.devices.gpio(0)?;
+        let high = match method {
+            Method::Read => gpio.is_high(pin)?,
+            Method::Write => {
+                let SetPin { high } = decode(body)?;
+                gpio.set_state(pin, PinState::from(high))?;
+                high
+            }
+            Method::Call => gpio.toggle(pin)?,
+            Method::Subscribe => return Err(HalFailure::MethodNotAllowed),
+        };
+        encode(&PinLevel { pin, high })
+    }
+
+    fn adc(&mut self, channel: u8, method: Method) -> Served {
+        if method != Method::Read {
+            return Err(HalFailure::MethodNotAllowed);
+        }
+        let adc = self.devices.adc(0)?;
+        let bits = adc.resolution_bits().clamp(1, 16);
+        let raw = adc.read(channel)?;
+        let full_scale = (1u64 << bits) - 1;
+        let millivolts = u64::from(raw) * u64::from(self.config.adc_reference_mv) / full_scale;
+        encode(&AdcSample {
+            channel,
+            raw,
+            bits,
+            millivolts: u32::try_from(millivolts).unwrap_or(u32::MAX),
+        })
+    }
+
+    fn uart(&mut self, port: u8, method: Method, body: &Record) -> Served {
+        let uart = self.devices.uart(port)?;
+        match method {
+            Method::Write => {
+                let UartWrite { data } = decode(body)?;
+                let written = uart.write(&data)?;
+                encode(&Written {
+                    written: u32::try_from(written).unwrap_or(u32::MAX),
+                })
+            }
+            Method::Read => {
+                let ReadRequest { max } = decode(body)?;
+                let len = limit(max.unwrap_or(MAX_TRANSFER as u32))?;
+                let mut data = vec![0; len];
+                let got = match uart.read(&mut data) {
+                    Ok(n) => n,
+                    Err(HalError::WouldBlock) => 0,
+                    Err(e) => return Err(e.into()),
+                };
+                data.truncate(got);
+                encode(&Data { data })
+            }
+            Method::Call | Method::Subscribe => Err(HalFailure::MethodNotAllowed),
+        }
+    }
+
+    fn i2c(&mut self, bus: u8, addr: u8, method: Method, body: &Record) -> Served {
+        let I2cTransfer { write, read } = decode(body)?;
+        let mut data = vec![0; limit(read)?];
+        let i2c = self.devices.i2c(bus)?;
+        match method {
+            Method::Write if data.is_empty() => i2c.write(addr, &write)?,
+            Method::Read if write.is_empty() => i2c.read(addr, &mut data)?,
+            Method::Call if data.is_empty() => i2c.write(addr, &write)?,
+            Method::Call if write.is_empty() => i2c.read(addr, &mut data)?,
+            Method::Call => i2c.write_read(addr, &write, &mut data)?,
+            Method::Read | Method::Write => return Err(HalFailure::BadRequest),
+            Method::Subscribe => return Err(HalFailure::MethodNotAllowed),
+        }
+        encode(&Data { data })
+    }
+
+    fn spi(&mut self, bus: u8, method: Method, body: &Record) -> Served {
+        if method != Method::Call {
+            return Err(HalFailure::MethodNotAllowed);
+        }
+        let SpiTransfer { mut data } = decode(body)?;
+        limit(u32::try_from(data.len()).unwrap_or(u32::MAX))?;
+        self.devices.spi(bus)?.transfer_in_place(&mut data)?;
+        encode(&Data { data })
+    }
+
+    fn timer(&mut self, timer: u8, method: Method) -> Served {
+        if method != Method::Read {
+            return Err(HalFailure::MethodNotAllowed);
+        }
+        let now_us = self.devices.timer(timer)?.now_us();
+        encode(&TimerNow { now_us })
+    }
+}
+
+#[cfg(test)]
+mod tests;

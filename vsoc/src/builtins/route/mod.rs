@@ -1,0 +1,131 @@
+//! Router builtins: `route_bind`, `route_unbind`, `route_call`, `route_reply`, `route_notify`.
+//!
+//! Guests reach the router through these (everything that is not a hot path).
+//! Requests and replies are postcard-encoded router `Record`s; the URI, the
+//! request and the reply buffer are [`GuestSlice`]s checked against the
+//! instance's memory (a bad pointer traps the instance, as for `print`), and
+//! bindings are handles in the instance's own table (a stale or forged one is
+//! `BAD_HANDLE`). `route_call` blocks: the request is decoded and staged, the
+//! wasmi call is suspended with [`Pending::RouteCall`], the instance's task
+//! awaits the router's reply, and the call resumes with the reply's length;
+//! `route_reply` then copies the reply out. See [`bridge`] for registration.
+
+pub(crate) mod bridge;
+
+use fireball_abi::{
+    MODULE, builtin,
+    limits::{MAX_ROUTE_MESSAGE, MAX_URI},
+    status,
+};
+
+use super::{BuiltinExit, Caller, InstanceState, Pending, exit, memory_and_state};
+use crate::guest_memory::GuestSlice;
+
+pub(crate) use bridge::RouteBridge;
+
+/// The guest's bytes at `ptr..ptr+len`: `Ok(Err(TOO_LARGE))` past `limit`, a trap if outside memory.
+fn guest_bytes(
+    memory: &[u8],
+    ptr: i32,
+    len: i32,
+    limit: usize,
+) -> Result<Result<&[u8], i32>, wasmi::Error> {
+    if len as u32 as usize > limit {
+        return Ok(Err(status::TOO_LARGE));
+    }
+    GuestSlice::new(ptr, len)
+        .read(memory, limit)
+        .map(Ok)
+        .map_err(|fault| exit(BuiltinExit::Fault(fault)))
+}
+
+pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasmi::Error> {
+    linker.func_wrap(
+        MODULE,
+        builtin::ROUTE_BIND,
+        |mut caller: Caller<'_>, ptr: i32, len: i32| -> Result<i32, wasmi::Error> {
+            let (memory, state) = memory_and_state(&mut caller)?;
+            state.stats.host_calls += 1;
+            let uri = match guest_bytes(memory, ptr, len, MAX_URI)? {
+                Ok(bytes) => bytes,
+                Err(code) => return Ok(code),
+            };
+            let Ok(uri) = core::str::from_utf8(uri) else {
+                return Ok(status::BAD_URI);
+            };
+            Ok(state
+                .board
+                .routes
+                .bind(state.serial, &state.monitor.name, uri))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        builtin::ROUTE_UNBIND,
+        |mut caller: Caller<'_>, binding: i32| -> i32 {
+            let state = caller.data_mut();
+            state.stats.host_calls += 1;
+            state
+                .board
+                .routes
+                .unbind(state.serial, &state.monitor.name, binding)
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        builtin::ROUTE_CALL,
+        |mut caller: Caller<'_>,
+         binding: i32,
+         method: i32,
+         ptr: i32,
+         len: i32|
+         -> Result<i32, wasmi::Error> {
+            let (memory, state) = memory_and_state(&mut caller)?;
+            state.stats.host_calls += 1;
+            let request = match guest_bytes(memory, ptr, len, MAX_ROUTE_MESSAGE)? {
+                Ok(bytes) => bytes,
+                Err(code) => return Ok(code),
+            };
+            let routes = &state.board.routes;
+            match routes.stage_call(state.serial, &state.monitor.name, binding, method, request) {
+                Ok(()) => Err(wasmi::Error::host(Pending::RouteCall {
+                    serial: state.serial,
+                })),
+                Err(code) => Ok(code),
+            }
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        builtin::ROUTE_REPLY,
+        |mut caller: Caller<'_>, ptr: i32, cap: i32| -> Result<i32, wasmi::Error> {
+            let (memory, state) = memory_and_state(&mut caller)?;
+            state.stats.host_calls += 1;
+            let cap = cap.clamp(0, MAX_ROUTE_MESSAGE as i32);
+            let out = GuestSlice::new(ptr, cap)
+                .write(memory, MAX_ROUTE_MESSAGE)
+                .map_err(|fault| exit(BuiltinExit::Fault(fault)))?;
+            Ok(state.board.routes.take_reply(state.serial, out))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        builtin::ROUTE_NOTIFY,
+        |mut caller: Caller<'_>,
+         binding: i32,
+         method: i32,
+         ptr: i32,
+         len: i32|
+         -> Result<i32, wasmi::Error> {
+            let (memory, state) = memory_and_state(&mut caller)?;
+            state.stats.host_calls += 1;
+            let request = match guest_bytes(memory, ptr, len, MAX_ROUTE_MESSAGE)? {
+                Ok(bytes) => bytes,
+                Err(code) => return Ok(code),
+            };
+            let routes = &state.board.routes;
+            Ok(routes.notify(state.serial, &state.monitor.name, binding, method, request))
+        },
+    )?;
+    Ok(())
+}
