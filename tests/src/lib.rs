@@ -6,6 +6,8 @@
 //! `FIREBALL_MODULES_DIR` and `FIREBALL_FIRMWARE_ELF`. Run the tests with
 //! `cargo xtask test`; a test run without them fails and says so.
 
+pub mod bench;
+
 use std::{
     io::Read,
     path::{Path, PathBuf},
