@@ -73,3 +73,17 @@ pub fn instructions_per_tick_milli() -> u64 {
     let delta = (t2 - t1).saturating_sub(t1 - t0).max(1);
     u64::from(2 * N) * 1000 / delta
 }
+
+/// SysTick's rate on QEMU `mps2-an505`: the 20 MHz system clock
+/// (`cargo xtask bench` calibrates 50 instructions per tick under `-icount shift=0`).
+pub const SYSTICK_HZ: u64 = 20_000_000;
+
+/// SysTick as the HAL clock the logger and the device models read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SysTickClock;
+
+impl fireball_subsystems::hal::Clock for SysTickClock {
+    fn now_us(&self) -> u64 {
+        ticks() / (SYSTICK_HZ / 1_000_000)
+    }
+}

@@ -18,7 +18,8 @@ use fireball_firmware::{
     clock, exit, heap,
     uart::{CmsdkUart, UART0},
 };
-use fireball_vsoc::{Slice, Vsoc, VsocConfig};
+use fireball_subsystems::{log_service::EventLog, logger::Level};
+use fireball_vsoc::{Vsoc, VsocConfig, VsocEvent, kernel::sched::Executor};
 
 static HELLO: &[u8] = include_bytes!(concat!(env!("FIREBALL_MODULES_DIR"), "/hello.wasm"));
 
@@ -45,37 +46,48 @@ fn main() -> ! {
             exit(false)
         }
     };
-    let mut instance = match vsoc.instantiate(&module, Box::new(console())) {
+    let instance = match vsoc.instantiate(&module, Box::new(console())) {
         Ok(instance) => instance,
         Err(e) => {
             hprintln!("fireball: hello not instantiated: {}", e);
             exit(false)
         }
     };
-    // The guest's first instruction runs right inside this call.
+    // The instance runs as a kernel task; the scheduler's events go to the
+    // logger, which drains to the UART when the guest is done.
+    let log: &'static EventLog = Box::leak(Box::new(EventLog::new(
+        Level::Debug,
+        Box::new(clock::SysTickClock),
+    )));
+    let Ok(mut executor) = Executor::new() else {
+        exit(false)
+    };
+    executor.set_observer(log);
+    if vsoc.spawn(&mut executor, instance).is_err() {
+        exit(false)
+    }
+    // The guest's first instruction runs in the task's first poll.
     let first_guest_instruction = clock::ticks();
-    let (outcome, slices) = instance.run_to_completion();
+    executor.run_until_idle();
     let boot_instructions =
         (first_guest_instruction - boot) * clock::instructions_per_tick_milli() / 1000;
+    let mut uart = console();
+    log.drain(&mut uart);
     hprintln!("fireball: Cortex-M33 up, {} byte heap", heap::SIZE);
     hprintln!(
         "fireball: boot: {} instructions from main to the first guest instruction \
          (exact under QEMU -icount shift=0)",
         boot_instructions
     );
-    match outcome {
-        Slice::Finished => {
-            hprintln!(
-                "fireball: hello finished after {} slice(s), heap peak {} bytes",
-                slices,
-                heap::peak()
-            );
+    match vsoc.pop_event() {
+        Some(VsocEvent::Finished { .. }) => {
+            hprintln!("fireball: hello finished, heap peak {} bytes", heap::peak());
             exit(true)
         }
-        Slice::Trapped(trap) => {
-            hprintln!("fireball: {}", trap);
+        Some(VsocEvent::Stopped { reason, .. }) => {
+            hprintln!("fireball: hello stopped: {:?}", reason);
             exit(false)
         }
-        Slice::Yielded => exit(false),
+        _ => exit(false),
     }
 }
