@@ -6,13 +6,17 @@
 //! - `bench` — runs the crates' benchmark workloads and prints instruction
 //!   counts (feature `bench`; run under QEMU `-icount shift=0`).
 //!
-//! Modules: [`heap`] (the global allocator, with a high-water mark),
+//! Modules: [`board`] (the devices: models for what the board lacks),
+//! [`heap`] (the global allocator, with a high-water mark),
 //! [`console`] (semihosting console), [`uart`] (the CMSDK UART driver and
 //! console), [`clock`] (SysTick as a 64-bit tick
 //! counter), [`exit`] (semihosting exit, so QEMU's exit status is the
 //! firmware's verdict).
 #![no_std]
 
+extern crate alloc;
+
+pub mod board;
 pub mod clock;
 pub mod console;
 pub mod heap;

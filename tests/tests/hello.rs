@@ -38,12 +38,17 @@ fn hello_prints_on_the_uart_under_qemu_on_cortex_m33() {
         run.stdout
     );
     // The guest's console is the board's UART, captured by QEMU's -serial;
-    // after it, the logger drains the scheduler's events there too.
+    // after it come the board check and the logger's drain of the scheduler's events.
     let (guest, log) = run.serial.split_at(GREETING.len().min(run.serial.len()));
     assert_eq!(
         guest, GREETING,
         "UART output:\n{}\nstdout:\n{}",
         run.serial, run.stdout
+    );
+    // The board's modelled ADC and sensor, read through the router.
+    assert!(
+        log.starts_with("board: hal://adc/0 = 2048 (1650 mV); hal://i2c/0/68 WHO_AM_I = 0xbc\n"),
+        "UART log:\n{log}"
     );
     for event in [
         "sched: task spawned",

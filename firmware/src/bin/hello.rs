@@ -12,13 +12,25 @@ extern crate alloc;
 
 use alloc::boxed::Box;
 
+use alloc::{rc::Rc, vec};
+use core::{cell::RefCell, fmt::Write as _};
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use fireball_firmware::{
-    clock, exit, heap,
+    board, clock, exit, heap,
     uart::{CmsdkUart, UART0},
 };
-use fireball_subsystems::{log_service::EventLog, logger::Level};
+
+use fireball_router::{
+    Method, Methods, Record, Registration, Router, RouterConfig, from_record, to_record,
+};
+use fireball_subsystems::{
+    hal::Console,
+    hal_service::{AdcSample, Data, HalConfig, HalService, I2cTransfer},
+    log_service::EventLog,
+    logger::Level,
+    sim::{ClimateSensor, SimClock},
+};
 use fireball_vsoc::{Vsoc, VsocConfig, VsocEvent, kernel::sched::Executor};
 
 static HELLO: &[u8] = include_bytes!(concat!(env!("FIREBALL_MODULES_DIR"), "/hello.wasm"));
@@ -28,6 +40,69 @@ fn console() -> CmsdkUart {
     // Safety: UART0 is the mps2-an505's CMSDK UART, and only the guest's
     // console drives it in this image.
     unsafe { CmsdkUart::new(UART0) }
+}
+
+/// Read the board's modelled ADC and sensor through the router, as any
+/// component would, and report on the UART. `false` if anything failed.
+fn board_check(executor: &mut Executor, uart: &mut CmsdkUart) -> bool {
+    let models = SimClock::new();
+    board::follow_systick(&models);
+    let router = Router::new(RouterConfig::default());
+    let Ok(hal) = HalService::register(&router, board::devices(&models), HalConfig::default())
+    else {
+        return false;
+    };
+    let allowed = router
+        .allow("board-check", "hal://adc/{channel}", Methods::READ)
+        .is_ok()
+        && router
+            .allow("board-check", "hal://i2c/{bus}/{addr}", Methods::CALL)
+            .is_ok();
+    let Ok(mut check) = router.register(Registration::new("board-check", &[])) else {
+        return false;
+    };
+    let report: Rc<RefCell<Option<(AdcSample, Data)>>> = Rc::default();
+    let out = report.clone();
+    let spawned = executor.spawn("hal", hal.run()).is_ok()
+        && executor
+            .spawn("board-check", async move {
+                let (Ok(adc), Ok(sensor)) =
+                    (check.bind("hal://adc/0"), check.bind("hal://i2c/0/68"))
+                else {
+                    return;
+                };
+                let sample = check.call(&adc, Method::Read, Record::new()).await;
+                let who = I2cTransfer {
+                    write: vec![ClimateSensor::WHO_AM_I],
+                    read: 1,
+                };
+                let Ok(request) = to_record(&who) else { return };
+                let id = check.call(&sensor, Method::Call, request).await;
+                if let (Ok(sample), Ok(id)) = (sample, id) {
+                    if let (Ok(sample), Ok(id)) = (from_record(&sample), from_record(&id)) {
+                        *out.borrow_mut() = Some((sample, id));
+                    }
+                }
+                // Dropping the endpoints closes the routes; the `hal` task ends.
+                drop(check);
+            })
+            .is_ok();
+    executor.run_until_idle();
+    drop(router);
+    executor.run_until_idle();
+    let Some((sample, id)) = report.borrow_mut().take() else {
+        return false;
+    };
+    let mut line = heapless::String::<96>::new();
+    let _ = writeln!(
+        line,
+        "board: hal://adc/0 = {} ({} mV); hal://i2c/0/68 WHO_AM_I = {:#04x}",
+        sample.raw,
+        sample.millivolts,
+        id.data.first().copied().unwrap_or(0)
+    );
+    Console::write(uart, line.as_bytes());
+    allowed && spawned
 }
 
 #[entry]
@@ -72,6 +147,9 @@ fn main() -> ! {
     let boot_instructions =
         (first_guest_instruction - boot) * clock::instructions_per_tick_milli() / 1000;
     let mut uart = console();
+    if !board_check(&mut executor, &mut uart) {
+        exit(false)
+    }
     log.drain(&mut uart);
     hprintln!("fireball: Cortex-M33 up, {} byte heap", heap::SIZE);
     hprintln!(
