@@ -49,24 +49,7 @@ use crate::mem::{
 };
 use crate::sched::{Executor, yield_now};
 
-/// One measurable operation.
-pub struct Workload {
-    /// e.g. "kernel/task_switch"
-    pub name: &'static str,
-    /// Name of the baseline workload it is compared with, if any (e.g. Some("embassy/buffered_send_recv")).
-    pub baseline: Option<&'static str>,
-    /// Run the operation `iters` times; returns a checksum so the work cannot be optimised away.
-    pub run: fn(iters: u32) -> u64,
-}
-
-impl core::fmt::Debug for Workload {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Workload")
-            .field("name", &self.name)
-            .field("baseline", &self.baseline)
-            .finish_non_exhaustive()
-    }
-}
+pub use crate::workload::Workload;
 
 static WORKLOADS: [Workload; 10] = [
     Workload {

@@ -69,3 +69,4 @@ pub mod csp;
 pub mod mem;
 pub mod sched;
 pub mod value;
+pub mod workload;

@@ -44,24 +44,7 @@ use crate::{
     Delivery, Endpoint, Limits, Method, Methods, Record, Registration, Router, RouterConfig, Value,
 };
 
-/// One measurable operation.
-pub struct Workload {
-    /// e.g. "router/bound_call"
-    pub name: &'static str,
-    /// Name of the baseline workload it is compared with, if any.
-    pub baseline: Option<&'static str>,
-    /// Run the operation `iters` times; returns a checksum so the work cannot be optimised away.
-    pub run: fn(iters: u32) -> u64,
-}
-
-impl core::fmt::Debug for Workload {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Workload")
-            .field("name", &self.name)
-            .field("baseline", &self.baseline)
-            .finish_non_exhaustive()
-    }
-}
+pub use fireball_kernel::workload::Workload;
 
 static WORKLOADS: [Workload; 9] = [
     Workload {

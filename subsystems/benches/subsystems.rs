@@ -2,16 +2,8 @@
 //! their baselines, same run: `cargo bench -p fireball-subsystems --bench subsystems`.
 
 use fireball_subsystems::bench::workloads;
-use fireball_tests::bench::{Workload, report};
+use fireball_tests::bench::report;
 
 fn main() {
-    let list: Vec<Workload> = workloads()
-        .iter()
-        .map(|w| Workload {
-            name: w.name,
-            baseline: w.baseline,
-            run: w.run,
-        })
-        .collect();
-    print!("{}", report(&list));
+    print!("{}", report(workloads()));
 }

@@ -4,15 +4,7 @@
 
 use crate::logger::{Event, EventKind, Level, Logger};
 
-/// One measurable operation.
-pub struct Workload {
-    /// `subsystems/...`
-    pub name: &'static str,
-    /// The workload it is compared with.
-    pub baseline: Option<&'static str>,
-    /// Run the operation `iters` times; returns a checksum.
-    pub run: fn(iters: u32) -> u64,
-}
+pub use fireball_kernel::workload::Workload;
 
 /// Every workload of this crate.
 pub fn workloads() -> &'static [Workload] {

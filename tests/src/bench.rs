@@ -7,16 +7,7 @@
 
 use std::{hint::black_box, time::Instant};
 
-/// A workload as every crate's `bench` module describes it.
-#[derive(Clone, Copy)]
-pub struct Workload {
-    /// Its name.
-    pub name: &'static str,
-    /// The workload it is compared with.
-    pub baseline: Option<&'static str>,
-    /// Runs the operation `iters` times, returns a checksum.
-    pub run: fn(u32) -> u64,
-}
+pub use fireball_kernel::workload::Workload;
 
 fn time(run: fn(u32) -> u64, iters: u32) -> f64 {
     let start = Instant::now();

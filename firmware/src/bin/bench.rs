@@ -43,17 +43,6 @@ fn measure(name: &str, baseline: Option<&str>, run: fn(u32) -> u64, per_tick_mil
     true
 }
 
-/// Every crate's `bench::workloads()`, measured in turn.
-macro_rules! measure_all {
-    ($per_tick:expr; $($krate:ident),*) => {{
-        let mut ok = true;
-        $(for w in $krate::bench::workloads() {
-            ok &= measure(w.name, w.baseline, w.run, $per_tick);
-        })*
-        ok
-    }};
-}
-
 #[entry]
 fn main() -> ! {
     heap::init();
@@ -63,7 +52,17 @@ fn main() -> ! {
     clock::start(peripherals.SYST);
     let per_tick_milli = clock::instructions_per_tick_milli();
     hprintln!("calibration,{}", per_tick_milli);
-    let ok = measure_all!(per_tick_milli; fireball_kernel, fireball_subsystems, fireball_vsoc, fireball_router);
+    let mut ok = true;
+    for workloads in [
+        fireball_kernel::bench::workloads(),
+        fireball_subsystems::bench::workloads(),
+        fireball_vsoc::bench::workloads(),
+        fireball_router::bench::workloads(),
+    ] {
+        for w in workloads {
+            ok &= measure(w.name, w.baseline, w.run, per_tick_milli);
+        }
+    }
     hprintln!("fireball: bench done, heap peak {} bytes", heap::peak());
     exit(ok)
 }

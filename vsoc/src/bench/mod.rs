@@ -20,15 +20,7 @@ use fireball_subsystems::hal::NullConsole;
 
 use crate::{Instance, Slice, Vsoc, VsocConfig, kernel::sched::Executor};
 
-/// One benchmark workload.
-pub struct Workload {
-    /// `crate/what`, e.g. `vsoc/compute`.
-    pub name: &'static str,
-    /// The workload this one is compared with, if any.
-    pub baseline: Option<&'static str>,
-    /// Perform the operation `iters` times; returns a checksum.
-    pub run: fn(iters: u32) -> u64,
-}
+pub use fireball_kernel::workload::Workload;
 
 const COMPUTE: &[u8] = include_bytes!("compute.wasm");
 const GPIO: &[u8] = include_bytes!("gpio.wasm");
