@@ -1,9 +1,12 @@
-//! Host benchmark of the subsystems' workloads (the logger enqueue) against
-//! their baselines, same run: `cargo bench -p fireball-subsystems --bench subsystems`.
-
-use fireball_subsystems::bench::workloads;
-use fireball_tests::bench::report;
+//! Host benchmark of the subsystems' workloads (the logger enqueue) against their
+//! baselines, same run; the harness is `fireball_tests::bench`.
+//!
+//! `cargo bench -p fireball-subsystems --bench subsystems [-- <name filter>]`
 
 fn main() {
-    print!("{}", report(workloads()));
+    fireball_tests::bench::run(
+        "subsystems",
+        fireball_subsystems::bench::workloads(),
+        100_000,
+    );
 }
