@@ -9,7 +9,10 @@
 //!   (allocation failures, usage thresholds) into events;
 //! - the **router**: [`EventLog::absorb_router_trace`] drains the router's trace
 //!   and keeps denials and dead peers;
-//! - anyone else: [`EventLog::record`] (channels, the vSoC).
+//! - **channels**: `EventLog` is a kernel [`ChannelObserver`] (`Channel::observe`, or
+//!   `Vsoc::observe_channels` for every guest channel) — send, receive, close, at debug
+//!   level (a busy channel would otherwise flood the ring), closes at info;
+//! - anyone else: [`EventLog::record`] (the vSoC's traps and stops).
 //!
 //! [`LogService`] is the `log://` component: a `write` request or notification
 //! carrying a [`LogLine`] becomes [`Logger::message`], attributed to the caller's
@@ -22,6 +25,7 @@ use alloc::{boxed::Box, string::String};
 use core::cell::{Cell, RefCell};
 
 use fireball_kernel::{
+    csp::ChannelObserver,
     mem::{MemEvent, UsageLevel},
     sched::{TaskId, TaskObserver},
 };
@@ -209,6 +213,18 @@ impl<const N: usize> TaskObserver for EventLog<N> {
     }
     fn cancelled(&self, id: TaskId) {
         self.record(Level::Warn, EventKind::TaskCancelled, slot(id));
+    }
+}
+
+impl<const N: usize> ChannelObserver for EventLog<N> {
+    fn sent(&self, id: u16) {
+        self.record(Level::Debug, EventKind::ChannelSend, id);
+    }
+    fn received(&self, id: u16) {
+        self.record(Level::Debug, EventKind::ChannelRecv, id);
+    }
+    fn closed(&self, id: u16) {
+        self.record(Level::Info, EventKind::ChannelClosed, id);
     }
 }
 

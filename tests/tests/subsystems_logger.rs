@@ -1,12 +1,14 @@
 //! The `logger` subsystem on `log://`: lines from native components and guests
 //! reach the console attributed to their stamped identity; 10 000 lines at once
 //! give counted refusals and drops, never a panic or a silent loss; scheduler
-//! events enter the ring through the executor's observer hook.
+//! events enter the ring through the executor's observer hook; guests' channel traffic
+//! through the channels' observer hook.
 
 mod subsystems_common;
 
 use fireball_abi::status;
 use fireball_router::{CallError, Method, Methods, Registration, Router, RouterConfig, to_record};
+use fireball_subsystems::logger::EventKind;
 use fireball_subsystems::{
     host::BufferConsole,
     log_service::{EventLog, LogLevel, LogLine, LogService, ROUTE},
@@ -14,6 +16,7 @@ use fireball_subsystems::{
     sim::SimClock,
 };
 use fireball_vsoc::kernel::sched::Executor;
+use fireball_vsoc::{Vsoc, VsocConfig};
 use subsystems_common::{guest_call, rig};
 
 fn line(text: &str) -> fireball_router::Record {
@@ -146,4 +149,65 @@ fn scheduler_events_enter_the_ring_and_overflow_is_counted() {
         (30_003, 30_003 - 3 - 256, 256)
     );
     assert_eq!(log.contended(), 0);
+}
+
+#[test]
+fn guest_channel_traffic_enters_the_ring() {
+    let log: &'static EventLog = Box::leak(Box::new(EventLog::new(
+        Level::Debug,
+        Box::new(SimClock::new()),
+    )));
+    let vsoc = Vsoc::new(VsocConfig::default());
+    vsoc.observe_channels(log);
+    let _unused = vsoc.open_channel(1).unwrap();
+    let chan = vsoc.open_channel(0).unwrap();
+    let raw = chan.to_raw();
+    // One guest sends two values on a rendezvous, the other receives both.
+    let sender = format!(
+        r#"(module
+            (import "fb" "chan_send" (func $send (param i32 i64) (result i32)))
+            (memory (export "memory") 1 1)
+            (func (export "fb_main")
+                (drop (call $send (i32.const {raw}) (i64.const 1)))
+                (drop (call $send (i32.const {raw}) (i64.const 2)))))"#
+    );
+    let receiver = format!(
+        r#"(module
+            (import "fb" "chan_recv" (func $recv (param i32 i32) (result i32)))
+            (memory (export "memory") 1 1)
+            (func (export "fb_main")
+                (drop (call $recv (i32.const {raw}) (i32.const 8)))
+                (drop (call $recv (i32.const {raw}) (i32.const 8)))))"#
+    );
+    let mut executor = Executor::new().unwrap();
+    for (name, wat) in [("tx", sender), ("rx", receiver)] {
+        let module = vsoc.load(name, &wat::parse_str(wat).unwrap()).unwrap();
+        let instance = vsoc
+            .instantiate(
+                &module,
+                Box::new(fireball_subsystems::hal::NullConsole::default()),
+            )
+            .unwrap();
+        vsoc.spawn(&mut executor, instance).unwrap();
+    }
+    vsoc.run_until_idle(&mut executor);
+    assert!(vsoc.close_channel(chan));
+
+    let channel_events: Vec<(EventKind, u16)> = log.inspect(|l| {
+        l.events()
+            .iter()
+            .filter_map(|e| {
+                e.kind()
+                    .filter(|k| k.source() == "csp")
+                    .map(|k| (k, e.arg()))
+            })
+            .collect()
+    });
+    let id = chan.index();
+    assert_eq!(id, 1, "the subject is the handle's slot");
+    let count = |kind| channel_events.iter().filter(|e| **e == (kind, id)).count();
+    assert_eq!(count(EventKind::ChannelSend), 2, "{channel_events:?}");
+    assert_eq!(count(EventKind::ChannelRecv), 2, "{channel_events:?}");
+    assert_eq!(channel_events.last(), Some(&(EventKind::ChannelClosed, id)));
+    assert_eq!(channel_events.len(), 5);
 }

@@ -13,7 +13,7 @@ use core::{
 
 use fireball_abi::status;
 use fireball_kernel::{
-    csp::{Channel, TryRecvError, TrySendError},
+    csp::{Channel, ChannelObserver, TryRecvError, TrySendError},
     sched::TaskId,
     value::{Handle, HandleTable},
 };
@@ -46,6 +46,8 @@ pub(crate) struct Board {
     irq_waiters: RefCell<Vec<(u32, Waker)>>,
     timers: RefCell<Vec<(u64, Waker)>>,
     channels: RefCell<HandleTable<GuestChannel>>,
+    /// Told of every guest channel's traffic (the logger), if set.
+    pub(crate) channel_observer: Cell<Option<&'static dyn ChannelObserver>>,
     pub(crate) monitors: RefCell<Vec<(TaskId, Rc<Monitor>)>>,
     pub(crate) events: RefCell<VecDeque<VsocEvent>>,
     /// Router endpoints of the instances (empty until a router is attached).
@@ -77,6 +79,7 @@ impl Board {
             irq_waiters: RefCell::new(Vec::with_capacity(WAITERS)),
             timers: RefCell::new(Vec::with_capacity(WAITERS)),
             channels: RefCell::new(HandleTable::from_config()),
+            channel_observer: Cell::new(None),
             // Reserved up front (in the partition the vSoC is built in): the
             // first push happens while an instance's partition is current,
             // and must not leave board state charged to that instance.
@@ -101,7 +104,12 @@ impl Board {
     /// Create a channel; its handle is what guests pass to `chan_send` / `chan_recv`.
     pub(crate) fn open_channel(&self, capacity: usize) -> Option<Handle> {
         let channel = Rc::new(Channel::new(capacity));
-        self.channels.borrow_mut().insert(channel).ok()
+        let handle = self.channels.borrow_mut().insert(channel.clone()).ok()?;
+        if let Some(observer) = self.channel_observer.get() {
+            // The event subject is the handle's slot: what a dump or a guest's trace shows.
+            channel.observe(handle.index(), observer);
+        }
+        Some(handle)
     }
 
     pub(crate) fn close_channel(&self, handle: Handle) -> bool {

@@ -67,6 +67,7 @@ use alloc::{boxed::Box, rc::Rc};
 use core::cell::Cell;
 
 use fireball_kernel::{
+    csp::ChannelObserver,
     mem::{ExhaustionPolicy, OwnerId, PartitionId, PartitionSwitch, Placement},
     sched::Executor,
     value::Handle,
@@ -219,6 +220,12 @@ impl Vsoc {
     /// handle's [`Handle::to_raw`] to them for `chan_send` / `chan_recv`.
     pub fn open_channel(&self, capacity: usize) -> Result<Handle, ChannelTableFull> {
         self.board.open_channel(capacity).ok_or(ChannelTableFull)
+    }
+
+    /// Tell `observer` (normally the logger's `EventLog`) of every send, receive and close on
+    /// the channels opened from now on; each is named by its handle's slot index.
+    pub fn observe_channels(&self, observer: &'static dyn ChannelObserver) {
+        self.board.channel_observer.set(Some(observer));
     }
 
     /// Close a channel and retire its handle; returns whether it was open.

@@ -329,3 +329,72 @@ fn a_value_s_drop_may_use_its_own_channel() {
     assert!(buffered.is_closed());
     assert_eq!(buffered.try_recv().err(), Some(TryRecvError::Closed));
 }
+
+/// Records `(event, id)` pairs; leaked so channels can hold it as `&'static`.
+#[derive(Default)]
+struct ChannelLog(RefCell<Vec<(&'static str, u16)>>);
+
+impl ChannelObserver for ChannelLog {
+    fn sent(&self, id: u16) {
+        self.0.borrow_mut().push(("sent", id));
+    }
+    fn received(&self, id: u16) {
+        self.0.borrow_mut().push(("received", id));
+    }
+    fn closed(&self, id: u16) {
+        self.0.borrow_mut().push(("closed", id));
+    }
+}
+
+#[test]
+fn an_observed_channel_reports_every_send_receive_and_one_close() {
+    let observer: &'static ChannelLog = alloc::boxed::Box::leak(Default::default());
+    let mut ex = Executor::new().unwrap();
+    let rendezvous = Rc::new(Channel::<u32>::rendezvous());
+    rendezvous.observe(7, observer);
+    let buffered = Rc::new(Channel::<u32>::new(2));
+    buffered.observe(9, observer);
+    let unobserved = Channel::<u32>::new(1);
+
+    let (r, b) = (rendezvous.clone(), buffered.clone());
+    ex.spawn("receiver", async move {
+        assert_eq!(r.recv().await, Some(1));
+        assert_eq!(b.recv().await, Some(2));
+        assert_eq!(b.try_recv(), Ok(3));
+        assert_eq!(r.recv().await, None);
+    })
+    .unwrap();
+    let (r, b) = (rendezvous.clone(), buffered.clone());
+    ex.spawn("sender", async move {
+        r.send(1).await.unwrap();
+        b.send(2).await.unwrap();
+        b.try_send(3).unwrap();
+        assert!(
+            matches!(b.try_send(4), Err(TrySendError::Full(4))),
+            "a full buffer is not a send"
+        );
+        r.close();
+        r.close();
+        assert!(r.try_send(5).is_err(), "a failed send is not reported");
+    })
+    .unwrap();
+    unobserved.try_send(1).unwrap();
+    ex.run_until_idle();
+
+    assert_eq!(
+        *observer.0.borrow(),
+        [
+            // The rendezvous completes for the sender at once (the receiver was waiting);
+            // the receiver takes the value when it next runs.
+            ("sent", 7),
+            ("sent", 9),
+            ("sent", 9),
+            ("closed", 7),
+            ("received", 7),
+            ("received", 9),
+            ("received", 9),
+        ]
+    );
+    assert_eq!(rendezvous.id(), 7);
+    assert_eq!(unobserved.id(), 0);
+}

@@ -74,6 +74,12 @@ impl<const N: usize> EventRing<N> {
         (self.len > 0).then(|| &self.slots[self.head])
     }
 
+    /// The waiting events, oldest first, left in place (a debugger's view of the ring).
+    pub fn iter(&self) -> impl Iterator<Item = &Event> + '_ {
+        let (tail, head) = self.slots.split_at(self.head);
+        head.iter().chain(tail).take(self.len)
+    }
+
     /// Events waiting to be drained.
     pub fn len(&self) -> usize {
         self.len
@@ -119,6 +125,8 @@ mod tests {
         assert_eq!(ring.pop().map(|e| e.arg()), Some(0));
         ring.push(ev(3));
         ring.push(ev(4));
+        let seen: Vec<u16> = ring.iter().map(|e| e.arg()).collect();
+        assert_eq!(seen, [1, 2, 3, 4], "iter: oldest first across the wrap");
         let drained: Vec<u16> = core::iter::from_fn(|| ring.pop())
             .map(|e| e.arg())
             .collect();
