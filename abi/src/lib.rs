@@ -77,6 +77,171 @@ pub mod builtin {
     /// `route_notify(binding: i32, method: i32, req_ptr: i32, req_len: i32) -> i32`: a one-way
     /// message (never blocks: a full inbox is [`status::QUEUE_FULL`](crate::status::QUEUE_FULL)).
     pub const ROUTE_NOTIFY: &str = "route_notify";
+    /// `route_next() -> i32`: (services) block until a request, notification or publication
+    /// arrives on one of this instance's routes; returns the length of its encoding in the
+    /// [`delivery`](crate::delivery) layout (fetch it with `route_take`), or a negative
+    /// [`status`](crate::status): [`NO_ROUTER`](crate::status::NO_ROUTER) if the instance
+    /// serves no routes, [`TABLE_FULL`](crate::status::TABLE_FULL) while
+    /// [`MAX_OPEN_REQUESTS`](crate::limits::MAX_OPEN_REQUESTS) requests are unanswered.
+    pub const ROUTE_NEXT: &str = "route_next";
+    /// `route_take(ptr: i32, cap: i32) -> i32`: copy the delivery `route_next` announced into
+    /// the caller's buffer; its length, [`status::TOO_LARGE`](crate::status::TOO_LARGE) (kept:
+    /// retry with a larger buffer) or [`status::NO_REPLY`](crate::status::NO_REPLY) (nothing
+    /// held).
+    pub const ROUTE_TAKE: &str = "route_take";
+    /// `route_respond(token: i32, code: i32, ptr: i32, len: i32) -> i32`: answer the request
+    /// `token` (from its [`delivery`](crate::delivery) header): `code` 0 replies with the
+    /// postcard-encoded record `ptr..ptr+len`; `code` 1..=65535 fails it with that application
+    /// code (the body is ignored). A [`status`](crate::status):
+    /// [`BAD_HANDLE`](crate::status::BAD_HANDLE) for a token that is not open,
+    /// [`BAD_MESSAGE`](crate::status::BAD_MESSAGE) for a reply that is not a record (the
+    /// request stays open). A caller that gave up meanwhile is not an error.
+    pub const ROUTE_RESPOND: &str = "route_respond";
+
+    /// Every builtin, for tools that list what a module needs.
+    pub const ALL: &[&str] = &[
+        PRINT,
+        ABORT,
+        GPIO_READ,
+        GPIO_WRITE,
+        GPIO_TOGGLE,
+        TIME_TICKS,
+        SLEEP_TICKS,
+        YIELD,
+        BREAKPOINT,
+        CHAN_SEND,
+        CHAN_RECV,
+        IRQ_SUBSCRIBE,
+        WAIT_IRQ,
+        MMIO_READ32,
+        MMIO_WRITE32,
+        MATMUL_F32,
+        ROUTE_BIND,
+        ROUTE_UNBIND,
+        ROUTE_CALL,
+        ROUTE_REPLY,
+        ROUTE_NOTIFY,
+        ROUTE_NEXT,
+        ROUTE_TAKE,
+        ROUTE_RESPOND,
+    ];
+}
+
+/// How `route_take` lays out a delivery in the service's memory.
+///
+/// A 16-byte header, then the URI the caller used (`svc://filter/2`), the caller's component
+/// name, and the body (a postcard-encoded record), back to back:
+///
+/// | offset | size | field |
+/// | ---: | ---: | --- |
+/// | 0 | 1 | kind: [`REQUEST`], [`NOTIFICATION`] or [`PUBLICATION`] |
+/// | 1 | 1 | method ([`method`](crate::method) number) |
+/// | 2 | 2 | URI length (LE) |
+/// | 4 | 4 | request token for `route_respond` (LE; 0 unless a request) |
+/// | 8 | 2 | caller name length (LE) |
+/// | 10 | 2 | reserved, 0 |
+/// | 12 | 4 | body length (LE) |
+pub mod delivery {
+    /// Header bytes before the URI.
+    pub const HEADER_LEN: usize = 16;
+    /// A request: answer it with `route_respond`.
+    pub const REQUEST: u8 = 0;
+    /// A one-way message.
+    pub const NOTIFICATION: u8 = 1;
+    /// A publication on a topic the service subscribed to.
+    pub const PUBLICATION: u8 = 2;
+
+    /// A delivery's header, decoded.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Header {
+        /// [`REQUEST`], [`NOTIFICATION`] or [`PUBLICATION`].
+        pub kind: u8,
+        /// The [`method`](crate::method) number.
+        pub method: u8,
+        /// The token `route_respond` answers (requests only).
+        pub token: u32,
+        /// URI length in bytes.
+        pub uri_len: u16,
+        /// Caller name length in bytes.
+        pub caller_len: u16,
+        /// Body length in bytes.
+        pub body_len: u32,
+    }
+
+    impl Header {
+        /// Bytes of the whole delivery: header, URI, caller, body.
+        pub const fn total_len(&self) -> usize {
+            HEADER_LEN + self.uri_len as usize + self.caller_len as usize + self.body_len as usize
+        }
+
+        /// The header's bytes.
+        pub fn encode(&self) -> [u8; HEADER_LEN] {
+            let mut out = [0u8; HEADER_LEN];
+            out[0] = self.kind;
+            out[1] = self.method;
+            out[2..4].copy_from_slice(&self.uri_len.to_le_bytes());
+            out[4..8].copy_from_slice(&self.token.to_le_bytes());
+            out[8..10].copy_from_slice(&self.caller_len.to_le_bytes());
+            out[12..16].copy_from_slice(&self.body_len.to_le_bytes());
+            out
+        }
+
+        /// Read a header from the front of `bytes`; `None` if it is short or its lengths
+        /// overrun `bytes`.
+        pub fn decode(bytes: &[u8]) -> Option<Self> {
+            let field = |at: usize, n: usize| bytes.get(at..at + n);
+            let u16_at = |at| field(at, 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+            let u32_at = |at| field(at, 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            let header = Self {
+                kind: *bytes.first()?,
+                method: *bytes.get(1)?,
+                uri_len: u16_at(2)?,
+                token: u32_at(4)?,
+                caller_len: u16_at(8)?,
+                body_len: u32_at(12)?,
+            };
+            (header.total_len() <= bytes.len()).then_some(header)
+        }
+
+        /// Split a whole delivery into `(uri, caller, body)` bytes.
+        pub fn parts<'a>(&self, bytes: &'a [u8]) -> Option<(&'a [u8], &'a [u8], &'a [u8])> {
+            let uri_end = HEADER_LEN + self.uri_len as usize;
+            let caller_end = uri_end + self.caller_len as usize;
+            let body_end = caller_end + self.body_len as usize;
+            Some((
+                bytes.get(HEADER_LEN..uri_end)?,
+                bytes.get(uri_end..caller_end)?,
+                bytes.get(caller_end..body_end)?,
+            ))
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_header_round_trips_and_short_input_is_refused() {
+            let header = Header {
+                kind: REQUEST,
+                method: 2,
+                token: 0xDEAD_BEEF,
+                uri_len: 3,
+                caller_len: 2,
+                body_len: 1,
+            };
+            let mut bytes = [0u8; HEADER_LEN + 6];
+            bytes[..HEADER_LEN].copy_from_slice(&header.encode());
+            bytes[HEADER_LEN..].copy_from_slice(b"a:/bcX");
+            assert_eq!(Header::decode(&bytes), Some(header));
+            assert_eq!(
+                header.parts(&bytes),
+                Some((&b"a:/"[..], &b"bc"[..], &b"X"[..]))
+            );
+            assert_eq!(Header::decode(&bytes[..bytes.len() - 1]), None);
+            assert_eq!(Header::decode(&bytes[..3]), None);
+        }
+    }
 }
 
 /// Router methods as the `route_call` / `route_notify` builtins number them.
@@ -170,4 +335,6 @@ pub mod limits {
     pub const MAX_ROUTE_MESSAGE: usize = 1024;
     /// Router bindings one instance may hold at once.
     pub const MAX_BINDINGS: usize = 8;
+    /// Requests a service may hold unanswered at once (`route_next` refuses more).
+    pub const MAX_OPEN_REQUESTS: usize = 4;
 }

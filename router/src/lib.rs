@@ -89,7 +89,8 @@ mod error;
 mod hub;
 mod identity;
 pub mod policy;
-pub mod record;
+/// Messages: re-exported from `fireball-record`, the codec the SDKs share.
+pub use fireball_record as record;
 pub mod table;
 pub mod trace;
 pub mod uri;

@@ -13,6 +13,7 @@ use crate::{
 /// The crates below the host runner that must stay `no_std` + `alloc`.
 pub const NO_STD_CRATES: &[&str] = &[
     "fireball-kernel",
+    "fireball-record",
     "fireball-router",
     "fireball-vsoc",
     "fireball-subsystems",

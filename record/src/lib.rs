@@ -31,6 +31,15 @@
 //! [`measured`](Record::measure), not encoded), and decoding checks them as it goes: bytes from
 //! a guest are untrusted, so a malformed, oversized or too-deep message is a [`RecordError`],
 //! never a panic, a deep recursion or a large allocation.
+//!
+//! This crate is the one codec on both sides of the WASM boundary: the router uses it for
+//! native components, and `services-sdk` / `guests-sdk` compile it into modules, so a guest's
+//! bytes and the router's decoder can never disagree.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
 
 mod map;
 mod wire;
