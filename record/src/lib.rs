@@ -42,6 +42,7 @@
 extern crate alloc;
 
 mod map;
+pub mod system;
 mod wire;
 
 use alloc::borrow::Cow;

@@ -21,7 +21,7 @@
 //! inbox is empty. Nothing here blocks: a full inbox is the sender's
 //! `QueueFull`, a full message queue or ring is counted and reported by the drain.
 
-use alloc::{boxed::Box, string::String};
+use alloc::boxed::Box;
 use core::cell::{Cell, RefCell};
 
 use fireball_kernel::{
@@ -33,7 +33,8 @@ use fireball_router::{
     CallError, Delivery, Endpoint, Method, Record, RegisterError, Registration, Router, TraceEvent,
     from_record,
 };
-use serde::{Deserialize, Serialize};
+
+pub use fireball_record::system::log::{LogLevel, LogLine};
 
 use crate::hal::{Clock, Console};
 use crate::logger::{DEFAULT_EVENTS, Event, EventKind, Level, Logger};
@@ -46,20 +47,6 @@ pub const BAD_LINE: u16 = 400;
 /// Failure code for a method other than `write`.
 pub const NOT_WRITE: u16 = 405;
 
-/// Severity as it travels in a [`LogLine`] (`"error"`, `"warn"`, `"info"`, `"debug"`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogLevel {
-    /// [`Level::Error`].
-    Error,
-    /// [`Level::Warn`].
-    Warn,
-    /// [`Level::Info`].
-    Info,
-    /// [`Level::Debug`].
-    Debug,
-}
-
 impl From<LogLevel> for Level {
     fn from(level: LogLevel) -> Self {
         match level {
@@ -69,15 +56,6 @@ impl From<LogLevel> for Level {
             LogLevel::Debug => Level::Debug,
         }
     }
-}
-
-/// `log://` — `write` body: one line of text at a level.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogLine {
-    /// How severe.
-    pub level: LogLevel,
-    /// What to say (cut to `MESSAGE_BYTES`).
-    pub text: String,
 }
 
 /// A [`Logger`] and its clock, fed through `&self` by every event source.

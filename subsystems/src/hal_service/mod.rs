@@ -21,7 +21,8 @@
 //! The GPIO hot path stays the vSoC's builtin: give both the same bank
 //! ([`SimGpio`](crate::sim::SimGpio) clones share their pins).
 
-pub mod records;
+/// The typed bodies (defined in `fireball-record`, shared with the SDKs).
+pub use fireball_record::system::hal as records;
 
 use alloc::vec;
 use core::fmt;

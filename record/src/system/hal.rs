@@ -1,6 +1,6 @@
-//! The `hal` subsystem's typed requests and replies.
+//! The `hal` subsystem's typed requests and replies (`hal://…`).
 //!
-//! Each is a plain serde struct; the router maps it to and from a [`Record`](fireball_router::Record)
+//! Each is a plain serde struct; the router maps it to and from a [`Record`](crate::Record)
 //! (`to_record` / `from_record`), so a guest or a service sees the same
 //! key-value messages on the wire (postcard). Byte fields travel as record
 //! `bytes`. A request whose fields are all optional may be an empty record.
