@@ -252,6 +252,8 @@ pub mod method {
     pub const WRITE: i32 = 1;
     /// Invoke an operation (`hal://i2c/0/68` transfer).
     pub const CALL: i32 = 2;
+    /// Only in a [`delivery`](crate::delivery) header: a publication on a subscribed route.
+    pub const SUBSCRIBE: i32 = 3;
 }
 
 /// Status codes builtins return (`>= 0` is success).

@@ -221,7 +221,7 @@ impl Board {
             },
             Pending::Yield | Pending::Breakpoint(_) => Some(Completion::Unit),
             // A router reply needs the handler's task to run: only the executor gets it.
-            Pending::RouteCall { .. } => None,
+            Pending::RouteCall { .. } | Pending::RouteNext { .. } => None,
         }
     }
 
@@ -266,6 +266,7 @@ impl Board {
             }
             Pending::Yield | Pending::Breakpoint(_) => Completion::Unit,
             Pending::RouteCall { serial } => self.routes.complete(serial).await,
+            Pending::RouteNext { serial } => self.routes.await_next(serial).await,
         }
     }
 }

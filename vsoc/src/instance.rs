@@ -199,6 +199,11 @@ impl Instance {
         &self.store.data().monitor.name
     }
 
+    /// This instance's serial on its board.
+    pub(crate) fn serial(&self) -> u16 {
+        self.store.data().serial
+    }
+
     /// The partition and owner this instance is charged to.
     pub fn placement(&self) -> Placement {
         self.store.data().limiter.placement

@@ -45,6 +45,11 @@ pub enum Pending {
         /// The calling instance's serial on the board.
         serial: u16,
     },
+    /// `route_next`: service `serial` waits for a request, notification or publication.
+    RouteNext {
+        /// The serving instance's serial on the board.
+        serial: u16,
+    },
 }
 
 impl fmt::Display for Pending {
@@ -57,6 +62,7 @@ impl fmt::Display for Pending {
             Self::Recv { handle, .. } => write!(f, "receive on channel {handle:#x}"),
             Self::WaitIrq { mask } => write!(f, "wait for ISR flags {mask:#x}"),
             Self::RouteCall { .. } => f.write_str("wait for a router reply"),
+            Self::RouteNext { .. } => f.write_str("wait for a request"),
         }
     }
 }

@@ -24,6 +24,7 @@ use fireball_subsystems::hal::Console;
 
 pub use blocking::{Completion, Pending};
 pub(crate) use route::RouteBridge;
+pub use route::{ServeError, TOO_LARGE_FOR_SERVICE};
 
 use crate::{
     board::Board,
@@ -77,30 +78,8 @@ impl fmt::Display for BuiltinExit {
 
 impl wasmi::errors::HostError for BuiltinExit {}
 
-/// Every builtin name this vSoC links.
-pub const PROVIDED: &[&str] = &[
-    builtin::PRINT,
-    builtin::ABORT,
-    builtin::GPIO_READ,
-    builtin::GPIO_WRITE,
-    builtin::GPIO_TOGGLE,
-    builtin::TIME_TICKS,
-    builtin::SLEEP_TICKS,
-    builtin::YIELD,
-    builtin::BREAKPOINT,
-    builtin::CHAN_SEND,
-    builtin::CHAN_RECV,
-    builtin::IRQ_SUBSCRIBE,
-    builtin::WAIT_IRQ,
-    builtin::MMIO_READ32,
-    builtin::MMIO_WRITE32,
-    builtin::MATMUL_F32,
-    builtin::ROUTE_BIND,
-    builtin::ROUTE_UNBIND,
-    builtin::ROUTE_CALL,
-    builtin::ROUTE_REPLY,
-    builtin::ROUTE_NOTIFY,
-];
+/// Every builtin name this vSoC links: all of the ABI's.
+pub const PROVIDED: &[&str] = builtin::ALL;
 
 /// Whether this vSoC provides the import `module::name`.
 pub fn provides(module: &str, name: &str) -> bool {

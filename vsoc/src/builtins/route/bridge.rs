@@ -3,20 +3,28 @@
 //!
 //! An instance is registered with the router under its module name (so policies
 //! written for that name apply to it) the first time it uses a router builtin,
-//! and unregistered when it stops. Its endpoint is moved into the kernel future
+//! and unregistered when it stops. A **service** is registered before it runs
+//! ([`Vsoc::register_service`]) with the routes it serves; it takes what arrives
+//! with `route_next` / `route_take` and answers with `route_respond`. Requests it
+//! holds are answered by the router (`NoReply`) if it stops first. Its endpoint is moved into the kernel future
 //! for the length of a call (`&mut Endpoint` cannot be held in a `RefCell`
 //! across an await) and put back with the reply.
 
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use fireball_abi::{limits::MAX_BINDINGS, method, status};
+use fireball_abi::{
+    delivery::{self, Header},
+    limits::{MAX_BINDINGS, MAX_OPEN_REQUESTS},
+    method, status,
+};
 use fireball_kernel::value::{Handle, HandleTable};
 use fireball_router::{
-    Binding, CallError, Endpoint, Method, Record, RecordError, Registration, Router,
+    Binding, CallError, Delivery, Endpoint, Envelope, Limits, Method, Record, RecordError,
+    RegisterError, Registration, Request, Router,
 };
 
-use crate::{Vsoc, builtins::Completion};
+use crate::{Instance, Vsoc, builtins::Completion};
 
 /// Inbox of a guest's endpoint: guests serve no routes, so it only ever
 /// receives publications (not exposed yet); one slot is enough.
@@ -29,6 +37,99 @@ struct Routed {
     bindings: HandleTable<Binding>,
     staged: Option<(Binding, Method, Record)>,
     reply: Option<Vec<u8>>,
+    /// Registered with routes of its own (a service).
+    serves: bool,
+    /// The delivery `route_next` announced, encoded for `route_take`.
+    held: Option<Vec<u8>>,
+    /// Requests taken and not answered yet, by token.
+    open: Vec<(u32, Request)>,
+    next_token: u32,
+}
+
+impl Routed {
+    fn new(serial: u16, endpoint: Endpoint, serves: bool) -> Self {
+        Self {
+            serial,
+            endpoint: Some(endpoint),
+            bindings: HandleTable::new(MAX_BINDINGS),
+            staged: None,
+            reply: None,
+            serves,
+            held: None,
+            open: Vec::new(),
+            next_token: 1,
+        }
+    }
+
+    /// Encode `delivery` for `route_take` and keep it (a request also stays open under a
+    /// fresh token); its length.
+    fn hold(&mut self, delivery: Delivery, limits: &Limits) -> i32 {
+        let (kind, envelope, body) = match &delivery {
+            Delivery::Request(r) => (delivery::REQUEST, r.envelope(), r.body()),
+            Delivery::Notification(n) => (delivery::NOTIFICATION, n.envelope(), n.body()),
+            Delivery::Publication(p) => (delivery::PUBLICATION, p.envelope(), p.body()),
+        };
+        let token = if kind == delivery::REQUEST {
+            let token = self.next_token;
+            self.next_token = token.checked_add(1).unwrap_or(1);
+            token
+        } else {
+            0
+        };
+        let Some(bytes) = encode_delivery(kind, token, envelope, body, limits) else {
+            // The router checked the body against the same limits, so this is a URI or name
+            // longer than the header can say: refuse the request rather than lose it silently.
+            if let Delivery::Request(request) = delivery {
+                let _ = request.fail(TOO_LARGE_FOR_SERVICE);
+            }
+            return status::TOO_LARGE;
+        };
+        let len = i32::try_from(bytes.len()).unwrap_or(status::TOO_LARGE);
+        if let Delivery::Request(request) = delivery {
+            self.open.push((token, request));
+        }
+        self.held = Some(bytes);
+        len
+    }
+}
+
+/// Failure code a request gets when its delivery cannot be laid out for the service.
+pub const TOO_LARGE_FOR_SERVICE: u16 = 413;
+
+fn method_number(method: Method) -> u8 {
+    match method {
+        Method::Read => method::READ as u8,
+        Method::Write => method::WRITE as u8,
+        Method::Call => method::CALL as u8,
+        Method::Subscribe => method::SUBSCRIBE as u8,
+    }
+}
+
+/// A delivery in the `abi::delivery` layout.
+fn encode_delivery(
+    kind: u8,
+    token: u32,
+    envelope: &Envelope,
+    body: &Record,
+    limits: &Limits,
+) -> Option<Vec<u8>> {
+    let body = body.encode(limits).ok()?;
+    let uri = envelope.uri().as_bytes();
+    let caller = envelope.caller().name().as_bytes();
+    let header = Header {
+        kind,
+        method: method_number(envelope.method()),
+        token,
+        uri_len: u16::try_from(uri.len()).ok()?,
+        caller_len: u16::try_from(caller.len()).ok()?,
+        body_len: u32::try_from(body.len()).ok()?,
+    };
+    let mut out = Vec::with_capacity(header.total_len());
+    out.extend_from_slice(&header.encode());
+    out.extend_from_slice(uri);
+    out.extend_from_slice(caller);
+    out.extend_from_slice(&body);
+    Some(out)
 }
 
 /// Every instance's router state (one per board).
@@ -83,17 +184,117 @@ impl RouteBridge {
                 let endpoint = router
                     .register(Registration::new(name, &[]).inbox(GUEST_INBOX))
                     .map_err(|_| status::NO_ROUTER)?;
-                routed.push(Routed {
-                    serial,
-                    endpoint: Some(endpoint),
-                    bindings: HandleTable::new(MAX_BINDINGS),
-                    staged: None,
-                    reply: None,
-                });
+                routed.push(Routed::new(serial, endpoint, false));
                 routed.len() - 1
             }
         };
         Ok(f(&mut routed[index]))
+    }
+
+    /// Register instance `serial` as `name` serving `routes`, before it runs.
+    pub(crate) fn register_service(
+        &self,
+        serial: u16,
+        name: &str,
+        routes: &[&str],
+        inbox: usize,
+    ) -> Result<(), ServeError> {
+        let mut routed = self.routed.borrow_mut();
+        if routed.iter().any(|r| r.serial == serial) {
+            return Err(ServeError::AlreadyRegistered);
+        }
+        let router = self.router.borrow();
+        let router = router.as_ref().ok_or(ServeError::NoRouter)?;
+        let endpoint = router
+            .register(Registration::new(name, routes).inbox(inbox))
+            .map_err(ServeError::Register)?;
+        routed.push(Routed::new(serial, endpoint, true));
+        Ok(())
+    }
+
+    /// `route_next` without waiting: the length of a delivery held now, or `Err(None)` if
+    /// the service must wait, `Err(Some(status))` if it must not.
+    pub(crate) fn next_ready(&self, serial: u16) -> Result<i32, Option<i32>> {
+        let limits = endpoint_limits(&self.router.borrow());
+        let mut routed = self.routed.borrow_mut();
+        let r = routed
+            .iter_mut()
+            .find(|r| r.serial == serial && r.serves)
+            .ok_or(Some(status::NO_ROUTER))?;
+        if let Some(held) = &r.held {
+            return Ok(i32::try_from(held.len()).unwrap_or(status::TOO_LARGE));
+        }
+        if r.open.len() >= MAX_OPEN_REQUESTS {
+            return Err(Some(status::TABLE_FULL));
+        }
+        let endpoint = r.endpoint.as_ref().ok_or(Some(status::NO_REPLY))?;
+        match endpoint.try_recv() {
+            Ok(delivery) => Ok(r.hold(delivery, &limits)),
+            Err(_) => Err(None),
+        }
+    }
+
+    /// The kernel future behind a waiting `route_next`: the next delivery's length.
+    pub(crate) async fn await_next(&self, serial: u16) -> Completion {
+        let taken = {
+            let mut routed = self.routed.borrow_mut();
+            routed
+                .iter_mut()
+                .find(|r| r.serial == serial && r.serves)
+                .and_then(|r| r.endpoint.take())
+        };
+        let Some(endpoint) = taken else {
+            return Completion::Status(status::NO_ROUTER);
+        };
+        let delivery = endpoint.recv().await;
+        let limits = endpoint_limits(&self.router.borrow());
+        let mut routed = self.routed.borrow_mut();
+        let Some(r) = routed.iter_mut().find(|r| r.serial == serial) else {
+            return Completion::Status(status::NO_ROUTER);
+        };
+        r.endpoint = Some(endpoint);
+        Completion::Status(match delivery {
+            Some(delivery) => r.hold(delivery, &limits),
+            // The inbox closed: the router is gone.
+            None => status::NO_ROUTER,
+        })
+    }
+
+    /// Copy the held delivery into `out`: its length, `TOO_LARGE` (kept) or `NO_REPLY`.
+    pub(crate) fn take_delivery(&self, serial: u16, out: &mut [u8]) -> i32 {
+        let mut routed = self.routed.borrow_mut();
+        let Some(r) = routed.iter_mut().find(|r| r.serial == serial) else {
+            return status::NO_REPLY;
+        };
+        copy_out(&mut r.held, out)
+    }
+
+    /// Answer open request `token`: `code` 0 replies with the record `body`, 1..=65535 fails.
+    pub(crate) fn respond(&self, serial: u16, token: i32, code: i32, body: &[u8]) -> i32 {
+        let limits = endpoint_limits(&self.router.borrow());
+        let mut routed = self.routed.borrow_mut();
+        let Some(r) = routed.iter_mut().find(|r| r.serial == serial) else {
+            return status::BAD_HANDLE;
+        };
+        let Some(index) = r.open.iter().position(|(t, _)| *t == token as u32) else {
+            return status::BAD_HANDLE;
+        };
+        let answer = match code {
+            0 => match Record::decode(body, &limits) {
+                Ok(record) => Ok(record),
+                Err(e) => return call_status(CallError::Message(e)),
+            },
+            1..=0xFFFF => Err(code as u16),
+            _ => return status::BAD_MESSAGE,
+        };
+        let (_, request) = r.open.swap_remove(index);
+        drop(routed);
+        // A caller that gave up meanwhile is not the service's error.
+        let _ = match answer {
+            Ok(record) => request.reply(record),
+            Err(code) => request.fail(code),
+        };
+        status::OK
     }
 
     pub(crate) fn bind(&self, serial: u16, name: &str, uri: &str) -> i32 {
@@ -188,16 +389,7 @@ impl RouteBridge {
         let Some(r) = routed.iter_mut().find(|r| r.serial == serial) else {
             return status::NO_REPLY;
         };
-        match &r.reply {
-            None => status::NO_REPLY,
-            Some(bytes) if bytes.len() > out.len() => status::TOO_LARGE,
-            Some(bytes) => {
-                out[..bytes.len()].copy_from_slice(bytes);
-                let len = bytes.len();
-                r.reply = None;
-                i32::try_from(len).unwrap_or(status::TOO_LARGE)
-            }
-        }
+        copy_out(&mut r.reply, out)
     }
 
     /// The kernel future behind `route_call`: send the staged request, await the
@@ -245,6 +437,41 @@ impl RouteBridge {
     }
 }
 
+/// Copy `kept` into `out` and forget it: its length, `TOO_LARGE` (kept) or `NO_REPLY`.
+fn copy_out(kept: &mut Option<Vec<u8>>, out: &mut [u8]) -> i32 {
+    match kept {
+        None => status::NO_REPLY,
+        Some(bytes) if bytes.len() > out.len() => status::TOO_LARGE,
+        Some(bytes) => {
+            out[..bytes.len()].copy_from_slice(bytes);
+            let len = bytes.len();
+            *kept = None;
+            i32::try_from(len).unwrap_or(status::TOO_LARGE)
+        }
+    }
+}
+
+/// Why [`Vsoc::register_service`] refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServeError {
+    /// No router is attached ([`Vsoc::attach_router`]).
+    NoRouter,
+    /// The instance is already registered (it served before, or already used a router builtin).
+    AlreadyRegistered,
+    /// The router refused the registration (name taken, a route malformed or served).
+    Register(RegisterError),
+}
+
+impl core::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NoRouter => f.write_str("no router attached to this vSoC"),
+            Self::AlreadyRegistered => f.write_str("the instance is already registered"),
+            Self::Register(e) => write!(f, "the router refused the registration: {e}"),
+        }
+    }
+}
+
 fn endpoint_limits(router: &Option<Router>) -> fireball_router::Limits {
     router.as_ref().map(Router::limits).unwrap_or_default()
 }
@@ -256,6 +483,20 @@ impl Vsoc {
     /// Without a router those builtins return `NO_ROUTER`.
     pub fn attach_router(&self, router: Router) {
         self.board.routes.attach(router);
+    }
+
+    /// Make `instance` a service: register it with the router under its module name,
+    /// serving `routes` (patterns such as `svc://filter/{ch}`) with an inbox of `inbox`
+    /// deliveries. Call before spawning it; it takes requests with `route_next`.
+    pub fn register_service(
+        &self,
+        instance: &Instance,
+        routes: &[&str],
+        inbox: usize,
+    ) -> Result<(), ServeError> {
+        self.board
+            .routes
+            .register_service(instance.serial(), instance.name(), routes, inbox)
     }
 
     /// The router attached with [`Vsoc::attach_router`], if any.

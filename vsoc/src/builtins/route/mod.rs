@@ -1,4 +1,5 @@
-//! Router builtins: `route_bind`, `route_unbind`, `route_call`, `route_reply`, `route_notify`.
+//! Router builtins: `route_bind`, `route_unbind`, `route_call`, `route_reply`, `route_notify`,
+//! and for services `route_next`, `route_take`, `route_respond`.
 //!
 //! Guests reach the router through these (everything that is not a hot path).
 //! Requests and replies are postcard-encoded router `Record`s; the URI, the
@@ -8,7 +9,10 @@
 //! `BAD_HANDLE`). `route_call` blocks: the request is decoded and staged, the
 //! wasmi call is suspended with [`Pending::RouteCall`], the instance's task
 //! awaits the router's reply, and the call resumes with the reply's length;
-//! `route_reply` then copies the reply out. See [`bridge`] for registration.
+//! `route_reply` then copies the reply out. A service's `route_next` blocks the same way
+//! (with [`Pending::RouteNext`]) until a delivery arrives, `route_take` copies it out in the
+//! `abi::delivery` layout, and `route_respond` answers a request by its token. See [`bridge`]
+//! for registration.
 
 pub(crate) mod bridge;
 
@@ -18,10 +22,14 @@ use fireball_abi::{
     status,
 };
 
+/// Largest delivery `route_take` copies: a header, a URI, a caller name and a body.
+const MAX_DELIVERY: usize = fireball_abi::delivery::HEADER_LEN + MAX_URI + 64 + MAX_ROUTE_MESSAGE;
+
 use super::{BuiltinExit, Caller, InstanceState, Pending, exit, memory_and_state};
 use crate::guest_memory::GuestSlice;
 
 pub(crate) use bridge::RouteBridge;
+pub use bridge::{ServeError, TOO_LARGE_FOR_SERVICE};
 
 /// The guest's bytes at `ptr..ptr+len`: `Ok(Err(TOO_LARGE))` past `limit`, a trap if outside memory.
 fn guest_bytes(
@@ -125,6 +133,57 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
             };
             let routes = &state.board.routes;
             Ok(routes.notify(state.serial, &state.monitor.name, binding, method, request))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        builtin::ROUTE_NEXT,
+        |mut caller: Caller<'_>| -> Result<i32, wasmi::Error> {
+            let state = caller.data_mut();
+            state.stats.host_calls += 1;
+            match state.board.routes.next_ready(state.serial) {
+                Ok(len) => Ok(len),
+                Err(Some(code)) => Ok(code),
+                Err(None) => Err(wasmi::Error::host(Pending::RouteNext {
+                    serial: state.serial,
+                })),
+            }
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        builtin::ROUTE_TAKE,
+        |mut caller: Caller<'_>, ptr: i32, cap: i32| -> Result<i32, wasmi::Error> {
+            let (memory, state) = memory_and_state(&mut caller)?;
+            state.stats.host_calls += 1;
+            let cap = cap.clamp(0, MAX_DELIVERY as i32);
+            let out = GuestSlice::new(ptr, cap)
+                .write(memory, MAX_DELIVERY)
+                .map_err(|fault| exit(BuiltinExit::Fault(fault)))?;
+            Ok(state.board.routes.take_delivery(state.serial, out))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        builtin::ROUTE_RESPOND,
+        |mut caller: Caller<'_>,
+         token: i32,
+         code: i32,
+         ptr: i32,
+         len: i32|
+         -> Result<i32, wasmi::Error> {
+            let (memory, state) = memory_and_state(&mut caller)?;
+            state.stats.host_calls += 1;
+            // A failure carries no body: do not even look at the pointer.
+            let body = if code == 0 {
+                match guest_bytes(memory, ptr, len, MAX_ROUTE_MESSAGE)? {
+                    Ok(bytes) => bytes,
+                    Err(code) => return Ok(code),
+                }
+            } else {
+                &[]
+            };
+            Ok(state.board.routes.respond(state.serial, token, code, body))
         },
     )?;
     Ok(())

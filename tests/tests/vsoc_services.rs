@@ -1,0 +1,208 @@
+//! Services: a WASM module serving router routes with `route_next` / `route_take` /
+//! `route_respond`, called by guests through the router's policies. A failing or trapping
+//! service answers (or leaves to the router) only its own callers; everyone else keeps
+//! running.
+
+mod subsystems_common;
+
+use fireball_abi::status;
+use fireball_router::{Method, Methods, Record, Value};
+use fireball_subsystems::host::BufferConsole;
+use fireball_vsoc::{Vsoc, VsocConfig, VsocEvent, builtins::ServeError};
+use subsystems_common::{Rig, caller_wat, guest_call, outcome, rig, spawn_guest};
+
+/// Serves `svc://echo/{x}`: prints one `.` per delivery taken (`n` for a notification),
+/// echoes a read's body, fails a call with 418, traps on a write.
+const ECHO: &str = r#"(module
+    (import "fb" "route_next" (func $next (result i32)))
+    (import "fb" "route_take" (func $take (param i32 i32) (result i32)))
+    (import "fb" "route_respond" (func $respond (param i32 i32 i32 i32) (result i32)))
+    (import "fb" "print" (func $print (param i32 i32)))
+    (memory (export "memory") 1 1)
+    (data (i32.const 8000) ".n")
+    (func (export "fb_main") (local $body i32)
+        (loop $serve
+            (if (i32.lt_s (call $next) (i32.const 0)) (then (return)))
+            (if (i32.lt_s (call $take (i32.const 0) (i32.const 4096)) (i32.const 0))
+                (then unreachable))
+            (local.set $body (i32.add (i32.const 16)
+                (i32.add (i32.load16_u (i32.const 2)) (i32.load16_u (i32.const 8)))))
+            (if (i32.eqz (i32.load8_u (i32.const 0)))
+                (then
+                    (call $print (i32.const 8000) (i32.const 1))
+                    (if (i32.eq (i32.load8_u (i32.const 1)) (i32.const 1)) (then unreachable))
+                    (if (i32.eq (i32.load8_u (i32.const 1)) (i32.const 2))
+                        (then (drop (call $respond (i32.load (i32.const 4)) (i32.const 418)
+                            (i32.const 0) (i32.const 0))))
+                        (else (drop (call $respond (i32.load (i32.const 4)) (i32.const 0)
+                            (local.get $body) (i32.load (i32.const 12)))))))
+                (else (call $print (i32.const 8001) (i32.const 1))))
+            (br $serve))))"#;
+
+const ROUTE: &str = "svc://echo/{x}";
+
+fn spawn_service(rig: &mut Rig, name: &str, wat: &str) -> BufferConsole {
+    let module = rig.vsoc.load(name, &wat::parse_str(wat).unwrap()).unwrap();
+    let console = BufferConsole::new();
+    let instance = rig
+        .vsoc
+        .instantiate(&module, Box::new(console.clone()))
+        .unwrap();
+    rig.vsoc.register_service(&instance, &[ROUTE], 4).unwrap();
+    rig.vsoc.spawn(&mut rig.executor, instance).unwrap();
+    console
+}
+
+fn sample() -> Record {
+    Record::new()
+        .with("channel", Value::U64(3))
+        .with("filtered", Value::F32(12.5))
+}
+
+fn with_echo() -> (Rig, BufferConsole) {
+    let mut rig = rig();
+    rig.router
+        .allow("app", ROUTE, Methods::READ | Methods::WRITE | Methods::CALL)
+        .unwrap();
+    let console = spawn_service(&mut rig, "echo", ECHO);
+    (rig, console)
+}
+
+#[test]
+fn a_guest_calls_a_wasm_service_and_gets_its_reply_or_its_failure_code() {
+    let (mut rig, service) = with_echo();
+    assert_eq!(
+        guest_call(&mut rig, "app", "svc://echo/7", Method::Read, sample()),
+        Ok(sample())
+    );
+    assert_eq!(
+        guest_call(&mut rig, "app", "svc://echo/7", Method::Call, sample()),
+        Err(status::failed(418))
+    );
+    assert_eq!(service.contents(), "..");
+}
+
+#[test]
+fn a_denied_request_never_reaches_the_service() {
+    let (mut rig, service) = with_echo();
+    assert_eq!(
+        guest_call(&mut rig, "intruder", "svc://echo/7", Method::Read, sample()),
+        Err(status::DENIED)
+    );
+    assert_eq!(service.contents(), "");
+}
+
+#[test]
+fn notifications_reach_the_service_without_a_reply() {
+    let (mut rig, service) = with_echo();
+    let client = rig
+        .router
+        .register(fireball_router::Registration::new("app", &[]))
+        .unwrap();
+    let echo = client.bind("svc://echo/1").unwrap();
+    client.notify(&echo, Method::Write, sample()).unwrap();
+    client.notify(&echo, Method::Read, sample()).unwrap();
+    rig.vsoc.run_for(&mut rig.executor, 1_000);
+    assert_eq!(service.contents(), "nn");
+}
+
+#[test]
+fn a_trapping_service_fails_only_its_callers_and_the_rest_keeps_running() {
+    let (mut rig, service) = with_echo();
+    // The write traps the service while it holds the request: the router answers it.
+    let console = spawn_guest(
+        &mut rig,
+        "app",
+        &caller_wat("svc://echo/1", Method::Write, &sample(), None),
+    );
+    rig.vsoc.run_for(&mut rig.executor, 10_000);
+    assert_eq!(outcome(&console.bytes()), Err(status::NO_REPLY));
+    assert_eq!(service.contents(), ".");
+    let mut trapped = false;
+    while let Some(event) = rig.vsoc.pop_event() {
+        trapped |= matches!(event, VsocEvent::Stopped { ref reason, .. }
+            if reason.to_string().contains("echo"));
+    }
+    assert!(trapped, "the service's trap is reported");
+    // Later callers learn the peer is gone; the hal component still answers.
+    assert_eq!(
+        guest_call(&mut rig, "app", "svc://echo/1", Method::Read, sample()),
+        Err(status::DEAD_PEER)
+    );
+    let adc = guest_call(&mut rig, "app", "hal://adc/0", Method::Read, Record::new()).unwrap();
+    assert_eq!(adc.get("raw"), Some(&Value::U64(2048)));
+}
+
+#[test]
+fn registering_a_service_needs_a_router_and_happens_once() {
+    let vsoc = Vsoc::new(VsocConfig::default());
+    let module = vsoc.load("echo", &wat::parse_str(ECHO).unwrap()).unwrap();
+    let instance = vsoc
+        .instantiate(&module, Box::new(BufferConsole::new()))
+        .unwrap();
+    assert_eq!(
+        vsoc.register_service(&instance, &[ROUTE], 4),
+        Err(ServeError::NoRouter)
+    );
+    let (rig, _) = with_echo();
+    let other = rig
+        .vsoc
+        .load("echo2", &wat::parse_str(ECHO).unwrap())
+        .unwrap();
+    let instance = rig
+        .vsoc
+        .instantiate(&other, Box::new(BufferConsole::new()))
+        .unwrap();
+    assert!(matches!(
+        rig.vsoc.register_service(&instance, &[ROUTE], 4),
+        Err(ServeError::Register(_))
+    ));
+    rig.vsoc
+        .register_service(&instance, &["svc://echo2/{x}"], 4)
+        .unwrap();
+    assert_eq!(
+        rig.vsoc.register_service(&instance, &["svc://echo3"], 4),
+        Err(ServeError::AlreadyRegistered)
+    );
+}
+
+/// Takes requests and never answers; prints `F` and returns once `route_next` refuses.
+const HOARD: &str = r#"(module
+    (import "fb" "route_next" (func $next (result i32)))
+    (import "fb" "route_take" (func $take (param i32 i32) (result i32)))
+    (import "fb" "print" (func $print (param i32 i32)))
+    (memory (export "memory") 1 1)
+    (data (i32.const 8000) ".F")
+    (func (export "fb_main") (local $n i32)
+        (loop $serve
+            (local.set $n (call $next))
+            (if (i32.eq (local.get $n) (i32.const -16))
+                (then (call $print (i32.const 8001) (i32.const 1)) (return)))
+            (drop (call $take (i32.const 0) (i32.const 4096)))
+            (call $print (i32.const 8000) (i32.const 1))
+            (br $serve))))"#;
+
+#[test]
+fn a_service_holds_at_most_four_open_requests_and_they_are_answered_when_it_stops() {
+    let mut rig = rig();
+    let service = spawn_service(&mut rig, "hoard", HOARD);
+    let callers: Vec<BufferConsole> = (0..5)
+        .map(|i| {
+            // One router identity per module name: five callers need five names.
+            let name = format!("app{i}");
+            rig.router.allow(&name, ROUTE, Methods::READ).unwrap();
+            spawn_guest(
+                &mut rig,
+                &name,
+                &caller_wat("svc://echo/1", Method::Read, &sample(), None),
+            )
+        })
+        .collect();
+    rig.vsoc.run_for(&mut rig.executor, 10_000);
+    assert_eq!(service.contents(), "....F");
+    // All five called before the service ran: its inbox (4) took four, the fifth was
+    // refused at once. The four it held are answered by the router when it finished.
+    let outcomes: Vec<_> = callers.iter().map(|c| outcome(&c.bytes())).collect();
+    assert_eq!(outcomes[..4], [const { Err(status::NO_REPLY) }; 4]);
+    assert_eq!(outcomes[4], Err(status::QUEUE_FULL));
+}
