@@ -9,7 +9,7 @@ use fireball_router::{Method, Record, from_record, to_record};
 use fireball_subsystems::{
     hal::gpio::PinState,
     hal_service::{
-        AdcSample, Data, HalFailure, I2cTransfer, PinLevel, SetPin, SpiTransfer, TimerNow,
+        AdcSample, Data, Frame, HalFailure, I2cTransfer, PinLevel, SetPin, SpiTransfer, TimerNow,
         UartWrite, Written,
     },
     sim::{ClimateSensor, PinChange},
@@ -86,6 +86,52 @@ fn a_guest_drives_every_device_through_the_router() {
     assert_eq!(
         guest_call(&mut rig, "app", "hal://dac/0", Method::Read, Record::new()),
         Err(status::NO_ROUTE)
+    );
+}
+
+#[test]
+fn a_guest_transmits_and_receives_radio_frames_through_the_router() {
+    use fireball_subsystems::hal::Radio;
+    let mut rig = rig();
+    let frame = to_record(&Frame {
+        data: b"mesh hello".to_vec(),
+    })
+    .unwrap();
+    let reply = guest_call(&mut rig, "app", "hal://radio/0", Method::Write, frame).unwrap();
+    assert_eq!(
+        from_record::<Written>(&reply).unwrap(),
+        Written { written: 10 }
+    );
+    let mut heard = [0u8; 127];
+    assert_eq!(rig.remote.receive(&mut heard), Ok(Some(10)));
+    assert_eq!(&heard[..10], b"mesh hello");
+
+    // Nothing waiting: an empty frame; then what the remote node sent.
+    let reply = guest_call(
+        &mut rig,
+        "app",
+        "hal://radio/0",
+        Method::Read,
+        Record::new(),
+    )
+    .unwrap();
+    assert_eq!(from_record::<Data>(&reply).unwrap().data, b"");
+    rig.remote.transmit(b"node 7 up").unwrap();
+    let reply = guest_call(
+        &mut rig,
+        "app",
+        "hal://radio/0",
+        Method::Read,
+        Record::new(),
+    )
+    .unwrap();
+    assert_eq!(from_record::<Data>(&reply).unwrap().data, b"node 7 up");
+
+    // An oversized frame is the caller's error, not a panic.
+    let big = to_record(&Frame { data: vec![0; 200] }).unwrap();
+    assert_eq!(
+        guest_call(&mut rig, "app", "hal://radio/0", Method::Write, big),
+        Err(status::failed(HalFailure::InvalidArgument.code()))
     );
 }
 

@@ -93,6 +93,15 @@ pub struct SpiTransfer {
     pub data: Vec<u8>,
 }
 
+/// `hal://radio/{radio}` — `write` request: one frame to broadcast (at most the radio's
+/// frame size; 127 bytes on an 802.15.4 PHY). The reply is a [`Written`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Frame {
+    /// The frame's bytes.
+    #[serde(serialize_with = "as_bytes")]
+    pub data: Vec<u8>,
+}
+
 /// `hal://timer/{timer}` — reply to `read`: the clock now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimerNow {

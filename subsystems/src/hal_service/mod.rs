@@ -14,6 +14,8 @@
 //! | `hal://i2c/{bus}/{addr}` | call / read / write | [`I2cTransfer`] | [`Data`] |
 //! | `hal://spi/{bus}` | call | [`SpiTransfer`] | [`Data`] |
 //! | `hal://timer/{timer}` | read | — | [`TimerNow`] |
+//! | `hal://radio/{radio}` | write (transmit) | [`Frame`] | [`Written`] |
+//! | | read (receive) | — | [`Data`] (the next frame; empty when none waits) |
 //!
 //! GPIO is bank 0 of the registry, ADC channels are ADC 0's; the other indices
 //! are registry indices. Notifications (one-way) are executed like requests and
@@ -44,6 +46,7 @@ pub const ROUTES: &[&str] = &[
     "hal://i2c/{bus}/{addr}",
     "hal://spi/{bus}",
     "hal://timer/{timer}",
+    "hal://radio/{radio}",
 ];
 
 /// How the `hal` component is set up.
@@ -247,6 +250,7 @@ impl<const N: usize> HalService<N> {
             "i2c" => self.i2c(param(envelope, "bus")?, address(envelope)?, method, body),
             "spi" => self.spi(param(envelope, "bus")?, method, body),
             "timer" => self.timer(param(envelope, "timer")?, method),
+            "radio" => self.radio(param(envelope, "radio")?, method, body),
             _ => Err(HalFailure::NoDevice),
         }
     }
@@ -333,6 +337,29 @@ impl<const N: usize> HalService<N> {
         limit(u32::try_from(data.len()).unwrap_or(u32::MAX))?;
         self.devices.spi(bus)?.transfer_in_place(&mut data)?;
         encode(&Data { data })
+    }
+
+    fn radio(&mut self, index: u8, method: Method, body: &Record) -> Served {
+        let radio = self.devices.radio(index)?;
+        match method {
+            Method::Write => {
+                let Frame { data } = decode(body)?;
+                if data.is_empty() || data.len() > radio.max_frame() {
+                    return Err(HalFailure::InvalidArgument);
+                }
+                radio.transmit(&data)?;
+                encode(&Written {
+                    written: u32::try_from(data.len()).unwrap_or(u32::MAX),
+                })
+            }
+            Method::Read => {
+                let mut data = vec![0; radio.max_frame()];
+                let got = radio.receive(&mut data)?.unwrap_or(0);
+                data.truncate(got);
+                encode(&Data { data })
+            }
+            Method::Call | Method::Subscribe => Err(HalFailure::MethodNotAllowed),
+        }
     }
 
     fn timer(&mut self, timer: u8, method: Method) -> Served {

@@ -11,7 +11,10 @@ use fireball_subsystems::{
     hal::{Device, DeviceRegistry, IrqLine},
     hal_service::{HalConfig, HalService, ROUTES},
     host::BufferConsole,
-    sim::{ClimateSensor, SimAdc, SimClock, SimGpio, SimI2cBus, SimUart, SpiLoopback, Waveform},
+    sim::{
+        ClimateSensor, RadioMedium, SimAdc, SimClock, SimGpio, SimI2cBus, SimRadio, SimUart,
+        SpiLoopback, Waveform,
+    },
 };
 use fireball_vsoc::{
     Vsoc, VsocConfig, VsocEvent,
@@ -34,6 +37,8 @@ pub struct Rig {
     pub gpio: SimGpio,
     pub uart: SimUart,
     pub isr: &'static IsrFlags,
+    /// Another node on the air `hal://radio/0` transmits on.
+    pub remote: SimRadio,
 }
 
 /// Every device, the `hal` task spawned, `app` allowed every method on every hal route.
@@ -61,7 +66,11 @@ pub fn rig() -> Rig {
         ClimateSensor::ADDRESS,
         Box::new(ClimateSensor::new(clock.clone())),
     );
+    let air = RadioMedium::new(4);
+    let radio = air.join();
+    let remote = air.join();
     let mut devices = DeviceRegistry::<16>::new();
+    devices.register(0, Device::Radio(Box::new(radio))).unwrap();
     devices
         .register(0, Device::Gpio(Box::new(gpio.clone())))
         .unwrap();
@@ -105,6 +114,7 @@ pub fn rig() -> Rig {
         gpio,
         uart,
         isr,
+        remote,
     }
 }
 
