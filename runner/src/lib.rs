@@ -1,8 +1,14 @@
 //! The host runner's library half: what `fireball run` does, callable from tests.
 //!
-//! Today it runs guest modules side by side, one fuel slice each per round
-//! (round-robin, like the kernel's FIFO ready queue), each printing to stdout
-//! under its own label, until every one has finished or trapped.
+//! - [`deploy`]: `fireball run <manifest.toml>` — a whole deployment (services, guests,
+//!   the native `hal` and `logger`, the router with the manifest's policies) on the
+//!   simulated [`board`], on virtual time.
+//! - [`run_guests`]: `fireball run <module.wasm>...` — bare guest modules side by side, one
+//!   fuel slice each per round, each printing to stdout under its own label, until every
+//!   one has finished or trapped.
+
+pub mod board;
+pub mod deploy;
 
 use std::fmt;
 

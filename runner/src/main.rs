@@ -1,18 +1,107 @@
 //! `fireball` — the host runner.
 //!
 //! ```text
-//! fireball run <module.wasm>...   run guests side by side until all stop
+//! fireball run <manifest.toml> [--trace FILE] [--for SECONDS] [--modules DIR] [--quiet]
+//!                                 boot a deployment on the host simulator
+//! fireball run <module.wasm>...   run bare guests side by side until all stop
 //! fireball inspect <module.wasm>  what a module declares and needs
 //! ```
+//!
+//! Module names in a manifest are looked up in `--modules`, else `$FIREBALL_MODULES_DIR`,
+//! else `target/fireball/modules` (where `cargo xtask wasm` puts them).
 
-use std::{path::Path, process::ExitCode};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
-use fireball::{Outcome, run_guests};
+use fireball::{
+    Outcome,
+    deploy::{Output, RunOptions, System},
+    run_guests,
+};
 use fireball_vsoc::{Vsoc, VsocConfig, loader};
 
+const USAGE: &str = "usage:
+  fireball run <manifest.toml> [--trace FILE] [--for SECONDS] [--modules DIR] [--quiet]
+  fireball run <module.wasm>...
+  fireball inspect <module.wasm>";
+
 fn usage() -> ExitCode {
-    eprintln!("usage:\n  fireball run <module.wasm>...\n  fireball inspect <module.wasm>");
+    eprintln!("{USAGE}");
     ExitCode::from(2)
+}
+
+struct DeployArgs {
+    manifest: PathBuf,
+    trace: Option<PathBuf>,
+    seconds: Option<u64>,
+    modules: Option<PathBuf>,
+    quiet: bool,
+}
+
+fn parse_deploy(args: &[String]) -> Option<DeployArgs> {
+    let (manifest, rest) = args.split_first()?;
+    let mut parsed = DeployArgs {
+        manifest: manifest.into(),
+        trace: None,
+        seconds: None,
+        modules: None,
+        quiet: false,
+    };
+    let mut rest = rest.iter();
+    while let Some(flag) = rest.next() {
+        match flag.as_str() {
+            "--trace" => parsed.trace = Some(rest.next()?.into()),
+            "--for" => parsed.seconds = Some(rest.next()?.parse().ok()?),
+            "--modules" => parsed.modules = Some(rest.next()?.into()),
+            "--quiet" => parsed.quiet = true,
+            _ => return None,
+        }
+    }
+    Some(parsed)
+}
+
+fn run_deployment(args: DeployArgs) -> ExitCode {
+    let modules = args
+        .modules
+        .or_else(|| std::env::var_os("FIREBALL_MODULES_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("target/fireball/modules"));
+    let mut options = RunOptions {
+        output: Output::Stdout,
+        status_line: !args.quiet,
+        ..RunOptions::default()
+    };
+    if let Some(seconds) = args.seconds {
+        options.max_time_us = seconds.saturating_mul(1_000_000);
+    }
+    let system = match System::boot_file(&args.manifest, &modules, options) {
+        Ok(system) => system,
+        Err(e) => {
+            eprint!("fireball: {}: {e}", args.manifest.display());
+            if !e.to_string().ends_with('\n') {
+                eprintln!();
+            }
+            return ExitCode::from(1);
+        }
+    };
+    let report = system.run();
+    println!("\n{report}");
+    if let Some(path) = args.trace {
+        if let Err(e) = std::fs::write(&path, &report.trace) {
+            eprintln!(
+                "fireball: cannot write the trace to {}: {e}",
+                path.display()
+            );
+            return ExitCode::from(1);
+        }
+        eprintln!("fireball: router trace written to {}", path.display());
+    }
+    if report.all_guests_finished() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn module_name(path: &Path) -> String {
@@ -30,6 +119,12 @@ fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.split_first() {
+        Some((cmd, rest)) if cmd == "run" && rest.first().is_some_and(|p| p.ends_with(".toml")) => {
+            match parse_deploy(rest) {
+                Some(parsed) => run_deployment(parsed),
+                None => usage(),
+            }
+        }
         Some((cmd, paths)) if cmd == "run" && !paths.is_empty() => {
             let mut modules = Vec::new();
             for path in paths.iter().map(Path::new) {

@@ -31,7 +31,7 @@ use fireball_kernel::{
 };
 use fireball_router::{
     CallError, Delivery, Endpoint, Method, Record, RegisterError, Registration, Router, TraceEvent,
-    from_record,
+    from_record, trace::Traced,
 };
 
 pub use fireball_record::system::log::{LogLevel, LogLine};
@@ -125,10 +125,17 @@ impl<const N: usize> EventLog<N> {
 
     /// Drain `router`'s trace and record its denials (subject: the route's
     /// index in [`Router::routes`]) and dead or restarted peers. The trace is
-    /// consumed: a deployment that snapshot-tests it should not call this.
-    /// Returns how many events were recorded.
+    /// consumed: a deployment that also keeps the trace drains it itself and
+    /// hands the events to [`EventLog::absorb_traced`]. Returns how many events
+    /// were recorded.
     pub fn absorb_router_trace(&self, router: &Router) -> usize {
         let (_, traced) = router.drain_trace();
+        self.absorb_traced(router, &traced)
+    }
+
+    /// Record the denials and dead peers among `traced` (events already drained
+    /// from `router`'s trace). Returns how many events were recorded.
+    pub fn absorb_traced(&self, router: &Router, traced: &[Traced]) -> usize {
         let routes = router.routes();
         let index = |pattern: &str| {
             routes
@@ -138,9 +145,9 @@ impl<const N: usize> EventLog<N> {
         };
         let mut recorded = 0;
         for t in traced {
-            match t.event {
+            match &t.event {
                 TraceEvent::Denied { pattern, .. } => {
-                    self.record(Level::Warn, EventKind::RouteDenied, index(&pattern));
+                    self.record(Level::Warn, EventKind::RouteDenied, index(pattern));
                     recorded += 1;
                 }
                 TraceEvent::Failed {

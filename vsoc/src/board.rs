@@ -166,6 +166,11 @@ impl Board {
         }
     }
 
+    /// The earliest tick a sleeping instance waits for.
+    pub(crate) fn next_deadline(&self) -> Option<u64> {
+        self.timers.borrow().iter().map(|(until, _)| *until).min()
+    }
+
     /// The context-switch check: wake instances whose ISR flags were raised or
     /// whose sleep is over. Returns how many waiters were woken.
     pub(crate) fn wake_due(&self) -> usize {

@@ -255,6 +255,12 @@ impl Vsoc {
         self.board.wake_due()
     }
 
+    /// The earliest clock tick an instance sleeps until, if any sleeps: where a simulator
+    /// with nothing ready moves its virtual clock.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.board.next_deadline()
+    }
+
     /// Run `executor` until nothing is ready and no ISR flag or timer is due;
     /// returns the polls made. Never returns while an instance spins forever:
     /// use [`Vsoc::run_for`] to bound it.
