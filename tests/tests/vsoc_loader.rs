@@ -125,3 +125,29 @@ fn modules_over_the_size_limit_are_refused_before_parsing() {
         })
     );
 }
+
+#[test]
+fn inspect_names_the_role_the_builtins_and_the_routes_a_module_names() {
+    let wat = r#"(module
+        (import "fb" "route_next" (func (result i32)))
+        (import "fb" "route_bind" (func (param i32 i32) (result i32)))
+        (memory (export "memory") 1 1)
+        (data (i32.const 0) "\00hal://adc/0\07svc://filter/{ch}\ff and log://")
+        (data (i32.const 100) "hal://adc/0 again, not an uri: ://x")
+        (func (export "fb_main")))"#;
+    let info = fireball_vsoc::loader::inspect(
+        &VsocConfig::default(),
+        "svc",
+        &wat::parse_str(wat).unwrap(),
+    )
+    .unwrap();
+    assert!(info.is_service());
+    assert_eq!(info.routes, ["hal://adc/0", "svc://filter/{ch}", "log://"]);
+    let text = fireball_vsoc::loader::describe(&info);
+    assert!(text.contains("service (imports route_next)"), "{text}");
+    assert!(text.contains("builtins: route_next, route_bind"), "{text}");
+    assert!(
+        text.contains("routes named: hal://adc/0, svc://filter/{ch}, log://"),
+        "{text}"
+    );
+}

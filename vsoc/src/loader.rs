@@ -144,6 +144,48 @@ pub struct ModuleInfo {
     pub functions: u32,
     /// Its linear memory, if it has one.
     pub memory: Option<MemoryDecl>,
+    /// Router URIs (or their prefixes, for URIs the module formats at run time) found in
+    /// its data segments: what it names, for tools. Not a permission: the policy decides.
+    pub routes: Vec<String>,
+}
+
+impl ModuleInfo {
+    /// Whether the module serves routes (imports `route_next`): a service, not a guest.
+    pub fn is_service(&self) -> bool {
+        self.imports.iter().any(|i| {
+            i.module == fireball_abi::MODULE && i.name == fireball_abi::builtin::ROUTE_NEXT
+        })
+    }
+}
+
+/// Bytes a URI is made of (RFC 3986 unreserved and reserved characters, and `{}` for
+/// route patterns).
+fn uri_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%{}".contains(&b)
+}
+
+/// Every `scheme://rest` run of URI bytes in `data` (the scheme lowercase letters).
+fn find_uris(data: &[u8], out: &mut Vec<String>) {
+    let mut at = 0;
+    while let Some(found) = data[at..].windows(3).position(|w| w == b"://") {
+        let mark = at + found;
+        let start = data[..mark]
+            .iter()
+            .rposition(|b| !b.is_ascii_lowercase())
+            .map_or(0, |i| i + 1);
+        let end = data[mark + 3..]
+            .iter()
+            .position(|&b| !uri_byte(b))
+            .map_or(data.len(), |i| mark + 3 + i);
+        if start < mark {
+            if let Ok(uri) = core::str::from_utf8(&data[start..end]) {
+                if !out.iter().any(|u| u == uri) {
+                    out.push(uri.to_string());
+                }
+            }
+        }
+        at = mark + 3;
+    }
 }
 
 /// A module that passed both loader passes, ready to instantiate.
@@ -203,6 +245,7 @@ pub fn inspect(config: &VsocConfig, name: &str, bytes: &[u8]) -> Result<ModuleIn
         exports: Vec::new(),
         functions: 0,
         memory: None,
+        routes: Vec::new(),
     };
     let mut tables = 0u32;
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
@@ -238,6 +281,11 @@ pub fn inspect(config: &VsocConfig, name: &str, bytes: &[u8]) -> Result<ModuleIn
             Payload::MemorySection(reader) => {
                 for memory in reader {
                     declare_memory(config, &mut info, &memory.map_err(malformed)?)?;
+                }
+            }
+            Payload::DataSection(reader) => {
+                for segment in reader {
+                    find_uris(segment.map_err(malformed)?.data, &mut info.routes);
                 }
             }
             Payload::ExportSection(reader) => {
@@ -341,7 +389,12 @@ fn declare_memory(
 
 /// Human-readable list of a module's needs, for `fireball inspect`.
 pub fn describe(info: &ModuleInfo) -> String {
-    let mut out = format!("module `{}` ({} bytes)\n", info.name, info.size);
+    let role = if info.is_service() {
+        "service (imports route_next)"
+    } else {
+        "guest"
+    };
+    let mut out = format!("module `{}` ({} bytes): {role}\n", info.name, info.size);
     match info.memory {
         Some(m) => {
             out += &format!(
@@ -363,6 +416,18 @@ pub fn describe(info: &ModuleInfo) -> String {
     }
     for export in &info.exports {
         out += &format!("  export {} ({:?})\n", export.name, export.kind);
+    }
+    let builtins: Vec<&str> = info
+        .imports
+        .iter()
+        .filter(|i| i.module == fireball_abi::MODULE)
+        .map(|i| i.name.as_str())
+        .collect();
+    out += &format!("  builtins: {}\n", builtins.join(", "));
+    if info.routes.is_empty() {
+        out += "  routes named: none\n";
+    } else {
+        out += &format!("  routes named: {}\n", info.routes.join(", "));
     }
     out
 }
