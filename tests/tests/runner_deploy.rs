@@ -1,0 +1,187 @@
+//! `fireball run <manifest>` on the host simulator, with small WAT modules: the manifest's
+//! policies are the router's, services serve their routes from their P4 quota, guests run
+//! to the end, and the report says how each component ended. (The demo deployment built
+//! from the SDKs is `demo_sensor_hub.rs`.)
+
+use std::path::Path;
+
+use fireball::deploy::{BootError, Kind, Output, RunOptions, State, System};
+use fireball_manifest::{Manifest, ModuleDirs};
+use fireball_subsystems::host::BufferConsole;
+
+/// Serves `svc://echo/{x}`: replies to every request with its own body.
+const ECHO: &str = r#"(module
+    (import "fb" "route_next" (func $next (result i32)))
+    (import "fb" "route_take" (func $take (param i32 i32) (result i32)))
+    (import "fb" "route_respond" (func $respond (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 8192 8192 (pagesize 1))
+    (func (export "fb_main")
+        (loop $serve
+            (if (i32.lt_s (call $next) (i32.const 0)) (then (return)))
+            (drop (call $take (i32.const 0) (i32.const 4096)))
+            (if (i32.eqz (i32.load8_u (i32.const 0)))
+                (then (drop (call $respond (i32.load (i32.const 4)) (i32.const 0)
+                    (i32.add (i32.const 16)
+                        (i32.add (i32.load16_u (i32.const 2)) (i32.load16_u (i32.const 8))))
+                    (i32.load (i32.const 12))))))
+            (br $serve))))"#;
+
+/// Calls `uri` with an empty record `times` times, sleeping 1 ms between calls; prints `ok`
+/// per reply and `E` per refusal.
+fn caller(uri: &str, times: u32) -> String {
+    format!(
+        r#"(module
+            (import "fb" "route_bind" (func $bind (param i32 i32) (result i32)))
+            (import "fb" "route_call" (func $call (param i32 i32 i32 i32) (result i32)))
+            (import "fb" "sleep_ticks" (func $sleep (param i64)))
+            (import "fb" "print" (func $print (param i32 i32)))
+            (memory (export "memory") 8192 8192 (pagesize 1))
+            (data (i32.const 0) "{uri}")
+            (data (i32.const 200) "\00")
+            (data (i32.const 300) "ok\nE\n")
+            (func (export "fb_main") (local $b i32) (local $i i32)
+                (local.set $b (call $bind (i32.const 0) (i32.const {len})))
+                (loop $again
+                    (if (i32.ge_s (call $call (local.get $b) (i32.const 0) (i32.const 200) (i32.const 1))
+                            (i32.const 0))
+                        (then (call $print (i32.const 300) (i32.const 3)))
+                        (else (call $print (i32.const 303) (i32.const 2))))
+                    (call $sleep (i64.const 1000))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br_if $again (i32.lt_u (local.get $i) (i32.const {times}))))))"#,
+        len = uri.len()
+    )
+}
+
+fn write_modules(dir: &Path) {
+    std::fs::write(dir.join("echo.wasm"), wat::parse_str(ECHO).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("app.wasm"),
+        wat::parse_str(caller("svc://echo/1", 3)).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("rogue.wasm"),
+        wat::parse_str(caller("svc://echo/2", 1)).unwrap(),
+    )
+    .unwrap();
+}
+
+const MANIFEST: &str = r#"
+[deployment]
+name = "echo-test"
+yield_interval = 10000
+
+[[service]]
+name = "echo"
+module = "echo.wasm"
+quota = 32768
+routes = ["svc://echo/{x}"]
+
+[[guest]]
+name = "app"
+module = "app.wasm"
+reach = [{ route = "svc://echo/{x}", methods = ["read"] }]
+
+[[guest]]
+name = "rogue"
+module = "rogue.wasm"
+"#;
+
+fn boot(manifest: &str) -> (Result<System, BootError>, BufferConsole, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    write_modules(dir.path());
+    let parsed = Manifest::parse(manifest).unwrap();
+    let out = BufferConsole::new();
+    let options = RunOptions {
+        output: Output::Buffer(out.clone()),
+        ..RunOptions::default()
+    };
+    let dirs = ModuleDirs {
+        manifest_dir: dir.path().to_path_buf(),
+        modules_dir: dir.path().to_path_buf(),
+    };
+    (System::boot(&parsed, &dirs, options), out, dir)
+}
+
+#[test]
+fn a_manifest_boots_its_services_and_guests_and_its_policies_hold() {
+    let (system, out, _dir) = boot(MANIFEST);
+    let report = system.unwrap().run();
+    let output = out.contents();
+    assert!(!report.timed_out);
+    let state = |name: &str| {
+        report
+            .components
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(state("app").state, State::Finished);
+    assert_eq!(state("rogue").state, State::Finished);
+    assert_eq!(state("echo").kind, Kind::Service);
+    assert!(matches!(state("echo").state, State::Running(_)), "{report}");
+    assert_eq!(state("echo").placement, "P4/1");
+    assert_eq!(state("echo").quota, Some(32768));
+    assert_eq!(output.matches("[app] ok\n").count(), 3, "{output}");
+    assert!(output.contains("[rogue] E\n"), "{output}");
+    // Three requests from app answered by echo; rogue's refused before delivery.
+    assert_eq!(
+        report.trace.matches(" request ").count(),
+        3,
+        "{}",
+        report.trace
+    );
+    assert_eq!(
+        report.trace.matches(" denied ").count(),
+        1,
+        "{}",
+        report.trace
+    );
+    assert!(report.trace.contains("rogue#1 -> echo#1 read svc://echo/2"));
+    // Three 1 ms sleeps: virtual time reached at least 3 ms and stayed far below a second.
+    assert!(
+        (3_000..1_000_000).contains(&report.time_us),
+        "{}",
+        report.time_us
+    );
+    let text = report.to_string();
+    assert!(text.contains("P4 echo (P4/1)"), "{text}");
+    assert!(text.contains("coroutine dump"), "{text}");
+}
+
+#[test]
+fn the_same_manifest_runs_the_same_way_twice() {
+    let run = || {
+        let (system, out, _dir) = boot(MANIFEST);
+        let report = system.unwrap().run();
+        // Task ids carry their wake board's slot generation, which a second executor in
+        // the same process continues from: compare the dump without them.
+        let text: Vec<String> = report
+            .to_string()
+            .lines()
+            .map(|line| match line.trim_start().strip_prefix('#') {
+                Some(rest) => rest.split_once(' ').map_or("", |(_, r)| r).to_string(),
+                None => line.to_string(),
+            })
+            .collect();
+        (text, report.trace, out.contents())
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn a_wrong_manifest_is_refused_with_every_problem_named() {
+    let broken = MANIFEST
+        .replace(r#"module = "app.wasm""#, r#"module = "missing.wasm""#)
+        .replace("quota = 32768", "quota = 999999999");
+    let (system, _, _dir) = boot(&broken);
+    let Err(BootError::Manifest(errors)) = system else {
+        panic!("booted a broken manifest");
+    };
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 2, "{text:?}");
+    assert!(text.iter().any(|e| e.contains("missing.wasm")), "{text:?}");
+    assert!(text.iter().any(|e| e.contains("quotas add up")), "{text:?}");
+}
