@@ -177,12 +177,11 @@ fn find_uris(data: &[u8], out: &mut Vec<String>) {
             .iter()
             .position(|&b| !uri_byte(b))
             .map_or(data.len(), |i| mark + 3 + i);
-        if start < mark {
-            if let Ok(uri) = core::str::from_utf8(&data[start..end]) {
-                if !out.iter().any(|u| u == uri) {
-                    out.push(uri.to_string());
-                }
-            }
+        if start < mark
+            && let Ok(uri) = core::str::from_utf8(&data[start..end])
+            && !out.iter().any(|u| u == uri)
+        {
+            out.push(uri.to_string());
         }
         at = mark + 3;
     }
