@@ -74,11 +74,24 @@ pub fn breakpoint(id: u32) {
 }
 
 /// A kernel channel, by the handle the deployment gave this guest.
+///
+/// Channels carry `i64` values between modules and native tasks. Both ends block: a
+/// rendezvous channel (capacity 0) hands the value over when sender and receiver meet, a
+/// buffered one blocks the sender only while it is full. The ABI has no non-blocking
+/// variant; a module that must never wait sends a router notification instead
+/// ([`route::notify`](crate::route::notify)). Once closed, both ends get
+/// [`Error::Closed`] for good.
+///
+/// ```ignore
+/// let samples = Channel(2);
+/// samples.send(filtered as i64)?;
+/// let next = samples.recv()?;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Channel(pub u32);
 
 impl Channel {
-    /// Send `value`, waiting while the channel is full.
+    /// Send `value`, waiting until a receiver takes it (rendezvous) or there is room.
     pub fn send(self, value: i64) -> Result<(), Error> {
         check(sys::chan_send(self.0 as i32, value)).map(drop)
     }

@@ -21,16 +21,46 @@
 //!   so the same guest code unit-tests with plain `cargo test` (see [`stub`]).
 //! - [`console`] — printing (through the `print` builtin).
 //! - [`device`] — GPIO, time, yield, breakpoints, channels, ISR flags, vOffloader.
-//! - [`route`] — the router: bind a URI, call or notify with encoded records.
+//! - [`route`] — the router: bind a URI, call or notify with encoded records; the typed
+//!   [`route::Client`] (with `alloc`); and [`route::serve`], taking and answering deliveries
+//!   (what `services-sdk` builds on).
+//! - With `alloc`: [`heap!`] (the module's heap), [`codec`] (serde types ↔ record bytes),
+//!   [`hal`] (ADC, UART, timer, I2C, SPI over the router) and [`log`] (`log::info!`, …).
 //! - On `wasm32` the crate also provides the panic handler: a guest panic
 //!   becomes an `abort` builtin call carrying the message, which the
 //!   hypervisor reports as a trap of that instance only.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `alloc` | off | `heap!`, `codec`, `route::Client`, `hal`, `log`; depends on `fireball-record`, `serde`, `talc` |
+//!
+//! A guest that uses `alloc` declares its heap once, inside its fixed linear memory:
+//!
+//! ```ignore
+//! fireball_guests_sdk::heap!(4096);
+//! ```
+//!
+//! This crate may depend on `fireball-abi` and, with `alloc`, `fireball-record`, `serde` and
+//! `talc`; nothing else, so a guest links only what it uses.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+#[cfg(feature = "alloc")]
+pub mod codec;
 pub mod console;
 pub mod device;
+#[cfg(feature = "alloc")]
+pub mod hal;
+#[cfg(feature = "alloc")]
+pub mod heap;
+#[cfg(feature = "alloc")]
+pub mod log;
 #[cfg(target_arch = "wasm32")]
 mod panic;
 pub mod route;

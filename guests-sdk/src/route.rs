@@ -1,25 +1,40 @@
-//! The router from a guest: bind a URI once, then call or notify through the binding.
+//! The router from a module: bind a URI once, then call or notify through the binding.
+//!
+//! Two layers:
+//!
+//! - **Bytes** — [`bind`], [`call`], [`fetch_reply`], [`notify`]: requests and replies are
+//!   postcard-encoded router records (`fireball_record::Record::encode`) that the module
+//!   encodes itself. No allocation.
+//! - **Typed** (feature `alloc`) — [`Client`]: plain serde structs in, plain serde structs
+//!   out, mapped to records by `fireball_record::{to_record, from_record}`.
 //!
 //! ```ignore
-//! use fireball_guests_sdk::route::{self, Method};
+//! use fireball_guests_sdk::route::{Client, Method};
+//! use fireball_record::system::hal::AdcSample;
 //!
-//! let adc = route::bind("hal://adc/0")?;
-//! let mut reply = [0u8; 64];
-//! let len = route::call(&adc, Method::Read, &request_bytes, &mut reply)?;
+//! let adc = Client::bind("hal://adc/0")?;
+//! let sample: AdcSample = adc.read()?;
 //! ```
 //!
-//! Requests and replies are postcard-encoded router records (the router's wire
-//! format, `fireball_router::Record::encode`); this SDK carries the bytes and
-//! leaves encoding to the guest. A call blocks the guest until the reply
-//! arrives (other guests run meanwhile). The router checks the deployment's
-//! policy for this guest's module name on every call: a refusal is
-//! [`Error::Denied`] and the handler never sees the request. Under the host
-//! stub, routes are closures a test installs with
-//! [`stub::router::serve`](crate::stub::router::serve).
+//! A call blocks the module until the reply arrives (other modules run meanwhile). The
+//! router checks the deployment's policy for this module's name on every call: a refusal
+//! is [`Error::Denied`] and the handler never sees the request. [`serve`] is the other
+//! side, for services: take what arrives on the module's own routes and answer it.
+//!
+//! Under the host stub, routes are closures a test installs with
+//! [`stub::router::serve`](crate::stub::router::serve) (bytes) or
+//! [`stub::router::serve_typed`](crate::stub::router::serve_typed) (serde structs).
 
 use fireball_abi::{method, status};
 
 use crate::sys;
+
+#[cfg(feature = "alloc")]
+mod client;
+pub mod serve;
+
+#[cfg(feature = "alloc")]
+pub use client::Client;
 
 /// What a request does with a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,11 +48,21 @@ pub enum Method {
 }
 
 impl Method {
-    fn number(self) -> i32 {
+    pub(crate) fn number(self) -> i32 {
         match self {
             Self::Read => method::READ,
             Self::Write => method::WRITE,
             Self::Call => method::CALL,
+        }
+    }
+
+    /// The method a module may use with this ABI number (`SUBSCRIBE` is not one).
+    pub(crate) fn from_number(number: i32) -> Option<Self> {
+        match number {
+            method::READ => Some(Self::Read),
+            method::WRITE => Some(Self::Write),
+            method::CALL => Some(Self::Call),
+            _ => None,
         }
     }
 }
@@ -71,11 +96,13 @@ pub enum Error {
     BadHandle,
     /// The server refused with this application code (e.g. 404 no such device).
     Failed(u16),
+    /// The reply is not the record the caller expected (a typed call could not decode it).
+    BadReply,
     /// A status this SDK does not know.
     Unknown(i32),
 }
 
-fn check(code: i32) -> Result<i32, Error> {
+pub(crate) fn check(code: i32) -> Result<i32, Error> {
     if code >= 0 {
         return Ok(code);
     }
@@ -99,7 +126,8 @@ fn check(code: i32) -> Result<i32, Error> {
     })
 }
 
-/// A URI resolved once; dropping it frees the handle.
+/// A URI resolved once; dropping it frees the handle (a module holds at most
+/// [`MAX_BINDINGS`](fireball_abi::limits::MAX_BINDINGS) at once).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Binding(i32);
 
@@ -167,7 +195,11 @@ mod tests {
         notify(&adc, Method::Read, b"x").unwrap();
         assert_eq!(
             router::notified(),
-            [(String::from("hal://adc/0"), b"x".to_vec())]
+            [router::Notification {
+                uri: String::from("hal://adc/0"),
+                method: Method::Read,
+                body: b"x".to_vec(),
+            }]
         );
         drop(adc);
         assert_eq!(check(status::BAD_HANDLE), Err(Error::BadHandle));

@@ -147,24 +147,86 @@ pub mod board {
     }
 }
 
-/// The router behind the `route` wrappers on the host: routes are closures a
-/// test installs per URI (exact match); a call on an unknown URI binds to
-/// `NO_ROUTE`. Replies larger than the caller's buffer stay for `fetch_reply`.
+/// The router behind the `route` wrappers on the host.
+///
+/// - **Calling**: routes are closures a test installs per URI (exact match, no `{param}`
+///   patterns) with [`serve`] (bytes), [`serve_record`] (records) or [`serve_typed`] (serde
+///   types); binding an unknown URI is `NO_ROUTE`. Replies larger than the caller's buffer
+///   stay for `fetch_reply`. Notifications are kept for [`notified`].
+/// - **Serving**: a test queues deliveries for the module with [`deliver`]; `route_next`
+///   announces them in order (with `NO_REPLY` when none is left, where the hypervisor would
+///   block), `route_take` copies them out, and what the module answers is read back with
+///   [`answer`]. As in the hypervisor, at most
+///   [`MAX_OPEN_REQUESTS`](fireball_abi::limits::MAX_OPEN_REQUESTS) requests may be open,
+///   and a reply that is not a record is refused with `BAD_MESSAGE`.
 pub mod router {
-    use std::{cell::RefCell, collections::HashMap};
+    use std::{cell::RefCell, collections::HashMap, collections::VecDeque};
 
-    use fireball_abi::status;
+    use fireball_abi::{delivery::Header, limits::MAX_OPEN_REQUESTS, status};
+    use fireball_record::{Limits, Record};
 
-    use crate::route::Method;
+    use crate::route::{Method, serve::Kind};
 
     type Handler = Box<dyn FnMut(Method, &[u8]) -> Result<Vec<u8>, i32>>;
+
+    /// The limits the stub decodes records with (those of the SDK's codec).
+    const LIMITS: Limits = Limits {
+        max_bytes: fireball_abi::limits::MAX_ROUTE_MESSAGE,
+        ..Limits::DEFAULT
+    };
+
+    /// A one-way message the module sent.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Notification {
+        /// The URI it was bound to.
+        pub uri: String,
+        /// The method it was sent with.
+        pub method: Method,
+        /// The encoded record.
+        pub body: Vec<u8>,
+    }
+
+    impl Notification {
+        /// The body as a record.
+        ///
+        /// # Panics
+        ///
+        /// If the body is not a record (the module sent garbage: the test fails).
+        pub fn record(&self) -> Record {
+            Record::decode(&self.body, &LIMITS)
+                .unwrap_or_else(|e| panic!("notification to {} is not a record: {e}", self.uri))
+        }
+
+        /// The body as a `T`.
+        ///
+        /// # Panics
+        ///
+        /// If the body does not decode as a `T`.
+        #[cfg(feature = "alloc")]
+        pub fn decode<T: serde::de::DeserializeOwned>(&self) -> T {
+            crate::codec::from_record(&self.record()).unwrap_or_else(|e| {
+                panic!(
+                    "notification to {} is not the type asked for: {e:?}",
+                    self.uri
+                )
+            })
+        }
+    }
+
+    /// How the module answered a request: the reply's encoded record, or its failure code.
+    pub type Answer = Result<Vec<u8>, u16>;
 
     #[derive(Default)]
     struct Stub {
         routes: HashMap<String, Handler>,
         bindings: Vec<Option<String>>,
         reply: Option<Vec<u8>>,
-        notified: Vec<(String, Vec<u8>)>,
+        notified: Vec<Notification>,
+        inbox: VecDeque<Vec<u8>>,
+        held: Option<Vec<u8>>,
+        open: Vec<u32>,
+        answers: HashMap<u32, Answer>,
+        next_token: u32,
     }
 
     std::thread_local! {
@@ -180,18 +242,76 @@ pub mod router {
         with(|s| s.routes.insert(uri.to_string(), Box::new(handler)));
     }
 
-    /// Every notification sent on this thread: `(uri, request)`.
-    pub fn notified() -> Vec<(String, Vec<u8>)> {
+    /// Serve `uri` with a `handler` of records: a reply record, or a failure code (the
+    /// caller's [`Error::Failed`](crate::route::Error::Failed)). A request that is not a
+    /// record is refused with `BAD_MESSAGE` before the handler, as the router does.
+    pub fn serve_record(
+        uri: &str,
+        mut handler: impl FnMut(Method, Record) -> Result<Record, u16> + 'static,
+    ) {
+        serve(uri, move |method, request| {
+            let request = Record::decode(request, &LIMITS).map_err(|_| status::BAD_MESSAGE)?;
+            let reply = handler(method, request).map_err(status::failed)?;
+            reply.encode(&LIMITS).map_err(|_| status::TOO_LARGE)
+        });
+    }
+
+    /// Serve `uri` with a typed `handler`: a request that does not decode as a `Req` fails
+    /// with 400 before the handler runs.
+    #[cfg(feature = "alloc")]
+    pub fn serve_typed<Req, Resp>(
+        uri: &str,
+        mut handler: impl FnMut(Method, Req) -> Result<Resp, u16> + 'static,
+    ) where
+        Req: serde::de::DeserializeOwned,
+        Resp: serde::Serialize,
+    {
+        serve_record(uri, move |method, request| {
+            let request = crate::codec::from_record(&request).map_err(|_| 400u16)?;
+            let reply = handler(method, request)?;
+            // A reply that is not a record is the test's own mistake.
+            Ok(crate::codec::to_record(&reply).expect("the stub route's reply maps to a record"))
+        });
+    }
+
+    /// Every notification sent on this thread, in order.
+    pub fn notified() -> Vec<Notification> {
         with(|s| s.notified.clone())
     }
 
-    fn method(number: i32) -> Option<Method> {
-        match number {
-            fireball_abi::method::READ => Some(Method::Read),
-            fireball_abi::method::WRITE => Some(Method::Write),
-            fireball_abi::method::CALL => Some(Method::Call),
-            _ => None,
-        }
+    /// Queue a delivery for the module on this thread; its token (0 unless a request).
+    pub fn deliver(kind: Kind, method: Method, uri: &str, caller: &str, body: &[u8]) -> u32 {
+        with(|s| {
+            let token = if kind == Kind::Request {
+                s.next_token += 1;
+                s.next_token
+            } else {
+                0
+            };
+            let header = Header {
+                kind: match kind {
+                    Kind::Request => fireball_abi::delivery::REQUEST,
+                    Kind::Notification => fireball_abi::delivery::NOTIFICATION,
+                    Kind::Publication => fireball_abi::delivery::PUBLICATION,
+                },
+                method: method.number() as u8,
+                token,
+                uri_len: u16::try_from(uri.len()).expect("a stub URI fits the header"),
+                caller_len: u16::try_from(caller.len()).expect("a stub caller fits the header"),
+                body_len: u32::try_from(body.len()).expect("a stub body fits the header"),
+            };
+            let mut bytes = header.encode().to_vec();
+            bytes.extend_from_slice(uri.as_bytes());
+            bytes.extend_from_slice(caller.as_bytes());
+            bytes.extend_from_slice(body);
+            s.inbox.push_back(bytes);
+            token
+        })
+    }
+
+    /// Take the module's answer to request `token`: `None` while it is unanswered.
+    pub fn answer(token: u32) -> Option<Answer> {
+        with(|s| s.answers.remove(&token))
     }
 
     fn uri_of(s: &Stub, binding: i32) -> Option<String> {
@@ -233,7 +353,7 @@ pub mod router {
         }) else {
             return status::BAD_HANDLE;
         };
-        let Some(method) = method(number) else {
+        let Some(method) = Method::from_number(number) else {
             with(|s| s.routes.insert(uri, handler));
             return status::BAD_URI;
         };
@@ -252,28 +372,79 @@ pub mod router {
     }
 
     pub(crate) fn route_reply(out: &mut [u8]) -> i32 {
-        with(|s| match &s.reply {
+        with(|s| copy_out(&mut s.reply, out))
+    }
+
+    fn copy_out(slot: &mut Option<Vec<u8>>, out: &mut [u8]) -> i32 {
+        match slot {
             None => status::NO_REPLY,
-            Some(reply) if reply.len() > out.len() => status::TOO_LARGE,
-            Some(reply) => {
-                out[..reply.len()].copy_from_slice(reply);
-                let len = reply.len() as i32;
-                s.reply = None;
+            Some(bytes) if bytes.len() > out.len() => status::TOO_LARGE,
+            Some(bytes) => {
+                out[..bytes.len()].copy_from_slice(bytes);
+                let len = bytes.len() as i32;
+                *slot = None;
                 len
             }
-        })
+        }
     }
 
     pub(crate) fn route_notify(binding: i32, number: i32, request: &[u8]) -> i32 {
-        if method(number).is_none() {
+        let Some(method) = Method::from_number(number) else {
             return status::BAD_URI;
-        }
+        };
         with(|s| match uri_of(s, binding) {
             Some(uri) => {
-                s.notified.push((uri, request.to_vec()));
+                s.notified.push(Notification {
+                    uri,
+                    method,
+                    body: request.to_vec(),
+                });
                 status::OK
             }
             None => status::BAD_HANDLE,
+        })
+    }
+
+    pub(crate) fn route_next() -> i32 {
+        with(|s| {
+            if s.held.is_none() {
+                if s.open.len() >= MAX_OPEN_REQUESTS {
+                    return status::TABLE_FULL;
+                }
+                let Some(bytes) = s.inbox.pop_front() else {
+                    return status::NO_REPLY;
+                };
+                let header = Header::decode(&bytes).expect("the stub encoded this header");
+                if header.kind == fireball_abi::delivery::REQUEST {
+                    s.open.push(header.token);
+                }
+                s.held = Some(bytes);
+            }
+            s.held
+                .as_ref()
+                .map_or(status::NO_REPLY, |held| held.len() as i32)
+        })
+    }
+
+    pub(crate) fn route_take(out: &mut [u8]) -> i32 {
+        with(|s| copy_out(&mut s.held, out))
+    }
+
+    pub(crate) fn route_respond(token: i32, code: i32, reply: &[u8]) -> i32 {
+        with(|s| {
+            let token = token as u32;
+            let Some(index) = s.open.iter().position(|t| *t == token) else {
+                return status::BAD_HANDLE;
+            };
+            let answer = match code {
+                0 if Record::decode(reply, &LIMITS).is_ok() => Ok(reply.to_vec()),
+                0 => return status::BAD_MESSAGE,
+                1..=0xFFFF => Err(code as u16),
+                _ => return status::BAD_MESSAGE,
+            };
+            s.open.swap_remove(index);
+            s.answers.insert(token, answer);
+            status::OK
         })
     }
 }

@@ -47,6 +47,12 @@ mod imp {
         fn fb_route_reply(out: *mut u8, cap: usize) -> i32;
         #[link_name = "route_notify"]
         fn fb_route_notify(binding: i32, method: i32, req: *const u8, len: usize) -> i32;
+        #[link_name = "route_next"]
+        fn fb_route_next() -> i32;
+        #[link_name = "route_take"]
+        fn fb_route_take(out: *mut u8, cap: usize) -> i32;
+        #[link_name = "route_respond"]
+        fn fb_route_respond(token: i32, code: i32, reply: *const u8, len: usize) -> i32;
     }
 
     // Safety (all wrappers below): the builtins take integers only, or pointers
@@ -73,6 +79,7 @@ mod imp {
         mmio_read32(addr: i32) -> i32 = fb_mmio_read32;
         mmio_write32(addr: i32, value: i32) = fb_mmio_write32;
         route_unbind(binding: i32) -> i32 = fb_route_unbind;
+        route_next() -> i32 = fb_route_next;
     }
 
     pub(crate) fn route_bind(uri: &[u8]) -> i32 {
@@ -93,6 +100,16 @@ mod imp {
     pub(crate) fn route_notify(binding: i32, method: i32, request: &[u8]) -> i32 {
         // Safety: as for `route_bind`.
         unsafe { fb_route_notify(binding, method, request.as_ptr(), request.len()) }
+    }
+
+    pub(crate) fn route_take(out: &mut [u8]) -> i32 {
+        // Safety: as for `route_reply`.
+        unsafe { fb_route_take(out.as_mut_ptr(), out.len()) }
+    }
+
+    pub(crate) fn route_respond(token: i32, code: i32, reply: &[u8]) -> i32 {
+        // Safety: as for `route_bind`.
+        unsafe { fb_route_respond(token, code, reply.as_ptr(), reply.len()) }
     }
 
     pub(crate) fn chan_recv(handle: i32, out: &mut [u8; 8]) -> i32 {

@@ -1,0 +1,152 @@
+//! Logging through the `logger` subsystem (`log://`, feature `alloc`).
+//!
+//! ```ignore
+//! use fireball_guests_sdk::log;
+//!
+//! log::info!("sampled {} channels", n);
+//! log::write(log::LogLevel::Warn, "battery low")?;
+//! ```
+//!
+//! A line is a [`LogLine`] sent as a `write` *notification*: logging never blocks the
+//! module (a full logger inbox is [`Error::QueueFull`] and the line is lost, which the
+//! macros accept silently). The logger stamps each line with the sender's component name,
+//! so a module cannot log as another. Each line binds `log://` and lets it go again: cheap
+//! next to formatting, and it holds none of the module's bindings between lines.
+
+use alloc::string::String;
+use core::fmt;
+
+pub use fireball_record::system::log::{LogLevel, LogLine};
+
+use crate::route::{Client, Error, Method};
+
+/// The route the logger serves.
+pub const ROUTE: &str = "log://";
+
+/// Longest text sent, in bytes: longer text is cut at a character boundary so that the line
+/// fits the router's default 512-byte message limit.
+pub const MAX_TEXT: usize = 480;
+
+/// Send `text` at `level` (cut to [`MAX_TEXT`] bytes).
+pub fn write(level: LogLevel, text: &str) -> Result<(), Error> {
+    let line = LogLine {
+        level,
+        text: String::from(cut(text)),
+    };
+    Client::bind(ROUTE)?.notify(Method::Write, &line)
+}
+
+/// Send formatted text at `level` (what the macros call).
+pub fn write_fmt(level: LogLevel, args: fmt::Arguments<'_>) -> Result<(), Error> {
+    match args.as_str() {
+        Some(text) => write(level, text),
+        None => write(level, &alloc::fmt::format(args)),
+    }
+}
+
+fn cut(text: &str) -> &str {
+    let mut end = text.len().min(MAX_TEXT);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_at {
+    ($level:ident, $($arg:tt)*) => {{
+        // Logging never fails the caller: a line the logger cannot take is dropped.
+        let _ = $crate::log::write_fmt(
+            $crate::log::LogLevel::$level,
+            ::core::format_args!($($arg)*),
+        );
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_error {
+    ($($arg:tt)*) => { $crate::__log_at!(Error, $($arg)*) };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_warn {
+    ($($arg:tt)*) => { $crate::__log_at!(Warn, $($arg)*) };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_info {
+    ($($arg:tt)*) => { $crate::__log_at!(Info, $($arg)*) };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_debug {
+    ($($arg:tt)*) => { $crate::__log_at!(Debug, $($arg)*) };
+}
+
+/// Log formatted text at [`LogLevel::Error`], like `format!`; never blocks, never fails.
+#[doc(inline)]
+pub use crate::__log_error as error;
+
+/// Log formatted text at [`LogLevel::Warn`].
+#[doc(inline)]
+pub use crate::__log_warn as warn;
+
+/// Log formatted text at [`LogLevel::Info`].
+#[doc(inline)]
+pub use crate::__log_info as info;
+
+/// Log formatted text at [`LogLevel::Debug`].
+#[doc(inline)]
+pub use crate::__log_debug as debug;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stub::router;
+
+    fn lines() -> Vec<LogLine> {
+        router::notified()
+            .iter()
+            .inspect(|n| assert_eq!((n.uri.as_str(), n.method), (ROUTE, Method::Write)))
+            .map(|n| n.decode())
+            .collect()
+    }
+
+    #[test]
+    fn macros_send_one_write_notification_per_line() {
+        router::serve(ROUTE, |_, _| panic!("logging must notify, never call"));
+        crate::log::info!("sampled {} channels", 3);
+        crate::log::warn!("low");
+        crate::log::error!("failed: {}", "adc");
+        crate::log::debug!("x={:02}", 7);
+        let expected = [
+            (LogLevel::Info, "sampled 3 channels"),
+            (LogLevel::Warn, "low"),
+            (LogLevel::Error, "failed: adc"),
+            (LogLevel::Debug, "x=07"),
+        ];
+        let got = lines();
+        assert_eq!(got.len(), expected.len());
+        for (line, (level, text)) in got.iter().zip(expected) {
+            assert_eq!((line.level, line.text.as_str()), (level, text));
+        }
+    }
+
+    #[test]
+    fn long_text_is_cut_at_a_character_boundary_and_errors_reach_write() {
+        assert_eq!(write(LogLevel::Info, "no logger"), Err(Error::NoRoute));
+        crate::log::info!("dropped silently");
+        router::serve(ROUTE, |_, _| panic!("logging must notify, never call"));
+        let long = "é".repeat(MAX_TEXT);
+        write(LogLevel::Info, &long).unwrap();
+        let text = &lines()[0].text;
+        assert_eq!(text.len(), MAX_TEXT);
+        assert!(long.starts_with(text.as_str()));
+        assert_eq!(cut("short"), "short");
+    }
+}

@@ -1,0 +1,205 @@
+//! The typed router client: serde structs in and out (feature `alloc`).
+
+use alloc::vec;
+
+use fireball_record::Record;
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::{Binding, Error, Method, bind, check, fetch_reply};
+use crate::codec::{self, CodecError, EMPTY};
+use crate::sys;
+
+/// Replies up to this size are fetched into a stack buffer; larger ones into a `Vec` of
+/// exactly their size.
+const STACK_REPLY: usize = 128;
+
+/// A bound route that takes and gives typed messages.
+///
+/// ```ignore
+/// let uart = Client::bind("hal://uart/0")?;
+/// let written: Written = uart.write(&UartWrite { data: b"hi".to_vec() })?;
+/// ```
+///
+/// A request is mapped to a record and encoded ([`codec::encode`]); a request that does not
+/// map to a record is [`Error::BadMessage`], one over the limits [`Error::TooLarge`]. A reply
+/// that does not decode into the type asked for is [`Error::BadReply`].
+#[derive(Debug)]
+pub struct Client {
+    binding: Binding,
+}
+
+impl Client {
+    /// Resolve `uri` once (see [`bind`]).
+    pub fn bind(uri: &str) -> Result<Self, Error> {
+        bind(uri).map(|binding| Self { binding })
+    }
+
+    /// The binding underneath, for the byte-level calls.
+    pub fn binding(&self) -> &Binding {
+        &self.binding
+    }
+
+    /// Send `request` with `method` and wait for the reply.
+    pub fn call<Req, Resp>(&self, method: Method, request: &Req) -> Result<Resp, Error>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
+        let request = codec::encode(request).map_err(request_error)?;
+        self.exchange(method, &request, |reply| {
+            codec::decode(reply).map_err(|_| Error::BadReply)
+        })
+    }
+
+    /// `read` with an empty request.
+    pub fn read<Resp: DeserializeOwned>(&self) -> Result<Resp, Error> {
+        self.exchange(Method::Read, EMPTY, |reply| {
+            codec::decode(reply).map_err(|_| Error::BadReply)
+        })
+    }
+
+    /// `write` `request`.
+    pub fn write<Req, Resp>(&self, request: &Req) -> Result<Resp, Error>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
+        self.call(Method::Write, request)
+    }
+
+    /// Send `request` one way: never waits (a full inbox is [`Error::QueueFull`]).
+    pub fn notify<Req: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        request: &Req,
+    ) -> Result<(), Error> {
+        let request = codec::encode(request).map_err(request_error)?;
+        super::notify(&self.binding, method, &request)
+    }
+
+    /// Send a record as it is and get the reply's record (for messages with no Rust type).
+    pub fn call_record(&self, method: Method, request: &Record) -> Result<Record, Error> {
+        let request = request
+            .encode(&codec::LIMITS)
+            .map_err(|e| request_error(CodecError::Record(e)))?;
+        self.exchange(method, &request, |reply| {
+            Record::decode(reply, &codec::LIMITS).map_err(|_| Error::BadReply)
+        })
+    }
+
+    fn exchange<T>(
+        &self,
+        method: Method,
+        request: &[u8],
+        decode: impl FnOnce(&[u8]) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let len = check(sys::route_call(self.binding.0, method.number(), request))? as usize;
+        if len <= STACK_REPLY {
+            let mut reply = [0u8; STACK_REPLY];
+            let len = fetch_reply(&mut reply)?;
+            decode(&reply[..len])
+        } else {
+            let mut reply = vec![0u8; len];
+            let len = fetch_reply(&mut reply)?;
+            decode(&reply[..len])
+        }
+    }
+}
+
+fn request_error(error: CodecError) -> Error {
+    match error {
+        CodecError::Record(fireball_record::RecordError::TooLarge { .. }) => Error::TooLarge,
+        _ => Error::BadMessage,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use fireball_abi::status;
+    use fireball_record::system::hal::{AdcSample, Data, UartWrite, Written};
+
+    use super::*;
+    use crate::stub::router;
+
+    fn sample(raw: u16) -> AdcSample {
+        AdcSample {
+            channel: 1,
+            raw,
+            bits: 12,
+            millivolts: 0,
+        }
+    }
+
+    #[test]
+    fn typed_calls_encode_requests_and_decode_replies() {
+        router::serve_typed("hal://adc/1", |method, (): ()| {
+            assert_eq!(method, Method::Read);
+            Ok(sample(77))
+        });
+        router::serve_typed("hal://uart/0", |method, request: UartWrite| match method {
+            Method::Write => Ok(Written {
+                written: request.data.len() as u32,
+            }),
+            _ => Err(405),
+        });
+        let adc = Client::bind("hal://adc/1").unwrap();
+        assert_eq!(adc.read::<AdcSample>(), Ok(sample(77)));
+        assert_eq!(adc.read::<Written>(), Err(Error::BadReply));
+        let uart = Client::bind("hal://uart/0").unwrap();
+        let request = UartWrite {
+            data: b"hello".to_vec(),
+        };
+        assert_eq!(uart.write(&request), Ok(Written { written: 5 }));
+        assert_eq!(
+            uart.call::<_, Written>(Method::Call, &request),
+            Err(Error::Failed(405))
+        );
+        assert_eq!(
+            uart.call::<_, Written>(Method::Write, &7u8),
+            Err(Error::BadMessage),
+            "a bare number is not a record"
+        );
+        assert_eq!(
+            uart.call::<_, Written>(Method::Write, &sample(1)),
+            Err(Error::Failed(400)),
+            "the stub's typed route refuses a body of the wrong shape"
+        );
+    }
+
+    #[test]
+    fn large_replies_are_fetched_whole() {
+        let data = vec![0xA5u8; 3 * STACK_REPLY];
+        let served = data.clone();
+        router::serve_typed("hal://spi/0", move |_, (): ()| {
+            Ok(Data {
+                data: served.clone(),
+            })
+        });
+        let spi = Client::bind("hal://spi/0").unwrap();
+        assert_eq!(spi.read::<Data>().map(|d| d.data), Ok(data));
+    }
+
+    #[test]
+    fn records_and_notifications_pass_through() {
+        router::serve_record("svc://echo", |_, request| Ok(request.with("seen", true)));
+        router::serve("svc://raw", |_, _| Ok(b"\xff".to_vec()));
+        let echo = Client::bind("svc://echo").unwrap();
+        let reply = echo
+            .call_record(Method::Call, &Record::new().with("n", 3u8))
+            .unwrap();
+        assert_eq!(reply, Record::new().with("n", 3u8).with("seen", true));
+        echo.notify(Method::Write, &sample(9)).unwrap();
+        let sent = router::notified();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].uri, "svc://echo");
+        assert_eq!(sent[0].method, Method::Write);
+        assert_eq!(sent[0].decode::<AdcSample>(), sample(9));
+        let raw = Client::bind("svc://raw").unwrap();
+        assert_eq!(raw.read::<()>(), Err(Error::BadReply));
+        assert_eq!(
+            raw.call_record(Method::Read, &Record::new()),
+            Err(Error::BadReply)
+        );
+        assert_eq!(check(status::failed(7)), Err(Error::Failed(7)));
+    }
+}

@@ -1,0 +1,218 @@
+//! Serving routes from a module (what `services-sdk` builds on): wait for the next
+//! delivery on the module's own routes, take it, answer it.
+//!
+//! ```ignore
+//! use fireball_guests_sdk::route::serve::{self, Delivery, Kind};
+//!
+//! let len = serve::next()?;               // blocks until something arrives
+//! let mut buf = vec![0; len];
+//! let len = serve::take(&mut buf)?;
+//! let delivery = Delivery::parse(&buf[..len]).ok_or(route::Error::BadMessage)?;
+//! if delivery.kind == Kind::Request {
+//!     serve::reply(delivery.token, &reply_bytes)?; // or serve::fail(delivery.token, code)
+//! }
+//! ```
+//!
+//! The routes a module serves are the deployment manifest's `routes` for it; a module that
+//! serves none gets [`Error::NoRouter`] from [`next`]. Every request taken must be answered:
+//! [`next`] refuses with [`Error::TableFull`] while
+//! [`MAX_OPEN_REQUESTS`](fireball_abi::limits::MAX_OPEN_REQUESTS) are open. Under the host
+//! stub, a test queues deliveries with [`stub::router::deliver`](crate::stub::router::deliver)
+//! and reads the answers back with [`stub::router::answer`](crate::stub::router::answer).
+
+use core::num::NonZeroU16;
+
+use fireball_abi::delivery::{self, Header};
+
+use super::{Error, Method, check};
+use crate::sys;
+
+/// What a delivery is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A request: answer it with [`reply`] or [`fail`], by its token.
+    Request,
+    /// A one-way message: nobody waits for an answer.
+    Notification,
+    /// A publication on a topic the module subscribed to (nobody waits either).
+    Publication,
+}
+
+/// One delivery, borrowed from the buffer [`take`] filled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivery<'a> {
+    /// Request, notification or publication.
+    pub kind: Kind,
+    /// The method, or `None` for one a module cannot use itself (a publication's `subscribe`).
+    pub method: Option<Method>,
+    /// The token [`reply`] and [`fail`] answer (requests only; 0 otherwise).
+    pub token: u32,
+    /// The URI the caller used (`svc://filter/2`).
+    pub uri: &'a str,
+    /// The caller's component name, as the router stamped it (it cannot be forged).
+    pub caller: &'a str,
+    /// The body: a postcard-encoded record.
+    pub body: &'a [u8],
+}
+
+impl<'a> Delivery<'a> {
+    /// Read a delivery laid out as [`fireball_abi::delivery`] says; `None` if the bytes are
+    /// short, the kind is unknown, or the URI or caller name is not UTF-8.
+    pub fn parse(bytes: &'a [u8]) -> Option<Self> {
+        let header = Header::decode(bytes)?;
+        let (uri, caller, body) = header.parts(bytes)?;
+        let kind = match header.kind {
+            delivery::REQUEST => Kind::Request,
+            delivery::NOTIFICATION => Kind::Notification,
+            delivery::PUBLICATION => Kind::Publication,
+            _ => return None,
+        };
+        Some(Self {
+            kind,
+            method: Method::from_number(i32::from(header.method)),
+            token: header.token,
+            uri: core::str::from_utf8(uri).ok()?,
+            caller: core::str::from_utf8(caller).ok()?,
+            body,
+        })
+    }
+}
+
+/// Block until a delivery arrives on this module's routes; its length in bytes (give
+/// [`take`] a buffer that large).
+pub fn next() -> Result<usize, Error> {
+    check(sys::route_next()).map(|len| len as usize)
+}
+
+/// Copy the delivery [`next`] announced into `buf`; its length. A buffer too small is
+/// [`Error::TooLarge`] (the delivery is kept: retry with a larger one); nothing announced
+/// is [`Error::NoReply`].
+pub fn take(buf: &mut [u8]) -> Result<usize, Error> {
+    check(sys::route_take(buf)).map(|len| len as usize)
+}
+
+/// Answer request `token` with `reply`, a postcard-encoded record. Bytes that are not a
+/// record are [`Error::BadMessage`] and the request stays open (answer it again).
+pub fn reply(token: u32, reply: &[u8]) -> Result<(), Error> {
+    check(sys::route_respond(token as i32, 0, reply)).map(drop)
+}
+
+/// Fail request `token` with the application code `code` (the caller sees
+/// [`Error::Failed(code)`](Error::Failed)).
+pub fn fail(token: u32, code: NonZeroU16) -> Result<(), Error> {
+    check(sys::route_respond(token as i32, i32::from(code.get()), &[])).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stub::router;
+
+    const EMPTY_RECORD: &[u8] = &[0];
+
+    #[test]
+    fn deliveries_are_taken_parsed_and_answered_through_the_stub() {
+        let token = router::deliver(
+            Kind::Request,
+            Method::Call,
+            "svc://echo/7",
+            "app",
+            EMPTY_RECORD,
+        );
+        router::deliver(
+            Kind::Notification,
+            Method::Write,
+            "svc://echo/1",
+            "app",
+            b"",
+        );
+        let len = next().unwrap();
+        assert_eq!(next(), Ok(len), "announcing again keeps the same delivery");
+        let mut small = [0u8; 4];
+        assert_eq!(take(&mut small), Err(Error::TooLarge));
+        let mut buf = [0u8; 64];
+        assert_eq!(take(&mut buf), Ok(len));
+        assert_eq!(take(&mut buf), Err(Error::NoReply));
+        let delivery = Delivery::parse(&buf[..len]).unwrap();
+        assert_eq!(
+            delivery,
+            Delivery {
+                kind: Kind::Request,
+                method: Some(Method::Call),
+                token,
+                uri: "svc://echo/7",
+                caller: "app",
+                body: EMPTY_RECORD,
+            }
+        );
+        assert_eq!(reply(token, b"\xff"), Err(Error::BadMessage));
+        assert_eq!(
+            router::answer(token),
+            None,
+            "a refused reply leaves it open"
+        );
+        reply(token, EMPTY_RECORD).unwrap();
+        assert_eq!(router::answer(token), Some(Ok(EMPTY_RECORD.to_vec())));
+        assert_eq!(reply(token, EMPTY_RECORD), Err(Error::BadHandle));
+
+        let len = next().unwrap();
+        let len = take(&mut buf[..len]).unwrap();
+        let note = Delivery::parse(&buf[..len]).unwrap();
+        assert_eq!(
+            (note.kind, note.token, note.body),
+            (Kind::Notification, 0, &b""[..])
+        );
+        assert_eq!(
+            next(),
+            Err(Error::NoReply),
+            "the stub has nothing more to deliver"
+        );
+    }
+
+    #[test]
+    fn failures_carry_their_code_and_open_requests_are_bounded() {
+        let tokens: Vec<u32> = (0..=fireball_abi::limits::MAX_OPEN_REQUESTS)
+            .map(|_| router::deliver(Kind::Request, Method::Read, "svc://a", "b", EMPTY_RECORD))
+            .collect();
+        let mut buf = [0u8; 64];
+        for _ in 0..fireball_abi::limits::MAX_OPEN_REQUESTS {
+            let len = next().unwrap();
+            take(&mut buf[..len]).unwrap();
+        }
+        assert_eq!(next(), Err(Error::TableFull));
+        fail(tokens[0], NonZeroU16::new(404).unwrap()).unwrap();
+        assert_eq!(router::answer(tokens[0]), Some(Err(404)));
+        assert!(next().is_ok(), "answering one makes room");
+    }
+
+    #[test]
+    fn malformed_deliveries_are_refused() {
+        let header = Header {
+            kind: delivery::REQUEST,
+            method: 0,
+            token: 1,
+            uri_len: 2,
+            caller_len: 0,
+            body_len: 0,
+        };
+        let mut bytes = header.encode().to_vec();
+        bytes.extend_from_slice(b"\xff\xfe");
+        assert_eq!(Delivery::parse(&bytes), None, "URI not UTF-8");
+        bytes[delivery::HEADER_LEN..].copy_from_slice(b"ok");
+        assert_eq!(Delivery::parse(&bytes).map(|d| d.uri), Some("ok"));
+        bytes[0] = 7;
+        assert_eq!(Delivery::parse(&bytes), None, "unknown kind");
+        assert_eq!(Delivery::parse(&bytes[..10]), None, "short");
+        let publication = Header {
+            kind: delivery::PUBLICATION,
+            method: fireball_abi::method::SUBSCRIBE as u8,
+            token: 0,
+            uri_len: 0,
+            caller_len: 0,
+            body_len: 0,
+        };
+        let bytes = publication.encode();
+        let parsed = Delivery::parse(&bytes).unwrap();
+        assert_eq!((parsed.kind, parsed.method), (Kind::Publication, None));
+    }
+}
