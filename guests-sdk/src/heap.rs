@@ -22,15 +22,14 @@ pub use talc;
 /// ```
 ///
 /// The expansion holds the one `unsafe` call that hands the arena to the allocator (sound:
-/// the arena is declared inside the expansion and named nowhere else), allowed on that item
-/// only: a module crate may `#![deny(unsafe_code)]`, not `forbid` it. A heap smaller than
-/// talc's bookkeeping is a compile-time error.
+/// the arena is declared inside the expansion and named nowhere else). It is this crate's
+/// code, so a module crate may still `#![forbid(unsafe_code)]`. A heap smaller than talc's
+/// bookkeeping is a compile-time error.
 #[macro_export]
 macro_rules! heap {
     ($bytes:expr) => {
         #[cfg(target_arch = "wasm32")]
         #[global_allocator]
-        #[allow(unsafe_code)]
         static FIREBALL_HEAP: $crate::heap::talc::wasm::WasmArenaTalc = {
             const BYTES: usize = $bytes;
             const _: () = assert!(
