@@ -1,0 +1,71 @@
+//! `mesh-messages` — the mesh gateway's route messages, shared by the `mesh` service and
+//! the guests that call it, so both ends agree on every field name. Plain serde structs;
+//! the router maps them to records.
+//!
+//! | route | method | request | reply |
+//! | --- | --- | --- | --- |
+//! | `svc://mesh/tx` | write | [`Transmit`] | [`Sent`] |
+//! | `svc://mesh/nodes` | read | — | [`Nodes`] |
+//! | `svc://mesh/stats` | read | — | [`Stats`] |
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize, Serializer};
+
+fn as_bytes<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bytes(bytes)
+}
+
+/// `svc://mesh/tx` — `write` request: one message to broadcast to the mesh.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transmit {
+    /// The message (1 to 31 110 bytes: 255 fragments of 122; the router's message limit,
+    /// 512 bytes by default, is usually the tighter bound).
+    #[serde(serialize_with = "as_bytes")]
+    pub data: Vec<u8>,
+}
+
+/// `svc://mesh/tx` — reply: what went on the air.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sent {
+    /// Frames transmitted.
+    pub frames: u32,
+    /// Bytes transmitted, fragment headers included.
+    pub bytes: u32,
+}
+
+/// A neighbour node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    /// The id it announced.
+    pub id: u8,
+    /// When it was last heard (µs of the platform clock).
+    pub last_seen_us: u64,
+}
+
+/// `svc://mesh/nodes` — reply to `read`: the node table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Nodes {
+    /// The nodes, in the order first heard (at most 8).
+    pub nodes: Vec<Node>,
+}
+
+/// `svc://mesh/stats` — reply to `read`: the gateway's counters since it started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Messages sent whole.
+    pub messages: u64,
+    /// Frames transmitted.
+    pub frames: u64,
+    /// Bytes transmitted, fragment headers included.
+    pub bytes: u64,
+    /// Frames received (announcements and anything else heard).
+    pub received: u64,
+    /// Messages the radio failed part-way (their frames sent so far are counted above).
+    pub failed: u64,
+}
