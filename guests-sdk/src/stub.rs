@@ -153,12 +153,15 @@ pub mod board {
 ///   patterns) with [`serve`] (bytes), [`serve_record`] (records) or [`serve_typed`] (serde
 ///   types); binding an unknown URI is `NO_ROUTE`. Replies larger than the caller's buffer
 ///   stay for `fetch_reply`. Notifications are kept for [`notified`].
-/// - **Serving**: a test queues deliveries for the module with [`deliver`]; `route_next`
+/// - **Serving**: a test queues deliveries for the module with [`deliver`] (or
+///   [`deliver_raw`]); `route_next`
 ///   announces them in order (with `NO_REPLY` when none is left, where the hypervisor would
 ///   block), `route_take` copies them out, and what the module answers is read back with
 ///   [`answer`]. As in the hypervisor, at most
 ///   [`MAX_OPEN_REQUESTS`](fireball_abi::limits::MAX_OPEN_REQUESTS) requests may be open,
 ///   and a reply that is not a record is refused with `BAD_MESSAGE`.
+/// - Records are held to the router's default limits (512 bytes), as in a default
+///   deployment.
 pub mod router {
     use std::{cell::RefCell, collections::HashMap, collections::VecDeque};
 
@@ -169,11 +172,9 @@ pub mod router {
 
     type Handler = Box<dyn FnMut(Method, &[u8]) -> Result<Vec<u8>, i32>>;
 
-    /// The limits the stub decodes records with (those of the SDK's codec).
-    const LIMITS: Limits = Limits {
-        max_bytes: fireball_abi::limits::MAX_ROUTE_MESSAGE,
-        ..Limits::DEFAULT
-    };
+    /// The limits the stub holds records to: the router's defaults (512 bytes), tighter
+    /// than the SDK's own, as in a default deployment.
+    const LIMITS: Limits = Limits::DEFAULT;
 
     /// A one-way message the module sent.
     #[derive(Clone, Debug, PartialEq, Eq)]
@@ -309,6 +310,12 @@ pub mod router {
         })
     }
 
+    /// Queue `bytes` as a delivery as they are (to see how a module takes malformed ones).
+    /// A request's token is whatever its header says.
+    pub fn deliver_raw(bytes: Vec<u8>) {
+        with(|s| s.inbox.push_back(bytes));
+    }
+
     /// Take the module's answer to request `token`: `None` while it is unanswered.
     pub fn answer(token: u32) -> Option<Answer> {
         with(|s| s.answers.remove(&token))
@@ -414,9 +421,9 @@ pub mod router {
                 let Some(bytes) = s.inbox.pop_front() else {
                     return status::NO_REPLY;
                 };
-                let header = Header::decode(&bytes).expect("the stub encoded this header");
-                if header.kind == fireball_abi::delivery::REQUEST {
-                    s.open.push(header.token);
+                match Header::decode(&bytes) {
+                    Some(h) if h.kind == fireball_abi::delivery::REQUEST => s.open.push(h.token),
+                    _ => {}
                 }
                 s.held = Some(bytes);
             }
