@@ -220,7 +220,10 @@ impl Endpoint {
             .table
             .get(binding.route.index())
             .ok_or(CallError::NoRoute)?;
-        if !entry.grants.allows(self.identity.slot, method) {
+        if !entry
+            .grants
+            .allows_on(self.identity.slot, method, binding.uri())
+        {
             return Err(CallError::Denied);
         }
         let owner = &state.components[usize::from(entry.owner)];

@@ -21,7 +21,7 @@ use crate::policy::{Caller, Grants, Methods, Rule};
 use crate::record::Limits;
 use crate::table::{InsertError, RouteTable};
 use crate::trace::{self, TraceBuffer, TraceConfig, TraceEvent, Traced};
-use crate::uri::{Pattern, UriError};
+use crate::uri::{Pattern, Uri, UriError};
 
 /// How a router is set up.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -132,8 +132,19 @@ impl State {
 
     /// Adds one rule's grants (grants only grow, so a new rule needs no full recompile).
     fn apply(&mut self, rule: &Rule) {
-        let Some(index) = self.table.find_shape(&rule.route) else {
-            return;
+        // A pattern grants the whole route; a concrete URI of a route (`hal://adc/0`) only
+        // that URI.
+        let (index, uri) = match self.table.find_shape(&rule.route) {
+            Some(index) => (index, None),
+            None => {
+                let Ok(parsed) = Uri::parse(&rule.route) else {
+                    return;
+                };
+                match self.table.lookup(&parsed) {
+                    Some(m) => (m.index(), Some(rule.route.clone())),
+                    None => return,
+                }
+            }
         };
         let slot = match &rule.caller {
             Caller::Any => None,
@@ -143,9 +154,10 @@ impl State {
             },
         };
         if let Some(entry) = self.table.get_mut(index) {
-            match slot {
-                Some(slot) => entry.grants.grant(slot, rule.methods),
-                None => entry.grants.grant_anyone(rule.methods),
+            match (slot, uri) {
+                (slot, Some(uri)) => entry.grants.grant_uri(slot, uri, rule.methods),
+                (Some(slot), None) => entry.grants.grant(slot, rule.methods),
+                (None, None) => entry.grants.grant_anyone(rule.methods),
             }
         }
     }
@@ -403,8 +415,9 @@ impl Router {
     }
 
     /// Grants `caller` (a component name, or `*` for all) `methods` on the registered route
-    /// `route` (a pattern; parameter names need not match the registration). Rules may be
-    /// added before the components they name exist.
+    /// `route` (a pattern; parameter names need not match the registration), or on one
+    /// concrete URI of a route (`hal://adc/0` of `hal://adc/{channel}`: channel 0 only).
+    /// Rules may be added before the components they name exist.
     pub fn allow(&self, caller: &str, route: &str, methods: Methods) -> Result<(), UriError> {
         Pattern::parse(route)?;
         let rule = Rule {

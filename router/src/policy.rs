@@ -161,11 +161,15 @@ pub struct Rule {
     pub methods: Methods,
 }
 
-/// The compiled grants of one route: callers by component slot, sorted.
+/// The compiled grants of one route: callers by component slot, sorted, and grants limited
+/// to one concrete URI of the route (`hal://adc/0` of `hal://adc/{channel}`).
 #[derive(Clone, Debug, Default)]
 pub struct Grants {
     callers: Vec<(u16, Methods)>,
     anyone: Methods,
+    /// `(slot or None for anyone, uri, methods)`: checked only when the route-wide grants
+    /// refuse, so they cost nothing on the common path.
+    uris: Vec<(Option<u16>, Rc<str>, Methods)>,
 }
 
 impl Grants {
@@ -174,7 +178,31 @@ impl Grants {
         Self {
             callers: Vec::new(),
             anyone: Methods::NONE,
+            uris: Vec::new(),
         }
+    }
+
+    /// Adds `methods` on the concrete `uri` only, for the component in `slot` (`None`: every
+    /// component).
+    pub fn grant_uri(&mut self, slot: Option<u16>, uri: Rc<str>, methods: Methods) {
+        match self
+            .uris
+            .iter_mut()
+            .find(|(s, u, _)| *s == slot && **u == *uri)
+        {
+            Some((_, _, granted)) => *granted = *granted | methods,
+            None => self.uris.push((slot, uri, methods)),
+        }
+    }
+
+    /// Whether the component in `slot` may use `method` on the concrete `uri`: the
+    /// route-wide grants, then the URI-limited ones.
+    #[inline]
+    pub fn allows_on(&self, slot: u16, method: Method, uri: &str) -> bool {
+        self.allows(slot, method)
+            || self.uris.iter().any(|(s, u, methods)| {
+                s.is_none_or(|s| s == slot) && **u == *uri && methods.contains(method)
+            })
     }
 
     /// Adds `methods` for the component in `slot`.
@@ -194,6 +222,7 @@ impl Grants {
     pub fn clear(&mut self) {
         self.callers.clear();
         self.anyone = Methods::NONE;
+        self.uris.clear();
     }
 
     /// Whether the component in `slot` may use `method`: `O(log callers)`.

@@ -127,3 +127,33 @@ fn grants_survive_a_restart() {
     let b = app.bind("hal://adc/1").unwrap();
     assert_eq!(app.may(&b, Method::Read), Ok(()));
 }
+
+#[test]
+fn a_rule_on_a_concrete_uri_grants_that_uri_only() {
+    let router = Router::new(RouterConfig::default());
+    let adc = router
+        .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
+        .unwrap();
+    let mut app = router.register(Registration::new("app", &[])).unwrap();
+    let mut other = router.register(Registration::new("other", &[])).unwrap();
+    router.allow("app", "hal://adc/0", Methods::READ).unwrap();
+    let zero = app.bind("hal://adc/0").unwrap();
+    let one = app.bind("hal://adc/1").unwrap();
+    let ok = drive(app.call(&zero, Method::Read, Record::new()), || {
+        answer_all(&adc);
+    });
+    assert!(ok.is_ok());
+    assert_eq!(app.may(&zero, Method::Write), Err(CallError::Denied));
+    assert_eq!(app.may(&one, Method::Read), Err(CallError::Denied));
+    let theirs = other.bind("hal://adc/0").unwrap();
+    assert_eq!(
+        drive(other.call(&theirs, Method::Read, Record::new()), || {}),
+        Err(CallError::Denied),
+        "the grant names app only"
+    );
+    // For everyone, on one URI.
+    router.allow("*", "hal://adc/3", Methods::READ).unwrap();
+    let three = other.bind("hal://adc/3").unwrap();
+    assert_eq!(other.may(&three, Method::Read), Ok(()));
+    assert_eq!(other.may(&zero, Method::Read), Err(CallError::Denied));
+}
