@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use crate::frame::{self, FragmentError, Heard, MAX_FRAME};
 use crate::messages::{Nodes, Sent, Stats};
-use crate::nodes::NodeTable;
+use crate::nodes::{NodeTable, Seen};
 
 /// Frames one [`Gateway::listen`] takes at most (the simulated air queue's depth), so a
 /// chatty medium cannot hold a transmission forever.
@@ -22,6 +22,18 @@ pub trait Radio {
 
     /// Broadcast one frame (at most [`MAX_FRAME`] bytes).
     fn transmit(&mut self, frame: &[u8]) -> Result<(), Self::Error>;
+
+    /// The clock the gateway stamps what it hears with (µs).
+    fn now_us(&mut self) -> Result<u64, Self::Error>;
+}
+
+/// What one [`Gateway::listen`] took.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Listened {
+    /// Frames received.
+    pub frames: usize,
+    /// Nodes that were not in the table before.
+    pub joined: usize,
 }
 
 /// Why a transmission failed.
@@ -62,21 +74,30 @@ impl Gateway {
         }
     }
 
-    /// Take up to [`MAX_DRAIN`] received frames from `radio`; announcements update the
-    /// node table with `now_us` as their last-seen time. The number of frames taken.
-    pub fn listen<R: Radio>(&mut self, radio: &mut R, now_us: u64) -> Result<usize, R::Error> {
+    /// Take up to [`MAX_DRAIN`] received frames from `radio`. Announcements update the node
+    /// table, stamped with the radio's clock (read once, at the first announcement).
+    pub fn listen<R: Radio>(&mut self, radio: &mut R) -> Result<Listened, R::Error> {
         let mut frame = [0u8; MAX_FRAME];
-        for taken in 0..MAX_DRAIN {
+        let mut listened = Listened::default();
+        let mut now_us = None;
+        while listened.frames < MAX_DRAIN {
             let len = radio.receive(&mut frame)?;
             if len == 0 {
-                return Ok(taken);
+                break;
             }
+            listened.frames += 1;
             self.stats.received += 1;
             if let Heard::Announce(id) = frame::parse(&frame[..len.min(MAX_FRAME)]) {
-                self.nodes.seen(id, now_us);
+                let now = match now_us {
+                    Some(now) => now,
+                    None => *now_us.insert(radio.now_us()?),
+                };
+                if self.nodes.seen(id, now) != Seen::Again {
+                    listened.joined += 1;
+                }
             }
         }
-        Ok(MAX_DRAIN)
+        Ok(listened)
     }
 
     /// Fragment `message` and broadcast its frames through `radio`.
@@ -138,6 +159,8 @@ pub(crate) mod tests {
         pub(crate) air: VecDeque<Vec<u8>>,
         pub(crate) sent: Vec<Vec<u8>>,
         pub(crate) fail_after: Option<usize>,
+        pub(crate) now_us: u64,
+        pub(crate) clock_reads: usize,
     }
 
     impl Radio for DeskRadio {
@@ -159,6 +182,11 @@ pub(crate) mod tests {
             self.sent.push(frame.to_vec());
             Ok(())
         }
+
+        fn now_us(&mut self) -> Result<u64, Self::Error> {
+            self.clock_reads += 1;
+            Ok(self.now_us)
+        }
     }
 
     #[test]
@@ -171,10 +199,27 @@ pub(crate) mod tests {
             vec![0xA5, 1],
         ]);
         let mut gateway = Gateway::new();
-        assert_eq!(gateway.listen(&mut radio, 1_000), Ok(4));
-        assert_eq!(gateway.listen(&mut radio, 2_000), Ok(0));
+        radio.now_us = 1_000;
+        assert_eq!(
+            gateway.listen(&mut radio),
+            Ok(Listened {
+                frames: 4,
+                joined: 2
+            })
+        );
+        assert_eq!(radio.clock_reads, 1, "one clock reading per listen");
+        radio.now_us = 2_000;
+        assert_eq!(gateway.listen(&mut radio), Ok(Listened::default()));
+        assert_eq!(radio.clock_reads, 1, "no announcement, no clock reading");
         radio.air.push_back(vec![0xA5, 2]);
-        assert_eq!(gateway.listen(&mut radio, 3_000), Ok(1));
+        radio.now_us = 3_000;
+        assert_eq!(
+            gateway.listen(&mut radio),
+            Ok(Listened {
+                frames: 1,
+                joined: 0
+            })
+        );
         assert_eq!(
             gateway.nodes().nodes,
             [
@@ -198,8 +243,9 @@ pub(crate) mod tests {
             .air
             .extend((0..MAX_DRAIN + 3).map(|i| vec![0xA5, i as u8]));
         let mut gateway = Gateway::new();
-        assert_eq!(gateway.listen(&mut radio, 0), Ok(MAX_DRAIN));
-        assert_eq!(gateway.listen(&mut radio, 0), Ok(3));
+        assert_eq!(gateway.listen(&mut radio).map(|l| l.frames), Ok(MAX_DRAIN));
+        assert_eq!(gateway.listen(&mut radio).map(|l| l.frames), Ok(3));
+        assert_eq!(gateway.nodes().nodes.len(), crate::nodes::MAX_NODES);
     }
 
     #[test]

@@ -12,7 +12,11 @@
 //! - [`messages`] — the routes' request and reply types (crate `mesh-messages`, shared with
 //!   the guests that call the service).
 //!
-//! Everything above is plain `no_std` logic tested on the host without a runtime.
+//! - [`service`] — the routes on the router (`services-sdk`), the radio and clock through
+//!   `hal://`; [`service!`](fireball_services_sdk::service) makes it the module's entry.
+//!
+//! `frame`, `nodes` and `gateway` are plain `no_std` logic tested on the host without a
+//! runtime; `service` is tested through the services SDK's host stub.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,5 +26,10 @@ extern crate alloc;
 pub mod frame;
 pub mod gateway;
 pub mod nodes;
+pub mod service;
 
 pub use mesh_messages as messages;
+
+// 3 KiB: a delivery up to the router's 512-byte message limit, held while its body is decoded
+// and its frames are encoded (a 128-byte message peaks under 1.5 KiB).
+fireball_services_sdk::service!(service::Mesh, heap = 3072);

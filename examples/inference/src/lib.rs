@@ -1,0 +1,135 @@
+//! `inference` — seed app 3: per-sensor windows and histograms, a linear model, and its
+//! result sent over the mesh.
+//!
+//! Each iteration reads `hal://adc/1..=3` and feeds every sensor's
+//! [`SensorWindow`] (a sliding window of 128 stamped samples, a
+//! 32-bin histogram, running min / max / sum / count). Every [`PERIOD`] iterations it runs
+//! the seed's [`Model`] over min / mean / max of each sensor (the dot product
+//! on the vOffloader, `matmul_f32`), sends the seed's 27-byte [`packet`](model::packet)
+//! through `write svc://mesh/tx`, logs a line (the logger stamps it with the component's
+//! name and keeps 80 bytes of text) and restarts the period. After
+//! [`INFERENCES`] inferences it returns.
+//!
+//! Routes: `read hal://adc/{1,2,3}` → `AdcSample`; `write svc://mesh/tx` `Transmit` →
+//! `Sent`; `log://` (write notifications). Builtins: `time_ticks`, `sleep_ticks`,
+//! `matmul_f32`.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod model;
+pub mod window;
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use fireball_guests_sdk::{
+    device, entry,
+    hal::Adc,
+    heap, log,
+    route::{Client, Error},
+};
+use mesh_messages::{Sent, Transmit};
+
+use model::{Model, SENSORS};
+use window::{SensorWindow, saturate};
+
+/// The ADC channels read, one per sensor.
+pub const CHANNELS: [u8; SENSORS] = [1, 2, 3];
+/// Iterations between inferences. The seed infers every 256 (about once a minute at 4 Hz);
+/// 64 keeps a demo run short.
+pub const PERIOD: u32 = 64;
+/// Inferences before the app returns.
+pub const INFERENCES: u32 = 2;
+/// Ticks (µs on the host) between two iterations.
+pub const ITERATION_TICKS: u64 = 2_000;
+/// Where packets go.
+pub const TX_ROUTE: &str = "svc://mesh/tx";
+
+// The heap holds the sensors' windows (3 × 1 KiB), one request in flight (the 27-byte
+// packet, its record and encoding) and one log line.
+heap!(4608);
+entry!(main);
+
+fn main() {
+    match run() {
+        Ok(()) => log::info!("done: {INFERENCES} inferences sent"),
+        Err(error) => log::error!("stopped: {error:?}"),
+    }
+}
+
+/// Sample, infer every [`PERIOD`] iterations, and send [`INFERENCES`] packets.
+pub fn run() -> Result<(), Error> {
+    let adcs = [
+        Adc::open(CHANNELS[0])?,
+        Adc::open(CHANNELS[1])?,
+        Adc::open(CHANNELS[2])?,
+    ];
+    let mesh = Client::bind(TX_ROUTE)?;
+    let model = Model::seed();
+    let mut sensors: [SensorWindow; SENSORS] = core::array::from_fn(|_| SensorWindow::new());
+    for iteration in 1..=PERIOD * INFERENCES {
+        if iteration > 1 {
+            device::sleep_ticks(ITERATION_TICKS);
+        }
+        for (sensor, adc) in sensors.iter_mut().zip(&adcs) {
+            let raw = adc.read()?.raw;
+            // The low 32 bits of the clock, as the seed's `uint32_t` timestamp.
+            sensor.update(saturate(i32::from(raw)), device::now_ticks() as u32);
+        }
+        if iteration % PERIOD != 0 {
+            continue;
+        }
+        let result = model.infer(&model::features(&sensors));
+        let packet = model::packet(&sensors, result, iteration);
+        let _: Sent = mesh.write(&Transmit {
+            data: Vec::from(packet),
+        })?;
+        log::info!(
+            "{}/{INFERENCES} at iteration {iteration}: result {}, means {} {} {}, peak bin {}",
+            iteration / PERIOD,
+            Tenths(result),
+            sensors[0].mean_i16(),
+            sensors[1].mean_i16(),
+            sensors[2].mean_i16(),
+            sensors[0].peak_bin(),
+        );
+        for sensor in &mut sensors {
+            sensor.restart_period();
+        }
+    }
+    Ok(())
+}
+
+/// An `f32` shown with one decimal, through integer formatting: `{:.1}` would link core's
+/// float printing, whose buffers need kilobytes of stack.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tenths(pub f32);
+
+impl fmt::Display for Tenths {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.0.is_finite() {
+            let text = match self.0 {
+                x if x.is_nan() => "NaN",
+                x if x > 0.0 => "inf",
+                _ => "-inf",
+            };
+            return f.write_str(text);
+        }
+        let scaled = self.0 * 10.0;
+        // Round half away from zero; `as` saturates beyond i64.
+        let tenths = if scaled < 0.0 {
+            scaled - 0.5
+        } else {
+            scaled + 0.5
+        } as i64;
+        let sign = if tenths < 0 { "-" } else { "" };
+        let tenths = tenths.unsigned_abs();
+        write!(f, "{sign}{}.{}", tenths / 10, tenths % 10)
+    }
+}
+
+#[cfg(test)]
+mod tests;
