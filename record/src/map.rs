@@ -38,7 +38,25 @@ pub enum MapError {
     /// A type the record model has no place for (`i128`, `u128`).
     Unsupported(&'static str),
     /// serde's own complaint (a missing field, a type mismatch, a number out of range…).
+    /// Built inside a WASM module, the text is a fixed "value does not fit the type" (serde's
+    /// messages format the offending value, which would link the float formatter, ~20 KiB of
+    /// code and 4 KiB of tables, into every module that decodes a record).
     Invalid(Box<str>),
+}
+
+/// A [`MapError::Invalid`] carrying serde's message, or in a WASM module only the error kind
+/// (serde formats e.g. `invalid type: floating point `1.5`, expected u8`: text nobody reads
+/// there, at the cost of the float formatter).
+fn invalid(msg: impl fmt::Display) -> MapError {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = msg;
+        MapError::Invalid("value does not fit the type".into())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        MapError::Invalid(msg.to_string().into())
+    }
 }
 
 impl fmt::Display for MapError {
@@ -54,13 +72,13 @@ impl fmt::Display for MapError {
 
 impl ser::Error for MapError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        Self::Invalid(msg.to_string().into())
+        invalid(msg)
     }
 }
 
 impl de::Error for MapError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        Self::Invalid(msg.to_string().into())
+        invalid(msg)
     }
 }
 

@@ -1,0 +1,56 @@
+//! `filter-messages` — the `filter` service's route messages, shared by the service and the
+//! guests that call it, so both ends agree on every field name. Plain serde structs; the
+//! router maps them to records.
+//!
+//! | route | method | request | reply |
+//! | --- | --- | --- | --- |
+//! | `svc://filter/{ch}` | read | — | [`Filtered`] (the service samples `hal://adc/{ch}`) |
+//! | | call | [`Sample`] | [`Filtered`] (a sample the caller brings) |
+//! | `svc://filter/{ch}/alpha` | write | [`Alphas`] | [`ChannelState`] |
+//! | `svc://filter/{ch}/state` | read | — | [`ChannelState`] |
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use serde::{Deserialize, Serialize};
+
+/// Stages in each channel's cascade.
+pub const STAGES: usize = 3;
+
+/// Reply of `read` / `call` on `svc://filter/{ch}`: one sample, raw and filtered.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Filtered {
+    /// The channel.
+    pub channel: u8,
+    /// The sample in.
+    pub raw: i32,
+    /// The cascade's output.
+    pub filtered: f32,
+}
+
+/// Request of `call` on `svc://filter/{ch}`: a sample to filter.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// The sample.
+    pub raw: i32,
+}
+
+/// Request of `write` on `svc://filter/{ch}/alpha`: new coefficients, first stage first.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alphas {
+    /// Each in `(0, 1]`; smaller smooths more.
+    pub alphas: [f32; STAGES],
+}
+
+/// Reply of `svc://filter/{ch}/state` and `…/alpha`: a channel's cascade.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelState {
+    /// The channel.
+    pub channel: u8,
+    /// The coefficients.
+    pub alphas: [f32; STAGES],
+    /// Each stage's last output.
+    pub prev: [f32; STAGES],
+    /// Samples filtered so far.
+    pub samples: u32,
+}
