@@ -11,7 +11,6 @@
 //! - [`gateway`] — the state machine over a [`Radio`](gateway::Radio) trait (no I/O).
 //! - [`messages`] — the routes' request and reply types (crate `mesh-messages`, shared with
 //!   the guests that call the service).
-//!
 //! - [`service`] — the routes on the router (`services-sdk`), the radio and clock through
 //!   `hal://`; [`service!`](fireball_services_sdk::service) makes it the module's entry.
 //!
