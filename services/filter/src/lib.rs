@@ -130,6 +130,7 @@ impl Service for Filter {
     }
 }
 
+// The heap holds the routes and one request with its reply at a time (under 1 KiB).
 service!(Filter, heap = 4096);
 
 #[cfg(test)]
