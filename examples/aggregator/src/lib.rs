@@ -1,0 +1,104 @@
+//! `aggregator` — seed app 2: four filtered sensors aggregated into windows, sent over the
+//! mesh, their means kept by the statistics service. The demo's main data path:
+//! ADC → filter service → this guest → mesh transmit.
+//!
+//! Each round reads `svc://filter/{ch}` for the four channels (the filter service samples
+//! `hal://adc/{ch}` and runs its IIR cascade) and adds the filtered values to a [`Window`].
+//! When it holds [`SAMPLES`] rounds, the window's 256 bytes go to `write svc://mesh/tx`,
+//! each sensor's mean to `write svc://stats/sensor{ch}`, a line to the log, and the next
+//! window starts. After [`WINDOWS`] windows it returns.
+//!
+//! Routes: `read svc://filter/{ch}` → `Filtered`; `write svc://mesh/tx` `Transmit` →
+//! `Sent`; `write svc://stats/sensor{ch}` `Sample` → `Summary`; `log://` (write
+//! notifications). The four filter channels and the mesh stay bound (5 of the module's 8
+//! bindings); each statistics key is bound for its write only.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod window;
+
+use alloc::format;
+use alloc::vec::Vec;
+
+use filter_messages::Filtered;
+use fireball_guests_sdk::{
+    device, entry, heap, log,
+    route::{Client, Error},
+};
+use mesh_messages::{Sent, Transmit};
+use stats_messages::{Sample, Summary};
+
+use window::{SAMPLES, SENSORS, Window, to_sample};
+
+/// Windows sent before the app returns.
+pub const WINDOWS: u32 = 2;
+/// Ticks (µs on the host) between two rounds.
+pub const ROUND_TICKS: u64 = 5_000;
+/// Where full windows go.
+pub const TX_ROUTE: &str = "svc://mesh/tx";
+
+// The heap holds one request in flight (the 256-byte window, its record and encoding: under
+// 1.3 KiB on the simulator), a statistics URI and one log line.
+heap!(2048);
+entry!(main);
+
+fn main() {
+    match run() {
+        Ok(()) => log::info!("done: {WINDOWS} windows sent"),
+        Err(error) => log::error!("stopped: {error:?}"),
+    }
+}
+
+/// Aggregate and send [`WINDOWS`] windows.
+pub fn run() -> Result<(), Error> {
+    let filters = [
+        Client::bind("svc://filter/0")?,
+        Client::bind("svc://filter/1")?,
+        Client::bind("svc://filter/2")?,
+        Client::bind("svc://filter/3")?,
+    ];
+    let mesh = Client::bind(TX_ROUTE)?;
+    let mut window = Window::new();
+    let mut sent_windows = 0;
+    for round in 0..WINDOWS as usize * SAMPLES {
+        if round > 0 {
+            device::sleep_ticks(ROUND_TICKS);
+        }
+        let mut samples = [0i16; SENSORS];
+        for (sample, filter) in samples.iter_mut().zip(&filters) {
+            let reading: Filtered = filter.read()?;
+            *sample = to_sample(reading.filtered);
+        }
+        if !window.push(samples) {
+            continue;
+        }
+        let sent: Sent = mesh.write(&Transmit {
+            data: Vec::from(window.bytes()),
+        })?;
+        let mut means = [0i32; SENSORS];
+        for (ch, (stats, mean)) in window.stats().iter().zip(&mut means).enumerate() {
+            let value = stats.mean().unwrap_or_default();
+            let stats_key = Client::bind(&format!("svc://stats/sensor{ch}"))?;
+            let _: Summary = stats_key.write(&Sample { value })?;
+            *mean = stats.sum() / stats.count().max(1) as i32;
+        }
+        sent_windows += 1;
+        log::info!(
+            "window {sent_windows}/{WINDOWS}: {} B in {} frames, means {} {} {} {}",
+            window::BYTES,
+            sent.frames,
+            means[0],
+            means[1],
+            means[2],
+            means[3]
+        );
+        window.restart();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
