@@ -7,9 +7,10 @@
 //! Two conventions make empty messages easy: `()` encodes as the empty record, and the
 //! empty record decodes as `()` (or as any struct whose fields are all optional).
 //!
-//! Decoding ([`decode`]) reads the wire bytes straight into the type ([`wire`]) instead of
-//! building a [`Record`] first: a module's heap is a few KiB, and a small message can
-//! describe a record many times its size.
+//! [`encode`] and [`decode`] go straight between the type and the wire bytes ([`wire`])
+//! instead of building a [`Record`]: a module's heap is a few KiB, and a small message can
+//! describe a record many times its size. [`to_record`] and [`from_record`] are the same
+//! mapping through a `Record`, for code that has one.
 
 pub mod wire;
 
@@ -60,11 +61,9 @@ pub fn from_record<T: DeserializeOwned>(record: &Record) -> Result<T, CodecError
     })
 }
 
-/// `value`'s wire bytes.
+/// `value`'s wire bytes, written in place (see [`wire`]): the memory it takes is the output.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CodecError> {
-    to_record(value)?
-        .encode(&LIMITS)
-        .map_err(CodecError::Record)
+    wire::to_bytes(value, &LIMITS)
 }
 
 /// A `T` out of untrusted wire bytes, decoded in place (see [`wire`]): the memory it takes

@@ -1,0 +1,669 @@
+//! Typed encoding straight to a record's wire bytes (see [`super`]).
+
+use alloc::vec::Vec;
+
+use fireball_record::{Limits, MapError, RecordError};
+use serde::ser::{self, Serialize};
+
+use super::{BOOL, BYTES, F32, F64, I64, LIST, RECORD, STR, U64, UNIT, clamp, wire};
+use crate::codec::CodecError;
+
+/// `value`'s bytes as a record within `limits`: a struct or map field by field, `()` (or
+/// `None`) as the empty record; anything else is `MapError::NotARecord`.
+pub fn to_bytes<T: Serialize + ?Sized>(value: &T, limits: &Limits) -> Result<Vec<u8>, CodecError> {
+    let mut writer = Writer {
+        buf: Vec::new(),
+        limits,
+    };
+    value.serialize(ValueSer {
+        writer: &mut writer,
+        depth: 1,
+    })?;
+    let mut buf = writer.buf;
+    match buf.first() {
+        // A record is written as tag 9 then the record: the message is the record.
+        Some(&RECORD) => {
+            buf.remove(0);
+        }
+        Some(&UNIT) => buf[0] = 0,
+        _ => return Err(CodecError::Shape(MapError::NotARecord)),
+    }
+    if buf.len() > limits.max_bytes {
+        return Err(wire(RecordError::TooLarge {
+            bytes: clamp(buf.len()),
+            max: clamp(limits.max_bytes),
+        }));
+    }
+    Ok(buf)
+}
+
+struct Writer<'l> {
+    buf: Vec<u8>,
+    limits: &'l Limits,
+}
+
+impl Writer<'_> {
+    fn varint(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.buf.push(value as u8 | 0x80);
+            value >>= 7;
+        }
+        self.buf.push(value as u8);
+    }
+
+    fn bytes(&mut self, tag: Option<u8>, bytes: &[u8]) {
+        if let Some(tag) = tag {
+            self.buf.push(tag);
+        }
+        self.varint(bytes.len() as u64);
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Start a list or record at `depth` (its count is written when it ends).
+    fn open(&mut self, tag: u8, depth: usize) -> Result<usize, CodecError> {
+        if depth > self.limits.max_depth {
+            return Err(wire(RecordError::TooDeep {
+                max: clamp(self.limits.max_depth),
+            }));
+        }
+        self.buf.push(tag);
+        Ok(self.buf.len())
+    }
+
+    /// End the container whose items start at `at`: put its count in front of them.
+    fn close(&mut self, at: usize, count: usize) -> Result<(), CodecError> {
+        if count > self.limits.max_items {
+            return Err(wire(RecordError::TooManyItems {
+                max: clamp(self.limits.max_items),
+            }));
+        }
+        let end = self.buf.len();
+        self.varint(count as u64);
+        // Rotate the count (now at the end) to the front of the items.
+        let count_len = self.buf.len() - end;
+        self.buf[at..].rotate_right(count_len);
+        Ok(())
+    }
+
+    /// A one-field record `{variant: …}` at `depth` around a payload about to be written.
+    fn variant(&mut self, variant: &str, depth: usize) -> Result<(), CodecError> {
+        let at = self.open(RECORD, depth)?;
+        self.close(at, 1)?;
+        self.bytes(None, variant.as_bytes());
+        Ok(())
+    }
+}
+
+/// Writes one value (tag and payload); `depth` is the depth it has if it is a container.
+struct ValueSer<'w, 'l> {
+    writer: &'w mut Writer<'l>,
+    depth: usize,
+}
+
+/// A list or record being written: where its items start, how many so far.
+struct Compound<'w, 'l> {
+    writer: &'w mut Writer<'l>,
+    at: usize,
+    count: usize,
+    depth: usize,
+}
+
+impl<'w, 'l> Compound<'w, 'l> {
+    fn open(writer: &'w mut Writer<'l>, tag: u8, depth: usize) -> Result<Self, CodecError> {
+        let at = writer.open(tag, depth)?;
+        Ok(Self {
+            writer,
+            at,
+            count: 0,
+            depth,
+        })
+    }
+
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CodecError> {
+        self.count += 1;
+        value.serialize(ValueSer {
+            writer: self.writer,
+            depth: self.depth + 1,
+        })
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), CodecError> {
+        self.writer.bytes(None, key.as_bytes());
+        self.item(value)
+    }
+
+    fn end(self) -> Result<(), CodecError> {
+        self.writer.close(self.at, self.count)
+    }
+}
+
+impl<'w, 'l> ser::Serializer for ValueSer<'w, 'l> {
+    type Ok = ();
+    type Error = CodecError;
+    type SerializeSeq = Compound<'w, 'l>;
+    type SerializeTuple = Compound<'w, 'l>;
+    type SerializeTupleStruct = Compound<'w, 'l>;
+    type SerializeTupleVariant = Compound<'w, 'l>;
+    type SerializeMap = Compound<'w, 'l>;
+    type SerializeStruct = Compound<'w, 'l>;
+    type SerializeStructVariant = Compound<'w, 'l>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), CodecError> {
+        self.writer.buf.extend_from_slice(&[BOOL, u8::from(v)]);
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), CodecError> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), CodecError> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), CodecError> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), CodecError> {
+        self.writer.buf.push(I64);
+        self.writer.varint(((v << 1) ^ (v >> 63)) as u64);
+        Ok(())
+    }
+    fn serialize_i128(self, _: i128) -> Result<(), CodecError> {
+        Err(CodecError::Shape(MapError::Unsupported("i128")))
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), CodecError> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), CodecError> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), CodecError> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), CodecError> {
+        self.writer.buf.push(U64);
+        self.writer.varint(v);
+        Ok(())
+    }
+    fn serialize_u128(self, _: u128) -> Result<(), CodecError> {
+        Err(CodecError::Shape(MapError::Unsupported("u128")))
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), CodecError> {
+        self.writer.buf.push(F32);
+        self.writer.buf.extend_from_slice(&v.to_le_bytes());
+        Ok(())
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), CodecError> {
+        self.writer.buf.push(F64);
+        self.writer.buf.extend_from_slice(&v.to_le_bytes());
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<(), CodecError> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), CodecError> {
+        self.writer.bytes(Some(STR), v.as_bytes());
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), CodecError> {
+        self.writer.bytes(Some(BYTES), v);
+        Ok(())
+    }
+    fn serialize_none(self) -> Result<(), CodecError> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), CodecError> {
+        v.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), CodecError> {
+        self.writer.buf.push(UNIT);
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), CodecError> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), CodecError> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), CodecError> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        v: &T,
+    ) -> Result<(), CodecError> {
+        self.writer.variant(variant, self.depth)?;
+        v.serialize(ValueSer {
+            writer: self.writer,
+            depth: self.depth + 1,
+        })
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'w, 'l>, CodecError> {
+        Compound::open(self.writer, LIST, self.depth)
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Compound<'w, 'l>, CodecError> {
+        Compound::open(self.writer, LIST, self.depth)
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Compound<'w, 'l>, CodecError> {
+        Compound::open(self.writer, LIST, self.depth)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Compound<'w, 'l>, CodecError> {
+        self.writer.variant(variant, self.depth)?;
+        Compound::open(self.writer, LIST, self.depth + 1)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'w, 'l>, CodecError> {
+        Compound::open(self.writer, RECORD, self.depth)
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'w, 'l>, CodecError> {
+        Compound::open(self.writer, RECORD, self.depth)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Compound<'w, 'l>, CodecError> {
+        self.writer.variant(variant, self.depth)?;
+        Compound::open(self.writer, RECORD, self.depth + 1)
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), CodecError> {
+        self.item(v)
+    }
+    fn end(self) -> Result<(), CodecError> {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), CodecError> {
+        self.item(v)
+    }
+    fn end(self) -> Result<(), CodecError> {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), CodecError> {
+        self.item(v)
+    }
+    fn end(self) -> Result<(), CodecError> {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), CodecError> {
+        self.item(v)
+    }
+    fn end(self) -> Result<(), CodecError> {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), CodecError> {
+        key.serialize(KeySer {
+            writer: self.writer,
+        })
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), CodecError> {
+        self.item(v)
+    }
+    fn end(self) -> Result<(), CodecError> {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        v: &T,
+    ) -> Result<(), CodecError> {
+        self.field(key, v)
+    }
+    fn end(self) -> Result<(), CodecError> {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        v: &T,
+    ) -> Result<(), CodecError> {
+        self.field(key, v)
+    }
+    fn end(self) -> Result<(), CodecError> {
+        Compound::end(self)
+    }
+}
+
+/// Writes a map key: only what maps to a string is one (a string, a char, a unit variant).
+struct KeySer<'w, 'l> {
+    writer: &'w mut Writer<'l>,
+}
+
+fn not_a_string<T>() -> Result<T, CodecError> {
+    Err(CodecError::Shape(MapError::KeyNotString))
+}
+
+impl ser::Serializer for KeySer<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    type SerializeSeq = ser::Impossible<(), CodecError>;
+    type SerializeTuple = ser::Impossible<(), CodecError>;
+    type SerializeTupleStruct = ser::Impossible<(), CodecError>;
+    type SerializeTupleVariant = ser::Impossible<(), CodecError>;
+    type SerializeMap = ser::Impossible<(), CodecError>;
+    type SerializeStruct = ser::Impossible<(), CodecError>;
+    type SerializeStructVariant = ser::Impossible<(), CodecError>;
+
+    fn serialize_str(self, v: &str) -> Result<(), CodecError> {
+        self.writer.bytes(None, v.as_bytes());
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<(), CodecError> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), CodecError> {
+        self.serialize_str(variant)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), CodecError> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), CodecError> {
+        v.serialize(self)
+    }
+    fn serialize_bool(self, _: bool) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_i8(self, _: i8) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_i16(self, _: i16) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_i32(self, _: i32) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_i64(self, _: i64) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_i128(self, _: i128) -> Result<(), CodecError> {
+        Err(CodecError::Shape(MapError::Unsupported("i128")))
+    }
+    fn serialize_u8(self, _: u8) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_u16(self, _: u16) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_u32(self, _: u32) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_u64(self, _: u64) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_u128(self, _: u128) -> Result<(), CodecError> {
+        Err(CodecError::Shape(MapError::Unsupported("u128")))
+    }
+    fn serialize_f32(self, _: f32) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_f64(self, _: f64) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_none(self) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_unit(self) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), CodecError> {
+        not_a_string()
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, CodecError> {
+        not_a_string()
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, CodecError> {
+        not_a_string()
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, CodecError> {
+        not_a_string()
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, CodecError> {
+        not_a_string()
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, CodecError> {
+        not_a_string()
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, CodecError> {
+        not_a_string()
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, CodecError> {
+        not_a_string()
+    }
+}
+
+impl ser::Error for CodecError {
+    fn custom<T: core::fmt::Display>(msg: T) -> Self {
+        CodecError::Shape(<MapError as ser::Error>::custom(msg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::{collections::BTreeMap, string::String, vec, vec::Vec};
+
+    use proptest::prelude::*;
+    use serde::Serialize;
+
+    use super::*;
+    use crate::codec::{LIMITS, to_record};
+
+    #[derive(Debug, Clone, Serialize)]
+    enum Kind {
+        Off,
+        Level(i32),
+        Pair(u8, bool),
+        Window { from: u16, to: u16 },
+    }
+
+    fn as_bytes<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+
+    #[derive(Debug, Clone, Serialize)]
+    struct Mixed {
+        a: Option<i64>,
+        #[serde(serialize_with = "as_bytes")]
+        b: Vec<u8>,
+        c: f64,
+        d: Vec<String>,
+        e: Option<Kind>,
+        f: (f32, char),
+        g: BTreeMap<String, u32>,
+        h: Vec<Vec<Kind>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        i: Option<u8>,
+        j: (),
+    }
+
+    /// Both encoders on `value`: the same bytes, or both refuse.
+    fn agree<T: Serialize + ?Sized>(value: &T, limits: &Limits) {
+        let direct = to_bytes(value, limits);
+        match to_record(value) {
+            Ok(record) => match record.encode(limits) {
+                Ok(expected) => assert_eq!(direct, Ok(expected), "{record}"),
+                Err(e) => assert!(direct.is_err(), "{record}: {e:?} but {direct:?}"),
+            },
+            Err(e) => assert!(direct.is_err(), "{e:?} but {direct:?}"),
+        }
+    }
+
+    fn kind() -> impl Strategy<Value = Kind> {
+        prop_oneof![
+            Just(Kind::Off),
+            any::<i32>().prop_map(Kind::Level),
+            (any::<u8>(), any::<bool>()).prop_map(|(n, b)| Kind::Pair(n, b)),
+            (any::<u16>(), any::<u16>()).prop_map(|(from, to)| Kind::Window { from, to }),
+        ]
+    }
+
+    fn mixed() -> impl Strategy<Value = Mixed> {
+        (
+            (
+                prop::option::of(any::<i64>()),
+                prop::collection::vec(any::<u8>(), 0..40),
+                any::<f64>().prop_filter("not NaN", |f| !f.is_nan()),
+                prop::collection::vec("[a-z]{0,6}", 0..5),
+                prop::option::of(kind()),
+            ),
+            (
+                (-1e6f32..1e6, any::<char>()),
+                prop::collection::btree_map("[a-zé]{0,4}", any::<u32>(), 0..5),
+                prop::collection::vec(prop::collection::vec(kind(), 0..3), 0..3),
+                prop::option::of(any::<u8>()),
+            ),
+        )
+            .prop_map(|((a, b, c, d, e), (f, g, h, i))| Mixed {
+                a,
+                b,
+                c,
+                d,
+                e,
+                f,
+                g,
+                h,
+                i,
+                j: (),
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Typed values encode to the bytes `to_record` + `Record::encode` give.
+        #[test]
+        fn agrees_with_the_record_encoder(value in mixed()) {
+            agree(&value, &LIMITS);
+            agree(&(value.e.clone(), 1u8), &LIMITS);
+            agree(&value.g, &LIMITS);
+        }
+
+        /// Under tight limits both refuse the same values.
+        #[test]
+        fn refuses_like_the_record_encoder(
+            value in mixed(),
+            max_bytes in 1usize..200,
+            max_depth in 1usize..4,
+            max_items in 0usize..6,
+        ) {
+            agree(&value, &Limits { max_bytes, max_depth, max_items });
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_record_is_refused() {
+        assert_eq!(to_bytes(&(), &LIMITS), Ok(vec![0]));
+        assert_eq!(to_bytes(&None::<u8>, &LIMITS), Ok(vec![0]));
+        assert_eq!(
+            to_bytes(&7u8, &LIMITS),
+            Err(CodecError::Shape(MapError::NotARecord))
+        );
+        let mut keyed = BTreeMap::new();
+        keyed.insert(1u8, 2u8);
+        assert_eq!(
+            to_bytes(&keyed, &LIMITS),
+            Err(CodecError::Shape(MapError::KeyNotString))
+        );
+        agree(&keyed, &LIMITS);
+        agree(&Kind::Level(3), &LIMITS);
+        agree(
+            &[(1u128, 2)].into_iter().collect::<BTreeMap<_, _>>(),
+            &LIMITS,
+        );
+    }
+}
