@@ -23,6 +23,19 @@ fn artifact(var: &str) -> PathBuf {
     }
 }
 
+/// Where `cargo xtask wasm` put the modules.
+pub fn modules_dir() -> PathBuf {
+    artifact("FIREBALL_MODULES_DIR")
+}
+
+/// The repository's root (manifests and examples are found from here).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
 /// The bytes of the WASM module `name`, as `cargo xtask wasm` built it.
 pub fn module(name: &str) -> Vec<u8> {
     let path = artifact("FIREBALL_MODULES_DIR").join(format!("{name}.wasm"));

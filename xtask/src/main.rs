@@ -97,11 +97,21 @@ fn qemu(root: &Path, icount: bool) -> Result<ExitCode, String> {
     })
 }
 
+/// The demo deployment's manifest.
+const DEMO_MANIFEST: &str = "examples/sensor-hub/fireball.toml";
+
 fn demo(root: &Path) -> Result<(), String> {
     let cross = Cross::setup(true)?;
     let modules = modules::build_all(&cross, root)?;
-    let hello = modules.join("hello.wasm");
-    run(host_cargo_cmd(root, &["run", "--quiet", "-p", "fireball", "--", "run"]).arg(hello))
+    let trace = root.join("target/fireball/sensor-hub.trace");
+    run(
+        host_cargo_cmd(root, &["run", "--quiet", "-p", "fireball", "--", "run"])
+            .arg(root.join(DEMO_MANIFEST))
+            .arg("--modules")
+            .arg(&modules)
+            .arg("--trace")
+            .arg(&trace),
+    )
 }
 
 fn test(root: &Path) -> Result<(), String> {
