@@ -18,11 +18,12 @@ pub fn take_console() -> String {
     CONSOLE.with(|c| String::from_utf8_lossy(&std::mem::take(&mut *c.borrow_mut())).into_owned())
 }
 
-/// The simulated board behind the device builtins on the host: 32 pins (all
-/// usable as outputs), a clock that only `sleep_ticks` advances, per-thread
-/// channels that never block (a `recv` on an empty channel is `CLOSED`), ISR
-/// flags a test raises with [`raise_irq`], and no MMIO device (reads give 0).
 pub mod board {
+    //! The simulated board behind the device builtins on the host: 32 pins (all
+    //! usable as outputs), a clock that only `sleep_ticks` advances, per-thread
+    //! channels that never block (a `recv` on an empty channel is `CLOSED`), ISR
+    //! flags a test raises with [`raise_irq`], and no MMIO device (reads give 0).
+
     use std::{cell::RefCell, collections::HashMap, collections::VecDeque};
 
     use fireball_abi::status;
@@ -147,22 +148,23 @@ pub mod board {
     }
 }
 
-/// The router behind the `route` wrappers on the host.
-///
-/// - **Calling**: routes are closures a test installs per URI (exact match, no `{param}`
-///   patterns) with [`serve`] (bytes), [`serve_record`] (records) or [`serve_typed`] (serde
-///   types); binding an unknown URI is `NO_ROUTE`. Replies larger than the caller's buffer
-///   stay for `fetch_reply`. Notifications are kept for [`notified`].
-/// - **Serving**: a test queues deliveries for the module with [`deliver`] (or
-///   [`deliver_raw`]); `route_next`
-///   announces them in order (with `NO_REPLY` when none is left, where the hypervisor would
-///   block), `route_take` copies them out, and what the module answers is read back with
-///   [`answer`]. As in the hypervisor, at most
-///   [`MAX_OPEN_REQUESTS`](fireball_abi::limits::MAX_OPEN_REQUESTS) requests may be open,
-///   and a reply that is not a record is refused with `BAD_MESSAGE`.
-/// - Records are held to the router's default limits (512 bytes), as in a default
-///   deployment.
 pub mod router {
+    //! The router behind the `route` wrappers on the host.
+    //!
+    //! - **Calling**: routes are closures a test installs per URI (exact match, no `{param}`
+    //!   patterns) with [`serve`] (bytes), [`serve_record`] (records) or [`serve_typed`] (serde
+    //!   types); binding an unknown URI is `NO_ROUTE`. Replies larger than the caller's buffer
+    //!   stay for `fetch_reply`. Notifications are kept for [`notified`].
+    //! - **Serving**: a test queues deliveries for the module with [`deliver`] (or
+    //!   [`deliver_raw`]); `route_next`
+    //!   announces them in order (with `NO_REPLY` when none is left, where the hypervisor would
+    //!   block), `route_take` copies them out, and what the module answers is read back with
+    //!   [`answer`]. As in the hypervisor, at most
+    //!   [`MAX_OPEN_REQUESTS`] requests may be open,
+    //!   and a reply that is not a record is refused with `BAD_MESSAGE`.
+    //! - Records are held to the router's default limits (512 bytes), as in a default
+    //!   deployment.
+
     use std::{cell::RefCell, collections::HashMap, collections::VecDeque};
 
     use fireball_abi::{delivery::Header, limits::MAX_OPEN_REQUESTS, status};
