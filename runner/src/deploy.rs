@@ -610,7 +610,7 @@ impl fmt::Display for RunReport {
         writeln!(f, "\ncomponents")?;
         writeln!(
             f,
-            "  {:<12} {:<8} {:<6} {:>8} {:>10} {:>8}  state",
+            "  {:<14} {:<8} {:<6} {:>8} {:>10} {:>8}  state",
             "name", "kind", "where", "slices", "fuel", "memory"
         )?;
         for c in &self.components {
@@ -621,7 +621,7 @@ impl fmt::Display for RunReport {
             };
             writeln!(
                 f,
-                "  {:<12} {:<8} {:<6} {:>8} {:>10} {:>8}  {state}",
+                "  {:<14} {:<8} {:<6} {:>8} {:>10} {:>8}  {state}",
                 c.name,
                 match c.kind {
                     Kind::Service => "service",

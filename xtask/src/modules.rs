@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::{
     run,
-    toolchain::{Cross, WASM, host_cargo},
+    toolchain::{CLANG, Cross, WASM, WASM_LD, host_cargo},
 };
 
 /// One module as its manifest declares it.
@@ -130,7 +130,30 @@ pub fn build_all(cross: &Cross, root: &Path) -> Result<PathBuf, String> {
             spec.kind, spec.package, spec.memory, spec.stack
         );
     }
+    build_c_modules(root, &out)?;
     Ok(out)
+}
+
+/// C modules: a directory under `examples/` or `services/` with a `build.sh` that takes the
+/// output path (it builds with clang and wasm-ld, and runs the module's host tests).
+fn build_c_modules(root: &Path, out: &Path) -> Result<(), String> {
+    for parent in ["examples", "services"] {
+        let Ok(entries) = fs::read_dir(root.join(parent)) else {
+            continue;
+        };
+        let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        dirs.sort();
+        for dir in dirs.iter().filter(|d| d.join("build.sh").is_file()) {
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+            let Some(name) = name else { continue };
+            run(Command::new("sh")
+                .arg(dir.join("build.sh"))
+                .arg(out.join(format!("{name}.wasm")))
+                .env("CLANG", CLANG)
+                .env("WASM_LD", WASM_LD))?;
+        }
+    }
+    Ok(())
 }
 
 /// Copy `from` to `to` unless `to` already has the same bytes, so that an

@@ -32,7 +32,10 @@ const DEBIAN_PACKAGES: &[&str] = &[
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
 const DEBIAN_STD_SRC: &str = "/usr/lib/rustlib/src/rust/library/core";
-const WASM_LD: &str = "/usr/lib/llvm-22/bin/wasm-ld";
+/// The wasm linker (Rust modules on the Debian path, and C modules).
+pub const WASM_LD: &str = "/usr/lib/llvm-22/bin/wasm-ld";
+/// The C compiler for C guests (`examples/*/build.sh`).
+pub const CLANG: &str = "clang-19";
 const ARM_LD: &str = "/usr/lib/llvm-22/bin/ld.lld";
 
 /// How to cross-compile on this machine.
@@ -69,6 +72,14 @@ impl Cross {
                 return Err("qemu-system-arm is missing: apt-get install qemu-system-arm".into());
             }
             apt_install(&["qemu-system-arm"])?;
+        }
+        if which(CLANG).is_none() || !Path::new(WASM_LD).exists() {
+            if !install {
+                return Err(format!(
+                    "{CLANG} or {WASM_LD} is missing (C guests): apt-get install {CLANG} lld-22"
+                ));
+            }
+            apt_install(&[CLANG, "lld-22"])?;
         }
         Ok(cross)
     }
