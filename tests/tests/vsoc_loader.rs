@@ -134,6 +134,7 @@ fn inspect_names_the_role_the_builtins_and_the_routes_a_module_names() {
         (memory (export "memory") 1 1)
         (data (i32.const 0) "\00hal://adc/0\07svc://filter/{ch}\ff and log://")
         (data (i32.const 100) "hal://adc/0 again, not an uri: ://x")
+        (data (i32.const 200) "{ch}/alphasvc://mesh/statsReadWrite expected `scheme://path`")
         (func (export "fb_main")))"#;
     let info = fireball_vsoc::loader::inspect(
         &VsocConfig::default(),
@@ -142,12 +143,22 @@ fn inspect_names_the_role_the_builtins_and_the_routes_a_module_names() {
     )
     .unwrap();
     assert!(info.is_service());
-    assert_eq!(info.routes, ["hal://adc/0", "svc://filter/{ch}", "log://"]);
+    // Literals packed back to back are cut where the next known scheme or a Debug name
+    // starts; a quoted `scheme://path` in a message is not a route.
+    assert_eq!(
+        info.routes,
+        [
+            "hal://adc/0",
+            "svc://filter/{ch}",
+            "log://",
+            "svc://mesh/stats"
+        ]
+    );
     let text = fireball_vsoc::loader::describe(&info);
     assert!(text.contains("service (imports route_next)"), "{text}");
     assert!(text.contains("builtins: route_next, route_bind"), "{text}");
     assert!(
-        text.contains("routes named: hal://adc/0, svc://filter/{ch}, log://"),
+        text.contains("routes named: hal://adc/0, svc://filter/{ch}, log://, svc://mesh/stats"),
         "{text}"
     );
 }

@@ -145,7 +145,8 @@ pub struct ModuleInfo {
     /// Its linear memory, if it has one.
     pub memory: Option<MemoryDecl>,
     /// Router URIs (or their prefixes, for URIs the module formats at run time) found in
-    /// its data segments: what it names, for tools. Not a permission: the policy decides.
+    /// its data segments: what it names, for tools (a heuristic: string literals are not
+    /// delimited in WASM data). Not a permission: the policy decides.
     pub routes: Vec<String>,
 }
 
@@ -158,32 +159,62 @@ impl ModuleInfo {
     }
 }
 
-/// Bytes a URI is made of (RFC 3986 unreserved and reserved characters, and `{}` for
-/// route patterns).
+/// Bytes a Fireball URI is made of: lowercase letters and digits (uppercase ends a URI in
+/// this scan: Fireball's routes are lowercase, and the Debug text packed after a literal
+/// is not), RFC 3986 punctuation, and `{}` for route patterns.
 fn uri_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%{}".contains(&b)
+    b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._~:/?#[]@!$&'()*+,;=%{}".contains(&b)
 }
 
-/// Every `scheme://rest` run of URI bytes in `data` (the scheme lowercase letters).
+/// Schemes of the native subsystems and services, recognised at the end of a longer run of
+/// letters (string literals are packed back to back in a module's data).
+const KNOWN_SCHEMES: &[&str] = &["hal", "svc", "log"];
+
+/// Where the scheme ending just before `mark` (the `://`) starts.
+fn scheme_start(data: &[u8], mark: usize) -> usize {
+    let run = data[..mark]
+        .iter()
+        .rposition(|b| !b.is_ascii_lowercase())
+        .map_or(0, |i| i + 1);
+    let letters = &data[run..mark];
+    KNOWN_SCHEMES
+        .iter()
+        .find(|k| letters.ends_with(k.as_bytes()))
+        .map_or(run, |k| mark - k.len())
+}
+
+/// Every `scheme://rest` run of URI bytes in `data`, cut where the next URI starts (a
+/// heuristic for tools: literals are not delimited in a module's data).
 fn find_uris(data: &[u8], out: &mut Vec<String>) {
-    let mut at = 0;
-    while let Some(found) = data[at..].windows(3).position(|w| w == b"://") {
-        let mark = at + found;
-        let start = data[..mark]
-            .iter()
-            .rposition(|b| !b.is_ascii_lowercase())
-            .map_or(0, |i| i + 1);
-        let end = data[mark + 3..]
+    let marks: Vec<usize> = data
+        .windows(3)
+        .enumerate()
+        .filter(|(_, w)| *w == b"://")
+        .map(|(i, _)| i)
+        .collect();
+    for (n, &mark) in marks.iter().enumerate() {
+        let start = scheme_start(data, mark);
+        // No scheme, or one quoted in a message (`scheme://path` in an error text).
+        if start == mark || (start > 0 && data[start - 1] == b'`') {
+            continue;
+        }
+        let mut end = data[mark + 3..]
             .iter()
             .position(|&b| !uri_byte(b))
             .map_or(data.len(), |i| mark + 3 + i);
-        if start < mark
-            && let Ok(uri) = core::str::from_utf8(&data[start..end])
+        if let Some(&next) = marks.get(n + 1)
+            && next < end
+        {
+            end = end.min(scheme_start(data, next));
+        }
+        while end > mark + 3 && b",.;:!?)'".contains(&data[end - 1]) {
+            end -= 1;
+        }
+        if let Ok(uri) = core::str::from_utf8(&data[start..end])
             && !out.iter().any(|u| u == uri)
         {
             out.push(uri.to_string());
         }
-        at = mark + 3;
     }
 }
 
