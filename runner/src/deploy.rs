@@ -361,6 +361,27 @@ impl System {
         Self::boot(&manifest, &dirs, options)
     }
 
+    /// The deployment's router (to register a native probe in a test, say).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Run a native task beside the deployment's components (a test's probe; it is not a
+    /// guest: the run does not wait for it).
+    pub fn spawn_native(
+        &mut self,
+        name: &'static str,
+        task: impl core::future::Future<Output = ()> + 'static,
+    ) -> Result<(), BootError> {
+        self.executor
+            .spawn(name, task)
+            .map(drop)
+            .map_err(|_| BootError::Component {
+                name: name.into(),
+                reason: "the executor is full".into(),
+            })
+    }
+
     fn now_us(&self) -> u64 {
         use fireball_subsystems::hal::Clock as _;
         self.board.clock.now_us()
