@@ -23,9 +23,9 @@ use crate::route::{Client, Error, Method};
 /// The route the logger serves.
 pub const ROUTE: &str = "log://";
 
-/// Longest text sent, in bytes: longer text is cut at a character boundary so that the line
-/// fits the router's default 512-byte message limit.
-pub const MAX_TEXT: usize = 480;
+/// Longest text sent, in bytes: what the logger keeps per line (its message slots); longer
+/// text is cut here at a character boundary instead of being shipped and dropped there.
+pub const MAX_TEXT: usize = fireball_record::system::log::MAX_TEXT;
 
 /// Send `text` at `level` (cut to [`MAX_TEXT`] bytes).
 pub fn write(level: LogLevel, text: &str) -> Result<(), Error> {

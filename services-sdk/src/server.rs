@@ -58,6 +58,12 @@ impl<S: Service> Server<S> {
     /// [`route::Error::BadMessage`] for a delivery that is not laid out as the ABI says.
     pub fn serve_one(&mut self) -> Result<(), route::Error> {
         let len = serve::next()?;
+        if len > self.buf.capacity() {
+            // Free the old buffer first and take exactly what this delivery needs: growing
+            // by doubling would hold both, and up to twice the size, in a small heap.
+            self.buf = Vec::new();
+            self.buf.reserve_exact(len);
+        }
         self.buf.resize(len, 0);
         let len = serve::take(&mut self.buf)?;
         let bytes = &self.buf[..len];

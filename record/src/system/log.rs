@@ -4,6 +4,11 @@ use alloc::string::String;
 
 use serde::{Deserialize, Serialize};
 
+/// Longest text the logger keeps per line, in bytes (its message slots are this big);
+/// senders cut longer text at a character boundary rather than ship bytes that would be
+/// dropped.
+pub const MAX_TEXT: usize = 80;
+
 /// Severity as it travels in a [`LogLine`] (`"error"`, `"warn"`, `"info"`, `"debug"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

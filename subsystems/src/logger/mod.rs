@@ -25,8 +25,9 @@ use crate::hal::Console;
 
 /// Text messages held at once.
 pub const MESSAGE_SLOTS: usize = 16;
-/// Longest message kept, in bytes; longer text is cut at a character boundary.
-pub const MESSAGE_BYTES: usize = 80;
+/// Longest message kept, in bytes; longer text is cut at a character boundary. The same
+/// limit the SDKs cut at (`fireball_record::system::log::MAX_TEXT`).
+pub const MESSAGE_BYTES: usize = fireball_record::system::log::MAX_TEXT;
 
 /// One text message from a component.
 #[derive(Clone, Debug, PartialEq, Eq)]
