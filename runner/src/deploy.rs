@@ -212,6 +212,7 @@ pub struct System {
     traced: u64,
     polls: u64,
     slice_us: u64,
+    timed_out: bool,
 }
 
 impl System {
@@ -344,6 +345,7 @@ impl System {
             traced: 0,
             polls: 0,
             slice_us: (yield_interval / TARGET_MHZ).max(1),
+            timed_out: false,
         })
     }
 
@@ -457,8 +459,18 @@ impl System {
         )
     }
 
-    /// Run until every guest has stopped (or `max_time_us` of virtual time passed).
+    /// Run until every guest has stopped (or `max_time_us` of virtual time passed), then
+    /// report.
     pub fn run(mut self) -> RunReport {
+        let timed_out = self.run_guests();
+        self.finish_with(timed_out)
+    }
+
+    /// Run until every guest has stopped (or `max_time_us` of virtual time passed); whether
+    /// the time limit ended it. The services keep waiting for requests: a test may then
+    /// [`spawn_native`](Self::spawn_native) a probe, [`settle`](Self::settle) and
+    /// [`finish`](Self::finish).
+    pub fn run_guests(&mut self) -> bool {
         let mut next_status = 1_000_000;
         let mut timed_out = false;
         while self.guests_running() > 0 {
@@ -482,9 +494,7 @@ impl System {
                     None => break,
                 }
             }
-            self.collect_trace();
-            self.collect_events();
-            self.board.listen();
+            self.collect();
             if self.options.status_line
                 && matches!(self.options.output, Output::Stdout)
                 && self.now_us() >= next_status
@@ -493,15 +503,33 @@ impl System {
                 next_status += 1_000_000;
             }
         }
+        self.timed_out = timed_out;
         // Let the logger drain what the last guests said.
-        self.executor.run_for(64);
+        self.settle();
+        timed_out
+    }
+
+    /// Run whatever is ready (services answering, the logger draining, a probe) until
+    /// nothing is, without moving time (at most 10 000 polls: a guest left spinning by the
+    /// time limit is always ready).
+    pub fn settle(&mut self) {
+        self.polls += self.vsoc.run_for(&mut self.executor, 10_000) as u64;
+        self.collect();
+    }
+
+    fn collect(&mut self) {
         self.collect_trace();
         self.collect_events();
         self.board.listen();
-        self.report(timed_out)
     }
 
-    fn report(mut self, timed_out: bool) -> RunReport {
+    /// The report of the run so far.
+    pub fn finish(self) -> RunReport {
+        let timed_out = self.timed_out;
+        self.finish_with(timed_out)
+    }
+
+    fn finish_with(mut self, timed_out: bool) -> RunReport {
         for c in &mut self.components {
             if let State::Running(note) = &mut c.state {
                 *note = c.task.monitor.state().to_string();
