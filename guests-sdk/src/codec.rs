@@ -1,23 +1,22 @@
 //! Typed messages ↔ the router's wire bytes (feature `alloc`).
 //!
-//! A message on the router is a [`Record`]; at the WASM boundary it crosses as postcard
+//! A message on the router is a [`Record`](fireball_record::Record); at the WASM boundary it crosses as postcard
 //! bytes. This module maps plain serde types through a record to those bytes and back,
-//! with the same codec the router decodes with (`fireball-record`), so both ends agree.
+//! with the same codec the router decodes with (`fireball-record`, whose [`typed`](fireball_record::typed)
+//! module this wraps with the SDK's [`LIMITS`]), so both ends agree.
 //!
 //! Two conventions make empty messages easy: `()` encodes as the empty record, and the
 //! empty record decodes as `()` (or as any struct whose fields are all optional).
 //!
 //! [`encode`] and [`decode`] go straight between the type and the wire bytes ([`wire`])
-//! instead of building a [`Record`]: a module's heap is a few KiB, and a small message can
+//! instead of building a `Record`: a module's heap is a few KiB, and a small message can
 //! describe a record many times its size. [`to_record`] and [`from_record`] are the same
 //! mapping through a `Record`, for code that has one.
 
-pub mod wire;
+pub use fireball_record::typed::{CodecError, from_record, to_record, wire};
 
 use alloc::vec::Vec;
-use core::fmt;
 
-use fireball_record::{MapError, Record, RecordError, Value};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// The bounds this SDK holds messages to: at most
@@ -31,61 +30,20 @@ pub const LIMITS: fireball_record::Limits = fireball_record::Limits {
 /// The empty record's bytes: the body of a request that carries nothing.
 pub const EMPTY: &[u8] = &[0];
 
-/// Why a message could not be encoded or decoded.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CodecError {
-    /// The bytes are not a record within [`LIMITS`], or the record breaks them.
-    Record(RecordError),
-    /// The record does not have the type's shape (a missing field, a wrong type), or the
-    /// value does not map to a record (only structs, maps and `()` do).
-    Shape(MapError),
-}
-
-/// `value` as a record: a struct or map field by field, `()` as the empty record.
-pub fn to_record<T: Serialize + ?Sized>(value: &T) -> Result<Record, CodecError> {
-    match fireball_record::to_value(value).map_err(CodecError::Shape)? {
-        Value::Record(record) => Ok(record),
-        Value::Unit => Ok(Record::new()),
-        _ => Err(CodecError::Shape(MapError::NotARecord)),
-    }
-}
-
-/// A `T` out of `record`; the empty record is also `()`.
-pub fn from_record<T: DeserializeOwned>(record: &Record) -> Result<T, CodecError> {
-    fireball_record::from_record(record).or_else(|shape| {
-        if record.is_empty() {
-            fireball_record::from_value(&Value::Unit).map_err(|_| CodecError::Shape(shape))
-        } else {
-            Err(CodecError::Shape(shape))
-        }
-    })
-}
-
-/// `value`'s wire bytes, written in place (see [`wire`]): the memory it takes is the output.
+/// `value`'s wire bytes within [`LIMITS`], written in place (see [`wire`]).
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CodecError> {
-    wire::to_bytes(value, &LIMITS)
+    fireball_record::typed::encode(value, &LIMITS)
 }
 
-/// A `T` out of untrusted wire bytes, decoded in place (see [`wire`]): the memory it takes
-/// is that of the `T`, never that of the message.
+/// A `T` out of untrusted wire bytes within [`LIMITS`], decoded in place (see [`wire`]).
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    wire::from_bytes(bytes, &LIMITS)
+    fireball_record::typed::decode(bytes, &LIMITS)
 }
-
-impl fmt::Display for CodecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Record(e) => write!(f, "not a record: {e}"),
-            Self::Shape(e) => write!(f, "wrong shape: {e}"),
-        }
-    }
-}
-
-impl core::error::Error for CodecError {}
 
 #[cfg(test)]
 mod tests {
     use fireball_record::system::hal::{AdcSample, Data};
+    use fireball_record::{MapError, Record, RecordError};
 
     use super::*;
 

@@ -43,6 +43,7 @@ extern crate alloc;
 
 mod map;
 pub mod system;
+pub mod typed;
 mod wire;
 
 use alloc::borrow::Cow;

@@ -1,6 +1,6 @@
 //! Typed decoding straight from a record's wire bytes (see [`super`]).
 
-use fireball_record::{Limits, MapError, RecordError};
+use crate::{Limits, MapError, RecordError};
 use serde::de::{
     self, Deserialize, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess,
     VariantAccess, Visitor,
@@ -10,7 +10,7 @@ use serde::de::{
 };
 
 use super::{BOOL, BYTES, F32, F64, I64, LIST, RECORD, STR, U64, UNIT, clamp, wire};
-use crate::codec::CodecError;
+use crate::typed::CodecError;
 
 /// A `T` out of the bytes of one record, within `limits`.
 pub fn from_bytes<'de, T: Deserialize<'de>>(
@@ -228,7 +228,7 @@ enum Item<'de> {
     Record(usize),
 }
 
-/// The top-level record, seen as a map (as `fireball_record::from_record` sees it).
+/// The top-level record, seen as a map (as [`from_record`](crate::from_record) sees it).
 struct Top<'r, 'de, 'l> {
     reader: &'r mut Reader<'de, 'l>,
     count: usize,
@@ -562,12 +562,12 @@ impl de::Error for CodecError {
 mod tests {
     use alloc::{collections::BTreeMap, string::String, vec, vec::Vec};
 
-    use fireball_record::{Record, Value as V};
+    use crate::{Record, Value as V};
     use proptest::prelude::*;
     use serde::Deserialize;
 
     use super::*;
-    use crate::codec::{LIMITS, from_record};
+    use crate::typed::{from_record, tests::LIMITS};
 
     #[derive(Debug, PartialEq, Deserialize)]
     enum Kind {
@@ -762,7 +762,7 @@ mod tests {
         for _ in 0..LIMITS.max_depth {
             deep = Record::new().with("z", deep);
         }
-        let bytes = deep.encode(&fireball_record::Limits {
+        let bytes = deep.encode(&crate::Limits {
             max_depth: 16,
             ..LIMITS
         });

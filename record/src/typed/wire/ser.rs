@@ -2,11 +2,11 @@
 
 use alloc::vec::Vec;
 
-use fireball_record::{Limits, MapError, RecordError};
+use crate::{Limits, MapError, RecordError};
 use serde::ser::{self, Serialize};
 
 use super::{BOOL, BYTES, F32, F64, I64, LIST, RECORD, STR, U64, UNIT, clamp, wire};
-use crate::codec::CodecError;
+use crate::typed::CodecError;
 
 /// `value`'s bytes as a record within `limits`: a struct or map field by field, `()` (or
 /// `None`) as the empty record; anything else is `MapError::NotARecord`.
@@ -541,7 +541,7 @@ mod tests {
     use serde::Serialize;
 
     use super::*;
-    use crate::codec::{LIMITS, to_record};
+    use crate::typed::{tests::LIMITS, to_record};
 
     #[derive(Debug, Clone, Serialize)]
     enum Kind {

@@ -1,13 +1,13 @@
 //! Typed messages straight to and from a record's wire bytes, without building the record.
 //!
-//! [`from_bytes`] reads the postcard encoding of a record (the table in `fireball_record`'s
-//! docs) as a serde `Deserializer`; [`to_bytes`] writes a serde value as that encoding. Both
-//! map Rust types exactly as `fireball_record::{from_record, to_record}` do (`Unit` is
+//! [`from_bytes`] reads the postcard encoding of a record (the table in the
+//! [crate docs](crate)) as a serde `Deserializer`; [`to_bytes`] writes a serde value as that encoding. Both
+//! map Rust types exactly as [`from_record`](super::from_record) / [`to_record`](super::to_record) do (`Unit` is
 //! `None`, `Bytes` reads as a `Vec<u8>`, an enum variant with data is a one-field record…),
 //! and proptests hold them to `Record::decode` + `from_record` and `to_record` +
 //! `Record::encode`.
 //!
-//! Why not build the [`Record`](fireball_record::Record): memory and time. Decoding takes
+//! Why not build the [`Record`](crate::Record): memory and time. Decoding takes
 //! the memory of the value produced, never that of the message — a 500-byte record of 450
 //! units is 7 KiB as a `Record`, more than a service's whole heap, and costs nothing here
 //! when the type ignores it; encoding takes the output buffer only. Both are also several
@@ -20,9 +20,9 @@
 //! than refused, and a hand-written `Serialize` that repeats a map key has it encoded twice
 //! (and refused by the router) rather than replaced.
 //!
-//! [`Limits`]: fireball_record::Limits
+//! [`Limits`]: crate::Limits
 
-use fireball_record::RecordError;
+use crate::RecordError;
 
 use super::CodecError;
 
