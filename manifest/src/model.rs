@@ -35,6 +35,14 @@ pub struct Deployment {
     /// RAM the partitions must fit in, in bytes (default: nRF5340's 512 KiB).
     #[serde(default = "default_ram")]
     pub ram: u64,
+    /// Cap on each instance's wasmi value stack, in bytes; charged to every instance at
+    /// admission (default 16 KiB).
+    #[serde(default = "default_value_stack")]
+    pub value_stack: u64,
+}
+
+fn default_value_stack() -> u64 {
+    16 * 1024
 }
 
 fn default_yield_interval() -> u64 {

@@ -19,6 +19,8 @@ pub enum ManifestError {
     DuplicateName { name: String },
     /// `yield_interval` is zero (no instance could ever run).
     ZeroYieldInterval,
+    /// `value_stack` is below the smallest the interpreter starts with.
+    ValueStackTooSmall { bytes: u64, minimum: u64 },
     /// A route in `routes` or `reach` is not a valid pattern or URI.
     BadRoute {
         component: String,
@@ -54,6 +56,10 @@ impl fmt::Display for ManifestError {
             Self::DuplicateName { name } => {
                 write!(f, "two components are named `{name}`; names must be unique")
             }
+            Self::ValueStackTooSmall { bytes, minimum } => write!(
+                f,
+                "`value_stack = {bytes}` is below the interpreter's minimum of {minimum} bytes"
+            ),
             Self::ZeroYieldInterval => {
                 write!(
                     f,
@@ -109,6 +115,10 @@ impl fmt::Display for ManifestError {
 
 impl std::error::Error for ManifestError {}
 
+/// The smallest `value_stack` (the vSoC's `MIN_VALUE_STACK`: wasmi's stack starts at
+/// 1 000 bytes).
+pub const MIN_VALUE_STACK: u64 = 1024;
+
 /// Where to look for module files while validating.
 #[derive(Clone, Debug)]
 pub struct ModuleDirs {
@@ -130,6 +140,12 @@ impl Manifest {
         let mut errors = Vec::new();
         if self.deployment.yield_interval == 0 {
             errors.push(ManifestError::ZeroYieldInterval);
+        }
+        if self.deployment.value_stack < MIN_VALUE_STACK {
+            errors.push(ManifestError::ValueStackTooSmall {
+                bytes: self.deployment.value_stack,
+                minimum: MIN_VALUE_STACK,
+            });
         }
         self.check_names(&mut errors);
         let served = self.check_served_routes(system_routes, &mut errors);

@@ -99,6 +99,25 @@ fn an_unknown_route_in_a_reach_is_named() {
 }
 
 #[test]
+fn a_value_stack_below_the_interpreters_minimum_is_refused() {
+    assert_eq!(
+        Manifest::parse(GOOD).unwrap().deployment.value_stack,
+        16 * 1024
+    );
+    let text = GOOD.replace(
+        "yield_interval = 20000",
+        "yield_interval = 20000\nvalue_stack = 512",
+    );
+    assert_eq!(
+        errors(&text),
+        [ManifestError::ValueStackTooSmall {
+            bytes: 512,
+            minimum: 1024
+        }]
+    );
+}
+
+#[test]
 fn quotas_larger_than_the_partition_are_refused() {
     let text = GOOD.replace("quota = 16384", "quota = 30000");
     assert_eq!(

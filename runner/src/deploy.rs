@@ -236,6 +236,7 @@ impl System {
         let config = VsocConfig {
             yield_interval,
             guest_pool_bytes: usize::try_from(manifest.partitions.guests).unwrap_or(usize::MAX),
+            max_value_stack: usize::try_from(manifest.deployment.value_stack).unwrap_or(usize::MAX),
             ..VsocConfig::default()
         };
         let vsoc = Vsoc::with_platform(config, platform);

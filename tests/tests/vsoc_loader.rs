@@ -162,3 +162,29 @@ fn inspect_names_the_role_the_builtins_and_the_routes_a_module_names() {
         "{text}"
     );
 }
+
+#[test]
+fn a_value_stack_cap_below_wasmis_minimum_is_raised_not_a_panic() {
+    let vsoc = Vsoc::new(VsocConfig {
+        max_value_stack: 0,
+        ..VsocConfig::default()
+    });
+    assert_eq!(
+        vsoc.config().max_value_stack,
+        fireball_vsoc::config::MIN_VALUE_STACK
+    );
+    // And it still runs a module.
+    let module = vsoc
+        .load(
+            "tiny",
+            &wat::parse_str(r#"(module (func (export "fb_main")))"#).unwrap(),
+        )
+        .unwrap();
+    let mut instance = vsoc
+        .instantiate(
+            &module,
+            Box::new(fireball_subsystems::hal::NullConsole::default()),
+        )
+        .unwrap();
+    assert_eq!(instance.run_slice(), fireball_vsoc::Slice::Finished);
+}

@@ -13,6 +13,9 @@ pub const DEFAULT_GUEST_POOL: usize = if cfg!(target_os = "none") {
     4 * 1024 * 1024
 };
 
+/// The smallest value-stack cap a vSoC runs with (wasmi's stack starts at 1 000 bytes).
+pub const MIN_VALUE_STACK: usize = 1024;
+
 /// Tuning and limits of a [`Vsoc`](crate::Vsoc).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VsocConfig {
@@ -31,7 +34,8 @@ pub struct VsocConfig {
     pub max_table_elements: u64,
     /// Deepest call nesting before the instance traps with a stack overflow.
     pub max_call_depth: usize,
-    /// Cap on wasmi's value stack per instance, in bytes (charged at admission).
+    /// Cap on wasmi's value stack per instance, in bytes (charged at admission); raised to
+    /// [`MIN_VALUE_STACK`] if lower.
     pub max_value_stack: usize,
     /// Bytes all guests together may hold (the P5 pool): linear memories,
     /// value-stack caps and store overheads. Services get per-service quotas

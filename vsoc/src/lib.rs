@@ -102,7 +102,9 @@ impl Vsoc {
     }
 
     /// A vSoC driving `platform`'s devices.
-    pub fn with_platform(config: VsocConfig, platform: Platform) -> Self {
+    pub fn with_platform(mut config: VsocConfig, platform: Platform) -> Self {
+        // Below wasmi's initial stack the engine could not even be configured.
+        config.max_value_stack = config.max_value_stack.max(config::MIN_VALUE_STACK);
         let mut wasm = wasmi::Config::default();
         wasm.consume_fuel(true)
             // Lazy translation cannot resume after running out of fuel (recipe).
