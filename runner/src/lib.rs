@@ -2,12 +2,12 @@
 //!
 //! - [`deploy`]: `fireball run <manifest.toml>` — a whole deployment (services, guests,
 //!   the native `hal` and `logger`, the router with the manifest's policies) on the
-//!   simulated [`board`], on virtual time.
+//!   simulated board, on virtual time (the boot and the loop are `fireball-deploy`'s,
+//!   shared with the firmware).
 //! - [`run_guests`]: `fireball run <module.wasm>...` — bare guest modules side by side, one
 //!   fuel slice each per round, each printing to stdout under its own label, until every
 //!   one has finished or trapped.
 
-pub mod board;
 pub mod deploy;
 
 use std::fmt;

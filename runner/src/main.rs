@@ -17,7 +17,7 @@ use std::{
 
 use fireball::{
     Outcome,
-    deploy::{Output, RunOptions, System},
+    deploy::{self, Output, RunOptions},
     run_guests,
 };
 use fireball_vsoc::{Vsoc, VsocConfig, loader};
@@ -75,7 +75,7 @@ fn run_deployment(args: DeployArgs) -> ExitCode {
     if let Some(seconds) = args.seconds {
         options.max_time_us = seconds.saturating_mul(1_000_000);
     }
-    let system = match System::boot_file(&args.manifest, &modules, options) {
+    let system = match deploy::boot_file(&args.manifest, &modules, options) {
         Ok(system) => system,
         Err(e) => {
             eprint!("fireball: {}: {e}", args.manifest.display());

@@ -2,7 +2,7 @@
 //! in a deployment exactly where the Rust guest runs: same manifest entry, same routes,
 //! same messages on the router and the air.
 
-use fireball::deploy::{Output, RunOptions, RunReport, State, System};
+use fireball::deploy::{self, Output, RunOptions, RunReport, State};
 use fireball_manifest::{Manifest, ModuleDirs};
 use fireball_subsystems::host::BufferConsole;
 use fireball_tests::modules_dir;
@@ -45,7 +45,7 @@ reach = [
         manifest_dir: modules_dir(),
         modules_dir: modules_dir(),
     };
-    let system = System::boot(&Manifest::parse(&manifest).unwrap(), &dirs, options)
+    let system = deploy::boot(&Manifest::parse(&manifest).unwrap(), &dirs, options)
         .unwrap_or_else(|e| panic!("{module}: {e}"));
     (system.run(), out.contents())
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use fireball::deploy::{Kind, Output, RunOptions, RunReport, State, System};
+use fireball::deploy::{self, Kind, Output, RunOptions, RunReport, State};
 use fireball_subsystems::host::BufferConsole;
 use fireball_tests::{modules_dir, repo_root};
 
@@ -16,7 +16,7 @@ fn run_demo() -> (RunReport, String) {
         ..RunOptions::default()
     };
     let manifest = repo_root().join("examples/sensor-hub/fireball.toml");
-    let system = System::boot_file(&manifest, &modules_dir(), options)
+    let system = deploy::boot_file(&manifest, &modules_dir(), options)
         .unwrap_or_else(|e| panic!("the demo does not boot: {e}"));
     (system.run(), out.contents())
 }

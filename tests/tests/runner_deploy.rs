@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use fireball::deploy::{BootError, Kind, Output, RunOptions, State, System};
+use fireball::deploy::{self, BootError, Kind, Output, RunOptions, State, System};
 use fireball_manifest::{Manifest, ModuleDirs};
 use fireball_subsystems::host::BufferConsole;
 
@@ -101,7 +101,7 @@ fn boot(manifest: &str) -> (Result<System, BootError>, BufferConsole, tempfile::
         manifest_dir: dir.path().to_path_buf(),
         modules_dir: dir.path().to_path_buf(),
     };
-    (System::boot(&parsed, &dirs, options), out, dir)
+    (deploy::boot(&parsed, &dirs, options), out, dir)
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::{cell::RefCell, rc::Rc};
 
 use filter_messages::{Alphas, ChannelState};
-use fireball::deploy::{Output, RunOptions, System};
+use fireball::deploy::{self, Output, RunOptions};
 use fireball_router::{CallError, Method, Methods, Record, Registration, from_record, to_record};
 use fireball_subsystems::host::BufferConsole;
 use fireball_tests::{modules_dir, repo_root};
@@ -34,7 +34,7 @@ fn filter_stats_and_mesh_answer_every_route_and_refuse_bad_requests() {
         ..RunOptions::default()
     };
     let manifest = repo_root().join("examples/sensor-hub/fireball.toml");
-    let mut system = System::boot_file(&manifest, &modules_dir(), options).unwrap();
+    let mut system = deploy::boot_file(&manifest, &modules_dir(), options).unwrap();
     // The deployment runs as the demo does; the services keep serving after the guests.
     assert!(!system.run_guests());
     let router = system.router();

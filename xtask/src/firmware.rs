@@ -17,6 +17,7 @@ pub const NO_STD_CRATES: &[&str] = &[
     "fireball-router",
     "fireball-vsoc",
     "fireball-subsystems",
+    "fireball-deploy",
 ];
 
 /// Build the modules, then the `hello` firmware embedding them. Returns the ELF path.

@@ -14,6 +14,8 @@
 //! Time is the [`SimClock`] in microseconds; the vSoC's `time_ticks` / `sleep_ticks` count
 //! the same microseconds (one tick = 1 µs on the host).
 
+use alloc::{boxed::Box, vec, vec::Vec};
+
 use fireball_subsystems::{
     hal::{Device, DeviceRegistry, Radio},
     sim::{

@@ -1,0 +1,26 @@
+//! A Fireball deployment, booted and run: services and guests on the simulated board, the
+//! router with the deployment's policies, `hal` and `logger`, on virtual time.
+//!
+//! `no_std` + `alloc`, so the very same boot and scheduling loop runs in the host runner
+//! (`fireball run <manifest>`) and in a firmware image, and the two give the same router
+//! trace for the same [`Plan`].
+//!
+//! - [`plan`] — what to boot, as data ([`Plan`]);
+//! - [`board`] — the simulated board every deployment runs on ([`SimBoard`]);
+//! - [`system`] — [`System::boot`], [`System::run`] and the steps in between;
+//! - [`report`] — [`RunReport`], what a run did.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod board;
+pub mod plan;
+pub mod report;
+pub mod system;
+
+pub use board::SimBoard;
+pub use plan::{ComponentPlan, Plan};
+pub use report::{ComponentReport, RunReport};
+pub use system::{BootError, Kind, RunOptions, Sink, State, System, TARGET_MHZ, system_routes};

@@ -1,0 +1,175 @@
+//! What a run did: [`RunReport`], and its text form.
+
+use alloc::{format, string::String, vec::Vec};
+use core::fmt::{self, Write as _};
+
+use crate::board::NodeLog;
+use crate::system::{Kind, State};
+
+/// One component at the end of a run.
+#[derive(Clone, Debug)]
+pub struct ComponentReport {
+    /// Its name.
+    pub name: String,
+    /// Service or guest.
+    pub kind: Kind,
+    /// Where its memory was charged (`P4/1`, `P5/3`).
+    pub placement: String,
+    /// How it ended.
+    pub state: State,
+    /// Fuel slices it ran.
+    pub slices: u64,
+    /// Fuel (≈ WASM instructions) it consumed.
+    pub fuel: u64,
+    /// Its linear memory now, bytes.
+    pub memory: usize,
+    /// A service's P4 quota.
+    pub quota: Option<u64>,
+    /// A service's quota use now and at peak.
+    pub pool: Option<(usize, usize)>,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// The deployment's name.
+    pub deployment: String,
+    /// Virtual time at the end (µs).
+    pub time_us: u64,
+    /// Scheduler polls made.
+    pub polls: u64,
+    /// Whether the time limit ended it (guests still running).
+    pub timed_out: bool,
+    /// Every component, services first.
+    pub components: Vec<ComponentReport>,
+    /// P5: capacity, used now, peak.
+    pub guest_pool: Option<(usize, usize, usize)>,
+    /// The coroutine dump at the end.
+    pub dump: String,
+    /// The router's trace, rendered.
+    pub trace: String,
+    /// What each remote mesh node heard.
+    pub radio: Vec<NodeLog>,
+    /// Bytes written to UART 0.
+    pub uart: Vec<u8>,
+    /// Logger events pushed and overwritten.
+    pub log_events: (u64, u64),
+    /// GPIO level changes recorded.
+    pub gpio_changes: usize,
+}
+
+impl RunReport {
+    /// Whether every guest finished (none stopped, none still running).
+    pub fn all_guests_finished(&self) -> bool {
+        self.components
+            .iter()
+            .filter(|c| c.kind == Kind::Guest)
+            .all(|c| c.state == State::Finished)
+    }
+}
+
+impl fmt::Display for RunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.time_us;
+        writeln!(
+            f,
+            "== {}: {} at t={}.{:06} s (virtual), {} polls",
+            self.deployment,
+            if self.timed_out {
+                "time limit reached"
+            } else {
+                "guests done"
+            },
+            t / 1_000_000,
+            t % 1_000_000,
+            self.polls
+        )?;
+        writeln!(f, "\ncomponents")?;
+        writeln!(
+            f,
+            "  {:<14} {:<8} {:<6} {:>8} {:>10} {:>8}  state",
+            "name", "kind", "where", "slices", "fuel", "memory"
+        )?;
+        for c in &self.components {
+            let state = match &c.state {
+                State::Running(note) => format!("running ({note})"),
+                State::Finished => "finished".into(),
+                State::Stopped(why) => format!("stopped: {why}"),
+            };
+            writeln!(
+                f,
+                "  {:<14} {:<8} {:<6} {:>8} {:>10} {:>8}  {state}",
+                c.name,
+                match c.kind {
+                    Kind::Service => "service",
+                    Kind::Guest => "guest",
+                },
+                c.placement,
+                c.slices,
+                c.fuel,
+                c.memory
+            )?;
+        }
+        writeln!(
+            f,
+            "\npartitions (bytes charged by the vSoC's admission budget)"
+        )?;
+        writeln!(
+            f,
+            "  {:<22} {:>10} {:>10} {:>10}",
+            "pool", "capacity", "used", "peak"
+        )?;
+        if let Some((capacity, used, peak)) = self.guest_pool {
+            writeln!(
+                f,
+                "  {:<22} {capacity:>10} {used:>10} {peak:>10}",
+                "P5 guests"
+            )?;
+        }
+        for c in self.components.iter().filter(|c| c.kind == Kind::Service) {
+            if let (Some(quota), Some((used, peak))) = (c.quota, c.pool) {
+                let label = format!("P4 {} ({})", c.name, c.placement);
+                writeln!(f, "  {label:<22} {quota:>10} {used:>10} {peak:>10}")?;
+            }
+        }
+        writeln!(f, "\ncoroutine dump")?;
+        for line in self.dump.lines() {
+            writeln!(f, "  {line}")?;
+        }
+        let requests = self
+            .trace
+            .lines()
+            .filter(|l| l.get(5..15).is_some_and(|k| k.trim() == "request"))
+            .count();
+        let denied = self
+            .trace
+            .lines()
+            .filter(|l| l.get(5..15).is_some_and(|k| k.trim() == "denied"))
+            .count();
+        writeln!(
+            f,
+            "\nrouter: {} trace events, {requests} requests, {denied} denied",
+            self.trace.lines().count()
+        )?;
+        let mut radio = String::new();
+        for (i, node) in self.radio.iter().enumerate() {
+            let _ = write!(
+                radio,
+                "{}node {}: {} frames / {} B",
+                if i == 0 { "" } else { ", " },
+                i + 1,
+                node.frames,
+                node.bytes
+            );
+        }
+        writeln!(f, "radio: {radio}")?;
+        writeln!(
+            f,
+            "uart0: {} B written; logger: {} events ({} overwritten); gpio: {} changes",
+            self.uart.len(),
+            self.log_events.0,
+            self.log_events.1,
+            self.gpio_changes
+        )
+    }
+}
