@@ -8,8 +8,13 @@ use core::{
 
 use embedded_alloc::LlffHeap;
 
-/// Heap size in bytes (from the 512 KB of RAM; the rest is stack and statics).
-pub const SIZE: usize = 256 * 1024;
+/// Heap size in bytes (from the 512 KB of RAM; the rest is stack and statics). The
+/// `deploy` image, which holds several compiled modules, takes all but 64 KiB.
+pub const SIZE: usize = if cfg!(feature = "deploy") {
+    448 * 1024
+} else {
+    256 * 1024
+};
 
 struct Counted {
     heap: LlffHeap,

@@ -80,7 +80,18 @@ fn host_cargo_cmd(root: &Path, args: &[&str]) -> Command {
 fn qemu(root: &Path, icount: bool) -> Result<ExitCode, String> {
     let cross = Cross::setup(true)?;
     let elf = firmware::build(&cross, root)?;
-    let run = fireball_tests::run_qemu(&elf, QEMU_TIMEOUT, icount)
+    run_elf(&elf, icount)
+}
+
+/// Build the `deploy` image for `manifest` and run it under QEMU.
+fn deploy(root: &Path, manifest: &Path) -> Result<ExitCode, String> {
+    let cross = Cross::setup(true)?;
+    let elf = firmware::build_deploy(&cross, root, manifest)?;
+    run_elf(&elf, true)
+}
+
+fn run_elf(elf: &Path, icount: bool) -> Result<ExitCode, String> {
+    let run = fireball_tests::run_qemu(elf, QEMU_TIMEOUT, icount)
         .map_err(|e| format!("cannot run qemu-system-arm: {e}"))?;
     print!("{}", run.stdout);
     if !run.serial.is_empty() {
@@ -211,6 +222,8 @@ fn main() -> ExitCode {
             .map(|elf| println!("firmware: {}", elf.display())),
         ["qemu"] => return qemu(&root, false).unwrap_or_else(fail),
         ["qemu", "--icount"] => return qemu(&root, true).unwrap_or_else(fail),
+        ["deploy"] => return deploy(&root, &root.join(DEMO_MANIFEST)).unwrap_or_else(fail),
+        ["deploy", manifest] => return deploy(&root, Path::new(manifest)).unwrap_or_else(fail),
         ["sizes"] => Cross::setup(true)
             .and_then(|cross| firmware::build(&cross, &root))
             .and_then(|elf| firmware::sizes(&elf))

@@ -1,0 +1,99 @@
+//! The `deploy` image: a deployment generated from a manifest (`cargo xtask deploy
+//! <manifest>`), its modules in flash, booted and run by `fireball-deploy` exactly as
+//! `fireball run` runs it on the host: the same simulated board, the same virtual time. The
+//! components' consoles and logs, the report and the router trace go to UART0; the trace
+//! sits between `--- trace ---` and `--- end ---` lines so a test can compare it with the
+//! host's. Exits through semihosting with status 0 if every guest finished.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::{boxed::Box, format, rc::Rc, string::String};
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use fireball_deploy::{RunOptions, Sink, System};
+use fireball_firmware::{
+    clock, exit, heap,
+    uart::{CmsdkUart, UART0},
+};
+use fireball_subsystems::hal::Console;
+
+include!(env!("FIREBALL_PLAN"));
+
+fn uart() -> CmsdkUart {
+    // Safety: UART0 is the mps2-an505's CMSDK UART; every writer in this image is a
+    // `CmsdkUart` on it, used from the one thread, one whole write at a time.
+    unsafe { CmsdkUart::new(UART0) }
+}
+
+/// A UART console labelling each line, as the host runner's consoles do.
+struct Labelled {
+    prefix: String,
+    at_line_start: bool,
+}
+
+impl Console for Labelled {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut uart = uart();
+        for line in bytes.split_inclusive(|&b| b == b'\n') {
+            if self.at_line_start {
+                Console::write(&mut uart, self.prefix.as_bytes());
+            }
+            Console::write(&mut uart, line);
+            self.at_line_start = line.ends_with(b"\n");
+        }
+    }
+}
+
+struct UartSink;
+
+impl Sink for UartSink {
+    fn console(&self, label: &str) -> Box<dyn Console> {
+        Box::new(Labelled {
+            prefix: format!("[{label}] "),
+            at_line_start: true,
+        })
+    }
+
+    fn line(&self, text: &str) {
+        let mut uart = uart();
+        Console::write(&mut uart, text.as_bytes());
+        Console::write(&mut uart, b"\n");
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    let Some(peripherals) = cortex_m::Peripherals::take() else {
+        exit(false)
+    };
+    clock::start(peripherals.SYST);
+    heap::init();
+    let plan = plan();
+    let system = match System::boot(&plan, RunOptions::new(Rc::new(UartSink))) {
+        Ok(system) => system,
+        Err(e) => {
+            hprintln!("fireball: {} did not boot: {}", plan.name, e);
+            exit(false)
+        }
+    };
+    hprintln!(
+        "fireball: {} booted, heap {} bytes in use",
+        plan.name,
+        heap::peak()
+    );
+    let report = system.run();
+    let mut uart = uart();
+    Console::write(&mut uart, format!("\n{report}").as_bytes());
+    Console::write(&mut uart, b"--- trace ---\n");
+    Console::write(&mut uart, report.trace.as_bytes());
+    Console::write(&mut uart, b"--- end ---\n");
+    hprintln!(
+        "fireball: heap peak {} of {} bytes",
+        heap::peak(),
+        heap::SIZE
+    );
+    exit(report.all_guests_finished())
+}
