@@ -42,6 +42,14 @@ pub fn module(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
+/// The `deploy` firmware image `cargo xtask test` built, and the manifest it came from.
+pub fn deploy_elf() -> (PathBuf, PathBuf) {
+    (
+        artifact("FIREBALL_DEPLOY_ELF"),
+        artifact("FIREBALL_DEPLOY_MANIFEST"),
+    )
+}
+
 /// The firmware image `cargo xtask firmware` built.
 pub fn firmware_elf() -> PathBuf {
     artifact("FIREBALL_FIRMWARE_ELF")

@@ -85,6 +85,7 @@ fn plan_source(manifest_path: &Path, modules: &Path) -> Result<String, String> {
          fn plan() -> fireball_deploy::Plan {\n\
          use alloc::{borrow::Cow, string::String, vec};\n\
          use fireball_deploy::{ComponentPlan, Kind, Plan};\n\
+         #[allow(unused_imports)]\n\
          use fireball_router::Methods;\n\
          let s = |t: &str| String::from(t);\n\
          Plan {\n",

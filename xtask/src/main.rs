@@ -108,6 +108,9 @@ fn run_elf(elf: &Path, icount: bool) -> Result<ExitCode, String> {
     })
 }
 
+/// The deployment CI builds as a firmware image and compares with the host run.
+const DEPLOY_TEST_MANIFEST: &str = "examples/hello/fireball.toml";
+
 /// The demo deployment's manifest.
 const DEMO_MANIFEST: &str = "examples/sensor-hub/fireball.toml";
 
@@ -152,9 +155,13 @@ fn test(root: &Path) -> Result<(), String> {
     // The benchmark workloads run as part of CI so they cannot rot.
     let bench_elf = firmware::build_bench(&cross, root)?;
     eprint!("{}", bench::run_m33(&bench_elf)?);
+    // A deployment built from a manifest, run on the target and compared with the host.
+    let deploy_elf = firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?;
     let with_artifacts = |cmd: &mut Command| {
         cmd.env("FIREBALL_MODULES_DIR", modules::out_dir(root))
-            .env("FIREBALL_FIRMWARE_ELF", &elf);
+            .env("FIREBALL_FIRMWARE_ELF", &elf)
+            .env("FIREBALL_DEPLOY_ELF", &deploy_elf)
+            .env("FIREBALL_DEPLOY_MANIFEST", root.join(DEPLOY_TEST_MANIFEST));
     };
     let mut doc = host_cargo_cmd(
         root,
