@@ -40,6 +40,12 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     fireball_record::typed::decode(bytes, &LIMITS)
 }
 
+/// Whether `bytes` are a record within [`LIMITS`] (what a `read` handler, which takes no
+/// body, still checks), without decoding anything.
+pub fn check(bytes: &[u8]) -> Result<(), CodecError> {
+    wire::check(bytes, &LIMITS)
+}
+
 #[cfg(test)]
 mod tests {
     use fireball_record::system::hal::{AdcSample, Data};

@@ -15,7 +15,6 @@
 //! [`Error::Failed(404)`](Error::Failed). GPIO and time stay builtins: see
 //! [`device`](crate::device).
 
-use alloc::format;
 use alloc::vec::Vec;
 
 pub use fireball_record::system::hal::{
@@ -34,7 +33,7 @@ pub struct Adc {
 impl Adc {
     /// Bind ADC channel `channel`.
     pub fn open(channel: u8) -> Result<Self, Error> {
-        Client::bind(&format!("hal://adc/{channel}")).map(|client| Self { client })
+        Client::bind_parts(&[&"hal://adc/", &channel]).map(|client| Self { client })
     }
 
     /// One conversion.
@@ -52,7 +51,7 @@ pub struct Uart {
 impl Uart {
     /// Bind UART `port`.
     pub fn open(port: u8) -> Result<Self, Error> {
-        Client::bind(&format!("hal://uart/{port}")).map(|client| Self { client })
+        Client::bind_parts(&[&"hal://uart/", &port]).map(|client| Self { client })
     }
 
     /// Transmit `data`; the number of bytes the port took.
@@ -81,7 +80,7 @@ pub struct Timer {
 impl Timer {
     /// Bind timer `timer`.
     pub fn open(timer: u8) -> Result<Self, Error> {
-        Client::bind(&format!("hal://timer/{timer}")).map(|client| Self { client })
+        Client::bind_parts(&[&"hal://timer/", &timer]).map(|client| Self { client })
     }
 
     /// Microseconds since boot.
@@ -100,7 +99,7 @@ pub struct I2c {
 impl I2c {
     /// Bind the device at 7-bit address `addr` on bus `bus`.
     pub fn open(bus: u8, addr: u8) -> Result<Self, Error> {
-        Client::bind(&format!("hal://i2c/{bus}/{addr}")).map(|client| Self { client })
+        Client::bind_parts(&[&"hal://i2c/", &bus, &"/", &addr]).map(|client| Self { client })
     }
 
     /// Write `bytes` (a register pointer and data, a command).
@@ -137,7 +136,7 @@ pub struct Spi {
 impl Spi {
     /// Bind SPI bus `bus`.
     pub fn open(bus: u8) -> Result<Self, Error> {
-        Client::bind(&format!("hal://spi/{bus}")).map(|client| Self { client })
+        Client::bind_parts(&[&"hal://spi/", &bus]).map(|client| Self { client })
     }
 
     /// Clock out `mosi`; what was clocked in.

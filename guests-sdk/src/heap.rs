@@ -7,11 +7,77 @@
 //! file. Size `memory` for the shadow stack (`stack`), the static data and the heap.
 //!
 //! Running out of heap is an allocation failure, which panics: the module aborts with the
-//! message and only it stops.
+//! message (`memory allocation of 8 bytes failed`) and only it stops. The allocator
+//! remembers the size that failed so that the panic handler can say so without `core::fmt`
+//! (see [`crate::text`]).
 
 #[doc(hidden)]
 #[cfg(target_arch = "wasm32")]
 pub use talc;
+
+#[cfg(target_arch = "wasm32")]
+pub use arena::Heap;
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) use arena::failed_allocation;
+
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
+mod arena {
+    use core::alloc::{GlobalAlloc, Layout};
+    use core::sync::atomic::{AtomicUsize, Ordering};
+
+    use talc::wasm::WasmArenaTalc;
+
+    /// The size of the last allocation that failed, until one succeeds again (0: none).
+    static FAILED: AtomicUsize = AtomicUsize::new(0);
+
+    /// The size of an allocation that failed and has not been followed by one that
+    /// succeeded: what a panic with a formatted message was about, most likely (the
+    /// allocation-failure handler's own message is formatted).
+    pub(crate) fn failed_allocation() -> Option<usize> {
+        match FAILED.load(Ordering::Relaxed) {
+            0 => None,
+            size => Some(size),
+        }
+    }
+
+    fn note(ptr: *mut u8, size: usize) -> *mut u8 {
+        FAILED.store(
+            if ptr.is_null() { size.max(1) } else { 0 },
+            Ordering::Relaxed,
+        );
+        ptr
+    }
+
+    /// The module's allocator: talc over the `heap!` arena, noting failed allocations.
+    #[doc(hidden)]
+    pub struct Heap(pub WasmArenaTalc);
+
+    // Safety (all four methods): each forwards to talc's `GlobalAlloc`, whose contract is
+    // the same as this one's, with the caller's own arguments, and only looks at the result.
+    unsafe impl GlobalAlloc for Heap {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // Safety: see above.
+            note(unsafe { self.0.alloc(layout) }, layout.size())
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            // Safety: see above.
+            note(unsafe { self.0.alloc_zeroed(layout) }, layout.size())
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // Safety: see above.
+            unsafe { self.0.dealloc(ptr, layout) }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // Safety: see above.
+            note(unsafe { self.0.realloc(ptr, layout, new_size) }, new_size)
+        }
+    }
+}
 
 /// Declare the module's global allocator: a heap of `BYTES` bytes (a constant expression)
 /// inside its linear memory. On the host it expands to nothing (tests use the system
@@ -30,7 +96,7 @@ macro_rules! heap {
     ($bytes:expr) => {
         #[cfg(target_arch = "wasm32")]
         #[global_allocator]
-        static FIREBALL_HEAP: $crate::heap::talc::wasm::WasmArenaTalc = {
+        static FIREBALL_HEAP: $crate::heap::Heap = $crate::heap::Heap({
             const BYTES: usize = $bytes;
             const _: () = assert!(
                 BYTES
@@ -44,6 +110,6 @@ macro_rules! heap {
             // Safety: `ARENA` is declared in this block and named nowhere else, so the
             // allocator is the only user of its memory for the life of the module.
             unsafe { $crate::heap::talc::wasm::new_wasm_arena_allocator(&raw mut ARENA) }
-        };
+        });
     };
 }

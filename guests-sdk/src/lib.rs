@@ -20,6 +20,8 @@
 //! - `sys` — the raw imports on `wasm32`, and a recording stub everywhere else,
 //!   so the same guest code unit-tests with plain `cargo test` (see [`stub`]).
 //! - [`console`] — printing (through the `print` builtin).
+//! - [`text`] — strings and integers into a fixed buffer without `core::fmt` (log lines,
+//!   URIs and panic messages in a few hundred bytes of code instead of several KiB).
 //! - [`device`] — GPIO, time, yield, breakpoints, channels, ISR flags, vOffloader.
 //! - [`route`] — the router: bind a URI, call or notify with encoded records; the typed
 //!   [`route::Client`] (with `alloc`); and [`route::serve`], taking and answering deliveries
@@ -67,6 +69,7 @@ pub mod route;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod stub;
 mod sys;
+pub mod text;
 
 #[doc(hidden)]
 pub use fireball_abi as abi;

@@ -4,6 +4,7 @@
 //! use fireball_guests_sdk::log;
 //!
 //! log::info!("sampled {} channels", n);
+//! log::say!(Info: "sampled ", n, " channels"); // the same line, without `core::fmt`
 //! log::write(log::LogLevel::Warn, "battery low")?;
 //! ```
 //!
@@ -36,6 +37,15 @@ pub fn write(level: LogLevel, text: &str) -> Result<(), Error> {
     Client::bind(ROUTE)?.notify(Method::Write, &line)
 }
 
+/// Send `parts` one after the other at `level` (what [`say!`] calls): strings, integers and
+/// anything else [`Show`](crate::text::Show), without `core::fmt`.
+pub fn write_parts(level: LogLevel, parts: &[&dyn crate::text::Show]) -> Result<(), Error> {
+    let mut buf = [0u8; MAX_TEXT];
+    let mut text = crate::text::Text::new(&mut buf);
+    text.push_all(parts);
+    write(level, text.as_str())
+}
+
 /// Send formatted text at `level` (what the macros call).
 pub fn write_fmt(level: LogLevel, args: fmt::Arguments<'_>) -> Result<(), Error> {
     match args.as_str() {
@@ -49,7 +59,7 @@ fn cut(text: &str) -> &str {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    &text[..end]
+    text.get(..end).unwrap_or_default()
 }
 
 #[doc(hidden)]
@@ -60,6 +70,18 @@ macro_rules! __log_at {
         let _ = $crate::log::write_fmt(
             $crate::log::LogLevel::$level,
             ::core::format_args!($($arg)*),
+        );
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_say {
+    ($level:ident: $($part:expr),+ $(,)?) => {{
+        // Logging never fails the caller: a line the logger cannot take is dropped.
+        let _ = $crate::log::write_parts(
+            $crate::log::LogLevel::$level,
+            &[$(&$part as &dyn $crate::text::Show),+],
         );
     }};
 }
@@ -87,6 +109,14 @@ macro_rules! __log_info {
 macro_rules! __log_debug {
     ($($arg:tt)*) => { $crate::__log_at!(Debug, $($arg)*) };
 }
+
+/// Log the parts one after the other at a level, without `core::fmt`:
+/// `log::say!(Info: "channel ", channel, " retuned by ", caller)`. Each part is a
+/// [`Show`](crate::text::Show): strings, integers, [`List`](crate::text::List), the SDK's
+/// errors. The line reads as the `format!` one would (`"channel {channel} retuned by {caller}"`)
+/// for a few hundred bytes of module instead of `core::fmt`'s several KiB.
+#[doc(inline)]
+pub use crate::__log_say as say;
 
 /// Log formatted text at [`LogLevel::Error`], like `format!`; never blocks, never fails.
 #[doc(inline)]
@@ -135,6 +165,28 @@ mod tests {
         for (line, (level, text)) in got.iter().zip(expected) {
             assert_eq!((line.level, line.text.as_str()), (level, text));
         }
+    }
+
+    #[test]
+    fn said_lines_read_as_formatted_ones() {
+        router::serve(ROUTE, |_, _| panic!("logging must notify, never call"));
+        let (channel, caller) = (3u8, "app");
+        crate::log::say!(Info: "channel ", channel, " retuned by ", caller);
+        crate::log::say!(Warn: "ids ", crate::text::List(&[1u8, 2]), " error ", Error::Failed(404));
+        let got = lines();
+        assert_eq!(
+            (got[0].level, got[0].text.as_str()),
+            (
+                LogLevel::Info,
+                format!("channel {channel} retuned by {caller}").as_str()
+            )
+        );
+        assert_eq!(
+            (got[1].level, got[1].text.as_str()),
+            (LogLevel::Warn, "ids [1, 2] error Failed(404)")
+        );
+        crate::log::say!(Info: "é".repeat(MAX_TEXT));
+        assert_eq!(lines()[2].text.len(), MAX_TEXT);
     }
 
     #[test]

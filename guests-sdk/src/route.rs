@@ -67,6 +67,17 @@ impl Method {
     }
 }
 
+impl crate::text::Show for Method {
+    /// The `Debug` text (`Read`), without `core::fmt`.
+    fn show(&self, out: &mut crate::text::Text<'_>) {
+        out.push_str(match self {
+            Self::Read => "Read",
+            Self::Write => "Write",
+            Self::Call => "Call",
+        });
+    }
+}
+
 /// Why a router builtin refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
@@ -100,6 +111,35 @@ pub enum Error {
     BadReply,
     /// A status this SDK does not know.
     Unknown(i32),
+}
+
+impl crate::text::Show for Error {
+    /// The `Debug` text (`NoReply`, `Failed(404)`), without `core::fmt`.
+    fn show(&self, out: &mut crate::text::Text<'_>) {
+        let (name, code) = match *self {
+            Self::Denied => ("Denied", None),
+            Self::DeadPeer => ("DeadPeer", None),
+            Self::Restarted => ("Restarted", None),
+            Self::NoRoute => ("NoRoute", None),
+            Self::BadUri => ("BadUri", None),
+            Self::TooLarge => ("TooLarge", None),
+            Self::QueueFull => ("QueueFull", None),
+            Self::BadMessage => ("BadMessage", None),
+            Self::NoReply => ("NoReply", None),
+            Self::NoRouter => ("NoRouter", None),
+            Self::TableFull => ("TableFull", None),
+            Self::BadHandle => ("BadHandle", None),
+            Self::Failed(code) => ("Failed", Some(i64::from(code))),
+            Self::BadReply => ("BadReply", None),
+            Self::Unknown(code) => ("Unknown", Some(i64::from(code))),
+        };
+        out.push_str(name);
+        if let Some(code) = code {
+            out.push_str("(");
+            out.push_i64(code);
+            out.push_str(")");
+        }
+    }
 }
 
 pub(crate) fn check(code: i32) -> Result<i32, Error> {
@@ -203,5 +243,39 @@ mod tests {
         );
         drop(adc);
         assert_eq!(check(status::BAD_HANDLE), Err(Error::BadHandle));
+    }
+
+    #[test]
+    fn errors_show_their_debug_text() {
+        use crate::text::Text;
+        let all = [
+            Error::Denied,
+            Error::DeadPeer,
+            Error::Restarted,
+            Error::NoRoute,
+            Error::BadUri,
+            Error::TooLarge,
+            Error::QueueFull,
+            Error::BadMessage,
+            Error::NoReply,
+            Error::NoRouter,
+            Error::TableFull,
+            Error::BadHandle,
+            Error::Failed(404),
+            Error::BadReply,
+            Error::Unknown(-77),
+        ];
+        for error in all {
+            let mut buf = [0u8; 32];
+            let mut text = Text::new(&mut buf);
+            text.push(&error);
+            assert_eq!(text.as_str(), format!("{error:?}"));
+        }
+        for method in [Method::Read, Method::Write, Method::Call] {
+            let mut buf = [0u8; 8];
+            let mut text = Text::new(&mut buf);
+            text.push(&method);
+            assert_eq!(text.as_str(), format!("{method:?}"));
+        }
     }
 }

@@ -8,6 +8,8 @@
 
 use core::fmt;
 
+use fireball_guests_sdk::text::{Show, Text};
+
 /// Most path segments a pattern may have (the router's limit).
 pub const MAX_SEGMENTS: usize = 16;
 
@@ -46,11 +48,34 @@ impl fmt::Display for PatternError {
     }
 }
 
+impl Show for PatternError {
+    /// The `Display` text, without `core::fmt` (a malformed pattern aborts the module with it).
+    fn show(&self, out: &mut Text<'_>) {
+        match *self {
+            Self::MissingScheme => out.push_str("expected `scheme://path`"),
+            Self::BadScheme => out.push_str("scheme must be non-empty lowercase `a-z0-9+-.`"),
+            Self::BadSegment { index } => {
+                out.push_all(&[&"path segment ", &index, &" is empty or invalid"]);
+            }
+            Self::DuplicateParam { index } => {
+                out.push_all(&[
+                    &"parameter in segment ",
+                    &index,
+                    &" repeats an earlier name",
+                ]);
+            }
+            Self::TooManySegments => {
+                out.push_all(&[&"more than ", &MAX_SEGMENTS, &" path segments"]);
+            }
+        }
+    }
+}
+
 /// `(scheme, path)` of `scheme://path`. Byte-level on purpose: in a module, core's substring
 /// searcher costs thousands of instructions per call where this costs tens.
 fn split_scheme(text: &str) -> Option<(&str, &str)> {
     let at = text.as_bytes().windows(3).position(|w| w == b"://")?;
-    Some((&text[..at], &text[at + 3..]))
+    Some((text.get(..at)?, text.get(at + 3..)?))
 }
 
 /// The segments of a path: none for an empty path (`log://`), not one empty segment.
@@ -60,8 +85,8 @@ fn segments(path: &str) -> impl Iterator<Item = &str> + Clone {
         let current = rest?;
         match current.bytes().position(|b| b == b'/') {
             Some(slash) => {
-                rest = Some(&current[slash + 1..]);
-                Some(&current[..slash])
+                rest = current.get(slash + 1..);
+                current.get(..slash)
             }
             None => {
                 rest = None;
@@ -115,43 +140,42 @@ pub fn check(pattern: &str) -> Result<(), PatternError> {
     Ok(())
 }
 
-/// Walk `pattern` against `uri`, handing each `(parameter, value)` to `each`; whether the
-/// whole URI matched.
-fn walk<'u>(pattern: &str, uri: &'u str, mut each: impl FnMut(&str, &'u str)) -> bool {
-    let (Some((p_scheme, mut p)), Some((u_scheme, mut u))) = (split(pattern), split(uri)) else {
-        return false;
-    };
+/// Walk `pattern` against `uri`: `None` if it does not match, else the segment parameter
+/// `name` took (`Some(None)` if there is no such parameter or no name was asked for). One
+/// non-generic walk serves [`matches`] and [`param`].
+#[inline(never)]
+fn walk<'u>(pattern: &str, uri: &'u str, name: Option<&str>) -> Option<Option<&'u str>> {
+    let ((p_scheme, mut p), (u_scheme, mut u)) = (split(pattern)?, split(uri)?);
     if p_scheme != u_scheme {
-        return false;
+        return None;
     }
+    let mut found = None;
     loop {
         match (p.next(), u.next()) {
-            (None, None) => return true,
+            (None, None) => return Some(found),
             (Some(literal_or_param), Some(value)) => match param_name(literal_or_param) {
-                Some(name) => each(name, value),
+                Some(param) => {
+                    if name == Some(param) {
+                        found = Some(value);
+                    }
+                }
                 None if literal_or_param == value => {}
-                None => return false,
+                None => return None,
             },
-            _ => return false,
+            _ => return None,
         }
     }
 }
 
 /// Whether `uri` is one of the resources `pattern` names.
 pub fn matches(pattern: &str, uri: &str) -> bool {
-    walk(pattern, uri, |_, _| {})
+    walk(pattern, uri, None).is_some()
 }
 
 /// The segment of `uri` that parameter `name` of `pattern` takes; `None` if `uri` does not
 /// match or `pattern` has no such parameter.
 pub fn param<'u>(pattern: &str, uri: &'u str, name: &str) -> Option<&'u str> {
-    let mut found = None;
-    let matched = walk(pattern, uri, |param, value| {
-        if param == name {
-            found = Some(value);
-        }
-    });
-    if matched { found } else { None }
+    walk(pattern, uri, Some(name)).flatten()
 }
 
 #[cfg(test)]
@@ -203,6 +227,22 @@ mod tests {
         let long = "svc://a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a";
         assert_eq!(check(long), Err(PatternError::TooManySegments));
         assert_eq!(check(&long[..long.len() - 2]), Ok(()));
+    }
+
+    #[test]
+    fn errors_show_their_display_text() {
+        for error in [
+            PatternError::MissingScheme,
+            PatternError::BadScheme,
+            PatternError::BadSegment { index: 3 },
+            PatternError::DuplicateParam { index: 12 },
+            PatternError::TooManySegments,
+        ] {
+            let mut buf = [0u8; 80];
+            let mut text = Text::new(&mut buf);
+            text.push(&error);
+            assert_eq!(text.as_str(), error.to_string());
+        }
     }
 
     fn segment(choices: &'static [&'static str]) -> impl Strategy<Value = String> {

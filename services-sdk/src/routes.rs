@@ -4,13 +4,14 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use fireball_guests_sdk::{
-    codec,
+    self as guests, codec,
     route::{
         Method,
         serve::{Delivery, Kind},
     },
+    text::Text,
 };
-use serde::{Serialize, de::DeserializeOwned, de::IgnoredAny};
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{Failure, Request, pattern};
 
@@ -61,14 +62,10 @@ impl<S: 'static> Routes<S> {
         R: Serialize,
         F: Fn(&mut S, &Request<'_>) -> Result<R, Failure> + 'static,
     {
-        self.add(
-            Method::Read,
-            pattern,
-            move |state, request, body| -> Result<R, Failure> {
-                codec::decode::<IgnoredAny>(body).map_err(|_| Failure::BAD_REQUEST)?;
-                handler(state, request)
-            },
-        )
+        self.add(Method::Read, pattern, move |state, request, body| {
+            codec::check(body).map_err(|_| Failure::BAD_REQUEST)?;
+            reply(handler(state, request), request)
+        })
     }
 
     /// Serve `write` on `pattern` with a body of type `Q`.
@@ -115,38 +112,50 @@ impl<S: 'static> Routes<S> {
     {
         self.add(method, pattern, move |state, request, body| {
             let body = codec::decode(body).map_err(|_| Failure::BAD_REQUEST)?;
-            handler(state, request, body)
+            reply(handler(state, request, body), request)
         })
     }
 
-    fn add<R: Serialize>(
+    fn add(
         mut self,
         method: Method,
         pattern: &'static str,
-        handler: impl Fn(&mut S, &Request<'_>, &[u8]) -> Result<R, Failure> + 'static,
+        handler: impl Fn(&mut S, &Request<'_>, &[u8]) -> Result<Vec<u8>, Failure> + 'static,
     ) -> Self {
+        self.insert(method, pattern, Box::new(handler));
+        self
+    }
+
+    /// The one copy of what registering a route does, whatever its handler's types.
+    #[inline(never)]
+    fn insert(&mut self, method: Method, pattern: &'static str, handler: Handler<S>) {
+        let mut buf = [0u8; 160];
+        let mut why = Text::new(&mut buf);
         if let Err(error) = pattern::check(pattern) {
-            panic!("route pattern `{pattern}`: {error}");
-        }
-        if self
+            why.push_all(&[&"route pattern `", &pattern, &"`: ", &error]);
+        } else if self
             .routes
             .iter()
             .any(|r| r.method == method && r.pattern == pattern)
         {
-            panic!("route pattern `{pattern}` has two {method:?} handlers");
+            why.push_all(&[
+                &"route pattern `",
+                &pattern,
+                &"` has two ",
+                &method,
+                &" handlers",
+            ]);
+        }
+        if !why.as_str().is_empty() {
+            // A bug in the service: abort with the reason (a panic's message, without
+            // linking `core::fmt` into every service).
+            guests::abort(why.as_str());
         }
         self.routes.push(Route {
             method,
             pattern,
-            handler: Box::new(move |state, request, body| {
-                let reply = handler(state, request, body)?;
-                if request.is_one_way() {
-                    return Ok(Vec::new());
-                }
-                codec::encode(&reply).map_err(|_| Failure::INTERNAL)
-            }),
+            handler,
         });
-        self
     }
 
     /// The patterns served, each once, in registration order (what the deployment
@@ -162,20 +171,9 @@ impl<S: 'static> Routes<S> {
     /// Run the handler `delivery` is for; the encoded reply (empty for a one-way message),
     /// or the failure to answer with.
     pub fn dispatch(&self, state: &mut S, delivery: &Delivery<'_>) -> Result<Vec<u8>, Failure> {
-        let mut matched = self
-            .routes
-            .iter()
-            .filter(|r| pattern::matches(r.pattern, delivery.uri))
-            .peekable();
-        if matched.peek().is_none() {
-            return Err(Failure::NOT_FOUND);
-        }
-        let method = delivery.method.ok_or(Failure::METHOD_NOT_ALLOWED)?;
-        let route = matched
-            .find(|r| r.method == method)
-            .ok_or(Failure::METHOD_NOT_ALLOWED)?;
+        let route = self.find(delivery)?;
         let request = Request {
-            method,
+            method: route.method,
             uri: delivery.uri,
             caller: delivery.caller,
             pattern: route.pattern,
@@ -183,6 +181,34 @@ impl<S: 'static> Routes<S> {
         };
         (route.handler)(state, &request, delivery.body)
     }
+
+    /// The first route for `delivery`'s URI and method: 404 if no pattern matches the URI,
+    /// 405 if none of those that do has a handler for the method.
+    fn find(&self, delivery: &Delivery<'_>) -> Result<&Route<S>, Failure> {
+        let mut failure = Failure::NOT_FOUND;
+        for route in &self.routes {
+            if pattern::matches(route.pattern, delivery.uri) {
+                if Some(route.method) == delivery.method {
+                    return Ok(route);
+                }
+                failure = Failure::METHOD_NOT_ALLOWED;
+            }
+        }
+        Err(failure)
+    }
+}
+
+/// A handler's result as the reply's bytes: nothing for a one-way message (whose result is
+/// dropped), [`Failure::INTERNAL`] for a reply that does not encode. One copy per reply type.
+fn reply<R: Serialize>(
+    reply: Result<R, Failure>,
+    request: &Request<'_>,
+) -> Result<Vec<u8>, Failure> {
+    let reply = reply?;
+    if request.is_one_way() {
+        return Ok(Vec::new());
+    }
+    codec::encode(&reply).map_err(|_| Failure::INTERNAL)
 }
 
 impl<S: 'static> Default for Routes<S> {

@@ -4,11 +4,12 @@ use alloc::vec::Vec;
 
 use fireball_abi::delivery::{self, Header};
 use fireball_guests_sdk::{
-    device,
+    self as guests, device,
     route::{
         self,
         serve::{self, Delivery, Kind},
     },
+    text::Text,
 };
 
 use crate::{Failure, Routes, Service};
@@ -98,7 +99,12 @@ impl<S: Service> Server<S> {
             match self.serve_one() {
                 Ok(()) => {}
                 Err(route::Error::TableFull) => device::yield_now(),
-                Err(error) => panic!("service stopped: taking a delivery failed: {error:?}"),
+                Err(error) => {
+                    let mut buf = [0u8; 64];
+                    let mut why = Text::new(&mut buf);
+                    why.push_all(&[&"service stopped: taking a delivery failed: ", &error]);
+                    guests::abort(why.as_str())
+                }
             }
         }
     }

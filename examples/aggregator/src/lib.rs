@@ -20,7 +20,6 @@ extern crate alloc;
 
 pub mod window;
 
-use alloc::format;
 use alloc::vec::Vec;
 
 use filter_messages::Filtered;
@@ -47,8 +46,8 @@ entry!(main);
 
 fn main() {
     match run() {
-        Ok(()) => log::info!("done: {WINDOWS} windows sent"),
-        Err(error) => log::error!("stopped: {error:?}"),
+        Ok(()) => log::say!(Info: "done: ", WINDOWS, " windows sent"),
+        Err(error) => log::say!(Error: "stopped: ", error),
     }
 }
 
@@ -81,19 +80,14 @@ pub fn run() -> Result<(), Error> {
         let mut means = [0i32; SENSORS];
         for (ch, (stats, mean)) in window.stats().iter().zip(&mut means).enumerate() {
             let value = stats.mean().unwrap_or_default();
-            let stats_key = Client::bind(&format!("svc://stats/sensor{ch}"))?;
+            let stats_key = Client::bind_parts(&[&"svc://stats/sensor", &ch])?;
             let _: Summary = stats_key.write(&Sample { value })?;
             *mean = stats.sum() / stats.count().max(1) as i32;
         }
         sent_windows += 1;
-        log::info!(
-            "window {sent_windows}/{WINDOWS}: {} B in {} frames, means {} {} {} {}",
-            window::BYTES,
-            sent.frames,
-            means[0],
-            means[1],
-            means[2],
-            means[3]
+        log::say!(Info:
+            "window ", sent_windows, "/", WINDOWS, ": ", window::BYTES, " B in ", sent.frames,
+            " frames, means ", means[0], " ", means[1], " ", means[2], " ", means[3]
         );
         window.restart();
     }

@@ -8,6 +8,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use super::{Binding, Error, Method, bind, check, fetch_reply};
 use crate::codec::{self, CodecError, EMPTY};
 use crate::sys;
+use crate::text::{Show, Text};
 
 /// Replies up to this size are fetched into a stack buffer; larger ones into a `Vec` of
 /// exactly their size.
@@ -32,6 +33,19 @@ impl Client {
     /// Resolve `uri` once (see [`bind`]).
     pub fn bind(uri: &str) -> Result<Self, Error> {
         bind(uri).map(|binding| Self { binding })
+    }
+
+    /// Resolve the URI `parts` spell one after the other (`["hal://adc/", &channel]`), built
+    /// without `core::fmt` or the heap (see [`text`](crate::text)). Longer than
+    /// [`MAX_URI`](fireball_abi::limits::MAX_URI) is [`Error::BadUri`].
+    pub fn bind_parts(parts: &[&dyn Show]) -> Result<Self, Error> {
+        let mut buf = [0u8; fireball_abi::limits::MAX_URI];
+        let mut uri = Text::new(&mut buf);
+        uri.push_all(parts);
+        if uri.is_cut() {
+            return Err(Error::BadUri);
+        }
+        Self::bind(uri.as_str())
     }
 
     /// The binding underneath, for the byte-level calls.
@@ -194,6 +208,12 @@ mod tests {
         assert_eq!(sent[0].uri, "svc://echo");
         assert_eq!(sent[0].method, Method::Write);
         assert_eq!(sent[0].decode::<AdcSample>(), sample(9));
+        assert!(Client::bind_parts(&[&"svc://", &"echo"]).is_ok());
+        let long = "x".repeat(fireball_abi::limits::MAX_URI);
+        assert_eq!(
+            Client::bind_parts(&[&"svc://", &long]).err(),
+            Some(Error::BadUri)
+        );
         let raw = Client::bind("svc://raw").unwrap();
         assert_eq!(raw.read::<()>(), Err(Error::BadReply));
         assert_eq!(

@@ -22,14 +22,14 @@
 //!
 //! [`Limits`]: crate::Limits
 
-use crate::RecordError;
+use crate::{MapError, RecordError};
 
 use super::CodecError;
 
 mod de;
 mod ser;
 
-pub use de::from_bytes;
+pub use de::{check, from_bytes};
 pub use ser::to_bytes;
 
 const UNIT: u8 = 0;
@@ -45,6 +45,27 @@ const RECORD: u8 = 9;
 
 fn wire(error: RecordError) -> CodecError {
     CodecError::Record(error)
+}
+
+/// A value that does not fit the type (serde's complaint): serde's text on the host; inside
+/// a module only the kind, as [`MapError`] keeps it there, so that no call site formats.
+fn shape(msg: impl core::fmt::Display) -> CodecError {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = msg;
+        misfit()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use alloc::string::ToString;
+        CodecError::Shape(MapError::Invalid(msg.to_string().into()))
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+#[inline(never)]
+fn misfit() -> CodecError {
+    CodecError::Shape(MapError::Invalid("value does not fit the type".into()))
 }
 
 fn clamp(n: usize) -> u32 {

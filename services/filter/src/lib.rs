@@ -81,7 +81,7 @@ impl Filter {
         self.cascades[usize::from(channel)]
             .set_alphas(alphas.alphas)
             .map_err(|_| Failure::UNPROCESSABLE)?;
-        log::info!("channel {channel} retuned by {}", request.caller());
+        log::say!(Info: "channel ", channel, " retuned by ", request.caller());
         self.state(request)
     }
 

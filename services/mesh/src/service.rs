@@ -10,6 +10,7 @@
 //! reaches `hal://radio/0` (read, write), `hal://timer/0` (read: last-seen times) and
 //! `log://` (a line when the node table changes), binding them at first use.
 
+use fireball_services_sdk::guests::text::List;
 use fireball_services_sdk::prelude::*;
 use fireball_services_sdk::record::system::hal::{Data, Frame, Written};
 
@@ -88,7 +89,7 @@ impl Mesh {
         if listened.joined > 0 {
             let nodes = self.gateway.nodes().nodes;
             let ids: Vec<u8> = nodes.iter().map(|n| n.id).collect();
-            log::info!("node table: {} nodes {ids:?}", ids.len());
+            log::say!(Info: "node table: ", ids.len(), " nodes ", List(&ids));
         }
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! Typed decoding straight from a record's wire bytes (see [`super`]).
 
-use crate::{Limits, MapError, RecordError};
+use core::fmt;
+
+use crate::{Limits, RecordError};
 use serde::de::{
     self, Deserialize, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess,
     VariantAccess, Visitor,
@@ -13,41 +15,40 @@ use super::{BOOL, BYTES, F32, F64, I64, LIST, RECORD, STR, U64, UNIT, clamp, wir
 use crate::typed::CodecError;
 
 /// A `T` out of the bytes of one record, within `limits`.
+///
+/// What is generic over `T` is the type's own `Deserialize` calling this deserializer's
+/// methods, each of which reads the one kind of value the type asks for through the
+/// non-generic [`Reader`] and hands it to the visitor: a field of type `u8` costs a read
+/// and a `visit_u64`, not a match over every kind of value.
 pub fn from_bytes<'de, T: Deserialize<'de>>(
     bytes: &'de [u8],
     limits: &Limits,
 ) -> Result<T, CodecError> {
-    if bytes.len() > limits.max_bytes {
-        return Err(wire(RecordError::TooLarge {
-            bytes: clamp(bytes.len()),
-            max: clamp(limits.max_bytes),
-        }));
-    }
-    let mut reader = Reader {
-        bytes,
-        pos: 0,
-        limits,
-    };
-    let count = reader.open(1)?;
+    let (mut reader, count) = Reader::start(bytes, limits)?;
     if count == 0 {
         // As `codec::from_record`, the empty record is `()` (and `None`) as well as an empty
         // map; trying `()` first spares the common case an error built and dropped.
         if let Ok(value) = T::deserialize(UnitDeserializer::<CodecError>::new()) {
-            return if reader.pos == bytes.len() {
-                Ok(value)
-            } else {
-                Err(wire(RecordError::TrailingBytes))
-            };
+            return reader.end().map(|()| value);
         }
     }
     let value = T::deserialize(Top {
         reader: &mut reader,
         count,
     })?;
-    if reader.pos != bytes.len() {
-        return Err(wire(RecordError::TrailingBytes));
+    reader.end().map(|()| value)
+}
+
+/// Whether `bytes` are one record within `limits`, checked as [`from_bytes`] checks what it
+/// skips (what decoding [`IgnoredAny`](serde::de::IgnoredAny) does, without the generic code).
+pub fn check(bytes: &[u8], limits: &Limits) -> Result<(), CodecError> {
+    let (mut reader, count) = Reader::start(bytes, limits)?;
+    for _ in 0..count {
+        reader.key()?;
+        let tag = reader.tag()?;
+        reader.skip(tag, 1)?;
     }
-    Ok(value)
+    reader.end()
 }
 
 struct Reader<'de, 'l> {
@@ -56,7 +57,35 @@ struct Reader<'de, 'l> {
     limits: &'l Limits,
 }
 
-impl<'de> Reader<'de, '_> {
+impl<'de, 'l> Reader<'de, 'l> {
+    /// A reader over a message within the size limit, and the top-level record's field count.
+    #[inline(never)]
+    fn start(bytes: &'de [u8], limits: &'l Limits) -> Result<(Self, usize), CodecError> {
+        if bytes.len() > limits.max_bytes {
+            return Err(wire(RecordError::TooLarge {
+                bytes: clamp(bytes.len()),
+                max: clamp(limits.max_bytes),
+            }));
+        }
+        let mut reader = Reader {
+            bytes,
+            pos: 0,
+            limits,
+        };
+        let count = reader.open(1)?;
+        Ok((reader, count))
+    }
+
+    /// Nothing may follow the message's record.
+    #[inline(never)]
+    fn end(&self) -> Result<(), CodecError> {
+        if self.pos == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(wire(RecordError::TrailingBytes))
+        }
+    }
+
     fn take(&mut self, n: usize) -> Result<&'de [u8], CodecError> {
         let end = self
             .pos
@@ -136,39 +165,21 @@ impl<'de> Reader<'de, '_> {
 
     /// Skip a value with `tag` held in a container at `depth`, checking it as it goes.
     fn skip(&mut self, tag: u8, depth: usize) -> Result<(), CodecError> {
-        match tag {
-            UNIT => {}
-            BOOL => {
-                self.boolean()?;
-            }
-            I64 | U64 => {
-                self.varint()?;
-            }
-            F32 => {
-                self.take(4)?;
-            }
-            F64 => {
-                self.take(8)?;
-            }
-            BYTES => {
-                self.bytes()?;
-            }
-            STR => {
-                self.str()?;
-            }
-            LIST => {
-                for _ in 0..self.open(depth + 1)? {
+        match self.item(tag, depth)? {
+            Item::List(count) => {
+                for _ in 0..count {
                     let tag = self.tag()?;
                     self.skip(tag, depth + 1)?;
                 }
             }
-            _ => {
-                for _ in 0..self.open(depth + 1)? {
+            Item::Record(count) => {
+                for _ in 0..count {
                     self.key()?;
                     let tag = self.tag()?;
                     self.skip(tag, depth + 1)?;
                 }
             }
+            _ => {}
         }
         Ok(())
     }
@@ -210,6 +221,56 @@ impl<'de> Reader<'de, '_> {
             _ => Err(wire(RecordError::BadTag)),
         }
     }
+
+    /// The integer with `tag`, for a type that asked for one.
+    #[inline(never)]
+    fn int(&mut self, tag: u8) -> Result<Int, CodecError> {
+        match tag {
+            U64 => Ok(Int::U64(self.varint()?)),
+            I64 => {
+                let zigzag = self.varint()?;
+                Ok(Int::I64((zigzag >> 1) as i64 ^ -((zigzag & 1) as i64)))
+            }
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// The number with `tag` (an integer or a float), for a type that asked for a float.
+    #[inline(never)]
+    fn number(&mut self, tag: u8) -> Result<Number, CodecError> {
+        match tag {
+            F32 => {
+                let mut le = [0u8; 4];
+                le.copy_from_slice(self.take(4)?);
+                Ok(Number::F32(f32::from_le_bytes(le)))
+            }
+            F64 => {
+                let mut le = [0u8; 8];
+                le.copy_from_slice(self.take(8)?);
+                Ok(Number::F64(f64::from_le_bytes(le)))
+            }
+            _ => self.int(tag).map(Number::Int),
+        }
+    }
+}
+
+/// The value does not have the kind the type asked for (a string for a `u8`, …).
+#[inline(never)]
+fn mismatch() -> CodecError {
+    de::Error::custom("the value's kind does not fit the type")
+}
+
+/// An integer, read.
+enum Int {
+    U64(u64),
+    I64(i64),
+}
+
+/// A number, read.
+enum Number {
+    Int(Int),
+    F32(f32),
+    F64(f64),
 }
 
 /// One value, read.
@@ -265,31 +326,17 @@ struct Fields<'r, 'de, 'l> {
     value_next: bool,
 }
 
-impl Fields<'_, '_, '_> {
+impl<'de> Fields<'_, 'de, '_> {
     /// Skip what the visitor left unread, so the next value starts where it should.
+    #[inline(never)]
     fn skip_rest(&mut self) -> Result<(), CodecError> {
-        if self.value_next {
-            self.value_next = false;
-            let tag = self.reader.tag()?;
-            self.reader.skip(tag, self.depth)?;
-        }
-        while self.left > 0 {
-            self.left -= 1;
-            self.reader.key()?;
-            let tag = self.reader.tag()?;
-            self.reader.skip(tag, self.depth)?;
-        }
+        while self.next_key()?.is_some() {}
         Ok(())
     }
-}
 
-impl<'de> MapAccess<'de> for Fields<'_, 'de, '_> {
-    type Error = CodecError;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, CodecError> {
+    /// The next field's key (skipping the value before it if the visitor did not read it).
+    #[inline(never)]
+    fn next_key(&mut self) -> Result<Option<&'de [u8]>, CodecError> {
         if self.value_next {
             // The visitor skipped a value by asking for the next key: skip it here.
             self.value_next = false;
@@ -302,19 +349,40 @@ impl<'de> MapAccess<'de> for Fields<'_, 'de, '_> {
         self.left -= 1;
         let key = self.reader.key()?;
         self.value_next = true;
-        seed.deserialize(BorrowedBytesDeserializer::new(key))
-            .map(Some)
+        Ok(Some(key))
+    }
+
+    /// The tag of the value after the key just read.
+    #[inline(never)]
+    fn value_tag(&mut self) -> Result<u8, CodecError> {
+        if !self.value_next {
+            return Err(de::Error::custom("value before key"));
+        }
+        self.value_next = false;
+        self.reader.tag()
+    }
+}
+
+impl<'de> MapAccess<'de> for Fields<'_, 'de, '_> {
+    type Error = CodecError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, CodecError> {
+        match self.next_key()? {
+            Some(key) => seed
+                .deserialize(BorrowedBytesDeserializer::new(key))
+                .map(Some),
+            None => Ok(None),
+        }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(
         &mut self,
         seed: V,
     ) -> Result<V::Value, CodecError> {
-        if !self.value_next {
-            return Err(de::Error::custom("value before key"));
-        }
-        self.value_next = false;
-        let tag = self.reader.tag()?;
+        let tag = self.value_tag()?;
         seed.deserialize(Value {
             reader: self.reader,
             tag,
@@ -335,13 +403,22 @@ struct Elements<'r, 'de, 'l> {
 }
 
 impl Elements<'_, '_, '_> {
+    #[inline(never)]
     fn skip_rest(&mut self) -> Result<(), CodecError> {
-        while self.left > 0 {
-            self.left -= 1;
-            let tag = self.reader.tag()?;
+        while let Some(tag) = self.next_tag()? {
             self.reader.skip(tag, self.depth)?;
         }
         Ok(())
+    }
+
+    /// The next element's tag, if there is one.
+    #[inline(never)]
+    fn next_tag(&mut self) -> Result<Option<u8>, CodecError> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        self.reader.tag().map(Some)
     }
 }
 
@@ -352,17 +429,16 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de, '_> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, CodecError> {
-        if self.left == 0 {
-            return Ok(None);
+        match self.next_tag()? {
+            Some(tag) => seed
+                .deserialize(Value {
+                    reader: self.reader,
+                    tag,
+                    depth: self.depth,
+                })
+                .map(Some),
+            None => Ok(None),
         }
-        self.left -= 1;
-        let tag = self.reader.tag()?;
-        seed.deserialize(Value {
-            reader: self.reader,
-            tag,
-            depth: self.depth,
-        })
-        .map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -377,6 +453,64 @@ struct Value<'r, 'de, 'l> {
     depth: usize,
 }
 
+impl<'r, 'de, 'l> Value<'r, 'de, 'l> {
+    /// The list's elements, for a visitor that takes a sequence.
+    fn list<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        let left = self.reader.open(self.depth + 1)?;
+        let mut elements = Elements {
+            reader: self.reader,
+            left,
+            depth: self.depth + 1,
+        };
+        let value = visitor.visit_seq(&mut elements)?;
+        elements.skip_rest()?;
+        Ok(value)
+    }
+
+    /// The record's fields, for a visitor that takes a map.
+    fn record<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        let left = self.reader.open(self.depth + 1)?;
+        let mut fields = Fields {
+            reader: self.reader,
+            left,
+            depth: self.depth + 1,
+            value_next: false,
+        };
+        let value = visitor.visit_map(&mut fields)?;
+        fields.skip_rest()?;
+        Ok(value)
+    }
+
+    fn integer<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        match self.reader.int(self.tag)? {
+            Int::U64(v) => visitor.visit_u64(v),
+            Int::I64(v) => visitor.visit_i64(v),
+        }
+    }
+
+    fn float<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        match self.reader.number(self.tag)? {
+            Number::Int(Int::U64(v)) => visitor.visit_u64(v),
+            Number::Int(Int::I64(v)) => visitor.visit_i64(v),
+            Number::F32(v) => visitor.visit_f32(v),
+            Number::F64(v) => visitor.visit_f64(v),
+        }
+    }
+
+    /// A string, or bytes (a `String` takes UTF-8 bytes too).
+    fn text<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        match self.tag {
+            STR => visitor.visit_borrowed_str(self.reader.str()?),
+            BYTES => visitor.visit_borrowed_bytes(self.reader.bytes()?),
+            _ => Err(mismatch()),
+        }
+    }
+}
+
+/// Each method reads the kind of value its type asks for and hands it to the visitor the
+/// way [`from_record`](crate::from_record) would; a value of another kind is a mismatch
+/// (what the visitor would have said of it), without calling the visitor. Only
+/// `deserialize_any` (self-describing types) offers every kind.
 impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
     type Error = CodecError;
 
@@ -415,12 +549,104 @@ impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
         }
     }
 
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        match self.tag {
+            BOOL => visitor.visit_bool(self.reader.boolean()?),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.integer(visitor)
+    }
+
+    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.integer(visitor)
+    }
+
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.integer(visitor)
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.integer(visitor)
+    }
+
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.integer(visitor)
+    }
+
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.integer(visitor)
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.integer(visitor)
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.integer(visitor)
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.float(visitor)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.float(visitor)
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        match self.tag {
+            STR => visitor.visit_borrowed_str(self.reader.str()?),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.text(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.text(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.text(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        match self.tag {
+            LIST => self.list(visitor),
+            _ => self.text(visitor),
+        }
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        self.deserialize_bytes(visitor)
+    }
+
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
         if self.tag == UNIT {
             visitor.visit_none()
         } else {
             visitor.visit_some(self)
         }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        match self.tag {
+            UNIT => visitor.visit_unit(),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, CodecError> {
+        self.deserialize_unit(visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -432,12 +658,55 @@ impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
-        if self.tag == BYTES {
+        match self.tag {
+            LIST => self.list(visitor),
             // A `Vec<u8>` written as bytes reads back as a sequence of `u8`.
-            let bytes = self.reader.bytes()?;
-            visitor.visit_seq(SeqDeserializer::new(bytes.iter().copied()))
-        } else {
-            self.deserialize_any(visitor)
+            BYTES => {
+                let bytes = self.reader.bytes()?;
+                visitor.visit_seq(SeqDeserializer::new(bytes.iter().copied()))
+            }
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _: usize,
+        visitor: V,
+    ) -> Result<V::Value, CodecError> {
+        match self.tag {
+            LIST => self.list(visitor),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, CodecError> {
+        self.deserialize_tuple(len, visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+        match self.tag {
+            RECORD => self.record(visitor),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, CodecError> {
+        match self.tag {
+            RECORD => self.record(visitor),
+            // A derived struct also reads its fields in order from a list.
+            LIST => self.list(visitor),
+            _ => Err(mismatch()),
         }
     }
 
@@ -473,8 +742,7 @@ impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct tuple tuple_struct map struct identifier
+        i128 u128
     }
 }
 
@@ -551,10 +819,40 @@ impl<'de> VariantAccess<'de> for Payload<'_, 'de, '_> {
     }
 }
 
+/// serde's complaints, each with serde's own text on the host and, inside a module, only
+/// the kind (as `MapError` does): formatting the offending value would link `core::fmt`
+/// into every module, and every call site would build the arguments.
 impl de::Error for CodecError {
-    fn custom<T: core::fmt::Display>(msg: T) -> Self {
-        // `MapError` keeps serde's text on the host and only the kind inside a module.
-        CodecError::Shape(<MapError as de::Error>::custom(msg))
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        super::shape(msg)
+    }
+
+    fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        super::shape(format_args!("invalid type: {unexp}, expected {exp}"))
+    }
+
+    fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        super::shape(format_args!("invalid value: {unexp}, expected {exp}"))
+    }
+
+    fn invalid_length(len: usize, exp: &dyn de::Expected) -> Self {
+        super::shape(format_args!("invalid length {len}, expected {exp}"))
+    }
+
+    fn unknown_variant(variant: &str, _: &'static [&'static str]) -> Self {
+        super::shape(format_args!("unknown variant `{variant}`"))
+    }
+
+    fn unknown_field(field: &str, _: &'static [&'static str]) -> Self {
+        super::shape(format_args!("unknown field `{field}`"))
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        super::shape(format_args!("missing field `{field}`"))
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        super::shape(format_args!("duplicate field `{field}`"))
     }
 }
 
@@ -601,6 +899,41 @@ mod tests {
         b: String,
     }
 
+    #[derive(Debug, Default, PartialEq, Deserialize)]
+    struct Nothing;
+
+    #[derive(Debug, Default, PartialEq, Deserialize)]
+    struct Named(String);
+
+    /// A field of each kind a type may ask for, under the keys random records use.
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Kinds {
+        #[serde(default)]
+        a: bool,
+        #[serde(default)]
+        b: i8,
+        #[serde(default)]
+        c: u16,
+        #[serde(default)]
+        d: f32,
+        #[serde(default)]
+        e: Option<char>,
+        #[serde(default)]
+        f: (u8, bool),
+        #[serde(default)]
+        g: Nothing,
+        #[serde(default)]
+        from: Named,
+        #[serde(default)]
+        to: Vec<u8>,
+        #[serde(default, rename = "Level")]
+        level: Option<Strict>,
+        #[serde(default, rename = "Pair")]
+        pair: Option<(i64, f64)>,
+        #[serde(default, rename = "Window")]
+        window: Option<BTreeMap<String, ()>>,
+    }
+
     /// Both decoders on `bytes` as a `T`: the record decoder's result must be the in-place
     /// decoder's whenever it succeeds; otherwise the in-place one must fail too, unless the
     /// record decoder only objected to a duplicate key.
@@ -617,6 +950,11 @@ mod tests {
     }
 
     fn check_all(bytes: &[u8]) {
+        assert_eq!(
+            check(bytes, &LIMITS),
+            from_bytes::<serde::de::IgnoredAny>(bytes, &LIMITS).map(drop)
+        );
+        agree::<Kinds>(bytes);
         agree::<Mixed>(bytes);
         agree::<Strict>(bytes);
         agree::<()>(bytes);

@@ -10,6 +10,9 @@ use crate::typed::CodecError;
 
 /// `value`'s bytes as a record within `limits`: a struct or map field by field, `()` (or
 /// `None`) as the empty record; anything else is `MapError::NotARecord`.
+///
+/// The only code generic over `T` is the type's own `Serialize` calling this serializer's
+/// thin methods; every byte is written by the non-generic [`Writer`].
 pub fn to_bytes<T: Serialize + ?Sized>(value: &T, limits: &Limits) -> Result<Vec<u8>, CodecError> {
     let mut writer = Writer {
         buf: Vec::new(),
@@ -19,22 +22,7 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T, limits: &Limits) -> Result<Vec
         writer: &mut writer,
         depth: 1,
     })?;
-    let mut buf = writer.buf;
-    match buf.first() {
-        // A record is written as tag 9 then the record: the message is the record.
-        Some(&RECORD) => {
-            buf.remove(0);
-        }
-        Some(&UNIT) => buf[0] = 0,
-        _ => return Err(CodecError::Shape(MapError::NotARecord)),
-    }
-    if buf.len() > limits.max_bytes {
-        return Err(wire(RecordError::TooLarge {
-            bytes: clamp(buf.len()),
-            max: clamp(limits.max_bytes),
-        }));
-    }
-    Ok(buf)
+    writer.finish()
 }
 
 struct Writer<'l> {
@@ -43,6 +31,29 @@ struct Writer<'l> {
 }
 
 impl Writer<'_> {
+    /// The message: the top-level value must have been a record (or unit), within the size.
+    #[inline(never)]
+    fn finish(self) -> Result<Vec<u8>, CodecError> {
+        let mut buf = self.buf;
+        match buf.first() {
+            // A record is written as tag 9 then the record: the message is the record.
+            Some(&RECORD) => {
+                buf.copy_within(1.., 0);
+                buf.pop();
+            }
+            Some(&UNIT) => buf[0] = 0,
+            _ => return Err(CodecError::Shape(MapError::NotARecord)),
+        }
+        if buf.len() > self.limits.max_bytes {
+            return Err(wire(RecordError::TooLarge {
+                bytes: clamp(buf.len()),
+                max: clamp(self.limits.max_bytes),
+            }));
+        }
+        Ok(buf)
+    }
+
+    #[inline(never)]
     fn varint(&mut self, mut value: u64) {
         while value >= 0x80 {
             self.buf.push(value as u8 | 0x80);
@@ -51,6 +62,22 @@ impl Writer<'_> {
         self.buf.push(value as u8);
     }
 
+    /// A tag and its varint payload (`U64`, or `I64` zigzagged by the caller).
+    #[inline(never)]
+    fn tagged(&mut self, tag: u8, value: u64) {
+        self.buf.push(tag);
+        self.varint(value);
+    }
+
+    /// A tag and its fixed-size payload (`BOOL`, `F32`, `F64`; `UNIT` has none).
+    #[inline(never)]
+    fn fixed(&mut self, tag: u8, payload: &[u8]) {
+        self.buf.push(tag);
+        self.buf.extend_from_slice(payload);
+    }
+
+    /// A length-prefixed byte string, behind `tag` if there is one (a key has none).
+    #[inline(never)]
     fn bytes(&mut self, tag: Option<u8>, bytes: &[u8]) {
         if let Some(tag) = tag {
             self.buf.push(tag);
@@ -59,33 +86,42 @@ impl Writer<'_> {
         self.buf.extend_from_slice(bytes);
     }
 
-    /// Start a list or record at `depth` (its count is written when it ends).
+    /// Start a list or record at `depth`: its tag and one byte for its count, which is
+    /// written when it ends (where its items start is returned).
+    #[inline(never)]
     fn open(&mut self, tag: u8, depth: usize) -> Result<usize, CodecError> {
         if depth > self.limits.max_depth {
             return Err(wire(RecordError::TooDeep {
                 max: clamp(self.limits.max_depth),
             }));
         }
-        self.buf.push(tag);
+        self.buf.extend_from_slice(&[tag, 0]);
         Ok(self.buf.len())
     }
 
-    /// End the container whose items start at `at`: put its count in front of them.
+    /// End the container whose items start at `at`: its count goes in the byte before them
+    /// (and in more bytes, inserted there, for a count of 128 or more).
+    #[inline(never)]
     fn close(&mut self, at: usize, count: usize) -> Result<(), CodecError> {
         if count > self.limits.max_items {
             return Err(wire(RecordError::TooManyItems {
                 max: clamp(self.limits.max_items),
             }));
         }
-        let end = self.buf.len();
-        self.varint(count as u64);
-        // Rotate the count (now at the end) to the front of the items.
-        let count_len = self.buf.len() - end;
-        self.buf[at..].rotate_right(count_len);
+        let mut value = count as u64;
+        let mut at = at - 1;
+        while value >= 0x80 {
+            self.buf[at] = value as u8 | 0x80;
+            value >>= 7;
+            at += 1;
+            self.buf.insert(at, 0);
+        }
+        self.buf[at] = value as u8;
         Ok(())
     }
 
     /// A one-field record `{variant: …}` at `depth` around a payload about to be written.
+    #[inline(never)]
     fn variant(&mut self, variant: &str, depth: usize) -> Result<(), CodecError> {
         let at = self.open(RECORD, depth)?;
         self.close(at, 1)?;
@@ -149,7 +185,7 @@ impl<'w, 'l> ser::Serializer for ValueSer<'w, 'l> {
     type SerializeStructVariant = Compound<'w, 'l>;
 
     fn serialize_bool(self, v: bool) -> Result<(), CodecError> {
-        self.writer.buf.extend_from_slice(&[BOOL, u8::from(v)]);
+        self.writer.fixed(BOOL, &[u8::from(v)]);
         Ok(())
     }
     fn serialize_i8(self, v: i8) -> Result<(), CodecError> {
@@ -162,8 +198,7 @@ impl<'w, 'l> ser::Serializer for ValueSer<'w, 'l> {
         self.serialize_i64(v.into())
     }
     fn serialize_i64(self, v: i64) -> Result<(), CodecError> {
-        self.writer.buf.push(I64);
-        self.writer.varint(((v << 1) ^ (v >> 63)) as u64);
+        self.writer.tagged(I64, ((v << 1) ^ (v >> 63)) as u64);
         Ok(())
     }
     fn serialize_i128(self, _: i128) -> Result<(), CodecError> {
@@ -179,21 +214,18 @@ impl<'w, 'l> ser::Serializer for ValueSer<'w, 'l> {
         self.serialize_u64(v.into())
     }
     fn serialize_u64(self, v: u64) -> Result<(), CodecError> {
-        self.writer.buf.push(U64);
-        self.writer.varint(v);
+        self.writer.tagged(U64, v);
         Ok(())
     }
     fn serialize_u128(self, _: u128) -> Result<(), CodecError> {
         Err(CodecError::Shape(MapError::Unsupported("u128")))
     }
     fn serialize_f32(self, v: f32) -> Result<(), CodecError> {
-        self.writer.buf.push(F32);
-        self.writer.buf.extend_from_slice(&v.to_le_bytes());
+        self.writer.fixed(F32, &v.to_le_bytes());
         Ok(())
     }
     fn serialize_f64(self, v: f64) -> Result<(), CodecError> {
-        self.writer.buf.push(F64);
-        self.writer.buf.extend_from_slice(&v.to_le_bytes());
+        self.writer.fixed(F64, &v.to_le_bytes());
         Ok(())
     }
     fn serialize_char(self, v: char) -> Result<(), CodecError> {
@@ -214,7 +246,7 @@ impl<'w, 'l> ser::Serializer for ValueSer<'w, 'l> {
         v.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), CodecError> {
-        self.writer.buf.push(UNIT);
+        self.writer.fixed(UNIT, &[]);
         Ok(())
     }
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), CodecError> {
@@ -529,7 +561,7 @@ impl ser::Serializer for KeySer<'_, '_> {
 
 impl ser::Error for CodecError {
     fn custom<T: core::fmt::Display>(msg: T) -> Self {
-        CodecError::Shape(<MapError as ser::Error>::custom(msg))
+        super::shape(msg)
     }
 }
 
