@@ -59,6 +59,12 @@ pub trait Sink {
     fn status(&self, text: &str) {
         let _ = text;
     }
+
+    /// Component `name` was loaded, instantiated and spawned (a board reports its heap
+    /// here; ignored by default).
+    fn booted(&self, name: &str) {
+        let _ = name;
+    }
 }
 
 /// How a run is bounded and shown.
@@ -242,6 +248,7 @@ impl System {
             let task = vsoc
                 .spawn(&mut executor, instance)
                 .map_err(|_| fail(name, "the executor is full".into()))?;
+            options.sink.booted(name);
             components.push(Loaded {
                 name: name.into(),
                 kind: component.kind,

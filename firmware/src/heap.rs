@@ -56,6 +56,11 @@ pub fn init() {
     unsafe { HEAP.heap.init(&raw mut MEMORY as usize, SIZE) }
 }
 
+/// Bytes allocated now.
+pub fn used() -> usize {
+    HEAP.used.load(Ordering::Relaxed)
+}
+
 /// Most bytes allocated at once so far.
 pub fn peak() -> usize {
     HEAP.peak.load(Ordering::Relaxed)

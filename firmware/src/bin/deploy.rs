@@ -57,6 +57,16 @@ impl Sink for UartSink {
         })
     }
 
+    fn booted(&self, name: &str) {
+        // On the semihosting console, not the UART: the UART carries what the host prints.
+        hprintln!(
+            "fireball: {} booted: heap {} bytes in use, peak {}",
+            name,
+            heap::used(),
+            heap::peak()
+        );
+    }
+
     fn line(&self, text: &str) {
         let mut uart = uart();
         Console::write(&mut uart, text.as_bytes());
