@@ -40,10 +40,21 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     fireball_record::typed::decode(bytes, &LIMITS)
 }
 
+/// [`encode`] without the reason: `None` for a value that is not a record within [`LIMITS`].
+pub fn try_encode<T: Serialize + ?Sized>(value: &T) -> Option<Vec<u8>> {
+    wire::write(value, &LIMITS)
+}
+
+/// [`decode`] without the reason: `None` for bytes that are not a `T` (less code in a module
+/// where every refusal is answered the same way).
+pub fn try_decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    wire::read(bytes, &LIMITS)
+}
+
 /// Whether `bytes` are a record within [`LIMITS`] (what a `read` handler, which takes no
 /// body, still checks), without decoding anything.
-pub fn check(bytes: &[u8]) -> Result<(), CodecError> {
-    wire::check(bytes, &LIMITS)
+pub fn is_record(bytes: &[u8]) -> bool {
+    wire::is_record(bytes, &LIMITS)
 }
 
 #[cfg(test)]

@@ -63,7 +63,9 @@ impl<S: 'static> Routes<S> {
         F: Fn(&mut S, &Request<'_>) -> Result<R, Failure> + 'static,
     {
         self.add(Method::Read, pattern, move |state, request, body| {
-            codec::check(body).map_err(|_| Failure::BAD_REQUEST)?;
+            if !codec::is_record(body) {
+                return Err(Failure::BAD_REQUEST);
+            }
             reply(handler(state, request), request)
         })
     }
@@ -111,7 +113,7 @@ impl<S: 'static> Routes<S> {
         F: Fn(&mut S, &Request<'_>, Q) -> Result<R, Failure> + 'static,
     {
         self.add(method, pattern, move |state, request, body| {
-            let body = codec::decode(body).map_err(|_| Failure::BAD_REQUEST)?;
+            let body = codec::try_decode(body).ok_or(Failure::BAD_REQUEST)?;
             reply(handler(state, request, body), request)
         })
     }
@@ -208,7 +210,7 @@ fn reply<R: Serialize>(
     if request.is_one_way() {
         return Ok(Vec::new());
     }
-    codec::encode(&reply).map_err(|_| Failure::INTERNAL)
+    codec::try_encode(&reply).ok_or(Failure::INTERNAL)
 }
 
 impl<S: 'static> Default for Routes<S> {

@@ -1,6 +1,7 @@
 //! The typed router client: serde structs in and out (feature `alloc`).
 
 use alloc::vec;
+use alloc::vec::Vec;
 
 use fireball_record::Record;
 use serde::{Serialize, de::DeserializeOwned};
@@ -59,16 +60,16 @@ impl Client {
         Req: Serialize + ?Sized,
         Resp: DeserializeOwned,
     {
-        let request = codec::encode(request).map_err(request_error)?;
+        let request = request_bytes(request)?;
         self.exchange(method, &request, |reply| {
-            codec::decode(reply).map_err(|_| Error::BadReply)
+            codec::try_decode(reply).ok_or(Error::BadReply)
         })
     }
 
     /// `read` with an empty request.
     pub fn read<Resp: DeserializeOwned>(&self) -> Result<Resp, Error> {
         self.exchange(Method::Read, EMPTY, |reply| {
-            codec::decode(reply).map_err(|_| Error::BadReply)
+            codec::try_decode(reply).ok_or(Error::BadReply)
         })
     }
 
@@ -87,7 +88,7 @@ impl Client {
         method: Method,
         request: &Req,
     ) -> Result<(), Error> {
-        let request = codec::encode(request).map_err(request_error)?;
+        let request = request_bytes(request)?;
         super::notify(&self.binding, method, &request)
     }
 
@@ -117,6 +118,26 @@ impl Client {
             let len = fetch_reply(&mut reply)?;
             decode(&reply[..len])
         }
+    }
+}
+
+/// A request's bytes: a value that is not a record is [`Error::BadMessage`], one over the
+/// limits' size [`Error::TooLarge`] (told apart by encoding without a size limit, which
+/// is the last check; no `CodecError` is built in a module).
+fn request_bytes<Req: Serialize + ?Sized>(request: &Req) -> Result<Vec<u8>, Error> {
+    let unbounded = fireball_record::Limits {
+        max_bytes: usize::MAX,
+        ..codec::LIMITS
+    };
+    let bytes = codec::wire::write(request, &unbounded).ok_or(Error::BadMessage)?;
+    within(bytes)
+}
+
+fn within(bytes: Vec<u8>) -> Result<Vec<u8>, Error> {
+    if bytes.len() > codec::LIMITS.max_bytes {
+        Err(Error::TooLarge)
+    } else {
+        Ok(bytes)
     }
 }
 

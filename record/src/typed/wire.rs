@@ -20,6 +20,11 @@
 //! than refused, and a hand-written `Serialize` that repeats a map key has it encoded twice
 //! (and refused by the router) rather than replaced.
 //!
+//! A value that does not fit its type is `CodecError::Shape(MapError::Invalid(_))` with a
+//! fixed text, on the host as in a module: serde's own messages would need `core::fmt` at
+//! every call site of every type's generic code. [`read`], [`is_record`] and [`write`] give no
+//! reason at all, for callers that answer every refusal alike.
+//!
 //! [`Limits`]: crate::Limits
 
 use crate::{MapError, RecordError};
@@ -29,8 +34,8 @@ use super::CodecError;
 mod de;
 mod ser;
 
-pub use de::{check, from_bytes};
-pub use ser::to_bytes;
+pub use de::{check, from_bytes, is_record, read};
+pub use ser::{to_bytes, write};
 
 const UNIT: u8 = 0;
 const BOOL: u8 = 1;
@@ -43,29 +48,109 @@ const STR: u8 = 7;
 const LIST: u8 = 8;
 const RECORD: u8 = 9;
 
+/// Why encoding or decoding stopped, in one byte: the serializer's and deserializer's error,
+/// passed up through every field of every type's generic code, so that no call site copies a
+/// [`CodecError`] around. The precise error is made from it once, at the end ([`Fault::error`]),
+/// with the limits it was about.
+///
+/// serde's own complaints (a missing field, a value out of range…) are all [`Fault::Misfit`]:
+/// their text would need `core::fmt` and a heap in every module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    TooDeep,
+    TooManyItems,
+    Truncated,
+    BadVarint,
+    BadTag,
+    BadUtf8,
+    TrailingBytes,
+    KeyNotString,
+    I128,
+    U128,
+    Misfit,
+}
+
+impl Fault {
+    /// The precise error, within `limits`.
+    #[inline(never)]
+    fn error(self, limits: &crate::Limits) -> CodecError {
+        let record = |error| CodecError::Record(error);
+        match self {
+            Self::TooDeep => record(RecordError::TooDeep {
+                max: clamp(limits.max_depth),
+            }),
+            Self::TooManyItems => record(RecordError::TooManyItems {
+                max: clamp(limits.max_items),
+            }),
+            Self::Truncated => record(RecordError::Truncated),
+            Self::BadVarint => record(RecordError::BadVarint),
+            Self::BadTag => record(RecordError::BadTag),
+            Self::BadUtf8 => record(RecordError::BadUtf8),
+            Self::TrailingBytes => record(RecordError::TrailingBytes),
+            Self::KeyNotString => CodecError::Shape(MapError::KeyNotString),
+            Self::I128 => CodecError::Shape(MapError::Unsupported("i128")),
+            Self::U128 => CodecError::Shape(MapError::Unsupported("u128")),
+            Self::Misfit => CodecError::Shape(MapError::Invalid(MISFIT.into())),
+        }
+    }
+}
+
+/// What a value that does not fit the type is, here as inside a module (`MapError`'s text
+/// there).
+const MISFIT: &str = "value does not fit the type";
+
+impl core::fmt::Display for Fault {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self, f)
+    }
+}
+
+impl core::error::Error for Fault {}
+
+/// serde's complaints, none of them formatted (each would build its arguments at every call
+/// site of every type's generic code).
+impl serde::ser::Error for Fault {
+    fn custom<T: core::fmt::Display>(_: T) -> Self {
+        Self::Misfit
+    }
+}
+
+impl serde::de::Error for Fault {
+    fn custom<T: core::fmt::Display>(_: T) -> Self {
+        Self::Misfit
+    }
+
+    fn invalid_type(_: serde::de::Unexpected<'_>, _: &dyn serde::de::Expected) -> Self {
+        Self::Misfit
+    }
+
+    fn invalid_value(_: serde::de::Unexpected<'_>, _: &dyn serde::de::Expected) -> Self {
+        Self::Misfit
+    }
+
+    fn invalid_length(_: usize, _: &dyn serde::de::Expected) -> Self {
+        Self::Misfit
+    }
+
+    fn unknown_variant(_: &str, _: &'static [&'static str]) -> Self {
+        Self::Misfit
+    }
+
+    fn unknown_field(_: &str, _: &'static [&'static str]) -> Self {
+        Self::Misfit
+    }
+
+    fn missing_field(_: &'static str) -> Self {
+        Self::Misfit
+    }
+
+    fn duplicate_field(_: &'static str) -> Self {
+        Self::Misfit
+    }
+}
+
 fn wire(error: RecordError) -> CodecError {
     CodecError::Record(error)
-}
-
-/// A value that does not fit the type (serde's complaint): serde's text on the host; inside
-/// a module only the kind, as [`MapError`] keeps it there, so that no call site formats.
-fn shape(msg: impl core::fmt::Display) -> CodecError {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let _ = msg;
-        misfit()
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use alloc::string::ToString;
-        CodecError::Shape(MapError::Invalid(msg.to_string().into()))
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-#[inline(never)]
-fn misfit() -> CodecError {
-    CodecError::Shape(MapError::Invalid("value does not fit the type".into()))
 }
 
 fn clamp(n: usize) -> u32 {

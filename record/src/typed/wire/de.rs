@@ -1,7 +1,5 @@
 //! Typed decoding straight from a record's wire bytes (see [`super`]).
 
-use core::fmt;
-
 use crate::{Limits, RecordError};
 use serde::de::{
     self, Deserialize, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess,
@@ -11,7 +9,7 @@ use serde::de::{
     },
 };
 
-use super::{BOOL, BYTES, F32, F64, I64, LIST, RECORD, STR, U64, UNIT, clamp, wire};
+use super::{BOOL, BYTES, F32, F64, Fault, I64, LIST, RECORD, STR, U64, UNIT, clamp, wire};
 use crate::typed::CodecError;
 
 /// A `T` out of the bytes of one record, within `limits`.
@@ -24,11 +22,31 @@ pub fn from_bytes<'de, T: Deserialize<'de>>(
     bytes: &'de [u8],
     limits: &Limits,
 ) -> Result<T, CodecError> {
+    fits(bytes, limits)?;
+    decode(bytes, limits).map_err(|fault| fault.error(limits))
+}
+
+/// A `T` out of the bytes of one record within `limits`, or `None`: [`from_bytes`] without
+/// the reason, for a caller that answers every refusal the same way (less code in a module:
+/// no [`CodecError`] is built).
+pub fn read<'de, T: Deserialize<'de>>(bytes: &'de [u8], limits: &Limits) -> Option<T> {
+    if bytes.len() > limits.max_bytes {
+        return None;
+    }
+    decode(bytes, limits).ok()
+}
+
+/// Whether `bytes` are one record within `limits`: [`check`] without the reason.
+pub fn is_record(bytes: &[u8], limits: &Limits) -> bool {
+    bytes.len() <= limits.max_bytes && walk(bytes, limits).is_ok()
+}
+
+fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8], limits: &Limits) -> Result<T, Fault> {
     let (mut reader, count) = Reader::start(bytes, limits)?;
     if count == 0 {
         // As `codec::from_record`, the empty record is `()` (and `None`) as well as an empty
         // map; trying `()` first spares the common case an error built and dropped.
-        if let Ok(value) = T::deserialize(UnitDeserializer::<CodecError>::new()) {
+        if let Ok(value) = T::deserialize(UnitDeserializer::<Fault>::new()) {
             return reader.end().map(|()| value);
         }
     }
@@ -42,6 +60,11 @@ pub fn from_bytes<'de, T: Deserialize<'de>>(
 /// Whether `bytes` are one record within `limits`, checked as [`from_bytes`] checks what it
 /// skips (what decoding [`IgnoredAny`](serde::de::IgnoredAny) does, without the generic code).
 pub fn check(bytes: &[u8], limits: &Limits) -> Result<(), CodecError> {
+    fits(bytes, limits)?;
+    walk(bytes, limits).map_err(|fault| fault.error(limits))
+}
+
+fn walk(bytes: &[u8], limits: &Limits) -> Result<(), Fault> {
     let (mut reader, count) = Reader::start(bytes, limits)?;
     for _ in 0..count {
         reader.key()?;
@@ -51,6 +74,18 @@ pub fn check(bytes: &[u8], limits: &Limits) -> Result<(), CodecError> {
     reader.end()
 }
 
+/// A message within the size limit.
+#[inline(never)]
+fn fits(bytes: &[u8], limits: &Limits) -> Result<(), CodecError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(wire(RecordError::TooLarge {
+            bytes: clamp(bytes.len()),
+            max: clamp(limits.max_bytes),
+        }));
+    }
+    Ok(())
+}
+
 struct Reader<'de, 'l> {
     bytes: &'de [u8],
     pos: usize,
@@ -58,15 +93,9 @@ struct Reader<'de, 'l> {
 }
 
 impl<'de, 'l> Reader<'de, 'l> {
-    /// A reader over a message within the size limit, and the top-level record's field count.
+    /// A reader over a message, and the top-level record's field count.
     #[inline(never)]
-    fn start(bytes: &'de [u8], limits: &'l Limits) -> Result<(Self, usize), CodecError> {
-        if bytes.len() > limits.max_bytes {
-            return Err(wire(RecordError::TooLarge {
-                bytes: clamp(bytes.len()),
-                max: clamp(limits.max_bytes),
-            }));
-        }
+    fn start(bytes: &'de [u8], limits: &'l Limits) -> Result<(Self, usize), Fault> {
         let mut reader = Reader {
             bytes,
             pos: 0,
@@ -78,93 +107,89 @@ impl<'de, 'l> Reader<'de, 'l> {
 
     /// Nothing may follow the message's record.
     #[inline(never)]
-    fn end(&self) -> Result<(), CodecError> {
+    fn end(&self) -> Result<(), Fault> {
         if self.pos == self.bytes.len() {
             Ok(())
         } else {
-            Err(wire(RecordError::TrailingBytes))
+            Err(Fault::TrailingBytes)
         }
     }
 
-    fn take(&mut self, n: usize) -> Result<&'de [u8], CodecError> {
+    fn take(&mut self, n: usize) -> Result<&'de [u8], Fault> {
         let end = self
             .pos
             .checked_add(n)
             .filter(|end| *end <= self.bytes.len())
-            .ok_or(wire(RecordError::Truncated))?;
+            .ok_or(Fault::Truncated)?;
         let taken = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(taken)
     }
 
-    fn byte(&mut self) -> Result<u8, CodecError> {
+    fn byte(&mut self) -> Result<u8, Fault> {
         Ok(self.take(1)?[0])
     }
 
     /// A LEB128 varint in its shortest form (postcard's, as the record decoder insists).
-    fn varint(&mut self) -> Result<u64, CodecError> {
+    fn varint(&mut self) -> Result<u64, Fault> {
         let mut value = 0u64;
         for shift in 0..10 {
             let byte = self.byte()?;
             if shift == 9 && byte > 1 {
-                return Err(wire(RecordError::BadVarint));
+                return Err(Fault::BadVarint);
             }
             value |= u64::from(byte & 0x7F) << (7 * shift);
             if byte & 0x80 == 0 {
                 if byte == 0 && shift > 0 {
-                    return Err(wire(RecordError::BadVarint));
+                    return Err(Fault::BadVarint);
                 }
                 return Ok(value);
             }
         }
-        Err(wire(RecordError::BadVarint))
+        Err(Fault::BadVarint)
     }
 
-    fn bytes(&mut self) -> Result<&'de [u8], CodecError> {
+    fn bytes(&mut self) -> Result<&'de [u8], Fault> {
         let len = self.varint()?;
-        self.take(usize::try_from(len).map_err(|_| wire(RecordError::Truncated))?)
+        self.take(usize::try_from(len).map_err(|_| Fault::Truncated)?)
     }
 
-    fn str(&mut self) -> Result<&'de str, CodecError> {
-        core::str::from_utf8(self.bytes()?).map_err(|_| wire(RecordError::BadUtf8))
+    fn str(&mut self) -> Result<&'de str, Fault> {
+        core::str::from_utf8(self.bytes()?).map_err(|_| Fault::BadUtf8)
     }
 
     /// A field name, checked to be UTF-8 but handed over as bytes (serde's field visitors
     /// match bytes as well as strings): almost every key is ASCII, and a byte loop checks
     /// that for a tenth of what `str::from_utf8` costs in a module.
-    fn key(&mut self) -> Result<&'de [u8], CodecError> {
+    fn key(&mut self) -> Result<&'de [u8], Fault> {
         let key = self.bytes()?;
         if !key.iter().all(u8::is_ascii) {
-            core::str::from_utf8(key).map_err(|_| wire(RecordError::BadUtf8))?;
+            core::str::from_utf8(key).map_err(|_| Fault::BadUtf8)?;
         }
         Ok(key)
     }
 
-    fn tag(&mut self) -> Result<u8, CodecError> {
+    fn tag(&mut self) -> Result<u8, Fault> {
         match self.varint()? {
             tag @ 0..=9 => Ok(tag as u8),
-            _ => Err(wire(RecordError::BadTag)),
+            _ => Err(Fault::BadTag),
         }
     }
 
     /// Open a list or record at `depth`: its item count, within the limits.
-    fn open(&mut self, depth: usize) -> Result<usize, CodecError> {
+    fn open(&mut self, depth: usize) -> Result<usize, Fault> {
         if depth > self.limits.max_depth {
-            return Err(wire(RecordError::TooDeep {
-                max: clamp(self.limits.max_depth),
-            }));
+            return Err(Fault::TooDeep);
         }
         let count = usize::try_from(self.varint()?).unwrap_or(usize::MAX);
         if count > self.limits.max_items {
-            return Err(wire(RecordError::TooManyItems {
-                max: clamp(self.limits.max_items),
-            }));
+            return Err(Fault::TooManyItems);
         }
         Ok(count)
     }
 
     /// Skip a value with `tag` held in a container at `depth`, checking it as it goes.
-    fn skip(&mut self, tag: u8, depth: usize) -> Result<(), CodecError> {
+    fn skip(&mut self, tag: u8, depth: usize) -> Result<(), Fault> {
         match self.item(tag, depth)? {
             Item::List(count) => {
                 for _ in 0..count {
@@ -188,7 +213,7 @@ impl<'de, 'l> Reader<'de, 'l> {
     /// container opened (its item count). Kept out of line: it is the bulk of decoding, and
     /// every visitor type would otherwise get its own copy.
     #[inline(never)]
-    fn item(&mut self, tag: u8, depth: usize) -> Result<Item<'de>, CodecError> {
+    fn item(&mut self, tag: u8, depth: usize) -> Result<Item<'de>, Fault> {
         Ok(match tag {
             UNIT => Item::Unit,
             BOOL => Item::Bool(self.boolean()?),
@@ -214,17 +239,17 @@ impl<'de, 'l> Reader<'de, 'l> {
         })
     }
 
-    fn boolean(&mut self) -> Result<bool, CodecError> {
+    fn boolean(&mut self) -> Result<bool, Fault> {
         match self.byte()? {
             0 => Ok(false),
             1 => Ok(true),
-            _ => Err(wire(RecordError::BadTag)),
+            _ => Err(Fault::BadTag),
         }
     }
 
     /// The integer with `tag`, for a type that asked for one.
     #[inline(never)]
-    fn int(&mut self, tag: u8) -> Result<Int, CodecError> {
+    fn int(&mut self, tag: u8) -> Result<Int, Fault> {
         match tag {
             U64 => Ok(Int::U64(self.varint()?)),
             I64 => {
@@ -237,7 +262,7 @@ impl<'de, 'l> Reader<'de, 'l> {
 
     /// The number with `tag` (an integer or a float), for a type that asked for a float.
     #[inline(never)]
-    fn number(&mut self, tag: u8) -> Result<Number, CodecError> {
+    fn number(&mut self, tag: u8) -> Result<Number, Fault> {
         match tag {
             F32 => {
                 let mut le = [0u8; 4];
@@ -255,9 +280,8 @@ impl<'de, 'l> Reader<'de, 'l> {
 }
 
 /// The value does not have the kind the type asked for (a string for a `u8`, …).
-#[inline(never)]
-fn mismatch() -> CodecError {
-    de::Error::custom("the value's kind does not fit the type")
+fn mismatch() -> Fault {
+    Fault::Misfit
 }
 
 /// An integer, read.
@@ -296,9 +320,9 @@ struct Top<'r, 'de, 'l> {
 }
 
 impl<'de> Deserializer<'de> for Top<'_, 'de, '_> {
-    type Error = CodecError;
+    type Error = Fault;
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         let mut fields = Fields {
             reader: self.reader,
             left: self.count,
@@ -329,14 +353,14 @@ struct Fields<'r, 'de, 'l> {
 impl<'de> Fields<'_, 'de, '_> {
     /// Skip what the visitor left unread, so the next value starts where it should.
     #[inline(never)]
-    fn skip_rest(&mut self) -> Result<(), CodecError> {
+    fn skip_rest(&mut self) -> Result<(), Fault> {
         while self.next_key()?.is_some() {}
         Ok(())
     }
 
     /// The next field's key (skipping the value before it if the visitor did not read it).
     #[inline(never)]
-    fn next_key(&mut self) -> Result<Option<&'de [u8]>, CodecError> {
+    fn next_key(&mut self) -> Result<Option<&'de [u8]>, Fault> {
         if self.value_next {
             // The visitor skipped a value by asking for the next key: skip it here.
             self.value_next = false;
@@ -354,9 +378,9 @@ impl<'de> Fields<'_, 'de, '_> {
 
     /// The tag of the value after the key just read.
     #[inline(never)]
-    fn value_tag(&mut self) -> Result<u8, CodecError> {
+    fn value_tag(&mut self) -> Result<u8, Fault> {
         if !self.value_next {
-            return Err(de::Error::custom("value before key"));
+            return Err(Fault::Misfit);
         }
         self.value_next = false;
         self.reader.tag()
@@ -364,12 +388,12 @@ impl<'de> Fields<'_, 'de, '_> {
 }
 
 impl<'de> MapAccess<'de> for Fields<'_, 'de, '_> {
-    type Error = CodecError;
+    type Error = Fault;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
-    ) -> Result<Option<K::Value>, CodecError> {
+    ) -> Result<Option<K::Value>, Fault> {
         match self.next_key()? {
             Some(key) => seed
                 .deserialize(BorrowedBytesDeserializer::new(key))
@@ -378,10 +402,7 @@ impl<'de> MapAccess<'de> for Fields<'_, 'de, '_> {
         }
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, CodecError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Fault> {
         let tag = self.value_tag()?;
         seed.deserialize(Value {
             reader: self.reader,
@@ -404,7 +425,7 @@ struct Elements<'r, 'de, 'l> {
 
 impl Elements<'_, '_, '_> {
     #[inline(never)]
-    fn skip_rest(&mut self) -> Result<(), CodecError> {
+    fn skip_rest(&mut self) -> Result<(), Fault> {
         while let Some(tag) = self.next_tag()? {
             self.reader.skip(tag, self.depth)?;
         }
@@ -413,7 +434,7 @@ impl Elements<'_, '_, '_> {
 
     /// The next element's tag, if there is one.
     #[inline(never)]
-    fn next_tag(&mut self) -> Result<Option<u8>, CodecError> {
+    fn next_tag(&mut self) -> Result<Option<u8>, Fault> {
         if self.left == 0 {
             return Ok(None);
         }
@@ -423,12 +444,12 @@ impl Elements<'_, '_, '_> {
 }
 
 impl<'de> SeqAccess<'de> for Elements<'_, 'de, '_> {
-    type Error = CodecError;
+    type Error = Fault;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
-    ) -> Result<Option<T::Value>, CodecError> {
+    ) -> Result<Option<T::Value>, Fault> {
         match self.next_tag()? {
             Some(tag) => seed
                 .deserialize(Value {
@@ -455,7 +476,7 @@ struct Value<'r, 'de, 'l> {
 
 impl<'r, 'de, 'l> Value<'r, 'de, 'l> {
     /// The list's elements, for a visitor that takes a sequence.
-    fn list<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn list<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         let left = self.reader.open(self.depth + 1)?;
         let mut elements = Elements {
             reader: self.reader,
@@ -468,7 +489,7 @@ impl<'r, 'de, 'l> Value<'r, 'de, 'l> {
     }
 
     /// The record's fields, for a visitor that takes a map.
-    fn record<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn record<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         let left = self.reader.open(self.depth + 1)?;
         let mut fields = Fields {
             reader: self.reader,
@@ -481,14 +502,14 @@ impl<'r, 'de, 'l> Value<'r, 'de, 'l> {
         Ok(value)
     }
 
-    fn integer<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn integer<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         match self.reader.int(self.tag)? {
             Int::U64(v) => visitor.visit_u64(v),
             Int::I64(v) => visitor.visit_i64(v),
         }
     }
 
-    fn float<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn float<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         match self.reader.number(self.tag)? {
             Number::Int(Int::U64(v)) => visitor.visit_u64(v),
             Number::Int(Int::I64(v)) => visitor.visit_i64(v),
@@ -498,7 +519,7 @@ impl<'r, 'de, 'l> Value<'r, 'de, 'l> {
     }
 
     /// A string, or bytes (a `String` takes UTF-8 bytes too).
-    fn text<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn text<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         match self.tag {
             STR => visitor.visit_borrowed_str(self.reader.str()?),
             BYTES => visitor.visit_borrowed_bytes(self.reader.bytes()?),
@@ -512,9 +533,9 @@ impl<'r, 'de, 'l> Value<'r, 'de, 'l> {
 /// (what the visitor would have said of it), without calling the visitor. Only
 /// `deserialize_any` (self-describing types) offers every kind.
 impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
-    type Error = CodecError;
+    type Error = Fault;
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         let depth = self.depth + 1;
         match self.reader.item(self.tag, self.depth)? {
             Item::Unit => visitor.visit_unit(),
@@ -549,84 +570,84 @@ impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
         }
     }
 
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         match self.tag {
             BOOL => visitor.visit_bool(self.reader.boolean()?),
             _ => Err(mismatch()),
         }
     }
 
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.integer(visitor)
     }
 
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.integer(visitor)
     }
 
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.integer(visitor)
     }
 
-    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.integer(visitor)
     }
 
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.integer(visitor)
     }
 
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.integer(visitor)
     }
 
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.integer(visitor)
     }
 
-    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.integer(visitor)
     }
 
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.float(visitor)
     }
 
-    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.float(visitor)
     }
 
-    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         match self.tag {
             STR => visitor.visit_borrowed_str(self.reader.str()?),
             _ => Err(mismatch()),
         }
     }
 
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.text(visitor)
     }
 
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.text(visitor)
     }
 
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.text(visitor)
     }
 
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         match self.tag {
             LIST => self.list(visitor),
             _ => self.text(visitor),
         }
     }
 
-    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.deserialize_bytes(visitor)
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         if self.tag == UNIT {
             visitor.visit_none()
         } else {
@@ -634,7 +655,7 @@ impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
         }
     }
 
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         match self.tag {
             UNIT => visitor.visit_unit(),
             _ => Err(mismatch()),
@@ -645,7 +666,7 @@ impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
         self,
         _: &'static str,
         visitor: V,
-    ) -> Result<V::Value, CodecError> {
+    ) -> Result<V::Value, Fault> {
         self.deserialize_unit(visitor)
     }
 
@@ -653,11 +674,11 @@ impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
         self,
         _: &'static str,
         visitor: V,
-    ) -> Result<V::Value, CodecError> {
+    ) -> Result<V::Value, Fault> {
         visitor.visit_newtype_struct(self)
     }
 
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         match self.tag {
             LIST => self.list(visitor),
             // A `Vec<u8>` written as bytes reads back as a sequence of `u8`.
@@ -669,11 +690,7 @@ impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
         }
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        _: usize,
-        visitor: V,
-    ) -> Result<V::Value, CodecError> {
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, Fault> {
         match self.tag {
             LIST => self.list(visitor),
             _ => Err(mismatch()),
@@ -685,11 +702,11 @@ impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
         _: &'static str,
         len: usize,
         visitor: V,
-    ) -> Result<V::Value, CodecError> {
+    ) -> Result<V::Value, Fault> {
         self.deserialize_tuple(len, visitor)
     }
 
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         match self.tag {
             RECORD => self.record(visitor),
             _ => Err(mismatch()),
@@ -701,7 +718,7 @@ impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
         _: &'static str,
         _: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, CodecError> {
+    ) -> Result<V::Value, Fault> {
         match self.tag {
             RECORD => self.record(visitor),
             // A derived struct also reads its fields in order from a list.
@@ -715,13 +732,13 @@ impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
         _: &'static str,
         _: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, CodecError> {
+    ) -> Result<V::Value, Fault> {
         match self.tag {
             STR => visitor.visit_enum(BorrowedStrDeserializer::new(self.reader.str()?)),
             RECORD => {
                 let depth = self.depth + 1;
                 if self.reader.open(depth)? != 1 {
-                    return Err(de::Error::custom("an enum is a record of one field"));
+                    return Err(Fault::Misfit);
                 }
                 let name = self.reader.str()?;
                 visitor.visit_enum(Variant {
@@ -730,13 +747,11 @@ impl<'de> Deserializer<'de> for Value<'_, 'de, '_> {
                     depth,
                 })
             }
-            _ => Err(de::Error::custom(
-                "an enum is a string or a record of one field",
-            )),
+            _ => Err(Fault::Misfit),
         }
     }
 
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CodecError> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fault> {
         self.reader.skip(self.tag, self.depth)?;
         visitor.visit_unit()
     }
@@ -754,14 +769,14 @@ struct Variant<'r, 'de, 'l> {
 }
 
 impl<'r, 'de, 'l> EnumAccess<'de> for Variant<'r, 'de, 'l> {
-    type Error = CodecError;
+    type Error = Fault;
     type Variant = Payload<'r, 'de, 'l>;
 
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
         seed: V,
-    ) -> Result<(V::Value, Payload<'r, 'de, 'l>), CodecError> {
-        let name = seed.deserialize(BorrowedStrDeserializer::<CodecError>::new(self.name))?;
+    ) -> Result<(V::Value, Payload<'r, 'de, 'l>), Fault> {
+        let name = seed.deserialize(BorrowedStrDeserializer::<Fault>::new(self.name))?;
         Ok((
             name,
             Payload {
@@ -779,7 +794,7 @@ struct Payload<'r, 'de, 'l> {
 }
 
 impl<'r, 'de, 'l> Payload<'r, 'de, 'l> {
-    fn value(self) -> Result<Value<'r, 'de, 'l>, CodecError> {
+    fn value(self) -> Result<Value<'r, 'de, 'l>, Fault> {
         let tag = self.reader.tag()?;
         Ok(Value {
             reader: self.reader,
@@ -790,23 +805,20 @@ impl<'r, 'de, 'l> Payload<'r, 'de, 'l> {
 }
 
 impl<'de> VariantAccess<'de> for Payload<'_, 'de, '_> {
-    type Error = CodecError;
+    type Error = Fault;
 
-    fn unit_variant(self) -> Result<(), CodecError> {
+    fn unit_variant(self) -> Result<(), Fault> {
         match self.value()?.tag {
             UNIT => Ok(()),
             _ => Err(de::Error::custom("a unit variant's payload is unit")),
         }
     }
 
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
-        self,
-        seed: T,
-    ) -> Result<T::Value, CodecError> {
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Fault> {
         seed.deserialize(self.value()?)
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, CodecError> {
+    fn tuple_variant<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, Fault> {
         self.value()?.deserialize_seq(visitor)
     }
 
@@ -814,45 +826,8 @@ impl<'de> VariantAccess<'de> for Payload<'_, 'de, '_> {
         self,
         _: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, CodecError> {
+    ) -> Result<V::Value, Fault> {
         self.value()?.deserialize_map(visitor)
-    }
-}
-
-/// serde's complaints, each with serde's own text on the host and, inside a module, only
-/// the kind (as `MapError` does): formatting the offending value would link `core::fmt`
-/// into every module, and every call site would build the arguments.
-impl de::Error for CodecError {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
-        super::shape(msg)
-    }
-
-    fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        super::shape(format_args!("invalid type: {unexp}, expected {exp}"))
-    }
-
-    fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        super::shape(format_args!("invalid value: {unexp}, expected {exp}"))
-    }
-
-    fn invalid_length(len: usize, exp: &dyn de::Expected) -> Self {
-        super::shape(format_args!("invalid length {len}, expected {exp}"))
-    }
-
-    fn unknown_variant(variant: &str, _: &'static [&'static str]) -> Self {
-        super::shape(format_args!("unknown variant `{variant}`"))
-    }
-
-    fn unknown_field(field: &str, _: &'static [&'static str]) -> Self {
-        super::shape(format_args!("unknown field `{field}`"))
-    }
-
-    fn missing_field(field: &'static str) -> Self {
-        super::shape(format_args!("missing field `{field}`"))
-    }
-
-    fn duplicate_field(field: &'static str) -> Self {
-        super::shape(format_args!("duplicate field `{field}`"))
     }
 }
 
@@ -953,6 +928,11 @@ mod tests {
         assert_eq!(
             check(bytes, &LIMITS),
             from_bytes::<serde::de::IgnoredAny>(bytes, &LIMITS).map(drop)
+        );
+        assert_eq!(is_record(bytes, &LIMITS), check(bytes, &LIMITS).is_ok());
+        assert_eq!(
+            read::<Mixed>(bytes, &LIMITS),
+            from_bytes::<Mixed>(bytes, &LIMITS).ok()
         );
         agree::<Kinds>(bytes);
         agree::<Mixed>(bytes);

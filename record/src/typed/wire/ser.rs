@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 use crate::{Limits, MapError, RecordError};
 use serde::ser::{self, Serialize};
 
-use super::{BOOL, BYTES, F32, F64, I64, LIST, RECORD, STR, U64, UNIT, clamp, wire};
+use super::{BOOL, BYTES, F32, F64, Fault, I64, LIST, RECORD, STR, U64, UNIT, clamp, wire};
 use crate::typed::CodecError;
 
 /// `value`'s bytes as a record within `limits`: a struct or map field by field, `()` (or
@@ -18,11 +18,30 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T, limits: &Limits) -> Result<Vec
         buf: Vec::new(),
         limits,
     };
-    value.serialize(ValueSer {
+    match value.serialize(ValueSer {
         writer: &mut writer,
         depth: 1,
-    })?;
-    writer.finish()
+    }) {
+        Ok(()) => writer.finish(),
+        Err(fault) => Err(fault.error(limits)),
+    }
+}
+
+/// `value`'s bytes within `limits`, or `None`: [`to_bytes`] without the reason, for a caller
+/// that answers every refusal the same way (less code in a module: no [`CodecError`] is
+/// built).
+pub fn write<T: Serialize + ?Sized>(value: &T, limits: &Limits) -> Option<Vec<u8>> {
+    let mut writer = Writer {
+        buf: Vec::new(),
+        limits,
+    };
+    value
+        .serialize(ValueSer {
+            writer: &mut writer,
+            depth: 1,
+        })
+        .ok()?;
+    writer.finish().ok()
 }
 
 struct Writer<'l> {
@@ -89,11 +108,9 @@ impl Writer<'_> {
     /// Start a list or record at `depth`: its tag and one byte for its count, which is
     /// written when it ends (where its items start is returned).
     #[inline(never)]
-    fn open(&mut self, tag: u8, depth: usize) -> Result<usize, CodecError> {
+    fn open(&mut self, tag: u8, depth: usize) -> Result<usize, Fault> {
         if depth > self.limits.max_depth {
-            return Err(wire(RecordError::TooDeep {
-                max: clamp(self.limits.max_depth),
-            }));
+            return Err(Fault::TooDeep);
         }
         self.buf.extend_from_slice(&[tag, 0]);
         Ok(self.buf.len())
@@ -102,11 +119,9 @@ impl Writer<'_> {
     /// End the container whose items start at `at`: its count goes in the byte before them
     /// (and in more bytes, inserted there, for a count of 128 or more).
     #[inline(never)]
-    fn close(&mut self, at: usize, count: usize) -> Result<(), CodecError> {
+    fn close(&mut self, at: usize, count: usize) -> Result<(), Fault> {
         if count > self.limits.max_items {
-            return Err(wire(RecordError::TooManyItems {
-                max: clamp(self.limits.max_items),
-            }));
+            return Err(Fault::TooManyItems);
         }
         let mut value = count as u64;
         let mut at = at - 1;
@@ -122,7 +137,7 @@ impl Writer<'_> {
 
     /// A one-field record `{variant: …}` at `depth` around a payload about to be written.
     #[inline(never)]
-    fn variant(&mut self, variant: &str, depth: usize) -> Result<(), CodecError> {
+    fn variant(&mut self, variant: &str, depth: usize) -> Result<(), Fault> {
         let at = self.open(RECORD, depth)?;
         self.close(at, 1)?;
         self.bytes(None, variant.as_bytes());
@@ -145,7 +160,7 @@ struct Compound<'w, 'l> {
 }
 
 impl<'w, 'l> Compound<'w, 'l> {
-    fn open(writer: &'w mut Writer<'l>, tag: u8, depth: usize) -> Result<Self, CodecError> {
+    fn open(writer: &'w mut Writer<'l>, tag: u8, depth: usize) -> Result<Self, Fault> {
         let at = writer.open(tag, depth)?;
         Ok(Self {
             writer,
@@ -155,7 +170,7 @@ impl<'w, 'l> Compound<'w, 'l> {
         })
     }
 
-    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CodecError> {
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Fault> {
         self.count += 1;
         value.serialize(ValueSer {
             writer: self.writer,
@@ -163,19 +178,19 @@ impl<'w, 'l> Compound<'w, 'l> {
         })
     }
 
-    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), CodecError> {
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Fault> {
         self.writer.bytes(None, key.as_bytes());
         self.item(value)
     }
 
-    fn end(self) -> Result<(), CodecError> {
+    fn end(self) -> Result<(), Fault> {
         self.writer.close(self.at, self.count)
     }
 }
 
 impl<'w, 'l> ser::Serializer for ValueSer<'w, 'l> {
     type Ok = ();
-    type Error = CodecError;
+    type Error = Fault;
     type SerializeSeq = Compound<'w, 'l>;
     type SerializeTuple = Compound<'w, 'l>;
     type SerializeTupleStruct = Compound<'w, 'l>;
@@ -184,72 +199,72 @@ impl<'w, 'l> ser::Serializer for ValueSer<'w, 'l> {
     type SerializeStruct = Compound<'w, 'l>;
     type SerializeStructVariant = Compound<'w, 'l>;
 
-    fn serialize_bool(self, v: bool) -> Result<(), CodecError> {
+    fn serialize_bool(self, v: bool) -> Result<(), Fault> {
         self.writer.fixed(BOOL, &[u8::from(v)]);
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), CodecError> {
+    fn serialize_i8(self, v: i8) -> Result<(), Fault> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i16(self, v: i16) -> Result<(), CodecError> {
+    fn serialize_i16(self, v: i16) -> Result<(), Fault> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i32(self, v: i32) -> Result<(), CodecError> {
+    fn serialize_i32(self, v: i32) -> Result<(), Fault> {
         self.serialize_i64(v.into())
     }
-    fn serialize_i64(self, v: i64) -> Result<(), CodecError> {
+    fn serialize_i64(self, v: i64) -> Result<(), Fault> {
         self.writer.tagged(I64, ((v << 1) ^ (v >> 63)) as u64);
         Ok(())
     }
-    fn serialize_i128(self, _: i128) -> Result<(), CodecError> {
-        Err(CodecError::Shape(MapError::Unsupported("i128")))
+    fn serialize_i128(self, _: i128) -> Result<(), Fault> {
+        Err(Fault::I128)
     }
-    fn serialize_u8(self, v: u8) -> Result<(), CodecError> {
+    fn serialize_u8(self, v: u8) -> Result<(), Fault> {
         self.serialize_u64(v.into())
     }
-    fn serialize_u16(self, v: u16) -> Result<(), CodecError> {
+    fn serialize_u16(self, v: u16) -> Result<(), Fault> {
         self.serialize_u64(v.into())
     }
-    fn serialize_u32(self, v: u32) -> Result<(), CodecError> {
+    fn serialize_u32(self, v: u32) -> Result<(), Fault> {
         self.serialize_u64(v.into())
     }
-    fn serialize_u64(self, v: u64) -> Result<(), CodecError> {
+    fn serialize_u64(self, v: u64) -> Result<(), Fault> {
         self.writer.tagged(U64, v);
         Ok(())
     }
-    fn serialize_u128(self, _: u128) -> Result<(), CodecError> {
-        Err(CodecError::Shape(MapError::Unsupported("u128")))
+    fn serialize_u128(self, _: u128) -> Result<(), Fault> {
+        Err(Fault::U128)
     }
-    fn serialize_f32(self, v: f32) -> Result<(), CodecError> {
+    fn serialize_f32(self, v: f32) -> Result<(), Fault> {
         self.writer.fixed(F32, &v.to_le_bytes());
         Ok(())
     }
-    fn serialize_f64(self, v: f64) -> Result<(), CodecError> {
+    fn serialize_f64(self, v: f64) -> Result<(), Fault> {
         self.writer.fixed(F64, &v.to_le_bytes());
         Ok(())
     }
-    fn serialize_char(self, v: char) -> Result<(), CodecError> {
+    fn serialize_char(self, v: char) -> Result<(), Fault> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
-    fn serialize_str(self, v: &str) -> Result<(), CodecError> {
+    fn serialize_str(self, v: &str) -> Result<(), Fault> {
         self.writer.bytes(Some(STR), v.as_bytes());
         Ok(())
     }
-    fn serialize_bytes(self, v: &[u8]) -> Result<(), CodecError> {
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Fault> {
         self.writer.bytes(Some(BYTES), v);
         Ok(())
     }
-    fn serialize_none(self) -> Result<(), CodecError> {
+    fn serialize_none(self) -> Result<(), Fault> {
         self.serialize_unit()
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), CodecError> {
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Fault> {
         v.serialize(self)
     }
-    fn serialize_unit(self) -> Result<(), CodecError> {
+    fn serialize_unit(self) -> Result<(), Fault> {
         self.writer.fixed(UNIT, &[]);
         Ok(())
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), CodecError> {
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Fault> {
         self.serialize_unit()
     }
     fn serialize_unit_variant(
@@ -257,14 +272,14 @@ impl<'w, 'l> ser::Serializer for ValueSer<'w, 'l> {
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<(), CodecError> {
+    ) -> Result<(), Fault> {
         self.serialize_str(variant)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         v: &T,
-    ) -> Result<(), CodecError> {
+    ) -> Result<(), Fault> {
         v.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -273,24 +288,20 @@ impl<'w, 'l> ser::Serializer for ValueSer<'w, 'l> {
         _: u32,
         variant: &'static str,
         v: &T,
-    ) -> Result<(), CodecError> {
+    ) -> Result<(), Fault> {
         self.writer.variant(variant, self.depth)?;
         v.serialize(ValueSer {
             writer: self.writer,
             depth: self.depth + 1,
         })
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'w, 'l>, CodecError> {
+    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'w, 'l>, Fault> {
         Compound::open(self.writer, LIST, self.depth)
     }
-    fn serialize_tuple(self, _: usize) -> Result<Compound<'w, 'l>, CodecError> {
+    fn serialize_tuple(self, _: usize) -> Result<Compound<'w, 'l>, Fault> {
         Compound::open(self.writer, LIST, self.depth)
     }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Compound<'w, 'l>, CodecError> {
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Compound<'w, 'l>, Fault> {
         Compound::open(self.writer, LIST, self.depth)
     }
     fn serialize_tuple_variant(
@@ -299,14 +310,14 @@ impl<'w, 'l> ser::Serializer for ValueSer<'w, 'l> {
         _: u32,
         variant: &'static str,
         _: usize,
-    ) -> Result<Compound<'w, 'l>, CodecError> {
+    ) -> Result<Compound<'w, 'l>, Fault> {
         self.writer.variant(variant, self.depth)?;
         Compound::open(self.writer, LIST, self.depth + 1)
     }
-    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'w, 'l>, CodecError> {
+    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'w, 'l>, Fault> {
         Compound::open(self.writer, RECORD, self.depth)
     }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'w, 'l>, CodecError> {
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'w, 'l>, Fault> {
         Compound::open(self.writer, RECORD, self.depth)
     }
     fn serialize_struct_variant(
@@ -315,7 +326,7 @@ impl<'w, 'l> ser::Serializer for ValueSer<'w, 'l> {
         _: u32,
         variant: &'static str,
         _: usize,
-    ) -> Result<Compound<'w, 'l>, CodecError> {
+    ) -> Result<Compound<'w, 'l>, Fault> {
         self.writer.variant(variant, self.depth)?;
         Compound::open(self.writer, RECORD, self.depth + 1)
     }
@@ -323,90 +334,90 @@ impl<'w, 'l> ser::Serializer for ValueSer<'w, 'l> {
 
 impl ser::SerializeSeq for Compound<'_, '_> {
     type Ok = ();
-    type Error = CodecError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), CodecError> {
+    type Error = Fault;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Fault> {
         self.item(v)
     }
-    fn end(self) -> Result<(), CodecError> {
+    fn end(self) -> Result<(), Fault> {
         Compound::end(self)
     }
 }
 
 impl ser::SerializeTuple for Compound<'_, '_> {
     type Ok = ();
-    type Error = CodecError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), CodecError> {
+    type Error = Fault;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Fault> {
         self.item(v)
     }
-    fn end(self) -> Result<(), CodecError> {
+    fn end(self) -> Result<(), Fault> {
         Compound::end(self)
     }
 }
 
 impl ser::SerializeTupleStruct for Compound<'_, '_> {
     type Ok = ();
-    type Error = CodecError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), CodecError> {
+    type Error = Fault;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Fault> {
         self.item(v)
     }
-    fn end(self) -> Result<(), CodecError> {
+    fn end(self) -> Result<(), Fault> {
         Compound::end(self)
     }
 }
 
 impl ser::SerializeTupleVariant for Compound<'_, '_> {
     type Ok = ();
-    type Error = CodecError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), CodecError> {
+    type Error = Fault;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Fault> {
         self.item(v)
     }
-    fn end(self) -> Result<(), CodecError> {
+    fn end(self) -> Result<(), Fault> {
         Compound::end(self)
     }
 }
 
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
-    type Error = CodecError;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), CodecError> {
+    type Error = Fault;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Fault> {
         key.serialize(KeySer {
             writer: self.writer,
         })
     }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), CodecError> {
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Fault> {
         self.item(v)
     }
-    fn end(self) -> Result<(), CodecError> {
+    fn end(self) -> Result<(), Fault> {
         Compound::end(self)
     }
 }
 
 impl ser::SerializeStruct for Compound<'_, '_> {
     type Ok = ();
-    type Error = CodecError;
+    type Error = Fault;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         v: &T,
-    ) -> Result<(), CodecError> {
+    ) -> Result<(), Fault> {
         self.field(key, v)
     }
-    fn end(self) -> Result<(), CodecError> {
+    fn end(self) -> Result<(), Fault> {
         Compound::end(self)
     }
 }
 
 impl ser::SerializeStructVariant for Compound<'_, '_> {
     type Ok = ();
-    type Error = CodecError;
+    type Error = Fault;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         v: &T,
-    ) -> Result<(), CodecError> {
+    ) -> Result<(), Fault> {
         self.field(key, v)
     }
-    fn end(self) -> Result<(), CodecError> {
+    fn end(self) -> Result<(), Fault> {
         Compound::end(self)
     }
 }
@@ -416,26 +427,26 @@ struct KeySer<'w, 'l> {
     writer: &'w mut Writer<'l>,
 }
 
-fn not_a_string<T>() -> Result<T, CodecError> {
-    Err(CodecError::Shape(MapError::KeyNotString))
+fn not_a_string<T>() -> Result<T, Fault> {
+    Err(Fault::KeyNotString)
 }
 
 impl ser::Serializer for KeySer<'_, '_> {
     type Ok = ();
-    type Error = CodecError;
-    type SerializeSeq = ser::Impossible<(), CodecError>;
-    type SerializeTuple = ser::Impossible<(), CodecError>;
-    type SerializeTupleStruct = ser::Impossible<(), CodecError>;
-    type SerializeTupleVariant = ser::Impossible<(), CodecError>;
-    type SerializeMap = ser::Impossible<(), CodecError>;
-    type SerializeStruct = ser::Impossible<(), CodecError>;
-    type SerializeStructVariant = ser::Impossible<(), CodecError>;
+    type Error = Fault;
+    type SerializeSeq = ser::Impossible<(), Fault>;
+    type SerializeTuple = ser::Impossible<(), Fault>;
+    type SerializeTupleStruct = ser::Impossible<(), Fault>;
+    type SerializeTupleVariant = ser::Impossible<(), Fault>;
+    type SerializeMap = ser::Impossible<(), Fault>;
+    type SerializeStruct = ser::Impossible<(), Fault>;
+    type SerializeStructVariant = ser::Impossible<(), Fault>;
 
-    fn serialize_str(self, v: &str) -> Result<(), CodecError> {
+    fn serialize_str(self, v: &str) -> Result<(), Fault> {
         self.writer.bytes(None, v.as_bytes());
         Ok(())
     }
-    fn serialize_char(self, v: char) -> Result<(), CodecError> {
+    fn serialize_char(self, v: char) -> Result<(), Fault> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_unit_variant(
@@ -443,68 +454,68 @@ impl ser::Serializer for KeySer<'_, '_> {
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<(), CodecError> {
+    ) -> Result<(), Fault> {
         self.serialize_str(variant)
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), CodecError> {
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Fault> {
         v.serialize(self)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         v: &T,
-    ) -> Result<(), CodecError> {
+    ) -> Result<(), Fault> {
         v.serialize(self)
     }
-    fn serialize_bool(self, _: bool) -> Result<(), CodecError> {
+    fn serialize_bool(self, _: bool) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_i8(self, _: i8) -> Result<(), CodecError> {
+    fn serialize_i8(self, _: i8) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_i16(self, _: i16) -> Result<(), CodecError> {
+    fn serialize_i16(self, _: i16) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_i32(self, _: i32) -> Result<(), CodecError> {
+    fn serialize_i32(self, _: i32) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_i64(self, _: i64) -> Result<(), CodecError> {
+    fn serialize_i64(self, _: i64) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_i128(self, _: i128) -> Result<(), CodecError> {
-        Err(CodecError::Shape(MapError::Unsupported("i128")))
+    fn serialize_i128(self, _: i128) -> Result<(), Fault> {
+        Err(Fault::I128)
     }
-    fn serialize_u8(self, _: u8) -> Result<(), CodecError> {
+    fn serialize_u8(self, _: u8) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_u16(self, _: u16) -> Result<(), CodecError> {
+    fn serialize_u16(self, _: u16) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_u32(self, _: u32) -> Result<(), CodecError> {
+    fn serialize_u32(self, _: u32) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_u64(self, _: u64) -> Result<(), CodecError> {
+    fn serialize_u64(self, _: u64) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_u128(self, _: u128) -> Result<(), CodecError> {
-        Err(CodecError::Shape(MapError::Unsupported("u128")))
+    fn serialize_u128(self, _: u128) -> Result<(), Fault> {
+        Err(Fault::U128)
     }
-    fn serialize_f32(self, _: f32) -> Result<(), CodecError> {
+    fn serialize_f32(self, _: f32) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_f64(self, _: f64) -> Result<(), CodecError> {
+    fn serialize_f64(self, _: f64) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), CodecError> {
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_none(self) -> Result<(), CodecError> {
+    fn serialize_none(self) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_unit(self) -> Result<(), CodecError> {
+    fn serialize_unit(self) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), CodecError> {
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Fault> {
         not_a_string()
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -513,20 +524,20 @@ impl ser::Serializer for KeySer<'_, '_> {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> Result<(), CodecError> {
+    ) -> Result<(), Fault> {
         not_a_string()
     }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, CodecError> {
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Fault> {
         not_a_string()
     }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, CodecError> {
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Fault> {
         not_a_string()
     }
     fn serialize_tuple_struct(
         self,
         _: &'static str,
         _: usize,
-    ) -> Result<Self::SerializeTupleStruct, CodecError> {
+    ) -> Result<Self::SerializeTupleStruct, Fault> {
         not_a_string()
     }
     fn serialize_tuple_variant(
@@ -535,17 +546,13 @@ impl ser::Serializer for KeySer<'_, '_> {
         _: u32,
         _: &'static str,
         _: usize,
-    ) -> Result<Self::SerializeTupleVariant, CodecError> {
+    ) -> Result<Self::SerializeTupleVariant, Fault> {
         not_a_string()
     }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, CodecError> {
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Fault> {
         not_a_string()
     }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, CodecError> {
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Fault> {
         not_a_string()
     }
     fn serialize_struct_variant(
@@ -554,14 +561,8 @@ impl ser::Serializer for KeySer<'_, '_> {
         _: u32,
         _: &'static str,
         _: usize,
-    ) -> Result<Self::SerializeStructVariant, CodecError> {
+    ) -> Result<Self::SerializeStructVariant, Fault> {
         not_a_string()
-    }
-}
-
-impl ser::Error for CodecError {
-    fn custom<T: core::fmt::Display>(msg: T) -> Self {
-        super::shape(msg)
     }
 }
 
@@ -606,6 +607,7 @@ mod tests {
     /// Both encoders on `value`: the same bytes, or both refuse.
     fn agree<T: Serialize + ?Sized>(value: &T, limits: &Limits) {
         let direct = to_bytes(value, limits);
+        assert_eq!(write(value, limits), direct.clone().ok());
         match to_record(value) {
             Ok(record) => match record.encode(limits) {
                 Ok(expected) => assert_eq!(direct, Ok(expected), "{record}"),
