@@ -46,8 +46,14 @@ pub struct RunReport {
     pub guest_pool: Option<(usize, usize, usize)>,
     /// The coroutine dump at the end.
     pub dump: String,
-    /// The router's trace, rendered.
+    /// The router's trace, rendered (empty unless [`RunOptions::keep_trace`](crate::RunOptions::keep_trace)).
     pub trace: String,
+    /// Router trace events.
+    pub trace_events: u64,
+    /// Requests among them.
+    pub requests: u64,
+    /// Requests the policy refused.
+    pub denied: u64,
     /// What each remote mesh node heard.
     pub radio: Vec<NodeLog>,
     /// Bytes written to UART 0.
@@ -136,20 +142,10 @@ impl fmt::Display for RunReport {
         for line in self.dump.lines() {
             writeln!(f, "  {line}")?;
         }
-        let requests = self
-            .trace
-            .lines()
-            .filter(|l| l.get(5..15).is_some_and(|k| k.trim() == "request"))
-            .count();
-        let denied = self
-            .trace
-            .lines()
-            .filter(|l| l.get(5..15).is_some_and(|k| k.trim() == "denied"))
-            .count();
         writeln!(
             f,
-            "\nrouter: {} trace events, {requests} requests, {denied} denied",
-            self.trace.lines().count()
+            "\nrouter: {} trace events, {} requests, {} denied",
+            self.trace_events, self.requests, self.denied
         )?;
         let mut radio = String::new();
         for (i, node) in self.radio.iter().enumerate() {

@@ -22,7 +22,7 @@ use alloc::{
 };
 use core::{fmt, future::Future};
 
-use fireball_router::{Router, RouterConfig, trace};
+use fireball_router::{Router, RouterConfig, TraceEvent, trace};
 use fireball_subsystems::{
     hal::Console,
     hal_service::{self, HalConfig, HalService},
@@ -55,6 +55,12 @@ pub trait Sink {
     fn console(&self, label: &str) -> Box<dyn Console>;
     /// One line of the runner's own (`[fireball] filter stopped: …`).
     fn line(&self, text: &str);
+    /// Router trace lines as they happen (ignored by default; with
+    /// [`RunOptions::keep_trace`] off, this is the only place the trace goes).
+    fn trace(&self, lines: &str) {
+        let _ = lines;
+    }
+
     /// The status line, once per simulated second (ignored by default).
     fn status(&self, text: &str) {
         let _ = text;
@@ -76,6 +82,9 @@ pub struct RunOptions {
     pub sink: Rc<dyn Sink>,
     /// Render message bodies in the router trace.
     pub trace_bodies: bool,
+    /// Keep the whole trace for the report ([`RunReport::trace`]); off on a board, where it
+    /// would not fit in RAM: the [`Sink`] gets it line by line either way.
+    pub keep_trace: bool,
 }
 
 impl RunOptions {
@@ -85,6 +94,7 @@ impl RunOptions {
             max_time_us: 60_000_000,
             sink,
             trace_bodies: true,
+            keep_trace: true,
         }
     }
 }
@@ -155,6 +165,8 @@ pub struct System {
     options: RunOptions,
     trace: String,
     traced: u64,
+    requests: u64,
+    denied: u64,
     polls: u64,
     slice_us: u64,
     timed_out: bool,
@@ -270,6 +282,8 @@ impl System {
             options,
             trace: String::new(),
             traced: 0,
+            requests: 0,
+            denied: 0,
             polls: 0,
             slice_us: (plan.yield_interval / TARGET_MHZ).max(1),
             timed_out: false,
@@ -317,7 +331,18 @@ impl System {
         }
         self.log.absorb_traced(&self.router, &events);
         self.traced += events.len() as u64;
-        self.trace.push_str(&trace::render(lost, &events));
+        for event in &events {
+            match event.event {
+                TraceEvent::Request { .. } => self.requests += 1,
+                TraceEvent::Denied { .. } => self.denied += 1,
+                _ => {}
+            }
+        }
+        let text = trace::render(lost, &events);
+        self.options.sink.trace(&text);
+        if self.options.keep_trace {
+            self.trace.push_str(&text);
+        }
     }
 
     fn collect_events(&mut self) {
@@ -480,6 +505,9 @@ impl System {
             guest_pool,
             dump,
             trace: self.trace,
+            trace_events: self.traced,
+            requests: self.requests,
+            denied: self.denied,
             radio: self.board.heard.clone(),
             uart: self.board.uart.transmitted(),
             log_events: (events, overwritten),

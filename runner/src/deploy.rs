@@ -133,6 +133,7 @@ impl RunOptions {
             max_time_us: self.max_time_us,
             sink,
             trace_bodies: self.trace_bodies,
+            keep_trace: true,
         }
     }
 }

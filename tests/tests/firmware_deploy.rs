@@ -1,40 +1,99 @@
-//! A deployment built from a manifest runs on the Cortex-M33 (QEMU `mps2-an505`) exactly as
-//! on the host: `cargo xtask test` builds the `deploy` image for `examples/hello/fireball.toml`
-//! (the plan generated from the manifest, the modules in flash, `fireball-deploy` running
-//! it), and this test requires its UART output — consoles, report, router trace — to be the
-//! host runner's, byte for byte.
+//! The sensor hub on the Cortex-M33 (QEMU `mps2-an505`, 512 KB of RAM) runs exactly as on
+//! the host: `cargo xtask test` builds the `deploy` image for
+//! `examples/sensor-hub/board.toml` — three services (filter, mesh, stats) and the
+//! aggregating guest, the plan generated from the manifest, the modules in flash,
+//! `fireball-deploy` running it — and this test requires its UART output (consoles, the
+//! router trace as it happens, the report) to be what the same plan prints on the host
+//! through the same kind of sink, byte for byte.
 
-use std::time::Duration;
+use std::{rc::Rc, time::Duration};
 
-use fireball::deploy::{self, Output, RunOptions};
-use fireball_subsystems::host::BufferConsole;
+use fireball::deploy;
+use fireball_deploy::{RunOptions, Sink, System};
+use fireball_manifest::{Manifest, ModuleDirs};
+use fireball_subsystems::{hal::Console, host::BufferConsole};
 use fireball_tests::{deploy_elf, modules_dir, run_qemu};
+
+/// What the firmware's UART sink does, into a buffer: labelled consoles, the runner's lines,
+/// and the trace streamed with each line marked `~ `.
+#[derive(Clone, Default)]
+struct UartLike(BufferConsole);
+
+struct Labelled {
+    prefix: String,
+    at_line_start: bool,
+    out: BufferConsole,
+}
+
+impl Console for Labelled {
+    fn write(&mut self, bytes: &[u8]) {
+        for line in bytes.split_inclusive(|&b| b == b'\n') {
+            if self.at_line_start {
+                self.out.write(self.prefix.as_bytes());
+            }
+            self.out.write(line);
+            self.at_line_start = line.ends_with(b"\n");
+        }
+    }
+}
+
+impl Sink for UartLike {
+    fn console(&self, label: &str) -> Box<dyn Console> {
+        Box::new(Labelled {
+            prefix: format!("[{label}] "),
+            at_line_start: true,
+            out: self.0.clone(),
+        })
+    }
+
+    fn line(&self, text: &str) {
+        self.0.clone().write(format!("{text}\n").as_bytes());
+    }
+
+    fn trace(&self, lines: &str) {
+        for line in lines.lines() {
+            self.0.clone().write(format!("~ {line}\n").as_bytes());
+        }
+    }
+}
 
 #[test]
 fn the_board_runs_the_manifest_exactly_as_the_host_does() {
-    let (elf, manifest) = deploy_elf();
+    let (elf, manifest_path) = deploy_elf();
     let board = run_qemu(&elf, Duration::from_secs(120), true)
         .expect("qemu-system-arm runs (installed by `cargo xtask setup`)");
     assert!(!board.timed_out, "the image hung:\n{}", board.stdout);
     assert_eq!(board.status, Some(0), "{}\n{}", board.stdout, board.serial);
 
-    let out = BufferConsole::new();
-    let options = RunOptions {
-        output: Output::Buffer(out.clone()),
-        ..RunOptions::default()
+    let manifest = Manifest::load(&manifest_path).unwrap();
+    let dirs = ModuleDirs {
+        manifest_dir: manifest_path.parent().unwrap().to_path_buf(),
+        modules_dir: modules_dir(),
     };
-    let report = deploy::boot_file(&manifest, &modules_dir(), options)
-        .unwrap()
-        .run();
-    let host = format!(
-        "{}\n{report}--- trace ---\n{}--- end ---\n",
-        out.contents(),
-        report.trace
-    );
+    let plan = deploy::plan(&manifest, &dirs).unwrap();
+    let sink = UartLike::default();
+    let mut options = RunOptions::new(Rc::new(sink.clone()));
+    options.keep_trace = false;
+    let report = System::boot(&plan, options).unwrap().run();
+    let host = format!("{}\n{report}", sink.0.contents());
     assert_eq!(board.serial, host);
-    assert!(report.all_guests_finished());
-    assert!(
-        host.contains("[hello] Hello from a Fireball guest!"),
-        "{host}"
-    );
+    assert!(report.all_guests_finished(), "{report}");
+    let services = report
+        .components
+        .iter()
+        .filter(|c| c.kind == fireball_deploy::Kind::Service)
+        .count();
+    assert_eq!((services, report.components.len()), (3, 4), "{report}");
+    // The data path, on the board: ADC -> filter -> aggregator -> mesh -> radio.
+    for hop in [
+        "aggregator#1 -> filter#1 read svc://filter/0",
+        "filter#1 -> hal#1 read hal://adc/0",
+        "aggregator#1 -> mesh#1 write svc://mesh/tx",
+        "mesh#1 -> hal#1 write hal://radio/0",
+        "aggregator#1 -> stats#1 write svc://stats/sensor0",
+    ] {
+        assert!(host.contains(hop), "no `{hop}` in the trace");
+    }
+    assert_eq!(report.denied, 0);
+    assert!(report.radio.iter().all(|node| node.frames > 0), "{report}");
 }

@@ -109,7 +109,7 @@ fn run_elf(elf: &Path, icount: bool) -> Result<ExitCode, String> {
 }
 
 /// The deployment CI builds as a firmware image and compares with the host run.
-const DEPLOY_TEST_MANIFEST: &str = "examples/hello/fireball.toml";
+const DEPLOY_TEST_MANIFEST: &str = "examples/sensor-hub/board.toml";
 
 /// The demo deployment's manifest.
 const DEMO_MANIFEST: &str = "examples/sensor-hub/fireball.toml";

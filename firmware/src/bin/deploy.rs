@@ -1,9 +1,8 @@
 //! The `deploy` image: a deployment generated from a manifest (`cargo xtask deploy
 //! <manifest>`), its modules in flash, booted and run by `fireball-deploy` exactly as
 //! `fireball run` runs it on the host: the same simulated board, the same virtual time. The
-//! components' consoles and logs, the report and the router trace go to UART0; the trace
-//! sits between `--- trace ---` and `--- end ---` lines so a test can compare it with the
-//! host's. Exits through semihosting with status 0 if every guest finished.
+//! components' consoles and logs, the router trace (each line marked `~ `, as it happens)
+//! and the report go to UART0, so a test can compare them with the host's. Exits through semihosting with status 0 if every guest finished.
 #![no_std]
 #![no_main]
 
@@ -67,6 +66,16 @@ impl Sink for UartSink {
         );
     }
 
+    fn trace(&self, lines: &str) {
+        // Streamed, each line marked, so the host's trace can be compared line for line.
+        let mut uart = uart();
+        for line in lines.lines() {
+            Console::write(&mut uart, b"~ ");
+            Console::write(&mut uart, line.as_bytes());
+            Console::write(&mut uart, b"\n");
+        }
+    }
+
     fn line(&self, text: &str) {
         let mut uart = uart();
         Console::write(&mut uart, text.as_bytes());
@@ -82,7 +91,10 @@ fn main() -> ! {
     clock::start(peripherals.SYST);
     heap::init();
     let plan = plan();
-    let system = match System::boot(&plan, RunOptions::new(Rc::new(UartSink))) {
+    let mut options = RunOptions::new(Rc::new(UartSink));
+    // The whole trace would not fit in RAM beside the modules: it streams to the UART.
+    options.keep_trace = false;
+    let system = match System::boot(&plan, options) {
         Ok(system) => system,
         Err(e) => {
             hprintln!("fireball: {} did not boot: {}", plan.name, e);
@@ -97,9 +109,6 @@ fn main() -> ! {
     let report = system.run();
     let mut uart = uart();
     Console::write(&mut uart, format!("\n{report}").as_bytes());
-    Console::write(&mut uart, b"--- trace ---\n");
-    Console::write(&mut uart, report.trace.as_bytes());
-    Console::write(&mut uart, b"--- end ---\n");
     hprintln!(
         "fireball: heap peak {} of {} bytes",
         heap::peak(),
