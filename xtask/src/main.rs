@@ -235,6 +235,10 @@ fn main() -> ExitCode {
             .and_then(|cross| firmware::build(&cross, &root))
             .and_then(|elf| firmware::sizes(&elf))
             .map(|table| print!("{table}")),
+        ["sizes", manifest] => Cross::setup(true)
+            .and_then(|cross| firmware::build_deploy(&cross, &root, Path::new(manifest)))
+            .and_then(|elf| firmware::sizes(&elf))
+            .map(|table| print!("{table}")),
         ["bench"] => Cross::setup(true)
             .and_then(|cross| firmware::build_bench(&cross, &root))
             .and_then(|elf| bench::run_m33(&elf))
