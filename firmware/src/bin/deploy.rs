@@ -89,6 +89,7 @@ fn main() -> ! {
         exit(false)
     };
     clock::start(peripherals.SYST);
+    let start = clock::ticks();
     heap::init();
     let plan = plan();
     let mut options = RunOptions::new(Rc::new(UartSink));
@@ -101,9 +102,12 @@ fn main() -> ! {
             exit(false)
         }
     };
+    let boot_instructions = (clock::ticks() - start) * clock::instructions_per_tick_milli() / 1000;
     hprintln!(
-        "fireball: {} booted, heap {} bytes in use",
+        "fireball: {} booted in {} instructions (main to every component spawned; exact \
+         under QEMU -icount shift=0), heap {} bytes in use",
         plan.name,
+        boot_instructions,
         heap::peak()
     );
     let report = system.run();
