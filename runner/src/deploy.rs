@@ -17,7 +17,10 @@ use std::{borrow::Cow, fmt, path::Path, rc::Rc};
 
 use fireball_manifest::{Component, Manifest, ManifestError, Method as ManifestMethod, ModuleDirs};
 use fireball_router::Methods;
-use fireball_subsystems::{hal::Console, host::BufferConsole};
+use fireball_subsystems::{
+    hal::{Console, Labelled},
+    host::BufferConsole,
+};
 
 pub use fireball_deploy::{
     ComponentPlan, ComponentReport, Kind, Plan, RunReport, SimBoard, Sink, State, System,
@@ -37,11 +40,7 @@ impl Output {
     fn console(&self, label: &str) -> Box<dyn Console> {
         match self {
             Self::Stdout => Box::new(fireball_subsystems::host::StdoutConsole::labelled(label)),
-            Self::Buffer(buffer) => Box::new(Labelled {
-                prefix: format!("[{label}] "),
-                at_line_start: true,
-                inner: buffer.clone(),
-            }),
+            Self::Buffer(buffer) => Box::new(Labelled::new(label, buffer.clone())),
         }
     }
 
@@ -49,25 +48,6 @@ impl Output {
         match self {
             Self::Stdout => println!("{text}"),
             Self::Buffer(buffer) => buffer.clone().write(format!("{text}\n").as_bytes()),
-        }
-    }
-}
-
-/// A console that prefixes every line with a label, into a shared buffer.
-struct Labelled {
-    prefix: String,
-    at_line_start: bool,
-    inner: BufferConsole,
-}
-
-impl Console for Labelled {
-    fn write(&mut self, bytes: &[u8]) {
-        for line in bytes.split_inclusive(|&b| b == b'\n') {
-            if self.at_line_start {
-                self.inner.write(self.prefix.as_bytes());
-            }
-            self.inner.write(line);
-            self.at_line_start = line.ends_with(b"\n");
         }
     }
 }

@@ -2,37 +2,37 @@
 
 use std::{cell::RefCell, io::Write, rc::Rc, string::String, vec::Vec};
 
+use crate::hal::Labelled;
+
 use crate::hal::Console;
+
+/// The process's stdout as a console.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stdout;
+
+impl Console for Stdout {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(bytes);
+        let _ = out.flush();
+    }
+}
 
 /// A console on the process's stdout, each instance's output prefixed with
 /// its name at the start of every line (`[hello] …`).
 #[derive(Debug, Clone)]
-pub struct StdoutConsole {
-    prefix: String,
-    at_line_start: bool,
-}
+pub struct StdoutConsole(Labelled<Stdout>);
 
 impl StdoutConsole {
     /// A stdout console labelling lines with `name`.
     pub fn labelled(name: &str) -> Self {
-        Self {
-            prefix: format!("[{name}] "),
-            at_line_start: true,
-        }
+        Self(Labelled::new(name, Stdout))
     }
 }
 
 impl Console for StdoutConsole {
     fn write(&mut self, bytes: &[u8]) {
-        let mut out = std::io::stdout().lock();
-        for line in bytes.split_inclusive(|&b| b == b'\n') {
-            if self.at_line_start {
-                let _ = out.write_all(self.prefix.as_bytes());
-            }
-            let _ = out.write_all(line);
-            self.at_line_start = line.ends_with(b"\n");
-        }
-        let _ = out.flush();
+        self.0.write(bytes);
     }
 }
 

@@ -11,7 +11,10 @@ use std::{rc::Rc, time::Duration};
 use fireball::deploy;
 use fireball_deploy::{RunOptions, Sink, System};
 use fireball_manifest::{Manifest, ModuleDirs};
-use fireball_subsystems::{hal::Console, host::BufferConsole};
+use fireball_subsystems::{
+    hal::{Console, Labelled},
+    host::BufferConsole,
+};
 use fireball_tests::{deploy_elf, modules_dir, run_qemu};
 
 /// What the firmware's UART sink does, into a buffer: labelled consoles, the runner's lines,
@@ -19,31 +22,9 @@ use fireball_tests::{deploy_elf, modules_dir, run_qemu};
 #[derive(Clone, Default)]
 struct UartLike(BufferConsole);
 
-struct Labelled {
-    prefix: String,
-    at_line_start: bool,
-    out: BufferConsole,
-}
-
-impl Console for Labelled {
-    fn write(&mut self, bytes: &[u8]) {
-        for line in bytes.split_inclusive(|&b| b == b'\n') {
-            if self.at_line_start {
-                self.out.write(self.prefix.as_bytes());
-            }
-            self.out.write(line);
-            self.at_line_start = line.ends_with(b"\n");
-        }
-    }
-}
-
 impl Sink for UartLike {
     fn console(&self, label: &str) -> Box<dyn Console> {
-        Box::new(Labelled {
-            prefix: format!("[{label}] "),
-            at_line_start: true,
-            out: self.0.clone(),
-        })
+        Box::new(Labelled::new(label, self.0.clone()))
     }
 
     fn line(&self, text: &str) {

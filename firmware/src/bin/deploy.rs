@@ -8,7 +8,7 @@
 
 extern crate alloc;
 
-use alloc::{boxed::Box, format, rc::Rc, string::String};
+use alloc::{boxed::Box, format, rc::Rc};
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
@@ -17,7 +17,7 @@ use fireball_firmware::{
     clock, exit, heap,
     uart::{CmsdkUart, UART0},
 };
-use fireball_subsystems::hal::Console;
+use fireball_subsystems::hal::{Console, Labelled};
 
 include!(env!("FIREBALL_PLAN"));
 
@@ -27,33 +27,12 @@ fn uart() -> CmsdkUart {
     unsafe { CmsdkUart::new(UART0) }
 }
 
-/// A UART console labelling each line, as the host runner's consoles do.
-struct Labelled {
-    prefix: String,
-    at_line_start: bool,
-}
-
-impl Console for Labelled {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut uart = uart();
-        for line in bytes.split_inclusive(|&b| b == b'\n') {
-            if self.at_line_start {
-                Console::write(&mut uart, self.prefix.as_bytes());
-            }
-            Console::write(&mut uart, line);
-            self.at_line_start = line.ends_with(b"\n");
-        }
-    }
-}
-
 struct UartSink;
 
 impl Sink for UartSink {
     fn console(&self, label: &str) -> Box<dyn Console> {
-        Box::new(Labelled {
-            prefix: format!("[{label}] "),
-            at_line_start: true,
-        })
+        // Every component's console is the one UART, each line labelled as on the host.
+        Box::new(Labelled::new(label, uart()))
     }
 
     fn booted(&self, name: &str) {

@@ -1,5 +1,7 @@
 //! The console: where instance output and logs end up (stdout, a UART).
 
+use alloc::{format, string::String};
+
 /// A byte sink for human-readable output.
 ///
 /// Writing never fails from the caller's point of view: a backend that cannot
@@ -31,9 +33,64 @@ impl Console for NullConsole {
     }
 }
 
+/// A console that starts every line written through it with `[label] `, so several
+/// components can share one stdout or UART and stay readable.
+#[derive(Debug, Clone)]
+pub struct Labelled<C> {
+    prefix: String,
+    at_line_start: bool,
+    inner: C,
+}
+
+impl<C: Console> Labelled<C> {
+    /// Lines to `inner`, each starting with `[label] `.
+    pub fn new(label: &str, inner: C) -> Self {
+        Self {
+            prefix: format!("[{label}] "),
+            at_line_start: true,
+            inner,
+        }
+    }
+}
+
+impl<C: Console> Console for Labelled<C> {
+    fn write(&mut self, bytes: &[u8]) {
+        for line in bytes.split_inclusive(|&b| b == b'\n') {
+            if self.at_line_start {
+                self.inner.write(self.prefix.as_bytes());
+            }
+            self.inner.write(line);
+            self.at_line_start = line.ends_with(b"\n");
+        }
+    }
+
+    fn dropped(&self) -> u64 {
+        self.inner.dropped()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Collects what it is given.
+    #[derive(Default)]
+    struct Collect(alloc::vec::Vec<u8>);
+
+    impl Console for Collect {
+        fn write(&mut self, bytes: &[u8]) {
+            self.0.extend_from_slice(bytes);
+        }
+    }
+
+    #[test]
+    fn labelled_lines_start_with_the_label_even_when_split_across_writes() {
+        let mut c = Labelled::new("app", Collect::default());
+        c.write(b"one\ntw");
+        c.write(b"o\n");
+        c.write(b"three");
+        assert_eq!(c.inner.0, b"[app] one\n[app] two\n[app] three");
+    }
 
     #[test]
     fn null_console_counts_what_it_drops() {

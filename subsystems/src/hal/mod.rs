@@ -16,7 +16,7 @@ pub mod gpio;
 pub mod irq;
 pub mod registry;
 
-pub use console::{Console, NullConsole};
+pub use console::{Console, Labelled, NullConsole};
 pub use devices::{Adc, Clock, I2cBus, Radio, SpiBus, Uart};
 pub use error::HalError;
 pub use irq::{InterruptSink, IrqLine};

@@ -47,6 +47,19 @@ fn guest_bytes(
         .map_err(|fault| exit(BuiltinExit::Fault(fault)))
 }
 
+/// The guest's buffer at `ptr..ptr+cap` (`cap` clamped to `0..=limit`) to copy into; a
+/// trap if outside memory.
+fn guest_out(
+    memory: &mut [u8],
+    ptr: i32,
+    cap: i32,
+    limit: usize,
+) -> Result<&mut [u8], wasmi::Error> {
+    GuestSlice::new(ptr, cap.clamp(0, limit as i32))
+        .write(memory, limit)
+        .map_err(|fault| exit(BuiltinExit::Fault(fault)))
+}
+
 pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasmi::Error> {
     linker.func_wrap(
         MODULE,
@@ -109,10 +122,7 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
         |mut caller: Caller<'_>, ptr: i32, cap: i32| -> Result<i32, wasmi::Error> {
             let (memory, state) = memory_and_state(&mut caller)?;
             state.stats.host_calls += 1;
-            let cap = cap.clamp(0, MAX_ROUTE_MESSAGE as i32);
-            let out = GuestSlice::new(ptr, cap)
-                .write(memory, MAX_ROUTE_MESSAGE)
-                .map_err(|fault| exit(BuiltinExit::Fault(fault)))?;
+            let out = guest_out(memory, ptr, cap, MAX_ROUTE_MESSAGE)?;
             Ok(state.board.routes.take_reply(state.serial, out))
         },
     )?;
@@ -156,10 +166,7 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
         |mut caller: Caller<'_>, ptr: i32, cap: i32| -> Result<i32, wasmi::Error> {
             let (memory, state) = memory_and_state(&mut caller)?;
             state.stats.host_calls += 1;
-            let cap = cap.clamp(0, MAX_DELIVERY as i32);
-            let out = GuestSlice::new(ptr, cap)
-                .write(memory, MAX_DELIVERY)
-                .map_err(|fault| exit(BuiltinExit::Fault(fault)))?;
+            let out = guest_out(memory, ptr, cap, MAX_DELIVERY)?;
             Ok(state.board.routes.take_delivery(state.serial, out))
         },
     )?;
