@@ -205,6 +205,11 @@ pub struct Exhaustion {
     pub available: usize,
     /// The required reaction.
     pub policy: ExhaustionPolicy,
+    /// The reserve (P6) lent the bytes, so the allocation itself succeeded (see
+    /// [`PartitionedHeap::lend_from_reserve`]): the code that asked carries on to a point
+    /// where the runtime can apply `policy`, which repays the loan by freeing the owner's
+    /// memory. `false`: the allocation failed.
+    pub lent: bool,
 }
 
 /// How urgent a usage notice is.

@@ -61,6 +61,8 @@ struct State {
     dropped_events: u32,
     foreign_frees: u32,
     fatal: Option<Exhaustion>,
+    lend: bool,
+    loans: u32,
 }
 
 /// The six partition heaps and the allocator that routes between them.
@@ -85,6 +87,8 @@ impl PartitionedHeap {
                 dropped_events: 0,
                 foreign_frees: 0,
                 fatal: None,
+                lend: false,
+                loans: 0,
             })),
         }
     }
@@ -210,6 +214,19 @@ impl PartitionedHeap {
             ptr,
             layout,
         })
+    }
+
+    /// With `on`, an allocation that its heap cannot serve is served from the reserve (P6)
+    /// instead of failing, and its [`MemEvent::Exhausted`] says so ([`Exhaustion::lent`]).
+    /// For code that aborts on a null allocation (wasmi): it returns normally, and the runtime
+    /// applies the policy at its next turn. Never for P6's own allocations.
+    pub fn lend_from_reserve(&self, on: bool) {
+        self.with(|st| st.lend = on);
+    }
+
+    /// Allocations the reserve has covered so far (see [`PartitionedHeap::lend_from_reserve`]).
+    pub fn loans(&self) -> u32 {
+        self.with(|st| st.loans)
     }
 
     /// The placement new allocations are charged to.
@@ -339,7 +356,29 @@ impl State {
                 percent,
             });
         }
-        result.map_err(|available| self.exhausted(placement, layout.size(), available))
+        match result {
+            Ok(ptr) => Ok(ptr),
+            Err(available) => match self.borrow(placement, layout) {
+                Some(ptr) => {
+                    self.exhausted(placement, layout.size(), available, true);
+                    Ok(ptr)
+                }
+                None => Err(self.exhausted(placement, layout.size(), available, false)),
+            },
+        }
+    }
+
+    /// A block from the reserve for `placement`, whose own heap could not serve `layout`
+    /// (when lending is on and P6 has room).
+    fn borrow(&mut self, placement: Placement, layout: Layout) -> Option<NonNull<u8>> {
+        if !self.lend || placement.partition == PartitionId::Reserve {
+            return None;
+        }
+        let ptr = self.heaps[PartitionId::Reserve as usize]
+            .as_mut()?
+            .allocate(layout)?;
+        self.loans = self.loans.wrapping_add(1);
+        Some(ptr)
     }
 
     fn exhausted(
@@ -347,6 +386,7 @@ impl State {
         placement: Placement,
         requested: usize,
         available: usize,
+        lent: bool,
     ) -> Exhaustion {
         let policy = placement.partition.policy(placement.owner);
         let exhaustion = Exhaustion {
@@ -354,6 +394,7 @@ impl State {
             requested,
             available,
             policy,
+            lent,
         };
         if policy == super::ExhaustionPolicy::Fatal && self.fatal.is_none() {
             self.fatal = Some(exhaustion);
@@ -418,15 +459,34 @@ impl State {
         let home = placement_of(self, addr, current);
         let Some(heap) = self.heap_of(addr, current.partition) else {
             self.foreign_frees = self.foreign_frees.wrapping_add(1);
-            return Err(self.exhausted(home, new_size, 0));
+            return Err(self.exhausted(home, new_size, 0, false));
         };
         // Safety: forwarded from this function's contract; `heap` owns the address.
-        match unsafe { heap.reallocate(ptr, layout, new_size) } {
-            Some(new) => Ok(new),
-            None => {
-                let available = heap.available();
-                Err(self.exhausted(home, new_size, available))
+        if let Some(new) = unsafe { heap.reallocate(ptr, layout, new_size) } {
+            return Ok(new);
+        }
+        let available = heap.available();
+        // The home heap cannot hold the grown block: move it into a loan from the reserve.
+        let grown = Layout::from_size_align(new_size, layout.align()).ok();
+        match grown.and_then(|grown| self.borrow(home, grown)) {
+            Some(new) => {
+                // Safety: `new` is a fresh block of `new_size` bytes, `ptr` a live one of
+                // `layout.size()`; they are distinct allocations. The old block is then freed
+                // by the heap that owns it, under this function's contract.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        ptr.as_ptr(),
+                        new.as_ptr(),
+                        layout.size().min(new_size),
+                    );
+                    if let Some(heap) = self.heap_of(addr, current.partition) {
+                        heap.deallocate(ptr, layout);
+                    }
+                }
+                self.exhausted(home, new_size, available, true);
+                Ok(new)
             }
+            None => Err(self.exhausted(home, new_size, available, false)),
         }
     }
 }
@@ -472,6 +532,7 @@ impl Block<'_> {
                     .current()
                     .partition
                     .policy(self.heap.current().owner),
+                lent: false,
             })?;
         let current = self.heap.current();
         let (ptr, old) = (self.ptr, self.layout);

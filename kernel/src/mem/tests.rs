@@ -326,3 +326,97 @@ fn setup_errors_name_the_problem() {
     let err = HEAP.allocate(Placement::guest(2), layout(8)).unwrap_err();
     assert_eq!(err.policy, ExhaustionPolicy::UnloadGuest(OwnerId(2)));
 }
+
+#[test]
+fn the_reserve_lends_to_a_failed_allocation_and_is_repaid_on_free() {
+    let heap = partitions!(4096, 4096, 4096, 8192, 4096, 2048);
+    heap.add_service_quota(OwnerId(2), 1024).unwrap();
+    heap.lend_from_reserve(true);
+    let mut blocks = Vec::new();
+    while heap.service_stats(OwnerId(2)).unwrap().largest_free >= 96 {
+        blocks.push(heap.alloc_block(Placement::service(2), layout(96)).unwrap());
+    }
+    while heap.pop_event().is_some() {}
+    assert_eq!(heap.loans(), 0);
+
+    // The quota is full: the next block comes from P6, and the policy is still queued.
+    let lent = heap
+        .alloc_block(Placement::service(2), layout(96))
+        .expect("the reserve covers it");
+    let p6 = heap.stats(PartitionId::Reserve).unwrap();
+    assert_eq!(p6.allocated, 96);
+    assert_eq!(heap.loans(), 1);
+    let events: Vec<_> = core::iter::from_fn(|| heap.pop_event()).collect();
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            MemEvent::Exhausted(Exhaustion {
+                lent: true,
+                policy: ExhaustionPolicy::TerminateService(OwnerId(2)),
+                placement,
+                ..
+            }) if *placement == Placement::service(2)
+        )),
+        "{events:?}"
+    );
+    assert!(heap.check().is_ok(), "a service's loan is not fatal");
+
+    // Terminating the service frees its memory: the loan goes back to P6.
+    drop(lent);
+    drop(blocks);
+    assert_eq!(heap.stats(PartitionId::Reserve).unwrap().allocated, 0);
+    assert_eq!(heap.service_stats(OwnerId(2)).unwrap().allocated, 0);
+    assert_eq!(heap.foreign_frees(), 0);
+
+    // When P6 cannot cover it either, the allocation fails and says so.
+    let too_big = heap.alloc_block(Placement::service(2), layout(4096));
+    assert!(matches!(too_big, Err(Exhaustion { lent: false, .. })));
+
+    // Lending off: the old behaviour.
+    heap.lend_from_reserve(false);
+    let mut filler = Vec::new();
+    while let Ok(b) = heap.alloc_block(Placement::service(2), layout(96)) {
+        filler.push(b);
+    }
+    assert_eq!(heap.stats(PartitionId::Reserve).unwrap().allocated, 0);
+}
+
+#[test]
+fn a_loan_to_the_kernel_is_still_fatal() {
+    let heap = partitions!(1024, 4096, 4096, 4096, 4096, 4096);
+    heap.lend_from_reserve(true);
+    let mut blocks = Vec::new();
+    for _ in 0..20 {
+        blocks.push(heap.alloc_block(Placement::KERNEL, layout(128)).unwrap());
+    }
+    assert!(heap.loans() > 0);
+    let Err(fatal) = heap.check() else {
+        panic!("P1 ran out: the board must reset even though the reserve covered it")
+    };
+    assert!(fatal.0.lent);
+    assert_eq!(fatal.0.policy, ExhaustionPolicy::Fatal);
+}
+
+#[test]
+fn realloc_that_outgrows_its_heap_moves_into_a_loan_with_its_contents() {
+    let heap = partitions!(4096, 4096, 4096, 4096, 1024, 4096);
+    heap.lend_from_reserve(true);
+    heap.switch_to(Placement::guest(5));
+    let mut block = heap.alloc_block(Placement::guest(5), layout(256)).unwrap();
+    for (i, b) in block.iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    block.resize(2048).expect("the reserve covers the growth");
+    heap.switch_to(Placement::KERNEL);
+    assert!(block[..256].iter().enumerate().all(|(i, b)| *b == i as u8));
+    assert!(block[256..].iter().all(|b| *b == 0));
+    assert_eq!(heap.stats(PartitionId::Guests).unwrap().allocated, 0);
+    assert_eq!(heap.stats(PartitionId::Reserve).unwrap().allocated, 2048);
+    drop(block);
+    assert_eq!(heap.stats(PartitionId::Reserve).unwrap().allocated, 0);
+    let lent = core::iter::from_fn(|| heap.pop_event()).any(|e| {
+        matches!(e, MemEvent::Exhausted(Exhaustion { lent: true, policy, .. })
+            if policy == ExhaustionPolicy::UnloadGuest(OwnerId(5)))
+    });
+    assert!(lent);
+}
