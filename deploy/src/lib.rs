@@ -22,5 +22,5 @@ pub mod system;
 
 pub use board::SimBoard;
 pub use plan::{ComponentPlan, Plan};
-pub use report::{ComponentReport, RunReport};
+pub use report::{ComponentRam, ComponentReport, RunReport};
 pub use system::{BootError, Kind, RunOptions, Sink, State, System, TARGET_MHZ, system_routes};

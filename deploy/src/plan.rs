@@ -20,6 +20,10 @@ pub struct Plan {
     pub value_stack: usize,
     /// P5: bytes all guests together may be charged.
     pub guest_pool: usize,
+    /// Bytes of each partition, P1 to P6 (`PartitionId` order): the heap a board lays out
+    /// ([`RunOptions::heap`](crate::RunOptions::heap)). The host runner does not lay out a
+    /// heap and only the vSoC's admission budget (`guest_pool`, the quotas) applies there.
+    pub partitions: [usize; 6],
     /// Services first, then guests, in the order they boot.
     pub components: Vec<ComponentPlan>,
 }

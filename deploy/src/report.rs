@@ -29,6 +29,22 @@ pub struct ComponentReport {
     pub pool: Option<(usize, usize)>,
 }
 
+/// A component's RAM on a board with a partitioned heap, measured, not estimated: what its
+/// load and its instantiation allocated, and a service's quota peak.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComponentRam {
+    /// Its name.
+    pub name: String,
+    /// Its placement (`P4/1`, `P5/3`).
+    pub placement: String,
+    /// Bytes its module added to P2 (wasmi's compiled code and module metadata).
+    pub module: usize,
+    /// Bytes its instantiation took in its own heap (store, instance, linear memory).
+    pub instance: usize,
+    /// A service's quota peak over the run (store, memory, stacks, messages).
+    pub peak: Option<usize>,
+}
+
 /// What a run did.
 #[derive(Clone, Debug)]
 pub struct RunReport {
@@ -40,8 +56,15 @@ pub struct RunReport {
     pub polls: u64,
     /// Whether the time limit ended it (guests still running).
     pub timed_out: bool,
+    /// Why the run was halted: P1, P2 or P6 ran out (a board resets).
+    pub halted: Option<String>,
     /// Every component, services first.
     pub components: Vec<ComponentReport>,
+    /// Each component's measured RAM (empty without a partitioned heap).
+    pub ram: Vec<ComponentRam>,
+    /// Heap in use before the first module loaded: kernel, engine, router, `hal`, `logger`
+    /// (`None` without a partitioned heap).
+    pub fixed_ram: Option<usize>,
     /// P5: capacity, used now, peak.
     pub guest_pool: Option<(usize, usize, usize)>,
     /// The coroutine dump at the end.
@@ -74,6 +97,27 @@ impl RunReport {
     }
 }
 
+impl RunReport {
+    /// The RAM each component took, measured on the partitioned heap (`None` without one):
+    /// a table for a board's log.
+    pub fn ram_table(&self) -> Option<String> {
+        let fixed = self.fixed_ram?;
+        let mut out = format!(
+            "RAM by component (bytes, measured)\n  {:<14} {:<6} {:>8} {:>9} {:>8}\n",
+            "name", "where", "module", "instance", "peak"
+        );
+        out += &format!("  {:<14} {:<6} {fixed:>8}\n", "fixed", "P1-P3");
+        for c in &self.ram {
+            let peak = c.peak.map_or_else(String::new, |p| format!("{p}"));
+            out += &format!(
+                "  {:<14} {:<6} {:>8} {:>9} {peak:>8}\n",
+                c.name, c.placement, c.module, c.instance
+            );
+        }
+        Some(out)
+    }
+}
+
 impl fmt::Display for RunReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = self.time_us;
@@ -81,10 +125,10 @@ impl fmt::Display for RunReport {
             f,
             "== {}: {} at t={}.{:06} s (virtual), {} polls",
             self.deployment,
-            if self.timed_out {
-                "time limit reached"
-            } else {
-                "guests done"
+            match (&self.halted, self.timed_out) {
+                (Some(_), _) => "halted",
+                (None, true) => "time limit reached",
+                (None, false) => "guests done",
             },
             t / 1_000_000,
             t % 1_000_000,

@@ -30,14 +30,21 @@ use fireball_subsystems::{
     logger::Level,
 };
 use fireball_vsoc::{
-    InstanceTask, StopReason, Vsoc, VsocConfig, VsocEvent,
-    kernel::{mem::Placement, sched::Executor},
+    StopReason, Vsoc, VsocConfig, VsocEvent,
+    kernel::{
+        mem::{
+            Exhaustion, ExhaustionPolicy, MemEvent, OwnerId, PartitionId, PartitionSwitch,
+            PartitionedHeap, Placement,
+        },
+        sched::Executor,
+    },
+    monitor::Monitor,
     platform::{IsrFlags, Platform},
 };
 
 use crate::board::{SimBoard, Ticks};
 use crate::plan::Plan;
-use crate::report::{ComponentReport, RunReport};
+use crate::report::{ComponentRam, ComponentReport, RunReport};
 
 /// The target clock the virtual time assumes: a fuel slice of `yield_interval` instructions
 /// takes `yield_interval / TARGET_MHZ` microseconds.
@@ -71,6 +78,13 @@ pub trait Sink {
     fn booted(&self, name: &str) {
         let _ = name;
     }
+
+    /// A partition's usage notice or a degraded subsystem's loss (only with
+    /// [`RunOptions::heap`]; ignored by default: the host has no partitioned heap, and what
+    /// both print must stay the same).
+    fn memory(&self, text: &str) {
+        let _ = text;
+    }
 }
 
 /// How a run is bounded and shown.
@@ -85,6 +99,14 @@ pub struct RunOptions {
     /// Keep the whole trace for the report ([`RunReport::trace`]); off on a board, where it
     /// would not fit in RAM: the [`Sink`] gets it line by line either way.
     pub keep_trace: bool,
+    /// The board's partitioned heap (its `#[global_allocator]`, partitions laid out from
+    /// [`Plan::partitions`]). With it, every allocation lands in its owner's partition: the
+    /// engine and compiled modules in P2, the router, `hal` and `logger` in P3, each service
+    /// in its P4 quota, guests in P5. An owner that runs out is stopped by its partition's
+    /// policy (the reserve covers the allocation that failed, until it is), P1 or P2
+    /// running out ends the run; and the report has each component's RAM
+    /// ([`RunReport::ram`]). `None` on the host.
+    pub heap: Option<&'static PartitionedHeap>,
 }
 
 impl RunOptions {
@@ -95,6 +117,7 @@ impl RunOptions {
             sink,
             trace_bodies: true,
             keep_trace: true,
+            heap: None,
         }
     }
 }
@@ -141,9 +164,69 @@ struct Loaded {
     name: String,
     kind: Kind,
     placement: Placement,
-    task: InstanceTask,
+    monitor: Rc<Monitor>,
     quota: Option<u64>,
     state: State,
+    ram: ComponentRam,
+}
+
+/// `f` with `placement` current, when allocations are placed.
+fn within<R>(heap: Option<&PartitionedHeap>, placement: Placement, f: impl FnOnce() -> R) -> R {
+    match heap {
+        None => f(),
+        Some(heap) => {
+            let previous = heap.switch_to(placement);
+            let result = f();
+            heap.switch_to(previous);
+            result
+        }
+    }
+}
+
+/// Bytes allocated now in `placement`'s heap (a service's quota, or the partition).
+fn in_use(heap: Option<&PartitionedHeap>, placement: Placement) -> usize {
+    let Some(heap) = heap else { return 0 };
+    let stats = match placement.partition {
+        PartitionId::Services => heap.service_stats(placement.owner),
+        partition => heap.stats(partition),
+    };
+    stats.map_or(0, |s| s.allocated)
+}
+
+/// What ran out, in a line: `P4 quota of 24576 B exhausted (asked 4096 B, 1200 B free)`.
+fn describe(e: &Exhaustion) -> String {
+    let heap = match e.placement.partition {
+        PartitionId::Services => "P4 quota".into(),
+        p => format!("{p} {}", p.name()),
+    };
+    format!(
+        "{heap} exhausted (asked {} B, {} B free{})",
+        e.requested,
+        e.available,
+        if e.lent {
+            "; the reserve covered it"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Drain the heap's events: usage notices go to the sink, exhaustions come back.
+fn exhaustions(heap: Option<&PartitionedHeap>, sink: &dyn Sink) -> Vec<Exhaustion> {
+    let mut out = Vec::new();
+    let Some(heap) = heap else { return out };
+    while let Some(event) = heap.pop_event() {
+        match event {
+            MemEvent::Exhausted(e) => out.push(e),
+            MemEvent::Usage {
+                placement,
+                level,
+                percent,
+                ..
+            } => sink.memory(&format!("{placement} at {percent} % ({level:?})")),
+        }
+    }
+    out
 }
 
 /// The routes the native subsystems serve.
@@ -170,6 +253,10 @@ pub struct System {
     polls: u64,
     slice_us: u64,
     timed_out: bool,
+    halted: Option<String>,
+    fixed_ram: Option<usize>,
+    /// Exhaustions seen while booting another component, applied when the run starts.
+    pending: Vec<Exhaustion>,
 }
 
 impl System {
@@ -177,7 +264,12 @@ impl System {
     /// `logger`, every service (in its P4 quota, registered for its routes) and guest (in
     /// P5) as kernel tasks. Nothing runs yet.
     pub fn boot(plan: &Plan, options: RunOptions) -> Result<Self, BootError> {
-        let (mut board, devices) = SimBoard::new();
+        let heap = options.heap;
+        if let Some(heap) = heap {
+            heap.lend_from_reserve(true);
+        }
+        let subsystems = Placement::new(PartitionId::Subsystems, OwnerId(0));
+        let (mut board, devices) = within(heap, subsystems, SimBoard::new);
         let isr: &'static IsrFlags = Box::leak(Box::new(IsrFlags::new()));
         let platform = Platform {
             gpio: Box::new(board.gpio.clone()),
@@ -190,20 +282,28 @@ impl System {
             max_value_stack: plan.value_stack,
             ..VsocConfig::default()
         };
-        let vsoc = Vsoc::with_platform(config, platform);
-        let router = Router::new(RouterConfig {
-            trace: fireball_router::TraceConfig {
-                capacity: 4096,
-                bodies: options.trace_bodies,
-            },
-            ..RouterConfig::default()
+        let runtime = Placement::new(PartitionId::Runtime, OwnerId(0));
+        let mut vsoc = within(heap, runtime, || Vsoc::with_platform(config, platform));
+        if let Some(heap) = heap {
+            vsoc.place_allocations(heap);
+        }
+        let router = within(heap, subsystems, || {
+            Router::new(RouterConfig {
+                trace: fireball_router::TraceConfig {
+                    capacity: 4096,
+                    bodies: options.trace_bodies,
+                },
+                ..RouterConfig::default()
+            })
         });
         vsoc.attach_router(router.clone());
 
-        let log: &'static EventLog = Box::leak(Box::new(EventLog::new(
-            Level::Info,
-            Box::new(board.clock.clone()),
-        )));
+        let log: &'static EventLog = within(heap, subsystems, || {
+            Box::leak(Box::new(EventLog::new(
+                Level::Info,
+                Box::new(board.clock.clone()),
+            )))
+        });
         vsoc.observe_channels(log);
         let fail = |name: &str, reason: String| BootError {
             name: name.into(),
@@ -211,52 +311,127 @@ impl System {
         };
         let mut executor = Executor::new().map_err(|e| fail("kernel", format!("{e:?}")))?;
         executor.set_observer(log);
-
-        let hal = HalService::register(&router, devices, HalConfig::default())
-            .map_err(|e| fail("hal", e.to_string()))?;
-        executor
-            .spawn("hal", hal.run())
-            .map_err(|e| fail("hal", format!("{e:?}")))?;
-        let logger = LogService::register(&router, "logger", LOGGER_INBOX, log)
-            .map_err(|e| fail("logger", e.to_string()))?;
-        executor
-            .spawn("logger", logger.run(options.sink.console("log")))
-            .map_err(|e| fail("logger", format!("{e:?}")))?;
-
-        for component in &plan.components {
-            for (route, methods) in &component.reach {
-                router
-                    .allow(&component.name, route, *methods)
-                    .map_err(|e| fail(&component.name, e.to_string()))?;
-            }
+        if let Some(heap) = heap {
+            executor.set_partition_switch(heap);
         }
 
+        within(heap, subsystems, || -> Result<(), BootError> {
+            let hal = HalService::register(&router, devices, HalConfig::default())
+                .map_err(|e| fail("hal", e.to_string()))?;
+            executor
+                .spawn_in("hal", subsystems, hal.run())
+                .map_err(|e| fail("hal", format!("{e:?}")))?;
+            let logger = LogService::register(&router, "logger", LOGGER_INBOX, log)
+                .map_err(|e| fail("logger", e.to_string()))?;
+            executor
+                .spawn_in(
+                    "logger",
+                    subsystems,
+                    logger.run(options.sink.console("log")),
+                )
+                .map_err(|e| fail("logger", format!("{e:?}")))?;
+            for component in &plan.components {
+                for (route, methods) in &component.reach {
+                    router
+                        .allow(&component.name, route, *methods)
+                        .map_err(|e| fail(&component.name, e.to_string()))?;
+                }
+            }
+            Ok(())
+        })?;
+        let fixed_ram = heap.map(|heap| {
+            PartitionId::ALL
+                .iter()
+                .filter_map(|&p| heap.stats(p))
+                .map(|s| s.allocated)
+                .sum()
+        });
+
         let mut components = Vec::new();
+        let mut pending = Vec::new();
         let mut next_service = 1u16;
         for component in &plan.components {
             let name = component.name.as_str();
-            let module = vsoc
-                .load(name, &component.module)
-                .map_err(|e| fail(name, e.to_string()))?;
-            let console = options.sink.console(name);
-            let instance = match component.kind {
+            let placement = match component.kind {
                 Kind::Service => {
                     let id = next_service;
                     next_service += 1;
+                    if let Some(heap) = heap {
+                        heap.add_service_quota(OwnerId(id), component.quota)
+                            .map_err(|e| {
+                                fail(name, format!("no P4 quota of {} B: {e:?}", component.quota))
+                            })?;
+                    }
                     vsoc.set_service_quota(id, component.quota);
-                    let instance = vsoc
-                        .instantiate_in(&module, console, Placement::service(id))
-                        .map_err(|e| fail(name, e.to_string()))?;
-                    let routes: Vec<&str> = component.routes.iter().map(String::as_str).collect();
-                    vsoc.register_service(&instance, &routes, SERVICE_INBOX)
-                        .map_err(|e| fail(name, e.to_string()))?;
-                    instance
+                    Placement::service(id)
                 }
-                Kind::Guest => vsoc
-                    .instantiate(&module, console)
-                    .map_err(|e| fail(name, e.to_string()))?,
+                Kind::Guest => vsoc.next_guest_placement(),
             };
-            let placement = instance.placement();
+            let before = in_use(heap, runtime);
+            let module = vsoc
+                .load(name, &component.module)
+                .map_err(|e| fail(name, e.to_string()))?;
+            let module_ram = in_use(heap, runtime).saturating_sub(before);
+            if let Some(Err(fatal)) = heap.map(PartitionedHeap::check) {
+                return Err(fail(name, format!("loading it: {}", describe(&fatal.0))));
+            }
+            let console = options.sink.console(name);
+            let before = in_use(heap, placement);
+            let instance = vsoc
+                .instantiate_in(&module, console, placement)
+                .map_err(|e| {
+                    // Name the heap that refused, when one did.
+                    let short = exhaustions(heap, &*options.sink);
+                    match short.iter().find(|e| e.placement == placement) {
+                        Some(x) => fail(name, format!("{e}: {}", describe(x))),
+                        None => fail(name, e.to_string()),
+                    }
+                })?;
+            let instance_ram = in_use(heap, placement).saturating_sub(before);
+            let ram = ComponentRam {
+                name: name.into(),
+                placement: placement.to_string(),
+                module: module_ram,
+                instance: instance_ram,
+                peak: None,
+            };
+            let quota = (component.kind == Kind::Service).then_some(component.quota as u64);
+            // An instance its heap could not hold (the reserve covered it) never starts; what
+            // ran out elsewhere meanwhile is dealt with when the run starts.
+            let mut short = None;
+            for e in exhaustions(heap, &*options.sink) {
+                if e.placement == placement || e.policy == ExhaustionPolicy::Fatal {
+                    short.get_or_insert(e);
+                } else {
+                    pending.push(e);
+                }
+            }
+            if let Some(e) = short {
+                if e.policy == ExhaustionPolicy::Fatal {
+                    return Err(fail(name, describe(&e)));
+                }
+                let why = format!("out of memory at boot: {}", describe(&e));
+                options
+                    .sink
+                    .line(&format!("[fireball] {name} stopped: {why}"));
+                let monitor = instance.monitor();
+                within(heap, placement, || drop(instance));
+                components.push(Loaded {
+                    name: name.into(),
+                    kind: component.kind,
+                    placement,
+                    monitor,
+                    quota,
+                    state: State::Stopped(why),
+                    ram,
+                });
+                continue;
+            }
+            if component.kind == Kind::Service {
+                let routes: Vec<&str> = component.routes.iter().map(String::as_str).collect();
+                vsoc.register_service(&instance, &routes, SERVICE_INBOX)
+                    .map_err(|e| fail(name, e.to_string()))?;
+            }
             let task = vsoc
                 .spawn(&mut executor, instance)
                 .map_err(|_| fail(name, "the executor is full".into()))?;
@@ -265,9 +440,10 @@ impl System {
                 name: name.into(),
                 kind: component.kind,
                 placement,
-                task,
-                quota: (component.kind == Kind::Service).then_some(component.quota as u64),
+                monitor: task.monitor,
+                quota,
                 state: State::Running(String::new()),
+                ram,
             });
         }
         board.announce_remotes();
@@ -287,6 +463,9 @@ impl System {
             polls: 0,
             slice_us: (plan.yield_interval / TARGET_MHZ).max(1),
             timed_out: false,
+            halted: None,
+            fixed_ram,
+            pending,
         })
     }
 
@@ -411,7 +590,7 @@ impl System {
     pub fn run_guests(&mut self) -> bool {
         let mut next_status = 1_000_000;
         let mut timed_out = false;
-        while self.guests_running() > 0 {
+        while self.guests_running() > 0 && self.halted.is_none() {
             if self.now_us() >= self.options.max_time_us {
                 timed_out = true;
                 break;
@@ -453,9 +632,45 @@ impl System {
     }
 
     fn collect(&mut self) {
+        self.collect_memory();
         self.collect_trace();
         self.collect_events();
         self.board.listen();
+    }
+
+    /// Apply each partition's policy to what ran out since the last turn: stop the service
+    /// or guest (freeing its memory repays the reserve), note a degraded subsystem, or halt
+    /// on P1/P2/P6 (a board resets).
+    fn collect_memory(&mut self) {
+        let mut all = core::mem::take(&mut self.pending);
+        all.extend(exhaustions(self.options.heap, &*self.options.sink));
+        for e in all {
+            let why = describe(&e);
+            self.options.sink.memory(&format!("{}: {why}", e.placement));
+            match e.policy {
+                ExhaustionPolicy::TerminateService(_) | ExhaustionPolicy::UnloadGuest(_) => {
+                    let heap = self.options.heap;
+                    within(heap, e.placement, || {
+                        self.vsoc.apply_policy(&mut self.executor, e.policy)
+                    });
+                    if let Some(c) = self.components.iter_mut().find(|c| {
+                        c.placement == e.placement && matches!(c.state, State::Running(_))
+                    }) {
+                        self.options
+                            .sink
+                            .line(&format!("[fireball] {} stopped: {why}", c.name));
+                        c.state = State::Stopped(why);
+                    }
+                }
+                ExhaustionPolicy::Degrade => self.options.sink.memory(&why),
+                ExhaustionPolicy::Fatal => {
+                    self.options
+                        .sink
+                        .line(&format!("[fireball] {why}: the board must reset"));
+                    self.halted.get_or_insert(why);
+                }
+            }
+        }
     }
 
     /// The report of the run so far.
@@ -467,7 +682,7 @@ impl System {
     fn finish_with(mut self, timed_out: bool) -> RunReport {
         for c in &mut self.components {
             if let State::Running(note) = &mut c.state {
-                *note = c.task.monitor.state().to_string();
+                *note = c.monitor.state().to_string();
             }
         }
         let components = self
@@ -478,9 +693,9 @@ impl System {
                 kind: c.kind,
                 placement: c.placement.to_string(),
                 state: c.state.clone(),
-                slices: c.task.monitor.stats().slices,
-                fuel: c.task.monitor.stats().fuel_consumed,
-                memory: c.task.monitor.stats().memory_bytes,
+                slices: c.monitor.stats().slices,
+                fuel: c.monitor.stats().fuel_consumed,
+                memory: c.monitor.stats().memory_bytes,
                 quota: c.quota,
                 pool: self.vsoc.pool(c.placement).map(|p| (p.used, p.peak)),
             })
@@ -489,6 +704,19 @@ impl System {
             .vsoc
             .pool(Placement::guest(1))
             .map(|p| (p.capacity, p.used, p.peak));
+        let heap = self.options.heap;
+        let ram = self
+            .components
+            .iter()
+            .map(|c| ComponentRam {
+                peak: heap
+                    .filter(|_| c.kind == Kind::Service)
+                    .and_then(|h| h.service_stats(c.placement.owner))
+                    .map(|s| s.peak),
+                ..c.ram.clone()
+            })
+            .filter(|_| heap.is_some())
+            .collect();
         let dump = self.vsoc.dump(&self.executor).to_string();
         let (events, overwritten) = self
             .log
@@ -501,7 +729,10 @@ impl System {
             },
             polls: self.polls,
             timed_out,
+            halted: self.halted,
             components,
+            ram,
+            fixed_ram: self.fixed_ram,
             guest_pool,
             dump,
             trace: self.trace,

@@ -1,67 +1,142 @@
 //! The firmware heap, with a high-water mark for the boot log and `xtask sizes`.
-
-use core::{
-    alloc::{GlobalAlloc, Layout},
-    mem::MaybeUninit,
-    sync::atomic::{AtomicUsize, Ordering},
-};
-
-use embedded_alloc::LlffHeap;
+//!
+//! The `hello` and `bench` images use one plain heap ([`used`], [`peak`]). The `deploy`
+//! image uses the kernel's [`PartitionedHeap`](fireball_vsoc::kernel::mem::PartitionedHeap)
+//! instead, laid out from the deployment's partitions ([`partitioned`]).
 
 /// Heap size in bytes (from the 512 KB of RAM; the rest is stack and statics). The
-/// `deploy` image, which holds several compiled modules, takes all but 64 KiB.
+/// `deploy` image, which holds several compiled modules, takes all but 32 KiB (its static
+/// data is ~2 KB, its stack peak is measured in `docs/perf.md`).
 pub const SIZE: usize = if cfg!(feature = "deploy") {
-    448 * 1024
+    480 * 1024
 } else {
     256 * 1024
 };
 
-struct Counted {
-    heap: LlffHeap,
-    used: AtomicUsize,
-    peak: AtomicUsize,
-}
+#[cfg(not(feature = "deploy"))]
+pub use plain::{init, peak, used};
 
-#[global_allocator]
-static HEAP: Counted = Counted {
-    heap: LlffHeap::empty(),
-    used: AtomicUsize::new(0),
-    peak: AtomicUsize::new(0),
-};
+/// The `hello` and `bench` images' heap: one `LlffHeap` with counters.
+#[cfg(not(feature = "deploy"))]
+mod plain {
+    use super::SIZE;
+    use core::{
+        alloc::{GlobalAlloc, Layout},
+        mem::MaybeUninit,
+        sync::atomic::{AtomicUsize, Ordering},
+    };
 
-// Safety: delegates to `LlffHeap`, which upholds the GlobalAlloc contract;
-// the counters are plain bookkeeping.
-unsafe impl GlobalAlloc for Counted {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // Safety: the caller's contract is passed through unchanged.
-        let ptr = unsafe { self.heap.alloc(layout) };
-        if !ptr.is_null() {
-            let used = self.used.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            self.peak.fetch_max(used, Ordering::Relaxed);
+    use embedded_alloc::LlffHeap;
+
+    struct Counted {
+        heap: LlffHeap,
+        used: AtomicUsize,
+        peak: AtomicUsize,
+    }
+
+    #[global_allocator]
+    static HEAP: Counted = Counted {
+        heap: LlffHeap::empty(),
+        used: AtomicUsize::new(0),
+        peak: AtomicUsize::new(0),
+    };
+
+    // Safety: delegates to `LlffHeap`, which upholds the GlobalAlloc contract;
+    // the counters are plain bookkeeping.
+    unsafe impl GlobalAlloc for Counted {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // Safety: the caller's contract is passed through unchanged.
+            let ptr = unsafe { self.heap.alloc(layout) };
+            if !ptr.is_null() {
+                let used = self.used.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+                self.peak.fetch_max(used, Ordering::Relaxed);
+            }
+            ptr
         }
-        ptr
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            self.used.fetch_sub(layout.size(), Ordering::Relaxed);
+            // Safety: the caller's contract is passed through unchanged.
+            unsafe { self.heap.dealloc(ptr, layout) }
+        }
     }
 
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        self.used.fetch_sub(layout.size(), Ordering::Relaxed);
-        // Safety: the caller's contract is passed through unchanged.
-        unsafe { self.heap.dealloc(ptr, layout) }
+    /// Hand the heap its memory. Call once, first thing in `main`.
+    pub fn init() {
+        static mut MEMORY: [MaybeUninit<u8>; SIZE] = [MaybeUninit::uninit(); SIZE];
+        // Safety: called once before any allocation; `MEMORY` is used by nothing else.
+        unsafe { HEAP.heap.init(&raw mut MEMORY as usize, SIZE) }
+    }
+
+    /// Bytes allocated now.
+    pub fn used() -> usize {
+        HEAP.used.load(Ordering::Relaxed)
+    }
+
+    /// Most bytes allocated at once so far.
+    pub fn peak() -> usize {
+        HEAP.peak.load(Ordering::Relaxed)
     }
 }
 
-/// Hand the heap its memory. Call once, first thing in `main`.
-pub fn init() {
-    static mut MEMORY: [MaybeUninit<u8>; SIZE] = [MaybeUninit::uninit(); SIZE];
-    // Safety: called once before any allocation; `MEMORY` is used by nothing else.
-    unsafe { HEAP.heap.init(&raw mut MEMORY as usize, SIZE) }
-}
+/// The `deploy` image's heap: the kernel's six partitions over one static arena.
+#[cfg(feature = "deploy")]
+pub mod partitioned {
+    use core::mem::MaybeUninit;
 
-/// Bytes allocated now.
-pub fn used() -> usize {
-    HEAP.used.load(Ordering::Relaxed)
-}
+    use fireball_vsoc::kernel::mem::{Arena, PartitionId, PartitionedHeap, Region, SetupError};
 
-/// Most bytes allocated at once so far.
-pub fn peak() -> usize {
-    HEAP.peak.load(Ordering::Relaxed)
+    use super::SIZE;
+
+    /// The global allocator: every allocation lands in the current placement's partition.
+    #[global_allocator]
+    pub static HEAP: PartitionedHeap = PartitionedHeap::new();
+
+    static MEMORY: Arena<SIZE> = Arena::new();
+
+    /// Why the partitions could not be laid out.
+    #[derive(Debug)]
+    pub enum LayoutError {
+        /// They add up to more than the heap's `SIZE`.
+        TooBig {
+            /// Their sum, bytes.
+            wanted: usize,
+        },
+        /// A partition was refused (too small for a heap, or laid out twice).
+        Partition(PartitionId, SetupError),
+    }
+
+    impl core::fmt::Display for LayoutError {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            match self {
+                Self::TooBig { wanted } => write!(
+                    f,
+                    "the partitions add up to {wanted} bytes; this image's heap has {SIZE}"
+                ),
+                Self::Partition(id, e) => write!(f, "partition {id}: {e:?}"),
+            }
+        }
+    }
+
+    /// Lay out the partitions, P1 to P6, `sizes` bytes each, one after the other. Call once,
+    /// first thing in `main`: nothing can be allocated before.
+    pub fn init(sizes: [usize; 6]) -> Result<&'static PartitionedHeap, LayoutError> {
+        let wanted = sizes.iter().sum();
+        if wanted > SIZE {
+            return Err(LayoutError::TooBig { wanted });
+        }
+        let Some(mut rest) = MEMORY.take() else {
+            return Err(LayoutError::Partition(
+                PartitionId::Kernel,
+                SetupError::AlreadyAdded,
+            ));
+        };
+        for (id, size) in PartitionId::ALL.into_iter().zip(sizes) {
+            let (region, tail): (&'static mut [MaybeUninit<u8>], _) = rest.split_at_mut(size);
+            rest = tail;
+            HEAP.add_partition(id, Region::new(region))
+                .map_err(|e| LayoutError::Partition(id, e))?;
+        }
+        Ok(&HEAP)
+    }
 }

@@ -114,6 +114,7 @@ impl RunOptions {
             sink,
             trace_bodies: self.trace_bodies,
             keep_trace: true,
+            heap: None,
         }
     }
 }
@@ -204,6 +205,18 @@ pub fn plan(manifest: &Manifest, dirs: &ModuleDirs) -> Result<Plan, BootError> {
         yield_interval: manifest.deployment.yield_interval,
         value_stack: bytes(manifest.deployment.value_stack),
         guest_pool: bytes(manifest.partitions.guests),
+        partitions: {
+            let p = &manifest.partitions;
+            [
+                p.kernel,
+                p.runtime,
+                p.subsystems,
+                p.services,
+                p.guests,
+                p.reserve,
+            ]
+            .map(bytes)
+        },
         components,
     })
 }

@@ -173,9 +173,16 @@ impl Vsoc {
         module: &LoadedModule,
         console: Box<dyn Console>,
     ) -> Result<Instance, InstanceError> {
+        let placement = self.next_guest_placement();
+        self.instantiate_in(module, console, placement)
+    }
+
+    /// A new guest's placement (P5, the next owner id): for a caller that wants to know
+    /// where a guest will live before [`instantiate_in`](Self::instantiate_in) puts it there.
+    pub fn next_guest_placement(&self) -> Placement {
         let owner = self.next_guest.get();
         self.next_guest.set(owner.wrapping_add(1).max(1));
-        self.instantiate_in(module, console, Placement::guest(owner))
+        Placement::guest(owner)
     }
 
     /// Instantiate a loaded module charged to `placement`: `Placement::guest(id)`

@@ -14,10 +14,12 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use fireball_deploy::{RunOptions, Sink, System};
 use fireball_firmware::{
-    clock, exit, heap,
+    clock, exit,
+    heap::partitioned::{self, HEAP},
     uart::{CmsdkUart, UART0},
 };
 use fireball_subsystems::hal::{Console, Labelled};
+use fireball_vsoc::kernel::mem::PartitionId;
 
 include!(env!("FIREBALL_PLAN"));
 
@@ -37,12 +39,18 @@ impl Sink for UartSink {
 
     fn booted(&self, name: &str) {
         // On the semihosting console, not the UART: the UART carries what the host prints.
+        let used = |p: PartitionId| HEAP.stats(p).map_or(0, |s| s.allocated);
         hprintln!(
-            "fireball: {} booted: heap {} bytes in use, peak {}",
+            "fireball: {} booted: P2 {} B, P4 {} B, P5 {} B in use",
             name,
-            heap::used(),
-            heap::peak()
+            used(PartitionId::Runtime),
+            used(PartitionId::Services),
+            used(PartitionId::Guests),
         );
+    }
+
+    fn memory(&self, text: &str) {
+        hprintln!("fireball: memory: {}", text);
     }
 
     fn trace(&self, lines: &str) {
@@ -69,11 +77,18 @@ fn main() -> ! {
     };
     clock::start(peripherals.SYST);
     let start = clock::ticks();
-    heap::init();
+    let heap = match partitioned::init(PARTITIONS) {
+        Ok(heap) => heap,
+        Err(e) => {
+            hprintln!("fireball: cannot lay out the heap: {}", e);
+            exit(false)
+        }
+    };
     let plan = plan();
     let mut options = RunOptions::new(Rc::new(UartSink));
     // The whole trace would not fit in RAM beside the modules: it streams to the UART.
     options.keep_trace = false;
+    options.heap = Some(heap);
     let system = match System::boot(&plan, options) {
         Ok(system) => system,
         Err(e) => {
@@ -84,18 +99,21 @@ fn main() -> ! {
     let boot_instructions = (clock::ticks() - start) * clock::instructions_per_tick_milli() / 1000;
     hprintln!(
         "fireball: {} booted in {} instructions (main to every component spawned; exact \
-         under QEMU -icount shift=0), heap {} bytes in use",
+         under QEMU -icount shift=0)",
         plan.name,
         boot_instructions,
-        heap::peak()
     );
     let report = system.run();
     let mut uart = uart();
     Console::write(&mut uart, format!("\n{report}").as_bytes());
+    // The board's own figures, on the semihosting console (the UART matches the host's).
+    hprintln!("fireball: RAM by partition (bytes)\n{}", heap.report());
+    if let Some(table) = report.ram_table() {
+        hprintln!("fireball: {}", table);
+    }
     hprintln!(
-        "fireball: heap peak {} of {} bytes",
-        heap::peak(),
-        heap::SIZE
+        "fireball: {} allocation(s) covered by the reserve",
+        heap.loans()
     );
-    exit(report.all_guests_finished())
+    exit(report.all_guests_finished() && report.halted.is_none())
 }
