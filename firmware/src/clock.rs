@@ -20,6 +20,32 @@ fn SysTick() {
     WRAPS.fetch_add(1, Ordering::Relaxed);
 }
 
+// SysTick starts counting at reset, before RAM is initialised (cortex-m-rt calls `__pre_init`
+// first thing in the reset handler), so that `main` can tell how long the start-up took: the
+// copy of `.data` and the zeroing of `.bss`. Registers only; no stack, no RAM.
+core::arch::global_asm!(
+    ".section .text.__pre_init,\"ax\",%progbits",
+    ".global __pre_init",
+    ".type __pre_init,%function",
+    ".thumb_func",
+    "__pre_init:",
+    "ldr r0, =0xE000E010", // SYST_CSR; RVR at +4, CVR at +8
+    "ldr r1, =0x00FFFFFF",
+    "str r1, [r0, #4]",
+    "movs r1, #0",
+    "str r1, [r0, #8]",
+    "movs r1, #5", // enable, processor clock, no interrupt
+    "str r1, [r0]",
+    "bx lr",
+    ".ltorg",
+);
+
+/// Ticks from reset to now, read before [`start`] restarts the counter: what the reset
+/// handler spent before `main` (SysTick has counted down from its reload since then).
+pub fn since_reset() -> u64 {
+    u64::from(RELOAD - SYST::get_current())
+}
+
 /// Start counting: SysTick on the core clock, wrapping every 2^24 ticks.
 pub fn start(mut syst: SYST) {
     syst.set_clock_source(SystClkSource::Core);

@@ -196,10 +196,25 @@ struct Section {
 const FLASH: std::ops::Range<u64> = 0x1000_0000..0x1010_0000;
 const RAM: std::ops::Range<u64> = 0x3800_0000..0x3808_0000;
 
-/// Flash and RAM of `elf` by section (binutils `size -A`).
-pub fn sizes(elf: &Path) -> Result<String, String> {
+/// Flash and static RAM bytes of `elf` (RAM counts the heap arena; `.data` counts in both).
+pub fn totals(elf: &Path) -> Result<(u64, u64), String> {
+    let (mut flash, mut ram) = (0, 0);
+    for s in sections(elf)? {
+        if FLASH.contains(&s.addr) {
+            flash += s.size;
+        } else {
+            ram += s.size;
+            if s.name == ".data" {
+                flash += s.size;
+            }
+        }
+    }
+    Ok((flash, ram))
+}
+
+fn sections(elf: &Path) -> Result<Vec<Section>, String> {
     let table = sh("size", &["-A", "-d", &elf.to_string_lossy()])?;
-    let sections: Vec<Section> = table
+    Ok(table
         .lines()
         .filter_map(|line| {
             let mut cols = line.split_whitespace();
@@ -213,7 +228,12 @@ pub fn sizes(elf: &Path) -> Result<String, String> {
             })
         })
         .filter(|s| s.size > 0 && (FLASH.contains(&s.addr) || RAM.contains(&s.addr)))
-        .collect();
+        .collect())
+}
+
+/// Flash and RAM of `elf` by section (binutils `size -A`).
+pub fn sizes(elf: &Path) -> Result<String, String> {
+    let sections = sections(elf)?;
     let mut out = format!(
         "{:<16} {:>10} {:>12}  region\n",
         "section", "bytes", "address"

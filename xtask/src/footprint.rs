@@ -44,8 +44,13 @@ fn component(symbol: &str) -> &'static str {
     }
 }
 
-/// Flash bytes per component of `elf`, with each module in `modules` found in it.
-pub fn by_component(elf: &Path, modules: &Path, flash_total: u64) -> Result<String, String> {
+/// Flash bytes per component of `elf` (`wasmi + wasmparser`, `module filter.wasm`, …), each
+/// module in `modules` found in it; they add up to `flash_total`.
+pub fn components(
+    elf: &Path,
+    modules: &Path,
+    flash_total: u64,
+) -> Result<Vec<(String, u64)>, String> {
     let listing = sh("nm", &["--print-size", "-C", &elf.to_string_lossy()])?;
     let mut sizes: BTreeMap<&'static str, u64> = BTreeMap::new();
     for line in listing.lines() {
@@ -81,20 +86,33 @@ pub fn by_component(elf: &Path, modules: &Path, flash_total: u64) -> Result<Stri
     if let Some(anon) = sizes.get_mut("anonymous constants") {
         *anon = anon.saturating_sub(embedded.iter().map(|(_, size)| size).sum());
     }
-    let mut out = format!("{:<28} {:>10}\n", "flash by component", "bytes");
-    let mut counted = 0;
-    for (name, size) in &sizes {
-        out += &format!("{name:<28} {size:>10}\n");
-        counted += size;
-    }
-    for (name, size) in &embedded {
-        out += &format!("{:<28} {size:>10}\n", format!("module {name}.wasm"));
-        counted += size;
-    }
-    out += &format!(
-        "{:<28} {:>10}\n",
-        "unattributed (padding, anon)",
-        flash_total.saturating_sub(counted)
+    let mut out: Vec<(String, u64)> = sizes.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let modules_total: u64 = embedded.iter().map(|(_, size)| size).sum();
+    out.extend(
+        embedded
+            .into_iter()
+            .map(|(name, size)| (format!("module {name}.wasm"), size)),
     );
+    if modules_total > 0 {
+        out.push(("modules".into(), modules_total));
+    }
+    let counted: u64 = out
+        .iter()
+        .filter(|(name, _)| name != "modules")
+        .map(|(_, size)| size)
+        .sum();
+    out.push((
+        "unattributed (padding, anon)".into(),
+        flash_total.saturating_sub(counted),
+    ));
+    Ok(out)
+}
+
+/// Flash bytes per component of `elf`, as a table.
+pub fn by_component(elf: &Path, modules: &Path, flash_total: u64) -> Result<String, String> {
+    let mut out = format!("{:<28} {:>10}\n", "flash by component", "bytes");
+    for (name, size) in components(elf, modules, flash_total)? {
+        out += &format!("{name:<28} {size:>10}\n");
+    }
     Ok(out)
 }

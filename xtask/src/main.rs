@@ -12,6 +12,7 @@
 //! ```
 
 mod bench;
+mod budget;
 mod firmware;
 mod footprint;
 mod modules;
@@ -114,6 +115,21 @@ const DEPLOY_TEST_MANIFEST: &str = "examples/sensor-hub/board.toml";
 /// The demo deployment's manifest.
 const DEMO_MANIFEST: &str = "examples/sensor-hub/fireball.toml";
 
+/// A deploy image's flash by section and component, its RAM and boot measured under QEMU,
+/// and, for the manifest CI holds to them, the budgets.
+fn deploy_sizes(root: &Path, elf: &Path, manifest: &Path) -> Result<(), String> {
+    print!("{}", firmware::sizes(elf)?);
+    let figures = budget::measure(elf, &modules::out_dir(root))?;
+    println!("\nmeasured (flash from the ELF; RAM and boot on the board under QEMU -icount)");
+    print!("{}", figures.table());
+    let budgeted = root.join(DEPLOY_TEST_MANIFEST).canonicalize().ok();
+    if manifest.canonicalize().ok() == budgeted {
+        println!();
+        print!("{}", budget::check(&figures, &root.join(budget::FILE))?);
+    }
+    Ok(())
+}
+
 fn demo(root: &Path) -> Result<(), String> {
     let cross = Cross::setup(true)?;
     let modules = modules::build_all(&cross, root)?;
@@ -157,6 +173,9 @@ fn test(root: &Path) -> Result<(), String> {
     eprint!("{}", bench::run_m33(&bench_elf)?);
     // A deployment built from a manifest, run on the target and compared with the host.
     let deploy_elf = firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?;
+    // The footprint budgets: flash by component, RAM measured on the board, boot.
+    let figures = budget::measure(&deploy_elf, &modules::out_dir(root))?;
+    eprint!("{}", budget::check(&figures, &root.join(budget::FILE))?);
     let with_artifacts = |cmd: &mut Command| {
         cmd.env("FIREBALL_MODULES_DIR", modules::out_dir(root))
             .env("FIREBALL_FIRMWARE_ELF", &elf)
@@ -237,8 +256,7 @@ fn main() -> ExitCode {
             .map(|table| print!("{table}")),
         ["sizes", manifest] => Cross::setup(true)
             .and_then(|cross| firmware::build_deploy(&cross, &root, Path::new(manifest)))
-            .and_then(|elf| firmware::sizes(&elf))
-            .map(|table| print!("{table}")),
+            .and_then(|elf| deploy_sizes(&root, &elf, Path::new(manifest))),
         ["bench"] => Cross::setup(true)
             .and_then(|cross| firmware::build_bench(&cross, &root))
             .and_then(|elf| bench::run_m33(&elf))
