@@ -30,7 +30,7 @@ use fireball_subsystems::{
     logger::Level,
 };
 use fireball_vsoc::{
-    StopReason, Vsoc, VsocConfig, VsocEvent,
+    LoadedModule, StopReason, Vsoc, VsocConfig, VsocEvent,
     kernel::{
         mem::{
             Exhaustion, ExhaustionPolicy, MemEvent, OwnerId, PartitionId, PartitionSwitch,
@@ -49,6 +49,17 @@ use crate::report::{ComponentRam, ComponentReport, RunReport};
 /// The target clock the virtual time assumes: a fuel slice of `yield_interval` instructions
 /// takes `yield_interval / TARGET_MHZ` microseconds.
 pub const TARGET_MHZ: u64 = 100;
+
+/// P2 bytes a module may take per byte of WASM once wasmi has compiled it, for the check
+/// before loading one: measured on the board at 2.5–3.0 (mesh 74,053 B for 29,498; stats
+/// 68,377 for 23,055; the aggregator 62,637 for 21,890), rounded up.
+const COMPILED_PER_MODULE_BYTE: usize = 4;
+
+/// Bytes an instance takes beyond its linear memory and value stack while it instantiates
+/// and starts (wasmi's store, instance, call stack), for the check before instantiating one:
+/// measured on the board at 8.4–11.9 KB (the aggregator and counter 8.4, filter 11.9), rounded
+/// up.
+const INSTANCE_OVERHEAD: usize = 12 * 1024;
 
 /// Inbox of each service's router endpoint.
 const SERVICE_INBOX: usize = 8;
@@ -297,6 +308,9 @@ impl System {
             })
         });
         vsoc.attach_router(router.clone());
+        if let Some(heap) = heap {
+            router.place_allocations(heap, subsystems);
+        }
 
         let log: &'static EventLog = within(heap, subsystems, || {
             Box::leak(Box::new(EventLog::new(
@@ -349,6 +363,7 @@ impl System {
 
         let mut components = Vec::new();
         let mut pending = Vec::new();
+        let mut compiled: Vec<(&[u8], LoadedModule)> = Vec::new();
         let mut next_service = 1u16;
         for component in &plan.components {
             let name = component.name.as_str();
@@ -368,12 +383,67 @@ impl System {
                 Kind::Guest => vsoc.next_guest_placement(),
             };
             let before = in_use(heap, runtime);
-            let module = vsoc
-                .load(name, &component.module)
-                .map_err(|e| fail(name, e.to_string()))?;
+            // Components of the same module share its compiled code: one more instance of
+            // a module costs only its instance.
+            let cached = compiled
+                .iter()
+                .position(|(bytes, _)| *bytes == &*component.module);
+            let index = match cached {
+                Some(index) => index,
+                None => {
+                    if let Some(heap) = heap {
+                        // wasmi cannot fail a translation cleanly when P2 runs out (its code buffers
+                        // are infallible): refuse a module P2 cannot be expected to hold.
+                        let free = heap
+                            .stats(PartitionId::Runtime)
+                            .map_or(0, |s| s.largest_free);
+                        let needs = component.module.len() * COMPILED_PER_MODULE_BYTE;
+                        if free < needs {
+                            return Err(fail(
+                                name,
+                                format!(
+                                    "P2 has {free} B free in one block; a {} B module may need up to \
+                                     {needs} B compiled: give `partitions.runtime` more",
+                                    component.module.len()
+                                ),
+                            ));
+                        }
+                    }
+                    let module = vsoc
+                        .load(name, &component.module)
+                        .map_err(|e| fail(name, e.to_string()))?;
+                    compiled.push((&*component.module, module));
+                    compiled.len() - 1
+                }
+            };
+            let module = compiled[index].1.named(name);
             let module_ram = in_use(heap, runtime).saturating_sub(before);
             if let Some(Err(fatal)) = heap.map(PartitionedHeap::check) {
                 return Err(fail(name, format!("loading it: {}", describe(&fatal.0))));
+            }
+            if let Some(heap) = heap {
+                // Nor can wasmi fail an instantiation cleanly (the reserve lends only a few
+                // KiB): refuse one its heap cannot be expected to hold.
+                let memory = module.info().memory.map_or(0, |m| m.initial_bytes as usize);
+                let needs = memory + plan.value_stack + INSTANCE_OVERHEAD;
+                let stats = match placement.partition {
+                    PartitionId::Services => heap.service_stats(placement.owner),
+                    partition => heap.stats(partition),
+                };
+                let free = stats.map_or(0, |s| s.largest_free);
+                if free < needs {
+                    let why = format!(
+                        "its {} has {free} B free in one block; its {memory} B memory, \
+                         {} B value stack and wasmi's store need about {needs} B",
+                        if placement.partition == PartitionId::Services {
+                            "P4 quota"
+                        } else {
+                            "partition"
+                        },
+                        plan.value_stack
+                    );
+                    return Err(fail(name, why));
+                }
             }
             let console = options.sink.console(name);
             let before = in_use(heap, placement);

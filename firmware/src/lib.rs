@@ -41,6 +41,17 @@ pub fn exit(ok: bool) -> ! {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     cortex_m_semihosting::hprintln!("fireball: firmware panic: {}", info);
+    #[cfg(feature = "deploy")]
+    {
+        // Where the heap stood: most panics of a deployment are an allocation failure.
+        let heap = &heap::partitioned::HEAP;
+        cortex_m_semihosting::hprintln!(
+            "fireball: allocating in {}; {} loan(s) from the reserve\n{}",
+            fireball_vsoc::kernel::mem::PartitionSwitch::switch_to(heap, heap.current()),
+            heap.loans(),
+            heap.report()
+        );
+    }
     exit(false)
 }
 

@@ -456,7 +456,8 @@ impl Endpoint {
                             && s.uri == subscriber.uri
                     });
                     if !known {
-                        entry.subscribers.push(subscriber);
+                        // The subscriber table is the router's memory.
+                        self.core.at_home(|| entry.subscribers.push(subscriber));
                     }
                     Ok(())
                 }

@@ -12,6 +12,7 @@ use core::cell::{Cell, RefCell};
 use core::fmt;
 
 use fireball_kernel::csp::Channel;
+use fireball_kernel::mem::{PartitionSwitch, Placement};
 
 use crate::delivery::{Delivery, ReplySlot};
 use crate::endpoint::Endpoint;
@@ -168,15 +169,32 @@ pub(crate) struct Core {
     pub(crate) state: RefCell<State>,
     trace: RefCell<TraceBuffer>,
     next_id: Cell<u32>,
+    home: Cell<Option<(&'static dyn PartitionSwitch, Placement)>>,
 }
 
 impl Core {
+    /// Run `f` with the router's own placement current (see [`Router::place_allocations`]):
+    /// what the router keeps — its tables, its trace — is the router's memory, whichever
+    /// component's call made it grow.
+    #[inline]
+    pub(crate) fn at_home<R>(&self, f: impl FnOnce() -> R) -> R {
+        match self.home.get() {
+            None => f(),
+            Some((switch, home)) => {
+                let previous = switch.switch_to(home);
+                let result = f();
+                switch.switch_to(previous);
+                result
+            }
+        }
+    }
+
     /// Records the event `make` builds, if tracing is on. `make` must not touch the trace.
     #[inline]
     pub(crate) fn trace(&self, make: impl FnOnce() -> TraceEvent) {
         let mut trace = self.trace.borrow_mut();
         if trace.on() {
-            trace.record(make());
+            self.at_home(|| trace.record(make()));
         }
     }
 
@@ -198,6 +216,10 @@ impl Core {
 
     /// Tears down a component whose endpoint is being dropped.
     pub(crate) fn unregister(&self, identity: &Identity, replies: &ReplySlot) {
+        self.at_home(|| self.unregister_at_home(identity, replies));
+    }
+
+    fn unregister_at_home(&self, identity: &Identity, replies: &ReplySlot) {
         let live = {
             let mut state = self.state.borrow_mut();
             let c = &mut state.components[usize::from(identity.slot)];
@@ -250,8 +272,17 @@ impl Router {
                 }),
                 trace: RefCell::new(TraceBuffer::new(config.trace)),
                 next_id: Cell::new(1),
+                home: Cell::new(None),
             }),
         }
+    }
+
+    /// Keep the router's own memory in `home` (normally P3, the subsystems' partition) on a
+    /// board with a partitioned heap: its tables and its trace grow while components call
+    /// it, and without this they would grow in the caller's partition — a service's quota,
+    /// which must hold only the service.
+    pub fn place_allocations(&self, switch: &'static dyn PartitionSwitch, home: Placement) {
+        self.core.home.set(Some((switch, home)));
     }
 
     /// The limits every message is checked against.
@@ -265,6 +296,10 @@ impl Router {
     /// generation: bindings made against the old one get [`CallError::Restarted`]. Either
     /// every route is registered or none is.
     pub fn register(&self, registration: Registration<'_>) -> Result<Endpoint, RegisterError> {
+        self.core.at_home(|| self.register_at_home(registration))
+    }
+
+    fn register_at_home(&self, registration: Registration<'_>) -> Result<Endpoint, RegisterError> {
         let Registration {
             name,
             routes,
@@ -419,6 +454,11 @@ impl Router {
     /// concrete URI of a route (`hal://adc/0` of `hal://adc/{channel}`: channel 0 only).
     /// Rules may be added before the components they name exist.
     pub fn allow(&self, caller: &str, route: &str, methods: Methods) -> Result<(), UriError> {
+        self.core
+            .at_home(|| self.allow_at_home(caller, route, methods))
+    }
+
+    fn allow_at_home(&self, caller: &str, route: &str, methods: Methods) -> Result<(), UriError> {
         Pattern::parse(route)?;
         let rule = Rule {
             caller: Caller::parse(caller),

@@ -225,6 +225,17 @@ pub struct LoadedModule {
 }
 
 impl LoadedModule {
+    /// The same compiled module under another component's name (what its instances are
+    /// called in the dump): a second instance of a module shares its compiled code.
+    pub fn named(&self, name: &str) -> Self {
+        let mut info = self.info.clone();
+        info.name = name.into();
+        Self {
+            info,
+            module: self.module.clone(),
+        }
+    }
+
     /// What the loader learnt about the module.
     pub fn info(&self) -> &ModuleInfo {
         &self.info

@@ -34,10 +34,16 @@ pub fn build_deploy(cross: &Cross, root: &Path, manifest: &Path) -> Result<PathB
     if fs::read_to_string(&plan).ok().as_deref() != Some(text.as_str()) {
         fs::write(&plan, text).map_err(|e| format!("{}: {e}", plan.display()))?;
     }
+    // The kernel's table of P4 quotas is sized at build time: room for every service.
+    let services = fireball_manifest::Manifest::load(manifest)
+        .map_err(|e| e.to_string())?
+        .services
+        .len();
     let mut cmd = cross.cargo("build", ARM);
     cmd.current_dir(root)
         .env("FIREBALL_MODULES_DIR", &modules)
         .env("FIREBALL_PLAN", &plan)
+        .env("FIREBALL_MAX_SERVICES", services.clamp(4, 32).to_string())
         .args([
             "-p",
             "fireball-firmware",
