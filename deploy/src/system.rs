@@ -236,7 +236,7 @@ impl System {
         for component in &plan.components {
             let name = component.name.as_str();
             let module = vsoc
-                .load(name, &component.module)
+                .load_prevalidated(name, &component.module)
                 .map_err(|e| fail(name, e.to_string()))?;
             let console = options.sink.console(name);
             let instance = match component.kind {
