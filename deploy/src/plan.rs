@@ -2,10 +2,13 @@
 //!
 //! The host runner makes a [`Plan`] from a TOML manifest (`fireball run`); a firmware image
 //! gets one generated from the same manifest at build time, with the modules in flash.
+//! Either way every module was validated by wasmi when the plan was made
+//! ([`fireball_vsoc::Vsoc::prevalidate`]): a board does not carry the validator.
 
-use alloc::{borrow::Cow, string::String, vec::Vec};
+use alloc::{string::String, vec::Vec};
 
 use fireball_router::Methods;
+use fireball_vsoc::Prevalidated;
 
 use crate::system::Kind;
 
@@ -35,8 +38,10 @@ pub struct ComponentPlan {
     pub name: String,
     /// Service (P4) or guest (P5).
     pub kind: Kind,
-    /// The module's bytes (borrowed from flash on a board, read from a file on the host).
-    pub module: Cow<'static, [u8]>,
+    /// The module: its bytes (borrowed from flash on a board, read from a file on the
+    /// host), validated when the plan was made and pinned by their SHA-256 digest
+    /// ([`Prevalidated::digest`]), so booting compiles them without validating again.
+    pub module: Prevalidated,
     /// A service's P4 quota in bytes (0 for a guest).
     pub quota: usize,
     /// Route patterns a service serves.

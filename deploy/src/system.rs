@@ -52,8 +52,9 @@ pub const TARGET_MHZ: u64 = 100;
 
 /// P2 bytes a module may take per byte of WASM once wasmi has compiled it, for the check
 /// before loading one: measured on the board at 2.5–3.0 (mesh 74,053 B for 29,498; stats
-/// 68,377 for 23,055; the aggregator 62,637 for 21,890), rounded up.
-const COMPILED_PER_MODULE_BYTE: usize = 4;
+/// 68,377 for 23,055; the aggregator 62,637 for 21,890; counter-client 45,024 for 16,072).
+/// A module that takes more than this is still covered by the reserve for a few KiB.
+const COMPILED_PER_MODULE_BYTE: usize = 3;
 
 /// Bytes an instance takes beyond its linear memory and value stack while it instantiates
 /// and starts (wasmi's store, instance, call stack), for the check before instantiating one:
@@ -387,7 +388,7 @@ impl System {
             // a module costs only its instance.
             let cached = compiled
                 .iter()
-                .position(|(bytes, _)| *bytes == &*component.module);
+                .position(|(bytes, _)| *bytes == component.module.bytes());
             let index = match cached {
                 Some(index) => index,
                 None => {
@@ -397,22 +398,22 @@ impl System {
                         let free = heap
                             .stats(PartitionId::Runtime)
                             .map_or(0, |s| s.largest_free);
-                        let needs = component.module.len() * COMPILED_PER_MODULE_BYTE;
+                        let needs = component.module.bytes().len() * COMPILED_PER_MODULE_BYTE;
                         if free < needs {
                             return Err(fail(
                                 name,
                                 format!(
                                     "P2 has {free} B free in one block; a {} B module may need up to \
                                      {needs} B compiled: give `partitions.runtime` more",
-                                    component.module.len()
+                                    component.module.bytes().len()
                                 ),
                             ));
                         }
                     }
                     let module = vsoc
-                        .load(name, &component.module)
+                        .load_prevalidated(name, &component.module)
                         .map_err(|e| fail(name, e.to_string()))?;
-                    compiled.push((&*component.module, module));
+                    compiled.push((component.module.bytes(), module));
                     compiled.len() - 1
                 }
             };

@@ -41,22 +41,29 @@ pub fn exit(ok: bool) -> ! {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     cortex_m_semihosting::hprintln!("fireball: firmware panic: {}", info);
+    heap_at_failure();
+    exit(false)
+}
+
+/// Where the deployment's heap stood when the firmware failed: most failures of a deployment
+/// are an allocation no partition (nor the reserve) could serve. The `deploy` image aborts
+/// on the spot on a panic (`panic=immediate-abort`), so this runs from the HardFault too.
+fn heap_at_failure() {
     #[cfg(feature = "deploy")]
     {
-        // Where the heap stood: most panics of a deployment are an allocation failure.
         let heap = &heap::partitioned::HEAP;
         cortex_m_semihosting::hprintln!(
             "fireball: allocating in {}; {} loan(s) from the reserve\n{}",
-            fireball_vsoc::kernel::mem::PartitionSwitch::switch_to(heap, heap.current()),
+            heap.current(),
             heap.loans(),
             heap.report()
         );
     }
-    exit(false)
 }
 
 #[cortex_m_rt::exception]
 unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
     cortex_m_semihosting::hprintln!("fireball: HardFault at pc={:#010x}", frame.pc());
+    heap_at_failure();
     exit(false)
 }

@@ -13,7 +13,7 @@
 //! # Ok::<(), deploy::BootError>(())
 //! ```
 
-use std::{borrow::Cow, fmt, path::Path, rc::Rc};
+use std::{fmt, path::Path, rc::Rc};
 
 use fireball_manifest::{Component, Manifest, ManifestError, Method as ManifestMethod, ModuleDirs};
 use fireball_router::Methods;
@@ -21,6 +21,7 @@ use fireball_subsystems::{
     hal::{Console, Labelled},
     host::BufferConsole,
 };
+use fireball_vsoc::{Vsoc, VsocConfig};
 
 pub use fireball_deploy::{
     ComponentPlan, ComponentReport, Kind, Plan, RunReport, SimBoard, Sink, State, System,
@@ -170,12 +171,22 @@ fn methods(list: &[ManifestMethod]) -> Methods {
     })
 }
 
-/// Validate `manifest` (modules looked up in `dirs`) and read its modules into a [`Plan`].
+/// Validate `manifest` (modules looked up in `dirs`) and read its modules into a [`Plan`]:
+/// each module checked as the vSoC loads it (limits, then wasmi's validator) and pinned by
+/// its SHA-256 digest ([`Vsoc::prevalidate`]), so booting the plan does not validate again.
+/// `cargo xtask deploy` makes a firmware image's plan with this too.
 pub fn plan(manifest: &Manifest, dirs: &ModuleDirs) -> Result<Plan, BootError> {
     manifest
         .validate(&system_routes(), Some(dirs))
         .map_err(BootError::Manifest)?;
     let bytes = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    // The vSoC `System::boot` makes for this plan: the same limits, the same engine.
+    let vsoc = Vsoc::new(VsocConfig {
+        yield_interval: manifest.deployment.yield_interval,
+        guest_pool_bytes: bytes(manifest.partitions.guests),
+        max_value_stack: bytes(manifest.deployment.value_stack),
+        ..VsocConfig::default()
+    });
     let mut components = Vec::new();
     for component in manifest.components() {
         let path = Manifest::module_path(component.module(), &dirs.manifest_dir, &dirs.modules_dir);
@@ -183,6 +194,12 @@ pub fn plan(manifest: &Manifest, dirs: &ModuleDirs) -> Result<Plan, BootError> {
             name: component.name().into(),
             reason: format!("cannot read {}: {e}", path.display()),
         })?;
+        let module =
+            vsoc.prevalidate(component.name(), module)
+                .map_err(|e| BootError::Component {
+                    name: component.name().into(),
+                    reason: e.to_string(),
+                })?;
         let (kind, quota, routes) = match component {
             Component::Service(s) => (Kind::Service, bytes(s.quota), s.routes.clone()),
             Component::Guest(_) => (Kind::Guest, 0, Vec::new()),
@@ -190,7 +207,7 @@ pub fn plan(manifest: &Manifest, dirs: &ModuleDirs) -> Result<Plan, BootError> {
         components.push(ComponentPlan {
             name: component.name().into(),
             kind,
-            module: Cow::Owned(module),
+            module,
             quota,
             routes,
             reach: component

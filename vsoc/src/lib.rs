@@ -33,7 +33,8 @@
 //! - [`dump`] — the coroutine dump joined with instance statistics.
 //! - `bench` (feature `bench`) — workloads for the host and firmware benchmarks.
 #![no_std]
-#![forbid(unsafe_code)]
+// One `unsafe` block: compiling a `Prevalidated` module without validating it again.
+#![deny(unsafe_code)]
 
 extern crate alloc;
 
@@ -59,7 +60,7 @@ pub use fireball_kernel as kernel;
 
 pub use config::VsocConfig;
 pub use instance::{Instance, InstanceError, InstanceStats, Slice, Turn};
-pub use loader::{LoadError, LoadedModule, ModuleInfo};
+pub use loader::{Digest, LoadError, LoadedModule, ModuleInfo, Prevalidated};
 pub use stop::{StopReason, Trap, TrapKind, VsocEvent};
 pub use task::{ExecutorFull, InstanceTask};
 
@@ -109,13 +110,16 @@ impl Vsoc {
         wasm.consume_fuel(true)
             // Lazy translation cannot resume after running out of fuel (recipe).
             .compilation_mode(wasmi::CompilationMode::Eager)
-            .wasm_custom_page_sizes(true)
             .set_max_recursion_depth(config.max_call_depth)
             // The default value stack cap (1 MiB) is far beyond an MCU's RAM.
             .set_max_stack_height(config.max_value_stack)
             // No stack cache: a stack allocated in one instance's partition must
             // not be handed to another instance (or outlive the first).
             .set_max_cached_stacks(0);
+        // The proposals a module may use are the validator's settings: without it (an image
+        // whose modules were validated when it was built) wasmi has none to set.
+        #[cfg(feature = "validate")]
+        wasm.wasm_custom_page_sizes(true);
         let budget = MemoryBudget::new(config.guest_pool_bytes);
         Self {
             engine: wasmi::Engine::new(&wasm),
@@ -158,11 +162,39 @@ impl Vsoc {
         &self.config
     }
 
-    /// Check and compile an untrusted module.
+    /// Check and compile an untrusted module (feature `validate`).
+    #[cfg(feature = "validate")]
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<LoadedModule, LoadError> {
         let runtime = Placement::new(PartitionId::Runtime, OwnerId(0));
         self.in_placement(runtime, || {
             loader::load(&self.engine, &self.config, name, bytes)
+        })
+    }
+
+    /// Check an untrusted module as [`Vsoc::load`] does (the section pass against this
+    /// vSoC's limits, then wasmi's validator) without compiling it, and pin its SHA-256
+    /// digest: a [`Prevalidated`] module that any vSoC loads without validating it again
+    /// (feature `validate`). This is how an image's modules are checked when it is built.
+    #[cfg(feature = "validate")]
+    pub fn prevalidate(
+        &self,
+        name: &str,
+        bytes: impl Into<alloc::borrow::Cow<'static, [u8]>>,
+    ) -> Result<Prevalidated, LoadError> {
+        loader::prevalidate(&self.engine, &self.config, name, bytes.into())
+    }
+
+    /// Compile a module validated before ([`Prevalidated`]): the section pass against
+    /// this vSoC's limits still runs, wasmi's validator does not (with feature
+    /// `check-digest`, the bytes are first checked against their pinned digest).
+    pub fn load_prevalidated(
+        &self,
+        name: &str,
+        module: &Prevalidated,
+    ) -> Result<LoadedModule, LoadError> {
+        let runtime = Placement::new(PartitionId::Runtime, OwnerId(0));
+        self.in_placement(runtime, || {
+            loader::load_prevalidated(&self.engine, &self.config, name, module)
         })
     }
 

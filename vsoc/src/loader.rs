@@ -7,8 +7,14 @@
 //!    [`VsocConfig`] limits and to the builtins this vSoC provides.
 //! 2. wasmi validates and compiles every function eagerly (lazy translation
 //!    cannot resume after running out of fuel).
+//!
+//! A firmware image does not carry wasmi's validator: its modules were validated when the
+//! image was built ([`Vsoc::prevalidate`](crate::Vsoc::prevalidate), feature `validate`),
+//! pinned by their SHA-256 digest, and are loaded as [`Prevalidated`] modules: the section
+//! pass still runs on the device, then wasmi compiles them without validating again.
 
 use alloc::{
+    borrow::Cow,
     format,
     string::{String, ToString},
     vec::Vec,
@@ -42,6 +48,14 @@ pub enum LoadError {
     UnsupportedMemory { reason: &'static str },
     /// The linear memory may grow beyond [`VsocConfig::max_memory_bytes`].
     MemoryTooLarge { bytes: u64, limit: u64 },
+    /// A [`Prevalidated`] module's bytes are not the bytes that were validated: their
+    /// SHA-256 digest differs from the pinned one (feature `check-digest`).
+    DigestMismatch {
+        /// The digest pinned when the module was validated.
+        pinned: Digest,
+        /// The digest of the bytes at hand.
+        actual: Digest,
+    },
 }
 
 impl fmt::Display for LoadError {
@@ -79,7 +93,108 @@ impl fmt::Display for LoadError {
                 "linear memory may grow to {bytes} bytes, the limit is {limit} \
                  (declare a maximum, or use custom page sizes)"
             ),
+            Self::DigestMismatch { pinned, actual } => write!(
+                f,
+                "module bytes have SHA-256 {}, not the validated module's {}",
+                Hex(actual),
+                Hex(pinned)
+            ),
         }
+    }
+}
+
+/// A SHA-256 digest.
+pub type Digest = [u8; 32];
+
+/// A digest as lowercase hex.
+struct Hex<'a>(&'a Digest);
+
+impl fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+/// The SHA-256 digest of `bytes`.
+#[cfg(any(feature = "validate", feature = "check-digest"))]
+pub fn digest(bytes: &[u8]) -> Digest {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// A module's bytes that wasmi's validator has accepted, pinned by their SHA-256 digest:
+/// what [`Vsoc::load_prevalidated`](crate::Vsoc::load_prevalidated) loads without
+/// validating again (and so without wasmi's validator in the image).
+///
+/// Made two ways:
+///
+/// - [`Vsoc::prevalidate`](crate::Vsoc::prevalidate) (feature `validate`, the host):
+///   validates the bytes now and pins their digest. `cargo xtask deploy` does this for
+///   every module of a manifest and writes the digests into the image's generated plan;
+///   the host runner does it for every plan it builds.
+/// - [`Prevalidated::new_unchecked`] (`unsafe`): in the generated plan of a firmware
+///   image, for bytes and a digest the build pinned.
+///
+/// With feature `check-digest`, loading recomputes the digest and refuses bytes that do
+/// not match ([`LoadError::DigestMismatch`]); without it, the build's check is the only one.
+#[derive(Clone)]
+pub struct Prevalidated {
+    bytes: Cow<'static, [u8]>,
+    digest: Digest,
+}
+
+impl Prevalidated {
+    /// Pin `bytes` as validated, under `digest`.
+    ///
+    /// # Safety
+    ///
+    /// `bytes` must be a module that wasmi's validator accepted with a [`Vsoc`]'s engine
+    /// configuration (as [`Vsoc::prevalidate`](crate::Vsoc::prevalidate) does, with the same
+    /// wasmi version), and `digest` its SHA-256 digest. Compiling bytes wasmi has not
+    /// validated is undefined behaviour ([`wasmi::Module::new_unchecked`]). With feature
+    /// `check-digest` the bytes are checked against `digest` before they are compiled, so
+    /// then it is enough that `digest` is the digest of a module that was validated.
+    ///
+    /// [`Vsoc`]: crate::Vsoc
+    #[allow(unsafe_code)]
+    pub const unsafe fn new_unchecked(bytes: &'static [u8], digest: Digest) -> Self {
+        Self {
+            bytes: Cow::Borrowed(bytes),
+            digest,
+        }
+    }
+
+    /// The module's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The SHA-256 digest pinned when the bytes were validated.
+    pub fn digest(&self) -> &Digest {
+        &self.digest
+    }
+
+    /// Check the bytes against the pinned digest (feature `check-digest`).
+    #[cfg(feature = "check-digest")]
+    fn check_digest(&self) -> Result<(), LoadError> {
+        let actual = digest(&self.bytes);
+        if actual == self.digest {
+            Ok(())
+        } else {
+            Err(LoadError::DigestMismatch {
+                pinned: self.digest,
+                actual,
+            })
+        }
+    }
+}
+
+impl fmt::Debug for Prevalidated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Prevalidated")
+            .field("bytes", &self.bytes.len())
+            .field("digest", &format_args!("{}", Hex(&self.digest)))
+            .finish()
     }
 }
 
@@ -250,7 +365,14 @@ impl fmt::Debug for LoadedModule {
     }
 }
 
+fn invalid(e: wasmi::Error) -> LoadError {
+    LoadError::Invalid {
+        reason: e.to_string(),
+    }
+}
+
 /// Check `bytes` against `config` and compile them with `engine`.
+#[cfg(feature = "validate")]
 pub(crate) fn load(
     engine: &wasmi::Engine,
     config: &VsocConfig,
@@ -258,9 +380,46 @@ pub(crate) fn load(
     bytes: &[u8],
 ) -> Result<LoadedModule, LoadError> {
     let info = inspect(config, name, bytes)?;
-    let module = wasmi::Module::new(engine, bytes).map_err(|e| LoadError::Invalid {
-        reason: e.to_string(),
-    })?;
+    let module = wasmi::Module::new(engine, bytes).map_err(invalid)?;
+    Ok(LoadedModule { info, module })
+}
+
+/// Check `bytes` against `config`, validate them with `engine`'s configuration, and pin
+/// their digest.
+#[cfg(feature = "validate")]
+pub(crate) fn prevalidate(
+    engine: &wasmi::Engine,
+    config: &VsocConfig,
+    name: &str,
+    bytes: Cow<'static, [u8]>,
+) -> Result<Prevalidated, LoadError> {
+    inspect(config, name, &bytes)?;
+    wasmi::Module::validate(engine, &bytes).map_err(invalid)?;
+    Ok(Prevalidated {
+        digest: digest(&bytes),
+        bytes,
+    })
+}
+
+/// Check a pre-validated module against `config` and compile it with `engine`, without
+/// validating it again.
+#[allow(unsafe_code)]
+pub(crate) fn load_prevalidated(
+    engine: &wasmi::Engine,
+    config: &VsocConfig,
+    name: &str,
+    module: &Prevalidated,
+) -> Result<LoadedModule, LoadError> {
+    #[cfg(feature = "check-digest")]
+    module.check_digest()?;
+    let info = inspect(config, name, module.bytes())?;
+    // Safety: a `Prevalidated` holds bytes wasmi's validator accepted with a vSoC engine's
+    // configuration (every `Vsoc` configures its engine alike: `Vsoc::with_platform`):
+    // `prevalidate` validated them, or the caller of `Prevalidated::new_unchecked`
+    // guaranteed it (and with `check-digest`, the bytes were just checked against the
+    // digest of the validated module).
+    let module =
+        unsafe { wasmi::Module::new_unchecked(engine, module.bytes()) }.map_err(invalid)?;
     Ok(LoadedModule { info, module })
 }
 

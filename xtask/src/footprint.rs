@@ -26,7 +26,9 @@ fn component(symbol: &str) -> &'static str {
     let krate = path.split([':', ' ', '<']).next().unwrap_or("");
     match krate {
         k if k.starts_with("fireball") => "fireball (own code)",
-        "hello" | "bench" => "fireball (own code)",
+        // The firmware's binaries (`deploy` has the generated plan, and LTO inlines much of
+        // `fireball-deploy` into its `main`).
+        "hello" | "bench" | "deploy" => "fireball (own code)",
         k if k.starts_with("wasmi") || k == "wasmparser" => "wasmi + wasmparser",
         "core" | "alloc" | "compiler_builtins" => "core + alloc",
         // Inherent impls on primitives: `<u64>::_fmt_inner`, `<[T]>::…`, `<str>::…`.
@@ -37,9 +39,8 @@ fn component(symbol: &str) -> &'static str {
         }
         "talc" | "embedded_alloc" | "linked_list_allocator" => "allocators",
         k if k.starts_with("cortex_m") => "cortex-m runtime",
-        "libm" | "heapless" | "hashbrown" | "spin" | "embedded_io" | "embedded_hal" => {
-            "small dependencies"
-        }
+        "libm" | "serde_core" | "postcard" | "heapless" | "hashbrown" | "spin" | "embedded_io"
+        | "embedded_hal" => "small dependencies",
         _ => "other",
     }
 }

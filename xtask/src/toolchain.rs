@@ -102,6 +102,15 @@ impl Cross {
                     .args([subcommand, "--target", target, "-Zbuild-std=core,alloc"])
                     .arg("--config")
                     .arg(format!("target.{target}.linker=\"{linker}\""));
+                if target == ARM {
+                    // Panics abort on the spot (a `udf`, which the firmware's HardFault
+                    // handler reports and turns into a failing exit): no panic messages,
+                    // locations or formatting in the image (docs/perf.md, "Making the image
+                    // small"). Applies to `core` and `alloc` too, which build-std rebuilds.
+                    cmd.arg("--config").arg(format!(
+                        "target.{target}.rustflags=[\"-Zunstable-options\", \"-Cpanic=immediate-abort\"]"
+                    ));
+                }
                 cmd
             }
         }

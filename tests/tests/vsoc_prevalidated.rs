@@ -1,0 +1,85 @@
+//! Modules validated once, when a plan or an image is made, and loaded without wasmi's
+//! validator: `Vsoc::prevalidate` refuses what `Vsoc::load` refuses, pins the SHA-256
+//! digest, and `Vsoc::load_prevalidated` (with `check-digest`) refuses other bytes.
+
+use fireball_subsystems::host::BufferConsole;
+use fireball_vsoc::{LoadError, Prevalidated, Slice, Vsoc, VsocConfig, loader};
+
+const GREETING: &str = "Hello from a Fireball guest!\nsum(1..=10) = 55\n";
+
+#[test]
+fn the_digest_is_sha256() {
+    // FIPS 180-2, appendix B.1.
+    let hex: String = loader::digest(b"abc")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        hex,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+}
+
+#[test]
+fn a_prevalidated_module_loads_and_runs_like_a_validated_one() {
+    let vsoc = Vsoc::new(VsocConfig::default());
+    let bytes = fireball_tests::module("hello");
+    let module = vsoc.prevalidate("hello", bytes.clone()).unwrap();
+    assert_eq!(module.bytes(), &bytes[..]);
+    assert_eq!(module.digest(), &loader::digest(&bytes));
+    // Another vSoC (as on the board) loads it.
+    let board = Vsoc::new(VsocConfig::default());
+    let loaded = board.load_prevalidated("hello", &module).unwrap();
+    assert_eq!(loaded.info(), board.load("hello", &bytes).unwrap().info());
+    let console = BufferConsole::new();
+    let mut instance = board
+        .instantiate(&loaded, Box::new(console.clone()))
+        .unwrap();
+    assert_eq!(instance.run_to_completion().0, Slice::Finished);
+    assert_eq!(console.contents(), GREETING);
+}
+
+#[test]
+fn prevalidation_refuses_what_loading_refuses() {
+    let vsoc = Vsoc::default();
+    let wrong_type =
+        wat::parse_str(r#"(module (func (result i32) (i64.const 1)) (func (export "fb_main")))"#)
+            .unwrap();
+    assert!(matches!(
+        vsoc.prevalidate("m", wrong_type),
+        Err(LoadError::Invalid { .. })
+    ));
+    let no_entry = wat::parse_str(r#"(module (func (export "main")))"#).unwrap();
+    assert_eq!(
+        vsoc.prevalidate("m", no_entry).unwrap_err(),
+        LoadError::MissingEntry
+    );
+    assert!(matches!(
+        vsoc.prevalidate("m", b"not wasm at all".to_vec()),
+        Err(LoadError::Malformed { .. })
+    ));
+}
+
+#[test]
+fn bytes_other_than_the_pinned_ones_are_refused() {
+    let vsoc = Vsoc::default();
+    let hello: &'static [u8] = fireball_tests::module("hello").leak();
+    let validated = vsoc.prevalidate("hello", hello).unwrap();
+    let mut pinned = *validated.digest();
+    pinned[0] ^= 1;
+    // Safety: `hello` was just validated (`prevalidate`), and this crate enables
+    // `check-digest`, so the wrong digest is caught before anything is compiled.
+    let module = unsafe { Prevalidated::new_unchecked(hello, pinned) };
+    let err = vsoc.load_prevalidated("hello", &module).unwrap_err();
+    assert_eq!(
+        err,
+        LoadError::DigestMismatch {
+            pinned,
+            actual: *validated.digest(),
+        }
+    );
+    assert!(
+        err.to_string().starts_with("module bytes have SHA-256 "),
+        "{err}"
+    );
+}
