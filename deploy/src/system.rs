@@ -56,10 +56,10 @@ pub const TARGET_MHZ: u64 = 100;
 /// A module that takes more than this is still covered by the reserve for a few KiB.
 const COMPILED_PER_MODULE_BYTE: usize = 3;
 
-/// Bytes an instance takes beyond its linear memory and value stack while it instantiates
-/// and starts (wasmi's store, instance, call stack), for the check before instantiating one:
-/// measured on the board at 8.4–11.9 KB (the aggregator and counter 8.4, filter 11.9), rounded
-/// up.
+/// Bytes an instance takes beyond its linear memory when it is instantiated (wasmi's store
+/// and instance, the first stacks), for the check before instantiating one: measured on the
+/// board at 8.4–11.9 KB (the aggregator and counter 8.4, filter 11.9), rounded up. What its
+/// stacks grow to later is held to its quota by the partition's policy.
 const INSTANCE_OVERHEAD: usize = 12 * 1024;
 
 /// Inbox of each service's router endpoint.
@@ -426,7 +426,7 @@ impl System {
                 // Nor can wasmi fail an instantiation cleanly (the reserve lends only a few
                 // KiB): refuse one its heap cannot be expected to hold.
                 let memory = module.info().memory.map_or(0, |m| m.initial_bytes as usize);
-                let needs = memory + plan.value_stack + INSTANCE_OVERHEAD;
+                let needs = memory + INSTANCE_OVERHEAD;
                 let stats = match placement.partition {
                     PartitionId::Services => heap.service_stats(placement.owner),
                     partition => heap.stats(partition),
@@ -434,14 +434,13 @@ impl System {
                 let free = stats.map_or(0, |s| s.largest_free);
                 if free < needs {
                     let why = format!(
-                        "its {} has {free} B free in one block; its {memory} B memory, \
-                         {} B value stack and wasmi's store need about {needs} B",
+                        "its {} has {free} B free in one block; its {memory} B memory and \
+                         wasmi's store and stacks need about {needs} B",
                         if placement.partition == PartitionId::Services {
                             "P4 quota"
                         } else {
                             "partition"
                         },
-                        plan.value_stack
                     );
                     return Err(fail(name, why));
                 }

@@ -7,6 +7,7 @@
 //! `cargo xtask test`; a test run without them fails and says so.
 
 pub mod bench;
+pub mod placed;
 
 use std::{
     io::Read,

@@ -4,118 +4,28 @@
 //! the board.
 //!
 //! The test harness itself (threads, output capture) keeps using the system
-//! allocator: only the test thread, while `PLACED` is set, allocates from the
+//! allocator: only the test thread, inside `placed`, allocates from the
 //! partitions, and every free goes back to whichever allocator owns the
-//! address.
+//! address (`fireball_tests::placed`).
 
-use std::{
-    alloc::{GlobalAlloc, Layout, System},
-    cell::{Cell, RefCell},
-    mem::MaybeUninit,
-    rc::Rc,
-};
+use std::{cell::RefCell, rc::Rc};
 
 use fireball_subsystems::hal::Console;
+use fireball_tests::placed::{Routed, lay_out, placed};
 use fireball_vsoc::{
     Vsoc, VsocConfig, VsocEvent,
     kernel::{
-        mem::{Arena, OwnerId, PartitionId, PartitionSwitch, PartitionedHeap, Placement, Region},
+        mem::{OwnerId, PartitionId, PartitionSwitch, PartitionedHeap, Placement},
         sched::Executor,
     },
 };
 
 static HEAP: PartitionedHeap = PartitionedHeap::new();
 
-const SIZES: [usize; 6] = [256 << 10, 1 << 20, 16 << 10, 256 << 10, 256 << 10, 4 << 10];
-static P1: Arena<{ SIZES[0] }> = Arena::new();
-static P2: Arena<{ SIZES[1] }> = Arena::new();
-static P3: Arena<{ SIZES[2] }> = Arena::new();
-static P4: Arena<{ SIZES[3] }> = Arena::new();
-static P5: Arena<{ SIZES[4] }> = Arena::new();
-static P6: Arena<{ SIZES[5] }> = Arena::new();
-
-std::thread_local! {
-    static PLACED: Cell<bool> = const { Cell::new(false) };
-}
-
-struct Routed;
-
-fn in_arenas(ptr: *mut u8) -> bool {
-    let addr = ptr as usize;
-    // An arena not yet set up has base usize::MAX and holds nothing.
-    let within = |start: *const u8, len: usize| {
-        (start as usize)
-            .checked_add(len)
-            .is_some_and(|end| (start as usize..end).contains(&addr))
-    };
-    within(P1_BASE.get(), SIZES[0])
-        || within(P2_BASE.get(), SIZES[1])
-        || within(P3_BASE.get(), SIZES[2])
-        || within(P4_BASE.get(), SIZES[3])
-        || within(P5_BASE.get(), SIZES[4])
-        || within(P6_BASE.get(), SIZES[5])
-}
-
-/// Arena base addresses, recorded once at setup.
-struct Base(std::sync::atomic::AtomicUsize);
-impl Base {
-    const fn new() -> Self {
-        Self(std::sync::atomic::AtomicUsize::new(usize::MAX))
-    }
-    fn get(&self) -> *const u8 {
-        self.0.load(std::sync::atomic::Ordering::Relaxed) as *const u8
-    }
-}
-static P1_BASE: Base = Base::new();
-static P2_BASE: Base = Base::new();
-static P3_BASE: Base = Base::new();
-static P4_BASE: Base = Base::new();
-static P5_BASE: Base = Base::new();
-static P6_BASE: Base = Base::new();
-
-// Safety: both allocators uphold the GlobalAlloc contract; each pointer is freed by the
-// allocator whose memory holds it (the arenas are disjoint from the system heap).
-unsafe impl GlobalAlloc for Routed {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if PLACED.try_with(Cell::get).unwrap_or(false) {
-            // Safety: the caller's contract, passed on.
-            unsafe { HEAP.alloc(layout) }
-        } else {
-            // Safety: the caller's contract, passed on.
-            unsafe { System.alloc(layout) }
-        }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if in_arenas(ptr) {
-            // Safety: `ptr` came from HEAP (it lies in one of its arenas).
-            unsafe { HEAP.dealloc(ptr, layout) }
-        } else {
-            // Safety: `ptr` came from the system allocator.
-            unsafe { System.dealloc(ptr, layout) }
-        }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Routed = Routed;
+static ALLOCATOR: Routed = Routed(&HEAP);
 
-fn add(id: PartitionId, memory: &'static mut [MaybeUninit<u8>], base: &Base) {
-    base.0.store(
-        memory.as_ptr() as usize,
-        std::sync::atomic::Ordering::Relaxed,
-    );
-    HEAP.add_partition(id, Region::new(memory)).unwrap();
-}
-
-fn setup() {
-    add(PartitionId::Kernel, P1.take().unwrap(), &P1_BASE);
-    add(PartitionId::Runtime, P2.take().unwrap(), &P2_BASE);
-    add(PartitionId::Subsystems, P3.take().unwrap(), &P3_BASE);
-    add(PartitionId::Services, P4.take().unwrap(), &P4_BASE);
-    add(PartitionId::Guests, P5.take().unwrap(), &P5_BASE);
-    add(PartitionId::Reserve, P6.take().unwrap(), &P6_BASE);
-}
+const SIZES: [usize; 6] = [256 << 10, 1 << 20, 16 << 10, 256 << 10, 256 << 10, 4 << 10];
 
 /// A console whose buffer is reserved up front, so printing allocates nothing.
 #[derive(Clone)]
@@ -141,15 +51,11 @@ fn service_allocated(owner: u16) -> usize {
 #[test]
 fn instances_allocate_in_their_own_partitions() {
     let hello = fireball_tests::module("hello");
-    setup();
-    // A failing assertion must report with the system allocator.
-    let report = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        PLACED.with(|p| p.set(false));
-        report(info);
-    }));
-    PLACED.with(|p| p.set(true));
+    lay_out(&HEAP, SIZES);
+    placed(|| scenario(&hello));
+}
 
+fn scenario(hello: &[u8]) {
     // The platform builds the vSoC and its executor in the runtime partition.
     HEAP.switch_to(Placement::new(PartitionId::Runtime, OwnerId(0)));
     let mut vsoc = Vsoc::new(VsocConfig::default());
@@ -165,7 +71,7 @@ fn instances_allocate_in_their_own_partitions() {
         allocated(PartitionId::Guests),
         allocated(PartitionId::Kernel),
     );
-    let module = vsoc.load("hello", &hello).unwrap();
+    let module = vsoc.load("hello", hello).unwrap();
     assert!(
         allocated(PartitionId::Runtime) > p2,
         "the compiled module lives in P2"
@@ -228,5 +134,4 @@ fn instances_allocate_in_their_own_partitions() {
         p1,
         "nothing of this ran in P1"
     );
-    PLACED.with(|p| p.set(false));
 }

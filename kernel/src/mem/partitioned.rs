@@ -229,6 +229,13 @@ impl PartitionedHeap {
         self.with(|st| st.loans)
     }
 
+    /// Whether `ptr` lies in one of the partitions (a host program that routes only some of
+    /// its allocations here tells by this which allocator frees a block).
+    pub fn owns(&self, ptr: *const u8) -> bool {
+        let addr = ptr.expose_provenance();
+        self.with(|st| st.heaps.iter().flatten().any(|h| h.contains(addr)))
+    }
+
     /// The placement new allocations are charged to.
     pub fn current(&self) -> Placement {
         Placement::unpack(self.current.load(Relaxed))
