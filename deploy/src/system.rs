@@ -197,12 +197,7 @@ fn within<R>(heap: Option<&PartitionedHeap>, placement: Placement, f: impl FnOnc
 
 /// Bytes allocated now in `placement`'s heap (a service's quota, or the partition).
 fn in_use(heap: Option<&PartitionedHeap>, placement: Placement) -> usize {
-    let Some(heap) = heap else { return 0 };
-    let stats = match placement.partition {
-        PartitionId::Services => heap.service_stats(placement.owner),
-        partition => heap.stats(partition),
-    };
-    stats.map_or(0, |s| s.allocated)
+    heap.map_or(0, |heap| heap.allocated(placement))
 }
 
 /// What ran out, in a line: `P4 quota of 24576 B exhausted (asked 4096 B, 1200 B free)`.
@@ -357,8 +352,7 @@ impl System {
         let fixed_ram = heap.map(|heap| {
             PartitionId::ALL
                 .iter()
-                .filter_map(|&p| heap.stats(p))
-                .map(|s| s.allocated)
+                .map(|&p| heap.allocated(Placement::new(p, OwnerId(0))))
                 .sum()
         });
 

@@ -67,3 +67,56 @@ unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
     heap_at_failure();
     exit(false)
 }
+
+/// The main stack's high-water mark, measured by painting: [`paint`](stack::paint) fills the
+/// unused stack with a pattern early in `main`, [`peak`](stack::peak) finds how deep it was
+/// overwritten.
+pub mod stack {
+    unsafe extern "C" {
+        // cortex-m-rt's linker script: the stack grows down from `_stack_start` to
+        // `_stack_end` (the end of the statics).
+        static _stack_start: u32;
+        static _stack_end: u32;
+    }
+
+    const PAINT: u32 = 0xDEAD_BEEF;
+
+    fn bounds() -> (usize, usize) {
+        (
+            &raw const _stack_end as usize,
+            &raw const _stack_start as usize,
+        )
+    }
+
+    /// Fill the stack below the caller's frame (keeping 256 bytes of margin) with the pattern.
+    #[inline(never)]
+    pub fn paint() {
+        let (bottom, _) = bounds();
+        let here = cortex_m::register::msp::read() as usize - 256;
+        let mut word = bottom;
+        while word < here {
+            // Safety: `bottom..here` is the unused part of the main stack, below every live
+            // frame; nothing else owns it, and the words are aligned.
+            unsafe { (word as *mut u32).write_volatile(PAINT) };
+            word += 4;
+        }
+    }
+
+    /// Bytes of stack used at most since [`paint`]: from the top down to the deepest word
+    /// overwritten.
+    pub fn peak() -> usize {
+        let (bottom, top) = bounds();
+        let mut word = bottom;
+        // Safety: reads of the stack region's aligned words, below the live frames.
+        while word < top && unsafe { (word as *const u32).read_volatile() } == PAINT {
+            word += 4;
+        }
+        top - word
+    }
+
+    /// Bytes the stack may use: from its top to the end of the statics.
+    pub fn size() -> usize {
+        let (bottom, top) = bounds();
+        top - bottom
+    }
+}

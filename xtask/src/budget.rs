@@ -64,6 +64,11 @@ fn parse_run(stdout: &str, figures: &mut Figures) -> Result<(), String> {
                 figures.set("boot.instructions".into(), n);
             }
         }
+        if let Some(rest) = line.split("main stack peak ").nth(1) {
+            if let Some(n) = rest.split_whitespace().next().and_then(number) {
+                figures.set("ram.stack.peak".into(), n);
+            }
+        }
         // `P2 WASM        0/305152 B   0% used, peak 288095 B, …`
         if line.len() > 3 && line.starts_with('P') && line.as_bytes()[1].is_ascii_digit() {
             let id = &line[..2];
@@ -203,6 +208,7 @@ fireball: RAM by component (bytes, measured)
   filter         P4/1      95443     24192    29648
   aggregator     P5/1      62637     18100
 fireball: 0 allocation(s) covered by the reserve
+fireball: main stack peak 5120 of 30000 bytes
 ";
 
     #[test]
@@ -214,9 +220,10 @@ fireball: 0 allocation(s) covered by the reserve
         assert_eq!(get("ram.P1.peak"), Some(8647));
         assert_eq!(get("ram.P2.size"), Some(307_200));
         assert_eq!(get("ram.fixed"), Some(17657));
+        assert_eq!(get("ram.stack.peak"), Some(5120));
         assert_eq!(get("ram.component.filter"), Some(95443 + 29648));
         assert_eq!(get("ram.component.aggregator"), Some(62637 + 18100));
-        assert_eq!(figures.0.len(), 8);
+        assert_eq!(figures.0.len(), 9);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use fireball_deploy::{RunOptions, Sink, System};
 use fireball_firmware::{
     clock, exit,
     heap::partitioned::{self, HEAP},
+    stack,
     uart::{CmsdkUart, UART0},
 };
 use fireball_subsystems::hal::{Console, Labelled};
@@ -76,6 +77,7 @@ fn main() -> ! {
         exit(false)
     };
     let before_main = clock::since_reset();
+    stack::paint();
     clock::start(peripherals.SYST);
     let start = clock::ticks();
     let heap = match partitioned::init(PARTITIONS) {
@@ -122,6 +124,11 @@ fn main() -> ! {
     hprintln!(
         "fireball: {} allocation(s) covered by the reserve",
         heap.loans()
+    );
+    hprintln!(
+        "fireball: main stack peak {} of {} bytes",
+        stack::peak(),
+        stack::size()
     );
     exit(report.all_guests_finished() && report.halted.is_none())
 }

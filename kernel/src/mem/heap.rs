@@ -152,6 +152,11 @@ impl Heap {
         self.stats.allocs.wrapping_sub(self.stats.frees)
     }
 
+    /// Bytes allocated now.
+    pub(crate) fn allocated(&self) -> usize {
+        self.stats.allocated
+    }
+
     /// Bytes free (possibly fragmented).
     pub(crate) fn available(&self) -> usize {
         self.talc.counters().available_bytes

@@ -247,6 +247,12 @@ impl PartitionedHeap {
         self.with(|st| st.heaps[id as usize].as_mut().map(Heap::stats))
     }
 
+    /// Bytes allocated now in `placement`'s heap (its service quota, or its partition):
+    /// `stats(..).allocated` without probing for the largest free block.
+    pub fn allocated(&self, placement: Placement) -> usize {
+        self.with(|st| st.heap_for(placement).map_or(0, |h| h.allocated()))
+    }
+
     /// Statistics of service `owner`'s sub-quota.
     pub fn service_stats(&self, owner: OwnerId) -> Option<HeapStats> {
         self.with(|st| {
