@@ -1,14 +1,47 @@
-//! Footprint budgets: the deploy image's flash by component, its RAM by partition and by
-//! component (measured on the board, under QEMU), its boot in instructions — each held to a
-//! ceiling in `firmware/budgets.toml`. `cargo xtask test` fails when one is exceeded, and
-//! says which and by how much.
+//! Footprint budgets: a deploy image's flash by component, its RAM by partition and by
+//! component (measured on the board, under QEMU), its stack and its boot in instructions —
+//! each held to a ceiling in a file of `firmware/budgets/` (one per deployment, naming its
+//! manifest). `cargo xtask test` builds and measures each and fails when a figure is over
+//! its ceiling, saying which and by how much.
 
-use std::{collections::BTreeMap, fmt::Write as _, path::Path, time::Duration};
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use crate::footprint;
 
-/// Where the budgets live, relative to the workspace root.
-pub const FILE: &str = "firmware/budgets.toml";
+/// Where the budget files live, relative to the workspace root.
+pub const DIR: &str = "firmware/budgets";
+
+/// Every budget file, by name, with the manifest (resolved from the workspace root) it holds
+/// to its ceilings.
+pub fn files(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, String> {
+    let dir = root.join(DIR);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let table: toml::Table = text
+                .parse()
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            match table.get("manifest") {
+                Some(toml::Value::String(manifest)) => Ok((file, root.join(manifest))),
+                _ => Err(format!("{}: no `manifest = \"…\"`", file.display())),
+            }
+        })
+        .collect()
+}
 
 /// Every figure measured of one deploy image, by name (`flash.image`, `ram.P2.peak`, …).
 #[derive(Debug, Default)]
@@ -64,10 +97,10 @@ fn parse_run(stdout: &str, figures: &mut Figures) -> Result<(), String> {
                 figures.set("boot.instructions".into(), n);
             }
         }
-        if let Some(rest) = line.split("main stack peak ").nth(1) {
-            if let Some(n) = rest.split_whitespace().next().and_then(number) {
-                figures.set("ram.stack.peak".into(), n);
-            }
+        if let Some(rest) = line.split("main stack peak ").nth(1)
+            && let Some(n) = rest.split_whitespace().next().and_then(number)
+        {
+            figures.set("ram.stack.peak".into(), n);
         }
         // `P2 WASM        0/305152 B   0% used, peak 288095 B, …`
         if line.len() > 3 && line.starts_with('P') && line.as_bytes()[1].is_ascii_digit() {

@@ -122,10 +122,12 @@ fn deploy_sizes(root: &Path, elf: &Path, manifest: &Path) -> Result<(), String> 
     let figures = budget::measure(elf, &modules::out_dir(root))?;
     println!("\nmeasured (flash from the ELF; RAM and boot on the board under QEMU -icount)");
     print!("{}", figures.table());
-    let budgeted = root.join(DEPLOY_TEST_MANIFEST).canonicalize().ok();
-    if manifest.canonicalize().ok() == budgeted {
-        println!();
-        print!("{}", budget::check(&figures, &root.join(budget::FILE))?);
+    let manifest = manifest.canonicalize().ok();
+    for (file, budgeted) in budget::files(root)? {
+        if budgeted.canonicalize().ok() == manifest {
+            println!("\nbudgets ({})", file.display());
+            print!("{}", budget::check(&figures, &file)?);
+        }
     }
     Ok(())
 }
@@ -172,10 +174,20 @@ fn test(root: &Path) -> Result<(), String> {
     let bench_elf = firmware::build_bench(&cross, root)?;
     eprint!("{}", bench::run_m33(&bench_elf)?);
     // A deployment built from a manifest, run on the target and compared with the host.
+    // The footprint budgets of each budgeted deployment: flash by component, RAM and stack
+    // measured on the board, boot. Each image is kept under its budget file's name.
+    for (file, manifest) in budget::files(root)? {
+        let elf = firmware::build_deploy(&cross, root, &manifest)?;
+        let kept = elf.with_file_name(format!(
+            "deploy-{}.elf",
+            file.file_stem().unwrap_or_default().to_string_lossy()
+        ));
+        std::fs::copy(&elf, &kept).map_err(|e| format!("{}: {e}", kept.display()))?;
+        let figures = budget::measure(&kept, &modules::out_dir(root))?;
+        eprintln!("xtask: budgets of {}", manifest.display());
+        eprint!("{}", budget::check(&figures, &file)?);
+    }
     let deploy_elf = firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?;
-    // The footprint budgets: flash by component, RAM measured on the board, boot.
-    let figures = budget::measure(&deploy_elf, &modules::out_dir(root))?;
-    eprint!("{}", budget::check(&figures, &root.join(budget::FILE))?);
     let with_artifacts = |cmd: &mut Command| {
         cmd.env("FIREBALL_MODULES_DIR", modules::out_dir(root))
             .env("FIREBALL_FIRMWARE_ELF", &elf)
