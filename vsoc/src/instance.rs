@@ -24,7 +24,7 @@ use fireball_subsystems::hal::Console;
 use crate::{
     board::Board,
     budget::{Limiter, STORE_OVERHEAD_BYTES, Shortfall},
-    builtins::{self, BuiltinExit, BuiltinStats, Completion, InstanceState, Pending},
+    builtins::{BuiltinExit, BuiltinStats, Completion, InstanceState, Pending},
     config::VsocConfig,
     guest_memory::{GuestSlice, MemoryFault},
     loader::LoadedModule,
@@ -119,6 +119,7 @@ pub struct Instance {
 impl Instance {
     pub(crate) fn new(
         engine: &wasmi::Engine,
+        linker: &wasmi::Linker<InstanceState>,
         config: &VsocConfig,
         board: &Rc<Board>,
         module: &LoadedModule,
@@ -177,8 +178,6 @@ impl Instance {
             .store
             .set_fuel(config.yield_interval)
             .map_err(fail)?;
-        let mut linker = wasmi::Linker::new(engine);
-        builtins::link(&mut linker).map_err(fail)?;
         let wasm = linker
             .instantiate_and_start(&mut instance.store, &module.module)
             .map_err(|e| match instance.store.data().limiter.denied {

@@ -90,6 +90,10 @@ pub struct ChannelTableFull;
 /// Modules compiled by one `Vsoc` can only be instantiated by it.
 pub struct Vsoc {
     engine: wasmi::Engine,
+    /// Every builtin, linked once and shared by all instances (it lives with the engine, in
+    /// P2): instantiating no longer builds a linker in the instance's own heap.
+    /// (`Err` would mean two builtins under one name: every instantiation then says so.)
+    linker: Result<wasmi::Linker<builtins::InstanceState>, alloc::string::String>,
     config: VsocConfig,
     board: Rc<Board>,
     next_guest: Cell<u16>,
@@ -121,8 +125,14 @@ impl Vsoc {
         #[cfg(feature = "validate")]
         wasm.wasm_custom_page_sizes(true);
         let budget = MemoryBudget::new(config.guest_pool_bytes);
+        let engine = wasmi::Engine::new(&wasm);
+        let mut linker = wasmi::Linker::new(&engine);
+        let linker = builtins::link(&mut linker)
+            .map(|()| linker)
+            .map_err(|e| alloc::string::ToString::to_string(&e));
         Self {
-            engine: wasmi::Engine::new(&wasm),
+            linker,
+            engine,
             board: Rc::new(Board::new(platform, budget)),
             config,
             next_guest: Cell::new(1),
@@ -226,8 +236,13 @@ impl Vsoc {
         placement: Placement,
     ) -> Result<Instance, InstanceError> {
         self.in_placement(placement, || {
+            let linker = self
+                .linker
+                .as_ref()
+                .map_err(|e| InstanceError::Instantiate(e.clone()))?;
             Instance::new(
                 &self.engine,
+                linker,
                 &self.config,
                 &self.board,
                 module,
