@@ -191,9 +191,9 @@ pub fn check(figures: &Figures, file: &Path) -> Result<String, String> {
         );
         if measured > *ceiling {
             over.push(format!(
-                "{key} is {measured}, over its budget of {ceiling} by {} ({})",
+                "{key} is {measured}, over its budget of {ceiling} by {} ({DIR}/{})",
                 measured - ceiling,
-                file.display()
+                file.file_name().unwrap_or_default().to_string_lossy()
             ));
         }
     }
@@ -273,7 +273,9 @@ fireball: main stack peak 5120 of 30000 bytes
         parse_run(RUN, &mut figures).unwrap();
         let err = check(&figures, &file).unwrap_err();
         assert!(
-            err.contains("ram.fixed is 17657, over its budget of 17000 by 657"),
+            err.contains(
+                "ram.fixed is 17657, over its budget of 17000 by 657 (firmware/budgets/budgets.toml)"
+            ),
             "{err}"
         );
         assert!(!err.contains("boot.instructions is"), "{err}");
