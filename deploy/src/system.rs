@@ -33,7 +33,7 @@ use fireball_vsoc::{
     LoadedModule, StopReason, Vsoc, VsocConfig, VsocEvent,
     kernel::{
         mem::{
-            Exhaustion, ExhaustionPolicy, MemEvent, OwnerId, PartitionId, PartitionSwitch,
+            self, Exhaustion, ExhaustionPolicy, MemEvent, OwnerId, PartitionId, PartitionSwitch,
             PartitionedHeap, Placement,
         },
         sched::Executor,
@@ -184,15 +184,7 @@ struct Loaded {
 
 /// `f` with `placement` current, when allocations are placed.
 fn within<R>(heap: Option<&PartitionedHeap>, placement: Placement, f: impl FnOnce() -> R) -> R {
-    match heap {
-        None => f(),
-        Some(heap) => {
-            let previous = heap.switch_to(placement);
-            let result = f();
-            heap.switch_to(previous);
-            result
-        }
-    }
+    mem::within(heap.map(|h| h as &dyn PartitionSwitch), placement, f)
 }
 
 /// Bytes allocated now in `placement`'s heap (a service's quota, or the partition).

@@ -180,12 +180,7 @@ impl Core {
     pub(crate) fn at_home<R>(&self, f: impl FnOnce() -> R) -> R {
         match self.home.get() {
             None => f(),
-            Some((switch, home)) => {
-                let previous = switch.switch_to(home);
-                let result = f();
-                switch.switch_to(previous);
-                result
-            }
+            Some((switch, home)) => fireball_kernel::mem::within(Some(switch), home, f),
         }
     }
 

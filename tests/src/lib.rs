@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod placed;
+pub mod wat;
 
 use std::{
     io::Read,

@@ -8,23 +8,7 @@ use std::path::Path;
 use fireball::deploy::{self, BootError, Kind, Output, RunOptions, State, System};
 use fireball_manifest::{Manifest, ModuleDirs};
 use fireball_subsystems::host::BufferConsole;
-
-/// Serves `svc://echo/{x}`: replies to every request with its own body.
-const ECHO: &str = r#"(module
-    (import "fb" "route_next" (func $next (result i32)))
-    (import "fb" "route_take" (func $take (param i32 i32) (result i32)))
-    (import "fb" "route_respond" (func $respond (param i32 i32 i32 i32) (result i32)))
-    (memory (export "memory") 8192 8192 (pagesize 1))
-    (func (export "fb_main")
-        (loop $serve
-            (if (i32.lt_s (call $next) (i32.const 0)) (then (return)))
-            (drop (call $take (i32.const 0) (i32.const 4096)))
-            (if (i32.eqz (i32.load8_u (i32.const 0)))
-                (then (drop (call $respond (i32.load (i32.const 4)) (i32.const 0)
-                    (i32.add (i32.const 16)
-                        (i32.add (i32.load16_u (i32.const 2)) (i32.load16_u (i32.const 8))))
-                    (i32.load (i32.const 12))))))
-            (br $serve))))"#;
+use fireball_tests::wat::ECHO;
 
 /// Calls `uri` with an empty record `times` times, sleeping 1 ms between calls; prints `ok`
 /// per reply and `E` per refusal.

@@ -156,15 +156,7 @@ impl Vsoc {
 
     /// Run `f` with `placement` current (when allocations are placed).
     fn in_placement<R>(&self, placement: Placement, f: impl FnOnce() -> R) -> R {
-        match self.partitions {
-            None => f(),
-            Some(switch) => {
-                let previous = switch.switch_to(placement);
-                let result = f();
-                switch.switch_to(previous);
-                result
-            }
-        }
+        fireball_kernel::mem::within(self.partitions, placement, f)
     }
 
     /// The configuration this vSoC runs with.

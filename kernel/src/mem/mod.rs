@@ -181,6 +181,24 @@ pub trait PartitionSwitch {
     fn switch_to(&self, to: Placement) -> Placement;
 }
 
+/// Run `f` with `placement` current in `switch`, then the previous placement again; with no
+/// switch (allocations not placed), just `f`.
+pub fn within<R>(
+    switch: Option<&dyn PartitionSwitch>,
+    placement: Placement,
+    f: impl FnOnce() -> R,
+) -> R {
+    match switch {
+        None => f(),
+        Some(switch) => {
+            let previous = switch.switch_to(placement);
+            let result = f();
+            switch.switch_to(previous);
+            result
+        }
+    }
+}
+
 /// What the runtime must do after an allocation failed (seed §1.2.2 failure policies).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExhaustionPolicy {

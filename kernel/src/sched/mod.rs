@@ -436,15 +436,7 @@ impl Executor {
     }
 
     fn within<R>(&self, placement: Placement, f: impl FnOnce() -> R) -> R {
-        match self.switch {
-            None => f(),
-            Some(switch) => {
-                let previous = switch.switch_to(placement);
-                let result = f();
-                switch.switch_to(previous);
-                result
-            }
-        }
+        crate::mem::within(self.switch, placement, f)
     }
 }
 
