@@ -381,9 +381,7 @@ impl System {
                     if let Some(heap) = heap {
                         // wasmi cannot fail a translation cleanly when P2 runs out (its code buffers
                         // are infallible): refuse a module P2 cannot be expected to hold.
-                        let free = heap
-                            .stats(PartitionId::Runtime)
-                            .map_or(0, |s| s.largest_free);
+                        let free = heap.largest_free(runtime);
                         let needs = component.module.bytes().len() * COMPILED_PER_MODULE_BYTE;
                         if free < needs {
                             return Err(fail(
@@ -413,11 +411,7 @@ impl System {
                 // KiB): refuse one its heap cannot be expected to hold.
                 let memory = module.info().memory.map_or(0, |m| m.initial_bytes as usize);
                 let needs = memory + INSTANCE_OVERHEAD;
-                let stats = match placement.partition {
-                    PartitionId::Services => heap.service_stats(placement.owner),
-                    partition => heap.stats(partition),
-                };
-                let free = stats.map_or(0, |s| s.largest_free);
+                let free = heap.largest_free(placement);
                 if free < needs {
                     let why = format!(
                         "its {} has {free} B free in one block; its {memory} B memory and \

@@ -36,7 +36,7 @@ pub fn build(cross: &Cross, root: &Path) -> Result<PathBuf, String> {
 pub fn build_deploy(cross: &Cross, root: &Path, manifest: &Path) -> Result<PathBuf, String> {
     let modules = modules::build_all(cross, root)?;
     let plan = root.join("target/fireball/plan.rs");
-    let text = plan_source(
+    let (text, services) = plan_source(
         manifest,
         &modules,
         &root.join("target/fireball/prevalidated"),
@@ -44,15 +44,11 @@ pub fn build_deploy(cross: &Cross, root: &Path, manifest: &Path) -> Result<PathB
     if fs::read_to_string(&plan).ok().as_deref() != Some(text.as_str()) {
         fs::write(&plan, text).map_err(|e| format!("{}: {e}", plan.display()))?;
     }
-    // The kernel's table of P4 quotas is sized at build time: room for every service.
-    let services = fireball_manifest::Manifest::load(manifest)
-        .map_err(|e| e.to_string())?
-        .services
-        .len();
     let mut cmd = cross.cargo("build", ARM);
     cmd.current_dir(root)
         .env("FIREBALL_MODULES_DIR", &modules)
         .env("FIREBALL_PLAN", &plan)
+        // The kernel's table of P4 quotas is sized at build time: room for every service.
         .env("FIREBALL_MAX_SERVICES", services.clamp(4, 32).to_string())
         .args([
             "-p",
@@ -79,7 +75,11 @@ pub fn build_deploy(cross: &Cross, root: &Path, manifest: &Path) -> Result<PathB
 /// digest. The bytes that were validated are written to `pinned/<digest>.wasm` and
 /// `include_bytes!`-ed from there (so they stay in flash), so the image embeds exactly what
 /// was validated, whatever happens to `modules` in between.
-fn plan_source(manifest_path: &Path, modules: &Path, pinned: &Path) -> Result<String, String> {
+fn plan_source(
+    manifest_path: &Path,
+    modules: &Path,
+    pinned: &Path,
+) -> Result<(String, usize), String> {
     use fireball_manifest::{Component, Manifest, Method, ModuleDirs};
     let manifest = Manifest::load(manifest_path).map_err(|e| e.to_string())?;
     let dirs = ModuleDirs {
@@ -177,7 +177,7 @@ fn plan_source(manifest_path: &Path, modules: &Path, pinned: &Path) -> Result<St
         );
     }
     out += "],\n}\n}\n";
-    Ok(out)
+    Ok((out, manifest.services.len()))
 }
 
 /// Build the `bench` firmware (benchmark workloads). Returns the ELF path.

@@ -175,7 +175,10 @@ fn test(root: &Path) -> Result<(), String> {
     eprint!("{}", bench::run_m33(&bench_elf)?);
     // A deployment built from a manifest, run on the target and compared with the host.
     // The footprint budgets of each budgeted deployment: flash by component, RAM and stack
-    // measured on the board, boot. Each image is kept under its budget file's name.
+    // measured on the board, boot. Each image is kept under its budget file's name; the one
+    // of the deployment the tests run on the board is theirs.
+    let tested = root.join(DEPLOY_TEST_MANIFEST).canonicalize().ok();
+    let mut deploy_elf = None;
     for (file, manifest) in budget::files(root)? {
         let elf = firmware::build_deploy(&cross, root, &manifest)?;
         let kept = elf.with_file_name(format!(
@@ -186,8 +189,14 @@ fn test(root: &Path) -> Result<(), String> {
         let figures = budget::measure(&kept, &modules::out_dir(root))?;
         eprintln!("xtask: budgets of {}", manifest.display());
         eprint!("{}", budget::check(&figures, &file)?);
+        if manifest.canonicalize().ok() == tested {
+            deploy_elf = Some(kept);
+        }
     }
-    let deploy_elf = firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?;
+    let deploy_elf = match deploy_elf {
+        Some(elf) => elf,
+        None => firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?,
+    };
     let with_artifacts = |cmd: &mut Command| {
         cmd.env("FIREBALL_MODULES_DIR", modules::out_dir(root))
             .env("FIREBALL_FIRMWARE_ELF", &elf)

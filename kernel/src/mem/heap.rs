@@ -224,6 +224,12 @@ impl Heap {
         Some(new)
     }
 
+    /// The largest single allocation that would succeed now (found by probing).
+    pub(crate) fn largest_free(&mut self) -> usize {
+        let available = self.talc.counters().available_bytes;
+        self.probe_largest(available)
+    }
+
     /// Full statistics, including the largest block that could be allocated right now.
     pub(crate) fn stats(&mut self) -> HeapStats {
         let counters = *self.talc.counters();

@@ -253,6 +253,12 @@ impl PartitionedHeap {
         self.with(|st| st.heap_for(placement).map_or(0, |h| h.allocated()))
     }
 
+    /// The largest single allocation `placement`'s heap (its service quota, or its
+    /// partition) would serve now: what a caller checks before an allocation it cannot fail.
+    pub fn largest_free(&self, placement: Placement) -> usize {
+        self.with(|st| st.heap_for(placement).map_or(0, |h| h.largest_free()))
+    }
+
     /// Statistics of service `owner`'s sub-quota.
     pub fn service_stats(&self, owner: OwnerId) -> Option<HeapStats> {
         self.with(|st| {
