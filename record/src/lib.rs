@@ -4,7 +4,9 @@
 //! 64-bit integer, a float, bytes, a string, or a nested list or record. Native components
 //! pass records by value through the router (ownership moves, nothing is copied); at a WASM
 //! boundary a record crosses as postcard bytes ([`Record::encode`], [`Record::decode`]).
-//! Plain Rust structs map to records through serde ([`to_record`], [`from_record`]).
+//! Plain Rust structs map to records through serde ([`to_record`], [`from_record`]) on the
+//! native side, and through [`Message`] (a derive with small non-generic code: [`message`])
+//! inside WASM modules; the two mappings are the same, held equal by proptests.
 //!
 //! # Wire format
 //!
@@ -40,8 +42,11 @@
 #![warn(missing_docs)]
 
 extern crate alloc;
+// `#[derive(Message)]` names its paths `::fireball_record::…`, here too.
+extern crate self as fireball_record;
 
 mod map;
+pub mod message;
 pub mod system;
 pub mod typed;
 mod wire;
@@ -52,6 +57,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 pub use map::{MapError, from_record, from_value, to_record, to_value};
+pub use message::Message;
 
 /// One value in a record.
 #[derive(Clone, Debug, PartialEq)]

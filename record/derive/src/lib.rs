@@ -1,0 +1,197 @@
+//! `#[derive(Message)]` for `fireball-record` (use it as `fireball_record::Message`).
+//!
+//! On a struct with named fields it implements `fireball_record::message::Message` (the
+//! struct is a record, field by field in declaration order) and `Field` (the struct as a
+//! nested record in another message). Each field becomes a few lines that call the shared,
+//! non-generic `Reader` / `Writer`: no visitor types, no generic code per format.
+//!
+//! Field attributes, `#[message(...)]`:
+//!
+//! - `bytes` — a `Vec<u8>` travels as `Bytes` (serde: `serialize_with = "as_bytes"`);
+//! - `default` — a missing field is `Default::default()` (serde: `#[serde(default)]`).
+#![forbid(unsafe_code)]
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as Tokens};
+use quote::quote;
+use syn::{Data, DeriveInput, Fields, LitByteStr, parse_macro_input, spanned::Spanned};
+
+/// Derive `Message` and `Field` for a struct with named fields (see the crate docs).
+#[proc_macro_derive(Message, attributes(message))]
+pub fn derive_message(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+struct Field {
+    name: syn::Ident,
+    ty: syn::Type,
+    bytes: bool,
+    default: bool,
+}
+
+fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new(
+            input.span(),
+            "`Message` derives for structs only (implement `Field` by hand for an enum)",
+        ));
+    };
+    let fields = match &data.fields {
+        Fields::Named(named) => named
+            .named
+            .iter()
+            .map(field)
+            .collect::<syn::Result<Vec<_>>>()?,
+        Fields::Unit => Vec::new(),
+        Fields::Unnamed(_) => {
+            return Err(syn::Error::new(
+                data.fields.span(),
+                "`Message` needs named fields: a record's keys are the field names",
+            ));
+        }
+    };
+    let name = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let m = quote!(::fireball_record::message);
+    let count = fields.len();
+
+    let writes = fields.iter().map(|f| {
+        let ident = &f.name;
+        let key = ident.to_string();
+        let put = if f.bytes {
+            quote!(#m::bytes::put(&self.#ident, out);)
+        } else {
+            quote!(#m::Field::put(&self.#ident, out);)
+        };
+        quote! {
+            out.key(#key);
+            #put
+        }
+    });
+    let slots = fields.iter().enumerate().map(|(i, f)| {
+        let slot = slot(i);
+        let ty = &f.ty;
+        quote!(let mut #slot: ::core::option::Option<#ty> = ::core::option::Option::None;)
+    });
+    let arms = fields.iter().enumerate().map(|(i, f)| {
+        let slot = slot(i);
+        let key = LitByteStr::new(f.name.to_string().as_bytes(), Span::call_site());
+        let get = if f.bytes {
+            quote!(#m::bytes::get(input, tag, depth)?)
+        } else {
+            quote!(#m::Field::get(input, tag, depth)?)
+        };
+        quote! {
+            #key => {
+                if #slot.is_some() {
+                    return ::core::option::Option::None;
+                }
+                #slot = ::core::option::Option::Some(#get);
+            }
+        }
+    });
+    let builds = fields.iter().enumerate().map(|(i, f)| {
+        let slot = slot(i);
+        let ident = &f.name;
+        let ty = &f.ty;
+        let absent = if f.default {
+            quote!(<#ty as ::core::default::Default>::default())
+        } else if f.bytes {
+            quote!(return ::core::option::Option::None)
+        } else {
+            quote!(<#ty as #m::Field>::absent()?)
+        };
+        quote! {
+            #ident: match #slot {
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => #absent,
+            },
+        }
+    });
+    let read_body = if fields.is_empty() {
+        quote! {
+            input.skip_fields(count, depth)?;
+            ::core::option::Option::Some(Self {})
+        }
+    } else {
+        quote! {
+            #(#slots)*
+            for _ in 0..count {
+                let key = input.key()?;
+                let tag = input.tag()?;
+                match key {
+                    #(#arms)*
+                    _ => input.skip(tag, depth)?,
+                }
+            }
+            ::core::option::Option::Some(Self { #(#builds)* })
+        }
+    };
+
+    Ok(quote! {
+        impl #impl_generics #m::Message for #name #ty_generics #where_clause {
+            fn write(&self, out: &mut #m::Writer<'_>) {
+                out.count(#count);
+                #(#writes)*
+            }
+
+            #[allow(unused_variables)]
+            fn read(
+                input: &mut #m::Reader<'_>,
+                count: usize,
+                depth: usize,
+            ) -> ::core::option::Option<Self> {
+                #read_body
+            }
+        }
+
+        impl #impl_generics #m::Field for #name #ty_generics #where_clause {
+            fn put(&self, out: &mut #m::Writer<'_>) {
+                out.tag(#m::RECORD);
+                #m::Message::write(self, out);
+            }
+
+            fn get(
+                input: &mut #m::Reader<'_>,
+                tag: u8,
+                depth: usize,
+            ) -> ::core::option::Option<Self> {
+                let count = input.record(tag, depth)?;
+                #m::Message::read(input, count, depth + 1)
+            }
+        }
+    })
+}
+
+fn slot(i: usize) -> syn::Ident {
+    syn::Ident::new(&format!("field_{i}"), Span::call_site())
+}
+
+fn field(field: &syn::Field) -> syn::Result<Field> {
+    let mut out = Field {
+        name: field.ident.clone().expect("named fields have names"),
+        ty: field.ty.clone(),
+        bytes: false,
+        default: false,
+    };
+    for attr in &field.attrs {
+        if !attr.path().is_ident("message") {
+            continue;
+        }
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("bytes") {
+                out.bytes = true;
+                Ok(())
+            } else if meta.path.is_ident("default") {
+                out.default = true;
+                Ok(())
+            } else {
+                Err(meta.error("expected `bytes` or `default`"))
+            }
+        })?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,662 @@
+//! Records as plain Rust structs without serde: [`Message`], its derive, and the small
+//! non-generic [`Writer`] and [`Reader`] it compiles to.
+//!
+//! This is the mapping WASM modules use. serde's derived visitors are generic code per type
+//! and per format, which in a module costs more than the logic of a small service; a
+//! `#[derive(Message)]` instead emits a few lines per field that call one shared reader and
+//! writer. The wire bytes are the same postcard record as everywhere (the table in the
+//! [crate docs](crate)), and so is the mapping of Rust types: a struct is a record field by
+//! field in declaration order, integers are `I64`/`U64`, `f32`/`f64` their floats, a
+//! `String` is `Str`, an `Option` is `Unit` when `None`, a `Vec` or an array is a `List`, a
+//! nested struct is a `Record`. A `Vec<u8>` marked `#[message(bytes)]` is `Bytes` (what
+//! serde writes with `serialize_with = "as_bytes"`). A field marked `#[message(default)]` may
+//! be missing (as serde's `#[serde(default)]`). Proptests in this crate hold the two mappings
+//! equal for every message type the system defines.
+//!
+//! ```
+//! use fireball_record::{Limits, Message, message};
+//!
+//! #[derive(Debug, PartialEq, Message)]
+//! struct Filtered {
+//!     channel: u8,
+//!     raw: i32,
+//!     filtered: f32,
+//! }
+//!
+//! let sample = Filtered { channel: 2, raw: -40, filtered: 3.5 };
+//! let mut buf = [0u8; 64];
+//! let len = message::encode(&sample, &mut buf, &Limits::DEFAULT).unwrap();
+//! assert_eq!(message::decode::<Filtered>(&buf[..len], &Limits::DEFAULT), Some(sample));
+//! ```
+//!
+//! Decoding is as strict as the record decoder where it reads (shortest-form varints, UTF-8,
+//! the [`Limits`]' depth and width, no trailing bytes) and skips what the type does not
+//! store, checking it as it goes. It allocates only what the value holds (a `String`, a
+//! `Vec`), never by a length the bytes claim beyond what they carry. Every refusal is
+//! `None`: a module answers them all alike (400), and the reason would cost code.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::Limits;
+
+pub use fireball_record_derive::Message;
+
+const UNIT: u8 = 0;
+const BOOL: u8 = 1;
+const I64: u8 = 2;
+const U64: u8 = 3;
+const F32: u8 = 4;
+const F64: u8 = 5;
+const BYTES: u8 = 6;
+const STR: u8 = 7;
+const LIST: u8 = 8;
+/// The tag of a nested record (for the derive).
+#[doc(hidden)]
+pub const RECORD: u8 = 9;
+
+/// A type that is a whole record: a struct field by field, or `()` (the empty record).
+///
+/// Derive it (`#[derive(Message)]`) for structs with named fields; the derive also
+/// implements [`Field`], so a message can be a field of another.
+pub trait Message: Sized {
+    /// Write the record: its field count, then each key and value.
+    fn write(&self, out: &mut Writer<'_>);
+
+    /// Read the `count` fields of a record held at `depth` (the top-level record is at 1),
+    /// `None` when they are not a `Self`.
+    fn read(fields: &mut Reader<'_>, count: usize, depth: usize) -> Option<Self>;
+}
+
+/// A type that is one value in a record.
+pub trait Field: Sized {
+    /// Write the value: its tag, then its payload.
+    fn put(&self, out: &mut Writer<'_>);
+
+    /// Read a value with `tag` held in a container at `depth`.
+    fn get(input: &mut Reader<'_>, tag: u8, depth: usize) -> Option<Self>;
+
+    /// The value of a field the record does not have: `None` (it is required), except for
+    /// an `Option` (`Some(None)`).
+    fn absent() -> Option<Self> {
+        None
+    }
+}
+
+/// `value`'s wire bytes written into `buf`: their length, or `None` when the record is over
+/// `limits.max_bytes` or `buf` is too small (then [`encoded_len`] tells how much it needs).
+pub fn encode<T: Message>(value: &T, buf: &mut [u8], limits: &Limits) -> Option<usize> {
+    let mut out = Writer::new(buf);
+    value.write(&mut out);
+    out.finish(limits)
+}
+
+/// How many bytes `value` encodes to.
+pub fn encoded_len<T: Message>(value: &T) -> usize {
+    let mut out = Writer::new(&mut []);
+    value.write(&mut out);
+    out.len()
+}
+
+/// `value`'s wire bytes in a `Vec` of exactly their size (`None` over `limits.max_bytes`).
+pub fn to_vec<T: Message>(value: &T, limits: &Limits) -> Option<Vec<u8>> {
+    let mut buf = alloc::vec![0; encoded_len(value)];
+    encode(value, &mut buf, limits).map(|_| buf)
+}
+
+/// A `T` out of untrusted wire bytes within `limits`; `None` when they are not one.
+pub fn decode<T: Message>(bytes: &[u8], limits: &Limits) -> Option<T> {
+    let (mut input, count) = Reader::start(bytes, limits)?;
+    let value = T::read(&mut input, count, 1)?;
+    input.end().then_some(value)
+}
+
+/// Whether `bytes` are one record within `limits` (what a handler that takes no body still
+/// checks), without decoding anything.
+pub fn is_record(bytes: &[u8], limits: &Limits) -> bool {
+    decode::<Skip>(bytes, limits).is_some()
+}
+
+/// Any record, checked and skipped.
+struct Skip;
+
+impl Message for Skip {
+    fn write(&self, out: &mut Writer<'_>) {
+        out.count(0);
+    }
+
+    fn read(input: &mut Reader<'_>, count: usize, depth: usize) -> Option<Self> {
+        input.skip_fields(count, depth).map(|()| Skip)
+    }
+}
+
+/// Writes a record into a byte buffer. It counts what it is given even past the end of the
+/// buffer (without writing it), so that one pass tells both whether it fitted and how much
+/// room it needed.
+pub struct Writer<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer at the start of `buf`.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Self { buf, len: 0 }
+    }
+
+    /// Bytes written (or that would have been, past the buffer's end).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The length written, if it fitted the buffer and `limits`.
+    #[inline(never)]
+    pub fn finish(&self, limits: &Limits) -> Option<usize> {
+        (self.len <= self.buf.len() && self.len <= limits.max_bytes).then_some(self.len)
+    }
+
+    /// Raw bytes.
+    #[inline(never)]
+    pub fn raw(&mut self, bytes: &[u8]) {
+        let end = self.len.saturating_add(bytes.len());
+        if let Some(to) = self.buf.get_mut(self.len..end) {
+            to.copy_from_slice(bytes);
+        }
+        self.len = end;
+    }
+
+    /// A varint (shortest form).
+    #[inline(never)]
+    pub fn varint(&mut self, mut value: u64) {
+        let mut bytes = [0u8; 10];
+        let mut n = 0;
+        loop {
+            let low = (value & 0x7F) as u8;
+            value >>= 7;
+            if value == 0 {
+                bytes[n] = low;
+                n += 1;
+                break;
+            }
+            bytes[n] = low | 0x80;
+            n += 1;
+        }
+        self.raw(&bytes[..n]);
+    }
+
+    /// A record's or list's item count.
+    pub fn count(&mut self, n: usize) {
+        self.varint(n as u64);
+    }
+
+    /// A field name.
+    #[inline(never)]
+    pub fn key(&mut self, key: &str) {
+        self.count(key.len());
+        self.raw(key.as_bytes());
+    }
+
+    /// A value's tag.
+    pub fn tag(&mut self, tag: u8) {
+        self.raw(&[tag]);
+    }
+
+    /// A `U64` value.
+    #[inline(never)]
+    pub fn uint(&mut self, value: u64) {
+        self.tag(U64);
+        self.varint(value);
+    }
+
+    /// An `I64` value.
+    #[inline(never)]
+    pub fn int(&mut self, value: i64) {
+        self.tag(I64);
+        self.varint(((value << 1) ^ (value >> 63)) as u64);
+    }
+
+    /// A `Bytes` value.
+    #[inline(never)]
+    pub fn bytes(&mut self, bytes: &[u8]) {
+        self.tag(BYTES);
+        self.count(bytes.len());
+        self.raw(bytes);
+    }
+
+    /// A `Str` value.
+    pub fn str(&mut self, text: &str) {
+        self.tag(STR);
+        self.count(text.len());
+        self.raw(text.as_bytes());
+    }
+
+    /// A `List` of `n` values (which follow).
+    pub fn list(&mut self, n: usize) {
+        self.tag(LIST);
+        self.count(n);
+    }
+}
+
+/// Reads a record from untrusted bytes: each read checks what it reads, `None` on anything
+/// that is not well formed within the limits.
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    max_depth: usize,
+    max_items: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over a message within `limits`, and its record's field count.
+    #[inline(never)]
+    pub fn start(bytes: &'a [u8], limits: &Limits) -> Option<(Self, usize)> {
+        if bytes.len() > limits.max_bytes {
+            return None;
+        }
+        let mut input = Reader {
+            bytes,
+            pos: 0,
+            max_depth: limits.max_depth,
+            max_items: limits.max_items,
+        };
+        let count = input.open(1)?;
+        Some((input, count))
+    }
+
+    /// Whether every byte was read.
+    pub fn end(&self) -> bool {
+        self.pos == self.bytes.len()
+    }
+
+    #[inline(never)]
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len())?;
+        let taken = &self.bytes[self.pos..end];
+        self.pos = end;
+        Some(taken)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    /// A varint in its shortest form.
+    #[inline(never)]
+    pub fn varint(&mut self) -> Option<u64> {
+        let mut value = 0u64;
+        for shift in 0..10 {
+            let byte = self.byte()?;
+            if shift == 9 && byte > 1 {
+                return None;
+            }
+            value |= u64::from(byte & 0x7F) << (7 * shift);
+            if byte & 0x80 == 0 {
+                return (byte != 0 || shift == 0).then_some(value);
+            }
+        }
+        None
+    }
+
+    fn len_prefixed(&mut self) -> Option<&'a [u8]> {
+        let len = self.varint()?;
+        self.take(usize::try_from(len).ok()?)
+    }
+
+    fn text(&mut self) -> Option<&'a str> {
+        core::str::from_utf8(self.len_prefixed()?).ok()
+    }
+
+    /// A field name, checked to be UTF-8, as bytes (to compare with the type's names).
+    #[inline(never)]
+    pub fn key(&mut self) -> Option<&'a [u8]> {
+        let key = self.len_prefixed()?;
+        if !key.is_ascii() {
+            core::str::from_utf8(key).ok()?;
+        }
+        Some(key)
+    }
+
+    /// A value's tag.
+    #[inline(never)]
+    pub fn tag(&mut self) -> Option<u8> {
+        match self.varint()? {
+            tag @ 0..=9 => Some(tag as u8),
+            _ => None,
+        }
+    }
+
+    /// Open a list or record at `depth`: its item count, within the limits.
+    #[inline(never)]
+    fn open(&mut self, depth: usize) -> Option<usize> {
+        if depth > self.max_depth {
+            return None;
+        }
+        let count = usize::try_from(self.varint()?).ok()?;
+        (count <= self.max_items).then_some(count)
+    }
+
+    /// The field count of a nested record with `tag`, held in a container at `depth`.
+    #[inline(never)]
+    pub fn record(&mut self, tag: u8, depth: usize) -> Option<usize> {
+        if tag != RECORD {
+            return None;
+        }
+        self.open(depth + 1)
+    }
+
+    /// The element count of a list with `tag`, held in a container at `depth`.
+    #[inline(never)]
+    pub fn list(&mut self, tag: u8, depth: usize) -> Option<usize> {
+        if tag != LIST {
+            return None;
+        }
+        self.open(depth + 1)
+    }
+
+    /// Skip the rest of a record's `count` fields, checking them.
+    #[inline(never)]
+    pub fn skip_fields(&mut self, count: usize, depth: usize) -> Option<()> {
+        for _ in 0..count {
+            self.key()?;
+            let tag = self.tag()?;
+            self.skip(tag, depth)?;
+        }
+        Some(())
+    }
+
+    /// Skip a value with `tag` held in a container at `depth`, checking it as it goes.
+    #[inline(never)]
+    pub fn skip(&mut self, tag: u8, depth: usize) -> Option<()> {
+        match tag {
+            UNIT => {}
+            BOOL => {
+                self.boolean(tag)?;
+            }
+            I64 | U64 => {
+                self.varint()?;
+            }
+            F32 => {
+                self.take(4)?;
+            }
+            F64 => {
+                self.take(8)?;
+            }
+            BYTES => {
+                self.len_prefixed()?;
+            }
+            STR => {
+                self.text()?;
+            }
+            LIST => {
+                let count = self.open(depth + 1)?;
+                for _ in 0..count {
+                    let tag = self.tag()?;
+                    self.skip(tag, depth + 1)?;
+                }
+            }
+            _ => {
+                let count = self.open(depth + 1)?;
+                self.skip_fields(count, depth + 1)?;
+            }
+        }
+        Some(())
+    }
+
+    /// A `Bool` value.
+    #[inline(never)]
+    pub fn boolean(&mut self, tag: u8) -> Option<bool> {
+        if tag != BOOL {
+            return None;
+        }
+        match self.byte()? {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+
+    /// An integer value (`I64` or `U64`) as an `i128`, which holds both.
+    #[inline(never)]
+    pub fn integer(&mut self, tag: u8) -> Option<i128> {
+        let raw = match tag {
+            U64 | I64 => self.varint()?,
+            _ => return None,
+        };
+        Some(if tag == U64 {
+            i128::from(raw)
+        } else {
+            i128::from((raw >> 1) as i64 ^ -((raw & 1) as i64))
+        })
+    }
+
+    /// A number: an integer or a float, as it was written.
+    #[inline(never)]
+    fn number(&mut self, tag: u8) -> Option<Number> {
+        Some(match tag {
+            F32 => {
+                let mut le = [0u8; 4];
+                le.copy_from_slice(self.take(4)?);
+                Number::F32(f32::from_le_bytes(le))
+            }
+            F64 => {
+                let mut le = [0u8; 8];
+                le.copy_from_slice(self.take(8)?);
+                Number::F64(f64::from_le_bytes(le))
+            }
+            U64 => Number::U64(self.varint()?),
+            _ => Number::I64(self.integer(tag)? as i64),
+        })
+    }
+
+    /// A `Str` (or UTF-8 `Bytes`) value.
+    #[inline(never)]
+    pub fn str(&mut self, tag: u8) -> Option<&'a str> {
+        match tag {
+            STR => self.text(),
+            BYTES => core::str::from_utf8(self.len_prefixed()?).ok(),
+            _ => None,
+        }
+    }
+
+    /// A `Bytes` value, or a `List` of integers that are bytes, appended to `out`.
+    #[inline(never)]
+    pub fn bytes_into(&mut self, tag: u8, depth: usize, out: &mut Vec<u8>) -> Option<()> {
+        if tag == BYTES {
+            out.extend_from_slice(self.len_prefixed()?);
+            return Some(());
+        }
+        let count = self.list(tag, depth)?;
+        for _ in 0..count {
+            let tag = self.tag()?;
+            out.push(u8::get(self, tag, depth + 1)?);
+        }
+        Some(())
+    }
+}
+
+enum Number {
+    U64(u64),
+    I64(i64),
+    F32(f32),
+    F64(f64),
+}
+
+macro_rules! integers {
+    ($($t:ty => $put:ident as $wide:ty),* $(,)?) => {$(
+        impl Field for $t {
+            fn put(&self, out: &mut Writer<'_>) {
+                out.$put(<$wide>::from(*self));
+            }
+
+            fn get(input: &mut Reader<'_>, tag: u8, _: usize) -> Option<Self> {
+                <$t>::try_from(input.integer(tag)?).ok()
+            }
+        }
+    )*};
+}
+
+integers! {
+    u8 => uint as u64,
+    u16 => uint as u64,
+    u32 => uint as u64,
+    u64 => uint as u64,
+    i8 => int as i64,
+    i16 => int as i64,
+    i32 => int as i64,
+    i64 => int as i64,
+}
+
+impl Field for bool {
+    fn put(&self, out: &mut Writer<'_>) {
+        out.raw(&[BOOL, u8::from(*self)]);
+    }
+
+    fn get(input: &mut Reader<'_>, tag: u8, _: usize) -> Option<Self> {
+        input.boolean(tag)
+    }
+}
+
+impl Field for f32 {
+    fn put(&self, out: &mut Writer<'_>) {
+        out.tag(F32);
+        out.raw(&self.to_le_bytes());
+    }
+
+    fn get(input: &mut Reader<'_>, tag: u8, _: usize) -> Option<Self> {
+        Some(match input.number(tag)? {
+            Number::F32(v) => v,
+            Number::F64(v) => v as f32,
+            Number::U64(v) => v as f32,
+            Number::I64(v) => v as f32,
+        })
+    }
+}
+
+impl Field for f64 {
+    fn put(&self, out: &mut Writer<'_>) {
+        out.tag(F64);
+        out.raw(&self.to_le_bytes());
+    }
+
+    fn get(input: &mut Reader<'_>, tag: u8, _: usize) -> Option<Self> {
+        Some(match input.number(tag)? {
+            Number::F32(v) => f64::from(v),
+            Number::F64(v) => v,
+            Number::U64(v) => v as f64,
+            Number::I64(v) => v as f64,
+        })
+    }
+}
+
+impl Field for String {
+    fn put(&self, out: &mut Writer<'_>) {
+        out.str(self);
+    }
+
+    fn get(input: &mut Reader<'_>, tag: u8, _: usize) -> Option<Self> {
+        input.str(tag).map(String::from)
+    }
+}
+
+impl<T: Field> Field for Option<T> {
+    fn put(&self, out: &mut Writer<'_>) {
+        match self {
+            Some(value) => value.put(out),
+            None => out.tag(UNIT),
+        }
+    }
+
+    fn get(input: &mut Reader<'_>, tag: u8, depth: usize) -> Option<Self> {
+        if tag == UNIT {
+            return Some(None);
+        }
+        T::get(input, tag, depth).map(Some)
+    }
+
+    fn absent() -> Option<Self> {
+        Some(None)
+    }
+}
+
+impl<T: Field> Field for Vec<T> {
+    fn put(&self, out: &mut Writer<'_>) {
+        out.list(self.len());
+        for item in self {
+            item.put(out);
+        }
+    }
+
+    fn get(input: &mut Reader<'_>, tag: u8, depth: usize) -> Option<Self> {
+        let count = input.list(tag, depth)?;
+        // The count is within the limits, but its items may not be there: grow as they are.
+        let mut items = Vec::new();
+        for _ in 0..count {
+            let tag = input.tag()?;
+            items.push(T::get(input, tag, depth + 1)?);
+        }
+        Some(items)
+    }
+}
+
+/// An array is a `List` of exactly `N` values (serde's tuple).
+impl<T: Field + Default + Copy, const N: usize> Field for [T; N] {
+    fn put(&self, out: &mut Writer<'_>) {
+        out.list(N);
+        for item in self {
+            item.put(out);
+        }
+    }
+
+    fn get(input: &mut Reader<'_>, tag: u8, depth: usize) -> Option<Self> {
+        if input.list(tag, depth)? != N {
+            return None;
+        }
+        let mut items = [T::default(); N];
+        for slot in &mut items {
+            let tag = input.tag()?;
+            *slot = T::get(input, tag, depth + 1)?;
+        }
+        Some(items)
+    }
+}
+
+/// `()` is the empty record.
+impl Message for () {
+    fn write(&self, out: &mut Writer<'_>) {
+        out.count(0);
+    }
+
+    fn read(_: &mut Reader<'_>, count: usize, _: usize) -> Option<Self> {
+        (count == 0).then_some(())
+    }
+}
+
+/// `Vec<u8>` fields marked `#[message(bytes)]`: a `Bytes` value (the derive calls these).
+pub mod bytes {
+    use alloc::vec::Vec;
+
+    use super::{Reader, Writer};
+
+    /// Write `bytes` as a `Bytes` value.
+    pub fn put(bytes: &[u8], out: &mut Writer<'_>) {
+        out.bytes(bytes);
+    }
+
+    /// Read a `Bytes` value (or a `List` of bytes, as serde also reads it).
+    pub fn get(input: &mut Reader<'_>, tag: u8, depth: usize) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        input.bytes_into(tag, depth, &mut out)?;
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;
