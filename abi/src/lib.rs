@@ -96,6 +96,11 @@ pub mod builtin {
     /// [`BAD_HANDLE`](crate::status::BAD_HANDLE) for a token that is not open,
     /// [`BAD_MESSAGE`](crate::status::BAD_MESSAGE) for a reply that is not a record (the
     /// request stays open). A caller that gave up meanwhile is not an error.
+    ///
+    /// Token 0 names the delivery `route_next` announced that the module has not taken (it
+    /// does not fit the module's buffer: `route_take` said `TOO_LARGE`): `code` 1..=65535
+    /// drops it, failing it with that code if it is a request (413 says why);
+    /// [`NO_REPLY`](crate::status::NO_REPLY) when nothing is held.
     pub const ROUTE_RESPOND: &str = "route_respond";
 
     /// Every builtin, for tools that list what a module needs.
@@ -150,6 +155,49 @@ pub mod delivery {
     pub const NOTIFICATION: u8 = 1;
     /// A publication on a topic the service subscribed to.
     pub const PUBLICATION: u8 = 2;
+
+    /// Whether `bytes` are UTF-8 (what a delivery's URI and caller name are, and a record's
+    /// keys and strings). The same answer as `core::str::from_utf8(bytes).is_ok()`, in a
+    /// tenth of its code: a module checks a few short names per message, where core's
+    /// word-at-a-time validator and its 256-byte table cost more than they save.
+    #[inline(never)]
+    pub const fn is_utf8(bytes: &[u8]) -> bool {
+        let mut rest = bytes;
+        while let [lead, tail @ ..] = rest {
+            let lead = *lead;
+            if lead < 0x80 {
+                rest = tail;
+                continue;
+            }
+            let (n, min) = if lead & 0xE0 == 0xC0 {
+                (1, 0x80)
+            } else if lead & 0xF0 == 0xE0 {
+                (2, 0x800)
+            } else if lead & 0xF8 == 0xF0 {
+                (3, 0x1_0000)
+            } else {
+                return false;
+            };
+            let mut point = (lead & (0x7F >> (n + 1))) as u32;
+            let mut k = 0;
+            rest = tail;
+            while k < n {
+                let [next, tail @ ..] = rest else {
+                    return false;
+                };
+                if *next & 0xC0 != 0x80 {
+                    return false;
+                }
+                point = (point << 6) | (*next & 0x3F) as u32;
+                rest = tail;
+                k += 1;
+            }
+            if point < min || point > 0x10_FFFF || (point >= 0xD800 && point <= 0xDFFF) {
+                return false;
+            }
+        }
+        true
+    }
 
     /// A delivery's header, decoded.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,6 +267,37 @@ pub mod delivery {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn utf8_is_checked_as_core_checks_it() {
+            let mut seed = 0x2545_F491_4F6C_DD1Du64;
+            let mut next = move || {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed
+            };
+            for case in 0..200_000u32 {
+                let len = (next() % 8) as usize;
+                let bytes: [u8; 8] = next().to_le_bytes();
+                // Bias toward the interesting bytes: leads, continuations, edges.
+                let bytes = bytes.map(|b| match case % 3 {
+                    0 => b,
+                    1 => 0x80 | (b & 0x7F),
+                    _ => [
+                        0xC0, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0x80, 0xBF, 0x9F,
+                        0xA0, 0x8F, 0x90, 0x41,
+                    ][usize::from(b & 15)],
+                });
+                let bytes = &bytes[..len];
+                assert_eq!(
+                    is_utf8(bytes),
+                    core::str::from_utf8(bytes).is_ok(),
+                    "{bytes:02x?}"
+                );
+            }
+            assert!(is_utf8("svc://filter/é/€/😀".as_bytes()));
+        }
 
         #[test]
         fn a_header_round_trips_and_short_input_is_refused() {

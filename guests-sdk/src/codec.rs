@@ -1,23 +1,25 @@
 //! Typed messages ↔ the router's wire bytes (feature `alloc`).
 //!
-//! A message on the router is a [`Record`](fireball_record::Record); at the WASM boundary it crosses as postcard
-//! bytes. This module maps plain serde types through a record to those bytes and back,
-//! with the same codec the router decodes with (`fireball-record`, whose [`typed`](fireball_record::typed)
-//! module this wraps with the SDK's [`LIMITS`]), so both ends agree.
+//! A message on the router is a [`Record`](fireball_record::Record); at the WASM boundary it
+//! crosses as postcard bytes. In a module, a message is a plain struct that derives
+//! [`Message`] (`#[derive(Message)]`, from `fireball-record`): the derive writes a few lines
+//! per field over one shared reader and writer ([`message`]), so a module carries no serde
+//! visitors and no generic codec. The bytes are the record codec's, which the router decodes
+//! with; the same types may also derive serde's traits for native code, and proptests in
+//! `fireball-record` hold both mappings equal.
 //!
 //! Two conventions make empty messages easy: `()` encodes as the empty record, and the
 //! empty record decodes as `()` (or as any struct whose fields are all optional).
 //!
-//! [`encode`] and [`decode`] go straight between the type and the wire bytes ([`wire`])
-//! instead of building a `Record`: a module's heap is a few KiB, and a small message can
-//! describe a record many times its size. [`to_record`] and [`from_record`] are the same
-//! mapping through a `Record`, for code that has one.
+//! Encoding never allocates where the caller gives a buffer ([`encode_into`]); decoding
+//! takes the memory of the value produced (its `String`s and `Vec`s), never that of the
+//! message. For code that holds a [`Record`](fireball_record::Record) (host tests, stubs),
+//! [`to_record`] and [`from_record`] are serde's mapping.
 
-pub use fireball_record::typed::{CodecError, from_record, to_record, wire};
+pub use fireball_record::message::{self, Message};
+pub use fireball_record::typed::{CodecError, from_record, to_record};
 
 use alloc::vec::Vec;
-
-use serde::{Serialize, de::DeserializeOwned};
 
 /// The bounds this SDK holds messages to: at most
 /// [`MAX_ROUTE_MESSAGE`](fireball_abi::limits::MAX_ROUTE_MESSAGE) bytes, the router's
@@ -30,37 +32,52 @@ pub const LIMITS: fireball_record::Limits = fireball_record::Limits {
 /// The empty record's bytes: the body of a request that carries nothing.
 pub const EMPTY: &[u8] = &[0];
 
-/// `value`'s wire bytes within [`LIMITS`], written in place (see [`wire`]).
-pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CodecError> {
-    fireball_record::typed::encode(value, &LIMITS)
+/// Messages up to this size are encoded on the stack by [`with_encoded`].
+const STACK_MESSAGE: usize = 128;
+
+/// `value`'s wire bytes written into `buf`: their length, or `None` when they do not fit
+/// `buf` or [`LIMITS`].
+pub fn encode_into<T: Message>(value: &T, buf: &mut [u8]) -> Option<usize> {
+    message::encode(value, buf, &LIMITS)
 }
 
-/// A `T` out of untrusted wire bytes within [`LIMITS`], decoded in place (see [`wire`]).
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    fireball_record::typed::decode(bytes, &LIMITS)
+/// `value`'s wire bytes in a `Vec` of exactly their size; `None` over [`LIMITS`].
+pub fn encode<T: Message>(value: &T) -> Option<Vec<u8>> {
+    message::to_vec(value, &LIMITS)
 }
 
-/// [`encode`] without the reason: `None` for a value that is not a record within [`LIMITS`].
-pub fn try_encode<T: Serialize + ?Sized>(value: &T) -> Option<Vec<u8>> {
-    wire::write(value, &LIMITS)
+/// Run `f` on `value`'s wire bytes: encoded on the stack when small, in a `Vec` of exactly
+/// their size otherwise; `None` (without running `f`) over [`LIMITS`].
+pub fn with_encoded<T: Message, R>(value: &T, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    let mut small = [0u8; STACK_MESSAGE];
+    let mut out = message::Writer::new(&mut small);
+    value.write(&mut out);
+    let len = out.len();
+    if len > LIMITS.max_bytes {
+        return None;
+    }
+    if len <= STACK_MESSAGE {
+        return Some(f(&small[..len]));
+    }
+    let mut large = alloc::vec![0u8; len];
+    encode_into(value, &mut large).map(|len| f(&large[..len]))
 }
 
-/// [`decode`] without the reason: `None` for bytes that are not a `T` (less code in a module
-/// where every refusal is answered the same way).
-pub fn try_decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
-    wire::read(bytes, &LIMITS)
+/// A `T` out of untrusted wire bytes within [`LIMITS`]; `None` when they are not one.
+pub fn decode<T: Message>(bytes: &[u8]) -> Option<T> {
+    message::decode(bytes, &LIMITS)
 }
 
 /// Whether `bytes` are a record within [`LIMITS`] (what a `read` handler, which takes no
 /// body, still checks), without decoding anything.
 pub fn is_record(bytes: &[u8]) -> bool {
-    wire::is_record(bytes, &LIMITS)
+    message::is_record(bytes, &LIMITS)
 }
 
 #[cfg(test)]
 mod tests {
+    use fireball_record::Record;
     use fireball_record::system::hal::{AdcSample, Data};
-    use fireball_record::{MapError, Record, RecordError};
 
     use super::*;
 
@@ -73,31 +90,36 @@ mod tests {
             millivolts: 412,
         };
         let bytes = encode(&sample).unwrap();
-        assert_eq!(decode::<AdcSample>(&bytes), Ok(sample));
+        assert_eq!(decode::<AdcSample>(&bytes), Some(sample.clone()));
+        assert_eq!(
+            bytes,
+            fireball_record::to_record(&sample)
+                .unwrap()
+                .encode(&LIMITS)
+                .unwrap(),
+            "the router's bytes"
+        );
         assert_eq!(encode(&()).unwrap(), EMPTY);
         assert_eq!(Record::new().encode(&LIMITS).unwrap(), EMPTY);
-        assert_eq!(decode::<()>(EMPTY), Ok(()));
+        assert_eq!(decode::<()>(EMPTY), Some(()));
     }
 
     #[test]
-    fn wrong_shapes_and_bad_bytes_are_errors() {
-        assert!(matches!(
-            decode::<AdcSample>(EMPTY),
-            Err(CodecError::Shape(_))
-        ));
+    fn wrong_shapes_and_bad_bytes_are_refused() {
+        assert_eq!(decode::<AdcSample>(EMPTY), None);
         let record = Record::new().with("x", 1u8).encode(&LIMITS).unwrap();
-        assert!(matches!(decode::<()>(&record), Err(CodecError::Shape(_))));
-        assert_eq!(
-            decode::<()>(&[0, 0]),
-            Err(CodecError::Record(RecordError::TrailingBytes))
-        );
-        assert_eq!(encode(&7u32), Err(CodecError::Shape(MapError::NotARecord)));
+        assert_eq!(decode::<()>(&record), None);
+        assert_eq!(decode::<()>(&[0, 0]), None, "trailing bytes");
         let big = Data {
             data: alloc::vec![0u8; LIMITS.max_bytes],
         };
-        assert!(matches!(
-            encode(&big),
-            Err(CodecError::Record(RecordError::TooLarge { .. }))
-        ));
+        assert_eq!(encode(&big), None);
+        assert_eq!(with_encoded(&big, |_| ()), None);
+        let mid = Data {
+            data: alloc::vec![5u8; 3 * STACK_MESSAGE],
+        };
+        assert_eq!(with_encoded(&mid, |b| b.to_vec()), encode(&mid));
+        let mut buf = [0u8; 4];
+        assert_eq!(encode_into(&mid, &mut buf), None);
     }
 }

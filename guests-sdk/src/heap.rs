@@ -16,7 +16,7 @@
 pub use talc;
 
 #[cfg(target_arch = "wasm32")]
-pub use arena::Heap;
+pub use arena::{Heap, NoHeap};
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) use arena::failed_allocation;
@@ -50,6 +50,20 @@ mod arena {
         ptr
     }
 
+    /// The allocator of a module without a heap (`no_heap!`): every allocation fails.
+    #[doc(hidden)]
+    pub struct NoHeap;
+
+    // Safety: an allocator that never allocates meets `GlobalAlloc`'s contract (null is
+    // its failure); nothing it handed out can come back to `dealloc`.
+    unsafe impl GlobalAlloc for NoHeap {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            note(core::ptr::null_mut(), layout.size())
+        }
+
+        unsafe fn dealloc(&self, _: *mut u8, _: Layout) {}
+    }
+
     /// The module's allocator: talc over the `heap!` arena, noting failed allocations.
     #[doc(hidden)]
     pub struct Heap(pub WasmArenaTalc);
@@ -77,6 +91,19 @@ mod arena {
             note(unsafe { self.0.realloc(ptr, layout, new_size) }, new_size)
         }
     }
+}
+
+/// Declare that the module has no heap: every allocation fails, and the module aborts with
+/// `memory allocation of N bytes failed` (only it stops). For a module whose code never
+/// allocates (a service whose messages hold no `String` or `Vec`): the allocator is a few
+/// bytes, and talc is not linked. On the host it expands to nothing.
+#[macro_export]
+macro_rules! no_heap {
+    () => {
+        #[cfg(target_arch = "wasm32")]
+        #[global_allocator]
+        static FIREBALL_HEAP: $crate::heap::NoHeap = $crate::heap::NoHeap;
+    };
 }
 
 /// Declare the module's global allocator: a heap of `BYTES` bytes (a constant expression)

@@ -20,13 +20,15 @@
 //! - `sys` — the raw imports on `wasm32`, and a recording stub everywhere else,
 //!   so the same guest code unit-tests with plain `cargo test` (see [`stub`]).
 //! - [`console`] — printing (through the `print` builtin).
+//! - [`buffer`] — a static buffer handed out once (memory for a module's life, no heap).
 //! - [`text`] — strings and integers into a fixed buffer without `core::fmt` (log lines,
 //!   URIs and panic messages in a few hundred bytes of code instead of several KiB).
 //! - [`device`] — GPIO, time, yield, breakpoints, channels, ISR flags, vOffloader.
 //! - [`route`] — the router: bind a URI, call or notify with encoded records; the typed
 //!   [`route::Client`] (with `alloc`); and [`route::serve`], taking and answering deliveries
 //!   (what `services-sdk` builds on).
-//! - With `alloc`: [`heap!`] (the module's heap), [`codec`] (serde types ↔ record bytes),
+//! - With `alloc`: [`heap!`] (the module's heap) or [`no_heap!`], [`codec`] (`Message`
+//!   structs ↔ record bytes),
 //!   [`hal`] (ADC, UART, timer, I2C, SPI over the router) and [`log`] (`log::info!`, …).
 //! - On `wasm32` the crate also provides the panic handler: a guest panic
 //!   becomes an `abort` builtin call carrying the message, which the
@@ -36,7 +38,7 @@
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
-//! | `alloc` | off | `heap!`, `codec`, `route::Client`, `hal`, `log`; depends on `fireball-record`, `serde`, `talc` |
+//! | `alloc` | off | `heap!` / `no_heap!`, `codec`, `route::Client`, `hal`, `log`; depends on `fireball-record`, `serde`, `talc` |
 //!
 //! A guest that uses `alloc` declares its heap once, inside its fixed linear memory:
 //!
@@ -53,6 +55,7 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod buffer;
 #[cfg(feature = "alloc")]
 pub mod codec;
 pub mod console;

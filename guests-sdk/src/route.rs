@@ -31,6 +31,7 @@ use crate::sys;
 
 #[cfg(feature = "alloc")]
 mod client;
+pub mod pattern;
 pub mod serve;
 
 #[cfg(feature = "alloc")]
@@ -75,6 +76,94 @@ impl crate::text::Show for Method {
             Self::Write => "Write",
             Self::Call => "Call",
         });
+    }
+}
+
+/// A route a service serves, described once: its pattern, its method, and the types of its
+/// request `Q` and reply `R`. A service's messages crate exports one constant per route;
+/// the service registers its handler with it (`Routes::serve`) and its callers send with it
+/// ([`Client::send`]), so the pattern is written once and a caller that decodes the reply as
+/// the wrong type does not compile.
+///
+/// ```
+/// use fireball_guests_sdk::route::Route;
+/// # struct Count;
+/// /// `write svc://counter/{n}`: add, answer the new total.
+/// pub const ADD: Route<Count, Count> = Route::write("svc://counter/{n}");
+/// assert_eq!(ADD.pattern(), "svc://counter/{n}");
+/// ```
+///
+/// The pattern is checked when the constant is evaluated, at compile time: a malformed one
+/// does not build.
+///
+/// ```compile_fail
+/// use fireball_guests_sdk::route::Route;
+/// const BAD: Route<(), ()> = Route::read("svc://a//b");
+/// let _ = BAD;
+/// ```
+pub struct Route<Q, R> {
+    method: Method,
+    pattern: &'static str,
+    types: core::marker::PhantomData<fn(Q) -> R>,
+}
+
+impl<Q, R> Route<Q, R> {
+    /// A `read` route (`Q` is the request: `()` for none).
+    pub const fn read(pattern: &'static str) -> Self {
+        Self::new(Method::Read, pattern)
+    }
+
+    /// A `write` route.
+    pub const fn write(pattern: &'static str) -> Self {
+        Self::new(Method::Write, pattern)
+    }
+
+    /// A `call` route.
+    pub const fn call(pattern: &'static str) -> Self {
+        Self::new(Method::Call, pattern)
+    }
+
+    /// A route with `method` on `pattern`.
+    ///
+    /// # Panics
+    ///
+    /// When `pattern` is malformed (see [`pattern::check`]): at compile time for a constant.
+    pub const fn new(method: Method, pattern: &'static str) -> Self {
+        if let Err(error) = pattern::check(pattern) {
+            panic!("{}", error.text());
+        }
+        Self {
+            method,
+            pattern,
+            types: core::marker::PhantomData,
+        }
+    }
+
+    /// The pattern (`svc://counter/{n}`).
+    pub const fn pattern(&self) -> &'static str {
+        self.pattern
+    }
+
+    /// The method.
+    pub const fn method(&self) -> Method {
+        self.method
+    }
+}
+
+impl<Q, R> Clone for Route<Q, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Q, R> Copy for Route<Q, R> {}
+
+impl<Q, R> core::fmt::Debug for Route<Q, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Route")
+            .field("method", &self.method)
+            .field("pattern", &self.pattern)
+            .finish()
     }
 }
 

@@ -167,7 +167,11 @@ pub mod router {
 
     use std::{cell::RefCell, collections::HashMap, collections::VecDeque};
 
-    use fireball_abi::{delivery::Header, limits::MAX_OPEN_REQUESTS, status};
+    use fireball_abi::{
+        delivery::{Header, REQUEST},
+        limits::MAX_OPEN_REQUESTS,
+        status,
+    };
     use fireball_record::{Limits, Record};
 
     use crate::route::{Method, serve::Kind};
@@ -424,7 +428,7 @@ pub mod router {
                     return status::NO_REPLY;
                 };
                 match Header::decode(&bytes) {
-                    Some(h) if h.kind == fireball_abi::delivery::REQUEST => s.open.push(h.token),
+                    Some(h) if h.kind == REQUEST => s.open.push(h.token),
                     _ => {}
                 }
                 s.held = Some(bytes);
@@ -441,6 +445,23 @@ pub mod router {
 
     pub(crate) fn route_respond(token: i32, code: i32, reply: &[u8]) -> i32 {
         with(|s| {
+            if token == 0 {
+                // The held delivery, not taken: drop it, failing a request with `code`.
+                let Some(held) = s.held.take() else {
+                    return status::NO_REPLY;
+                };
+                let code = match code {
+                    1..=0xFFFF => code as u16,
+                    _ => return status::BAD_MESSAGE,
+                };
+                if let Some(h) = Header::decode(&held).filter(|h| h.kind == REQUEST)
+                    && let Some(index) = s.open.iter().position(|t| *t == h.token)
+                {
+                    s.open.swap_remove(index);
+                    s.answers.insert(h.token, Err(code));
+                }
+                return status::OK;
+            }
             let token = token as u32;
             let Some(index) = s.open.iter().position(|t| *t == token) else {
                 return status::BAD_HANDLE;

@@ -80,18 +80,23 @@ impl<'b> Text<'b> {
     #[inline(never)]
     pub fn push_u64(&mut self, mut value: u64) {
         let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (value % 10) as u8;
+        let mut n = 0;
+        for digit in digits.iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            n += 1;
             value /= 10;
             if value == 0 {
                 break;
             }
         }
-        // Only ASCII digits: always UTF-8.
-        if let Ok(text) = core::str::from_utf8(&digits[at..]) {
-            self.push_str(text);
+        let digits = digits.get(digits.len() - n..).unwrap_or_default();
+        // ASCII: every byte is a character boundary.
+        let n = digits.len().min(self.buf.len() - self.len);
+        self.cut |= n < digits.len();
+        if let (Some(to), Some(from)) = (self.buf.get_mut(self.len..self.len + n), digits.get(..n))
+        {
+            to.copy_from_slice(from);
+            self.len += n;
         }
     }
 
@@ -105,12 +110,13 @@ impl<'b> Text<'b> {
     }
 
     /// The text so far.
+    #[allow(unsafe_code)]
     pub fn as_str(&self) -> &str {
-        // Only whole `str`s are ever appended, so this never fails.
-        self.buf
-            .get(..self.len)
-            .and_then(|bytes| core::str::from_utf8(bytes).ok())
-            .unwrap_or_default()
+        let bytes = self.buf.get(..self.len).unwrap_or_default();
+        // Safety: only whole `str`s cut at character boundaries (`push_str`) and ASCII digits
+        // (`push_u64`) are ever appended, so the bytes are UTF-8. (Checking would link
+        // `str::from_utf8` into every module for a text that cannot fail it.)
+        unsafe { core::str::from_utf8_unchecked(bytes) }
     }
 
     /// The text so far, as bytes.
@@ -200,6 +206,18 @@ impl<T: Show> Show for List<'_, T> {
         }
         out.push_str("]");
     }
+}
+
+/// `bytes` as a `str`, if they are UTF-8: what `core::str::from_utf8` does, with the
+/// small checker of [`fireball_abi::delivery::is_utf8`] (a module checks a few short names
+/// per delivery; core's validator would cost more code than they do).
+#[allow(unsafe_code)]
+pub fn utf8(bytes: &[u8]) -> Option<&str> {
+    if !fireball_abi::delivery::is_utf8(bytes) {
+        return None;
+    }
+    // Safety: just checked to be UTF-8 (the checker agrees with `from_utf8`: abi's tests).
+    Some(unsafe { core::str::from_utf8_unchecked(bytes) })
 }
 
 #[cfg(test)]

@@ -38,6 +38,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use fireball_abi::delivery::is_utf8;
+
 use crate::Limits;
 
 pub use fireball_record_derive::Message;
@@ -165,7 +167,11 @@ impl<'a> Writer<'a> {
     pub fn raw(&mut self, bytes: &[u8]) {
         let end = self.len.saturating_add(bytes.len());
         if let Some(to) = self.buf.get_mut(self.len..end) {
-            to.copy_from_slice(bytes);
+            // `zip`, not `copy_from_slice`: the lengths are equal, but the panic path would
+            // link `core::fmt` into every module.
+            for (to, from) in to.iter_mut().zip(bytes) {
+                *to = *from;
+            }
         }
         self.len = end;
     }
@@ -175,18 +181,16 @@ impl<'a> Writer<'a> {
     pub fn varint(&mut self, mut value: u64) {
         let mut bytes = [0u8; 10];
         let mut n = 0;
-        loop {
-            let low = (value & 0x7F) as u8;
-            value >>= 7;
-            if value == 0 {
-                bytes[n] = low;
-                n += 1;
+        for slot in &mut bytes {
+            n += 1;
+            if value < 0x80 {
+                *slot = value as u8;
                 break;
             }
-            bytes[n] = low | 0x80;
-            n += 1;
+            *slot = (value as u8) | 0x80;
+            value >>= 7;
         }
-        self.raw(&bytes[..n]);
+        self.raw(bytes.get(..n).unwrap_or(&bytes));
     }
 
     /// A record's or list's item count.
@@ -285,7 +289,7 @@ impl<'a> Reader<'a> {
     }
 
     fn byte(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
+        self.take(1)?.first().copied()
     }
 
     /// A varint in its shortest form.
@@ -310,18 +314,16 @@ impl<'a> Reader<'a> {
         self.take(usize::try_from(len).ok()?)
     }
 
-    fn text(&mut self) -> Option<&'a str> {
-        core::str::from_utf8(self.len_prefixed()?).ok()
+    /// Skip a string, checking it is UTF-8.
+    fn text(&mut self) -> Option<()> {
+        is_utf8(self.len_prefixed()?).then_some(())
     }
 
     /// A field name, checked to be UTF-8, as bytes (to compare with the type's names).
     #[inline(never)]
     pub fn key(&mut self) -> Option<&'a [u8]> {
         let key = self.len_prefixed()?;
-        if !key.is_ascii() {
-            core::str::from_utf8(key).ok()?;
-        }
-        Some(key)
+        is_utf8(key).then_some(key)
     }
 
     /// A value's tag.
@@ -441,16 +443,8 @@ impl<'a> Reader<'a> {
     #[inline(never)]
     fn number(&mut self, tag: u8) -> Option<Number> {
         Some(match tag {
-            F32 => {
-                let mut le = [0u8; 4];
-                le.copy_from_slice(self.take(4)?);
-                Number::F32(f32::from_le_bytes(le))
-            }
-            F64 => {
-                let mut le = [0u8; 8];
-                le.copy_from_slice(self.take(8)?);
-                Number::F64(f64::from_le_bytes(le))
-            }
+            F32 => Number::F32(f32::from_le_bytes(self.take(4)?.try_into().ok()?)),
+            F64 => Number::F64(f64::from_le_bytes(self.take(8)?.try_into().ok()?)),
             U64 => Number::U64(self.varint()?),
             _ => Number::I64(self.integer(tag)? as i64),
         })
@@ -460,8 +454,7 @@ impl<'a> Reader<'a> {
     #[inline(never)]
     pub fn str(&mut self, tag: u8) -> Option<&'a str> {
         match tag {
-            STR => self.text(),
-            BYTES => core::str::from_utf8(self.len_prefixed()?).ok(),
+            STR | BYTES => core::str::from_utf8(self.len_prefixed()?).ok(),
             _ => None,
         }
     }

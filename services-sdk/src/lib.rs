@@ -2,19 +2,20 @@
 //!
 //! A service is a `no_std` `cdylib` for `wasm32-unknown-unknown`, loaded into its own quota of
 //! partition P4. Its state is a plain struct; it says which routes it serves and with which
-//! handlers by implementing [`Service`]; [`service!`] gives it a heap and the `fb_main` export
-//! that serves until the module stops. Handlers take and return serde types:
+//! handlers by implementing [`Service`]; [`service!`] gives it the `fb_main` export that
+//! serves until the module stops (and a heap, if it asks for one). Handlers take and return
+//! plain structs that derive [`Message`](fireball_record::Message):
 //!
 //! ```
 //! // In a service crate: #![cfg_attr(target_arch = "wasm32", no_std)]
 //! use fireball_services_sdk::prelude::*;
 //!
-//! #[derive(Serialize, Deserialize)]
+//! #[derive(Message)]
 //! struct Add {
 //!     value: i64,
 //! }
 //!
-//! #[derive(Debug, PartialEq, Serialize, Deserialize)]
+//! #[derive(Debug, PartialEq, Message)]
 //! struct Total {
 //!     total: i64,
 //! }
@@ -46,7 +47,7 @@
 //!     }
 //! }
 //!
-//! service!(Counter, heap = 4096);
+//! service!(Counter); // no heap: nothing here allocates
 //!
 //! // A host test drives it through the stub, with no hypervisor:
 //! let mut counter = fireball_services_sdk::stub::Service::<Counter>::new();
@@ -59,12 +60,14 @@
 //!
 //! The deployment manifest lists the patterns a service serves (`routes`) and what it may
 //! reach itself. `fb_main` builds the [`Routes`] once, then loops: `route_next` blocks until
-//! a request, notification or publication arrives; `route_take` copies it out; the SDK
+//! a request, notification or publication arrives; `route_take` copies it into the
+//! service's buffer ([`Service::BUFFER`], a static array: no heap is needed); the SDK
 //! matches its URI against the patterns (`{param}` segments, as the router matches them),
 //! decodes the body into the handler's type, runs the handler on the state, and answers with
 //! `route_respond`: the reply, or the handler's [`Failure`] code. The SDK answers by itself
 //! where no handler can: 404 (no pattern matches), 405 (no handler for the method), 400 (the
-//! body does not decode), 500 (the reply does not encode or is over the router's limits). A
+//! body does not decode), 413 (the delivery is larger than the buffer: it is not taken, and
+//! the service goes on), 500 (the reply does not fit the buffer or the router's limits). A
 //! notification runs its handler and drops the result. Requests are answered one at a time,
 //! in order.
 //!
@@ -83,14 +86,15 @@
 //! - [`stub`] (host only) — send a service typed requests from a test.
 //!
 //! This crate depends on `fireball-guests-sdk` (with `alloc`: a service is a module like a
-//! guest, with the same builtins), `fireball-record` and `serde`.
+//! guest, with the same builtins), `fireball-record` and `serde` (for message types that
+//! native code also maps with serde).
 #![cfg_attr(target_arch = "wasm32", no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
-pub mod pattern;
+pub use fireball_guests_sdk::route::pattern;
 mod request;
 mod routes;
 mod server;
@@ -99,17 +103,25 @@ pub mod stub;
 
 pub use fireball_abi as abi;
 pub use fireball_guests_sdk as guests;
+pub use fireball_guests_sdk::route::Route;
 pub use fireball_record as record;
 pub use request::{Failure, Request};
-pub use routes::Routes;
+pub use routes::{MAX_ROUTES, Routes};
 pub use serde;
-pub use server::{Server, serve};
+pub use server::{DEFAULT_BUFFER, Server, serve};
 
 #[doc(hidden)]
-pub use fireball_guests_sdk::heap as __heap;
+pub use fireball_guests_sdk::{buffer::Buffer as __Buffer, heap as __heap, no_heap as __no_heap};
 
 /// A service: its state, how it starts, and the routes it serves.
 pub trait Service: Sized + 'static {
+    /// Bytes of the buffer deliveries are taken into and replies are written in (a static
+    /// array in the module's memory, not the heap). A delivery larger than this is answered
+    /// [`Failure::TOO_LARGE`] (413) without reaching a handler, and the service goes on; a
+    /// reply larger is [`Failure::INTERNAL`] (500). The default holds any request within
+    /// the router's default limits.
+    const BUFFER: usize = DEFAULT_BUFFER;
+
     /// The state the service starts with (called once, before the first delivery).
     fn init() -> Self;
 
@@ -117,27 +129,47 @@ pub trait Service: Sized + 'static {
     fn routes(routes: Routes<Self>) -> Routes<Self>;
 }
 
-/// Declare the module's service: `service!(State, heap = BYTES)`.
+/// Declare the module's service: `service!(State)`, or `service!(State, heap = BYTES)` for
+/// a service whose handlers allocate.
 ///
-/// `State` implements [`Service`]. The expansion declares the module's heap of `BYTES` bytes
-/// (see [`fireball_guests_sdk::heap!`]: size the manifest's `memory` for stack, static data
-/// and heap) and the `fb_main` export that runs [`serve::<State>`](serve).
+/// `State` implements [`Service`]. The expansion declares the module's allocator — none by
+/// default ([`no_heap!`](fireball_guests_sdk::no_heap): a service whose messages hold no
+/// `String` or `Vec` needs no heap, and links no allocator), or a heap of `BYTES` bytes
+/// ([`heap!`](fireball_guests_sdk::heap)) — its [`Service::BUFFER`], and the `fb_main`
+/// export that runs [`serve::<State>`](serve). Size the manifest's `memory` for stack,
+/// static data (the buffer among it) and heap.
 #[macro_export]
 macro_rules! service {
-    ($service:ty, heap = $bytes:expr $(,)?) => {
-        $crate::__heap!($bytes);
+    ($service:ty $(, heap = $bytes:expr)? $(,)?) => {
+        $crate::__service_heap!($($bytes)?);
 
         /// The service's entry point, exported as `fb_main`: serves until the module stops.
         #[unsafe(no_mangle)]
         pub extern "C" fn fb_main() {
-            $crate::serve::<$service>()
+            static BUFFER: $crate::__Buffer<{ <$service as $crate::Service>::BUFFER }> =
+                $crate::__Buffer::new();
+            match BUFFER.take() {
+                Some(buf) => $crate::serve::<$service>(buf),
+                None => $crate::guests::abort("fb_main: the service is already running"),
+            }
         }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __service_heap {
+    () => {
+        $crate::__no_heap!();
+    };
+    ($bytes:expr) => {
+        $crate::__heap!($bytes);
     };
 }
 
 /// What a service module needs in scope: `use fireball_services_sdk::prelude::*;`.
 ///
-/// The serde derives need `serde` (with `derive`) among the service crate's own dependencies.
+/// `#[derive(Message)]` needs `fireball-record` among the service crate's own dependencies.
 pub mod prelude {
     pub use alloc::{
         boxed::Box,
@@ -151,7 +183,8 @@ pub mod prelude {
         device, hal, log, print, println,
         route::{Client, Method},
     };
+    pub use fireball_record::Message;
     pub use serde::{Deserialize, Serialize};
 
-    pub use crate::{Failure, Request, Routes, Service, service};
+    pub use crate::{Failure, Request, Route, Routes, Service, service};
 }

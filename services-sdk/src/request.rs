@@ -72,6 +72,8 @@ impl Failure {
     pub const METHOD_NOT_ALLOWED: Self = Self(405);
     /// 409: the request conflicts with the service's state.
     pub const CONFLICT: Self = Self(409);
+    /// 413: the request is larger than the service's buffer (the SDK answers it by itself).
+    pub const TOO_LARGE: Self = Self(413);
     /// 422: well-formed, but a value is out of range.
     pub const UNPROCESSABLE: Self = Self(422);
     /// 500: the service failed (its reply could not be encoded, a bug).

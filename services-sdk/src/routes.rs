@@ -1,24 +1,32 @@
 //! The route table: patterns, a handler per method, typed bodies, and dispatch.
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 
 use fireball_guests_sdk::{
     self as guests, codec,
     route::{
-        Method,
+        Method, Route,
         serve::{Delivery, Kind},
     },
     text::Text,
 };
-use serde::{Serialize, de::DeserializeOwned};
+use fireball_record::Message;
 
 use crate::{Failure, Request, pattern};
 
-/// A handler with its types erased: body bytes in, reply bytes out.
-type Handler<S> = Box<dyn Fn(&mut S, &Request<'_>, &[u8]) -> Result<Vec<u8>, Failure>>;
+/// Most routes (pattern and method pairs) one service serves.
+pub const MAX_ROUTES: usize = 16;
 
-struct Route<S> {
+/// A handler with its types erased: the delivery in `buf[..len]` in, the reply's length
+/// out, written at the front of `buf` (0 for a one-way message).
+///
+/// Handlers are stored boxed; a handler that is a function or a closure that captures
+/// nothing is zero-sized, and boxing it allocates nothing, so a service needs no heap for
+/// its routes.
+type Handler<S> = Box<dyn Fn(&mut S, &mut [u8], usize, &'static str) -> Result<usize, Failure>>;
+
+/// One registered route: a pattern and method, and its handler.
+struct Entry<S> {
     method: Method,
     pattern: &'static str,
     handler: Handler<S>,
@@ -34,39 +42,46 @@ struct Route<S> {
 /// ```
 ///
 /// A handler gets the state, the [`Request`] (URI parameters, caller) and, except for
-/// [`read`](Self::read), the body decoded as its own serde type; it returns a serde type,
-/// encoded as the reply, or a [`Failure`]. The SDK answers by itself where no handler is
-/// reached: a URI no pattern matches fails with [`Failure::NOT_FOUND`], a matched pattern
-/// without a handler for the method with [`Failure::METHOD_NOT_ALLOWED`], a body that does not
-/// decode with [`Failure::BAD_REQUEST`], a reply that does not encode with
-/// [`Failure::INTERNAL`]. The first route registered that matches wins.
+/// [`read`](Self::read), the body decoded as its own [`Message`] type; it returns a
+/// `Message`, encoded as the reply, or a [`Failure`]. The SDK answers by itself where no
+/// handler is reached: a URI no pattern matches fails with [`Failure::NOT_FOUND`], a matched
+/// pattern without a handler for the method with [`Failure::METHOD_NOT_ALLOWED`], a body that
+/// does not decode with [`Failure::BAD_REQUEST`], a reply that does not fit the service's
+/// buffer or the SDK's limits with [`Failure::INTERNAL`]. The first route registered that
+/// matches wins. A service serves at most [`MAX_ROUTES`] pattern and method pairs.
 pub struct Routes<S> {
-    routes: Vec<Route<S>>,
+    routes: heapless::Vec<Entry<S>, MAX_ROUTES>,
 }
 
 impl<S: 'static> Routes<S> {
     /// No routes.
     pub fn new() -> Self {
-        Self { routes: Vec::new() }
+        Self {
+            routes: heapless::Vec::new(),
+        }
     }
 
     /// Serve `read` on `pattern`; the request body must be a record and is not looked at.
     ///
     /// # Panics
     ///
-    /// If `pattern` is malformed or already has a `read` handler (a bug in the service,
-    /// found when its routes are built, i.e. by its first test).
+    /// If `pattern` is malformed, already has a `read` handler, or is one route too many (a
+    /// bug in the service, found when its routes are built, i.e. by its first test).
     #[must_use]
     pub fn read<R, F>(self, pattern: &'static str, handler: F) -> Self
     where
-        R: Serialize,
+        R: Message,
         F: Fn(&mut S, &Request<'_>) -> Result<R, Failure> + 'static,
     {
-        self.add(Method::Read, pattern, move |state, request, body| {
-            if !codec::is_record(body) {
-                return Err(Failure::BAD_REQUEST);
-            }
-            reply(handler(state, request), request)
+        self.add(Method::Read, pattern, move |state, buf, len, pattern| {
+            let reply = {
+                let (request, body) = view(buf, len, pattern)?;
+                if !codec::is_record(body) {
+                    return Err(Failure::BAD_REQUEST);
+                }
+                handler(state, &request)?
+            };
+            respond(&reply, buf, len)
         })
     }
 
@@ -78,8 +93,8 @@ impl<S: 'static> Routes<S> {
     #[must_use]
     pub fn write<Q, R, F>(self, pattern: &'static str, handler: F) -> Self
     where
-        Q: DeserializeOwned,
-        R: Serialize,
+        Q: Message,
+        R: Message,
         F: Fn(&mut S, &Request<'_>, Q) -> Result<R, Failure> + 'static,
     {
         self.on(Method::Write, pattern, handler)
@@ -93,11 +108,40 @@ impl<S: 'static> Routes<S> {
     #[must_use]
     pub fn call<Q, R, F>(self, pattern: &'static str, handler: F) -> Self
     where
-        Q: DeserializeOwned,
-        R: Serialize,
+        Q: Message,
+        R: Message,
         F: Fn(&mut S, &Request<'_>, Q) -> Result<R, Failure> + 'static,
     {
         self.on(Method::Call, pattern, handler)
+    }
+
+    /// Serve `route` (a [`Route`] descriptor from the service's messages crate): its method on
+    /// its pattern, with a body of its request type `Q` (`()` for none) and a reply of its
+    /// reply type `R`. The pattern was checked when the descriptor was compiled.
+    ///
+    /// # Panics
+    ///
+    /// If the route already has a handler, or is one route too many.
+    #[must_use]
+    pub fn serve<Q, R, F>(mut self, route: Route<Q, R>, handler: F) -> Self
+    where
+        Q: Message,
+        R: Message,
+        F: Fn(&mut S, &Request<'_>, Q) -> Result<R, Failure> + 'static,
+    {
+        self.insert(
+            route.method(),
+            route.pattern(),
+            Box::new(move |state, buf, len, pattern| {
+                let reply = {
+                    let (request, body) = view(buf, len, pattern)?;
+                    let body = codec::decode(body).ok_or(Failure::BAD_REQUEST)?;
+                    handler(state, &request, body)?
+                };
+                respond(&reply, buf, len)
+            }),
+        );
+        self
     }
 
     /// Serve `method` on `pattern` with a body of type `Q` (a `read` that takes a body).
@@ -108,13 +152,17 @@ impl<S: 'static> Routes<S> {
     #[must_use]
     pub fn on<Q, R, F>(self, method: Method, pattern: &'static str, handler: F) -> Self
     where
-        Q: DeserializeOwned,
-        R: Serialize,
+        Q: Message,
+        R: Message,
         F: Fn(&mut S, &Request<'_>, Q) -> Result<R, Failure> + 'static,
     {
-        self.add(method, pattern, move |state, request, body| {
-            let body = codec::try_decode(body).ok_or(Failure::BAD_REQUEST)?;
-            reply(handler(state, request, body), request)
+        self.add(method, pattern, move |state, buf, len, pattern| {
+            let reply = {
+                let (request, body) = view(buf, len, pattern)?;
+                let body = codec::decode(body).ok_or(Failure::BAD_REQUEST)?;
+                handler(state, &request, body)?
+            };
+            respond(&reply, buf, len)
         })
     }
 
@@ -122,42 +170,38 @@ impl<S: 'static> Routes<S> {
         mut self,
         method: Method,
         pattern: &'static str,
-        handler: impl Fn(&mut S, &Request<'_>, &[u8]) -> Result<Vec<u8>, Failure> + 'static,
+        handler: impl Fn(&mut S, &mut [u8], usize, &'static str) -> Result<usize, Failure> + 'static,
     ) -> Self {
-        self.insert(method, pattern, Box::new(handler));
-        self
-    }
-
-    /// The one copy of what registering a route does, whatever its handler's types.
-    #[inline(never)]
-    fn insert(&mut self, method: Method, pattern: &'static str, handler: Handler<S>) {
-        let mut buf = [0u8; 160];
-        let mut why = Text::new(&mut buf);
         if let Err(error) = pattern::check(pattern) {
+            let mut buf = [0u8; 160];
+            let mut why = Text::new(&mut buf);
             why.push_all(&[&"route pattern `", &pattern, &"`: ", &error]);
-        } else if self
-            .routes
-            .iter()
-            .any(|r| r.method == method && r.pattern == pattern)
-        {
-            why.push_all(&[
-                &"route pattern `",
-                &pattern,
-                &"` has two ",
-                &method,
-                &" handlers",
-            ]);
-        }
-        if !why.as_str().is_empty() {
             // A bug in the service: abort with the reason (a panic's message, without
             // linking `core::fmt` into every service).
             guests::abort(why.as_str());
         }
-        self.routes.push(Route {
+        self.insert(method, pattern, Box::new(handler));
+        self
+    }
+
+    /// The one copy of what registering a checked route does, whatever its handler's types.
+    #[inline(never)]
+    fn insert(&mut self, method: Method, pattern: &'static str, handler: Handler<S>) {
+        if self
+            .routes
+            .iter()
+            .any(|r| r.method == method && r.pattern == pattern)
+        {
+            guests::abort("a route pattern has two handlers for one method");
+        }
+        let entry = Entry {
             method,
             pattern,
             handler,
-        });
+        };
+        if self.routes.push(entry).is_err() {
+            guests::abort("a service serves more than 16 routes");
+        }
     }
 
     /// The patterns served, each once, in registration order (what the deployment
@@ -170,23 +214,21 @@ impl<S: 'static> Routes<S> {
             .map(|(_, r)| r.pattern)
     }
 
-    /// Run the handler `delivery` is for; the encoded reply (empty for a one-way message),
-    /// or the failure to answer with.
-    pub fn dispatch(&self, state: &mut S, delivery: &Delivery<'_>) -> Result<Vec<u8>, Failure> {
-        let route = self.find(delivery)?;
-        let request = Request {
-            method: route.method,
-            uri: delivery.uri,
-            caller: delivery.caller,
-            pattern: route.pattern,
-            one_way: delivery.kind != Kind::Request,
-        };
-        (route.handler)(state, &request, delivery.body)
+    /// Run the handler for the delivery in `buf[..len]`: the length of the encoded reply,
+    /// written at the front of `buf` (0 for a one-way message), or the failure to answer
+    /// with.
+    pub fn dispatch(&self, state: &mut S, buf: &mut [u8], len: usize) -> Result<usize, Failure> {
+        let delivery = buf
+            .get(..len)
+            .and_then(Delivery::parse)
+            .ok_or(Failure::BAD_REQUEST)?;
+        let route = self.find(&delivery)?;
+        (route.handler)(state, buf, len, route.pattern)
     }
 
     /// The first route for `delivery`'s URI and method: 404 if no pattern matches the URI,
     /// 405 if none of those that do has a handler for the method.
-    fn find(&self, delivery: &Delivery<'_>) -> Result<&Route<S>, Failure> {
+    fn find(&self, delivery: &Delivery<'_>) -> Result<&Entry<S>, Failure> {
         let mut failure = Failure::NOT_FOUND;
         for route in &self.routes {
             if pattern::matches(route.pattern, delivery.uri) {
@@ -200,17 +242,45 @@ impl<S: 'static> Routes<S> {
     }
 }
 
-/// A handler's result as the reply's bytes: nothing for a one-way message (whose result is
-/// dropped), [`Failure::INTERNAL`] for a reply that does not encode. One copy per reply type.
-fn reply<R: Serialize>(
-    reply: Result<R, Failure>,
-    request: &Request<'_>,
-) -> Result<Vec<u8>, Failure> {
-    let reply = reply?;
-    if request.is_one_way() {
-        return Ok(Vec::new());
+/// What a handler sees of the delivery in `buf[..len]` that `pattern` matched: the request
+/// and its body. One copy for every handler.
+#[inline(never)]
+fn view<'b>(
+    buf: &'b [u8],
+    len: usize,
+    pattern: &'static str,
+) -> Result<(Request<'b>, &'b [u8]), Failure> {
+    let delivery = buf
+        .get(..len)
+        .and_then(Delivery::parse)
+        .ok_or(Failure::BAD_REQUEST)?;
+    let request = Request {
+        // The route matched the delivery's method (`dispatch`), so it has one.
+        method: delivery.method.ok_or(Failure::METHOD_NOT_ALLOWED)?,
+        uri: delivery.uri,
+        caller: delivery.caller,
+        pattern,
+        one_way: delivery.kind != Kind::Request,
+    };
+    Ok((request, delivery.body))
+}
+
+/// A handler's reply written at the front of `buf`, which held its delivery (`len` bytes):
+/// nothing for a one-way message (whose result is dropped), [`Failure::INTERNAL`] for a
+/// reply that does not fit. One copy per reply type.
+fn respond<R: Message>(reply: &R, buf: &mut [u8], len: usize) -> Result<usize, Failure> {
+    if one_way(buf, len) {
+        return Ok(0);
     }
-    codec::try_encode(&reply).ok_or(Failure::INTERNAL)
+    codec::encode_into(reply, buf).ok_or(Failure::INTERNAL)
+}
+
+/// Whether the delivery in `buf[..len]` waits for no answer.
+#[inline(never)]
+fn one_way(buf: &[u8], len: usize) -> bool {
+    buf.get(..len)
+        .and_then(fireball_abi::delivery::Header::decode)
+        .is_none_or(|header| header.kind != fireball_abi::delivery::REQUEST)
 }
 
 impl<S: 'static> Default for Routes<S> {
@@ -221,8 +291,10 @@ impl<S: 'static> Default for Routes<S> {
 
 #[cfg(test)]
 mod tests {
+    use alloc::vec::Vec;
+
+    use fireball_abi::delivery::{Header, NOTIFICATION, PUBLICATION, REQUEST};
     use fireball_record::Record;
-    use serde::{Deserialize, Serialize};
 
     use super::*;
 
@@ -232,12 +304,12 @@ mod tests {
         notes: u32,
     }
 
-    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[derive(Debug, PartialEq, Message)]
     struct Add {
         n: i64,
     }
 
-    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[derive(Debug, PartialEq, Message)]
     struct Total {
         key: alloc::string::String,
         total: i64,
@@ -270,18 +342,39 @@ mod tests {
             .read("svc://count", |_: &mut Counter, _: &Request<'_>| Ok(()))
     }
 
-    fn delivery<'a>(kind: Kind, method: Method, uri: &'a str, body: &'a [u8]) -> Delivery<'a> {
-        Delivery {
+    /// A delivery laid out as the hypervisor lays it out, in a buffer of 256 bytes.
+    fn delivery(kind: u8, method: Method, uri: &str, body: &[u8]) -> (Vec<u8>, usize) {
+        let header = Header {
             kind,
-            method: Some(method),
-            token: 1,
-            uri,
-            caller: "app",
-            body,
-        }
+            method: method as u8,
+            token: if kind == REQUEST { 1 } else { 0 },
+            uri_len: uri.len() as u16,
+            caller_len: 3,
+            body_len: body.len() as u32,
+        };
+        let mut bytes = header.encode().to_vec();
+        bytes.extend_from_slice(uri.as_bytes());
+        bytes.extend_from_slice(b"app");
+        bytes.extend_from_slice(body);
+        let len = bytes.len();
+        bytes.resize(256, 0);
+        (bytes, len)
     }
 
-    fn decode<T: DeserializeOwned>(reply: Result<Vec<u8>, Failure>) -> Result<T, Failure> {
+    fn send<S: 'static>(
+        routes: &Routes<S>,
+        state: &mut S,
+        kind: u8,
+        method: Method,
+        uri: &str,
+        body: &[u8],
+    ) -> Result<Vec<u8>, Failure> {
+        let (mut buf, len) = delivery(kind, method, uri, body);
+        let reply = routes.dispatch(state, &mut buf, len)?;
+        Ok(buf[..reply].to_vec())
+    }
+
+    fn decode<T: Message>(reply: Result<Vec<u8>, Failure>) -> Result<T, Failure> {
         reply.map(|bytes| codec::decode(&bytes).unwrap())
     }
 
@@ -290,18 +383,26 @@ mod tests {
         let routes = routes();
         let mut state = Counter::default();
         let add = codec::encode(&Add { n: 5 }).unwrap();
-        let reply = routes.dispatch(
+        let reply = send(
+            &routes,
             &mut state,
-            &delivery(Kind::Request, Method::Write, "svc://count/a", &add),
+            REQUEST,
+            Method::Write,
+            "svc://count/a",
+            &add,
         );
         let expected = Total {
             key: "a".into(),
             total: 5,
         };
         assert_eq!(decode(reply), Ok(expected));
-        let reply = routes.dispatch(
+        let reply = send(
+            &routes,
             &mut state,
-            &delivery(Kind::Request, Method::Read, "svc://count", codec::EMPTY),
+            REQUEST,
+            Method::Read,
+            "svc://count",
+            codec::EMPTY,
         );
         assert_eq!(decode(reply), Ok(()));
         assert_eq!(
@@ -314,9 +415,7 @@ mod tests {
     fn the_sdk_answers_what_no_handler_can() {
         let routes = routes();
         let mut state = Counter::default();
-        let mut send = |method, uri, body| {
-            routes.dispatch(&mut state, &delivery(Kind::Request, method, uri, body))
-        };
+        let mut send = |method, uri, body| send(&routes, &mut state, REQUEST, method, uri, body);
         assert_eq!(
             send(Method::Read, "svc://other/a", codec::EMPTY),
             Err(Failure::NOT_FOUND)
@@ -342,18 +441,19 @@ mod tests {
             Err(Failure::UNPROCESSABLE),
             "the handler's own failure"
         );
-        let subscribe = Delivery {
-            method: None,
-            ..delivery(
-                Kind::Publication,
-                Method::Read,
-                "svc://count/a",
-                codec::EMPTY,
-            )
-        };
+        let (mut subscribe, len) =
+            delivery(PUBLICATION, Method::Read, "svc://count/a", codec::EMPTY);
+        subscribe[1] = fireball_abi::method::SUBSCRIBE as u8;
         assert_eq!(
-            routes.dispatch(&mut Counter::default(), &subscribe),
+            routes.dispatch(&mut Counter::default(), &mut subscribe, len),
             Err(Failure::METHOD_NOT_ALLOWED)
+        );
+        let (mut bad_uri, len) = delivery(REQUEST, Method::Read, "svc://count", codec::EMPTY);
+        bad_uri[16] = 0xFF;
+        assert_eq!(
+            routes.dispatch(&mut Counter::default(), &mut bad_uri, len),
+            Err(Failure::BAD_REQUEST),
+            "a URI that is not UTF-8"
         );
     }
 
@@ -362,24 +462,59 @@ mod tests {
         let routes = routes();
         let mut state = Counter::default();
         let add = codec::encode(&Add { n: 2 }).unwrap();
-        let note = delivery(Kind::Notification, Method::Write, "svc://count/a", &add);
-        assert_eq!(routes.dispatch(&mut state, &note), Ok(Vec::new()));
+        let reply = send(
+            &routes,
+            &mut state,
+            NOTIFICATION,
+            Method::Write,
+            "svc://count/a",
+            &add,
+        );
+        assert_eq!(reply, Ok(Vec::new()));
         assert_eq!((state.total, state.notes), (2, 1));
     }
 
     #[test]
-    fn a_reply_that_is_not_a_record_is_an_internal_failure() {
-        let routes = Routes::<()>::new().read("svc://n", |_, _| Ok(7u32));
-        let read = delivery(Kind::Request, Method::Read, "svc://n", codec::EMPTY);
-        assert_eq!(routes.dispatch(&mut (), &read), Err(Failure::INTERNAL));
-        let routes = Routes::<()>::new().read("svc://r", |_, _| {
-            Ok(Record::new().with("x", 1u8).encode(&codec::LIMITS).unwrap())
+    fn a_reply_that_does_not_fit_the_buffer_is_an_internal_failure() {
+        #[derive(Message)]
+        struct Big {
+            #[message(bytes)]
+            data: Vec<u8>,
+        }
+        let routes = Routes::<()>::new().read("svc://big", |_, _| {
+            Ok(Big {
+                data: alloc::vec![1; 300],
+            })
         });
-        let read = delivery(Kind::Request, Method::Read, "svc://r", codec::EMPTY);
         assert_eq!(
-            routes.dispatch(&mut (), &read),
+            send(
+                &routes,
+                &mut (),
+                REQUEST,
+                Method::Read,
+                "svc://big",
+                codec::EMPTY
+            ),
             Err(Failure::INTERNAL),
-            "bytes are a list, not a record"
+            "300 bytes do not fit a 256-byte buffer"
+        );
+        let routes = Routes::<()>::new().read("svc://r", |_, _| {
+            Ok(Total {
+                key: "k".into(),
+                total: 1,
+            })
+        });
+        let reply = send(
+            &routes,
+            &mut (),
+            REQUEST,
+            Method::Read,
+            "svc://r",
+            codec::EMPTY,
+        );
+        assert_eq!(
+            reply.map(|bytes| Record::decode(&bytes, &codec::LIMITS).unwrap()),
+            Ok(Record::new().with("key", "k").with("total", 1i64))
         );
     }
 
@@ -390,10 +525,24 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "two Read handlers")]
+    #[should_panic(expected = "two handlers for one method")]
     fn a_route_has_one_handler_per_method() {
         let _ = Routes::<()>::new()
             .read("svc://x", |_, _| Ok(()))
             .read("svc://x", |_, _| Ok(()));
+    }
+
+    #[test]
+    #[should_panic(expected = "more than 16 routes")]
+    fn a_service_has_at_most_max_routes() {
+        const PATTERNS: [&str; 17] = [
+            "svc://a", "svc://b", "svc://c", "svc://d", "svc://e", "svc://f", "svc://g", "svc://h",
+            "svc://i", "svc://j", "svc://k", "svc://l", "svc://m", "svc://n", "svc://o", "svc://p",
+            "svc://q",
+        ];
+        let mut routes = Routes::<()>::new();
+        for pattern in PATTERNS {
+            routes = routes.read(pattern, |_, _| Ok(()));
+        }
     }
 }

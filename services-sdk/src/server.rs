@@ -1,24 +1,22 @@
 //! The serve loop: `route_next` → `route_take` → dispatch → `route_respond`.
 
-use alloc::vec::Vec;
-
 use fireball_abi::delivery::{self, Header};
 use fireball_guests_sdk::{
     self as guests, device,
-    route::{
-        self,
-        serve::{self, Delivery, Kind},
-    },
-    text::Text,
+    route::{self, serve},
 };
 
 use crate::{Failure, Routes, Service};
 
-/// A service's state, its routes and the buffer deliveries are taken into.
+/// Bytes of the buffer a service takes deliveries into and writes replies in, unless its
+/// [`service!`](crate::service) says otherwise: a delivery at the router's default limits
+/// (a 512-byte body) with the longest URI and a 64-byte caller name.
+pub const DEFAULT_BUFFER: usize = delivery::HEADER_LEN + fireball_abi::limits::MAX_URI + 64 + 512;
+
+/// A service's state and its routes.
 pub struct Server<S> {
     state: S,
     routes: Routes<S>,
-    buf: Vec<u8>,
 }
 
 impl<S: Service> Server<S> {
@@ -32,7 +30,6 @@ impl<S: Service> Server<S> {
         Self {
             state,
             routes: S::routes(Routes::new()),
-            buf: Vec::new(),
         }
     }
 
@@ -51,37 +48,28 @@ impl<S: Service> Server<S> {
         &self.routes
     }
 
-    /// Wait for one delivery, run its handler and answer it if it is a request.
+    /// Wait for one delivery, take it into `buf`, run its handler and answer it if it is a
+    /// request; the reply is written into `buf` too. A delivery larger than `buf` is not
+    /// taken: a request is answered [`Failure::TOO_LARGE`] (413) and the service goes on.
     ///
     /// An error is the hypervisor's answer to `route_next` or `route_take` (nothing was
     /// dispatched): [`route::Error::NoRouter`] when the module serves no routes,
     /// [`route::Error::TableFull`] while too many requests are open,
     /// [`route::Error::BadMessage`] for a delivery that is not laid out as the ABI says.
-    pub fn serve_one(&mut self) -> Result<(), route::Error> {
+    pub fn serve_one(&mut self, buf: &mut [u8]) -> Result<(), route::Error> {
         let len = serve::next()?;
-        if len > self.buf.capacity() {
-            // Free the old buffer first and take exactly what this delivery needs: growing
-            // by doubling would hold both, and up to twice the size, in a small heap.
-            self.buf = Vec::new();
-            self.buf.reserve_exact(len);
+        if len > buf.len() {
+            return serve::refuse(Failure::TOO_LARGE.code());
         }
-        self.buf.resize(len, 0);
-        let len = serve::take(&mut self.buf)?;
-        let bytes = &self.buf[..len];
-        let Some(delivery) = Delivery::parse(bytes) else {
-            // A URI or caller that is not UTF-8 can still be refused by its token.
-            return match Header::decode(bytes) {
-                Some(header) if header.kind == delivery::REQUEST => {
-                    answer(header.token, Err(Failure::BAD_REQUEST));
-                    Ok(())
-                }
-                Some(_) => Ok(()),
-                None => Err(route::Error::BadMessage),
-            };
+        let len = serve::take(buf)?;
+        let Some(header) = buf.get(..len).and_then(Header::decode) else {
+            return Err(route::Error::BadMessage);
         };
-        let outcome = self.routes.dispatch(&mut self.state, &delivery);
-        if delivery.kind == Kind::Request {
-            answer(delivery.token, outcome);
+        // A URI or caller that is not UTF-8 is refused by its token (`dispatch`: 400).
+        let outcome = self.routes.dispatch(&mut self.state, buf, len);
+        if header.kind == delivery::REQUEST {
+            let reply = outcome.and_then(|len| buf.get(..len).ok_or(Failure::INTERNAL));
+            answer(header.token, reply);
         }
         Ok(())
     }
@@ -94,17 +82,15 @@ impl<S: Service> Server<S> {
     /// When the hypervisor refuses to deliver (no routes, no router, a malformed delivery):
     /// the module aborts with the reason. Under the host stub, whose `route_next` cannot
     /// block, that is also what happens when no delivery is queued.
-    pub fn run(mut self) -> ! {
+    pub fn run(mut self, buf: &mut [u8]) -> ! {
         loop {
-            match self.serve_one() {
+            match self.serve_one(buf) {
                 Ok(()) => {}
                 Err(route::Error::TableFull) => device::yield_now(),
-                Err(error) => {
-                    let mut buf = [0u8; 64];
-                    let mut why = Text::new(&mut buf);
-                    why.push_all(&[&"service stopped: taking a delivery failed: ", &error]);
-                    guests::abort(why.as_str())
+                Err(route::Error::NoRouter) => {
+                    guests::abort("service stopped: it serves no routes (see the manifest)")
                 }
+                Err(_) => guests::abort("service stopped: a delivery could not be taken"),
             }
         }
     }
@@ -118,9 +104,9 @@ impl<S: Service> Default for Server<S> {
 
 /// Answer request `token`; a reply the hypervisor refuses (not a record within the router's
 /// limits) becomes [`Failure::INTERNAL`], so the caller is never left waiting.
-fn answer(token: u32, outcome: Result<Vec<u8>, Failure>) {
+fn answer(token: u32, outcome: Result<&[u8], Failure>) {
     let refused = match outcome {
-        Ok(reply) => serve::reply(token, &reply).err(),
+        Ok(reply) => serve::reply(token, reply).err(),
         Err(failure) => serve::fail(token, failure.code()).err(),
     };
     if let Some(route::Error::BadMessage | route::Error::TooLarge) = refused {
@@ -130,17 +116,20 @@ fn answer(token: u32, outcome: Result<Vec<u8>, Failure>) {
     // Anything else (a token no longer open) means nobody is waiting any more.
 }
 
-/// Run service `S`: what the `fb_main` export of [`service!`](crate::service) does.
-pub fn serve<S: Service>() -> ! {
-    Server::<S>::new().run()
+/// Run service `S` over `buf`: what the `fb_main` export of [`service!`](crate::service)
+/// does.
+pub fn serve<S: Service>(buf: &mut [u8]) -> ! {
+    Server::<S>::new().run(buf)
 }
 
 #[cfg(test)]
 mod tests {
+    use alloc::vec::Vec;
+
     use fireball_guests_sdk::{
         codec,
         hal::Data,
-        route::Method,
+        route::{Method, serve::Kind},
         stub::router::{self, answer},
     };
 
@@ -166,19 +155,24 @@ mod tests {
         }
     }
 
+    fn buffer() -> Vec<u8> {
+        alloc::vec![0; Echo::BUFFER]
+    }
+
     #[test]
     fn a_delivery_is_taken_dispatched_and_answered() {
         let mut server = Server::<Echo>::new();
+        let mut buf = buffer();
         let body = codec::encode(&Data {
             data: b"hi".to_vec(),
         })
         .unwrap();
         let token = router::deliver(Kind::Request, Method::Write, "svc://echo", "app", &body);
-        server.serve_one().unwrap();
+        server.serve_one(&mut buf).unwrap();
         assert_eq!(answer(token), Some(Ok(body.clone())));
 
         let token = router::deliver(Kind::Request, Method::Read, "svc://no", "app", codec::EMPTY);
-        server.serve_one().unwrap();
+        server.serve_one(&mut buf).unwrap();
         assert_eq!(answer(token), Some(Err(404)));
 
         router::deliver(
@@ -188,9 +182,9 @@ mod tests {
             "app",
             &body,
         );
-        server.serve_one().unwrap();
+        server.serve_one(&mut buf).unwrap();
         assert_eq!(
-            server.serve_one(),
+            server.serve_one(&mut buf),
             Err(route::Error::NoReply),
             "the stub is empty"
         );
@@ -206,13 +200,36 @@ mod tests {
             "app",
             codec::EMPTY,
         );
-        server.serve_one().unwrap();
+        server.serve_one(&mut buffer()).unwrap();
         assert_eq!(answer(token), Some(Err(500)));
+    }
+
+    #[test]
+    fn a_delivery_larger_than_the_buffer_is_answered_413_and_serving_goes_on() {
+        let mut server = Server::<Echo>::new();
+        let mut buf = alloc::vec![0; 64];
+        let big = codec::encode(&Data {
+            data: alloc::vec![7; 100],
+        })
+        .unwrap();
+        let token = router::deliver(Kind::Request, Method::Write, "svc://echo", "app", &big);
+        server.serve_one(&mut buf).unwrap();
+        assert_eq!(answer(token), Some(Err(413)));
+        router::deliver(Kind::Notification, Method::Write, "svc://echo", "app", &big);
+        server.serve_one(&mut buf).unwrap();
+        let small = codec::encode(&Data {
+            data: b"ok".to_vec(),
+        })
+        .unwrap();
+        let token = router::deliver(Kind::Request, Method::Write, "svc://echo", "app", &small);
+        server.serve_one(&mut buf).unwrap();
+        assert_eq!(answer(token), Some(Ok(small)), "the service goes on");
     }
 
     #[test]
     fn malformed_deliveries_are_refused_by_token_or_reported() {
         let mut server = Server::<Echo>::new();
+        let mut buf = buffer();
         let header = Header {
             kind: delivery::REQUEST,
             method: fireball_abi::method::READ as u8,
@@ -224,9 +241,9 @@ mod tests {
         let mut bytes = header.encode().to_vec();
         bytes.push(0xFF);
         router::deliver_raw(bytes);
-        server.serve_one().unwrap();
+        server.serve_one(&mut buf).unwrap();
         assert_eq!(answer(77), Some(Err(400)), "a URI that is not UTF-8");
         router::deliver_raw(alloc::vec![1, 2, 3]);
-        assert_eq!(server.serve_one(), Err(route::Error::BadMessage));
+        assert_eq!(server.serve_one(&mut buf), Err(route::Error::BadMessage));
     }
 }

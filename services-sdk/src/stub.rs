@@ -21,13 +21,16 @@ use fireball_guests_sdk::{
     route::{Method, serve::Kind},
     stub::router,
 };
-use serde::{Serialize, de::DeserializeOwned};
+use fireball_record::Message;
 
 use crate::{Failure, Server};
 
 /// A service under test, with the caller name its requests carry (`"test"` by default).
 pub struct Service<S: crate::Service> {
     server: Server<S>,
+    /// The service's delivery buffer: [`Service::BUFFER`](crate::Service::BUFFER) bytes, as
+    /// in the module.
+    buf: Vec<u8>,
     caller: String,
 }
 
@@ -41,6 +44,7 @@ impl<S: crate::Service> Service<S> {
     pub fn with_state(state: S) -> Self {
         Self {
             server: Server::with_state(state),
+            buf: vec![0; S::BUFFER],
             caller: String::from("test"),
         }
     }
@@ -63,15 +67,15 @@ impl<S: crate::Service> Service<S> {
     }
 
     /// `read` `uri` with an empty request.
-    pub fn read<R: DeserializeOwned>(&mut self, uri: &str) -> Result<R, Failure> {
+    pub fn read<R: Message>(&mut self, uri: &str) -> Result<R, Failure> {
         self.request(Method::Read, uri, &())
     }
 
     /// `write` `request` to `uri`.
     pub fn write<Q, R>(&mut self, uri: &str, request: &Q) -> Result<R, Failure>
     where
-        Q: Serialize + ?Sized,
-        R: DeserializeOwned,
+        Q: Message,
+        R: Message,
     {
         self.request(Method::Write, uri, request)
     }
@@ -79,8 +83,8 @@ impl<S: crate::Service> Service<S> {
     /// `call` `uri` with `request`.
     pub fn call<Q, R>(&mut self, uri: &str, request: &Q) -> Result<R, Failure>
     where
-        Q: Serialize + ?Sized,
-        R: DeserializeOwned,
+        Q: Message,
+        R: Message,
     {
         self.request(Method::Call, uri, request)
     }
@@ -89,19 +93,19 @@ impl<S: crate::Service> Service<S> {
     ///
     /// # Panics
     ///
-    /// If `request` does not encode as a record or the reply does not decode as an `R`
+    /// If `request` is over the SDK's limits or the reply does not decode as an `R`
     /// (the test asked for the wrong type), or if the service leaves the request
     /// unanswered.
     pub fn request<Q, R>(&mut self, method: Method, uri: &str, request: &Q) -> Result<R, Failure>
     where
-        Q: Serialize + ?Sized,
-        R: DeserializeOwned,
+        Q: Message,
+        R: Message,
     {
         let body = codec::encode(request)
-            .unwrap_or_else(|e| panic!("the request to {uri} is not a record: {e:?}"));
+            .unwrap_or_else(|| panic!("the request to {uri} is over the SDK's limits"));
         let reply = self.request_bytes(method, uri, &body)?;
         Ok(codec::decode(&reply)
-            .unwrap_or_else(|e| panic!("the reply from {uri} is not the type asked for: {e:?}")))
+            .unwrap_or_else(|| panic!("the reply from {uri} is not the type asked for")))
     }
 
     /// Send `body` (any bytes, e.g. a malformed record) with `method` to `uri`; the reply's
@@ -127,16 +131,16 @@ impl<S: crate::Service> Service<S> {
     ///
     /// # Panics
     ///
-    /// If `request` does not encode as a record.
-    pub fn notify<Q: Serialize + ?Sized>(&mut self, method: Method, uri: &str, request: &Q) {
+    /// If `request` is over the SDK's limits.
+    pub fn notify<Q: Message>(&mut self, method: Method, uri: &str, request: &Q) {
         let body = codec::encode(request)
-            .unwrap_or_else(|e| panic!("the notification to {uri} is not a record: {e:?}"));
+            .unwrap_or_else(|| panic!("the notification to {uri} is over the SDK's limits"));
         router::deliver(Kind::Notification, method, uri, &self.caller, &body);
         self.serve();
     }
 
     fn serve(&mut self) {
-        if let Err(error) = self.server.serve_one() {
+        if let Err(error) = self.server.serve_one(&mut self.buf) {
             panic!("the service could not take the delivery: {error:?}");
         }
     }

@@ -10,10 +10,11 @@ use fireball_guests_sdk::{
     entry, heap, log,
     route::{Client, Error},
 };
+use fireball_record::Message;
 use serde::{Deserialize, Serialize};
 
 /// The counter service's message: how much to add, or the total.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Message)]
 pub struct Count {
     /// The number.
     pub value: u32,

@@ -8,16 +8,16 @@
 //! A deployment may run several, each registered on its own `svc://counter/<n>`: the board
 //! manifest `examples/counter/board.toml` does, to measure what one more small service costs
 //! in RAM (docs/perf.md). The total wraps at `u32::MAX`; nothing a caller sends makes it
-//! panic (a body that is not a [`Count`] gets 400 from the SDK).
+//! panic (a body that is not a [`Count`] gets 400 from the SDK). It has no heap: nothing in
+//! it allocates.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 use fireball_services_sdk::prelude::*;
-use serde::{Deserialize, Serialize};
 
 /// A count: how much to add, or the total.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Message)]
 pub struct Count {
     /// The number.
     pub value: u32,
@@ -29,15 +29,21 @@ pub struct Counter {
     total: u32,
 }
 
+/// `write svc://counter/{n}`: add a [`Count`], answer the new total.
+pub const ADD: Route<Count, Count> = Route::write("svc://counter/{n}");
+
+/// `read svc://counter/{n}`: the total.
+pub const TOTAL: Route<(), Count> = Route::read("svc://counter/{n}");
+
 impl Counter {
-    /// `write svc://counter/{n}`: add, answer the new total.
+    /// [`ADD`]: add, answer the new total.
     pub fn add(&mut self, _: &Request<'_>, by: Count) -> Result<Count, Failure> {
         self.total = self.total.wrapping_add(by.value);
         Ok(Count { value: self.total })
     }
 
-    /// `read svc://counter/{n}`: the total.
-    pub fn get(&mut self, _: &Request<'_>) -> Result<Count, Failure> {
+    /// [`TOTAL`]: the total.
+    pub fn get(&mut self, _: &Request<'_>, (): ()) -> Result<Count, Failure> {
         Ok(Count { value: self.total })
     }
 }
@@ -48,13 +54,12 @@ impl Service for Counter {
     }
 
     fn routes(routes: Routes<Self>) -> Routes<Self> {
-        routes
-            .write("svc://counter/{n}", Counter::add)
-            .read("svc://counter/{n}", Counter::get)
+        routes.serve(ADD, Counter::add).serve(TOTAL, Counter::get)
     }
 }
 
-service!(Counter, heap = 1024);
+// Nothing here allocates: no heap.
+service!(Counter);
 
 #[cfg(test)]
 mod tests {

@@ -1,13 +1,11 @@
-//! The typed router client: serde structs in and out (feature `alloc`).
+//! The typed router client: [`Message`] structs in and out (feature `alloc`).
 
 use alloc::vec;
-use alloc::vec::Vec;
 
 use fireball_record::Record;
-use serde::{Serialize, de::DeserializeOwned};
 
 use super::{Binding, Error, Method, bind, check, fetch_reply};
-use crate::codec::{self, CodecError, EMPTY};
+use crate::codec::{self, EMPTY, Message};
 use crate::sys;
 use crate::text::{Show, Text};
 
@@ -22,9 +20,9 @@ const STACK_REPLY: usize = 128;
 /// let written: Written = uart.write(&UartWrite { data: b"hi".to_vec() })?;
 /// ```
 ///
-/// A request is mapped to a record and encoded ([`codec::encode`]); a request that does not
-/// map to a record is [`Error::BadMessage`], one over the limits [`Error::TooLarge`]. A reply
-/// that does not decode into the type asked for is [`Error::BadReply`].
+/// A request is encoded on the stack when small ([`codec::with_encoded`]); one over the
+/// limits is [`Error::TooLarge`]. A reply that does not decode into the type asked for is
+/// [`Error::BadReply`].
 #[derive(Debug)]
 pub struct Client {
     binding: Binding,
@@ -55,48 +53,56 @@ impl Client {
     }
 
     /// Send `request` with `method` and wait for the reply.
-    pub fn call<Req, Resp>(&self, method: Method, request: &Req) -> Result<Resp, Error>
-    where
-        Req: Serialize + ?Sized,
-        Resp: DeserializeOwned,
-    {
-        let request = request_bytes(request)?;
-        self.exchange(method, &request, |reply| {
-            codec::try_decode(reply).ok_or(Error::BadReply)
+    pub fn call<Req: Message, Resp: Message>(
+        &self,
+        method: Method,
+        request: &Req,
+    ) -> Result<Resp, Error> {
+        codec::with_encoded(request, |request| {
+            self.exchange(method, request, |reply| {
+                codec::decode(reply).ok_or(Error::BadReply)
+            })
         })
+        .unwrap_or(Err(Error::TooLarge))
+    }
+
+    /// Send `request` on `route` (a [`Route`](super::Route) descriptor: its method, its
+    /// request and reply types) and wait for the reply. The binding's URI should be one of
+    /// the route's (`svc://counter/3` for `svc://counter/{n}`); the router checks it.
+    pub fn send<Req: Message, Resp: Message>(
+        &self,
+        route: super::Route<Req, Resp>,
+        request: &Req,
+    ) -> Result<Resp, Error> {
+        self.call(route.method(), request)
     }
 
     /// `read` with an empty request.
-    pub fn read<Resp: DeserializeOwned>(&self) -> Result<Resp, Error> {
+    pub fn read<Resp: Message>(&self) -> Result<Resp, Error> {
         self.exchange(Method::Read, EMPTY, |reply| {
-            codec::try_decode(reply).ok_or(Error::BadReply)
+            codec::decode(reply).ok_or(Error::BadReply)
         })
     }
 
     /// `write` `request`.
-    pub fn write<Req, Resp>(&self, request: &Req) -> Result<Resp, Error>
-    where
-        Req: Serialize + ?Sized,
-        Resp: DeserializeOwned,
-    {
+    pub fn write<Req: Message, Resp: Message>(&self, request: &Req) -> Result<Resp, Error> {
         self.call(Method::Write, request)
     }
 
     /// Send `request` one way: never waits (a full inbox is [`Error::QueueFull`]).
-    pub fn notify<Req: Serialize + ?Sized>(
-        &self,
-        method: Method,
-        request: &Req,
-    ) -> Result<(), Error> {
-        let request = request_bytes(request)?;
-        super::notify(&self.binding, method, &request)
+    pub fn notify<Req: Message>(&self, method: Method, request: &Req) -> Result<(), Error> {
+        codec::with_encoded(request, |request| {
+            super::notify(&self.binding, method, request)
+        })
+        .unwrap_or(Err(Error::TooLarge))
     }
 
     /// Send a record as it is and get the reply's record (for messages with no Rust type).
     pub fn call_record(&self, method: Method, request: &Record) -> Result<Record, Error> {
-        let request = request
-            .encode(&codec::LIMITS)
-            .map_err(|e| request_error(CodecError::Record(e)))?;
+        let request = request.encode(&codec::LIMITS).map_err(|e| match e {
+            fireball_record::RecordError::TooLarge { .. } => Error::TooLarge,
+            _ => Error::BadMessage,
+        })?;
         self.exchange(method, &request, |reply| {
             Record::decode(reply, &codec::LIMITS).map_err(|_| Error::BadReply)
         })
@@ -118,33 +124,6 @@ impl Client {
             let len = fetch_reply(&mut reply)?;
             decode(&reply[..len])
         }
-    }
-}
-
-/// A request's bytes: a value that is not a record is [`Error::BadMessage`], one over the
-/// limits' size [`Error::TooLarge`] (told apart by encoding without a size limit, which
-/// is the last check; no `CodecError` is built in a module).
-fn request_bytes<Req: Serialize + ?Sized>(request: &Req) -> Result<Vec<u8>, Error> {
-    let unbounded = fireball_record::Limits {
-        max_bytes: usize::MAX,
-        ..codec::LIMITS
-    };
-    let bytes = codec::wire::write(request, &unbounded).ok_or(Error::BadMessage)?;
-    within(bytes)
-}
-
-fn within(bytes: Vec<u8>) -> Result<Vec<u8>, Error> {
-    if bytes.len() > codec::LIMITS.max_bytes {
-        Err(Error::TooLarge)
-    } else {
-        Ok(bytes)
-    }
-}
-
-fn request_error(error: CodecError) -> Error {
-    match error {
-        CodecError::Record(fireball_record::RecordError::TooLarge { .. }) => Error::TooLarge,
-        _ => Error::BadMessage,
     }
 }
 
@@ -189,10 +168,12 @@ mod tests {
             uart.call::<_, Written>(Method::Call, &request),
             Err(Error::Failed(405))
         );
+        let huge = UartWrite {
+            data: vec![0; codec::LIMITS.max_bytes],
+        };
         assert_eq!(
-            uart.call::<_, Written>(Method::Write, &7u8),
-            Err(Error::BadMessage),
-            "a bare number is not a record"
+            uart.call::<_, Written>(Method::Write, &huge),
+            Err(Error::TooLarge)
         );
         assert_eq!(
             uart.call::<_, Written>(Method::Write, &sample(1)),

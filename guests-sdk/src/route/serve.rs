@@ -71,8 +71,8 @@ impl<'a> Delivery<'a> {
             kind,
             method: Method::from_number(i32::from(header.method)),
             token: header.token,
-            uri: core::str::from_utf8(uri).ok()?,
-            caller: core::str::from_utf8(caller).ok()?,
+            uri: crate::text::utf8(uri)?,
+            caller: crate::text::utf8(caller)?,
             body,
         })
     }
@@ -101,6 +101,13 @@ pub fn reply(token: u32, reply: &[u8]) -> Result<(), Error> {
 /// [`Error::Failed(code)`](Error::Failed)).
 pub fn fail(token: u32, code: NonZeroU16) -> Result<(), Error> {
     check(sys::route_respond(token as i32, i32::from(code.get()), &[])).map(drop)
+}
+
+/// Drop the delivery [`next`] announced without taking it (it does not fit the module's
+/// buffer: [`take`] said [`Error::TooLarge`]); a request is failed with `code` (413 says
+/// why), so its caller is answered. Nothing announced is [`Error::NoReply`].
+pub fn refuse(code: NonZeroU16) -> Result<(), Error> {
+    check(sys::route_respond(0, i32::from(code.get()), &[])).map(drop)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! `filter-messages` — the `filter` service's route messages, shared by the service and the
-//! guests that call it, so both ends agree on every field name. Plain serde structs; the
-//! router maps them to records.
+//! `filter-messages` — the `filter` service's route messages, shared by the service and the guests
+//! that call it, so both ends agree on every field name. Plain structs that derive `Message` (what
+//! modules encode) and serde (what native code maps); the router maps them to records.
 //!
 //! | route | method | request | reply |
 //! | --- | --- | --- | --- |
@@ -14,11 +14,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use fireball_record::Message;
+
 /// Stages in each channel's cascade.
 pub const STAGES: usize = 3;
 
 /// Reply of `read` / `call` on `svc://filter/{ch}`: one sample, raw and filtered.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Message)]
 pub struct Filtered {
     /// The channel.
     pub channel: u8,
@@ -29,21 +31,21 @@ pub struct Filtered {
 }
 
 /// Request of `call` on `svc://filter/{ch}`: a sample to filter.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Message)]
 pub struct Sample {
     /// The sample.
     pub raw: i32,
 }
 
 /// Request of `write` on `svc://filter/{ch}/alpha`: new coefficients, first stage first.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Message)]
 pub struct Alphas {
     /// Each in `(0, 1]`; smaller smooths more.
     pub alphas: [f32; STAGES],
 }
 
 /// Reply of `svc://filter/{ch}/state` and `…/alpha`: a channel's cascade.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Message)]
 pub struct ChannelState {
     /// The channel.
     pub channel: u8,

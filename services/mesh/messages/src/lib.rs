@@ -1,6 +1,6 @@
-//! `mesh-messages` — the mesh gateway's route messages, shared by the `mesh` service and
-//! the guests that call it, so both ends agree on every field name. Plain serde structs;
-//! the router maps them to records.
+//! `mesh-messages` — the mesh gateway's route messages, shared by the `mesh` service and the guests
+//! that call it, so both ends agree on every field name. Plain structs that derive `Message` (what
+//! modules encode) and serde (what native code maps); the router maps them to records.
 //!
 //! | route | method | request | reply |
 //! | --- | --- | --- | --- |
@@ -17,21 +17,24 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize, Serializer};
 
+use fireball_record::Message;
+
 fn as_bytes<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_bytes(bytes)
 }
 
 /// `svc://mesh/tx` — `write` request: one message to broadcast to the mesh.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Message)]
 pub struct Transmit {
     /// The message (1 to 31 110 bytes: 255 fragments of 122; the router's message limit,
     /// 512 bytes by default, is usually the tighter bound).
     #[serde(serialize_with = "as_bytes")]
+    #[message(bytes)]
     pub data: Vec<u8>,
 }
 
 /// `svc://mesh/tx` — reply: what went on the air.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Message)]
 pub struct Sent {
     /// Frames transmitted.
     pub frames: u32,
@@ -40,7 +43,7 @@ pub struct Sent {
 }
 
 /// A neighbour node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Message)]
 pub struct Node {
     /// The id it announced.
     pub id: u8,
@@ -49,14 +52,14 @@ pub struct Node {
 }
 
 /// `svc://mesh/nodes` — reply to `read`: the node table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Message)]
 pub struct Nodes {
     /// The nodes, in the order first heard (at most 8).
     pub nodes: Vec<Node>,
 }
 
 /// `svc://mesh/stats` — reply to `read`: the gateway's counters since it started.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Message)]
 pub struct Stats {
     /// Messages sent whole.
     pub messages: u64,

@@ -1,6 +1,6 @@
-//! `stats-messages` — the `stats` service's route messages, shared by the service and the
-//! guests that call it, so both ends agree on every field name. Plain serde structs; the
-//! router maps them to records.
+//! `stats-messages` — the `stats` service's route messages, shared by the service and the guests
+//! that call it, so both ends agree on every field name. Plain structs that derive `Message` (what
+//! modules encode) and serde (what native code maps); the router maps them to records.
 //!
 //! | route | method | request | reply |
 //! | --- | --- | --- | --- |
@@ -18,6 +18,8 @@ use alloc::{string::String, vec::Vec};
 
 use serde::{Deserialize, Serialize};
 
+use fireball_record::Message;
+
 /// Most keys the service keeps at once; a sample for a new key beyond them fails with 507.
 pub const MAX_KEYS: usize = 16;
 
@@ -26,14 +28,14 @@ pub const MAX_KEYS: usize = 16;
 pub const MAX_KEY_LEN: usize = 24;
 
 /// Request of `write` on `svc://stats/{key}`: one sample.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Message)]
 pub struct Sample {
     /// The value (finite: NaN and infinities fail with 422).
     pub value: f64,
 }
 
 /// A key's statistics so far.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Message)]
 pub struct Summary {
     /// Samples added.
     pub count: u64,
@@ -46,7 +48,7 @@ pub struct Summary {
 }
 
 /// Reply of `read` on `svc://stats`: the keys, oldest first.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Message)]
 pub struct Keys {
     /// The keys.
     pub keys: Vec<String>,

@@ -93,6 +93,35 @@ impl Routed {
     }
 }
 
+/// The token `route_respond` takes for the delivery `route_next` announced and the module
+/// has not taken (it did not fit the module's buffer).
+const HELD: i32 = 0;
+
+impl Routed {
+    /// Drop the held delivery; a request among them is failed with `code` (1..=65535), so its
+    /// caller is answered although the service never saw it.
+    fn refuse_held(&mut self, code: i32) -> i32 {
+        let Ok(code) = u16::try_from(code) else {
+            return status::BAD_MESSAGE;
+        };
+        if code == 0 {
+            return status::BAD_MESSAGE;
+        }
+        let Some(held) = self.held.take() else {
+            return status::NO_REPLY;
+        };
+        let header = fireball_abi::delivery::Header::decode(&held);
+        if let Some(header) = header.filter(|h| h.kind == delivery::REQUEST)
+            && let Some(index) = self.open.iter().position(|(t, _)| *t == header.token)
+        {
+            let (_, request) = self.open.swap_remove(index);
+            // A caller that gave up meanwhile is not the service's error.
+            let _ = request.fail(code);
+        }
+        status::OK
+    }
+}
+
 /// Failure code a request gets when its delivery cannot be laid out for the service.
 pub const TOO_LARGE_FOR_SERVICE: u16 = 413;
 
@@ -276,6 +305,9 @@ impl RouteBridge {
         let Some(r) = routed.iter_mut().find(|r| r.serial == serial) else {
             return status::BAD_HANDLE;
         };
+        if token == HELD {
+            return r.refuse_held(code);
+        }
         let Some(index) = r.open.iter().position(|(t, _)| *t == token as u32) else {
             return status::BAD_HANDLE;
         };

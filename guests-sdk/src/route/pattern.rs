@@ -8,7 +8,7 @@
 
 use core::fmt;
 
-use fireball_guests_sdk::text::{Show, Text};
+use crate::text::{Show, Text};
 
 /// Most path segments a pattern may have (the router's limit).
 pub const MAX_SEGMENTS: usize = 16;
@@ -32,6 +32,20 @@ pub enum PatternError {
     },
     /// More than [`MAX_SEGMENTS`] path segments.
     TooManySegments,
+}
+
+impl PatternError {
+    /// What is wrong, in a fixed text (what a [`Route`](super::Route) constant's compile
+    /// error says).
+    pub const fn text(self) -> &'static str {
+        match self {
+            Self::MissingScheme => "route pattern: expected `scheme://path`",
+            Self::BadScheme => "route pattern: scheme must be non-empty lowercase `a-z0-9+-.`",
+            Self::BadSegment { .. } => "route pattern: a path segment is empty or invalid",
+            Self::DuplicateParam { .. } => "route pattern: a parameter repeats an earlier name",
+            Self::TooManySegments => "route pattern: too many path segments",
+        }
+    }
 }
 
 impl fmt::Display for PatternError {
@@ -71,99 +85,167 @@ impl Show for PatternError {
     }
 }
 
-/// `(scheme, path)` of `scheme://path`. Byte-level on purpose: in a module, core's substring
-/// searcher costs thousands of instructions per call where this costs tens.
-fn split_scheme(text: &str) -> Option<(&str, &str)> {
-    let at = text.as_bytes().windows(3).position(|w| w == b"://")?;
-    Some((text.get(..at)?, text.get(at + 3..)?))
-}
-
-/// The segments of a path: none for an empty path (`log://`), not one empty segment.
-fn segments(path: &str) -> impl Iterator<Item = &str> + Clone {
-    let mut rest = (!path.is_empty()).then_some(path);
-    core::iter::from_fn(move || {
-        let current = rest?;
-        match current.bytes().position(|b| b == b'/') {
-            Some(slash) => {
-                rest = current.get(slash + 1..);
-                current.get(..slash)
-            }
-            None => {
-                rest = None;
-                Some(current)
-            }
+/// Where `://` starts.
+const fn scheme_end(b: &[u8]) -> Option<usize> {
+    let (mut at, mut rest) = (0, b);
+    while let [c, tail @ ..] = rest {
+        if *c == b':'
+            && let [b'/', b'/', ..] = tail
+        {
+            return Some(at);
         }
-    })
+        at += 1;
+        rest = tail;
+    }
+    None
 }
 
-fn split(text: &str) -> Option<(&str, impl Iterator<Item = &str> + Clone)> {
-    let (scheme, path) = split_scheme(text)?;
-    Some((scheme, segments(path)))
+/// Whether `segment` is a literal: non-empty `A-Za-z0-9-_.~`.
+const fn plain(segment: &[u8]) -> bool {
+    if segment.is_empty() {
+        return false;
+    }
+    let mut rest = segment;
+    while let [c, tail @ ..] = rest {
+        let c = *c;
+        if !(c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.' || c == b'~') {
+            return false;
+        }
+        rest = tail;
+    }
+    true
 }
 
-fn plain(segment: &str) -> bool {
-    !segment.is_empty()
-        && segment
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
+/// The name of a `{name}` parameter segment (not checked), or `None` for a literal.
+const fn param_of(segment: &[u8]) -> Option<&[u8]> {
+    match segment {
+        [b'{', name @ .., b'}'] => Some(name),
+        _ => None,
+    }
 }
 
-fn param_name(segment: &str) -> Option<&str> {
-    segment.strip_prefix('{')?.strip_suffix('}')
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a, mut b) = (a, b);
+    while let ([x, a_tail @ ..], [y, b_tail @ ..]) = (a, b) {
+        if *x != *y {
+            return false;
+        }
+        (a, b) = (a_tail, b_tail);
+    }
+    true
 }
 
-/// Check `pattern` as the router would when the service registers it.
-pub fn check(pattern: &str) -> Result<(), PatternError> {
-    let (scheme, segments) = split(pattern).ok_or(PatternError::MissingScheme)?;
-    let scheme_ok = !scheme.is_empty()
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b));
-    if !scheme_ok {
+/// `b[start..end]`, in a `const fn`.
+const fn slice(b: &[u8], start: usize, end: usize) -> &[u8] {
+    b.split_at(end).0.split_at(start).1
+}
+
+/// The end of the segment that starts at `start` (the next `/` or the end).
+const fn segment_end(b: &[u8], start: usize) -> usize {
+    let mut end = start;
+    while end < b.len() && b[end] != b'/' {
+        end += 1;
+    }
+    end
+}
+
+/// Check `pattern` as the router would when the service registers it. A `const fn`: a
+/// [`Route`](super::Route) descriptor, a constant, is checked when the module is compiled.
+pub const fn check(pattern: &str) -> Result<(), PatternError> {
+    let b = pattern.as_bytes();
+    let Some(at) = scheme_end(b) else {
+        return Err(PatternError::MissingScheme);
+    };
+    if at == 0 {
         return Err(PatternError::BadScheme);
     }
-    if segments.clone().count() > MAX_SEGMENTS {
+    let mut i = 0;
+    while i < at {
+        let c = b[i];
+        if !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'+' || c == b'-' || c == b'.') {
+            return Err(PatternError::BadScheme);
+        }
+        i += 1;
+    }
+    let path = at + 3;
+    if path == b.len() {
+        return Ok(());
+    }
+    let mut count = 1;
+    let mut i = path;
+    while i < b.len() {
+        if b[i] == b'/' {
+            count += 1;
+        }
+        i += 1;
+    }
+    if count > MAX_SEGMENTS {
         return Err(PatternError::TooManySegments);
     }
-    for (index, segment) in segments.clone().enumerate() {
-        match param_name(segment) {
-            Some(name) if plain(name) => {
-                let earlier = segments.clone().take(index).filter_map(param_name);
-                if earlier.into_iter().any(|other| other == name) {
+    let (mut index, mut start) = (0, path);
+    loop {
+        let end = segment_end(b, start);
+        let segment = slice(b, start, end);
+        if let Some(name) = param_of(segment) {
+            if !plain(name) {
+                return Err(PatternError::BadSegment { index });
+            }
+            let mut other = path;
+            while other < start {
+                let other_end = segment_end(b, other);
+                if let Some(earlier) = param_of(slice(b, other, other_end))
+                    && same(earlier, name)
+                {
                     return Err(PatternError::DuplicateParam { index });
                 }
+                other = other_end + 1;
             }
-            None if plain(segment) => {}
-            _ => return Err(PatternError::BadSegment { index }),
+        } else if !plain(segment) {
+            return Err(PatternError::BadSegment { index });
         }
+        if end == b.len() {
+            return Ok(());
+        }
+        index += 1;
+        start = end + 1;
     }
-    Ok(())
 }
 
 /// Walk `pattern` against `uri`: `None` if it does not match, else the segment parameter
 /// `name` took (`Some(None)` if there is no such parameter or no name was asked for). One
-/// non-generic walk serves [`matches`] and [`param`].
+/// non-generic byte-level walk serves [`matches`] and [`param`]: in a module, iterator
+/// adapters over `str`s cost several times its code and fuel.
 #[inline(never)]
 fn walk<'u>(pattern: &str, uri: &'u str, name: Option<&str>) -> Option<Option<&'u str>> {
-    let ((p_scheme, mut p), (u_scheme, mut u)) = (split(pattern)?, split(uri)?);
-    if p_scheme != u_scheme {
+    let (p, u) = (pattern.as_bytes(), uri.as_bytes());
+    let (p_at, u_at) = (scheme_end(p)?, scheme_end(u)?);
+    if p.get(..p_at)? != u.get(..u_at)? {
         return None;
     }
+    let (mut i, mut j) = (p_at + 3, u_at + 3);
     let mut found = None;
+    if i == p.len() || j == u.len() {
+        // An empty path (`log://`) has no segments: both must be empty.
+        return (i == p.len() && j == u.len()).then_some(found);
+    }
     loop {
-        match (p.next(), u.next()) {
-            (None, None) => return Some(found),
-            (Some(literal_or_param), Some(value)) => match param_name(literal_or_param) {
-                Some(param) => {
-                    if name == Some(param) {
-                        found = Some(value);
-                    }
-                }
-                None if literal_or_param == value => {}
-                None => return None,
-            },
-            _ => return None,
+        let (p_end, u_end) = (segment_end(p, i), segment_end(u, j));
+        let segment = p.get(i..p_end)?;
+        if let Some(param) = param_of(segment) {
+            if name.is_some_and(|name| param == name.as_bytes()) {
+                found = uri.get(j..u_end);
+            }
+        } else if segment != u.get(j..u_end)? {
+            return None;
         }
+        let (p_done, u_done) = (p_end == p.len(), u_end == u.len());
+        if p_done || u_done {
+            return (p_done && u_done).then_some(found);
+        }
+        (i, j) = (p_end + 1, u_end + 1);
     }
 }
 
