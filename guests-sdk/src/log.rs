@@ -14,12 +14,12 @@
 //! so a module cannot log as another. Each line binds `log://` and lets it go again: cheap
 //! next to formatting, and it holds none of the module's bindings between lines.
 
-use alloc::string::String;
 use core::fmt;
 
+use fireball_record::message::{self, Field};
 pub use fireball_record::system::log::{LogLevel, LogLine};
 
-use crate::route::{Client, Error, Method};
+use crate::route::{Error, Method, bind};
 
 /// The route the logger serves.
 pub const ROUTE: &str = "log://";
@@ -28,14 +28,22 @@ pub const ROUTE: &str = "log://";
 /// text is cut here at a character boundary instead of being shipped and dropped there.
 pub const MAX_TEXT: usize = fireball_record::system::log::MAX_TEXT;
 
-/// Send `text` at `level` (cut to [`MAX_TEXT`] bytes).
+/// Send `text` at `level` (cut to [`MAX_TEXT`] bytes). Nothing is allocated: the line is
+/// encoded on the stack, field for field as a [`LogLine`] encodes.
 pub fn write(level: LogLevel, text: &str) -> Result<(), Error> {
-    let line = LogLine {
-        level,
-        text: String::from(cut(text)),
-    };
-    Client::bind(ROUTE)?.notify(Method::Write, &line)
+    let mut buf = [0u8; LINE];
+    let mut out = message::Writer::new(&mut buf);
+    out.count(2);
+    out.key("level");
+    level.put(&mut out);
+    out.key("text");
+    out.str(cut(text));
+    let line = out.finish(&crate::codec::LIMITS).ok_or(Error::TooLarge)?;
+    crate::route::notify(&bind(ROUTE)?, Method::Write, buf.get(..line).unwrap_or_default())
 }
+
+/// Bytes of the longest line: the record's count, keys, level and text with its length.
+const LINE: usize = 32 + MAX_TEXT;
 
 /// Send `parts` one after the other at `level` (what [`say!`] calls): strings, integers and
 /// anything else [`Show`](crate::text::Show), without `core::fmt`.
@@ -143,7 +151,15 @@ mod tests {
         router::notified()
             .iter()
             .inspect(|n| assert_eq!((n.uri.as_str(), n.method), (ROUTE, Method::Write)))
-            .map(|n| n.decode())
+            .map(|n| {
+                let line: LogLine = n.decode();
+                assert_eq!(
+                    crate::codec::encode(&line).as_deref(),
+                    Some(n.body.as_slice()),
+                    "the line's bytes are a `LogLine`'s"
+                );
+                line
+            })
             .collect()
     }
 

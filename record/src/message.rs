@@ -363,6 +363,32 @@ impl<'a> Reader<'a> {
         self.open(depth + 1)
     }
 
+    /// The next field a derived [`Message::read`] stores: the index of its key in `names` and
+    /// its value's tag, `Some(None)` after the last field. Fields the type does not store are
+    /// skipped (and checked); a key it stores that comes twice is refused (`None`), as is
+    /// anything malformed. One copy for every message type: a derived `read` is a loop over
+    /// this and a store per field.
+    #[inline(never)]
+    pub fn field(&mut self, names: &[&str], fields: &mut Fields) -> Option<Option<(usize, u8)>> {
+        while fields.left > 0 {
+            fields.left -= 1;
+            let key = self.key()?;
+            let tag = self.tag()?;
+            match names.iter().position(|name| name.as_bytes() == key) {
+                Some(index) => {
+                    let bit = 1u64.checked_shl(index as u32)?;
+                    if fields.seen & bit != 0 {
+                        return None;
+                    }
+                    fields.seen |= bit;
+                    return Some(Some((index, tag)));
+                }
+                None => self.skip(tag, fields.depth)?,
+            }
+        }
+        Some(None)
+    }
+
     /// Skip the rest of a record's `count` fields, checking them.
     #[inline(never)]
     pub fn skip_fields(&mut self, count: usize, depth: usize) -> Option<()> {
@@ -472,6 +498,24 @@ impl<'a> Reader<'a> {
             out.push(u8::get(self, tag, depth + 1)?);
         }
         Some(())
+    }
+}
+
+/// Where a derived [`Message::read`] is in its record ([`Reader::field`]).
+pub struct Fields {
+    left: usize,
+    depth: usize,
+    seen: u64,
+}
+
+impl Fields {
+    /// The `count` fields of a record held at `depth`, none read yet.
+    pub fn new(count: usize, depth: usize) -> Self {
+        Self {
+            left: count,
+            depth,
+            seen: 0,
+        }
     }
 }
 

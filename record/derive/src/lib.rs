@@ -14,7 +14,7 @@
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as Tokens};
 use quote::quote;
-use syn::{Data, DeriveInput, Fields, LitByteStr, parse_macro_input, spanned::Spanned};
+use syn::{Data, DeriveInput, Fields, parse_macro_input, spanned::Spanned};
 
 /// Derive `Message` and `Field` for a struct with named fields (see the crate docs).
 #[proc_macro_derive(Message, attributes(message))]
@@ -76,21 +76,22 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         let ty = &f.ty;
         quote!(let mut #slot: ::core::option::Option<#ty> = ::core::option::Option::None;)
     });
+    if fields.len() > 64 {
+        return Err(syn::Error::new(
+            input.span(),
+            "`Message` derives for at most 64 fields",
+        ));
+    }
+    let names = fields.iter().map(|f| f.name.to_string());
     let arms = fields.iter().enumerate().map(|(i, f)| {
         let slot = slot(i);
-        let key = LitByteStr::new(f.name.to_string().as_bytes(), Span::call_site());
         let get = if f.bytes {
             quote!(#m::bytes::get(input, tag, depth)?)
         } else {
             quote!(#m::Field::get(input, tag, depth)?)
         };
         quote! {
-            #key => {
-                if #slot.is_some() {
-                    return ::core::option::Option::None;
-                }
-                #slot = ::core::option::Option::Some(#get);
-            }
+            #i => #slot = ::core::option::Option::Some(#get),
         }
     });
     let builds = fields.iter().enumerate().map(|(i, f)| {
@@ -118,13 +119,13 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         }
     } else {
         quote! {
+            const NAMES: &[&str] = &[#(#names),*];
             #(#slots)*
-            for _ in 0..count {
-                let key = input.key()?;
-                let tag = input.tag()?;
-                match key {
+            let mut fields = #m::Fields::new(count, depth);
+            while let ::core::option::Option::Some((index, tag)) = input.field(NAMES, &mut fields)? {
+                match index {
                     #(#arms)*
-                    _ => input.skip(tag, depth)?,
+                    _ => return ::core::option::Option::None,
                 }
             }
             ::core::option::Option::Some(Self { #(#builds)* })

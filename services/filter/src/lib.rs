@@ -53,7 +53,7 @@ impl Filter {
     }
 
     /// `read svc://filter/{ch}`: sample the ADC channel and filter it.
-    pub fn read(&mut self, request: &Request<'_>) -> Result<Filtered, Failure> {
+    pub fn read(&mut self, request: &Request<'_>, (): ()) -> Result<Filtered, Failure> {
         let channel = Self::channel(request)?;
         let raw = self.sample(channel)?;
         Ok(self.step(channel, i32::from(raw)))
@@ -82,11 +82,11 @@ impl Filter {
             .set_alphas(alphas.alphas)
             .map_err(|_| Failure::UNPROCESSABLE)?;
         log::say!(Info: "channel ", channel, " retuned by ", request.caller());
-        self.state(request)
+        self.state(request, ())
     }
 
     /// `read svc://filter/{ch}/state`.
-    pub fn state(&mut self, request: &Request<'_>) -> Result<ChannelState, Failure> {
+    pub fn state(&mut self, request: &Request<'_>, (): ()) -> Result<ChannelState, Failure> {
         let channel = Self::channel(request)?;
         let cascade = &self.cascades[usize::from(channel)];
         Ok(ChannelState {
@@ -123,15 +123,16 @@ impl Service for Filter {
 
     fn routes(routes: Routes<Self>) -> Routes<Self> {
         routes
-            .read("svc://filter/{ch}", Filter::read)
-            .call("svc://filter/{ch}", Filter::filter)
-            .write("svc://filter/{ch}/alpha", Filter::tune)
-            .read("svc://filter/{ch}/state", Filter::state)
+            .serve(filter_messages::READ, Filter::read)
+            .serve(filter_messages::FILTER, Filter::filter)
+            .serve(filter_messages::TUNE, Filter::tune)
+            .serve(filter_messages::STATE, Filter::state)
     }
 }
 
-// The heap holds the routes and one request with its reply at a time (under 1 KiB).
-service!(Filter, heap = 4096);
+// Nothing allocates: requests, replies and log lines live in the service's buffer and on
+// the stack. No heap.
+service!(Filter);
 
 #[cfg(test)]
 mod tests;

@@ -107,12 +107,12 @@ impl Mesh {
             })
     }
 
-    fn nodes(&mut self, _: &Request<'_>) -> Result<Nodes, Failure> {
+    fn nodes(&mut self, _: &Request<'_>, (): ()) -> Result<Nodes, Failure> {
         self.listen()?;
         Ok(self.gateway.nodes())
     }
 
-    fn stats(&mut self, _: &Request<'_>) -> Result<Stats, Failure> {
+    fn stats(&mut self, _: &Request<'_>, (): ()) -> Result<Stats, Failure> {
         Ok(self.gateway.stats())
     }
 }
@@ -140,9 +140,9 @@ impl Service for Mesh {
 
     fn routes(routes: Routes<Self>) -> Routes<Self> {
         routes
-            .write("svc://mesh/tx", Mesh::transmit)
-            .read("svc://mesh/nodes", Mesh::nodes)
-            .read("svc://mesh/stats", Mesh::stats)
+            .serve(mesh_messages::TRANSMIT, Mesh::transmit)
+            .serve(mesh_messages::NODES, Mesh::nodes)
+            .serve(mesh_messages::STATS, Mesh::stats)
     }
 }
 

@@ -53,7 +53,7 @@ impl Stats {
     }
 
     /// `read svc://stats/{key}`.
-    pub fn summary(&mut self, request: &Request<'_>) -> Result<Summary, Failure> {
+    pub fn summary(&mut self, request: &Request<'_>, (): ()) -> Result<Summary, Failure> {
         let key = request.param("key").ok_or(Failure::BAD_REQUEST)?;
         self.table.get(key).ok_or(Failure::NOT_FOUND)
     }
@@ -65,7 +65,7 @@ impl Stats {
     }
 
     /// `read svc://stats`: the keys.
-    pub fn keys(&mut self, _: &Request<'_>) -> Result<Keys, Failure> {
+    pub fn keys(&mut self, _: &Request<'_>, (): ()) -> Result<Keys, Failure> {
         Ok(Keys {
             keys: self.table.keys().map(String::from).collect(),
         })
@@ -79,10 +79,10 @@ impl Service for Stats {
 
     fn routes(routes: Routes<Self>) -> Routes<Self> {
         routes
-            .write("svc://stats/{key}", Stats::add)
-            .read("svc://stats/{key}", Stats::summary)
-            .call("svc://stats/{key}/remove", Stats::remove)
-            .read("svc://stats", Stats::keys)
+            .serve(stats_messages::ADD, Stats::add)
+            .serve(stats_messages::SUMMARY, Stats::summary)
+            .serve(stats_messages::REMOVE, Stats::remove)
+            .serve(stats_messages::KEYS, Stats::keys)
     }
 }
 

@@ -14,7 +14,19 @@
 
 use serde::{Deserialize, Serialize};
 
+use fireball_guests_sdk::route::Route;
 use fireball_record::Message;
+
+// The routes, described once: the service registers its handlers with these, and
+// callers send with them (`Client::send`).
+/// `read svc://filter/{ch}`: the service samples `hal://adc/{ch}` and filters the sample.
+pub const READ: Route<(), Filtered> = Route::read("svc://filter/{ch}");
+/// `call svc://filter/{ch}`: filters a sample the caller brings.
+pub const FILTER: Route<Sample, Filtered> = Route::call("svc://filter/{ch}");
+/// `write svc://filter/{ch}/alpha`: new coefficients.
+pub const TUNE: Route<Alphas, ChannelState> = Route::write("svc://filter/{ch}/alpha");
+/// `read svc://filter/{ch}/state`: a channel's cascade.
+pub const STATE: Route<(), ChannelState> = Route::read("svc://filter/{ch}/state");
 
 /// Stages in each channel's cascade.
 pub const STAGES: usize = 3;

@@ -17,7 +17,17 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize, Serializer};
 
+use fireball_guests_sdk::route::Route;
 use fireball_record::Message;
+
+// The routes, described once: the service registers its handlers with these, and
+// callers send with them (`Client::send`).
+/// `write svc://mesh/tx`: broadcast a message.
+pub const TRANSMIT: Route<Transmit, Sent> = Route::write("svc://mesh/tx");
+/// `read svc://mesh/nodes`: the nodes heard.
+pub const NODES: Route<(), Nodes> = Route::read("svc://mesh/nodes");
+/// `read svc://mesh/stats`: the gateway's counters.
+pub const STATS: Route<(), Stats> = Route::read("svc://mesh/stats");
 
 fn as_bytes<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_bytes(bytes)

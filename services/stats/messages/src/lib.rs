@@ -18,7 +18,19 @@ use alloc::{string::String, vec::Vec};
 
 use serde::{Deserialize, Serialize};
 
+use fireball_guests_sdk::route::Route;
 use fireball_record::Message;
+
+// The routes, described once: the service registers its handlers with these, and
+// callers send with them (`Client::send`).
+/// `write svc://stats/{key}`: add a sample; the summary after it.
+pub const ADD: Route<Sample, Summary> = Route::write("svc://stats/{key}");
+/// `read svc://stats/{key}`: a key's summary.
+pub const SUMMARY: Route<(), Summary> = Route::read("svc://stats/{key}");
+/// `call svc://stats/{key}/remove`: forget a key; its last summary.
+pub const REMOVE: Route<(), Summary> = Route::call("svc://stats/{key}/remove");
+/// `read svc://stats`: the keys.
+pub const KEYS: Route<(), Keys> = Route::read("svc://stats");
 
 /// Most keys the service keeps at once; a sample for a new key beyond them fails with 507.
 pub const MAX_KEYS: usize = 16;
