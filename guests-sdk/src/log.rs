@@ -39,7 +39,11 @@ pub fn write(level: LogLevel, text: &str) -> Result<(), Error> {
     out.key("text");
     out.str(cut(text));
     let line = out.finish(&crate::codec::LIMITS).ok_or(Error::TooLarge)?;
-    crate::route::notify(&bind(ROUTE)?, Method::Write, buf.get(..line).unwrap_or_default())
+    crate::route::notify(
+        &bind(ROUTE)?,
+        Method::Write,
+        buf.get(..line).unwrap_or_default(),
+    )
 }
 
 /// Bytes of the longest line: the record's count, keys, level and text with its length.

@@ -30,6 +30,7 @@ use fireball_guests_sdk::{
     hal::Adc,
     heap, log,
     route::{Client, Error},
+    text::{Show, Text},
 };
 use mesh_messages::{Sent, Transmit};
 
@@ -55,8 +56,8 @@ entry!(main);
 
 fn main() {
     match run() {
-        Ok(()) => log::info!("done: {INFERENCES} inferences sent"),
-        Err(error) => log::error!("stopped: {error:?}"),
+        Ok(()) => log::say!(Info: "done: ", INFERENCES, " inferences sent"),
+        Err(error) => log::say!(Error: "stopped: ", error),
     }
 }
 
@@ -87,14 +88,12 @@ pub fn run() -> Result<(), Error> {
         let _: Sent = mesh.write(&Transmit {
             data: Vec::from(packet),
         })?;
-        log::info!(
-            "{}/{INFERENCES} at iteration {iteration}: result {}, means {} {} {}, peak bin {}",
-            iteration / PERIOD,
-            Tenths(result),
-            sensors[0].mean_i16(),
-            sensors[1].mean_i16(),
+        log::say!(Info:
+            iteration / PERIOD, "/", INFERENCES, " at iteration ", iteration,
+            ": result ", Tenths(result),
+            ", means ", sensors[0].mean_i16(), " ", sensors[1].mean_i16(), " ",
             sensors[2].mean_i16(),
-            sensors[0].peak_bin(),
+            ", peak bin ", sensors[0].peak_bin(),
         );
         for sensor in &mut sensors {
             sensor.restart_period();
@@ -108,15 +107,16 @@ pub fn run() -> Result<(), Error> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tenths(pub f32);
 
-impl fmt::Display for Tenths {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Tenths {
+    /// The sign and the value in whole tenths, rounded half away from zero; `None` for a
+    /// value that is not finite.
+    fn parts(self) -> Result<(&'static str, u64), &'static str> {
         if !self.0.is_finite() {
-            let text = match self.0 {
+            return Err(match self.0 {
                 x if x.is_nan() => "NaN",
                 x if x > 0.0 => "inf",
                 _ => "-inf",
-            };
-            return f.write_str(text);
+            });
         }
         let scaled = self.0 * 10.0;
         // Round half away from zero; `as` saturates beyond i64.
@@ -126,8 +126,26 @@ impl fmt::Display for Tenths {
             scaled + 0.5
         } as i64;
         let sign = if tenths < 0 { "-" } else { "" };
-        let tenths = tenths.unsigned_abs();
-        write!(f, "{sign}{}.{}", tenths / 10, tenths % 10)
+        Ok((sign, tenths.unsigned_abs()))
+    }
+}
+
+impl fmt::Display for Tenths {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.parts() {
+            Ok((sign, tenths)) => write!(f, "{sign}{}.{}", tenths / 10, tenths % 10),
+            Err(text) => f.write_str(text),
+        }
+    }
+}
+
+/// The `Display` text without `core::fmt` (what the log line uses).
+impl Show for Tenths {
+    fn show(&self, out: &mut Text<'_>) {
+        match self.parts() {
+            Ok((sign, tenths)) => out.push_all(&[&sign, &(tenths / 10), &".", &(tenths % 10)]),
+            Err(text) => out.push_all(&[&text]),
+        };
     }
 }
 

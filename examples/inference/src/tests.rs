@@ -148,3 +148,27 @@ fn tenths_round_half_away_from_zero() {
     assert_eq!(shown(f32::INFINITY), "inf");
     assert_eq!(shown(f32::NEG_INFINITY), "-inf");
 }
+
+#[test]
+fn tenths_show_the_display_text_without_core_fmt() {
+    use fireball_guests_sdk::text::Text;
+    for value in [
+        0.0f32,
+        0.04,
+        0.05,
+        -0.05,
+        1.25,
+        -7.96,
+        123.45,
+        1e20,
+        -1e20,
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+    ] {
+        let mut buf = [0u8; 48];
+        let mut text = Text::new(&mut buf);
+        text.push(&Tenths(value));
+        assert_eq!(text.as_str(), Tenths(value).to_string(), "{value}");
+    }
+}

@@ -44,8 +44,8 @@ entry!(main);
 
 fn main() {
     match run() {
-        Ok(()) => log::info!("done: {BUFFERS} buffers sent"),
-        Err(error) => log::error!("stopped: {error:?}"),
+        Ok(()) => log::say!(Info: "done: ", BUFFERS, " buffers sent"),
+        Err(error) => log::say!(Error: "stopped: ", error),
     }
 }
 
@@ -66,10 +66,9 @@ pub fn run() -> Result<(), Error> {
             data: Vec::from(bytes),
         })?;
         sent_buffers += 1;
-        log::info!(
-            "buffer {sent_buffers}/{BUFFERS}: {SAMPLES} samples, {BYTES} B in {} frames ({} B on air)",
-            sent.frames,
-            sent.bytes
+        log::say!(Info:
+            "buffer ", sent_buffers, "/", BUFFERS, ": ", SAMPLES, " samples, ", BYTES,
+            " B in ", sent.frames, " frames (", sent.bytes, " B on air)",
         );
     }
     Ok(())

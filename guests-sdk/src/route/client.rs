@@ -118,11 +118,11 @@ impl Client {
         if len <= STACK_REPLY {
             let mut reply = [0u8; STACK_REPLY];
             let len = fetch_reply(&mut reply)?;
-            decode(&reply[..len])
+            decode(reply.get(..len).ok_or(Error::TooLarge)?)
         } else {
             let mut reply = vec![0u8; len];
             let len = fetch_reply(&mut reply)?;
-            decode(&reply[..len])
+            decode(reply.get(..len).ok_or(Error::TooLarge)?)
         }
     }
 }

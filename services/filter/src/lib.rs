@@ -56,29 +56,36 @@ impl Filter {
     pub fn read(&mut self, request: &Request<'_>, (): ()) -> Result<Filtered, Failure> {
         let channel = Self::channel(request)?;
         let raw = self.sample(channel)?;
-        Ok(self.step(channel, i32::from(raw)))
+        self.step(channel, i32::from(raw))
     }
 
     /// `call svc://filter/{ch}`: filter the caller's sample.
     pub fn filter(&mut self, request: &Request<'_>, sample: Sample) -> Result<Filtered, Failure> {
         let channel = Self::channel(request)?;
-        Ok(self.step(channel, sample.raw))
+        self.step(channel, sample.raw)
     }
 
-    fn step(&mut self, channel: u8, raw: i32) -> Filtered {
+    /// Channel `channel`'s cascade (`channel` came from [`Self::channel`]: always one).
+    fn cascade(&mut self, channel: u8) -> Result<&mut Cascade, Failure> {
+        self.cascades
+            .get_mut(usize::from(channel))
+            .ok_or(Failure::NOT_FOUND)
+    }
+
+    fn step(&mut self, channel: u8, raw: i32) -> Result<Filtered, Failure> {
         // Samples are ADC counts (at most 16 bits): exact in an f32.
-        let filtered = self.cascades[usize::from(channel)].step(raw as f32);
-        Filtered {
+        let filtered = self.cascade(channel)?.step(raw as f32);
+        Ok(Filtered {
             channel,
             raw,
             filtered,
-        }
+        })
     }
 
     /// `write svc://filter/{ch}/alpha`: new coefficients; the stages keep their state.
     pub fn tune(&mut self, request: &Request<'_>, alphas: Alphas) -> Result<ChannelState, Failure> {
         let channel = Self::channel(request)?;
-        self.cascades[usize::from(channel)]
+        self.cascade(channel)?
             .set_alphas(alphas.alphas)
             .map_err(|_| Failure::UNPROCESSABLE)?;
         log::say!(Info: "channel ", channel, " retuned by ", request.caller());
@@ -88,7 +95,7 @@ impl Filter {
     /// `read svc://filter/{ch}/state`.
     pub fn state(&mut self, request: &Request<'_>, (): ()) -> Result<ChannelState, Failure> {
         let channel = Self::channel(request)?;
-        let cascade = &self.cascades[usize::from(channel)];
+        let cascade = self.cascade(channel)?;
         Ok(ChannelState {
             channel,
             alphas: cascade.alphas(),
@@ -100,7 +107,10 @@ impl Filter {
     /// One raw sample from `hal://adc/{channel}`, binding it on first use. A binding the
     /// router no longer honours (`hal` restarted or stopped) is bound again once.
     fn sample(&mut self, channel: u8) -> Result<u16, Failure> {
-        let slot = &mut self.adcs[usize::from(channel)];
+        let slot = self
+            .adcs
+            .get_mut(usize::from(channel))
+            .ok_or(Failure::NOT_FOUND)?;
         for _ in 0..2 {
             let adc = match slot {
                 Some(adc) => adc,
