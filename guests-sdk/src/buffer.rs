@@ -33,6 +33,8 @@ impl<const N: usize> Buffer<N> {
     }
 
     /// The bytes, the first time; `None` after.
+    // The flag makes the `&mut` unique: the lint cannot see it.
+    #[allow(clippy::mut_from_ref)]
     pub fn take(&'static self) -> Option<&'static mut [u8; N]> {
         if self.taken.swap(true, Ordering::Acquire) {
             return None;
