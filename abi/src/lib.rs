@@ -166,7 +166,15 @@ pub mod delivery {
         while let [lead, tail @ ..] = rest {
             let lead = *lead;
             if lead < 0x80 {
-                rest = tail;
+                // ASCII, the common case: skip a run of it in a tight loop.
+                let mut ascii = 1;
+                while ascii < rest.len() && rest[ascii] < 0x80 {
+                    ascii += 1;
+                }
+                rest = match rest.split_at_checked(ascii) {
+                    Some((_, tail)) => tail,
+                    None => &[],
+                };
                 continue;
             }
             let (n, min) = if lead & 0xE0 == 0xC0 {

@@ -57,6 +57,12 @@ impl Method {
         }
     }
 
+    /// The method with this ABI number, as a delivery's header carries it (`SUBSCRIBE` is
+    /// not one a module may use: `None`).
+    pub fn from_abi(number: u8) -> Option<Self> {
+        Self::from_number(i32::from(number))
+    }
+
     /// The method a module may use with this ABI number (`SUBSCRIBE` is not one).
     pub(crate) fn from_number(number: i32) -> Option<Self> {
         match number {

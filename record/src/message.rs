@@ -29,16 +29,19 @@
 //! assert_eq!(message::decode::<Filtered>(&buf[..len], &Limits::DEFAULT), Some(sample));
 //! ```
 //!
-//! Decoding is as strict as the record decoder where it reads (shortest-form varints, UTF-8,
-//! the [`Limits`]' depth and width, no trailing bytes) and skips what the type does not
-//! store, checking it as it goes. It allocates only what the value holds (a `String`, a
-//! `Vec`), never by a length the bytes claim beyond what they carry. Every refusal is
-//! `None`: a module answers them all alike (400), and the reason would cost code.
+//! Decoding is as strict as the record decoder where it reads (shortest-form varints, tags,
+//! the [`Limits`]' depth and width, UTF-8 of the strings it stores, no trailing bytes) and
+//! skips what the type does not store, checking its structure as it goes. One leniency, by
+//! design: the text of keys and strings it skips is not checked to be UTF-8. A module only
+//! ever receives records the router re-encoded from checked ones, and a key the type knows
+//! is UTF-8 as its name is; checking text nobody reads would cost every module a UTF-8
+//! validator and every message its fuel. It allocates only what the value holds (a
+//! `String`, a `Vec`), never by a length the bytes claim beyond what they carry. Every
+//! refusal is `None`: a module answers them all alike (400), and the reason would cost
+//! code.
 
 use alloc::string::String;
 use alloc::vec::Vec;
-
-use fireball_abi::delivery::is_utf8;
 
 use crate::Limits;
 
@@ -165,20 +168,32 @@ impl<'a> Writer<'a> {
     /// Raw bytes.
     #[inline(never)]
     pub fn raw(&mut self, bytes: &[u8]) {
-        let end = self.len.saturating_add(bytes.len());
-        if let Some(to) = self.buf.get_mut(self.len..end) {
-            // `zip`, not `copy_from_slice`: the lengths are equal, but the panic path would
-            // link `core::fmt` into every module.
-            for (to, from) in to.iter_mut().zip(bytes) {
-                *to = *from;
-            }
+        let start = self.len;
+        self.len = start.saturating_add(bytes.len());
+        if let Some(end) = start.checked_add(bytes.len())
+            && let Some(to) = self.buf.get_mut(start..end)
+        {
+            // One `memory.copy` in a module (its lengths are equal by construction).
+            to.copy_from_slice(bytes);
         }
-        self.len = end;
+    }
+
+    /// One raw byte.
+    #[inline(never)]
+    pub fn byte(&mut self, byte: u8) {
+        if let Some(to) = self.buf.get_mut(self.len) {
+            *to = byte;
+        }
+        self.len = self.len.saturating_add(1);
     }
 
     /// A varint (shortest form).
     #[inline(never)]
     pub fn varint(&mut self, mut value: u64) {
+        if value < 0x80 {
+            // Counts, lengths, tags and small numbers: almost every varint.
+            return self.byte(value as u8);
+        }
         let mut bytes = [0u8; 10];
         let mut n = 0;
         for slot in &mut bytes {
@@ -207,7 +222,7 @@ impl<'a> Writer<'a> {
 
     /// A value's tag.
     pub fn tag(&mut self, tag: u8) {
-        self.raw(&[tag]);
+        self.byte(tag);
     }
 
     /// A `U64` value.
@@ -279,31 +294,37 @@ impl<'a> Reader<'a> {
 
     #[inline(never)]
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|end| *end <= self.bytes.len())?;
-        let taken = &self.bytes[self.pos..end];
+        let end = self.pos.checked_add(n)?;
+        let taken = self.bytes.get(self.pos..end)?;
         self.pos = end;
         Some(taken)
     }
 
     fn byte(&mut self) -> Option<u8> {
-        self.take(1)?.first().copied()
+        let byte = *self.bytes.get(self.pos)?;
+        self.pos += 1;
+        Some(byte)
     }
 
     /// A varint in its shortest form.
     #[inline(never)]
     pub fn varint(&mut self) -> Option<u64> {
-        let mut value = 0u64;
-        for shift in 0..10 {
-            let byte = self.byte()?;
+        let first = *self.bytes.get(self.pos)?;
+        self.pos += 1;
+        if first < 0x80 {
+            // Counts, lengths, tags and small numbers: almost every varint.
+            return Some(u64::from(first));
+        }
+        let mut value = u64::from(first & 0x7F);
+        for shift in 1..10 {
+            let byte = *self.bytes.get(self.pos)?;
+            self.pos += 1;
             if shift == 9 && byte > 1 {
                 return None;
             }
             value |= u64::from(byte & 0x7F) << (7 * shift);
             if byte & 0x80 == 0 {
-                return (byte != 0 || shift == 0).then_some(value);
+                return (byte != 0).then_some(value);
             }
         }
         None
@@ -314,16 +335,32 @@ impl<'a> Reader<'a> {
         self.take(usize::try_from(len).ok()?)
     }
 
-    /// Skip a string, checking it is UTF-8.
-    fn text(&mut self) -> Option<()> {
-        is_utf8(self.len_prefixed()?).then_some(())
-    }
-
-    /// A field name, checked to be UTF-8, as bytes (to compare with the type's names).
+    /// A field name, as bytes (to compare with the type's names; not checked to be UTF-8:
+    /// see the module docs).
     #[inline(never)]
     pub fn key(&mut self) -> Option<&'a [u8]> {
+        self.len_prefixed()
+    }
+
+    /// A field's key (not checked to be UTF-8) and its value's tag. Keys under 128 bytes
+    /// (all of them, in practice) are read in line, without a call per varint.
+    fn key_and_tag(&mut self) -> Option<(&'a [u8], u8)> {
+        let start = self.pos;
+        if let Some(&len) = self.bytes.get(start)
+            && len < 0x80
+        {
+            let key_end = start + 1 + usize::from(len);
+            let key = self.bytes.get(start + 1..key_end)?;
+            let tag = *self.bytes.get(key_end)?;
+            if tag > RECORD {
+                // A tag is one byte below 10; a longer varint is a tag out of range.
+                return None;
+            }
+            self.pos = key_end + 1;
+            return Some((key, tag));
+        }
         let key = self.len_prefixed()?;
-        is_utf8(key).then_some(key)
+        Some((key, self.tag()?))
     }
 
     /// A value's tag.
@@ -363,30 +400,47 @@ impl<'a> Reader<'a> {
         self.open(depth + 1)
     }
 
-    /// The next field a derived [`Message::read`] stores: the index of its key in `names` and
-    /// its value's tag, `Some(None)` after the last field. Fields the type does not store are
-    /// skipped (and checked); a key it stores that comes twice is refused (`None`), as is
-    /// anything malformed. One copy for every message type: a derived `read` is a loop over
-    /// this and a store per field.
+    /// The next field a derived [`Message::read`] stores, packed in a `u32` (returned in a
+    /// register, where an `Option` of a pair goes through memory): the index of its key in
+    /// `names` above the low byte, its value's tag in it. [`Fields::END`] after the last
+    /// field, and for anything malformed (a derived `read` then finds a field missing, or the
+    /// reader not at the record's end, and refuses). Fields the type does not store are
+    /// skipped (their structure checked); a key it stores that comes twice is refused. One
+    /// copy for every message type: a derived `read` is a loop over this and a store per
+    /// field.
     #[inline(never)]
-    pub fn field(&mut self, names: &[&str], fields: &mut Fields) -> Option<Option<(usize, u8)>> {
+    pub fn field(&mut self, names: &[&str], fields: &mut Fields) -> u32 {
         while fields.left > 0 {
             fields.left -= 1;
-            let key = self.key()?;
-            let tag = self.tag()?;
-            match names.iter().position(|name| name.as_bytes() == key) {
-                Some(index) => {
-                    let bit = 1u64.checked_shl(index as u32)?;
+            let Some((key, tag)) = self.key_and_tag() else {
+                return fields.fail();
+            };
+            // Fields come in declaration order from every encoder here: try the next name
+            // first, then the others.
+            let next = fields.next;
+            let found = match names.get(next) {
+                Some(name) if same(name.as_bytes(), key) => Some(next),
+                _ => names.iter().position(|name| same(name.as_bytes(), key)),
+            };
+            match found {
+                Some(index) if index < 64 => {
+                    let bit = 1u64 << index;
                     if fields.seen & bit != 0 {
-                        return None;
+                        return fields.fail();
                     }
                     fields.seen |= bit;
-                    return Some(Some((index, tag)));
+                    fields.next = index + 1;
+                    return ((index as u32) << 8) | u32::from(tag);
                 }
-                None => self.skip(tag, fields.depth)?,
+                Some(_) => return fields.fail(),
+                None => {
+                    if self.skip(tag, fields.depth).is_none() {
+                        return fields.fail();
+                    }
+                }
             }
         }
-        Some(None)
+        Fields::END
     }
 
     /// Skip the rest of a record's `count` fields, checking them.
@@ -417,11 +471,8 @@ impl<'a> Reader<'a> {
             F64 => {
                 self.take(8)?;
             }
-            BYTES => {
+            BYTES | STR => {
                 self.len_prefixed()?;
-            }
-            STR => {
-                self.text()?;
             }
             LIST => {
                 let count = self.open(depth + 1)?;
@@ -451,18 +502,47 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// An integer value (`I64` or `U64`) as an `i128`, which holds both.
+    /// An integer value (`I64` or `U64`) that is not negative.
     #[inline(never)]
+    pub fn uint(&mut self, tag: u8) -> Option<u64> {
+        let raw = self.varint_of(tag)?;
+        if tag == U64 {
+            return Some(raw);
+        }
+        u64::try_from(unzigzag(raw)).ok()
+    }
+
+    /// An integer value (`I64` or `U64`) that fits an `i64`.
+    #[inline(never)]
+    pub fn int(&mut self, tag: u8) -> Option<i64> {
+        let raw = self.varint_of(tag)?;
+        if tag == I64 {
+            return Some(unzigzag(raw));
+        }
+        i64::try_from(raw).ok()
+    }
+
+    /// The varint of an integer value with `tag`: a one-byte one read in line.
+    fn varint_of(&mut self, tag: u8) -> Option<u64> {
+        if tag != U64 && tag != I64 {
+            return None;
+        }
+        match self.bytes.get(self.pos) {
+            Some(&byte) if byte < 0x80 => {
+                self.pos += 1;
+                Some(u64::from(byte))
+            }
+            _ => self.varint(),
+        }
+    }
+
+    /// An integer value (`I64` or `U64`) as an `i128`, which holds both.
     pub fn integer(&mut self, tag: u8) -> Option<i128> {
-        let raw = match tag {
-            U64 | I64 => self.varint()?,
-            _ => return None,
-        };
-        Some(if tag == U64 {
-            i128::from(raw)
+        if tag == U64 {
+            self.uint(tag).map(i128::from)
         } else {
-            i128::from((raw >> 1) as i64 ^ -((raw & 1) as i64))
-        })
+            self.int(tag).map(i128::from)
+        }
     }
 
     /// A number: an integer or a float, as it was written.
@@ -472,7 +552,7 @@ impl<'a> Reader<'a> {
             F32 => Number::F32(f32::from_le_bytes(self.take(4)?.try_into().ok()?)),
             F64 => Number::F64(f64::from_le_bytes(self.take(8)?.try_into().ok()?)),
             U64 => Number::U64(self.varint()?),
-            _ => Number::I64(self.integer(tag)? as i64),
+            _ => Number::I64(self.int(tag)?),
         })
     }
 
@@ -506,17 +586,43 @@ pub struct Fields {
     left: usize,
     depth: usize,
     seen: u64,
+    /// The index of the name expected next (the one after the last found).
+    next: usize,
+    failed: bool,
 }
 
 impl Fields {
+    /// What [`Reader::field`] returns after the last field (or on a malformed one).
+    pub const END: u32 = u32::MAX;
+
+    /// Stop: the record is malformed. Marked so that the derived `read` refuses even when
+    /// every field it needs was read before.
+    fn fail(&mut self) -> u32 {
+        self.failed = true;
+        Self::END
+    }
+
+    /// Whether the walk stopped on something malformed.
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
     /// The `count` fields of a record held at `depth`, none read yet.
     pub fn new(count: usize, depth: usize) -> Self {
         Self {
             left: count,
             depth,
             seen: 0,
+            next: 0,
+            failed: false,
         }
     }
+}
+
+/// Whether two short byte strings are equal: a loop the interpreter runs in a few
+/// instructions a byte, where `memcmp` costs a call and its set-up per key.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 enum Number {
@@ -526,29 +632,34 @@ enum Number {
     F64(f64),
 }
 
+/// A zigzag varint's value.
+fn unzigzag(raw: u64) -> i64 {
+    (raw >> 1) as i64 ^ -((raw & 1) as i64)
+}
+
 macro_rules! integers {
-    ($($t:ty => $put:ident as $wide:ty),* $(,)?) => {$(
+    ($($t:ty => $put:ident, $get:ident as $wide:ty),* $(,)?) => {$(
         impl Field for $t {
             fn put(&self, out: &mut Writer<'_>) {
                 out.$put(<$wide>::from(*self));
             }
 
             fn get(input: &mut Reader<'_>, tag: u8, _: usize) -> Option<Self> {
-                <$t>::try_from(input.integer(tag)?).ok()
+                <$t>::try_from(input.$get(tag)?).ok()
             }
         }
     )*};
 }
 
 integers! {
-    u8 => uint as u64,
-    u16 => uint as u64,
-    u32 => uint as u64,
-    u64 => uint as u64,
-    i8 => int as i64,
-    i16 => int as i64,
-    i32 => int as i64,
-    i64 => int as i64,
+    u8 => uint, uint as u64,
+    u16 => uint, uint as u64,
+    u32 => uint, uint as u64,
+    u64 => uint, uint as u64,
+    i8 => int, int as i64,
+    i16 => int, int as i64,
+    i32 => int, int as i64,
+    i64 => int, int as i64,
 }
 
 impl Field for bool {

@@ -2,7 +2,10 @@
 
 use core::{fmt, num::NonZeroU16, str::FromStr};
 
-use fireball_guests_sdk::route::{self, Method};
+use fireball_guests_sdk::{
+    route::{self, Method},
+    text::utf8,
+};
 
 use crate::pattern;
 
@@ -10,8 +13,10 @@ use crate::pattern;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Request<'a> {
     pub(crate) method: Method,
-    pub(crate) uri: &'a str,
-    pub(crate) caller: &'a str,
+    // Bytes checked to be UTF-8 when the delivery was dispatched; kept as bytes so that a
+    // handler's view of the buffer is not checked again.
+    pub(crate) uri: &'a [u8],
+    pub(crate) caller: &'a [u8],
     pub(crate) pattern: &'static str,
     pub(crate) one_way: bool,
 }
@@ -24,12 +29,12 @@ impl<'a> Request<'a> {
 
     /// The URI the caller used (`svc://filter/2`).
     pub fn uri(&self) -> &'a str {
-        self.uri
+        utf8(self.uri).unwrap_or_default()
     }
 
     /// The caller's component name, stamped by the router (it cannot be forged).
     pub fn caller(&self) -> &'a str {
-        self.caller
+        utf8(self.caller).unwrap_or_default()
     }
 
     /// The pattern that matched (`svc://filter/{ch}`).
@@ -45,7 +50,7 @@ impl<'a> Request<'a> {
 
     /// The URI segment the pattern's `{name}` took.
     pub fn param(&self, name: &str) -> Option<&'a str> {
-        pattern::param(self.pattern, self.uri, name)
+        pattern::param_bytes(self.pattern, self.uri, name).and_then(utf8)
     }
 
     /// Parameter `name` parsed as a `T`; missing or unparsable is
@@ -117,8 +122,8 @@ mod tests {
     fn parameters_come_from_the_matched_pattern() {
         let request = Request {
             method: Method::Read,
-            uri: "svc://filter/3/state",
-            caller: "app",
+            uri: b"svc://filter/3/state",
+            caller: b"app",
             pattern: "svc://filter/{ch}/state",
             one_way: false,
         };
@@ -126,7 +131,7 @@ mod tests {
         assert_eq!(request.param_as::<u8>("ch"), Ok(3));
         assert_eq!(request.param_as::<u8>("nope"), Err(Failure::BAD_REQUEST));
         let request = Request {
-            uri: "svc://filter/x/state",
+            uri: b"svc://filter/x/state",
             ..request
         };
         assert_eq!(request.param_as::<u8>("ch"), Err(Failure::BAD_REQUEST));

@@ -65,7 +65,6 @@ impl<S: Service> Server<S> {
         let Some(header) = buf.get(..len).and_then(Header::decode) else {
             return Err(route::Error::BadMessage);
         };
-        // A URI or caller that is not UTF-8 is refused by its token (`dispatch`: 400).
         let outcome = self.routes.dispatch(&mut self.state, buf, len);
         if header.kind == delivery::REQUEST {
             let reply = outcome.and_then(|len| buf.get(..len).ok_or(Failure::INTERNAL));
@@ -242,7 +241,11 @@ mod tests {
         bytes.push(0xFF);
         router::deliver_raw(bytes);
         server.serve_one(&mut buf).unwrap();
-        assert_eq!(answer(77), Some(Err(400)), "a URI that is not UTF-8");
+        assert_eq!(
+            answer(77),
+            Some(Err(404)),
+            "a URI that is not UTF-8 matches no pattern"
+        );
         router::deliver_raw(alloc::vec![1, 2, 3]);
         assert_eq!(server.serve_one(&mut buf), Err(route::Error::BadMessage));
     }

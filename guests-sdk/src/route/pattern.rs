@@ -219,24 +219,21 @@ pub const fn check(pattern: &str) -> Result<(), PatternError> {
 /// non-generic byte-level walk serves [`matches`] and [`param`]: in a module, iterator
 /// adapters over `str`s cost several times its code and fuel.
 #[inline(never)]
-fn walk<'u>(pattern: &str, uri: &'u str, name: Option<&str>) -> Option<Option<&'u str>> {
-    let (p, u) = (pattern.as_bytes(), uri.as_bytes());
-    let (p_at, u_at) = (scheme_end(p)?, scheme_end(u)?);
-    if p.get(..p_at)? != u.get(..u_at)? {
+fn walk<'u>(pattern: &str, u: &'u [u8], name: Option<&str>) -> Option<Option<&'u [u8]>> {
+    let p = pattern.as_bytes();
+    // An empty path (`log://`) has no segments: it matches only an empty path. Past that,
+    // the scheme is one more literal segment (`svc:`, then the empty one before `//`).
+    if p.ends_with(b"://") != u.ends_with(b"://") {
         return None;
     }
-    let (mut i, mut j) = (p_at + 3, u_at + 3);
+    let (mut i, mut j) = (0, 0);
     let mut found = None;
-    if i == p.len() || j == u.len() {
-        // An empty path (`log://`) has no segments: both must be empty.
-        return (i == p.len() && j == u.len()).then_some(found);
-    }
     loop {
         let (p_end, u_end) = (segment_end(p, i), segment_end(u, j));
         let segment = p.get(i..p_end)?;
         if let Some(param) = param_of(segment) {
             if name.is_some_and(|name| param == name.as_bytes()) {
-                found = uri.get(j..u_end);
+                found = u.get(j..u_end);
             }
         } else if segment != u.get(j..u_end)? {
             return None;
@@ -251,12 +248,23 @@ fn walk<'u>(pattern: &str, uri: &'u str, name: Option<&str>) -> Option<Option<&'
 
 /// Whether `uri` is one of the resources `pattern` names.
 pub fn matches(pattern: &str, uri: &str) -> bool {
+    matches_bytes(pattern, uri.as_bytes())
+}
+
+/// [`matches`] for a URI held as bytes.
+pub fn matches_bytes(pattern: &str, uri: &[u8]) -> bool {
     walk(pattern, uri, None).is_some()
 }
 
 /// The segment of `uri` that parameter `name` of `pattern` takes; `None` if `uri` does not
 /// match or `pattern` has no such parameter.
 pub fn param<'u>(pattern: &str, uri: &'u str, name: &str) -> Option<&'u str> {
+    // A segment of a `str` between two `/`s (ASCII) is a `str`.
+    param_bytes(pattern, uri.as_bytes(), name).and_then(crate::text::utf8)
+}
+
+/// [`param`] for a URI held as bytes.
+pub fn param_bytes<'u>(pattern: &str, uri: &'u [u8], name: &str) -> Option<&'u [u8]> {
     walk(pattern, uri, Some(name)).flatten()
 }
 

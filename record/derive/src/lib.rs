@@ -122,7 +122,15 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             const NAMES: &[&str] = &[#(#names),*];
             #(#slots)*
             let mut fields = #m::Fields::new(count, depth);
-            while let ::core::option::Option::Some((index, tag)) = input.field(NAMES, &mut fields)? {
+            loop {
+                let next = input.field(NAMES, &mut fields);
+                if next == #m::Fields::END {
+                    if fields.failed() {
+                        return ::core::option::Option::None;
+                    }
+                    break;
+                }
+                let (index, tag) = ((next >> 8) as usize, next as u8);
                 match index {
                     #(#arms)*
                     _ => return ::core::option::Option::None,
