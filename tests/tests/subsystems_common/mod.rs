@@ -43,6 +43,11 @@ pub struct Rig {
 
 /// Every device, the `hal` task spawned, `app` allowed every method on every hal route.
 pub fn rig() -> Rig {
+    rig_with(RouterConfig::default())
+}
+
+/// [`rig`] with a router configured as `config` says (its limits, say).
+pub fn rig_with(config: RouterConfig) -> Rig {
     let clock = SimClock::new();
     let isr: &'static IsrFlags = Box::leak(Box::new(IsrFlags::new()));
     let gpio = SimGpio::new(clock.clone(), 16, 0x00ff);
@@ -86,7 +91,7 @@ pub fn rig() -> Rig {
         .register(0, Device::Timer(Box::new(clock.clone())))
         .unwrap();
 
-    let router = Router::new(RouterConfig::default());
+    let router = Router::new(config);
     let hal = HalService::register(&router, devices, HalConfig::default()).unwrap();
     for route in ROUTES {
         router
@@ -138,7 +143,12 @@ pub fn method_number(method: Method) -> i32 {
 /// A guest that waits for `irq` first when given (subscribing to it), then binds
 /// `uri`, calls it once and prints `R` + the reply, or `E` + the status (LE i32).
 pub fn caller_wat(uri: &str, method: Method, request: &Record, irq: Option<u32>) -> String {
-    let request = request.encode(&Default::default()).unwrap();
+    // Up to what `route_call` takes: a test may raise the router's limits that far.
+    let limits = fireball_router::Limits {
+        max_bytes: fireball_abi::limits::MAX_ROUTE_MESSAGE,
+        ..Default::default()
+    };
+    let request = request.encode(&limits).unwrap();
     let wait = match irq {
         Some(mask) => format!(
             "(drop (call $irq_subscribe (i32.const {mask})))
