@@ -22,7 +22,6 @@ pub mod window;
 
 use alloc::vec::Vec;
 
-use filter_messages::Filtered;
 use fireball_guests_sdk::{
     device, entry, heap, log,
     route::{Client, Error},
@@ -37,7 +36,7 @@ pub const WINDOWS: u32 = 2;
 /// Ticks (µs on the host) between two rounds.
 pub const ROUND_TICKS: u64 = 5_000;
 /// Where full windows go.
-pub const TX_ROUTE: &str = "svc://mesh/tx";
+pub const TX_ROUTE: &str = mesh_messages::TRANSMIT.pattern();
 
 // The heap holds one request in flight (the 256-byte window, its record and encoding: under
 // 1.3 KiB on the simulator), a statistics URI and one log line.
@@ -68,20 +67,23 @@ pub fn run() -> Result<(), Error> {
         }
         let mut samples = [0i16; SENSORS];
         for (sample, filter) in samples.iter_mut().zip(&filters) {
-            let reading: Filtered = filter.read()?;
+            let reading = filter.send(filter_messages::READ, &())?;
             *sample = to_sample(reading.filtered);
         }
         if !window.push(samples) {
             continue;
         }
-        let sent: Sent = mesh.write(&Transmit {
-            data: Vec::from(window.bytes()),
-        })?;
+        let sent: Sent = mesh.send(
+            mesh_messages::TRANSMIT,
+            &Transmit {
+                data: Vec::from(window.bytes()),
+            },
+        )?;
         let mut means = [0i32; SENSORS];
         for (ch, (stats, mean)) in window.stats().iter().zip(&mut means).enumerate() {
             let value = stats.mean().unwrap_or_default();
             let stats_key = Client::bind_parts(&[&"svc://stats/sensor", &ch])?;
-            let _: Summary = stats_key.write(&Sample { value })?;
+            let _: Summary = stats_key.send(stats_messages::ADD, &Sample { value })?;
             *mean = stats.sum() / stats.count().max(1) as i32;
         }
         sent_windows += 1;

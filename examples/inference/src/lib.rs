@@ -47,7 +47,7 @@ pub const INFERENCES: u32 = 2;
 /// Ticks (µs on the host) between two iterations.
 pub const ITERATION_TICKS: u64 = 2_000;
 /// Where packets go.
-pub const TX_ROUTE: &str = "svc://mesh/tx";
+pub const TX_ROUTE: &str = mesh_messages::TRANSMIT.pattern();
 
 // The heap holds the sensors' windows (3 × 1 KiB), one request in flight (the 27-byte
 // packet, its record and encoding) and one log line.
@@ -85,9 +85,12 @@ pub fn run() -> Result<(), Error> {
         }
         let result = model.infer(&model::features(&sensors));
         let packet = model::packet(&sensors, result, iteration);
-        let _: Sent = mesh.write(&Transmit {
-            data: Vec::from(packet),
-        })?;
+        let _: Sent = mesh.send(
+            mesh_messages::TRANSMIT,
+            &Transmit {
+                data: Vec::from(packet),
+            },
+        )?;
         log::say!(Info:
             iteration / PERIOD, "/", INFERENCES, " at iteration ", iteration,
             ": result ", Tenths(result),

@@ -35,7 +35,7 @@ pub const BUFFERS: u32 = 2;
 /// Ticks (µs on the host) between two samples.
 pub const SAMPLE_PERIOD_TICKS: u64 = 10_000;
 /// Where full buffers go.
-pub const TX_ROUTE: &str = "svc://mesh/tx";
+pub const TX_ROUTE: &str = mesh_messages::TRANSMIT.pattern();
 
 // The heap holds one request in flight (the 128-byte payload, its record and encoding) and
 // one log line.
@@ -62,9 +62,12 @@ pub fn run() -> Result<(), Error> {
         let Some(bytes) = buffer.push(adc.read()?.raw) else {
             continue;
         };
-        let sent: Sent = mesh.write(&Transmit {
-            data: Vec::from(bytes),
-        })?;
+        let sent: Sent = mesh.send(
+            mesh_messages::TRANSMIT,
+            &Transmit {
+                data: Vec::from(bytes),
+            },
+        )?;
         sent_buffers += 1;
         log::say!(Info:
             "buffer ", sent_buffers, "/", BUFFERS, ": ", SAMPLES, " samples, ", BYTES,
