@@ -154,6 +154,11 @@ pub(crate) struct Limiter {
     pub(crate) budget: alloc::rc::Rc<core::cell::RefCell<MemoryBudget>>,
     /// Where allocations are placed, when they are (`Vsoc::place_allocations`).
     pub(crate) partitions: Option<&'static dyn PartitionSwitch>,
+    /// P2's allocated bytes when wasm code last started running.
+    pub(crate) runtime_at_entry: usize,
+    /// Net bytes P2 gained while this instance's wasm code ran: the functions it was the
+    /// first to call, translated (lazy translation), charged to its module.
+    pub(crate) translated: isize,
 }
 
 impl Limiter {
@@ -164,18 +169,27 @@ impl Limiter {
     /// value and call stacks are allocated before the hook switches (and grow by `realloc`,
     /// which keeps a block in the heap that holds it), and so is a linear memory or table
     /// that is not empty ([`Limiter::growing_from`]).
-    pub(crate) fn on_call(&self, hook: wasmi::CallHook) {
+    pub(crate) fn on_call(&mut self, hook: wasmi::CallHook) {
         let Some(switch) = self.partitions else {
             return;
         };
         match hook {
             wasmi::CallHook::CallingWasm | wasmi::CallHook::ReturningFromHost => {
                 switch.switch_to(RUNTIME);
+                self.runtime_at_entry = switch.allocated(RUNTIME);
             }
             wasmi::CallHook::CallingHost | wasmi::CallHook::ReturningFromWasm => {
+                let now = switch.allocated(RUNTIME);
+                self.translated += now as isize - self.runtime_at_entry as isize;
+                self.runtime_at_entry = now;
                 switch.switch_to(self.placement);
             }
         }
+    }
+
+    /// Net bytes P2 gained while this instance's wasm code ran (0 unless placed).
+    pub(crate) fn translated(&self) -> usize {
+        usize::try_from(self.translated).unwrap_or(0)
     }
 
     /// A linear memory or table growing from nothing is a fresh allocation (growing a

@@ -93,6 +93,9 @@ pub struct InstanceStats {
     pub memory_bytes: usize,
     /// Largest linear memory so far, in bytes.
     pub memory_peak: usize,
+    /// Bytes of compiled code this instance's calls added to P2 (functions translated on
+    /// their first call, lazy translation): 0 unless allocations are placed.
+    pub translated: usize,
 }
 
 enum Run {
@@ -156,6 +159,8 @@ impl Instance {
                 denied: None,
                 budget: board.budget.clone(),
                 partitions,
+                runtime_at_entry: 0,
+                translated: 0,
             },
             board: board.clone(),
             monitor: Rc::new(Monitor::new(module.info.name.clone(), placement)),
@@ -198,9 +203,13 @@ impl Instance {
             // instruction asks for fuel, so nothing runs; a plain call, so its stack goes).
             instance.store.set_fuel(0).map_err(fail)?;
             let runtime = Placement::new(PartitionId::Runtime, OwnerId(0));
+            let before = switch.allocated(runtime);
             let primed = fireball_kernel::mem::within(Some(switch), runtime, || {
                 entry.call(&mut instance.store, ())
             });
+            // The entry point's code is the first this instance translated.
+            instance.store.data_mut().limiter.translated =
+                switch.allocated(runtime) as isize - before as isize;
             match primed {
                 Err(e) if e.as_trap_code() == Some(TrapCode::OutOfFuel) => {}
                 Err(e) => return Err(fail(e)),
@@ -420,6 +429,7 @@ impl Instance {
         self.stats.builtins = state.stats;
         self.stats.memory_bytes = state.memory.map_or(0, |m| m.data_size(&self.store));
         self.stats.memory_peak = state.limiter.peak.max(self.stats.memory_bytes);
+        self.stats.translated = state.limiter.translated();
         state.monitor.stats.set(self.stats);
         let phase = match &self.run {
             Run::Waiting(_, op) => Phase::Blocked(*op),

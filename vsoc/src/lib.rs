@@ -126,6 +126,9 @@ impl Vsoc {
                 fuel_per_bytes_translated: 0,
                 fuel_per_bytes_validated: 0,
             })
+            // Nothing reads a module's custom sections (names, producers, debug info), and
+            // wasmi would otherwise copy each into the compiled module in P2.
+            .ignore_custom_sections(true)
             .set_max_recursion_depth(config.max_call_depth)
             // The default value stack cap (1 MiB) is far beyond an MCU's RAM.
             .set_max_stack_height(config.max_value_stack)
