@@ -37,7 +37,9 @@ pub struct ComponentRam {
     pub name: String,
     /// Its placement (`P4/1`, `P5/3`).
     pub placement: String,
-    /// Bytes its module added to P2 (wasmi's compiled code and module metadata).
+    /// Bytes its module added to P2 (wasmi's module metadata and the function bodies when it
+    /// was loaded, then the code of each function this component was the first to call,
+    /// translated on that call).
     pub module: usize,
     /// Bytes its instantiation took in its own heap (store, instance, linear memory).
     pub instance: usize,

@@ -763,6 +763,8 @@ impl System {
                     .filter(|_| c.kind == Kind::Service)
                     .and_then(|h| h.service_stats(c.placement.owner))
                     .map(|s| s.peak),
+                // What its calls translated into P2 (lazy translation) is its module's too.
+                module: c.ram.module + c.monitor.stats().translated,
                 ..c.ram.clone()
             })
             .filter(|_| heap.is_some())

@@ -52,6 +52,18 @@ unsafe impl GlobalAlloc for Routed {
             unsafe { System.dealloc(ptr, layout) }
         }
     }
+
+    /// As on the board: a block grows or shrinks in the heap that holds it, whatever
+    /// placement is current (wasmi's value stack, a linear memory).
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if self.0.owns(ptr) {
+            // Safety: `ptr` came from the heap; the caller's contract, passed on.
+            unsafe { self.0.realloc(ptr, layout, new_size) }
+        } else {
+            // Safety: `ptr` came from the system allocator; the caller's contract, passed on.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
 }
 
 /// Give `heap` its six partitions, `sizes` bytes each (P1 first), from leaked system memory.

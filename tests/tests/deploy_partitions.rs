@@ -22,8 +22,8 @@ static HEAP: PartitionedHeap = PartitionedHeap::new();
 static ALLOCATOR: Routed = Routed(&HEAP);
 
 /// Serves `svc://hog`: each request recurses 6 frames of 1,024 locals deep before it
-/// answers: 48 KiB of value stack, within the 64 KiB cap the vSoC admitted it with, but more
-/// than its quota has room for beside its store.
+/// answers: 48 KiB of value stack (grown to 64 KiB by doubling), within the 64 KiB cap the
+/// vSoC admitted it with, but more than its quota has room for beside its store.
 fn hog() -> String {
     let locals = "(local i64) ".repeat(1024);
     format!(
@@ -90,7 +90,9 @@ routes = ["svc://echo"]
 [[service]]
 name = "hog"
 module = "hog.wasm"
-quota = 98304
+# Exactly what admission charges (the 64 KiB stack cap, 8 KiB of memory, 8 KiB of store);
+# the store's real size on a 64-bit host leaves the stack less than its cap.
+quota = 81920
 routes = ["svc://hog"]
 
 [[guest]]
@@ -184,7 +186,7 @@ fn a_service_that_outgrows_its_quota_is_stopped_and_the_rest_run_on() {
     // The hog's memory went back, all but its monitor (the record the report reads), and
     // the reserve was repaid; the echo service still holds its instance.
     assert!(quotas[1].allocated < 512, "{:?}", quotas[1]);
-    assert!(quotas[1].peak > 60_000, "{:?}", quotas[1]);
+    assert!(quotas[1].peak > 40_000, "{:?}", quotas[1]);
     assert!(quotas[1].failures > 0);
     assert_eq!(HEAP.stats(PartitionId::Reserve).unwrap().allocated, 0);
     assert!(HEAP.loans() > 0);

@@ -13,7 +13,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use fireball_kernel::mem::{PartitionId, Placement};
+use fireball_kernel::mem::{OwnerId, PartitionId, PartitionSwitch, Placement};
 
 /// RAM a wasmi store + instance + builtins take besides linear memory and value
 /// stack (recipe: ~4.2 KB live / ~7 KB peak on Cortex-M33), rounded up.
@@ -152,7 +152,62 @@ pub(crate) struct Limiter {
     /// The last growth refused, if any (evidence for a memory-exhaustion stop).
     pub(crate) denied: Option<Shortfall>,
     pub(crate) budget: alloc::rc::Rc<core::cell::RefCell<MemoryBudget>>,
+    /// Where allocations are placed, when they are (`Vsoc::place_allocations`).
+    pub(crate) partitions: Option<&'static dyn PartitionSwitch>,
+    /// P2's allocated bytes when wasm code last started running.
+    pub(crate) runtime_at_entry: usize,
+    /// Net bytes P2 gained while this instance's wasm code ran: the functions it was the
+    /// first to call, translated (lazy translation), charged to its module.
+    pub(crate) translated: isize,
 }
+
+impl Limiter {
+    /// wasmi's call hook, when allocations are placed. Wasm code runs with P2 (the runtime)
+    /// current, so a function translated on its first call lands with the rest of the
+    /// compiled code, in P2, whichever instance called it first; builtins run in the
+    /// instance's own placement. What else wasm code allocates stays the instance's: its
+    /// value and call stacks are allocated before the hook switches (and grow by `realloc`,
+    /// which keeps a block in the heap that holds it), and so is a linear memory or table
+    /// that is not empty ([`Limiter::growing_from`]).
+    pub(crate) fn on_call(&mut self, hook: wasmi::CallHook) {
+        let Some(switch) = self.partitions else {
+            return;
+        };
+        match hook {
+            wasmi::CallHook::CallingWasm | wasmi::CallHook::ReturningFromHost => {
+                switch.switch_to(RUNTIME);
+                self.runtime_at_entry = switch.allocated(RUNTIME);
+            }
+            wasmi::CallHook::CallingHost | wasmi::CallHook::ReturningFromWasm => {
+                let now = switch.allocated(RUNTIME);
+                self.translated += now as isize - self.runtime_at_entry as isize;
+                self.runtime_at_entry = now;
+                switch.switch_to(self.placement);
+            }
+        }
+    }
+
+    /// Net bytes P2 gained while this instance's wasm code ran (0 unless placed).
+    pub(crate) fn translated(&self) -> usize {
+        usize::try_from(self.translated).unwrap_or(0)
+    }
+
+    /// A linear memory or table growing from nothing is a fresh allocation (growing a
+    /// non-empty one reallocates it where it is): make the instance's placement current for
+    /// it. It stays current until the next builtin returns or the run ends, so a function
+    /// first called in between is translated into the instance's placement — charged to it,
+    /// never lost. Fireball's modules declare a non-empty memory.
+    fn growing_from(&self, current: usize) {
+        if current == 0
+            && let Some(switch) = self.partitions
+        {
+            switch.switch_to(self.placement);
+        }
+    }
+}
+
+/// The runtime partition (P2), where compiled code lives.
+const RUNTIME: Placement = Placement::new(PartitionId::Runtime, OwnerId(0));
 
 impl wasmi::ResourceLimiter for Limiter {
     fn memory_growing(
@@ -161,6 +216,7 @@ impl wasmi::ResourceLimiter for Limiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> Result<bool, wasmi_core::LimiterError> {
+        self.growing_from(current);
         let over_module = desired > self.max_memory || maximum.is_some_and(|max| desired > max);
         let extra = desired.saturating_sub(current.max(self.charged));
         let charged = if over_module {
@@ -187,10 +243,11 @@ impl wasmi::ResourceLimiter for Limiter {
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         maximum: Option<usize>,
     ) -> Result<bool, wasmi_core::LimiterError> {
+        self.growing_from(current);
         Ok(maximum.is_none_or(|max| desired <= max))
     }
 

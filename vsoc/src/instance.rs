@@ -1,6 +1,6 @@
 //! An instance: one module, its own store and memory, run in fuel slices.
 //!
-//! [`Instance::run`] gives the instance [`VsocConfig::yield_interval`] fuel and
+//! [`Instance::run`] gives the instance [`VsocConfig::yield_interval`](crate::VsocConfig::yield_interval) fuel and
 //! runs it until it finishes, traps, runs dry, or calls a builtin that has to
 //! wait. Running dry suspends the wasmi call in place; a waiting builtin
 //! suspends it with a [`Pending`] operation which [`Instance::complete`]
@@ -18,14 +18,12 @@ use core::fmt;
 pub use wasmi::TrapCode;
 
 use fireball_abi::{ENTRY, limits::MAX_MESSAGE, status};
-use fireball_kernel::mem::Placement;
+use fireball_kernel::mem::{OwnerId, PartitionId, Placement};
 use fireball_subsystems::hal::Console;
 
 use crate::{
-    board::Board,
     budget::{Limiter, STORE_OVERHEAD_BYTES, Shortfall},
     builtins::{BuiltinExit, BuiltinStats, Completion, InstanceState, Pending},
-    config::VsocConfig,
     guest_memory::{GuestSlice, MemoryFault},
     loader::LoadedModule,
     monitor::{InstanceState as Phase, Monitor},
@@ -95,6 +93,9 @@ pub struct InstanceStats {
     pub memory_bytes: usize,
     /// Largest linear memory so far, in bytes.
     pub memory_peak: usize,
+    /// Bytes of compiled code this instance's calls added to P2 (functions translated on
+    /// their first call, lazy translation): 0 unless allocations are placed.
+    pub translated: usize,
 }
 
 enum Run {
@@ -118,14 +119,14 @@ pub struct Instance {
 
 impl Instance {
     pub(crate) fn new(
-        engine: &wasmi::Engine,
+        vsoc: &crate::Vsoc,
         linker: &wasmi::Linker<InstanceState>,
-        config: &VsocConfig,
-        board: &Rc<Board>,
         module: &LoadedModule,
         console: Box<dyn Console>,
         placement: Placement,
     ) -> Result<Self, InstanceError> {
+        let (engine, config, board) = (&vsoc.engine, &vsoc.config, &vsoc.board);
+        let partitions = vsoc.partitions;
         let fixed_charge = STORE_OVERHEAD_BYTES + config.max_value_stack;
         let declared = module.info.memory.map_or(0, |m| {
             usize::try_from(m.initial_bytes).unwrap_or(usize::MAX)
@@ -157,6 +158,9 @@ impl Instance {
                 peak: 0,
                 denied: None,
                 budget: board.budget.clone(),
+                partitions,
+                runtime_at_entry: 0,
+                translated: 0,
             },
             board: board.clone(),
             monitor: Rc::new(Monitor::new(module.info.name.clone(), placement)),
@@ -164,6 +168,12 @@ impl Instance {
         };
         let mut store = wasmi::Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
+        if partitions.is_some() {
+            store.call_hook(|state, hook| {
+                state.limiter.on_call(hook);
+                Ok(())
+            });
+        }
         let mut instance = Self {
             store,
             run: Run::Finished,
@@ -187,6 +197,25 @@ impl Instance {
         let entry = wasm
             .get_typed_func::<(), ()>(&instance.store, ENTRY)
             .map_err(|_| InstanceError::MissingEntry)?;
+        if let Some(switch) = partitions {
+            // The entry point is translated when a call starts, before the call hook puts P2
+            // current: translate it now, in P2, by calling it without fuel (its first
+            // instruction asks for fuel, so nothing runs; a plain call, so its stack goes).
+            instance.store.set_fuel(0).map_err(fail)?;
+            let runtime = Placement::new(PartitionId::Runtime, OwnerId(0));
+            let before = switch.allocated(runtime);
+            let primed = fireball_kernel::mem::within(Some(switch), runtime, || {
+                entry.call(&mut instance.store, ())
+            });
+            // The entry point's code is the first this instance translated.
+            instance.store.data_mut().limiter.translated =
+                switch.allocated(runtime) as isize - before as isize;
+            match primed {
+                Err(e) if e.as_trap_code() == Some(TrapCode::OutOfFuel) => {}
+                Err(e) => return Err(fail(e)),
+                Ok(()) => return Err(fail(wasmi::Error::new("entry ran without fuel"))),
+            }
+        }
         instance.store.data_mut().memory = wasm.get_memory(&instance.store, "memory");
         instance.run = Run::Ready(entry);
         instance.publish();
@@ -400,6 +429,7 @@ impl Instance {
         self.stats.builtins = state.stats;
         self.stats.memory_bytes = state.memory.map_or(0, |m| m.data_size(&self.store));
         self.stats.memory_peak = state.limiter.peak.max(self.stats.memory_bytes);
+        self.stats.translated = state.limiter.translated();
         state.monitor.stats.set(self.stats);
         let phase = match &self.run {
             Run::Waiting(_, op) => Phase::Blocked(*op),

@@ -112,8 +112,23 @@ impl Vsoc {
         config.max_value_stack = config.max_value_stack.max(config::MIN_VALUE_STACK);
         let mut wasm = wasmi::Config::default();
         wasm.consume_fuel(true)
-            // Lazy translation cannot resume after running out of fuel (recipe).
-            .compilation_mode(wasmi::CompilationMode::Eager)
+            // Functions are translated on their first call (boot no longer translates whole
+            // modules, and uncalled functions stay as bytes). wasmi charges a lazy translation
+            // to the caller's fuel and, when that fuel runs short at a call, fails the whole
+            // resumable call with a non-resumable out-of-fuel error (wasmi 2.0's executor
+            // gives up the caller's frame: PR 2032). Translation is therefore charged no fuel
+            // at all — it can never run out — and costs what eager translation cost, outside
+            // the guest's budget (docs/vsoc.md, "Lazy translation").
+            .compilation_mode(wasmi::CompilationMode::LazyTranslation)
+            .fuel_cost(wasmi::CustomFuelCosts {
+                // wasmi's default for `memory.copy`/`fill`/`grow` and friends, unchanged.
+                bytes_copied_per_fuel: 64,
+                fuel_per_bytes_translated: 0,
+                fuel_per_bytes_validated: 0,
+            })
+            // Nothing reads a module's custom sections (names, producers, debug info), and
+            // wasmi would otherwise copy each into the compiled module in P2.
+            .ignore_custom_sections(true)
             .set_max_recursion_depth(config.max_call_depth)
             // The default value stack cap (1 MiB) is far beyond an MCU's RAM.
             .set_max_stack_height(config.max_value_stack)
@@ -232,15 +247,7 @@ impl Vsoc {
                 .linker
                 .as_ref()
                 .map_err(|e| InstanceError::Instantiate(e.clone()))?;
-            Instance::new(
-                &self.engine,
-                linker,
-                &self.config,
-                &self.board,
-                module,
-                console,
-                placement,
-            )
+            Instance::new(self, linker, module, console, placement)
         })
     }
 

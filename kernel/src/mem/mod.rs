@@ -179,6 +179,12 @@ impl fmt::Display for Placement {
 pub trait PartitionSwitch {
     /// Makes `to` current and returns the placement that was current before.
     fn switch_to(&self, to: Placement) -> Placement;
+
+    /// Bytes allocated now in `placement`'s heap, if this switch keeps count (0 if not).
+    fn allocated(&self, placement: Placement) -> usize {
+        let _ = placement;
+        0
+    }
 }
 
 /// Run `f` with `placement` current in `switch`, then the previous placement again; with no

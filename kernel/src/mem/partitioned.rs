@@ -309,6 +309,10 @@ impl PartitionSwitch for PartitionedHeap {
         self.current.store(to.pack(), Relaxed);
         Placement::unpack(previous)
     }
+
+    fn allocated(&self, placement: Placement) -> usize {
+        PartitionedHeap::allocated(self, placement)
+    }
 }
 
 impl State {
