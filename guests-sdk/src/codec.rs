@@ -16,7 +16,7 @@
 //! message. For code that holds a [`Record`](fireball_record::Record) (host tests, stubs),
 //! [`to_record`] and [`from_record`] are serde's mapping.
 
-pub use fireball_record::message::{self, Message};
+pub use fireball_record::message::{self, Encode, Message};
 pub use fireball_record::typed::{CodecError, from_record, to_record};
 
 use alloc::vec::Vec;
@@ -32,23 +32,30 @@ pub const LIMITS: fireball_record::Limits = fireball_record::Limits {
 /// The empty record's bytes: the body of a request that carries nothing.
 pub const EMPTY: &[u8] = &[0];
 
-/// Messages up to this size are encoded on the stack by [`with_encoded`].
+/// Messages up to this size are encoded in [`with_encoded`]'s own frame.
 const STACK_MESSAGE: usize = 128;
+
+/// Messages up to this size (the router's default limit) are encoded in a frame of their
+/// own, entered only for them: a module that sends them needs that much more stack, not a
+/// heap.
+const LARGE_MESSAGE: usize = 512;
 
 /// `value`'s wire bytes written into `buf`: their length, or `None` when they do not fit
 /// `buf` or [`LIMITS`].
-pub fn encode_into<T: Message>(value: &T, buf: &mut [u8]) -> Option<usize> {
+pub fn encode_into<T: Encode + ?Sized>(value: &T, buf: &mut [u8]) -> Option<usize> {
     message::encode(value, buf, &LIMITS)
 }
 
 /// `value`'s wire bytes in a `Vec` of exactly their size; `None` over [`LIMITS`].
-pub fn encode<T: Message>(value: &T) -> Option<Vec<u8>> {
+pub fn encode<T: Encode + ?Sized>(value: &T) -> Option<Vec<u8>> {
     message::to_vec(value, &LIMITS)
 }
 
-/// Run `f` on `value`'s wire bytes: encoded on the stack when small, in a `Vec` of exactly
-/// their size otherwise; `None` (without running `f`) over [`LIMITS`].
-pub fn with_encoded<T: Message, R>(value: &T, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+/// Run `f` on `value`'s wire bytes; `None` (without running `f`) over [`LIMITS`]. Up to 128
+/// bytes are encoded on the stack in this frame, up to 512 (the router's default limit) in a
+/// 512-byte frame of their own (size the module's `stack` for it if it sends such messages),
+/// larger ones in a `Vec` of exactly their size (they need a heap).
+pub fn with_encoded<T: Encode + ?Sized, R>(value: &T, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     let mut small = [0u8; STACK_MESSAGE];
     let mut out = message::Writer::new(&mut small);
     value.write(&mut out);
@@ -57,10 +64,43 @@ pub fn with_encoded<T: Message, R>(value: &T, f: impl FnOnce(&[u8]) -> R) -> Opt
         return None;
     }
     if len <= STACK_MESSAGE {
-        return Some(f(&small[..len]));
+        return small.get(..len).map(f);
     }
-    let mut large = alloc::vec![0u8; len];
-    encode_into(value, &mut large).map(|len| f(&large[..len]))
+    let mut f = Some(f);
+    let mut result = None;
+    with_large(&value_as_dyn(value), len, &mut |bytes| {
+        if let Some(f) = f.take() {
+            result = Some(f(bytes));
+        }
+    });
+    result
+}
+
+/// `value` as a trait object, so that the large paths have one copy in a module.
+fn value_as_dyn<T: Encode + ?Sized>(value: &T) -> impl Encode + '_ {
+    struct Dyn<'a, T: ?Sized>(&'a T);
+    impl<T: Encode + ?Sized> Encode for Dyn<'_, T> {
+        fn write(&self, out: &mut message::Writer<'_>) {
+            self.0.write(out);
+        }
+    }
+    Dyn(value)
+}
+
+/// The 512-byte frame, or the heap: run `f` on `value`'s `len` encoded bytes.
+#[inline(never)]
+fn with_large(value: &dyn Encode, len: usize, f: &mut dyn FnMut(&[u8])) {
+    if len <= LARGE_MESSAGE {
+        let mut large = [0u8; LARGE_MESSAGE];
+        if let Some(len) = encode_into(value, &mut large) {
+            f(large.get(..len).unwrap_or_default());
+        }
+        return;
+    }
+    let mut heap = alloc::vec![0u8; len];
+    if let Some(len) = encode_into(value, &mut heap) {
+        f(heap.get(..len).unwrap_or_default());
+    }
 }
 
 /// A `T` out of untrusted wire bytes within [`LIMITS`]; `None` when they are not one.
@@ -119,6 +159,10 @@ mod tests {
             data: alloc::vec![5u8; 3 * STACK_MESSAGE],
         };
         assert_eq!(with_encoded(&mid, |b| b.to_vec()), encode(&mid));
+        let large = Data {
+            data: alloc::vec![6u8; 700],
+        };
+        assert_eq!(with_encoded(&large, |b| b.to_vec()), encode(&large));
         let mut buf = [0u8; 4];
         assert_eq!(encode_into(&mid, &mut buf), None);
     }

@@ -57,7 +57,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 pub use map::{MapError, from_record, from_value, to_record, to_value};
-pub use message::Message;
+pub use message::{Encode, Message};
 
 /// One value in a record.
 #[derive(Clone, Debug, PartialEq)]

@@ -45,7 +45,7 @@ use alloc::vec::Vec;
 
 use crate::Limits;
 
-pub use fireball_record_derive::Message;
+pub use fireball_record_derive::{Encode, Message};
 
 const UNIT: u8 = 0;
 const BOOL: u8 = 1;
@@ -60,14 +60,28 @@ const LIST: u8 = 8;
 #[doc(hidden)]
 pub const RECORD: u8 = 9;
 
+/// A type that encodes as a whole record: what is sent. Every [`Message`] is one; a struct
+/// that only borrows what it sends (`data: &'a [u8]`, so that a module needs no heap to
+/// send bytes) derives `Encode` alone, with `#[message(as = Owned)]` naming the message it
+/// encodes as (see [`EncodesAs`]).
+pub trait Encode {
+    /// Write the record: its field count, then each key and value.
+    fn write(&self, out: &mut Writer<'_>);
+}
+
+/// `Self` encodes as a `T` does, field for field: it may be sent where a `T` is expected
+/// (`Client::send` with a route whose request is a `T`). Every type encodes as itself; a
+/// borrowed twin declares it with `#[derive(Encode)] #[message(as = T)]`, and a test should
+/// hold the two to the same bytes.
+pub trait EncodesAs<T> {}
+
+impl<T: Message> EncodesAs<T> for T {}
+
 /// A type that is a whole record: a struct field by field, or `()` (the empty record).
 ///
 /// Derive it (`#[derive(Message)]`) for structs with named fields; the derive also
-/// implements [`Field`], so a message can be a field of another.
-pub trait Message: Sized {
-    /// Write the record: its field count, then each key and value.
-    fn write(&self, out: &mut Writer<'_>);
-
+/// implements [`Encode`] and [`Field`], so a message can be a field of another.
+pub trait Message: Encode + Sized {
     /// Read the `count` fields of a record held at `depth` (the top-level record is at 1),
     /// `None` when they are not a `Self`.
     fn read(fields: &mut Reader<'_>, count: usize, depth: usize) -> Option<Self>;
@@ -90,21 +104,21 @@ pub trait Field: Sized {
 
 /// `value`'s wire bytes written into `buf`: their length, or `None` when the record is over
 /// `limits.max_bytes` or `buf` is too small (then [`encoded_len`] tells how much it needs).
-pub fn encode<T: Message>(value: &T, buf: &mut [u8], limits: &Limits) -> Option<usize> {
+pub fn encode<T: Encode + ?Sized>(value: &T, buf: &mut [u8], limits: &Limits) -> Option<usize> {
     let mut out = Writer::new(buf);
     value.write(&mut out);
     out.finish(limits)
 }
 
 /// How many bytes `value` encodes to.
-pub fn encoded_len<T: Message>(value: &T) -> usize {
+pub fn encoded_len<T: Encode + ?Sized>(value: &T) -> usize {
     let mut out = Writer::new(&mut []);
     value.write(&mut out);
     out.len()
 }
 
 /// `value`'s wire bytes in a `Vec` of exactly their size (`None` over `limits.max_bytes`).
-pub fn to_vec<T: Message>(value: &T, limits: &Limits) -> Option<Vec<u8>> {
+pub fn to_vec<T: Encode + ?Sized>(value: &T, limits: &Limits) -> Option<Vec<u8>> {
     let mut buf = alloc::vec![0; encoded_len(value)];
     encode(value, &mut buf, limits).map(|_| buf)
 }
@@ -125,11 +139,13 @@ pub fn is_record(bytes: &[u8], limits: &Limits) -> bool {
 /// Any record, checked and skipped.
 struct Skip;
 
-impl Message for Skip {
+impl Encode for Skip {
     fn write(&self, out: &mut Writer<'_>) {
         out.count(0);
     }
+}
 
+impl Message for Skip {
     fn read(input: &mut Reader<'_>, count: usize, depth: usize) -> Option<Self> {
         input.skip_fields(count, depth).map(|()| Skip)
     }
@@ -777,11 +793,13 @@ impl<T: Field + Default + Copy, const N: usize> Field for [T; N] {
 }
 
 /// `()` is the empty record.
-impl Message for () {
+impl Encode for () {
     fn write(&self, out: &mut Writer<'_>) {
         out.count(0);
     }
+}
 
+impl Message for () {
     fn read(_: &mut Reader<'_>, count: usize, _: usize) -> Option<Self> {
         (count == 0).then_some(())
     }

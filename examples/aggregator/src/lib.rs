@@ -16,17 +16,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-extern crate alloc;
-
 pub mod window;
 
-use alloc::vec::Vec;
-
 use fireball_guests_sdk::{
-    device, entry, heap, log,
+    device, entry, log, no_heap,
     route::{Client, Error},
 };
-use mesh_messages::{Sent, Transmit};
+use mesh_messages::{Sent, TransmitRef};
 use stats_messages::{Sample, Summary};
 
 use window::{SAMPLES, SENSORS, Window, to_sample};
@@ -38,9 +34,8 @@ pub const ROUND_TICKS: u64 = 5_000;
 /// Where full windows go.
 pub const TX_ROUTE: &str = mesh_messages::TRANSMIT.pattern();
 
-// The heap holds one request in flight (the 256-byte window, its record and encoding: under
-// 1.3 KiB on the simulator), a statistics URI and one log line.
-heap!(2048);
+// Nothing here allocates: the window goes out borrowed (`TransmitRef`). No heap.
+no_heap!();
 entry!(main);
 
 fn main() {
@@ -75,8 +70,8 @@ pub fn run() -> Result<(), Error> {
         }
         let sent: Sent = mesh.send(
             mesh_messages::TRANSMIT,
-            &Transmit {
-                data: Vec::from(window.bytes()),
+            &TransmitRef {
+                data: &window.bytes(),
             },
         )?;
         let mut means = [0i32; SENSORS];

@@ -3,12 +3,14 @@
 
 use std::{cell::RefCell, rc::Rc};
 
+use filter_messages::Filtered;
 use fireball_guests_sdk::{
     device,
     log::{LogLevel, LogLine},
     route::Method,
     stub::router,
 };
+use mesh_messages::Transmit;
 
 use super::*;
 use crate::window::BYTES;

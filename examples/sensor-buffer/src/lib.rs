@@ -12,19 +12,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-extern crate alloc;
-
 pub mod buffer;
-
-use alloc::vec::Vec;
 
 use fireball_guests_sdk::{
     device, entry,
     hal::Adc,
-    heap, log,
+    log, no_heap,
     route::{Client, Error},
 };
-use mesh_messages::{Sent, Transmit};
+use mesh_messages::{Sent, TransmitRef};
 
 use buffer::{BYTES, SAMPLES, SampleBuffer};
 
@@ -37,9 +33,8 @@ pub const SAMPLE_PERIOD_TICKS: u64 = 10_000;
 /// Where full buffers go.
 pub const TX_ROUTE: &str = mesh_messages::TRANSMIT.pattern();
 
-// The heap holds one request in flight (the 128-byte payload, its record and encoding) and
-// one log line.
-heap!(1536);
+// Nothing here allocates: the window goes out borrowed (`TransmitRef`). No heap.
+no_heap!();
 entry!(main);
 
 fn main() {
@@ -62,12 +57,7 @@ pub fn run() -> Result<(), Error> {
         let Some(bytes) = buffer.push(adc.read()?.raw) else {
             continue;
         };
-        let sent: Sent = mesh.send(
-            mesh_messages::TRANSMIT,
-            &Transmit {
-                data: Vec::from(bytes),
-            },
-        )?;
+        let sent: Sent = mesh.send(mesh_messages::TRANSMIT, &TransmitRef { data: &bytes })?;
         sent_buffers += 1;
         log::say!(Info:
             "buffer ", sent_buffers, "/", BUFFERS, ": ", SAMPLES, " samples, ", BYTES,

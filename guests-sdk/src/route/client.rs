@@ -5,9 +5,10 @@ use alloc::vec;
 use fireball_record::Record;
 
 use super::{Binding, Error, Method, bind, check, fetch_reply};
-use crate::codec::{self, EMPTY, Message};
+use crate::codec::{self, EMPTY, Encode, Message};
 use crate::sys;
 use crate::text::{Show, Text};
+use fireball_record::message::EncodesAs;
 
 /// Replies up to this size are fetched into a stack buffer; larger ones into a `Vec` of
 /// exactly their size.
@@ -53,7 +54,7 @@ impl Client {
     }
 
     /// Send `request` with `method` and wait for the reply.
-    pub fn call<Req: Message, Resp: Message>(
+    pub fn call<Req: Encode + ?Sized, Resp: Message>(
         &self,
         method: Method,
         request: &Req,
@@ -69,11 +70,19 @@ impl Client {
     /// Send `request` on `route` (a [`Route`](super::Route) descriptor: its method, its
     /// request and reply types) and wait for the reply. The binding's URI should be one of
     /// the route's (`svc://counter/3` for `svc://counter/{n}`); the router checks it.
-    pub fn send<Req: Message, Resp: Message>(
+    ///
+    /// `request` is the route's request type, or a type that encodes as it
+    /// ([`EncodesAs`]): a struct that borrows the bytes it sends, so that sending needs no
+    /// heap.
+    pub fn send<Req, Resp, Sent>(
         &self,
         route: super::Route<Req, Resp>,
-        request: &Req,
-    ) -> Result<Resp, Error> {
+        request: &Sent,
+    ) -> Result<Resp, Error>
+    where
+        Resp: Message,
+        Sent: Encode + EncodesAs<Req>,
+    {
         self.call(route.method(), request)
     }
 
@@ -85,12 +94,12 @@ impl Client {
     }
 
     /// `write` `request`.
-    pub fn write<Req: Message, Resp: Message>(&self, request: &Req) -> Result<Resp, Error> {
+    pub fn write<Req: Encode + ?Sized, Resp: Message>(&self, request: &Req) -> Result<Resp, Error> {
         self.call(Method::Write, request)
     }
 
     /// Send `request` one way: never waits (a full inbox is [`Error::QueueFull`]).
-    pub fn notify<Req: Message>(&self, method: Method, request: &Req) -> Result<(), Error> {
+    pub fn notify<Req: Encode + ?Sized>(&self, method: Method, request: &Req) -> Result<(), Error> {
         codec::with_encoded(request, |request| {
             super::notify(&self.binding, method, request)
         })

@@ -1,13 +1,18 @@
-//! `#[derive(Message)]` for `fireball-record` (use it as `fireball_record::Message`).
+//! `#[derive(Message)]` and `#[derive(Encode)]` for `fireball-record` (use them as
+//! `fireball_record::{Message, Encode}`).
 //!
-//! On a struct with named fields it implements `fireball_record::message::Message` (the
-//! struct is a record, field by field in declaration order) and `Field` (the struct as a
-//! nested record in another message). Each field becomes a few lines that call the shared,
-//! non-generic `Reader` / `Writer`: no visitor types, no generic code per format.
+//! On a struct with named fields, `Message` implements `fireball_record::message::Encode` and
+//! `Message` (the struct is a record, field by field in declaration order) and `Field` (the
+//! struct as a nested record in another message). Each field becomes a few lines that call
+//! the shared, non-generic `Reader` / `Writer`: no visitor types, no generic code per format.
+//! `Encode` implements only `Encode`, for a struct that borrows what it sends; with
+//! `#[message(as = Owned)]` it also declares that it encodes as the message `Owned`
+//! (`EncodesAs<Owned>`), so it may be sent on `Owned`'s routes.
 //!
 //! Field attributes, `#[message(...)]`:
 //!
-//! - `bytes` — a `Vec<u8>` travels as `Bytes` (serde: `serialize_with = "as_bytes"`);
+//! - `bytes` — a `Vec<u8>` (or a `&[u8]`, for `Encode`) travels as `Bytes` (serde:
+//!   `serialize_with = "as_bytes"`);
 //! - `default` — a missing field is `Default::default()` (serde: `#[serde(default)]`).
 #![forbid(unsafe_code)]
 
@@ -16,13 +21,43 @@ use proc_macro2::{Span, TokenStream as Tokens};
 use quote::quote;
 use syn::{Data, DeriveInput, Fields, parse_macro_input, spanned::Spanned};
 
-/// Derive `Message` and `Field` for a struct with named fields (see the crate docs).
+/// Derive `Encode`, `Message` and `Field` for a struct with named fields (see the crate
+/// docs).
 #[proc_macro_derive(Message, attributes(message))]
 pub fn derive_message(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand(&input)
+    expand(&input, true)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
+}
+
+/// Derive `Encode` (and, with `#[message(as = Owned)]`, `EncodesAs<Owned>`) for a struct
+/// with named fields that is only ever sent (see the crate docs).
+#[proc_macro_derive(Encode, attributes(message))]
+pub fn derive_encode(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand(&input, false)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// The struct's `#[message(as = Owned)]`, if any.
+fn encodes_as(input: &DeriveInput) -> syn::Result<Option<syn::Path>> {
+    let mut owned = None;
+    for attr in &input.attrs {
+        if !attr.path().is_ident("message") {
+            continue;
+        }
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("as") {
+                owned = Some(meta.value()?.parse::<syn::Path>()?);
+                Ok(())
+            } else {
+                Err(meta.error("expected `as = Message`"))
+            }
+        })?;
+    }
+    Ok(owned)
 }
 
 struct Field {
@@ -32,7 +67,7 @@ struct Field {
     default: bool,
 }
 
-fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
+fn expand(input: &DeriveInput, message: bool) -> syn::Result<Tokens> {
     let Data::Struct(data) = &input.data else {
         return Err(syn::Error::new(
             input.span(),
@@ -140,13 +175,29 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         }
     };
 
-    Ok(quote! {
-        impl #impl_generics #m::Message for #name #ty_generics #where_clause {
+    let encode = quote! {
+        impl #impl_generics #m::Encode for #name #ty_generics #where_clause {
             fn write(&self, out: &mut #m::Writer<'_>) {
                 out.count(#count);
                 #(#writes)*
             }
+        }
+    };
+    if !message {
+        let as_owned = encodes_as(input)?.map(|owned| {
+            quote! {
+                impl #impl_generics #m::EncodesAs<#owned> for #name #ty_generics #where_clause {}
+            }
+        });
+        return Ok(quote! {
+            #encode
+            #as_owned
+        });
+    }
+    Ok(quote! {
+        #encode
 
+        impl #impl_generics #m::Message for #name #ty_generics #where_clause {
             #[allow(unused_variables)]
             fn read(
                 input: &mut #m::Reader<'_>,
@@ -160,7 +211,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         impl #impl_generics #m::Field for #name #ty_generics #where_clause {
             fn put(&self, out: &mut #m::Writer<'_>) {
                 out.tag(#m::RECORD);
-                #m::Message::write(self, out);
+                #m::Encode::write(self, out);
             }
 
             fn get(

@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize, Serializer};
 
 use fireball_guests_sdk::route::Route;
-use fireball_record::Message;
+use fireball_record::{Encode, Message};
 
 // The routes, described once: the service registers its handlers with these, and
 // callers send with them (`Client::send`).
@@ -41,6 +41,16 @@ pub struct Transmit {
     #[serde(serialize_with = "as_bytes")]
     #[message(bytes)]
     pub data: Vec<u8>,
+}
+
+/// `svc://mesh/tx` — `write` request borrowing its bytes: what a module without a heap sends
+/// (`Client::send(TRANSMIT, &TransmitRef { data })`). It encodes exactly as a [`Transmit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode)]
+#[message(as = Transmit)]
+pub struct TransmitRef<'a> {
+    /// The message (as [`Transmit::data`]).
+    #[message(bytes)]
+    pub data: &'a [u8],
 }
 
 /// `svc://mesh/tx` — reply: what went on the air.
@@ -81,4 +91,23 @@ pub struct Stats {
     pub received: u64,
     /// Messages the radio failed part-way (their frames sent so far are counted above).
     pub failed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+
+    use fireball_record::{Limits, message};
+
+    use super::*;
+
+    #[test]
+    fn a_borrowed_transmit_encodes_as_a_transmit() {
+        for len in [0, 1, 127, 128, 400] {
+            let data = vec![0xA5u8; len];
+            let owned = message::to_vec(&Transmit { data: data.clone() }, &Limits::DEFAULT);
+            let borrowed = message::to_vec(&TransmitRef { data: &data }, &Limits::DEFAULT);
+            assert_eq!(owned, borrowed, "{len} bytes");
+        }
+    }
 }
