@@ -1,7 +1,8 @@
 //! The sensor hub on the Cortex-M33 (QEMU `mps2-an505`, 512 KB of RAM) runs exactly as on
 //! the host: `cargo xtask test` builds the `deploy` image for
-//! `examples/sensor-hub/board.toml` — three services (filter, mesh, stats) and the
-//! aggregating guest, the plan generated from the manifest, the modules in flash,
+//! `examples/sensor-hub/fireball.toml` — the whole demo: three services (filter, mesh,
+//! stats) and three guests (sensor-buffer, aggregator, inference), the plan generated from
+//! the manifest, the modules in flash,
 //! `fireball-deploy` running it — and this test requires its UART output (consoles, the
 //! router trace as it happens, the report) to be what the same plan prints on the host
 //! through the same kind of sink, byte for byte.

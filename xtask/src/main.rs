@@ -109,8 +109,9 @@ fn run_elf(elf: &Path, icount: bool) -> Result<ExitCode, String> {
     })
 }
 
-/// The deployment CI builds as a firmware image and compares with the host run.
-const DEPLOY_TEST_MANIFEST: &str = "examples/sensor-hub/board.toml";
+/// The deployment CI builds as a firmware image and compares with the host run: the whole
+/// demo, its six components on the board.
+const DEPLOY_TEST_MANIFEST: &str = "examples/sensor-hub/fireball.toml";
 
 /// The demo deployment's manifest.
 const DEMO_MANIFEST: &str = "examples/sensor-hub/fireball.toml";

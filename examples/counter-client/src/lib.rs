@@ -7,7 +7,7 @@
 #![warn(missing_docs)]
 
 use fireball_guests_sdk::{
-    entry, heap, log,
+    entry, log, no_heap,
     route::{Client, Error},
 };
 use fireball_record::Message;
@@ -35,7 +35,8 @@ impl From<Error> for Stop {
     }
 }
 
-heap!(1024);
+// Nothing here allocates (counts, log lines and requests live on the stack): no heap.
+no_heap!();
 entry!(main);
 
 fn main() {
