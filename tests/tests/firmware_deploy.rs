@@ -65,9 +65,14 @@ fn the_board_runs_the_manifest_exactly_as_the_host_does() {
         .iter()
         .filter(|c| c.kind == fireball_deploy::Kind::Service)
         .count();
-    assert_eq!((services, report.components.len()), (3, 4), "{report}");
-    // The data path, on the board: ADC -> filter -> aggregator -> mesh -> radio.
+    assert_eq!((services, report.components.len()), (3, 6), "{report}");
+    // The data paths, on the board: ADC -> filter -> aggregator -> mesh -> radio, and the
+    // two guests that sample the ADC and send through the mesh themselves.
     for hop in [
+        "sensor-buffer#1 -> hal#1 read hal://adc/0",
+        "sensor-buffer#1 -> mesh#1 write svc://mesh/tx",
+        "inference#1 -> hal#1 read hal://adc/1",
+        "inference#1 -> mesh#1 write svc://mesh/tx",
         "aggregator#1 -> filter#1 read svc://filter/0",
         "filter#1 -> hal#1 read hal://adc/0",
         "aggregator#1 -> mesh#1 write svc://mesh/tx",
