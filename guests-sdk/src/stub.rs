@@ -227,6 +227,8 @@ pub mod router {
     struct Stub {
         routes: HashMap<String, Handler>,
         bindings: Vec<Option<String>>,
+        /// Bindings to a route whose server restarted since: refused with `RESTARTED`.
+        stale: std::collections::HashSet<i32>,
         reply: Option<Vec<u8>>,
         notified: Vec<Notification>,
         inbox: VecDeque<Vec<u8>>,
@@ -322,6 +324,19 @@ pub mod router {
         with(|s| s.inbox.push_back(bytes));
     }
 
+    /// The server of `uri` restarted: the bindings made to it so far are refused with
+    /// `RESTARTED` (as the router refuses a binding to an earlier generation); binding again
+    /// works.
+    pub fn restart(uri: &str) {
+        with(|s| {
+            for (i, bound) in s.bindings.iter().enumerate() {
+                if bound.as_deref() == Some(uri) {
+                    s.stale.insert(i as i32);
+                }
+            }
+        });
+    }
+
     /// Take the module's answer to request `token`: `None` while it is unanswered.
     pub fn answer(token: u32) -> Option<Answer> {
         with(|s| s.answers.remove(&token))
@@ -359,6 +374,9 @@ pub mod router {
 
     pub(crate) fn route_call(binding: i32, number: i32, request: &[u8]) -> i32 {
         // The handler runs outside the borrow, so it may use the stub itself.
+        if with(|s| s.stale.contains(&binding)) {
+            return status::RESTARTED;
+        }
         let Some((uri, mut handler)) = with(|s| {
             let uri = uri_of(s, binding)?;
             let handler = s.routes.remove(&uri)?;
@@ -406,6 +424,7 @@ pub mod router {
             return status::BAD_URI;
         };
         with(|s| match uri_of(s, binding) {
+            Some(_) if s.stale.contains(&binding) => status::RESTARTED,
             Some(uri) => {
                 s.notified.push(Notification {
                     uri,

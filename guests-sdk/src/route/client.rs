@@ -4,7 +4,11 @@ use alloc::vec;
 
 use fireball_record::Record;
 
-use super::{Binding, Error, Method, bind, check, fetch_reply};
+use core::cell::Cell;
+
+use fireball_abi::limits::MAX_URI;
+
+use super::{Error, Method, check, fetch_reply};
 use crate::codec::{self, EMPTY, Encode, Message};
 use crate::sys;
 use crate::text::{Show, Text};
@@ -24,22 +28,42 @@ const STACK_REPLY: usize = 128;
 /// A request is encoded on the stack when small ([`codec::with_encoded`]); one over the
 /// limits is [`Error::TooLarge`]. A reply that does not decode into the type asked for is
 /// [`Error::BadReply`].
-#[derive(Debug)]
+///
+/// A client rebinds by itself: when the router refuses its binding because the server
+/// restarted since ([`Error::Restarted`]), the binding is gone ([`Error::BadHandle`]) or
+/// nobody served the route when it was called ([`Error::DeadPeer`]) — none of which
+/// delivered the request — it binds its URI again and sends once more. A server that is
+/// still down answers the second attempt the same way, and that is the error.
 pub struct Client {
-    binding: Binding,
+    handle: Cell<i32>,
+    uri: [u8; MAX_URI],
+    uri_len: u8,
 }
 
 impl Client {
-    /// Resolve `uri` once (see [`bind`]).
+    /// Resolve `uri` once (see [`bind`]); longer than [`MAX_URI`] is [`Error::BadUri`].
     pub fn bind(uri: &str) -> Result<Self, Error> {
-        bind(uri).map(|binding| Self { binding })
+        let uri_len = u8::try_from(uri.len())
+            .ok()
+            .filter(|len| usize::from(*len) <= MAX_URI)
+            .ok_or(Error::BadUri)?;
+        let handle = check(sys::route_bind(uri.as_bytes()))?;
+        let mut stored = [0u8; MAX_URI];
+        for (to, from) in stored.iter_mut().zip(uri.as_bytes()) {
+            *to = *from;
+        }
+        Ok(Self {
+            handle: Cell::new(handle),
+            uri: stored,
+            uri_len,
+        })
     }
 
     /// Resolve the URI `parts` spell one after the other (`["hal://adc/", &channel]`), built
     /// without `core::fmt` or the heap (see [`text`](crate::text)). Longer than
-    /// [`MAX_URI`](fireball_abi::limits::MAX_URI) is [`Error::BadUri`].
+    /// [`MAX_URI`] is [`Error::BadUri`].
     pub fn bind_parts(parts: &[&dyn Show]) -> Result<Self, Error> {
-        let mut buf = [0u8; fireball_abi::limits::MAX_URI];
+        let mut buf = [0u8; MAX_URI];
         let mut uri = Text::new(&mut buf);
         uri.push_all(parts);
         if uri.is_cut() {
@@ -48,9 +72,26 @@ impl Client {
         Self::bind(uri.as_str())
     }
 
-    /// The binding underneath, for the byte-level calls.
-    pub fn binding(&self) -> &Binding {
-        &self.binding
+    /// The URI it is bound to.
+    pub fn uri(&self) -> &str {
+        crate::text::utf8(self.uri.get(..usize::from(self.uri_len)).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// Run `send` with the binding's handle; when the router says the binding is stale, gone
+    /// or its server was down (the request was not delivered), bind again and run it once
+    /// more.
+    #[inline(never)]
+    fn through_binding(&self, send: &mut dyn FnMut(i32) -> i32) -> Result<i32, Error> {
+        match check(send(self.handle.get())) {
+            Err(Error::Restarted | Error::BadHandle | Error::DeadPeer) => {
+                let _ = sys::route_unbind(self.handle.get());
+                let uri = self.uri.get(..usize::from(self.uri_len)).unwrap_or_default();
+                self.handle.set(check(sys::route_bind(uri))?);
+                check(send(self.handle.get()))
+            }
+            other => other,
+        }
     }
 
     /// Send `request` with `method` and wait for the reply.
@@ -101,7 +142,10 @@ impl Client {
     /// Send `request` one way: never waits (a full inbox is [`Error::QueueFull`]).
     pub fn notify<Req: Encode + ?Sized>(&self, method: Method, request: &Req) -> Result<(), Error> {
         codec::with_encoded(request, |request| {
-            super::notify(&self.binding, method, request)
+            self.through_binding(&mut |handle| {
+                sys::route_notify(handle, method.number(), request)
+            })
+            .map(drop)
         })
         .unwrap_or(Err(Error::TooLarge))
     }
@@ -123,7 +167,9 @@ impl Client {
         request: &[u8],
         decode: impl FnOnce(&[u8]) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let len = check(sys::route_call(self.binding.0, method.number(), request))? as usize;
+        let len = self.through_binding(&mut |handle| {
+            sys::route_call(handle, method.number(), request)
+        })? as usize;
         if len <= STACK_REPLY {
             let mut reply = [0u8; STACK_REPLY];
             let len = fetch_reply(&mut reply)?;
@@ -133,6 +179,22 @@ impl Client {
             let len = fetch_reply(&mut reply)?;
             decode(reply.get(..len).ok_or(Error::TooLarge)?)
         }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        // A stale handle is already gone: nothing to undo.
+        let _ = sys::route_unbind(self.handle.get());
+    }
+}
+
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("uri", &self.uri())
+            .field("handle", &self.handle.get())
+            .finish()
     }
 }
 
@@ -189,6 +251,27 @@ mod tests {
             Err(Error::Failed(400)),
             "the stub's typed route refuses a body of the wrong shape"
         );
+    }
+
+    #[test]
+    fn a_client_rebinds_by_itself_when_its_server_restarted() {
+        router::serve_typed("hal://adc/3", |_, (): ()| Ok(sample(3)));
+        let adc = Client::bind("hal://adc/3").unwrap();
+        assert_eq!(adc.read::<AdcSample>(), Ok(sample(3)));
+        router::restart("hal://adc/3");
+        assert_eq!(
+            adc.read::<AdcSample>(),
+            Ok(sample(3)),
+            "the stale binding is replaced and the call sent again"
+        );
+        adc.notify(Method::Write, &sample(4)).unwrap();
+        router::restart("hal://adc/3");
+        adc.notify(Method::Write, &sample(5)).unwrap();
+        let sent: Vec<AdcSample> = router::notified().iter().map(|n| n.decode()).collect();
+        assert_eq!(sent, [sample(4), sample(5)]);
+        assert_eq!(adc.uri(), "hal://adc/3");
+        let long = "x".repeat(fireball_abi::limits::MAX_URI + 1);
+        assert_eq!(Client::bind(&long).err(), Some(Error::BadUri));
     }
 
     #[test]

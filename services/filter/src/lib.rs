@@ -24,7 +24,7 @@
 
 pub mod cascade;
 
-use fireball_services_sdk::guests::{hal::Adc, route::Error};
+use fireball_services_sdk::guests::hal::Adc;
 use fireball_services_sdk::prelude::*;
 
 pub use filter_messages::{Alphas, ChannelState, Filtered, STAGES, Sample};
@@ -104,25 +104,18 @@ impl Filter {
         })
     }
 
-    /// One raw sample from `hal://adc/{channel}`, binding it on first use. A binding the
-    /// router no longer honours (`hal` restarted or stopped) is bound again once.
+    /// One raw sample from `hal://adc/{channel}`, binding it on first use (the client binds
+    /// again by itself if `hal` restarts).
     fn sample(&mut self, channel: u8) -> Result<u16, Failure> {
         let slot = self
             .adcs
             .get_mut(usize::from(channel))
             .ok_or(Failure::NOT_FOUND)?;
-        for _ in 0..2 {
-            let adc = match slot {
-                Some(adc) => adc,
-                None => slot.insert(Adc::open(channel)?),
-            };
-            match adc.read() {
-                Ok(sample) => return Ok(sample.raw),
-                Err(Error::Restarted | Error::DeadPeer | Error::BadHandle) => *slot = None,
-                Err(error) => return Err(error.into()),
-            }
-        }
-        Err(Failure::BAD_GATEWAY)
+        let adc = match slot {
+            Some(adc) => adc,
+            None => slot.insert(Adc::open(channel)?),
+        };
+        Ok(adc.read()?.raw)
     }
 }
 
