@@ -54,7 +54,7 @@ pub fn encode<T: Encode + ?Sized>(value: &T) -> Option<Vec<u8>> {
 /// Run `f` on `value`'s wire bytes; `None` (without running `f`) over [`LIMITS`]. Up to 128
 /// bytes are encoded on the stack in this frame, up to 512 (the router's default limit) in a
 /// 512-byte frame of their own (size the module's `stack` for it if it sends such messages),
-/// larger ones in a `Vec` of exactly their size (they need a heap).
+/// larger ones in a `Vec` of exactly their size (they need a heap: without one, `None`).
 pub fn with_encoded<T: Encode + ?Sized, R>(value: &T, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     let mut small = [0u8; STACK_MESSAGE];
     let mut out = message::Writer::new(&mut small);
@@ -97,10 +97,28 @@ fn with_large(value: &dyn Encode, len: usize, f: &mut dyn FnMut(&[u8])) {
         }
         return;
     }
-    let mut heap = alloc::vec![0u8; len];
-    if let Some(len) = encode_into(value, &mut heap) {
+    if let Some(mut heap) = zeroed(len)
+        && let Some(len) = encode_into(value, &mut heap)
+    {
         f(heap.get(..len).unwrap_or_default());
     }
+}
+
+/// `len` zero bytes on the heap, or `None` when the module has no heap or it is full.
+/// Reserved with `try_reserve_exact`, which reports a failure instead of calling the
+/// allocation-failure handler: a module whose only allocation is this one links neither
+/// that handler nor the `core::fmt` its message is formatted with.
+#[allow(unsafe_code)]
+pub(crate) fn zeroed(len: usize) -> Option<alloc::vec::Vec<u8>> {
+    let mut heap = alloc::vec::Vec::new();
+    heap.try_reserve_exact(len).ok()?;
+    for byte in heap.spare_capacity_mut().iter_mut().take(len) {
+        byte.write(0);
+    }
+    // Safety: the capacity is at least `len` (reserved above) and the first `len` bytes
+    // were just written.
+    unsafe { heap.set_len(len) };
+    Some(heap)
 }
 
 /// A `T` out of untrusted wire bytes within [`LIMITS`]; `None` when they are not one.

@@ -35,7 +35,7 @@ pub mod pattern;
 pub mod serve;
 
 #[cfg(feature = "alloc")]
-pub use client::Client;
+pub use client::{Client, REBIND_URI};
 
 /// What a request does with a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

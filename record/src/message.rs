@@ -358,6 +358,33 @@ impl<'a> Reader<'a> {
         self.len_prefixed()
     }
 
+    /// Where the reader is (for [`rewind`](Self::rewind)).
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Go back to `position`, to read again from there.
+    pub fn rewind(&mut self, position: usize) {
+        self.pos = position;
+    }
+
+    /// The next field's key, if it is `key` (given with its length byte in front: every key
+    /// under 128 bytes), and its value's tag. A derived `read`'s fast path, which expects
+    /// the fields in declaration order: one compare per field.
+    #[inline(never)]
+    pub fn expect_key(&mut self, key: &[u8]) -> Option<u8> {
+        let end = self.pos.checked_add(key.len())?;
+        if !same(self.bytes.get(self.pos..end)?, key) {
+            return None;
+        }
+        let tag = *self.bytes.get(end)?;
+        if tag > RECORD {
+            return None;
+        }
+        self.pos = end + 1;
+        Some(tag)
+    }
+
     /// A field's key (not checked to be UTF-8) and its value's tag. Keys under 128 bytes
     /// (all of them, in practice) are read in line, without a call per varint.
     fn key_and_tag(&mut self) -> Option<(&'a [u8], u8)> {

@@ -147,7 +147,7 @@ macro_rules! service {
         #[unsafe(no_mangle)]
         pub extern "C" fn fb_main() {
             static BUFFER: $crate::__Buffer<{ <$service as $crate::Service>::BUFFER }> =
-                $crate::__Buffer::new();
+                $crate::__Buffer::zeroed();
             match BUFFER.take() {
                 Some(buf) => $crate::serve::<$service>(buf),
                 None => $crate::guests::abort("fb_main: the service is already running"),

@@ -257,7 +257,18 @@ impl<S: 'static> Routes<S> {
     pub fn dispatch(&self, state: &mut S, buf: &mut [u8], len: usize) -> Result<usize, Failure> {
         let delivery = buf.get(..len).ok_or(Failure::BAD_REQUEST)?;
         let header = Header::decode(delivery).ok_or(Failure::BAD_REQUEST)?;
-        let route = self.find(delivery, header)?;
+        self.dispatch_decoded(state, buf, header)
+    }
+
+    /// [`dispatch`](Self::dispatch) of a delivery whose `header` the caller decoded from
+    /// the front of `buf` (the serve loop does, to answer it).
+    pub(crate) fn dispatch_decoded(
+        &self,
+        state: &mut S,
+        buf: &mut [u8],
+        header: Header,
+    ) -> Result<usize, Failure> {
+        let route = self.find(buf, header)?;
         route.handler.handle(state, buf, header, route.pattern)
     }
 

@@ -65,7 +65,7 @@ impl<S: Service> Server<S> {
         let Some(header) = buf.get(..len).and_then(Header::decode) else {
             return Err(route::Error::BadMessage);
         };
-        let outcome = self.routes.dispatch(&mut self.state, buf, len);
+        let outcome = self.routes.dispatch_decoded(&mut self.state, buf, header);
         if header.kind == delivery::REQUEST {
             let reply = outcome.and_then(|len| buf.get(..len).ok_or(Failure::INTERNAL));
             answer(header.token, reply);

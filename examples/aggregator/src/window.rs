@@ -98,9 +98,12 @@ impl Window {
         if self.is_full() {
             return true;
         }
-        for (sensor, sample) in round.into_iter().enumerate() {
-            self.samples[sensor][self.len] = sample;
-            self.stats[sensor].update(sample);
+        let len = self.len;
+        for ((samples, stats), sample) in self.samples.iter_mut().zip(&mut self.stats).zip(round) {
+            if let Some(slot) = samples.get_mut(len) {
+                *slot = sample;
+            }
+            stats.update(sample);
         }
         self.len += 1;
         self.is_full()

@@ -1,10 +1,8 @@
 //! One sensor's statistics (the seed's `sensor_aggregator_t`): a sliding window of stamped
 //! samples, a histogram over the `i16` range, and running min / max / sum / count.
 //!
-//! The window (1 KiB) lives on the heap, so a sensor's statistics are a small value that
-//! never crowds the module's shadow stack.
-
-use alloc::vec::Vec;
+//! The window (1 KiB) is a fixed ring inside the value; the app keeps its three sensors in a
+//! `static` (`guests_sdk::buffer::Static`), off its stack and without a heap.
 
 /// Samples the sliding window keeps (the seed's `SAMPLES_PER_WINDOW`).
 pub const WINDOW: usize = 128;
@@ -23,8 +21,10 @@ pub struct Sample {
 /// Statistics of one sensor.
 #[derive(Clone, Debug)]
 pub struct SensorWindow {
-    /// Up to [`WINDOW`] samples; once full, a ring whose oldest sample is at `next`.
-    window: Vec<Sample>,
+    /// Up to [`WINDOW`] samples (the first `len`); once full, a ring whose oldest sample is
+    /// at `next`.
+    window: [Sample; WINDOW],
+    len: usize,
     next: usize,
     histogram: [u16; BINS],
     sum: i32,
@@ -46,10 +46,14 @@ pub fn bin(value: i16) -> usize {
 }
 
 impl SensorWindow {
-    /// No samples yet (the window's memory is allocated now).
-    pub fn new() -> Self {
+    /// No samples yet.
+    pub const fn new() -> Self {
         Self {
-            window: Vec::with_capacity(WINDOW),
+            window: [Sample {
+                value: 0,
+                timestamp: 0,
+            }; WINDOW],
+            len: 0,
             next: 0,
             histogram: [0; BINS],
             sum: 0,
@@ -62,11 +66,10 @@ impl SensorWindow {
     /// Take `value`, read at `timestamp`.
     pub fn update(&mut self, value: i16, timestamp: u32) {
         let sample = Sample { value, timestamp };
-        if self.window.len() < WINDOW {
-            self.window.push(sample);
-        } else {
-            self.window[self.next] = sample;
+        if let Some(slot) = self.window.get_mut(self.next) {
+            *slot = sample;
         }
+        self.len = (self.len + 1).min(WINDOW);
         self.next = (self.next + 1) % WINDOW;
         let value32 = i32::from(value);
         if self.count == 0 {
@@ -77,8 +80,9 @@ impl SensorWindow {
         }
         self.sum = self.sum.saturating_add(value32);
         self.count += 1;
-        let bin = &mut self.histogram[bin(value)];
-        *bin = bin.saturating_add(1);
+        if let Some(bin) = self.histogram.get_mut(bin(value)) {
+            *bin = bin.saturating_add(1);
+        }
     }
 
     /// Start the next statistics period: sum and count go back to zero, so the next sample
@@ -143,7 +147,8 @@ impl SensorWindow {
 
     /// The window's samples, oldest first (fewer than [`WINDOW`] until it has filled).
     pub fn window(&self) -> impl Iterator<Item = &Sample> {
-        let (newer, older) = self.window.split_at(self.next.min(self.window.len()));
+        let window = self.window.get(..self.len).unwrap_or_default();
+        let (newer, older) = window.split_at(self.next.min(window.len()));
         older.iter().chain(newer)
     }
 }

@@ -1,12 +1,10 @@
 //! The typed router client: [`Message`] structs in and out (feature `alloc`).
 
-use alloc::vec;
-
 use fireball_record::Record;
 
 use core::cell::Cell;
 
-use fireball_abi::limits::MAX_URI;
+use fireball_abi::{limits::MAX_URI, status};
 
 use super::{Error, Method, check, fetch_reply};
 use crate::codec::{self, EMPTY, Encode, Message};
@@ -15,7 +13,7 @@ use crate::text::{Show, Text};
 use fireball_record::message::EncodesAs;
 
 /// Replies up to this size are fetched into a stack buffer; larger ones into a `Vec` of
-/// exactly their size.
+/// exactly their size (a module without a heap gets `TooLarge` for them).
 const STACK_REPLY: usize = 128;
 
 /// A bound route that takes and gives typed messages.
@@ -33,25 +31,37 @@ const STACK_REPLY: usize = 128;
 /// restarted since ([`Error::Restarted`]), the binding is gone ([`Error::BadHandle`]) or
 /// nobody served the route when it was called ([`Error::DeadPeer`]) — none of which
 /// delivered the request — it binds its URI again and sends once more. A server that is
-/// still down answers the second attempt the same way, and that is the error.
+/// still down answers the second attempt the same way, and that is the error. To do so it
+/// keeps its URI, up to [`REBIND_URI`] bytes (a client is often held in a small module's
+/// state for its whole life); a longer URI binds and works as well, but is not rebound.
 pub struct Client {
     handle: Cell<i32>,
-    uri: [u8; MAX_URI],
+    uri: [u8; REBIND_URI],
+    /// The URI's length, or 0 when it is longer than `uri` (not kept: no rebinding).
     uri_len: u8,
 }
+
+/// The longest URI a [`Client`] keeps to bind again by itself (every route of the
+/// shipped deployments is shorter).
+pub const REBIND_URI: usize = 40;
 
 impl Client {
     /// Resolve `uri` once (see [`bind`]); longer than [`MAX_URI`] is [`Error::BadUri`].
     pub fn bind(uri: &str) -> Result<Self, Error> {
-        let uri_len = u8::try_from(uri.len())
-            .ok()
-            .filter(|len| usize::from(*len) <= MAX_URI)
-            .ok_or(Error::BadUri)?;
-        let handle = check(sys::route_bind(uri.as_bytes()))?;
-        let mut stored = [0u8; MAX_URI];
-        for (to, from) in stored.iter_mut().zip(uri.as_bytes()) {
-            *to = *from;
+        if uri.len() > MAX_URI {
+            return Err(Error::BadUri);
         }
+        let handle = check(sys::route_bind(uri.as_bytes()))?;
+        let mut stored = [0u8; REBIND_URI];
+        let uri_len = match u8::try_from(uri.len()) {
+            Ok(len) if uri.len() <= REBIND_URI => {
+                for (to, from) in stored.iter_mut().zip(uri.as_bytes()) {
+                    *to = *from;
+                }
+                len
+            }
+            _ => 0,
+        };
         Ok(Self {
             handle: Cell::new(handle),
             uri: stored,
@@ -72,26 +82,48 @@ impl Client {
         Self::bind(uri.as_str())
     }
 
-    /// The URI it is bound to.
+    /// The URI it is bound to, if it keeps it (at most [`REBIND_URI`] bytes; else `""`).
     pub fn uri(&self) -> &str {
-        crate::text::utf8(self.uri.get(..usize::from(self.uri_len)).unwrap_or_default())
-            .unwrap_or_default()
+        crate::text::utf8(
+            self.uri
+                .get(..usize::from(self.uri_len))
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default()
     }
 
-    /// Run `send` with the binding's handle; when the router says the binding is stale, gone
-    /// or its server was down (the request was not delivered), bind again and run it once
-    /// more.
+    /// `route_call` through the binding, bound again once if the router refused it for the
+    /// binding's sake: the builtin's status (the reply's length, or why not). One copy for
+    /// every message type.
     #[inline(never)]
-    fn through_binding(&self, send: &mut dyn FnMut(i32) -> i32) -> Result<i32, Error> {
-        match check(send(self.handle.get())) {
-            Err(Error::Restarted | Error::BadHandle | Error::DeadPeer) => {
-                let _ = sys::route_unbind(self.handle.get());
-                let uri = self.uri.get(..usize::from(self.uri_len)).unwrap_or_default();
-                self.handle.set(check(sys::route_bind(uri))?);
-                check(send(self.handle.get()))
-            }
-            other => other,
+    fn send_call(&self, method: Method, request: &[u8]) -> i32 {
+        let status = sys::route_call(self.handle.get(), method.number(), request);
+        // Only a refusal (a negative status) can be the binding's fault.
+        if status < 0 && self.rebound(status) {
+            return sys::route_call(self.handle.get(), method.number(), request);
         }
+        status
+    }
+
+    /// Whether `status` says the request was not delivered because of the binding (stale,
+    /// gone, or its server down when called) and a new binding was made: then send again.
+    #[inline(never)]
+    fn rebound(&self, status: i32) -> bool {
+        if !matches!(
+            status,
+            status::RESTARTED | status::BAD_HANDLE | status::DEAD_PEER
+        ) || self.uri_len == 0
+        {
+            return false;
+        }
+        let _ = sys::route_unbind(self.handle.get());
+        let uri = self
+            .uri
+            .get(..usize::from(self.uri_len))
+            .unwrap_or_default();
+        let handle = sys::route_bind(uri);
+        self.handle.set(handle);
+        handle >= 0
     }
 
     /// Send `request` with `method` and wait for the reply.
@@ -142,10 +174,11 @@ impl Client {
     /// Send `request` one way: never waits (a full inbox is [`Error::QueueFull`]).
     pub fn notify<Req: Encode + ?Sized>(&self, method: Method, request: &Req) -> Result<(), Error> {
         codec::with_encoded(request, |request| {
-            self.through_binding(&mut |handle| {
-                sys::route_notify(handle, method.number(), request)
-            })
-            .map(drop)
+            let mut status = sys::route_notify(self.handle.get(), method.number(), request);
+            if status < 0 && self.rebound(status) {
+                status = sys::route_notify(self.handle.get(), method.number(), request);
+            }
+            check(status).map(drop)
         })
         .unwrap_or(Err(Error::TooLarge))
     }
@@ -167,15 +200,14 @@ impl Client {
         request: &[u8],
         decode: impl FnOnce(&[u8]) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let len = self.through_binding(&mut |handle| {
-            sys::route_call(handle, method.number(), request)
-        })? as usize;
+        let len = check(self.send_call(method, request))? as usize;
         if len <= STACK_REPLY {
             let mut reply = [0u8; STACK_REPLY];
             let len = fetch_reply(&mut reply)?;
             decode(reply.get(..len).ok_or(Error::TooLarge)?)
         } else {
-            let mut reply = vec![0u8; len];
+            // A module without a heap (or with a full one) cannot take it: `TooLarge`.
+            let mut reply = codec::zeroed(len).ok_or(Error::TooLarge)?;
             let len = fetch_reply(&mut reply)?;
             decode(reply.get(..len).ok_or(Error::TooLarge)?)
         }
@@ -272,6 +304,16 @@ mod tests {
         assert_eq!(adc.uri(), "hal://adc/3");
         let long = "x".repeat(fireball_abi::limits::MAX_URI + 1);
         assert_eq!(Client::bind(&long).err(), Some(Error::BadUri));
+        let far = format!("hal://adc/{}", "9".repeat(REBIND_URI));
+        router::serve_typed(&far, |_, (): ()| Ok(sample(9)));
+        let far_adc = Client::bind(&far).unwrap();
+        assert_eq!(far_adc.read::<AdcSample>(), Ok(sample(9)));
+        router::restart(&far);
+        assert_eq!(
+            far_adc.read::<AdcSample>(),
+            Err(Error::Restarted),
+            "a URI longer than the client keeps is not rebound"
+        );
     }
 
     #[test]

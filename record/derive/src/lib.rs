@@ -147,6 +147,45 @@ fn expand(input: &DeriveInput, message: bool) -> syn::Result<Tokens> {
             },
         }
     });
+    // The fast path: the fields in declaration order, each once and nothing else (what
+    // every encoder here writes) — one compare of each length-prefixed key, no name lookup.
+    // Anything else is rewound and read by the general loop below.
+    let in_order = fields.iter().all(|f| f.name.to_string().len() < 0x80);
+    let fast_fields = fields.iter().map(|f| {
+        let ident = &f.name;
+        let name = f.name.to_string();
+        let mut prefixed = vec![name.len() as u8];
+        prefixed.extend_from_slice(name.as_bytes());
+        let key = syn::LitByteStr::new(&prefixed, Span::call_site());
+        let get = if f.bytes {
+            quote!(#m::bytes::get(input, tag, depth)?)
+        } else {
+            quote!(#m::Field::get(input, tag, depth)?)
+        };
+        quote! {
+            #ident: {
+                let tag = input.expect_key(#key)?;
+                #get
+            },
+        }
+    });
+    // One field gains little from it, and costs its code in every module: two or more.
+    let fast = if in_order && fields.len() >= 2 {
+        quote! {
+            if count == #count {
+                let start = input.position();
+                let fast = (|| -> ::core::option::Option<Self> {
+                    ::core::option::Option::Some(Self { #(#fast_fields)* })
+                })();
+                if fast.is_some() {
+                    return fast;
+                }
+                input.rewind(start);
+            }
+        }
+    } else {
+        quote!()
+    };
     let read_body = if fields.is_empty() {
         quote! {
             input.skip_fields(count, depth)?;
@@ -154,6 +193,7 @@ fn expand(input: &DeriveInput, message: bool) -> syn::Result<Tokens> {
         }
     } else {
         quote! {
+            #fast
             const NAMES: &[&str] = &[#(#names),*];
             #(#slots)*
             let mut fields = #m::Fields::new(count, depth);
