@@ -662,10 +662,23 @@ impl Fields {
     }
 }
 
-/// Whether two short byte strings are equal: a loop the interpreter runs in a few
-/// instructions a byte, where `memcmp` costs a call and its set-up per key.
+/// Whether two short byte strings are equal: four bytes a step, then the rest, in line (a
+/// key is compared per field; `memcmp` would cost a call and its set-up per key, a plain
+/// byte loop a dozen instructions a byte in the interpreter).
 fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a, mut b) = (a, b);
+    while let (Some((x, rest_a)), Some((y, rest_b))) =
+        (a.split_first_chunk::<4>(), b.split_first_chunk::<4>())
+    {
+        if u32::from_ne_bytes(*x) != u32::from_ne_bytes(*y) {
+            return false;
+        }
+        (a, b) = (rest_a, rest_b);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 enum Number {
