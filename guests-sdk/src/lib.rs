@@ -20,7 +20,8 @@
 //! - `sys` — the raw imports on `wasm32`, and a recording stub everywhere else,
 //!   so the same guest code unit-tests with plain `cargo test` (see [`stub`]).
 //! - [`console`] — printing (through the `print` builtin).
-//! - [`buffer`] — a static buffer handed out once (memory for a module's life, no heap).
+//! - [`buffer`] — a `static` handed out once (`Static`, `Buffer`): memory for a module's life,
+//!   off the stack and without a heap.
 //! - [`text`] — strings and integers into a fixed buffer without `core::fmt` (log lines,
 //!   URIs and panic messages in a few hundred bytes of code instead of several KiB).
 //! - [`device`] — GPIO, time, yield, breakpoints, channels, ISR flags, vOffloader.

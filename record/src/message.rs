@@ -47,18 +47,11 @@ use crate::Limits;
 
 pub use fireball_record_derive::{Encode, Message};
 
-const UNIT: u8 = 0;
-const BOOL: u8 = 1;
-const I64: u8 = 2;
-const U64: u8 = 3;
-const F32: u8 = 4;
-const F64: u8 = 5;
-const BYTES: u8 = 6;
-const STR: u8 = 7;
-const LIST: u8 = 8;
+use crate::typed::wire::{BOOL, BYTES, F32, F64, I64, LIST, STR, U64, UNIT};
+
 /// The tag of a nested record (for the derive).
 #[doc(hidden)]
-pub const RECORD: u8 = 9;
+pub const RECORD: u8 = crate::typed::wire::RECORD;
 
 /// A type that encodes as a whole record: what is sent. Every [`Message`] is one; a struct
 /// that only borrows what it sends (`data: &'a [u8]`, so that a module needs no heap to

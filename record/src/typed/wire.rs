@@ -37,16 +37,17 @@ mod ser;
 pub use de::{check, from_bytes, is_record, read};
 pub use ser::{to_bytes, write};
 
-const UNIT: u8 = 0;
-const BOOL: u8 = 1;
-const I64: u8 = 2;
-const U64: u8 = 3;
-const F32: u8 = 4;
-const F64: u8 = 5;
-const BYTES: u8 = 6;
-const STR: u8 = 7;
-const LIST: u8 = 8;
-const RECORD: u8 = 9;
+// The value tags of the wire format (the table in the crate docs), shared with `message`.
+pub(crate) const UNIT: u8 = 0;
+pub(crate) const BOOL: u8 = 1;
+pub(crate) const I64: u8 = 2;
+pub(crate) const U64: u8 = 3;
+pub(crate) const F32: u8 = 4;
+pub(crate) const F64: u8 = 5;
+pub(crate) const BYTES: u8 = 6;
+pub(crate) const STR: u8 = 7;
+pub(crate) const LIST: u8 = 8;
+pub(crate) const RECORD: u8 = 9;
 
 /// Why encoding or decoding stopped, in one byte: the serializer's and deserializer's error,
 /// passed up through every field of every type's generic code, so that no call site copies a
