@@ -334,13 +334,80 @@ pub mod delivery {
 /// Router methods as the `route_call` / `route_notify` builtins number them.
 pub mod method {
     /// Read state (`hal://adc/3` → a sample).
-    pub const READ: i32 = 0;
+    pub const READ: i32 = super::Method::Read.number();
     /// Change state or hand data over (a GPIO level, a log line).
-    pub const WRITE: i32 = 1;
+    pub const WRITE: i32 = super::Method::Write.number();
     /// Invoke an operation (`hal://i2c/0/68` transfer).
-    pub const CALL: i32 = 2;
+    pub const CALL: i32 = super::Method::Call.number();
     /// Only in a [`delivery`](crate::delivery) header: a publication on a subscribed route.
-    pub const SUBSCRIBE: i32 = 3;
+    pub const SUBSCRIBE: i32 = super::Method::Subscribe.number();
+}
+
+/// What a request does with a route: the one definition the router, the vSoC, both SDKs and
+/// the manifest use. On the wire (builtins, delivery headers) it is its
+/// [`number`](Method::number) ([`method`] names them for C).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Method {
+    /// Reads state (`hal://adc/3` → a sample).
+    Read = 0,
+    /// Changes state or hands data over (a log line, a PWM duty).
+    Write = 1,
+    /// Invokes an operation (`svc://filter/apply`).
+    Call = 2,
+    /// Receives what the route's owner publishes.
+    Subscribe = 3,
+}
+
+impl Method {
+    /// Every method, in order.
+    pub const ALL: [Method; 4] = [Method::Read, Method::Write, Method::Call, Method::Subscribe];
+
+    /// The lowercase name used in traces and manifests.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Read => "read",
+            Method::Write => "write",
+            Method::Call => "call",
+            Method::Subscribe => "subscribe",
+        }
+    }
+
+    /// The method with this name (`"read"`), as a manifest spells it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
+    /// Its number on the wire.
+    pub const fn number(self) -> i32 {
+        self as i32
+    }
+
+    /// The method with this number.
+    pub const fn from_number(number: i32) -> Option<Self> {
+        match number {
+            0 => Some(Method::Read),
+            1 => Some(Method::Write),
+            2 => Some(Method::Call),
+            3 => Some(Method::Subscribe),
+            _ => None,
+        }
+    }
+
+    /// The method a module may send a request or notification with: `read`, `write` or
+    /// `call` (a module subscribes through its manifest, not with a request).
+    pub const fn requested(number: i32) -> Option<Self> {
+        match Self::from_number(number) {
+            Some(Method::Subscribe) | None => None,
+            method => method,
+        }
+    }
+}
+
+impl core::fmt::Display for Method {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Status codes builtins return (`>= 0` is success).

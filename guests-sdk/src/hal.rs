@@ -192,7 +192,7 @@ mod tests {
                         data: data.collect(),
                     })
                 }
-                Method::Call => return Err(405),
+                Method::Call | Method::Subscribe => return Err(405),
             };
             reply.map_err(|_| 500)
         });

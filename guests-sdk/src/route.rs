@@ -25,7 +25,7 @@
 //! [`stub::router::serve`](crate::stub::router::serve) (bytes) or
 //! [`stub::router::serve_typed`](crate::stub::router::serve_typed) (serde structs).
 
-use fireball_abi::{method, status};
+use fireball_abi::status;
 
 use crate::sys;
 
@@ -37,50 +37,18 @@ pub mod serve;
 #[cfg(feature = "alloc")]
 pub use client::{Client, REBIND_URI};
 
-/// What a request does with a route.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    /// Read state.
-    Read,
-    /// Change state, hand data over.
-    Write,
-    /// Invoke an operation.
-    Call,
-}
-
-impl Method {
-    pub(crate) fn number(self) -> i32 {
-        match self {
-            Self::Read => method::READ,
-            Self::Write => method::WRITE,
-            Self::Call => method::CALL,
-        }
-    }
-
-    /// The method with this ABI number, as a delivery's header carries it (`SUBSCRIBE` is
-    /// not one a module may use: `None`).
-    pub fn from_abi(number: u8) -> Option<Self> {
-        Self::from_number(i32::from(number))
-    }
-
-    /// The method a module may use with this ABI number (`SUBSCRIBE` is not one).
-    pub(crate) fn from_number(number: i32) -> Option<Self> {
-        match number {
-            method::READ => Some(Self::Read),
-            method::WRITE => Some(Self::Write),
-            method::CALL => Some(Self::Call),
-            _ => None,
-        }
-    }
-}
+/// What a request does with a route (the ABI's one definition): a module sends `Read`,
+/// `Write` or `Call`; a delivery may also be a `Subscribe` publication.
+pub use fireball_abi::Method;
 
 impl crate::text::Show for Method {
     /// The `Debug` text (`Read`), without `core::fmt`.
     fn show(&self, out: &mut crate::text::Text<'_>) {
         out.push_str(match self {
-            Self::Read => "Read",
-            Self::Write => "Write",
-            Self::Call => "Call",
+            Method::Read => "Read",
+            Method::Write => "Write",
+            Method::Call => "Call",
+            Method::Subscribe => "Subscribe",
         });
     }
 }

@@ -384,7 +384,7 @@ pub mod router {
         }) else {
             return status::BAD_HANDLE;
         };
-        let Some(method) = Method::from_number(number) else {
+        let Some(method) = Method::requested(number) else {
             with(|s| s.routes.insert(uri, handler));
             return status::BAD_URI;
         };
@@ -420,7 +420,7 @@ pub mod router {
     }
 
     pub(crate) fn route_notify(binding: i32, number: i32, request: &[u8]) -> i32 {
-        let Some(method) = Method::from_number(number) else {
+        let Some(method) = Method::requested(number) else {
             return status::BAD_URI;
         };
         with(|s| match uri_of(s, binding) {

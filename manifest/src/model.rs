@@ -93,18 +93,20 @@ impl Partitions {
     }
 }
 
-/// A router method a component may use on a route.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Method {
-    /// Read a value (`hal://adc/0`).
-    Read,
-    /// Write a value or send a one-way message (`log://`).
-    Write,
-    /// Request/reply (`svc://filter/apply`).
-    Call,
-    /// Receive published events.
-    Subscribe,
+/// A router method a component may use on a route: the ABI's one definition, spelled in
+/// lowercase in a manifest (`"read"`).
+pub use fireball_router::Method;
+
+/// `methods = ["read", …]`: each a [`Method`] by its lowercase name.
+fn methods<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Method>, D::Error> {
+    const NAMES: &[&str] = &["read", "write", "call", "subscribe"];
+    let names = Vec::<String>::deserialize(deserializer)?;
+    names
+        .iter()
+        .map(|name| {
+            Method::from_name(name).ok_or_else(|| serde::de::Error::unknown_variant(name, NAMES))
+        })
+        .collect()
 }
 
 /// One thing a component may reach: a route (pattern or concrete URI) and methods on it.
@@ -115,6 +117,7 @@ pub struct Reach {
     /// matches (`hal://adc/0`, to allow one channel only).
     pub route: String,
     /// Methods allowed there.
+    #[serde(deserialize_with = "methods")]
     pub methods: Vec<Method>,
 }
 

@@ -11,42 +11,12 @@ use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::fmt;
 
-/// What a request does with a route.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Method {
-    /// Reads state (`hal://adc/3` → a sample).
-    Read,
-    /// Changes state or hands data over (a log line, a PWM duty).
-    Write,
-    /// Invokes an operation (`svc://filter/apply`).
-    Call,
-    /// Receives what the route's owner publishes.
-    Subscribe,
-}
+/// What a request does with a route: the ABI's one definition.
+pub use fireball_abi::Method;
 
-impl Method {
-    /// Every method, in order.
-    pub const ALL: [Method; 4] = [Method::Read, Method::Write, Method::Call, Method::Subscribe];
-
-    /// The lowercase name used in traces and manifests.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Method::Read => "read",
-            Method::Write => "write",
-            Method::Call => "call",
-            Method::Subscribe => "subscribe",
-        }
-    }
-
-    const fn bit(self) -> u8 {
-        1 << self as u8
-    }
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// `method`'s bit in a [`Methods`] set.
+const fn bit(method: Method) -> u8 {
+    1 << method as u8
 }
 
 /// A set of [`Method`]s.
@@ -57,13 +27,13 @@ impl Methods {
     /// No method.
     pub const NONE: Methods = Methods(0);
     /// [`Method::Read`].
-    pub const READ: Methods = Methods(Method::Read.bit());
+    pub const READ: Methods = Methods(bit(Method::Read));
     /// [`Method::Write`].
-    pub const WRITE: Methods = Methods(Method::Write.bit());
+    pub const WRITE: Methods = Methods(bit(Method::Write));
     /// [`Method::Call`].
-    pub const CALL: Methods = Methods(Method::Call.bit());
+    pub const CALL: Methods = Methods(bit(Method::Call));
     /// [`Method::Subscribe`].
-    pub const SUBSCRIBE: Methods = Methods(Method::Subscribe.bit());
+    pub const SUBSCRIBE: Methods = Methods(bit(Method::Subscribe));
     /// Every method.
     pub const ALL: Methods = Methods(0b1111);
 
@@ -75,7 +45,7 @@ impl Methods {
 
     /// Whether `method` is in the set.
     pub const fn contains(self, method: Method) -> bool {
-        self.0 & method.bit() != 0
+        self.0 & bit(method) != 0
     }
 
     /// Whether the set is empty.
@@ -86,7 +56,7 @@ impl Methods {
 
 impl From<Method> for Methods {
     fn from(m: Method) -> Self {
-        Methods(m.bit())
+        Methods(bit(m))
     }
 }
 

@@ -277,7 +277,7 @@ impl<S: 'static> Routes<S> {
     /// bytes: it is only read as text when a handler asks (the hypervisor's URIs are UTF-8).
     fn find(&self, delivery: &[u8], header: Header) -> Result<&Entry<S>, Failure> {
         let (uri, _, _) = header.parts(delivery).ok_or(Failure::BAD_REQUEST)?;
-        let method = Method::from_abi(header.method);
+        let method = Method::requested(i32::from(header.method));
         let mut failure = Failure::NOT_FOUND;
         for route in &self.routes {
             if pattern::matches_bytes(route.pattern, uri) {
@@ -302,7 +302,7 @@ fn view<'b>(
     let (uri, caller, body) = header.parts(buf).ok_or(Failure::BAD_REQUEST)?;
     let request = Request {
         // The route matched the delivery's method (`dispatch`), so it is one.
-        method: Method::from_abi(header.method).ok_or(Failure::METHOD_NOT_ALLOWED)?,
+        method: Method::requested(i32::from(header.method)).ok_or(Failure::METHOD_NOT_ALLOWED)?,
         uri,
         caller,
         pattern,

@@ -69,7 +69,7 @@ impl<'a> Delivery<'a> {
         };
         Some(Self {
             kind,
-            method: Method::from_number(i32::from(header.method)),
+            method: Method::requested(i32::from(header.method)),
             token: header.token,
             uri: crate::text::utf8(uri)?,
             caller: crate::text::utf8(caller)?,

@@ -185,7 +185,7 @@ mod tests {
                     air.sent.push(data);
                     codec::to_record(&Written { written }).map_err(|_| 500)
                 }
-                Method::Call => Err(405),
+                Method::Call | Method::Subscribe => Err(405),
             }
         });
         router::serve_typed(TIMER, move |_, (): ()| Ok(hal::TimerNow { now_us }));

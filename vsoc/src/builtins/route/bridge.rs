@@ -16,7 +16,7 @@ use core::cell::RefCell;
 use fireball_abi::{
     delivery::{self, Header},
     limits::{MAX_BINDINGS, MAX_OPEN_REQUESTS},
-    method, status,
+    status,
 };
 use fireball_kernel::value::{Handle, HandleTable};
 use fireball_router::{
@@ -125,15 +125,6 @@ impl Routed {
 /// Failure code a request gets when its delivery cannot be laid out for the service.
 pub const TOO_LARGE_FOR_SERVICE: u16 = 413;
 
-fn method_number(method: Method) -> u8 {
-    match method {
-        Method::Read => method::READ as u8,
-        Method::Write => method::WRITE as u8,
-        Method::Call => method::CALL as u8,
-        Method::Subscribe => method::SUBSCRIBE as u8,
-    }
-}
-
 /// A delivery in the `abi::delivery` layout.
 fn encode_delivery(
     kind: u8,
@@ -147,7 +138,7 @@ fn encode_delivery(
     let caller = envelope.caller().name().as_bytes();
     let header = Header {
         kind,
-        method: method_number(envelope.method()),
+        method: envelope.method() as u8,
         token,
         uri_len: u16::try_from(uri.len()).ok()?,
         caller_len: u16::try_from(caller.len()).ok()?,
@@ -181,15 +172,6 @@ pub(crate) fn call_status(error: CallError) -> i32 {
         CallError::Message(_) => status::BAD_MESSAGE,
         CallError::NoReply => status::NO_REPLY,
         CallError::Failed(code) => status::failed(code),
-    }
-}
-
-fn method_of(number: i32) -> Option<Method> {
-    match number {
-        method::READ => Some(Method::Read),
-        method::WRITE => Some(Method::Write),
-        method::CALL => Some(Method::Call),
-        _ => None,
     }
 }
 
@@ -369,7 +351,7 @@ impl RouteBridge {
             .get(Handle::from_raw(handle as u32))
             .map_err(|_| status::BAD_HANDLE)?
             .clone();
-        let method = method_of(method).ok_or(status::BAD_URI)?;
+        let method = Method::requested(method).ok_or(status::BAD_URI)?;
         let limits = self
             .router
             .borrow()
