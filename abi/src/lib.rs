@@ -103,7 +103,78 @@ pub mod builtin {
     /// [`NO_REPLY`](crate::status::NO_REPLY) when nothing is held.
     pub const ROUTE_RESPOND: &str = "route_respond";
 
-    /// Every builtin, for tools that list what a module needs.
+    /// A value type in a builtin's WebAssembly signature (pointers and lengths are `I32`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum ValType {
+        /// `i32`.
+        I32,
+        /// `i64`.
+        I64,
+    }
+
+    /// A builtin's name and WebAssembly signature.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Signature {
+        /// Its import name (in module [`MODULE`](crate::MODULE)).
+        pub name: &'static str,
+        /// Its parameters.
+        pub params: &'static [ValType],
+        /// Its results (none or one).
+        pub results: &'static [ValType],
+    }
+
+    use ValType::{I32, I64};
+
+    const fn sig(
+        name: &'static str,
+        params: &'static [ValType],
+        results: &'static [ValType],
+    ) -> Signature {
+        Signature {
+            name,
+            params,
+            results,
+        }
+    }
+
+    /// Every builtin with its signature: the one table the host's linker and the guests'
+    /// imports are checked against (`tests/tests/abi_builtins.rs`: the vSoC links each
+    /// exactly so, and every module built — Rust SDKs and the C guest — imports each exactly
+    /// so).
+    pub const SIGNATURES: &[Signature] = &[
+        sig(PRINT, &[I32, I32], &[]),
+        sig(ABORT, &[I32, I32], &[]),
+        sig(GPIO_READ, &[I32], &[I32]),
+        sig(GPIO_WRITE, &[I32, I32], &[I32]),
+        sig(GPIO_TOGGLE, &[I32], &[I32]),
+        sig(TIME_TICKS, &[], &[I64]),
+        sig(SLEEP_TICKS, &[I64], &[]),
+        sig(YIELD, &[], &[]),
+        sig(BREAKPOINT, &[I32], &[]),
+        sig(CHAN_SEND, &[I32, I64], &[I32]),
+        sig(CHAN_RECV, &[I32, I32], &[I32]),
+        sig(IRQ_SUBSCRIBE, &[I32], &[I32]),
+        sig(WAIT_IRQ, &[I32], &[I32]),
+        sig(MMIO_READ32, &[I32], &[I32]),
+        sig(MMIO_WRITE32, &[I32, I32], &[]),
+        sig(MATMUL_F32, &[I32, I32, I32, I32, I32, I32], &[]),
+        sig(ROUTE_BIND, &[I32, I32], &[I32]),
+        sig(ROUTE_UNBIND, &[I32], &[I32]),
+        sig(ROUTE_CALL, &[I32, I32, I32, I32], &[I32]),
+        sig(ROUTE_REPLY, &[I32, I32], &[I32]),
+        sig(ROUTE_NOTIFY, &[I32, I32, I32, I32], &[I32]),
+        sig(ROUTE_NEXT, &[], &[I32]),
+        sig(ROUTE_TAKE, &[I32, I32], &[I32]),
+        sig(ROUTE_RESPOND, &[I32, I32, I32, I32], &[I32]),
+    ];
+
+    /// The signature of builtin `name`.
+    pub fn signature(name: &str) -> Option<&'static Signature> {
+        SIGNATURES.iter().find(|s| s.name == name)
+    }
+
+    /// Every builtin, for tools that list what a module needs (the names of [`SIGNATURES`],
+    /// in its order).
     pub const ALL: &[&str] = &[
         PRINT,
         ABORT,

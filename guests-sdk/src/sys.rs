@@ -1,4 +1,8 @@
 //! The raw builtins: real imports on `wasm32`, a recording stub on the host.
+//!
+//! Every import here has the signature `fireball_abi::builtin::SIGNATURES` gives it: the
+//! modules built with this SDK are checked against that table, as is the vSoC's linker
+//! (`tests/tests/abi_builtins.rs`).
 
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
