@@ -5,8 +5,10 @@
 //! - **Bytes** — [`bind`], [`call`], [`fetch_reply`], [`notify`]: requests and replies are
 //!   postcard-encoded router records (`fireball_record::Record::encode`) that the module
 //!   encodes itself. No allocation.
-//! - **Typed** (feature `alloc`) — [`Client`]: plain serde structs in, plain serde structs
-//!   out, mapped to records by `fireball_record::{to_record, from_record}`.
+//! - **Typed** (feature `alloc`) — [`Client`]: plain structs that derive `Message` in and
+//!   out (`fireball_record::message`: small non-generic code, the router's record bytes);
+//!   with a [`Route`] descriptor, `send(ROUTE, &request)` is checked against the route's
+//!   request and reply types. A client rebinds by itself when its server restarts.
 //!
 //! ```ignore
 //! use fireball_guests_sdk::route::{Client, Method};
@@ -23,7 +25,8 @@
 //!
 //! Under the host stub, routes are closures a test installs with
 //! [`stub::router::serve`](crate::stub::router::serve) (bytes) or
-//! [`stub::router::serve_typed`](crate::stub::router::serve_typed) (serde structs).
+//! [`stub::router::serve_typed`](crate::stub::router::serve_typed) (structs the stub maps with
+//! serde, as the native side does: the two mappings are held equal by proptests).
 
 use fireball_abi::status;
 
