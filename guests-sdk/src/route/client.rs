@@ -46,7 +46,8 @@ pub struct Client {
 pub const REBIND_URI: usize = 40;
 
 impl Client {
-    /// Resolve `uri` once (see [`bind`]); longer than [`MAX_URI`] is [`Error::BadUri`].
+    /// Resolve `uri` once (see [`bind`](super::bind)); longer than [`MAX_URI`] is
+    /// [`Error::BadUri`].
     pub fn bind(uri: &str) -> Result<Self, Error> {
         if uri.len() > MAX_URI {
             return Err(Error::BadUri);
