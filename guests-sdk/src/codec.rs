@@ -55,7 +55,7 @@ pub fn encode<T: Encode + ?Sized>(value: &T) -> Option<Vec<u8>> {
 /// bytes are encoded on the stack in this frame, up to 512 (the router's default limit) in a
 /// 512-byte frame of their own (size the module's `stack` for it if it sends such messages),
 /// larger ones in a `Vec` of exactly their size (they need a heap: without one, `None`).
-pub fn with_encoded<T: Encode + ?Sized, R>(value: &T, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+pub fn with_encoded<T: Encode, R>(value: &T, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     let mut small = [0u8; STACK_MESSAGE];
     let mut out = message::Writer::new(&mut small);
     value.write(&mut out);
@@ -68,7 +68,7 @@ pub fn with_encoded<T: Encode + ?Sized, R>(value: &T, f: impl FnOnce(&[u8]) -> R
     }
     let mut f = Some(f);
     let mut result = None;
-    with_large(&value_as_dyn(value), len, &mut |bytes| {
+    with_large(value, len, &mut |bytes| {
         if let Some(f) = f.take() {
             result = Some(f(bytes));
         }
@@ -76,18 +76,8 @@ pub fn with_encoded<T: Encode + ?Sized, R>(value: &T, f: impl FnOnce(&[u8]) -> R
     result
 }
 
-/// `value` as a trait object, so that the large paths have one copy in a module.
-fn value_as_dyn<T: Encode + ?Sized>(value: &T) -> impl Encode + '_ {
-    struct Dyn<'a, T: ?Sized>(&'a T);
-    impl<T: Encode + ?Sized> Encode for Dyn<'_, T> {
-        fn write(&self, out: &mut message::Writer<'_>) {
-            self.0.write(out);
-        }
-    }
-    Dyn(value)
-}
-
-/// The 512-byte frame, or the heap: run `f` on `value`'s `len` encoded bytes.
+/// The 512-byte frame, or the heap: run `f` on `value`'s `len` encoded bytes (a trait
+/// object: one copy of the large paths in a module).
 #[inline(never)]
 fn with_large(value: &dyn Encode, len: usize, f: &mut dyn FnMut(&[u8])) {
     if len <= LARGE_MESSAGE {

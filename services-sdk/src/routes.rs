@@ -52,12 +52,10 @@ where
         header: Header,
         pattern: &'static str,
     ) -> Result<usize, Failure> {
-        let reply = {
-            let (request, body) = view(buf, header, pattern)?;
+        answer(buf, header, pattern, |request, body| {
             let body = codec::decode(body).ok_or(Failure::BAD_REQUEST)?;
-            (self.0)(state, &request, body)?
-        };
-        respond(&reply, buf, header)
+            (self.0)(state, request, body)
+        })
     }
 }
 
@@ -76,15 +74,28 @@ where
         header: Header,
         pattern: &'static str,
     ) -> Result<usize, Failure> {
-        let reply = {
-            let (request, body) = view(buf, header, pattern)?;
+        answer(buf, header, pattern, |request, body| {
             if !codec::is_record(body) {
                 return Err(Failure::BAD_REQUEST);
             }
-            (self.0)(state, &request)?
-        };
-        respond(&reply, buf, header)
+            (self.0)(state, request)
+        })
     }
+}
+
+/// Run a handler on the delivery at the front of `buf` (`run` gets its request and body),
+/// then write its reply where the delivery was.
+fn answer<R: Message>(
+    buf: &mut [u8],
+    header: Header,
+    pattern: &'static str,
+    run: impl FnOnce(&Request<'_>, &[u8]) -> Result<R, Failure>,
+) -> Result<usize, Failure> {
+    let reply = {
+        let (request, body) = view(buf, header, pattern)?;
+        run(&request, body)?
+    };
+    respond(&reply, buf, header)
 }
 
 /// One registered route: a pattern and method, and its handler.

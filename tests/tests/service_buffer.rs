@@ -10,7 +10,7 @@ use fireball_abi::{limits::MAX_ROUTE_MESSAGE, status};
 use fireball_router::{Limits, Method, Methods, Record, RouterConfig, Value};
 use fireball_subsystems::host::BufferConsole;
 use fireball_vsoc::VsocEvent;
-use subsystems_common::{Rig, guest_call, rig_with};
+use subsystems_common::{Rig, guest_call, rig_with, spawn_service};
 
 const ROUTE: &str = "svc://counter/{n}";
 
@@ -28,14 +28,7 @@ fn with_counter() -> (Rig, BufferConsole) {
         .allow("app", ROUTE, Methods::READ | Methods::WRITE)
         .unwrap();
     let bytes = fireball_tests::module("counter");
-    let module = rig.vsoc.load("counter", &bytes).unwrap();
-    let console = BufferConsole::new();
-    let instance = rig
-        .vsoc
-        .instantiate(&module, Box::new(console.clone()))
-        .unwrap();
-    rig.vsoc.register_service(&instance, &[ROUTE], 4).unwrap();
-    rig.vsoc.spawn(&mut rig.executor, instance).unwrap();
+    let console = spawn_service(&mut rig, "counter", &bytes, &[ROUTE]);
     (rig, console)
 }
 

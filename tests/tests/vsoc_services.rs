@@ -42,15 +42,7 @@ const ECHO: &str = r#"(module
 const ROUTE: &str = "svc://echo/{x}";
 
 fn spawn_service(rig: &mut Rig, name: &str, wat: &str) -> BufferConsole {
-    let module = rig.vsoc.load(name, &wat::parse_str(wat).unwrap()).unwrap();
-    let console = BufferConsole::new();
-    let instance = rig
-        .vsoc
-        .instantiate(&module, Box::new(console.clone()))
-        .unwrap();
-    rig.vsoc.register_service(&instance, &[ROUTE], 4).unwrap();
-    rig.vsoc.spawn(&mut rig.executor, instance).unwrap();
-    console
+    subsystems_common::spawn_service(rig, name, &wat::parse_str(wat).unwrap(), &[ROUTE])
 }
 
 fn sample() -> Record {

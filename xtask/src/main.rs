@@ -111,7 +111,7 @@ fn run_elf(elf: &Path, icount: bool) -> Result<ExitCode, String> {
 
 /// The deployment CI builds as a firmware image and compares with the host run: the whole
 /// demo, its six components on the board.
-const DEPLOY_TEST_MANIFEST: &str = "examples/sensor-hub/fireball.toml";
+const DEPLOY_TEST_MANIFEST: &str = DEMO_MANIFEST;
 
 /// The demo deployment's manifest.
 const DEMO_MANIFEST: &str = "examples/sensor-hub/fireball.toml";

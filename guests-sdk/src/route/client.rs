@@ -128,7 +128,7 @@ impl Client {
     }
 
     /// Send `request` with `method` and wait for the reply.
-    pub fn call<Req: Encode + ?Sized, Resp: Message>(
+    pub fn call<Req: Encode, Resp: Message>(
         &self,
         method: Method,
         request: &Req,
@@ -168,12 +168,12 @@ impl Client {
     }
 
     /// `write` `request`.
-    pub fn write<Req: Encode + ?Sized, Resp: Message>(&self, request: &Req) -> Result<Resp, Error> {
+    pub fn write<Req: Encode, Resp: Message>(&self, request: &Req) -> Result<Resp, Error> {
         self.call(Method::Write, request)
     }
 
     /// Send `request` one way: never waits (a full inbox is [`Error::QueueFull`]).
-    pub fn notify<Req: Encode + ?Sized>(&self, method: Method, request: &Req) -> Result<(), Error> {
+    pub fn notify<Req: Encode>(&self, method: Method, request: &Req) -> Result<(), Error> {
         codec::with_encoded(request, |request| {
             let mut status = sys::route_notify(self.handle.get(), method.number(), request);
             if status < 0 && self.rebound(status) {

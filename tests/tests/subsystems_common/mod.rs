@@ -213,6 +213,20 @@ pub fn spawn_guest(rig: &mut Rig, name: &str, wat: &str) -> BufferConsole {
     console
 }
 
+/// Load `bytes` as module `name`, register it as a service of `routes` (inbox 4) and spawn
+/// it; returns its console.
+pub fn spawn_service(rig: &mut Rig, name: &str, bytes: &[u8], routes: &[&str]) -> BufferConsole {
+    let module = rig.vsoc.load(name, bytes).unwrap();
+    let console = BufferConsole::new();
+    let instance = rig
+        .vsoc
+        .instantiate(&module, Box::new(console.clone()))
+        .unwrap();
+    rig.vsoc.register_service(&instance, routes, 4).unwrap();
+    rig.vsoc.spawn(&mut rig.executor, instance).unwrap();
+    console
+}
+
 /// Run until idle and expect the guests to have finished (not trapped).
 pub fn run_to_finish(rig: &mut Rig) {
     rig.vsoc.run_for(&mut rig.executor, 10_000);
