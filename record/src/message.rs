@@ -47,11 +47,11 @@ use crate::Limits;
 
 pub use fireball_record_derive::{Encode, Message};
 
-use crate::wire::{BOOL, BYTES, F32, F64, I64, LIST, STR, U64, UNIT};
+use crate::typed::wire::{BOOL, BYTES, F32, F64, I64, LIST, STR, U64, UNIT};
 
 /// The tag of a nested record (for the derive).
 #[doc(hidden)]
-pub const RECORD: u8 = crate::wire::RECORD;
+pub const RECORD: u8 = crate::typed::wire::RECORD;
 
 /// A type that encodes as a whole record: what is sent. Every [`Message`] is one; a struct
 /// that only borrows what it sends (`data: &'a [u8]`, so that a module needs no heap to
@@ -569,6 +569,15 @@ impl<'a> Reader<'a> {
                 Some(u64::from(byte))
             }
             _ => self.varint(),
+        }
+    }
+
+    /// An integer value (`I64` or `U64`) as an `i128`, which holds both.
+    pub fn integer(&mut self, tag: u8) -> Option<i128> {
+        if tag == U64 {
+            self.uint(tag).map(i128::from)
+        } else {
+            self.int(tag).map(i128::from)
         }
     }
 

@@ -21,19 +21,6 @@ const VARIANTS: &[&str] = &[
     "Unit", "Bool", "I64", "U64", "F32", "F64", "Bytes", "Str", "List", "Record",
 ];
 
-// Each value's tag on the wire: its index in `VARIANTS` (the table in the crate docs), for the
-// module codec (`message`).
-pub(crate) const UNIT: u8 = 0;
-pub(crate) const BOOL: u8 = 1;
-pub(crate) const I64: u8 = 2;
-pub(crate) const U64: u8 = 3;
-pub(crate) const F32: u8 = 4;
-pub(crate) const F64: u8 = 5;
-pub(crate) const BYTES: u8 = 6;
-pub(crate) const STR: u8 = 7;
-pub(crate) const LIST: u8 = 8;
-pub(crate) const RECORD: u8 = 9;
-
 struct BytesRef<'a>(&'a [u8]);
 
 impl Serialize for BytesRef<'_> {

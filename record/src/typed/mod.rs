@@ -1,16 +1,22 @@
-//! Typed messages on the native side: plain serde types to and from records.
+//! Typed messages: plain serde types to and from records and their wire bytes.
 //!
 //! Two conventions make empty messages easy: `()` encodes as the empty record, and the
 //! empty record decodes as `()` (or as any struct whose fields are all optional).
 //!
-//! Inside WASM modules the same mapping is [`Message`](crate::Message), straight between a
-//! struct and the wire bytes ([`message`](crate::message)); proptests hold the two equal.
+//! [`encode`] and [`decode`] go straight between the type and the wire bytes ([`wire`])
+//! instead of building a [`Record`]: a WASM module's heap is a few KiB, and a small message
+//! can describe a record many times its size. [`to_record`] and [`from_record`] are the
+//! same mapping through a `Record`, for code that has one. Both SDKs build on this module;
+//! the router decodes the same bytes with [`Record::decode`].
 
+pub mod wire;
+
+use alloc::vec::Vec;
 use core::fmt;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{MapError, Record, RecordError, Value};
+use crate::{Limits, MapError, Record, RecordError, Value};
 
 /// Why a message could not be encoded or decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +48,18 @@ pub fn from_record<T: DeserializeOwned>(record: &Record) -> Result<T, CodecError
     })
 }
 
+/// `value`'s wire bytes within `limits`, written in place (see [`wire`]): the memory it
+/// takes is the output.
+pub fn encode<T: Serialize + ?Sized>(value: &T, limits: &Limits) -> Result<Vec<u8>, CodecError> {
+    wire::to_bytes(value, limits)
+}
+
+/// A `T` out of untrusted wire bytes within `limits`, decoded in place (see [`wire`]): the
+/// memory it takes is that of the `T`, never that of the message.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8], limits: &Limits) -> Result<T, CodecError> {
+    wire::from_bytes(bytes, limits)
+}
+
 impl fmt::Display for CodecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -52,3 +70,12 @@ impl fmt::Display for CodecError {
 }
 
 impl core::error::Error for CodecError {}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    /// What the SDKs use: 1 KiB messages, the default depth and width.
+    pub(crate) const LIMITS: crate::Limits = crate::Limits {
+        max_bytes: 1024,
+        ..crate::Limits::DEFAULT
+    };
+}
