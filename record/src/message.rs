@@ -29,6 +29,9 @@
 //! assert_eq!(message::decode::<Filtered>(&buf[..len], &Limits::DEFAULT), Some(sample));
 //! ```
 //!
+//! One difference from serde's reading, on purpose: a struct is read from a record only —
+//! serde also takes a list, by position, which no encoder here ever writes for a struct.
+//!
 //! Decoding is as strict as the record decoder where it reads (shortest-form varints, tags,
 //! the [`Limits`]' depth and width, UTF-8 of the strings it stores, no trailing bytes) and
 //! skips what the type does not store, checking its structure as it goes. One leniency, by
@@ -569,15 +572,6 @@ impl<'a> Reader<'a> {
                 Some(u64::from(byte))
             }
             _ => self.varint(),
-        }
-    }
-
-    /// An integer value (`I64` or `U64`) as an `i128`, which holds both.
-    pub fn integer(&mut self, tag: u8) -> Option<i128> {
-        if tag == U64 {
-            self.uint(tag).map(i128::from)
-        } else {
-            self.int(tag).map(i128::from)
         }
     }
 

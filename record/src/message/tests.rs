@@ -56,6 +56,22 @@ struct Every {
     optional: i32,
 }
 
+/// Every field optional, so that random records often decode as one: each scalar
+/// conversion (an `I64` read as a `u8`, an `F64` as an `f32`, `Bytes` as a `String`…) is met.
+/// (No nested struct: serde also reads a struct from a list, by position, which `Message`
+/// refuses — see `a_struct_is_a_record_not_a_list`.)
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, Message)]
+struct Loose {
+    a: Option<u8>,
+    c: Option<u32>,
+    g: Option<i32>,
+    x: Option<f32>,
+    y: Option<f64>,
+    name: Option<String>,
+    maybe: Option<u64>,
+    three: Option<[f32; 3]>,
+}
+
 fn inner() -> impl Strategy<Value = Inner> {
     (any::<u8>(), any::<u64>()).prop_map(|(id, seen)| Inner { id, seen })
 }
@@ -207,6 +223,7 @@ fn skipped_text_is_bad(bytes: &[u8]) -> bool {
 
 fn agree_all(bytes: &[u8]) {
     agree::<Every>(bytes);
+    agree::<Loose>(bytes);
     agree::<Inner>(bytes);
     agree::<AdcSample>(bytes);
     agree::<LogLine>(bytes);
@@ -345,5 +362,27 @@ fn what_the_type_does_not_store_is_skipped_and_its_structure_checked() {
     assert_eq!(
         decode::<Count>(&[bytes.as_slice(), &[0]].concat(), &LIMITS),
         None
+    );
+}
+
+#[test]
+fn a_struct_is_a_record_not_a_list() {
+    // serde reads a struct from a list too, by position; `Message` wants the record every
+    // encoder writes for a struct, and refuses the list.
+    let list = Record::new()
+        .with("inner", Value::List(vec![Value::U64(7), Value::U64(9)]))
+        .encode(&LIMITS)
+        .unwrap();
+    #[derive(Debug, PartialEq, Serialize, Deserialize, Message)]
+    struct Outer {
+        inner: Inner,
+    }
+    assert_eq!(decode::<Outer>(&list, &LIMITS), None);
+    assert_eq!(
+        typed::decode::<Outer>(&list, &LIMITS).ok(),
+        Some(Outer {
+            inner: Inner { id: 7, seen: 9 }
+        }),
+        "serde's reading, which the native side keeps"
     );
 }
