@@ -386,3 +386,34 @@ fn a_struct_is_a_record_not_a_list() {
         "serde's reading, which the native side keeps"
     );
 }
+
+#[test]
+fn every_scalar_conversion_reads_as_serde_reads() {
+    let values = [
+        Value::Unit,
+        Value::Bool(true),
+        Value::I64(-3),
+        Value::I64(200),
+        Value::I64(70_000),
+        Value::U64(5),
+        Value::U64(300),
+        Value::U64(u64::MAX),
+        Value::F32(1.5),
+        Value::F64(-2.25),
+        Value::F64(1e300),
+        Value::Str("seven".into()),
+        Value::Bytes(b"bytes".to_vec()),
+        Value::Bytes(vec![0xFF]),
+        Value::List(vec![Value::F32(1.0), Value::F64(2.0), Value::U64(3)]),
+        Value::List(vec![Value::F32(1.0)]),
+    ];
+    for key in ["a", "c", "g", "x", "y", "name", "maybe", "three"] {
+        for value in &values {
+            let bytes = Record::new()
+                .with(key, value.clone())
+                .encode(&LIMITS)
+                .unwrap();
+            agree::<Loose>(&bytes);
+        }
+    }
+}
