@@ -49,7 +49,9 @@ mod map;
 pub mod message;
 pub mod system;
 pub mod typed;
-mod wire;
+mod view;
+#[doc(hidden)]
+pub mod wire;
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -57,6 +59,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 pub use map::{MapError, from_record, from_value, to_record, to_value};
+pub use view::{FieldsIter, ItemsIter, ListView, RecordView, ValueView};
+
 pub use message::{Encode, Message};
 
 /// One value in a record.
@@ -243,16 +247,19 @@ impl Record {
     /// Encodes into `buf` (no allocation); returns the part written. A buffer too small is
     /// [`RecordError::TooLarge`]. Limits are not checked: see [`Record::check`].
     pub fn encode_into<'b>(&self, buf: &'b mut [u8]) -> Result<&'b mut [u8], RecordError> {
-        let max = buf.len();
-        postcard::to_slice(self, buf).map_err(|_| RecordError::TooLarge {
-            bytes: clamp(self.measure().bytes),
-            max: clamp(max),
-        })
+        match view::encode_into(self, buf) {
+            Some(len) => Ok(&mut buf[..len]),
+            None => Err(RecordError::TooLarge {
+                bytes: clamp(self.measure().bytes),
+                max: clamp(buf.len()),
+            }),
+        }
     }
 
-    /// Decodes untrusted bytes, checking `limits` as it goes.
+    /// Decodes untrusted bytes, checking `limits` as it goes. To read a few fields without
+    /// copying anything, use [`RecordView::new`] instead.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Record, RecordError> {
-        wire::decode(bytes, limits)
+        view::decode(bytes, limits)
     }
 }
 
@@ -288,7 +295,7 @@ fn measure_record(record: &Record, depth: usize, shape: &mut Shape) -> usize {
     shape.depth = shape.depth.max(depth);
     shape.items = shape.items.max(record.fields.len());
     let mut bytes = varint_len(record.fields.len() as u64);
-    for (key, value) in &record.fields {
+    for (key, value) in record.fields.iter() {
         bytes += varint_len(key.len() as u64) + key.len() + measure_value(value, depth, shape);
     }
     bytes

@@ -1,4 +1,5 @@
-//! serde impls of [`Record`] and [`Value`] for the wire format, and the bounded decoder.
+//! serde impls of [`Record`] and [`Value`] for the wire format, and a bounded serde decoder
+//! kept as the reference for the hand-written one (not part of the API).
 //!
 //! Decoding is seed-driven: every nested list or record carries its depth and the shared
 //! limits, so depth and width are checked before anything is allocated, and preallocation is
@@ -62,7 +63,7 @@ impl Serialize for Value {
 impl Serialize for Record {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.fields.len()))?;
-        for (key, value) in &self.fields {
+        for (key, value) in self.fields.iter() {
             map.serialize_entry(&**key, value)?;
         }
         map.end()
@@ -104,8 +105,9 @@ impl Ctx {
     }
 }
 
-/// Decodes a whole message.
-pub(super) fn decode(bytes: &[u8], limits: &Limits) -> Result<Record, RecordError> {
+/// Decodes a whole message through serde and postcard: the reference the hand-written parser
+/// (`view.rs`) is held to by the tests and the fuzz targets.
+pub fn decode_postcard(bytes: &[u8], limits: &Limits) -> Result<Record, RecordError> {
     if bytes.len() > limits.max_bytes {
         return Err(RecordError::TooLarge {
             bytes: clamp(bytes.len()),

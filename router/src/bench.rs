@@ -15,7 +15,8 @@
 //! | `router/resolve_every_call` | the same, but parsing and resolving the URI on every call (`call_uri`) | — |
 //! | `router/policy_check` | [`Endpoint::may`]: dispatch by route index, grant lookup (16 callers × 64 routes), liveness | — |
 //! | `router/record_encode` | postcard-encode a 7-field sensor record (≈ 90 B) into a stack buffer | — |
-//! | `router/record_decode` | decode such bytes into a `Record` (limits and canonical form checked) | — |
+//! | `router/record_decode` | validate such bytes in place (`RecordView`: limits, canonical form, UTF-8, unique keys) and read one field | — |
+//! | `router/record_decode_owned` | decode such bytes into an owned `Record` (the same checks, then a copy) | — |
 //! | `router/lookup_16` / `_256` / `_1024` | resolve a parsed URI in a table of 16 / 256 / 1024 patterns | — |
 //!
 //! Tracing is off in every workload (`TraceConfig { capacity: 0, .. }`): they measure the
@@ -37,6 +38,7 @@ use core::task::{Context, Poll, Waker};
 
 use fireball_kernel::sched::Executor;
 
+use crate::record::RecordView;
 use crate::table::RouteTable;
 use crate::trace::TraceConfig;
 use crate::uri::Uri;
@@ -46,7 +48,7 @@ use crate::{
 
 pub use fireball_kernel::workload::Workload;
 
-static WORKLOADS: [Workload; 9] = [
+static WORKLOADS: [Workload; 10] = [
     Workload {
         name: "router/request_reply",
         baseline: None,
@@ -76,6 +78,11 @@ static WORKLOADS: [Workload; 9] = [
         name: "router/record_decode",
         baseline: None,
         run: record_decode,
+    },
+    Workload {
+        name: "router/record_decode_owned",
+        baseline: None,
+        run: record_decode_owned,
     },
     Workload {
         name: "router/lookup_16",
@@ -318,16 +325,40 @@ fn record_encode(iters: u32) -> u64 {
     u64::from(acc)
 }
 
-/// Eight encodings of the sample (`seq` 0, 100, 200, …), decoded in turn.
+/// Eight encodings of the sample (`seq` 0, 100, 200, …).
+fn sample_messages() -> Vec<Vec<u8>> {
+    (0..8u32)
+        .filter_map(|k| {
+            let mut record = sample_record();
+            record.insert("seq", k * 100);
+            record.encode(&Limits::DEFAULT).ok()
+        })
+        .collect()
+}
+
+/// The sample's encodings validated and read in place in turn.
 fn record_decode(iters: u32) -> u64 {
-    let mut messages = Vec::new();
-    for k in 0..8u32 {
-        let mut record = sample_record();
-        record.insert("seq", k * 100);
-        match record.encode(&Limits::DEFAULT) {
-            Ok(bytes) => messages.push(bytes),
-            Err(_) => return 0,
-        }
+    let messages = sample_messages();
+    if messages.len() != 8 {
+        return 0;
+    }
+    let mut acc = 0u32;
+    for i in 0..iters as usize {
+        let bytes = black_box(&messages[i % messages.len()]);
+        let seen = match RecordView::new(bytes, &Limits::DEFAULT) {
+            Ok(r) => (r.uint("seq").unwrap_or(0) as u32) << 8 | r.len() as u32,
+            Err(_) => u32::MAX,
+        };
+        acc = fold(acc, seen);
+    }
+    u64::from(acc)
+}
+
+/// The sample's encodings decoded into owned records in turn.
+fn record_decode_owned(iters: u32) -> u64 {
+    let messages = sample_messages();
+    if messages.len() != 8 {
+        return 0;
     }
     let mut acc = 0u32;
     for i in 0..iters as usize {

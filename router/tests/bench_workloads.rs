@@ -38,6 +38,7 @@ fn baselines_exist_and_names_are_unique() {
         "router/policy_check",
         "router/record_encode",
         "router/record_decode",
+        "router/record_decode_owned",
         "router/lookup_16",
         "router/lookup_256",
         "router/lookup_1024",
@@ -54,6 +55,11 @@ fn round_trip_workloads_agree_with_each_other() {
         let executor = by_name("router/request_reply")(iters);
         assert_eq!(by_name("router/bound_call")(iters), executor);
         assert_eq!(by_name("router/resolve_every_call")(iters), executor);
+        // The in-place reader and the owned decoder read the same fields.
+        assert_eq!(
+            by_name("router/record_decode")(iters),
+            by_name("router/record_decode_owned")(iters)
+        );
     }
 }
 
