@@ -19,8 +19,19 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use fireball_firmware::{clock, exit, heap};
 
-/// Iterations per measurement (N above).
-const ITERS: u32 = 2_000;
+/// Iterations per measurement (N above); `FIREBALL_BENCH_ITERS` at build time changes it
+/// (`cargo xtask profile` builds with few iterations).
+const ITERS: u32 = match option_env!("FIREBALL_BENCH_ITERS") {
+    Some(text) => match u32::from_str_radix(text, 10) {
+        Ok(n) if n > 0 => n,
+        _ => panic!("FIREBALL_BENCH_ITERS: a positive number"),
+    },
+    None => 2_000,
+};
+
+/// Only the workloads whose name contains this text (`FIREBALL_BENCH_ONLY` at build time),
+/// or every one.
+const ONLY: Option<&str> = option_env!("FIREBALL_BENCH_ONLY");
 
 /// Ticks for `run(iters)`, or `None` if it returned the zero checksum that
 /// means it could not do its work (every workload's checksum is non-zero
@@ -60,6 +71,9 @@ fn main() -> ! {
         fireball_router::bench::workloads(),
     ] {
         for w in workloads {
+            if ONLY.is_some_and(|only| !w.name.contains(only)) {
+                continue;
+            }
             ok &= measure(w.name, w.baseline, w.run, per_tick_milli);
         }
     }
