@@ -37,6 +37,10 @@ pub const WASM_LD: &str = "/usr/lib/llvm-22/bin/wasm-ld";
 /// The C compiler for C guests (`examples/*/build.sh`).
 pub const CLANG: &str = "clang-19";
 const ARM_LD: &str = "/usr/lib/llvm-22/bin/ld.lld";
+/// newlib for arm-none-eabi: the C headers and `libc_nano.a` the `bench` image's peer,
+/// wasm3, is compiled and linked against (`peers/wasm3/build.rs`).
+const NEWLIB_PACKAGE: &str = "libnewlib-arm-none-eabi";
+const NEWLIB_HEADER: &str = "/usr/lib/arm-none-eabi/include/string.h";
 
 /// How to cross-compile on this machine.
 #[derive(Debug, Clone)]
@@ -80,6 +84,15 @@ impl Cross {
                 ));
             }
             apt_install(&[CLANG, "lld-22"])?;
+        }
+        if !Path::new(NEWLIB_HEADER).exists() {
+            if !install {
+                return Err(format!(
+                    "{NEWLIB_HEADER} is missing (wasm3 in the bench image): \
+                     apt-get install {NEWLIB_PACKAGE}"
+                ));
+            }
+            apt_install(&[NEWLIB_PACKAGE])?;
         }
         Ok(cross)
     }

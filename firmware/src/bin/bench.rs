@@ -11,7 +11,8 @@
 //! bench-failed,<name>          (the workload returned a zero checksum)
 //! ```
 //!
-//! The image exits with failure if any workload failed.
+//! The image exits with failure if any workload failed. wasm3 (`fireball-peer-wasm3`,
+//! C) runs the vSoC's compute and host-call modules beside bare wasmi as a peer.
 #![no_std]
 #![no_main]
 
@@ -69,6 +70,7 @@ fn main() -> ! {
         fireball_subsystems::bench::workloads(),
         fireball_vsoc::bench::workloads(),
         fireball_router::bench::workloads(),
+        fireball_peer_wasm3::workloads(),
     ] {
         for w in workloads {
             if ONLY.is_some_and(|only| !w.name.contains(only)) {
