@@ -20,6 +20,7 @@ pub mod board;
 pub mod clock;
 pub mod console;
 pub mod heap;
+mod mem;
 pub mod uart;
 
 use cortex_m_semihosting::debug;
