@@ -7,7 +7,15 @@ use std::path::Path;
 #[test]
 fn committed_bench_modules_match_their_sources() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bench");
-    for name in ["compute", "gpio", "spin"] {
+    for name in [
+        "compute",
+        "gpio",
+        "spin",
+        "route_guest",
+        "route_guest_own",
+        "route_service",
+        "route_service_own",
+    ] {
         let source = std::fs::read_to_string(dir.join(format!("{name}.wat"))).unwrap();
         let bytes = wat::parse_str(&source).unwrap();
         let path = dir.join(format!("{name}.wasm"));

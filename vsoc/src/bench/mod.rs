@@ -13,6 +13,9 @@
 //! | `vsoc/gpio_builtin` | one `gpio_toggle` builtin call | `wasmi/host_call` |
 //! | `wasmi/host_call` | one bare wasmi host call of the same signature | — |
 //! | `vsoc/task_switch` | one out-of-fuel → other task → resume switch | — |
+//! | `vsoc/wasm_route_call` | a guest's `route_call` to a WASM service and its reply ([`route`]) | `wasmi/route_stubs` |
+//! | `wasmi/route_stubs` | the same two modules on bare wasmi, every import a stub | — |
+//! | `wasmi/route_own_work` | the two modules' loops without their calls: their own work | — |
 
 use alloc::boxed::Box;
 
@@ -22,11 +25,13 @@ use crate::{Instance, Slice, Vsoc, VsocConfig, kernel::sched::Executor};
 
 pub use fireball_kernel::workload::Workload;
 
+pub mod route;
+
 const COMPUTE: &[u8] = include_bytes!("compute.wasm");
 const GPIO: &[u8] = include_bytes!("gpio.wasm");
 const SPIN: &[u8] = include_bytes!("spin.wasm");
 
-static WORKLOADS: [Workload; 5] = [
+static WORKLOADS: [Workload; 8] = [
     Workload {
         name: "vsoc/compute",
         baseline: Some("wasmi/compute"),
@@ -51,6 +56,21 @@ static WORKLOADS: [Workload; 5] = [
         name: "vsoc/task_switch",
         baseline: None,
         run: vsoc_task_switch,
+    },
+    Workload {
+        name: "vsoc/wasm_route_call",
+        baseline: Some("wasmi/route_stubs"),
+        run: route::vsoc_wasm_route_call,
+    },
+    Workload {
+        name: "wasmi/route_stubs",
+        baseline: None,
+        run: route::wasmi_route_stubs,
+    },
+    Workload {
+        name: "wasmi/route_own_work",
+        baseline: None,
+        run: route::wasmi_route_own_work,
     },
 ];
 
