@@ -116,7 +116,7 @@ impl Record {
     pub fn insert(&mut self, key: impl Into<Key>, value: impl Into<Value>) -> Option<Value> {
         let key = key.into();
         let value = value.into();
-        match self.fields.iter_mut().find(|(k, _)| *k == key) {
+        match self.fields.iter_mut().find(|(k, _)| same_key(k, &key)) {
             Some((_, slot)) => Some(core::mem::replace(slot, value)),
             None => {
                 self.fields.push((key, value));
@@ -127,13 +127,23 @@ impl Record {
 
     /// Removes `key`; returns its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let at = self.fields.iter().position(|(k, _)| k == key)?;
+        let at = self.fields.iter().position(|(k, _)| same_key(k, key))?;
         Some(self.fields.remove(at).1)
+    }
+
+    /// Removes every field, keeping the memory that held them: a record reused for the next
+    /// message (a reply written into the request's record, a caller's next request into the
+    /// last reply) costs no allocation.
+    pub fn clear(&mut self) {
+        self.fields.clear();
     }
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.fields
+            .iter()
+            .find(|(k, _)| same_key(k, key))
+            .map(|(_, v)| v)
     }
 
     /// `key` as a signed integer (either integer type, if it fits).
@@ -215,6 +225,14 @@ impl Record {
 
     /// Checks the record against `limits`; returns its encoded size.
     pub fn check(&self, limits: &Limits) -> Result<usize, RecordError> {
+        // A flat record within the limits (the usual message): one pass, no recursion.
+        if let Some(bytes) = self.flat_len()
+            && limits.max_depth >= 1
+            && self.fields.len() <= limits.max_items
+            && bytes <= limits.max_bytes
+        {
+            return Ok(bytes);
+        }
         let shape = self.measure();
         if shape.depth > limits.max_depth {
             return Err(RecordError::TooDeep {
@@ -263,6 +281,39 @@ impl Record {
     }
 }
 
+/// Key equality: keys are short, and a byte loop beats a call to `memcmp` for them.
+#[inline]
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+impl Record {
+    /// The encoded size of a record whose values are all scalars; `None` if one is a list
+    /// or a record.
+    #[inline]
+    fn flat_len(&self) -> Option<usize> {
+        let mut bytes = varint_len(self.fields.len() as u64);
+        for (key, value) in &self.fields {
+            bytes += varint_len(key.len() as u64)
+                + key.len()
+                + 1
+                + match value {
+                    Value::Unit => 0,
+                    Value::Bool(_) => 1,
+                    Value::I64(v) => varint_len(zigzag(*v)),
+                    Value::U64(v) => varint_len(*v),
+                    Value::F32(_) => 4,
+                    Value::F64(_) => 8,
+                    Value::Bytes(b) => varint_len(b.len() as u64) + b.len(),
+                    Value::Str(s) => varint_len(s.len() as u64) + s.len(),
+                    Value::List(_) | Value::Record(_) => return None,
+                };
+        }
+        Some(bytes)
+    }
+}
+
 fn clamp(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -295,7 +346,7 @@ fn measure_record(record: &Record, depth: usize, shape: &mut Shape) -> usize {
     shape.depth = shape.depth.max(depth);
     shape.items = shape.items.max(record.fields.len());
     let mut bytes = varint_len(record.fields.len() as u64);
-    for (key, value) in record.fields.iter() {
+    for (key, value) in &record.fields {
         bytes += varint_len(key.len() as u64) + key.len() + measure_value(value, depth, shape);
     }
     bytes

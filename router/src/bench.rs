@@ -10,7 +10,8 @@
 //!
 //! | workload | one operation | baseline |
 //! | --- | --- | --- |
-//! | `router/request_reply` | `call().await` on a binding + the handler task's `recv().await` and `reply()`, two tasks on the kernel executor | — |
+//! | `router/request_reply` | `call().await` on a binding + the handler task's `recv().await` and `reply_with()`, two tasks on the kernel executor; the records are reused (the reply is written into the request's record, the next request into the reply): no allocation | — |
+//! | `router/request_reply_fresh` | the same with a new record each way (`Record::new()` for the request, `reply(Record::new()…)`) | `router/request_reply` |
 //! | `router/bound_call` | the same round trip through a binding, driven by hand (no executor): check, enqueue, handler `try_recv` + `reply`, result | `router/resolve_every_call` |
 //! | `router/resolve_every_call` | the same, but parsing and resolving the URI on every call (`call_uri`) | — |
 //! | `router/policy_check` | [`Endpoint::may`]: dispatch by route index, grant lookup (16 callers × 64 routes), liveness | — |
@@ -48,11 +49,16 @@ use crate::{
 
 pub use fireball_kernel::workload::Workload;
 
-static WORKLOADS: [Workload; 10] = [
+static WORKLOADS: [Workload; 11] = [
     Workload {
         name: "router/request_reply",
         baseline: None,
         run: request_reply,
+    },
+    Workload {
+        name: "router/request_reply_fresh",
+        baseline: Some("router/request_reply"),
+        run: request_reply_fresh,
     },
     Workload {
         name: "router/bound_call",
@@ -136,7 +142,22 @@ fn adc_pair() -> (Router, Endpoint, Endpoint) {
     (router, adc, app)
 }
 
+/// The handler: `n` back as `n + 1`, written into the request's own record.
 fn answer(delivery: Delivery) -> u64 {
+    match delivery {
+        Delivery::Request(request) => {
+            let n = request.body().uint("n").unwrap_or(u64::MAX);
+            let _ = request.reply_with(|body| {
+                body.insert("n", n + 1);
+            });
+            n
+        }
+        _ => u64::MAX,
+    }
+}
+
+/// The handler as most code is first written: a new record for every reply.
+fn answer_fresh(delivery: Delivery) -> u64 {
     match delivery {
         Delivery::Request(request) => {
             let n = request.body().uint("n").unwrap_or(u64::MAX);
@@ -147,6 +168,8 @@ fn answer(delivery: Delivery) -> u64 {
     }
 }
 
+/// Two tasks on the executor: the caller reuses each reply's record for its next request
+/// and the handler answers in the request's record, so no round trip allocates.
 fn request_reply(iters: u32) -> u64 {
     let (_router, adc, mut app) = adc_pair();
     let Ok(mut executor) = Executor::with_capacity(2) else {
@@ -157,6 +180,45 @@ fn request_reply(iters: u32) -> u64 {
     let _ = executor.spawn("adc", async move {
         while let Some(delivery) = adc.recv().await {
             answer(delivery);
+        }
+    });
+    let _ = executor.spawn("app", async move {
+        let Ok(binding) = app.bind("hal://adc/3") else {
+            return;
+        };
+        let mut body = Record::new();
+        for i in 0..iters {
+            body.clear();
+            body.insert("n", i);
+            let n = match app.call(&binding, Method::Read, body).await {
+                Ok(reply) => {
+                    let n = reply.uint("n").unwrap_or(0) as u32;
+                    body = reply;
+                    n
+                }
+                Err(_) => {
+                    body = Record::new();
+                    u32::MAX
+                }
+            };
+            sink.set(fold(sink.get(), n));
+        }
+    });
+    executor.run_until_idle();
+    u64::from(acc.get())
+}
+
+/// [`request_reply`] with a new record each way, as most code is first written.
+fn request_reply_fresh(iters: u32) -> u64 {
+    let (_router, adc, mut app) = adc_pair();
+    let Ok(mut executor) = Executor::with_capacity(2) else {
+        return 0;
+    };
+    let acc = Rc::new(Cell::new(0u32));
+    let sink = acc.clone();
+    let _ = executor.spawn("adc", async move {
+        while let Some(delivery) = adc.recv().await {
+            answer_fresh(delivery);
         }
     });
     let _ = executor.spawn("app", async move {

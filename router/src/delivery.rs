@@ -4,8 +4,7 @@
 use alloc::rc::Rc;
 use alloc::string::ToString;
 use core::cell::Cell;
-
-use fireball_kernel::csp::Channel;
+use core::task::{Context, Poll, Waker};
 
 use crate::endpoint::{Params, RouteId};
 use crate::error::CallError;
@@ -27,10 +26,18 @@ pub enum Delivery {
 }
 
 /// Routing facts common to every delivery, stamped by the router.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Envelope {
-    pub(crate) caller: Identity,
     pub(crate) method: Method,
+    /// Sender, route, URI and parameters: fixed when the URI was bound, shared by every
+    /// message sent through the binding (one reference count, not four, and a small
+    /// request to move through the inbox).
+    pub(crate) at: Rc<Target>,
+}
+
+/// What a [`Binding`](crate::Binding) fixes: who sends, along which route, to which URI.
+pub(crate) struct Target {
+    pub(crate) caller: Identity,
     pub(crate) route: RouteId,
     pub(crate) uri: Rc<str>,
     pub(crate) params: Params,
@@ -40,7 +47,7 @@ impl Envelope {
     /// Who sent it (for a publication: the publisher). Stamped by the router from the
     /// sender's registration: it cannot be forged.
     pub fn caller(&self) -> &Identity {
-        &self.caller
+        &self.at.caller
     }
 
     /// What the sender does with the route.
@@ -50,38 +57,98 @@ impl Envelope {
 
     /// The route (one of the receiver's patterns).
     pub fn route(&self) -> RouteId {
-        self.route
+        self.at.route
     }
 
     /// The URI the sender bound (`hal://adc/3`).
     pub fn uri(&self) -> &str {
-        &self.uri
+        &self.at.uri
     }
 
     /// The pattern's parameters as captured from the URI.
     pub fn params(&self) -> &Params {
-        &self.params
+        &self.at.params
     }
 
     /// One parameter by name.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.get(name)
+        self.at.params.get(name)
     }
 }
 
-/// The caller's side of a pending request: who waits, for which id.
+impl core::fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Envelope")
+            .field("caller", &self.at.caller)
+            .field("method", &self.method)
+            .field("route", &self.at.route)
+            .field("uri", &self.at.uri)
+            .field("params", &self.at.params)
+            .finish()
+    }
+}
+
+impl core::fmt::Debug for Target {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Target")
+            .field("caller", &self.caller)
+            .field("route", &self.route)
+            .field("uri", &self.uri)
+            .field("params", &self.params)
+            .finish()
+    }
+}
+
+/// The caller's side of a pending request: who waits, for which id, and the one reply.
+///
+/// A one-shot slot rather than a channel: an endpoint makes one call at a time, so at most
+/// one reply is ever awaited, and the slot is a cell for it and the caller's waker.
 pub(crate) struct ReplySlot {
     /// The id of the one request this endpoint waits for, if any. A reply for any other id
-    /// is discarded, so the channel never holds more than one reply.
+    /// is discarded, so the slot never holds more than one reply.
     pub(crate) awaiting: Cell<Option<u32>>,
-    pub(crate) channel: Channel<Reply>,
+    reply: Cell<Option<Reply>>,
+    waker: Cell<Option<Waker>>,
 }
 
 impl ReplySlot {
     pub(crate) fn new() -> Self {
         Self {
             awaiting: Cell::new(None),
-            channel: Channel::new(1),
+            reply: Cell::new(None),
+            waker: Cell::new(None),
+        }
+    }
+
+    /// Stores the awaited reply and wakes the caller. The caller checked `awaiting`.
+    fn put(&self, reply: Reply) {
+        self.awaiting.set(None);
+        // A reply never overwrites another: only the awaited id gets in, once.
+        self.reply.set(Some(reply));
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+
+    /// Forgets any reply left by an abandoned call.
+    pub(crate) fn clear(&self) {
+        drop(self.reply.take());
+        drop(self.waker.take());
+    }
+
+    /// The reply to `id`, or `Pending` with the caller's waker kept.
+    pub(crate) fn poll(&self, id: u32, cx: &mut Context<'_>) -> Poll<Result<Record, CallError>> {
+        match self.reply.take() {
+            Some(reply) if reply.id == id => Poll::Ready(reply.result),
+            // An older reply (cannot happen: `put` only takes the awaited id): dropped.
+            _ => {
+                let waker = match self.waker.take() {
+                    Some(w) if w.will_wake(cx.waker()) => w,
+                    _ => cx.waker().clone(),
+                };
+                self.waker.set(Some(waker));
+                Poll::Pending
+            }
         }
     }
 }
@@ -138,7 +205,7 @@ impl Request {
 
     /// Who sent it (stamped by the router).
     pub fn caller(&self) -> &Identity {
-        &self.envelope.caller
+        self.envelope.caller()
     }
 
     /// What the caller does with the route.
@@ -148,7 +215,7 @@ impl Request {
 
     /// One URI parameter by name.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.envelope.params.get(name)
+        self.envelope.param(name)
     }
 
     /// The message.
@@ -167,6 +234,16 @@ impl Request {
     pub fn reply(mut self, body: Record) -> Result<(), CallError> {
         let to = self.reply_to.take().expect("a request is answered once");
         deliver(to, self.id, Ok(body))
+    }
+
+    /// Answers with the request's own record, cleared and then filled by `fill`: a reply
+    /// that reuses the request's memory instead of allocating its own (the caller can in
+    /// turn reuse the reply for its next request, and a bound round trip touches no heap).
+    pub fn reply_with(mut self, fill: impl FnOnce(&mut Record)) -> Result<(), CallError> {
+        let mut body = core::mem::take(&mut self.body);
+        body.clear();
+        fill(&mut body);
+        self.reply(body)
     }
 
     /// Answers with an application error code (the caller gets [`CallError::Failed`]).
@@ -221,16 +298,11 @@ fn deliver(to: ReplyTo, id: u32, result: Result<Record, CallError>) -> Result<()
         core.trace(|| TraceEvent::Discarded { id });
         return Err(CallError::DeadPeer);
     }
-    slot.awaiting.set(None);
     let rendered = match (&result, core.trace_bodies()) {
         (Ok(body), true) => Some(body.to_string().into_boxed_str()),
         _ => None,
     };
-    // Cannot be full: the slot holds one reply and only the awaited id gets in.
-    if slot.channel.try_send(Reply { id, result }).is_err() {
-        core.trace(|| TraceEvent::Discarded { id });
-        return Err(CallError::DeadPeer);
-    }
+    slot.put(Reply { id, result });
     core.trace(|| TraceEvent::Reply {
         id,
         outcome,
@@ -257,7 +329,7 @@ impl Notification {
 
     /// Who sent it (stamped by the router).
     pub fn caller(&self) -> &Identity {
-        &self.envelope.caller
+        self.envelope.caller()
     }
 
     /// The message.
@@ -286,7 +358,7 @@ impl Publication {
 
     /// Who published it.
     pub fn publisher(&self) -> &Identity {
-        &self.envelope.caller
+        self.envelope.caller()
     }
 
     /// The message (shared with the other subscribers).

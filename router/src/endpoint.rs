@@ -10,7 +10,7 @@ use core::fmt;
 
 use fireball_kernel::csp::{Channel, RecvFuture, TryRecvError, TrySendError};
 
-use crate::delivery::{Delivery, Envelope, Notification, Publication, ReplySlot, Request};
+use crate::delivery::{Delivery, Envelope, Notification, Publication, ReplySlot, Request, Target};
 use crate::error::CallError;
 use crate::hub::{Core, Live, State, Subscriber};
 use crate::identity::Identity;
@@ -92,27 +92,27 @@ impl fmt::Debug for Params {
 /// endpoint using it.
 #[derive(Clone, Debug)]
 pub struct Binding {
-    route: RouteId,
     owner: u16,
     generation: u32,
-    uri: Rc<str>,
-    params: Params,
+    /// Route, URI, parameters and the endpoint that bound it: the envelope of every message
+    /// sent through the binding, made once.
+    target: Rc<Target>,
 }
 
 impl Binding {
     /// The URI as bound.
     pub fn uri(&self) -> &str {
-        &self.uri
+        &self.target.uri
     }
 
     /// The parameters the URI filled in.
     pub fn params(&self) -> &Params {
-        &self.params
+        &self.target.params
     }
 
     /// The route it dispatches by.
     pub fn route(&self) -> RouteId {
-        self.route
+        self.target.route
     }
 
     /// The generation of the component that served the route when it was bound.
@@ -185,15 +185,18 @@ impl Endpoint {
             return Err(self.failed(Op::Bind, uri.into(), CallError::DeadPeer));
         }
         let binding = Binding {
-            route: RouteId(m.index() as u16),
             owner: entry.owner,
             generation: entry.generation,
-            uri: uri.into(),
-            params: Params::from_pairs(m.params()),
+            target: Rc::new(Target {
+                caller: self.identity.clone(),
+                route: RouteId(m.index() as u16),
+                uri: uri.into(),
+                params: Params::from_pairs(m.params()),
+            }),
         };
         self.core.trace(|| TraceEvent::Bound {
             caller: self.identity.clone(),
-            uri: binding.uri.clone(),
+            uri: binding.target.uri.clone(),
             pattern: entry.pattern.clone(),
             target: state.identity(entry.owner),
         });
@@ -218,7 +221,7 @@ impl Endpoint {
     ) -> Result<&'s Live, CallError> {
         let entry = state
             .table
-            .get(binding.route.index())
+            .get(binding.target.route.index())
             .ok_or(CallError::NoRoute)?;
         if !entry
             .grants
@@ -239,6 +242,25 @@ impl Endpoint {
         owner.live.as_ref().ok_or(CallError::DeadPeer)
     }
 
+    /// The envelope of a message sent through `binding`: the binding's own when this
+    /// endpoint made it (the usual case: no allocation), else one naming this endpoint.
+    fn envelope(&self, binding: &Binding, method: Method) -> Envelope {
+        let at = &binding.target;
+        let at = if at.caller.slot == self.identity.slot
+            && at.caller.generation == self.identity.generation
+        {
+            at.clone()
+        } else {
+            Rc::new(Target {
+                caller: self.identity.clone(),
+                route: at.route,
+                uri: at.uri.clone(),
+                params: at.params.clone(),
+            })
+        };
+        Envelope { method, at }
+    }
+
     /// Traces a refusal from [`Self::check`] and returns it.
     fn refused(
         &self,
@@ -248,16 +270,16 @@ impl Endpoint {
         op: Op,
         error: CallError,
     ) -> CallError {
-        match (error, state.table.get(binding.route.index())) {
+        match (error, state.table.get(binding.target.route.index())) {
             (CallError::Denied, Some(entry)) => self.core.trace(|| TraceEvent::Denied {
                 caller: self.identity.clone(),
                 target: state.identity(entry.owner),
                 method,
-                uri: binding.uri.clone(),
+                uri: binding.target.uri.clone(),
                 pattern: entry.pattern.clone(),
             }),
             _ => {
-                self.failed(op, binding.uri.clone(), error);
+                self.failed(op, binding.target.uri.clone(), error);
             }
         }
         error
@@ -288,19 +310,15 @@ impl Endpoint {
         };
         let bytes = match body.check(&self.core.limits) {
             Ok(bytes) => bytes as u32,
-            Err(e) => return Err(self.failed(op, binding.uri.clone(), CallError::Message(e))),
+            Err(e) => {
+                return Err(self.failed(op, binding.target.uri.clone(), CallError::Message(e)));
+            }
         };
         let rendered = self
             .core
             .trace_bodies()
             .then(|| body.to_string().into_boxed_str());
-        let envelope = Envelope {
-            caller: self.identity.clone(),
-            method,
-            route: binding.route,
-            uri: binding.uri.clone(),
-            params: binding.params.clone(),
-        };
+        let envelope = self.envelope(binding, method);
         let id = if op == Op::Call {
             self.core.next_id()
         } else {
@@ -322,7 +340,7 @@ impl Endpoint {
                 if self.core.tracing() {
                     let target = state.identity(binding.owner);
                     let caller = self.identity.clone();
-                    let uri = binding.uri.clone();
+                    let uri = binding.target.uri.clone();
                     self.core.trace(|| match op {
                         Op::Call => TraceEvent::Request {
                             id,
@@ -354,7 +372,7 @@ impl Endpoint {
                 delivery.defuse();
                 drop(state);
                 drop(delivery);
-                Err(self.failed(op, binding.uri.clone(), error))
+                Err(self.failed(op, binding.target.uri.clone(), error))
             }
         }
     }
@@ -374,21 +392,14 @@ impl Endpoint {
         body: Record,
     ) -> Result<Record, CallError> {
         // A reply to an abandoned earlier call may still sit in the slot.
-        while self.replies.channel.try_recv().is_ok() {}
+        self.replies.clear();
         let id = self.send(binding, method, body, Op::Call)?;
         self.replies.awaiting.set(Some(id));
         let _waiting = Waiting {
             slot: &self.replies,
             id,
         };
-        loop {
-            match self.replies.channel.recv().await {
-                Some(reply) if reply.id == id => return reply.result,
-                Some(_) => {}
-                // The endpoint owns the slot: it cannot close under a pending call.
-                None => return Err(CallError::DeadPeer),
-            }
-        }
+        core::future::poll_fn(|cx| self.replies.poll(id, cx)).await
     }
 
     /// [`Endpoint::bind`] then [`Endpoint::call`]: resolves the URI on every call (the slow
@@ -416,7 +427,7 @@ impl Endpoint {
         let (binding, filter) = match Uri::parse(uri) {
             Ok(_) => {
                 let binding = self.bind(uri)?;
-                let filter = Some(binding.uri.clone());
+                let filter = Some(binding.target.uri.clone());
                 (binding, filter)
             }
             Err(e) => {
@@ -427,11 +438,14 @@ impl Endpoint {
                 };
                 let entry = state.table.get(route).expect("found above");
                 let binding = Binding {
-                    route: RouteId(route as u16),
                     owner: entry.owner,
                     generation: entry.generation,
-                    uri: entry.pattern.clone(),
-                    params: Params::default(),
+                    target: Rc::new(Target {
+                        caller: self.identity.clone(),
+                        route: RouteId(route as u16),
+                        uri: entry.pattern.clone(),
+                        params: Params::default(),
+                    }),
                 };
                 (binding, None)
             }
@@ -448,7 +462,7 @@ impl Endpoint {
                     };
                     let entry = state
                         .table
-                        .get_mut(binding.route.index())
+                        .get_mut(binding.target.route.index())
                         .expect("checked above");
                     let known = entry.subscribers.iter().any(|s| {
                         s.slot == subscriber.slot
@@ -469,7 +483,7 @@ impl Endpoint {
             Ok(()) => {
                 self.core.trace(|| TraceEvent::Subscribed {
                     subscriber: self.identity.clone(),
-                    uri: binding.uri.clone(),
+                    uri: binding.target.uri.clone(),
                     target: state.identity(binding.owner),
                 });
                 Ok(binding)
@@ -484,16 +498,24 @@ impl Endpoint {
     pub fn publish(&self, binding: &Binding, body: Record) -> Result<u16, CallError> {
         let owned = {
             let state = self.core.state.borrow();
-            state.table.get(binding.route.index()).is_some_and(|e| {
-                e.owner == self.identity.slot && e.generation == self.identity.generation
-            }) && binding.owner == self.identity.slot
+            state
+                .table
+                .get(binding.target.route.index())
+                .is_some_and(|e| {
+                    e.owner == self.identity.slot && e.generation == self.identity.generation
+                })
+                && binding.owner == self.identity.slot
                 && binding.generation == self.identity.generation
         };
         if !owned {
-            return Err(self.failed(Op::Publish, binding.uri.clone(), CallError::NotOwner));
+            return Err(self.failed(Op::Publish, binding.target.uri.clone(), CallError::NotOwner));
         }
         if let Err(e) = body.check(&self.core.limits) {
-            return Err(self.failed(Op::Publish, binding.uri.clone(), CallError::Message(e)));
+            return Err(self.failed(
+                Op::Publish,
+                binding.target.uri.clone(),
+                CallError::Message(e),
+            ));
         }
         let rendered = self
             .core
@@ -507,13 +529,15 @@ impl Endpoint {
             let State {
                 components, table, ..
             } = &mut *state;
-            let entry = table.get_mut(binding.route.index()).expect("checked above");
+            let entry = table
+                .get_mut(binding.target.route.index())
+                .expect("checked above");
             entry.subscribers.retain(|s| {
                 let c = &components[usize::from(s.slot)];
                 c.generation == s.generation && c.live.is_some()
             });
             for s in &entry.subscribers {
-                if s.uri.as_ref().is_some_and(|u| **u != *binding.uri) {
+                if s.uri.as_ref().is_some_and(|u| **u != *binding.target.uri) {
                     continue;
                 }
                 let c = &components[usize::from(s.slot)];
@@ -521,13 +545,7 @@ impl Endpoint {
                     continue;
                 };
                 let publication = Delivery::Publication(Publication {
-                    envelope: Envelope {
-                        caller: self.identity.clone(),
-                        method: Method::Subscribe,
-                        route: binding.route,
-                        uri: binding.uri.clone(),
-                        params: binding.params.clone(),
-                    },
+                    envelope: self.envelope(binding, Method::Subscribe),
                     body: body.clone(),
                 });
                 if live.inbox.try_send(publication).is_ok() {
@@ -546,12 +564,12 @@ impl Endpoint {
             self.core.trace(|| TraceEvent::Missed {
                 subscriber,
                 publisher: self.identity.clone(),
-                uri: binding.uri.clone(),
+                uri: binding.target.uri.clone(),
             });
         }
         self.core.trace(|| TraceEvent::Published {
             publisher: self.identity.clone(),
-            uri: binding.uri.clone(),
+            uri: binding.target.uri.clone(),
             delivered,
             refused,
             body: rendered,

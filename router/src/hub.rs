@@ -167,6 +167,9 @@ impl State {
 pub(crate) struct Core {
     pub(crate) limits: Limits,
     pub(crate) state: RefCell<State>,
+    /// The trace's configuration, fixed at creation: read without borrowing the buffer.
+    tracing: bool,
+    bodies: bool,
     trace: RefCell<TraceBuffer>,
     next_id: Cell<u32>,
     home: Cell<Option<(&'static dyn PartitionSwitch, Placement)>>,
@@ -187,20 +190,20 @@ impl Core {
     /// Records the event `make` builds, if tracing is on. `make` must not touch the trace.
     #[inline]
     pub(crate) fn trace(&self, make: impl FnOnce() -> TraceEvent) {
-        let mut trace = self.trace.borrow_mut();
-        if trace.on() {
+        if self.tracing {
+            let mut trace = self.trace.borrow_mut();
             self.at_home(|| trace.record(make()));
         }
     }
 
     #[inline]
     pub(crate) fn tracing(&self) -> bool {
-        self.trace.borrow().on()
+        self.tracing
     }
 
+    #[inline]
     pub(crate) fn trace_bodies(&self) -> bool {
-        let trace = self.trace.borrow();
-        trace.on() && trace.bodies()
+        self.tracing && self.bodies
     }
 
     pub(crate) fn next_id(&self) -> u32 {
@@ -265,6 +268,8 @@ impl Router {
                     table: RouteTable::new(),
                     rules: Vec::new(),
                 }),
+                tracing: config.trace.capacity > 0,
+                bodies: config.trace.capacity > 0 && config.trace.bodies,
                 trace: RefCell::new(TraceBuffer::new(config.trace)),
                 next_id: Cell::new(1),
                 home: Cell::new(None),

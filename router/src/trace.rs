@@ -348,10 +348,6 @@ impl TraceBuffer {
         self.config.capacity > 0
     }
 
-    pub(crate) fn bodies(&self) -> bool {
-        self.config.bodies
-    }
-
     pub(crate) fn record(&mut self, event: TraceEvent) {
         if !self.on() {
             return;

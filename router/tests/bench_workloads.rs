@@ -33,6 +33,7 @@ fn baselines_exist_and_names_are_unique() {
     }
     for required in [
         "router/request_reply",
+        "router/request_reply_fresh",
         "router/bound_call",
         "router/resolve_every_call",
         "router/policy_check",
@@ -53,6 +54,7 @@ fn round_trip_workloads_agree_with_each_other() {
     let by_name = |n: &str| workloads().iter().find(|w| w.name == n).unwrap().run;
     for iters in [1, 7, 64] {
         let executor = by_name("router/request_reply")(iters);
+        assert_eq!(by_name("router/request_reply_fresh")(iters), executor);
         assert_eq!(by_name("router/bound_call")(iters), executor);
         assert_eq!(by_name("router/resolve_every_call")(iters), executor);
         // The in-place reader and the owned decoder read the same fields.

@@ -30,9 +30,19 @@ const ITERS: u32 = match option_env!("FIREBALL_BENCH_ITERS") {
     None => 2_000,
 };
 
-/// Only the workloads whose name contains this text (`FIREBALL_BENCH_ONLY` at build time),
-/// or every one.
+/// Only this workload (`FIREBALL_BENCH_ONLY` at build time; a trailing `*` takes every
+/// workload with that prefix), or every one.
 const ONLY: Option<&str> = option_env!("FIREBALL_BENCH_ONLY");
+
+fn selected(name: &str) -> bool {
+    match ONLY {
+        None => true,
+        Some(only) => match only.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name == only,
+        },
+    }
+}
 
 /// Ticks for `run(iters)`, or `None` if it returned the zero checksum that
 /// means it could not do its work (every workload's checksum is non-zero
@@ -73,7 +83,7 @@ fn main() -> ! {
         fireball_peer_wasm3::workloads(),
     ] {
         for w in workloads {
-            if ONLY.is_some_and(|only| !w.name.contains(only)) {
+            if !selected(w.name) {
                 continue;
             }
             ok &= measure(w.name, w.baseline, w.run, per_tick_milli);
