@@ -193,3 +193,31 @@ fn display_is_compact_and_deterministic() {
          raw: 0x010203, name: \"adc\", list: [1u, \"x\"], nested: {k: 7u}}"
     );
 }
+
+#[test]
+fn duplicate_keys_are_found_in_wide_records_too() {
+    // Hand-written bytes (a record refuses to hold a duplicate): `n` unit fields named
+    // k0, k1, …, then a repeat of field `dup`.
+    let wide = |n: usize, dup: Option<usize>| {
+        let total = n + usize::from(dup.is_some());
+        let mut bytes = alloc::vec![total as u8];
+        for k in (0..n).chain(dup) {
+            let key = alloc::format!("k{k}");
+            bytes.push(key.len() as u8);
+            bytes.extend_from_slice(key.as_bytes());
+            bytes.push(0);
+        }
+        bytes
+    };
+    let l = Limits::DEFAULT;
+    for n in [1, 7, 8, 9, 20, 40] {
+        assert_eq!(Record::decode(&wide(n, None), &l).map(|r| r.len()), Ok(n));
+        for dup in [0, n / 2, n - 1] {
+            assert_eq!(
+                crate::RecordView::new(&wide(n, Some(dup)), &l),
+                Err(RecordError::DuplicateKey),
+                "{n} fields, field {dup} repeated"
+            );
+        }
+    }
+}

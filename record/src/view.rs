@@ -112,8 +112,10 @@ impl<'a> RecordView<'a> {
             bytes: self.fields,
             pos: 0,
         };
+        let key = key.as_bytes();
         for _ in 0..self.count {
-            if reader.raw_text() == key.as_bytes() {
+            let k = reader.raw_text();
+            if k.len() == key.len() && same(k, key) {
                 return Some(reader.value());
             }
             reader.skip_value();
@@ -305,9 +307,9 @@ impl core::fmt::Debug for ValueView<'_> {
     }
 }
 
-/// Keys remembered per record for the duplicate check without allocating; a wider record
-/// rescans its earlier keys.
-const REMEMBERED_KEYS: usize = 16;
+/// Keys remembered per record for the duplicate check without allocating (as 16-bit
+/// offsets, in a message under 64 KiB); a wider record rescans its earlier keys.
+const REMEMBERED_KEYS: usize = 8;
 
 /// The validating parser.
 struct Parser<'a, 'l> {
@@ -335,9 +337,21 @@ impl<'a> Parser<'a, '_> {
         Ok(taken)
     }
 
-    /// A shortest-form LEB128 `u64`.
-    #[inline]
+    /// A shortest-form LEB128 `u64`: one byte inline (tags, lengths, small numbers), the
+    /// rest out of line.
+    #[inline(always)]
     fn varint(&mut self) -> Result<u64, RecordError> {
+        match self.bytes.get(self.pos) {
+            Some(&b) if b < 0x80 => {
+                self.pos += 1;
+                Ok(u64::from(b))
+            }
+            _ => self.long_varint(),
+        }
+    }
+
+    #[inline(never)]
+    fn long_varint(&mut self) -> Result<u64, RecordError> {
         let first = self.byte()?;
         if first < 0x80 {
             return Ok(u64::from(first));
@@ -366,9 +380,15 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// A length or count: a varint that must fit `usize`.
-    #[inline]
+    #[inline(always)]
     fn length(&mut self) -> Result<usize, RecordError> {
-        usize::try_from(self.varint()?).map_err(|_| RecordError::Truncated)
+        match self.bytes.get(self.pos) {
+            Some(&b) if b < 0x80 => {
+                self.pos += 1;
+                Ok(usize::from(b))
+            }
+            _ => usize::try_from(self.long_varint()?).map_err(|_| RecordError::Truncated),
+        }
     }
 
     /// Opens a container of `count` items at `depth`.
@@ -392,7 +412,13 @@ impl<'a> Parser<'a, '_> {
         let count = self.length()?;
         self.open(depth, count)?;
         let start = self.pos;
-        let mut keys = [(0u32, 0u32); REMEMBERED_KEYS];
+        // 16-bit offsets: remembered only in a message under 64 KiB.
+        let remember = if self.bytes.len() <= usize::from(u16::MAX) {
+            REMEMBERED_KEYS
+        } else {
+            0
+        };
+        let mut keys = [(0u16, 0u16); REMEMBERED_KEYS];
         for i in 0..count {
             let key_len = self.length()?;
             let key_at = self.pos;
@@ -400,16 +426,16 @@ impl<'a> Parser<'a, '_> {
             if !is_utf8(key) {
                 return Err(RecordError::BadUtf8);
             }
-            let earlier = &keys[..i.min(REMEMBERED_KEYS)];
-            let dup = earlier
-                .iter()
-                .any(|&(at, len)| len as usize == key_len && same(&self.bytes[at as usize..], key));
-            if dup || (i > REMEMBERED_KEYS && self.seen_beyond(start, i, key)) {
+            let earlier = &keys[..i.min(remember)];
+            let dup = earlier.iter().any(|&(at, len)| {
+                usize::from(len) == key_len && same(&self.bytes[usize::from(at)..], key)
+            });
+            if dup || (i > remember && self.seen_beyond(start, remember, i, key)) {
                 return Err(RecordError::DuplicateKey);
             }
-            if i < REMEMBERED_KEYS {
-                // Positions are below `max_bytes` (checked on entry) and lengths within them.
-                keys[i] = (key_at as u32, key_len as u32);
+            if i < remember {
+                // Both fit: the key ends inside a message of at most `u16::MAX` bytes.
+                keys[i] = (key_at as u16, key_len as u16);
             }
             self.value(depth)?;
         }
@@ -419,16 +445,16 @@ impl<'a> Parser<'a, '_> {
         })
     }
 
-    /// Whether `key` is among the fields from the `REMEMBERED_KEYS`-th to the `i`-th (not
-    /// included) of the record whose fields start at `start` (already validated).
+    /// Whether `key` is among the fields from the `from`-th to the `i`-th (not included) of
+    /// the record whose fields start at `start` (already validated).
     #[cold]
-    fn seen_beyond(&self, start: usize, i: usize, key: &[u8]) -> bool {
+    fn seen_beyond(&self, start: usize, from: usize, i: usize, key: &[u8]) -> bool {
         let mut reader = Trusted {
             bytes: &self.bytes[start..],
             pos: 0,
         };
         for n in 0..i {
-            if reader.raw_text() == key && n >= REMEMBERED_KEYS {
+            if reader.raw_text() == key && n >= from {
                 return true;
             }
             reader.skip_value();
@@ -436,47 +462,57 @@ impl<'a> Parser<'a, '_> {
         false
     }
 
-    /// Validates a value held in a container at `depth`.
+    /// Validates a value held in a container at `depth`: scalars inline (the loop over a
+    /// record's fields stays one function), lists and records out of line.
+    #[inline(always)]
     fn value(&mut self, depth: usize) -> Result<(), RecordError> {
-        match self.varint()? {
-            0 => {}
-            1 => {
+        // Every valid tag is one byte; a byte of 0x80 or more cannot start one.
+        match self.byte()? {
+            UNIT => {}
+            BOOL => {
                 if self.byte()? > 1 {
                     return Err(RecordError::BadTag);
                 }
             }
-            2 | 3 => {
+            I64 | U64 => {
                 self.varint()?;
             }
-            4 => {
+            F32 => {
                 self.take(4)?;
             }
-            5 => {
+            F64 => {
                 self.take(8)?;
             }
-            6 => {
+            BYTES => {
                 let len = self.length()?;
                 self.take(len)?;
             }
-            7 => {
+            STR => {
                 let len = self.length()?;
                 if !is_utf8(self.take(len)?) {
                     return Err(RecordError::BadUtf8);
                 }
             }
-            8 => {
+            tag => self.container(tag, depth)?,
+        }
+        Ok(())
+    }
+
+    /// A list or a nested record (or a bad tag).
+    #[inline(never)]
+    fn container(&mut self, tag: u8, depth: usize) -> Result<(), RecordError> {
+        match tag {
+            LIST => {
                 let count = self.length()?;
                 self.open(depth + 1, count)?;
                 for _ in 0..count {
                     self.value(depth + 1)?;
                 }
+                Ok(())
             }
-            9 => {
-                self.record(depth + 1)?;
-            }
-            _ => return Err(RecordError::BadTag),
+            RECORD => self.record(depth + 1).map(|_| ()),
+            _ => Err(RecordError::BadTag),
         }
-        Ok(())
     }
 }
 
@@ -484,7 +520,15 @@ impl<'a> Parser<'a, '_> {
 /// the rest by `core::str::from_utf8`.
 #[inline]
 fn is_utf8(raw: &[u8]) -> bool {
-    raw.iter().all(u8::is_ascii) || core::str::from_utf8(raw).is_ok()
+    let mut words = raw.chunks_exact(4);
+    let mut high = 0u32;
+    for word in &mut words {
+        high |= u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+    }
+    for &b in words.remainder() {
+        high |= u32::from(b);
+    }
+    high & 0x8080_8080 == 0 || core::str::from_utf8(raw).is_ok()
 }
 
 /// Whether `at` starts with `key` (short keys: a byte loop beats a `bcmp` call).
@@ -523,6 +567,12 @@ impl<'a> Trusted<'a> {
 
     #[inline]
     fn varint(&mut self) -> u64 {
+        if let Some(&b) = self.bytes.get(self.pos)
+            && b < 0x80
+        {
+            self.pos += 1;
+            return u64::from(b);
+        }
         let mut value = 0u64;
         let mut shift = 0u32;
         loop {
@@ -651,8 +701,16 @@ impl Out<'_> {
         Some(())
     }
 
-    #[inline]
-    fn varint(&mut self, mut v: u64) -> Option<()> {
+    #[inline(always)]
+    fn varint(&mut self, v: u64) -> Option<()> {
+        if v < 0x80 {
+            return self.byte(v as u8);
+        }
+        self.long_varint(v)
+    }
+
+    #[inline(never)]
+    fn long_varint(&mut self, mut v: u64) -> Option<()> {
         while v >= 0x80 {
             self.byte(v as u8 | 0x80)?;
             v >>= 7;
@@ -664,14 +722,7 @@ impl Out<'_> {
     fn raw(&mut self, bytes: &[u8]) -> Option<()> {
         let end = self.pos.checked_add(bytes.len())?;
         let to = self.buf.get_mut(self.pos..end)?;
-        if bytes.len() <= 16 {
-            // Keys and small values: a byte loop beats a `memcpy` call.
-            for (to, from) in to.iter_mut().zip(bytes) {
-                *to = *from;
-            }
-        } else {
-            to.copy_from_slice(bytes);
-        }
+        copy(to, bytes);
         self.pos = end;
         Some(())
     }
@@ -691,6 +742,9 @@ impl Out<'_> {
         Some(())
     }
 
+    /// Scalars inline (the loop over a record's fields stays one function), lists and
+    /// records out of line.
+    #[inline(always)]
     fn value(&mut self, value: &Value) -> Option<()> {
         match value {
             Value::Unit => self.byte(UNIT),
@@ -722,6 +776,13 @@ impl Out<'_> {
                 self.byte(STR)?;
                 self.text(v.as_bytes())
             }
+            Value::List(_) | Value::Record(_) => self.container(value),
+        }
+    }
+
+    #[inline(never)]
+    fn container(&mut self, value: &Value) -> Option<()> {
+        match value {
             Value::List(items) => {
                 self.byte(LIST)?;
                 self.varint(items.len() as u64)?;
@@ -731,7 +792,41 @@ impl Out<'_> {
                 self.byte(RECORD)?;
                 self.record(r)
             }
+            // Only lists and records come here.
+            _ => None,
         }
+    }
+}
+
+/// `to.copy_from_slice(from)` (equal lengths), without a `memcpy` call for the short
+/// slices keys and scalars are: up to 16 bytes as at most four (overlapping) word copies.
+#[inline(always)]
+fn copy(to: &mut [u8], from: &[u8]) {
+    let n = from.len();
+    if n != to.len() {
+        return;
+    }
+    let word = |at: usize| -> [u8; 4] { [from[at], from[at + 1], from[at + 2], from[at + 3]] };
+    match n {
+        0 => {}
+        1..=3 => {
+            to[0] = from[0];
+            to[n / 2] = from[n / 2];
+            to[n - 1] = from[n - 1];
+        }
+        4..=8 => {
+            let (head, tail) = (word(0), word(n - 4));
+            to[..4].copy_from_slice(&head);
+            to[n - 4..].copy_from_slice(&tail);
+        }
+        9..=16 => {
+            let (a, b, c, d) = (word(0), word(4), word(n - 8), word(n - 4));
+            to[..4].copy_from_slice(&a);
+            to[4..8].copy_from_slice(&b);
+            to[n - 8..n - 4].copy_from_slice(&c);
+            to[n - 4..].copy_from_slice(&d);
+        }
+        _ => to.copy_from_slice(from),
     }
 }
 
