@@ -23,7 +23,7 @@ use fireball_subsystems::hal::Console;
 
 use crate::{
     budget::{Limiter, STORE_OVERHEAD_BYTES, Shortfall},
-    builtins::{BuiltinExit, BuiltinStats, Completion, InstanceState, Pending},
+    builtins::{BuiltinExit, BuiltinStats, Completion, InstanceState, Pending, Suspended},
     guest_memory::{GuestSlice, MemoryFault},
     loader::LoadedModule,
     monitor::{InstanceState as Phase, Monitor},
@@ -98,11 +98,19 @@ pub struct InstanceStats {
     pub translated: usize,
 }
 
+/// Where the instance's one wasmi call stands.
+///
+/// A suspended call (`OutOfFuel`, `HostTrap`) is a large value (its engine, root function
+/// and value/call stacks: ~100 bytes on the M33), and wasmi's API takes it by value to
+/// resume and hands a new one back. So it stays in this field between turns and is moved
+/// exactly twice per turn: out to resume, back in with the result. What the call waits
+/// for, and what it resumes with, live beside it ([`Instance::waiting`],
+/// [`Instance::resume_with`]) so that answering it ([`Instance::complete`]) moves nothing.
 enum Run {
     Ready(wasmi::TypedFunc<(), ()>),
     OutOfFuel(wasmi::TypedResumableCallOutOfFuel<()>),
-    Waiting(wasmi::TypedResumableCallHostTrap<()>, Pending),
-    Resuming(wasmi::TypedResumableCallHostTrap<()>, Option<wasmi::Val>),
+    /// Suspended by a builtin: waiting if [`Instance::waiting`] is set, else ready to resume.
+    HostTrap(wasmi::TypedResumableCallHostTrap<()>),
     Finished,
     Trapped(Trap),
 }
@@ -111,6 +119,10 @@ enum Run {
 pub struct Instance {
     store: wasmi::Store<InstanceState>,
     run: Run,
+    /// The operation a suspended builtin waits for, until [`Instance::complete`] answers it.
+    waiting: Option<Pending>,
+    /// What the suspended builtin returns when the call resumes.
+    resume_with: Option<wasmi::Val>,
     yield_interval: u64,
     /// Bytes charged at admission besides linear memory (store overhead + value stack).
     fixed_charge: usize,
@@ -165,6 +177,7 @@ impl Instance {
             board: board.clone(),
             monitor: Rc::new(Monitor::new(module.info.name.clone(), placement)),
             serial: board.next_serial(),
+            pending: None,
         };
         let mut store = wasmi::Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -177,6 +190,8 @@ impl Instance {
         let mut instance = Self {
             store,
             run: Run::Finished,
+            waiting: None,
+            resume_with: None,
             yield_interval: config.yield_interval,
             fixed_charge,
             stats: InstanceStats::default(),
@@ -306,10 +321,10 @@ impl Instance {
     /// [`Instance::run`] resumes the guest with it. Returns `false` (and changes
     /// nothing) if the instance is not blocked.
     pub fn complete(&mut self, completion: Completion) -> bool {
-        let Run::Waiting(call, op) = core::mem::replace(&mut self.run, Run::Finished) else {
+        let Some(op) = self.waiting.take() else {
             return false;
         };
-        let value = match (op, completion) {
+        self.resume_with = match (op, completion) {
             (Pending::Recv { out, .. }, Completion::Received(value)) => {
                 let slot = GuestSlice::new(out as i32, 8);
                 let memory = self.store.data().memory;
@@ -327,53 +342,56 @@ impl Instance {
             (_, Completion::Status(code)) => Some(wasmi::Val::I32(code)),
             (_, Completion::Unit | Completion::Received(_)) => None,
         };
-        self.run = Run::Resuming(call, value);
         true
     }
 
     /// Run one turn: at most `yield_interval` fuel.
     pub fn run(&mut self) -> Turn {
-        let call = match core::mem::replace(&mut self.run, Run::Finished) {
-            Run::Finished => return Turn::Finished,
-            Run::Trapped(trap) => {
-                self.run = Run::Trapped(trap.clone());
-                return Turn::Trapped(trap);
-            }
-            Run::Waiting(call, op) => {
-                self.run = Run::Waiting(call, op);
-                return Turn::Blocked(op);
-            }
-            run => run,
-        };
+        // Everything that does not run the guest is decided by reference: nothing moves.
         let mut fuel = self.yield_interval;
-        if let Run::OutOfFuel(suspended) = &call {
+        match &self.run {
+            Run::Finished => return Turn::Finished,
+            Run::Trapped(trap) => return Turn::Trapped(trap.clone()),
+            Run::HostTrap(_) => {
+                if let Some(op) = self.waiting {
+                    return Turn::Blocked(op);
+                }
+            }
             // Refuelling below what the next instruction needs never progresses.
-            fuel = fuel.max(suspended.required_fuel());
+            Run::OutOfFuel(suspended) => fuel = fuel.max(suspended.required_fuel()),
+            Run::Ready(_) => {}
         }
         self.stats.slices += 1;
         if let Err(e) = self.store.set_fuel(fuel) {
             return self.trap(TrapKind::Other(e.to_string()));
         }
-        let result = match call {
+        // The one move out of `self.run` this turn (the call goes to wasmi by value) …
+        let result = match core::mem::replace(&mut self.run, Run::Finished) {
             Run::Ready(entry) => entry.call_resumable(&mut self.store, ()),
             Run::OutOfFuel(suspended) => suspended.resume(&mut self.store),
-            Run::Resuming(call, value) => call.resume(&mut self.store, value.as_slice()),
-            Run::Waiting(..) | Run::Finished | Run::Trapped(_) => {
-                unreachable!("handled above")
+            Run::HostTrap(call) => {
+                let value = self.resume_with.take();
+                call.resume(&mut self.store, value.as_slice())
+            }
+            // Decided above, before anything moved; put back as it was.
+            done @ (Run::Finished | Run::Trapped(_)) => {
+                self.run = done;
+                return Turn::Finished;
             }
         };
         self.stats.fuel_consumed += fuel - self.store.get_fuel().unwrap_or(0);
+        // … and the one move back in.
         let turn = match result {
-            Ok(wasmi::TypedResumableCall::Finished(())) => {
-                self.run = Run::Finished;
-                Turn::Finished
-            }
+            Ok(wasmi::TypedResumableCall::Finished(())) => Turn::Finished,
             Ok(wasmi::TypedResumableCall::OutOfFuel(suspended)) => {
                 self.stats.yields += 1;
                 self.run = Run::OutOfFuel(suspended);
                 Turn::Yielded
             }
-            Ok(wasmi::TypedResumableCall::HostTrap(host)) => self.host_trap(host),
+            Ok(wasmi::TypedResumableCall::HostTrap(host)) => {
+                self.run = Run::HostTrap(host);
+                self.host_trap()
+            }
             Err(e) => {
                 let kind = match e.as_trap_code() {
                     Some(code) => TrapKind::Wasm(code),
@@ -386,29 +404,34 @@ impl Instance {
         turn
     }
 
-    fn host_trap(&mut self, host: wasmi::TypedResumableCallHostTrap<()>) -> Turn {
-        if let Some(&op) = host.host_error().downcast_ref::<Pending>() {
-            return match op {
-                Pending::Yield => {
+    /// The call stopped at a builtin's host error (now in `self.run`): a suspension
+    /// ([`Suspended`], its operation in the store) or a reason to stop.
+    fn host_trap(&mut self) -> Turn {
+        let Run::HostTrap(host) = &self.run else {
+            return Turn::Finished;
+        };
+        let error = host.host_error();
+        if error.downcast_ref::<Suspended>().is_some() {
+            // Set by the builtin that returned `Suspended`; a builtin that did not is a bug
+            // in this crate, reported as a trap rather than a panic.
+            return match self.store.data_mut().pending.take() {
+                Some(Pending::Yield) => {
                     self.stats.yields += 1;
-                    self.run = Run::Resuming(host, None);
                     Turn::Yielded
                 }
-                Pending::Breakpoint(id) => {
-                    self.run = Run::Resuming(host, None);
-                    Turn::Breakpoint(id)
-                }
-                op => {
-                    self.run = Run::Waiting(host, op);
+                Some(Pending::Breakpoint(id)) => Turn::Breakpoint(id),
+                Some(op) => {
+                    self.waiting = Some(op);
                     Turn::Blocked(op)
                 }
+                None => self.trap(TrapKind::Other("suspended without an operation".into())),
             };
         }
-        let kind = match host.host_error().downcast_ref::<BuiltinExit>() {
+        let kind = match error.downcast_ref::<BuiltinExit>() {
             Some(BuiltinExit::Abort(message)) => TrapKind::Abort(message.clone()),
             Some(BuiltinExit::Fault(fault)) => TrapKind::Fault(*fault),
             Some(BuiltinExit::Mmio(fault)) => TrapKind::Mmio(*fault),
-            None => TrapKind::Other(host.host_error().to_string()),
+            None => TrapKind::Other(error.to_string()),
         };
         self.trap(kind)
     }
@@ -432,13 +455,16 @@ impl Instance {
         self.stats.translated = state.limiter.translated();
         state.monitor.stats.set(self.stats);
         let phase = match &self.run {
-            Run::Waiting(_, op) => Phase::Blocked(*op),
+            Run::HostTrap(_) => match self.waiting {
+                Some(op) => Phase::Blocked(op),
+                None => Phase::Running,
+            },
             Run::Finished => Phase::Finished,
             Run::Trapped(_) => match self.stop_reason() {
                 Some(reason) => Phase::Stopped(reason),
                 None => Phase::Running,
             },
-            Run::Ready(_) | Run::OutOfFuel(_) | Run::Resuming(..) => Phase::Running,
+            Run::Ready(_) | Run::OutOfFuel(_) => Phase::Running,
         };
         *self.store.data().monitor.state.borrow_mut() = phase;
     }
@@ -449,7 +475,7 @@ impl Instance {
     /// Breakpoints do not pause here. For callers without an executor; a kernel
     /// task uses [`Instance::run`] and awaits instead.
     pub fn run_slice(&mut self) -> Slice {
-        if let Run::Waiting(_, op) = &self.run {
+        if let Some(op) = &self.waiting {
             match self.store.data().board.try_complete(op) {
                 Some(done) => {
                     self.complete(done);

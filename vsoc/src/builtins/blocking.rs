@@ -69,6 +69,23 @@ impl fmt::Display for Pending {
 
 impl wasmi::errors::HostError for Pending {}
 
+/// The host error a blocking builtin suspends its wasmi call with; the operation itself
+/// waits in the store ([`InstanceState::pending`]) for the instance to take it.
+///
+/// Zero-sized on purpose: `wasmi::Error::host` boxes its argument, and a box of a
+/// zero-sized value allocates nothing, so suspending costs one allocation (wasmi's own
+/// `ErrorKind` box) instead of two, twice per router round trip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Suspended;
+
+impl fmt::Display for Suspended {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("suspended by a blocking builtin")
+    }
+}
+
+impl wasmi::errors::HostError for Suspended {}
+
 /// How a [`Pending`] operation ended: what the suspended builtin returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Completion {
@@ -80,8 +97,10 @@ pub enum Completion {
     Received(i64),
 }
 
-fn suspend(op: Pending) -> wasmi::Error {
-    wasmi::Error::host(op)
+/// Suspend the calling instance until `op` completes: the builtin returns this error.
+pub(crate) fn suspend(state: &mut InstanceState, op: Pending) -> wasmi::Error {
+    state.pending = Some(op);
+    wasmi::Error::host(Suspended)
 }
 
 pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasmi::Error> {
@@ -95,7 +114,7 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
             if until <= now {
                 return Ok(());
             }
-            Err(suspend(Pending::Sleep { until }))
+            Err(suspend(caller.data_mut(), Pending::Sleep { until }))
         },
     )?;
     linker.func_wrap(
@@ -110,7 +129,7 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
             // Fast path: a waiting receiver or buffer room completes it now.
             match caller.data().board.try_complete(&op) {
                 Some(Completion::Status(status)) => Ok(status),
-                _ => Err(suspend(op)),
+                _ => Err(suspend(caller.data_mut(), op)),
             }
         },
     )?;
@@ -137,7 +156,7 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
                     Ok(status::OK)
                 }
                 Some(Completion::Status(status)) => Ok(status),
-                _ => Err(suspend(op)),
+                _ => Err(suspend(state, op)),
             }
         },
     )?;
@@ -156,12 +175,12 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
         |mut caller: Caller<'_>, mask: i32| -> Result<i32, wasmi::Error> {
             count(&mut caller);
             let mask = mask as u32;
-            let state = caller.data();
+            let state = caller.data_mut();
             if !state.board.owns_irqs(state.serial, mask) {
                 return Ok(status::IRQ_TAKEN);
             }
             match state.isr_take(mask) {
-                0 => Err(suspend(Pending::WaitIrq { mask })),
+                0 => Err(suspend(state, Pending::WaitIrq { mask })),
                 raised => Ok(raised as i32),
             }
         },

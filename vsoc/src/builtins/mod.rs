@@ -22,7 +22,8 @@ use core::fmt;
 use fireball_abi::{MODULE, builtin, limits::MAX_MESSAGE};
 use fireball_subsystems::hal::Console;
 
-pub use blocking::{Completion, Pending};
+use blocking::suspend;
+pub use blocking::{Completion, Pending, Suspended};
 pub(crate) use route::RouteBridge;
 pub use route::{ServeError, TOO_LARGE_FOR_SERVICE};
 
@@ -53,6 +54,8 @@ pub struct InstanceState {
     pub(crate) monitor: Rc<Monitor>,
     /// This instance's serial on the board (ISR ownership).
     pub(crate) serial: u16,
+    /// The operation the builtin that just returned [`Suspended`] waits for.
+    pub(crate) pending: Option<Pending>,
 }
 
 /// Why a builtin stopped its instance instead of returning.
@@ -151,7 +154,7 @@ pub(crate) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
         builtin::YIELD,
         |mut caller: Caller<'_>| -> Result<(), wasmi::Error> {
             count(&mut caller);
-            Err(wasmi::Error::host(Pending::Yield))
+            Err(suspend(caller.data_mut(), Pending::Yield))
         },
     )?;
     linker.func_wrap(
@@ -161,7 +164,7 @@ pub(crate) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
             count(&mut caller);
             let id = id as u32;
             if caller.data().monitor.breakpoints.get().is_armed(id) {
-                return Err(wasmi::Error::host(Pending::Breakpoint(id)));
+                return Err(suspend(caller.data_mut(), Pending::Breakpoint(id)));
             }
             Ok(())
         },

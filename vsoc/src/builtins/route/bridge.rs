@@ -36,11 +36,12 @@ struct Routed {
     endpoint: Option<Endpoint>,
     bindings: HandleTable<Binding>,
     staged: Option<(Binding, Method, Record)>,
-    reply: Option<Vec<u8>>,
+    /// The reply to the last call, encoded for `route_reply`.
+    reply: Kept,
     /// Registered with routes of its own (a service).
     serves: bool,
     /// The delivery `route_next` announced, encoded for `route_take`.
-    held: Option<Vec<u8>>,
+    held: Kept,
     /// Requests taken and not answered yet, by token.
     open: Vec<(u32, Request)>,
     next_token: u32,
@@ -53,9 +54,9 @@ impl Routed {
             endpoint: Some(endpoint),
             bindings: HandleTable::new(MAX_BINDINGS),
             staged: None,
-            reply: None,
+            reply: Kept::default(),
             serves,
-            held: None,
+            held: Kept::default(),
             open: Vec::new(),
             next_token: 1,
         }
@@ -76,7 +77,7 @@ impl Routed {
         } else {
             0
         };
-        let Some(bytes) = encode_delivery(kind, token, envelope, body, limits) else {
+        let Some(len) = encode_delivery(kind, token, envelope, body, limits, &mut self.held) else {
             // The router checked the body against the same limits, so this is a URI or name
             // longer than the header can say: refuse the request rather than lose it silently.
             if let Delivery::Request(request) = delivery {
@@ -84,12 +85,10 @@ impl Routed {
             }
             return status::TOO_LARGE;
         };
-        let len = i32::try_from(bytes.len()).unwrap_or(status::TOO_LARGE);
         if let Delivery::Request(request) = delivery {
             self.open.push((token, request));
         }
-        self.held = Some(bytes);
-        len
+        i32::try_from(len).unwrap_or(status::TOO_LARGE)
     }
 }
 
@@ -110,11 +109,11 @@ impl Routed {
         let Some(held) = self.held.take() else {
             return status::NO_REPLY;
         };
-        let header = fireball_abi::delivery::Header::decode(&held);
+        let header = fireball_abi::delivery::Header::decode(held);
         if let Some(header) = header.filter(|h| h.kind == delivery::REQUEST)
             && let Some(index) = self.open.iter().position(|(t, _)| *t == header.token)
         {
-            let (_, request) = self.open.swap_remove(index);
+            let request = take_open(&mut self.open, index);
             // A caller that gave up meanwhile is not the service's error.
             let _ = request.fail(code);
         }
@@ -122,18 +121,81 @@ impl Routed {
     }
 }
 
+/// Take open request `index` (in bounds) out of `open`. `Vec::swap_remove` moves the last
+/// request over the one removed even when they are the same one (a `memmove` of a whole
+/// `Request`, ~300 instructions on the M33); a service answering its latest request, the
+/// usual case, pops it instead.
+fn take_open(open: &mut Vec<(u32, Request)>, index: usize) -> Request {
+    if index + 1 == open.len()
+        && let Some((_, request)) = open.pop()
+    {
+        return request;
+    }
+    open.swap_remove(index).1
+}
+
 /// Failure code a request gets when its delivery cannot be laid out for the service.
 pub const TOO_LARGE_FOR_SERVICE: u16 = 413;
 
-/// A delivery in the `abi::delivery` layout.
+/// Bytes waiting for the module to copy them out (a reply, a delivery), in a buffer that
+/// is reused from one message to the next: a round trip allocates nothing for its
+/// encodings once the buffers have grown to the messages' size. The buffer belongs to the
+/// instance (it is freed with its router state when the instance stops).
+#[derive(Default)]
+struct Kept {
+    bytes: Vec<u8>,
+    /// Whether `bytes` holds a message not taken yet.
+    full: bool,
+}
+
+impl Kept {
+    /// The message waiting, if any.
+    fn get(&self) -> Option<&[u8]> {
+        self.full.then_some(&self.bytes[..])
+    }
+
+    /// Forget the message waiting (the buffer stays); it, if there was one.
+    fn take(&mut self) -> Option<&[u8]> {
+        let full = core::mem::replace(&mut self.full, false);
+        full.then_some(&self.bytes[..])
+    }
+
+    /// Room for a message of `len` bytes, replacing any waiting (zeroed, to be written).
+    fn fill(&mut self, len: usize) -> &mut [u8] {
+        self.bytes.clear();
+        self.bytes.resize(len, 0);
+        self.full = true;
+        &mut self.bytes
+    }
+
+    /// Copy the waiting message into `out` and forget it: its length, `TOO_LARGE` (kept)
+    /// or `NO_REPLY`.
+    fn copy_out(&mut self, out: &mut [u8]) -> i32 {
+        let len = match self.get() {
+            None => return status::NO_REPLY,
+            Some(bytes) if bytes.len() > out.len() => return status::TOO_LARGE,
+            Some(bytes) => {
+                out[..bytes.len()].copy_from_slice(bytes);
+                bytes.len()
+            }
+        };
+        self.full = false;
+        i32::try_from(len).unwrap_or(status::TOO_LARGE)
+    }
+}
+
+/// Lay a delivery out in `out` in the `abi::delivery` layout; its length, or `None` (and
+/// `out` emptied) if the body breaks `limits` or a length does not fit the header.
 fn encode_delivery(
     kind: u8,
     token: u32,
     envelope: &Envelope,
     body: &Record,
     limits: &Limits,
-) -> Option<Vec<u8>> {
-    let body = body.encode(limits).ok()?;
+    out: &mut Kept,
+) -> Option<usize> {
+    out.full = false;
+    let body_len = body.check(limits).ok()?;
     let uri = envelope.uri().as_bytes();
     let caller = envelope.caller().name().as_bytes();
     let header = Header {
@@ -142,14 +204,23 @@ fn encode_delivery(
         token,
         uri_len: u16::try_from(uri.len()).ok()?,
         caller_len: u16::try_from(caller.len()).ok()?,
-        body_len: u32::try_from(body.len()).ok()?,
+        body_len: u32::try_from(body_len).ok()?,
     };
-    let mut out = Vec::with_capacity(header.total_len());
-    out.extend_from_slice(&header.encode());
-    out.extend_from_slice(uri);
-    out.extend_from_slice(caller);
-    out.extend_from_slice(&body);
-    Some(out)
+    let len = header.total_len();
+    let bytes = &mut out.bytes;
+    bytes.clear();
+    bytes.extend_from_slice(&header.encode());
+    bytes.extend_from_slice(uri);
+    bytes.extend_from_slice(caller);
+    let at = bytes.len();
+    // Only the body's part is zeroed before it is written (`encode_into` takes a slice).
+    bytes.resize(len, 0);
+    if body.encode_into(&mut bytes[at..]).map(|b| b.len()) != Ok(body_len) {
+        // `check` measured what `encode_into` writes: this does not happen.
+        return None;
+    }
+    out.full = true;
+    Some(len)
 }
 
 /// Every instance's router state (one per board).
@@ -232,7 +303,7 @@ impl RouteBridge {
             .iter_mut()
             .find(|r| r.serial == serial && r.serves)
             .ok_or(Some(status::NO_ROUTER))?;
-        if let Some(held) = &r.held {
+        if let Some(held) = r.held.get() {
             return Ok(i32::try_from(held.len()).unwrap_or(status::TOO_LARGE));
         }
         if r.open.len() >= MAX_OPEN_REQUESTS {
@@ -277,7 +348,7 @@ impl RouteBridge {
         let Some(r) = routed.iter_mut().find(|r| r.serial == serial) else {
             return status::NO_REPLY;
         };
-        copy_out(&mut r.held, out)
+        r.held.copy_out(out)
     }
 
     /// Answer open request `token`: `code` 0 replies with the record `body`, 1..=65535 fails.
@@ -301,7 +372,7 @@ impl RouteBridge {
             1..=0xFFFF => Err(code as u16),
             _ => return status::BAD_MESSAGE,
         };
-        let (_, request) = r.open.swap_remove(index);
+        let request = take_open(&mut r.open, index);
         drop(routed);
         // A caller that gave up meanwhile is not the service's error.
         let _ = match answer {
@@ -374,7 +445,7 @@ impl RouteBridge {
     ) -> Result<(), i32> {
         self.with(serial, name, |r| {
             let staged = self.prepare(r, handle, method, request)?;
-            r.reply = None;
+            r.reply.full = false;
             r.staged = Some(staged);
             Ok(())
         })?
@@ -403,7 +474,7 @@ impl RouteBridge {
         let Some(r) = routed.iter_mut().find(|r| r.serial == serial) else {
             return status::NO_REPLY;
         };
-        copy_out(&mut r.reply, out)
+        r.reply.copy_out(out)
     }
 
     /// The kernel future behind `route_call`: send the staged request, await the
@@ -419,21 +490,32 @@ impl RouteBridge {
         let Some((mut endpoint, (binding, method, body))) = taken else {
             return Completion::Status(status::NO_REPLY);
         };
-        let limits = endpoint_limits(&self.router.borrow());
         let result = endpoint.call(&binding, method, body).await;
-        let (code, reply) = match result.and_then(|reply| Ok(reply.encode(&limits)?)) {
-            Ok(bytes) => (
-                i32::try_from(bytes.len()).unwrap_or(status::TOO_LARGE),
-                Some(bytes),
-            ),
-            Err(e) => (call_status(e), None),
-        };
+        let limits = endpoint_limits(&self.router.borrow());
         let mut routed = self.routed.borrow_mut();
-        if let Some(r) = routed.iter_mut().find(|r| r.serial == serial) {
-            r.endpoint = Some(endpoint);
-            r.reply = reply;
-        }
-        Completion::Status(code)
+        let Some(r) = routed.iter_mut().find(|r| r.serial == serial) else {
+            // Released meanwhile (the instance stopped): nowhere to keep the reply; the
+            // status is what it would have been.
+            let measured = result.and_then(|reply| Ok(reply.check(&limits)?));
+            return Completion::Status(match measured {
+                Ok(len) => i32::try_from(len).unwrap_or(status::TOO_LARGE),
+                Err(e) => call_status(e),
+            });
+        };
+        r.endpoint = Some(endpoint);
+        r.reply.full = false;
+        let encoded = result.and_then(|reply| {
+            let len = reply.check(&limits)?;
+            reply.encode_into(r.reply.fill(len))?;
+            Ok(len)
+        });
+        Completion::Status(match encoded {
+            Ok(len) => i32::try_from(len).unwrap_or(status::TOO_LARGE),
+            Err(e) => {
+                r.reply.full = false;
+                call_status(e)
+            }
+        })
     }
 
     /// Instance `serial` stopped: unregister it and forget its bindings.
@@ -448,20 +530,6 @@ impl RouteBridge {
             gone
         };
         drop(gone);
-    }
-}
-
-/// Copy `kept` into `out` and forget it: its length, `TOO_LARGE` (kept) or `NO_REPLY`.
-fn copy_out(kept: &mut Option<Vec<u8>>, out: &mut [u8]) -> i32 {
-    match kept {
-        None => status::NO_REPLY,
-        Some(bytes) if bytes.len() > out.len() => status::TOO_LARGE,
-        Some(bytes) => {
-            out[..bytes.len()].copy_from_slice(bytes);
-            let len = bytes.len();
-            *kept = None;
-            i32::try_from(len).unwrap_or(status::TOO_LARGE)
-        }
     }
 }
 

@@ -25,7 +25,7 @@ use fireball_abi::{
 /// Largest delivery `route_take` copies: a header, a URI, a caller name and a body.
 const MAX_DELIVERY: usize = fireball_abi::delivery::HEADER_LEN + MAX_URI + 64 + MAX_ROUTE_MESSAGE;
 
-use super::{BuiltinExit, Caller, InstanceState, Pending, exit, memory_and_state};
+use super::{BuiltinExit, Caller, InstanceState, Pending, exit, memory_and_state, suspend};
 use crate::guest_memory::GuestSlice;
 
 pub(crate) use bridge::RouteBridge;
@@ -109,9 +109,10 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
             };
             let routes = &state.board.routes;
             match routes.stage_call(state.serial, &state.monitor.name, binding, method, request) {
-                Ok(()) => Err(wasmi::Error::host(Pending::RouteCall {
-                    serial: state.serial,
-                })),
+                Ok(()) => {
+                    let serial = state.serial;
+                    Err(suspend(state, Pending::RouteCall { serial }))
+                }
                 Err(code) => Ok(code),
             }
         },
@@ -154,9 +155,10 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
             match state.board.routes.next_ready(state.serial) {
                 Ok(len) => Ok(len),
                 Err(Some(code)) => Ok(code),
-                Err(None) => Err(wasmi::Error::host(Pending::RouteNext {
-                    serial: state.serial,
-                })),
+                Err(None) => {
+                    let serial = state.serial;
+                    Err(suspend(state, Pending::RouteNext { serial }))
+                }
             }
         },
     )?;
