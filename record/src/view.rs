@@ -727,16 +727,32 @@ impl Out<'_> {
         Some(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn text(&mut self, bytes: &[u8]) -> Option<()> {
         self.varint(bytes.len() as u64)?;
         self.raw(bytes)
     }
 
+    /// A key: under 128 bytes (always, in practice), its length and bytes behind one bounds
+    /// check.
+    #[inline(always)]
+    fn key(&mut self, key: &[u8]) -> Option<()> {
+        let n = key.len();
+        if n >= 0x80 {
+            return self.text(key);
+        }
+        let end = self.pos.checked_add(n + 1)?;
+        let to = self.buf.get_mut(self.pos..end)?;
+        to[0] = n as u8;
+        copy(&mut to[1..], key);
+        self.pos = end;
+        Some(())
+    }
+
     fn record(&mut self, record: &Record) -> Option<()> {
         self.varint(record.fields.len() as u64)?;
         for (key, value) in record.fields.iter() {
-            self.text(key.as_bytes())?;
+            self.key(key.as_bytes())?;
             self.value(value)?;
         }
         Some(())
@@ -831,6 +847,7 @@ fn copy(to: &mut [u8], from: &[u8]) {
 }
 
 /// `record`'s wire bytes into `buf`: their length, or `None` when `buf` is too small.
+#[inline]
 pub(crate) fn encode_into(record: &Record, buf: &mut [u8]) -> Option<usize> {
     let mut out = Out { buf, pos: 0 };
     out.record(record)?;
