@@ -171,9 +171,12 @@ fn test(root: &Path) -> Result<(), String> {
     firmware::check_no_std(&cross, root)?;
     let elf = firmware::build(&cross, root)?;
     eprint!("{}", firmware::sizes(&elf)?);
-    // The benchmark workloads run as part of CI so they cannot rot.
+    // The benchmark workloads run as part of CI so they cannot rot; each hot path is held
+    // to its ceiling and the docs' table to this run.
     let bench_elf = firmware::build_bench(&cross, root)?;
-    eprint!("{}", bench::run_m33(&bench_elf)?);
+    let bench_run = bench::run_m33(&bench_elf)?;
+    eprint!("{}", bench_run.table());
+    bench::check(root, &bench_run)?;
     // A deployment built from a manifest, run on the target and compared with the host.
     // The footprint budgets of each budgeted deployment: flash by component, RAM and stack
     // measured on the board, boot. Each image is kept under its budget file's name; the one
@@ -282,7 +285,17 @@ fn main() -> ExitCode {
         ["bench"] => Cross::setup(true)
             .and_then(|cross| firmware::build_bench(&cross, &root))
             .and_then(|elf| bench::run_m33(&elf))
-            .map(|table| print!("{table}")),
+            .and_then(|run| {
+                print!("{}", run.table());
+                if std::env::var_os("FIREBALL_BENCH_ONLY").is_some()
+                    || std::env::var_os("FIREBALL_BENCH_ITERS").is_some()
+                {
+                    eprintln!("xtask: a partial bench run (FIREBALL_BENCH_*): docs not updated");
+                    Ok(())
+                } else {
+                    bench::update_docs(&root, &run)
+                }
+            }),
         ["demo"] => demo(&root),
         ["test"] => test(&root),
         _ => {
