@@ -157,10 +157,10 @@ impl TaskSlot {
 /// Per-task bookkeeping bytes: the slot plus its static wake-board entry (excludes the future).
 pub const TASK_OVERHEAD_BYTES: usize = size_of::<TaskSlot>() + board::BOARD_BYTES_PER_SLOT;
 
-// On 32-bit targets (Cortex-M33) the figure is pinned: 28 B of slot + 7 B of board. The
+// On 32-bit targets (Cortex-M33) the figure is pinned: 28 B of slot + 6 B of board. The
 // firmware build fails if a change grows it; see `per_task_overhead_is_bounded` for the budget.
 #[cfg(target_pointer_width = "32")]
-const _: () = assert!(size_of::<TaskSlot>() == 28 && TASK_OVERHEAD_BYTES == 35);
+const _: () = assert!(size_of::<TaskSlot>() == 28 && TASK_OVERHEAD_BYTES == 34);
 
 /// The cooperative executor. See the [module documentation](self).
 pub struct Executor {
@@ -255,20 +255,19 @@ impl Executor {
         self.poll_next()
     }
 
-    /// [`Executor::step`], inlined into the run loops so that a task switch costs no call of
-    /// its own.
+    /// [`Executor::step`], inlined into the general run loop so that a task switch costs no
+    /// call of its own.
     #[inline(always)]
     fn poll_next(&mut self) -> Step {
-        let Some(slot) = self.board.pop() else {
+        let Some((slot, state)) = self.board.pop() else {
             return Step::Idle;
         };
-        let generation = self.board.generation(slot);
         let id = TaskId {
             slot: slot as u16,
-            generation,
+            generation: state >> 1,
         };
         // Dropping a task waker does nothing: skip the call through its vtable.
-        let waker = ManuallyDrop::new(waker::task_waker(self.board_index, slot, generation));
+        let waker = ManuallyDrop::new(waker::task_waker(self.board_index, slot, state));
         let mut cx = Context::from_waker(&waker);
         let switch = self.switch;
         if let Some(observer) = self.observer {
@@ -291,11 +290,7 @@ impl Executor {
             }
             Poll::Ready(()) => {
                 task.future = None;
-                self.board.vacate(slot);
-                self.live -= 1;
-                if let Some(observer) = self.observer {
-                    observer.completed(id);
-                }
+                self.finished(id);
                 Step::Finished(id)
             }
         };
@@ -305,13 +300,72 @@ impl Executor {
         step
     }
 
+    /// [`Executor::poll_next`] for an executor with neither observer nor partition switch
+    /// (both can only change through `&mut self`, so a run loop checks them once): pops,
+    /// polls, counts, and builds no [`Step`]. Returns whether a task was polled.
+    #[inline(always)]
+    fn poll_next_plain(&mut self) -> bool {
+        let Some((slot, state)) = self.board.pop() else {
+            return false;
+        };
+        // Dropping a task waker does nothing: skip the call through its vtable.
+        let waker = ManuallyDrop::new(waker::task_waker(self.board_index, slot, state));
+        let mut cx = Context::from_waker(&waker);
+        let task = &mut self.slots[slot];
+        let Some(future) = task.future.as_mut() else {
+            unreachable!("a queued slot always holds a task")
+        };
+        let poll = future.as_mut().poll(&mut cx);
+        task.polls = task.polls.wrapping_add(1);
+        match poll {
+            Poll::Pending => {
+                if self.board.is_queued(slot) {
+                    // It woke itself while running: a voluntary yield.
+                    task.yields = task.yields.wrapping_add(1);
+                }
+            }
+            Poll::Ready(()) => self.finish_plain(slot, state),
+        }
+        true
+    }
+
+    /// A task of [`Executor::poll_next_plain`] returned: drop its future, free its slot.
+    #[inline(never)]
+    fn finish_plain(&mut self, slot: usize, state: u32) {
+        self.slots[slot].future = None;
+        self.finished(TaskId {
+            slot: slot as u16,
+            generation: state >> 1,
+        });
+    }
+
+    /// Bookkeeping once task `id`'s future has returned and been dropped.
+    fn finished(&mut self, id: TaskId) {
+        self.board.vacate(usize::from(id.slot));
+        self.live -= 1;
+        if let Some(observer) = self.observer {
+            observer.completed(id);
+        }
+    }
+
+    /// Whether the run loops may use [`Executor::poll_next_plain`].
+    fn is_plain(&self) -> bool {
+        self.observer.is_none() && self.switch.is_none()
+    }
+
     /// Steps until no task is ready; returns the number of polls made.
     ///
     /// Never returns if tasks keep yielding forever; use [`Executor::run_for`] to bound it.
     pub fn run_until_idle(&mut self) -> usize {
         let mut polls = 0;
-        while self.poll_next() != Step::Idle {
-            polls += 1;
+        if self.is_plain() {
+            while self.poll_next_plain() {
+                polls += 1;
+            }
+        } else {
+            while self.poll_next() != Step::Idle {
+                polls += 1;
+            }
         }
         polls
     }
@@ -320,8 +374,14 @@ impl Executor {
     /// the executor went idle).
     pub fn run_for(&mut self, max_polls: usize) -> usize {
         let mut polls = 0;
-        while polls < max_polls && self.poll_next() != Step::Idle {
-            polls += 1;
+        if self.is_plain() {
+            while polls < max_polls && self.poll_next_plain() {
+                polls += 1;
+            }
+        } else {
+            while polls < max_polls && self.poll_next() != Step::Idle {
+                polls += 1;
+            }
         }
         polls
     }
