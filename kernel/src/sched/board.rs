@@ -37,6 +37,9 @@ pub(crate) const SLOTS: usize = MAX_TASKS.next_power_of_two();
 /// reason (only the first `MAX_EXECUTORS` are ever claimed).
 pub(crate) const BOARD_COUNT: usize = MAX_EXECUTORS.next_power_of_two();
 
+/// Bits of a board index in a ring entry and a waker's word.
+pub(crate) const BOARD_BITS: u32 = BOARD_COUNT.trailing_zeros();
+
 /// Bit 0 of a slot's state word: the slot is in the ready ring.
 pub(crate) const QUEUED: u32 = 1;
 
@@ -45,11 +48,26 @@ pub(crate) struct WakeBoard {
     claimed: AtomicBool,
     /// Per slot: `generation << 1 | queued`.
     state: [AtomicU32; SLOTS],
+    /// Queued slots as waker prefixes ([`entry`]: board index and slot, the low bits of the
+    /// waker's word), so that the executor builds a task's waker with one `orr`.
     ring: [AtomicU16; SLOTS],
-    /// Ring position of the oldest entry (free-running; its low bits index the ring).
-    head: AtomicU32,
-    /// Ring position one past the newest entry (free-running).
+    /// Ring position one past the newest entry (free-running; its low bits index the ring).
+    /// The oldest entry's position, the head, is the executor's alone: it keeps it in a
+    /// register across its run loop and passes it in.
     tail: AtomicU32,
+}
+
+/// The ring entry (and low bits of a waker's word) for `slot` on board `board`.
+#[inline(always)]
+pub(crate) fn entry(board: usize, slot: usize) -> u16 {
+    // BOARD_BITS + SLOT_BITS <= 16 (asserted in `waker`).
+    (board | slot << BOARD_BITS) as u16
+}
+
+/// The slot a ring entry names.
+#[inline(always)]
+pub(crate) fn slot_of(entry: u16) -> usize {
+    (usize::from(entry) >> BOARD_BITS) & (SLOTS - 1)
 }
 
 /// The position `index` (free-running) reduced into the ring.
@@ -71,7 +89,6 @@ impl WakeBoard {
             claimed: AtomicBool::new(false),
             state: [const { AtomicU32::new(0) }; SLOTS],
             ring: [const { AtomicU16::new(0) }; SLOTS],
-            head: AtomicU32::new(0),
             tail: AtomicU32::new(0),
         }
     }
@@ -87,7 +104,6 @@ impl WakeBoard {
                     .compare_exchange(false, true, Relaxed, Relaxed)
                     .ok()
                     .map(|_| {
-                        board.head.store(0, Relaxed);
                         board.tail.store(0, Relaxed);
                         // MAX_EXECUTORS <= 64, so the index fits in u8.
                         (index as u8, board)
@@ -101,12 +117,13 @@ impl WakeBoard {
         &BOARDS[index & (BOARD_COUNT - 1)]
     }
 
-    /// Gives the board back. Every slot must already be vacated (generation even).
+    /// Gives the board back. Every slot must already be vacated (generation even), so no
+    /// queued flag is left to clear; clearing them anyway keeps a stale flag from a misused
+    /// board out of the next executor's way.
     pub(crate) fn release(&self) {
         for state in &self.state {
             state.store(state.load(Relaxed) & !QUEUED, Relaxed);
         }
-        self.head.store(0, Relaxed);
         self.tail.store(0, Relaxed);
         self.claimed.store(false, Relaxed);
     }
@@ -124,11 +141,12 @@ impl WakeBoard {
         next & (u32::MAX >> 1)
     }
 
-    /// Marks `slot` empty (generation becomes even) and drops it from the ready ring.
-    pub(crate) fn vacate(&self, slot: usize) {
+    /// Marks `slot` empty (generation becomes even) and drops it from the ready ring, whose
+    /// oldest entry is at `head`.
+    pub(crate) fn vacate(&self, slot: usize, head: u32) {
         let slot = slot & (SLOTS - 1);
         if self.state[slot].load(Relaxed) & QUEUED != 0 {
-            self.unlink(slot);
+            self.unlink(slot, head);
         }
         let s = self.state[slot].load(Relaxed);
         self.state[slot].store((s & !QUEUED).wrapping_add(2), Relaxed);
@@ -145,67 +163,64 @@ impl WakeBoard {
         self.state[slot & (SLOTS - 1)].load(Relaxed) & QUEUED != 0
     }
 
-    /// Number of slots in the ready ring.
-    pub(crate) fn ready_len(&self) -> usize {
-        self.tail
-            .load(Relaxed)
-            .wrapping_sub(self.head.load(Relaxed)) as usize
+    /// Number of slots in the ready ring, whose oldest entry is at `head`.
+    pub(crate) fn ready_len(&self, head: u32) -> usize {
+        self.tail.load(Relaxed).wrapping_sub(head) as usize
     }
 
-    /// Queues `slot` if its state word, under `mask`, is still `expected`: the same task
-    /// (generation), alive, and not queued already (`expected` has the flag clear).
+    /// Queues the slot of ring entry `entry` if its state word, under `mask`, is still
+    /// `expected`: the same task (generation), alive, and not queued already (`expected` has
+    /// the flag clear).
     #[inline(always)]
-    pub(crate) fn wake(&self, slot: usize, expected: u32, mask: u32) {
-        let slot = slot & (SLOTS - 1);
+    pub(crate) fn wake(&self, entry: u16, expected: u32, mask: u32) {
+        let slot = slot_of(entry);
         let state = self.state[slot].load(Relaxed);
         if state & mask == expected {
-            self.enqueue(slot, state);
+            self.enqueue(slot, entry, state);
         }
     }
 
-    /// Appends `slot` to the ready ring unless it is already there.
-    pub(crate) fn push(&self, slot: usize) {
-        let slot = slot & (SLOTS - 1);
+    /// Appends `slot` (ring entry `entry`) to the ready ring unless it is already there.
+    pub(crate) fn push(&self, entry: u16) {
+        let slot = slot_of(entry);
         let state = self.state[slot].load(Relaxed);
         if state & QUEUED == 0 {
-            self.enqueue(slot, state);
+            self.enqueue(slot, entry, state);
         }
     }
 
-    /// Sets `slot`'s queued flag (its state word is `state`, flag clear) and appends it.
+    /// Sets `slot`'s queued flag (its state word is `state`, flag clear) and appends its ring
+    /// entry.
     #[inline(always)]
-    fn enqueue(&self, slot: usize, state: u32) {
-        self.state[slot & (SLOTS - 1)].store(state | QUEUED, Relaxed);
+    fn enqueue(&self, slot: usize, entry: u16, state: u32) {
+        self.state[slot].store(state | QUEUED, Relaxed);
         let tail = self.tail.load(Relaxed);
-        // Slots are < SLOTS <= 1024, so they fit in u16.
-        self.ring[at(tail)].store(slot as u16, Relaxed);
+        self.ring[at(tail)].store(entry, Relaxed);
         self.tail.store(tail.wrapping_add(1), Relaxed);
     }
 
-    /// Removes the slot at the front of the ready ring; returns it with its state word (the
-    /// queued flag now clear).
+    /// Removes the ring entry at `head`, the front, if the ring is not empty; returns it with
+    /// its slot's state word (the queued flag now clear). The caller advances its head.
     #[inline(always)]
-    pub(crate) fn pop(&self) -> Option<(usize, u32)> {
-        let head = self.head.load(Relaxed);
+    pub(crate) fn pop(&self, head: u32) -> Option<(u16, u32)> {
         if head == self.tail.load(Relaxed) {
             return None;
         }
-        let slot = usize::from(self.ring[at(head)].load(Relaxed)) & (SLOTS - 1);
-        self.head.store(head.wrapping_add(1), Relaxed);
+        let entry = self.ring[at(head)].load(Relaxed);
+        let slot = slot_of(entry);
         let state = self.state[slot].load(Relaxed) & !QUEUED;
         self.state[slot].store(state, Relaxed);
-        Some((slot, state))
+        Some((entry, state))
     }
 
-    /// Removes `slot` from the middle of the ring, keeping the others' order (rare: a task that
-    /// was cancelled or finished while queued).
-    fn unlink(&self, slot: usize) {
-        let head = self.head.load(Relaxed);
+    /// Removes `slot` from the middle of the ring (oldest entry at `head`), keeping the
+    /// others' order (rare: a task that was cancelled or finished while queued).
+    fn unlink(&self, slot: usize, head: u32) {
         let len = self.tail.load(Relaxed).wrapping_sub(head);
         let mut kept = 0u32;
         for i in 0..len {
             let entry = self.ring[at(head.wrapping_add(i))].load(Relaxed);
-            if usize::from(entry) != slot {
+            if slot_of(entry) != slot {
                 self.ring[at(head.wrapping_add(kept))].store(entry, Relaxed);
                 kept += 1;
             }

@@ -166,6 +166,9 @@ const _: () = assert!(size_of::<TaskSlot>() == 28 && TASK_OVERHEAD_BYTES == 34);
 pub struct Executor {
     board_index: u8,
     board: &'static WakeBoard,
+    /// Ring position of the oldest ready entry on the board (free-running). Only the executor
+    /// pops, so the head lives here, where the run loop can keep it in a register.
+    head: u32,
     slots: Box<[TaskSlot]>,
     live: usize,
     switch: Option<&'static dyn PartitionSwitch>,
@@ -189,6 +192,7 @@ impl Executor {
         Ok(Self {
             board_index,
             board,
+            head: 0,
             slots: slots.into_boxed_slice(),
             live: 0,
             switch: None,
@@ -238,7 +242,7 @@ impl Executor {
             placement,
         };
         self.live += 1;
-        self.board.push(slot);
+        self.board.push(self.entry(slot));
         // Slots are < MAX_TASKS <= 1024.
         let id = TaskId {
             slot: slot as u16,
@@ -259,15 +263,17 @@ impl Executor {
     /// call of its own.
     #[inline(always)]
     fn poll_next(&mut self) -> Step {
-        let Some((slot, state)) = self.board.pop() else {
+        let Some((entry, state)) = self.board.pop(self.head) else {
             return Step::Idle;
         };
+        self.head = self.head.wrapping_add(1);
+        let slot = board::slot_of(entry);
         let id = TaskId {
             slot: slot as u16,
             generation: state >> 1,
         };
         // Dropping a task waker does nothing: skip the call through its vtable.
-        let waker = ManuallyDrop::new(waker::task_waker(self.board_index, slot, state));
+        let waker = ManuallyDrop::new(waker::task_waker(entry, state));
         let mut cx = Context::from_waker(&waker);
         let switch = self.switch;
         if let Some(observer) = self.observer {
@@ -305,11 +311,13 @@ impl Executor {
     /// polls, counts, and builds no [`Step`]. Returns whether a task was polled.
     #[inline(always)]
     fn poll_next_plain(&mut self) -> bool {
-        let Some((slot, state)) = self.board.pop() else {
+        let Some((entry, state)) = self.board.pop(self.head) else {
             return false;
         };
+        self.head = self.head.wrapping_add(1);
+        let slot = board::slot_of(entry);
         // Dropping a task waker does nothing: skip the call through its vtable.
-        let waker = ManuallyDrop::new(waker::task_waker(self.board_index, slot, state));
+        let waker = ManuallyDrop::new(waker::task_waker(entry, state));
         let mut cx = Context::from_waker(&waker);
         let task = &mut self.slots[slot];
         let Some(future) = task.future.as_mut() else {
@@ -341,7 +349,7 @@ impl Executor {
 
     /// Bookkeeping once task `id`'s future has returned and been dropped.
     fn finished(&mut self, id: TaskId) {
-        self.board.vacate(usize::from(id.slot));
+        self.board.vacate(usize::from(id.slot), self.head);
         self.live -= 1;
         if let Some(observer) = self.observer {
             observer.completed(id);
@@ -389,7 +397,7 @@ impl Executor {
     /// Makes task `id` ready (for wake-ups that arrive without a waker, e.g. ISR flags).
     pub fn wake(&mut self, id: TaskId) -> Result<(), TaskError> {
         self.check(id)?;
-        self.board.push(usize::from(id.slot));
+        self.board.push(self.entry(usize::from(id.slot)));
         Ok(())
     }
 
@@ -438,7 +446,7 @@ impl Executor {
 
     /// Number of tasks in the ready queue.
     pub fn ready_len(&self) -> usize {
-        self.board.ready_len()
+        self.board.ready_len(self.head)
     }
 
     /// Task slots (the capacity given at creation).
@@ -456,6 +464,11 @@ impl Executor {
     /// A printable snapshot of all live tasks (the seed's coroutine dump).
     pub fn dump(&self) -> CoroutineDump<'_> {
         CoroutineDump::new(self)
+    }
+
+    /// `slot`'s ring entry on this executor's board.
+    fn entry(&self, slot: usize) -> u16 {
+        board::entry(usize::from(self.board_index), slot)
     }
 
     fn check(&self, id: TaskId) -> Result<(), TaskError> {
@@ -491,7 +504,7 @@ impl Executor {
         let placement = self.slots[slot].placement;
         let future = self.slots[slot].future.take();
         self.within(placement, move || drop(future));
-        self.board.vacate(slot);
+        self.board.vacate(slot, self.head);
         self.live -= 1;
     }
 

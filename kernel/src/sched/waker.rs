@@ -15,9 +15,8 @@
 
 use core::task::{RawWaker, RawWakerVTable, Waker};
 
-use super::board::{BOARD_COUNT, QUEUED, SLOTS, WakeBoard};
+use super::board::{BOARD_BITS, BOARD_COUNT, SLOTS, WakeBoard};
 
-const BOARD_BITS: u32 = BOARD_COUNT.trailing_zeros();
 const SLOT_BITS: u32 = SLOTS.trailing_zeros();
 const STATE_SHIFT: u32 = BOARD_BITS + SLOT_BITS;
 
@@ -41,20 +40,20 @@ fn clone(data: *const ()) -> RawWaker {
 fn wake(data: *const ()) {
     let word = data.addr();
     let board = word & (BOARD_COUNT - 1);
-    let slot = (word >> BOARD_BITS) & (SLOTS - 1);
-    // Truncation to the carried state bits is the point of the mask.
+    // The low bits are the slot's ring entry (board and slot); the truncation to the carried
+    // state bits is the point of the masks.
+    let entry = (word & ((1 << STATE_SHIFT) - 1)) as u16;
     let expected = (word >> STATE_SHIFT) as u32 & STATE_MASK;
-    WakeBoard::get(board).wake(slot, expected, STATE_MASK);
+    WakeBoard::get(board).wake(entry, expected, STATE_MASK);
 }
 
 fn drop(_data: *const ()) {}
 
-/// The waker for task `slot` on board `board`, whose state word is `state` (queued clear).
+/// The waker for the task of ring entry `entry` (its board and slot, see
+/// [`super::board::entry`]), whose state word is `state` with the queued flag clear.
 #[inline(always)]
-pub(crate) fn task_waker(board: u8, slot: usize, state: u32) -> Waker {
-    let word = usize::from(board)
-        | (slot << BOARD_BITS)
-        | (((state & !QUEUED & STATE_MASK) as usize) << STATE_SHIFT);
+pub(crate) fn task_waker(entry: u16, state: u32) -> Waker {
+    let word = usize::from(entry) | (((state & STATE_MASK) as usize) << STATE_SHIFT);
     let data = core::ptr::without_provenance::<()>(word);
     // Safety: the RawWaker contract asks that the vtable functions be sound for this data
     // pointer and thread-safe. None of them dereferences `data`: they only read its integer
