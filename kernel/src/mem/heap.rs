@@ -95,6 +95,12 @@ pub(crate) struct Heap {
     /// instead of dividing (a 64-bit division is a library call on Cortex-M).
     elevated_at: usize,
     critical_at: usize,
+    /// The band of `allocated` values that keep `level`: `band_start..band_start + band_len`
+    /// (the level's threshold up to the next one). An allocation that leaves `allocated`
+    /// inside it — nearly all of them — costs one subtract and one compare in
+    /// [`Heap::usage_rise`]; only one outside recomputes the level.
+    band_start: usize,
+    band_len: usize,
     /// The partition's notice severity.
     severity: Severity,
 }
@@ -133,7 +139,13 @@ impl Heap {
             level: UsageLevel::Normal,
             elevated_at: threshold(notice.0, region.len),
             critical_at: threshold(super::CRITICAL_PERCENT + 1, region.len),
+            band_start: 0,
+            band_len: 0,
             severity: notice.1,
+        })
+        .map(|mut heap| {
+            heap.set_band();
+            heap
         })
     }
 
@@ -163,6 +175,7 @@ impl Heap {
     }
 
     /// Allocates `layout`; counts a failure and returns `None` when the heap cannot.
+    #[inline]
     pub(crate) fn allocate(&mut self, layout: Layout) -> Option<NonNull<u8>> {
         let layout = non_zero(layout);
         // Safety: `non_zero` guarantees a nonzero size, talc's only precondition.
@@ -184,6 +197,7 @@ impl Heap {
     /// # Safety
     /// `ptr` must have been returned by this heap's `allocate`/`reallocate` with `layout`
     /// (its current size) and not freed since.
+    #[inline]
     pub(crate) unsafe fn deallocate(&mut self, ptr: NonNull<u8>, layout: Layout) {
         let layout = non_zero(layout);
         // Safety: forwarded from this function's contract.
@@ -243,6 +257,16 @@ impl Heap {
     /// Reports a new usage level if it rose past the partition's notice or past critical.
     #[inline]
     pub(crate) fn usage_rise(&mut self) -> Option<(UsageLevel, Severity, u8)> {
+        if self.stats.allocated.wrapping_sub(self.band_start) < self.band_len {
+            return None;
+        }
+        self.level_change()
+    }
+
+    /// `allocated` left the current level's band: the level moves (up or down) to where it is
+    /// now, and a rise is reported.
+    #[cold]
+    fn level_change(&mut self) -> Option<(UsageLevel, Severity, u8)> {
         let allocated = self.stats.allocated;
         let level = if allocated >= self.critical_at {
             UsageLevel::Critical
@@ -253,6 +277,7 @@ impl Heap {
         };
         let rose = level > self.level;
         self.level = level;
+        self.set_band();
         if !rose {
             return None;
         }
@@ -263,9 +288,26 @@ impl Heap {
         }
     }
 
+    /// The band of `allocated` values that map to `level` (see `band_start`). A threshold
+    /// below the one before it (tiny regions, where two percentages round to the same bytes)
+    /// gives an empty band, so every allocation recomputes: correct, only slower.
+    fn set_band(&mut self) {
+        let (start, end) = match self.level {
+            UsageLevel::Normal => (0, self.elevated_at.min(self.critical_at)),
+            UsageLevel::Elevated => (self.elevated_at, self.critical_at),
+            UsageLevel::Critical => (self.critical_at, usize::MAX),
+        };
+        self.band_start = start;
+        self.band_len = end.saturating_sub(start);
+    }
+
+    #[inline(always)]
     fn grow_count(&mut self, bytes: usize) {
-        self.stats.allocated += bytes;
-        self.stats.peak = self.stats.peak.max(self.stats.allocated);
+        let allocated = self.stats.allocated + bytes;
+        self.stats.allocated = allocated;
+        if allocated > self.stats.peak {
+            self.stats.peak = allocated;
+        }
     }
 
     /// Binary search for the largest byte-aligned allocation that succeeds (diagnostics only:
