@@ -87,7 +87,8 @@ impl Region {
 pub(crate) struct Heap {
     talc: Talc<Manual, PartitionBinning>,
     base: usize,
-    end: usize,
+    /// Bytes of the region (`contains` is one subtract and one compare).
+    len: usize,
     stats: HeapStats,
     level: UsageLevel,
     /// `allocated` at which the usage reaches the partition's notice percentage, and at which
@@ -95,10 +96,11 @@ pub(crate) struct Heap {
     /// instead of dividing (a 64-bit division is a library call on Cortex-M).
     elevated_at: usize,
     critical_at: usize,
-    /// The band of `allocated` values that keep `level`: `band_start..band_start + band_len`
-    /// (the level's threshold up to the next one). An allocation that leaves `allocated`
-    /// inside it — nearly all of them — costs one subtract and one compare in
-    /// [`Heap::usage_rise`]; only one outside recomputes the level.
+    /// The band of `allocated` values that keep `level` and `peak`:
+    /// `band_start..band_start + band_len` (the level's threshold up to the next one, or up to
+    /// `peak` inclusive if that is lower). An allocation through [`Heap::allocate_tracked`]
+    /// that leaves `allocated` inside it — nearly all of them — costs one subtract and one
+    /// compare for both; only one outside updates the peak and recomputes the level.
     band_start: usize,
     band_len: usize,
     /// The partition's notice severity.
@@ -134,7 +136,7 @@ impl Heap {
         Some(Heap {
             talc,
             base,
-            end: base + region.len,
+            len: region.len,
             stats,
             level: UsageLevel::Normal,
             elevated_at: threshold(notice.0, region.len),
@@ -151,7 +153,7 @@ impl Heap {
 
     /// Whether `addr` lies in this heap's region.
     pub(crate) fn contains(&self, addr: usize) -> bool {
-        addr >= self.base && addr < self.end
+        addr.wrapping_sub(self.base) < self.len
     }
 
     /// Start address of the region.
@@ -184,6 +186,33 @@ impl Heap {
                 self.stats.allocs = self.stats.allocs.wrapping_add(1);
                 self.grow_count(layout.size());
                 Some(ptr)
+            }
+            None => {
+                self.stats.failures = self.stats.failures.wrapping_add(1);
+                None
+            }
+        }
+    }
+
+    /// [`Heap::allocate`] for the partitioned heap's allocations, which also track the usage
+    /// level: returns the block and the level's rise, if any. The peak and the level are
+    /// updated only when `allocated` leaves the band (see `band_start`).
+    #[inline(always)]
+    pub(crate) fn allocate_tracked(
+        &mut self,
+        layout: Layout,
+    ) -> Option<(NonNull<u8>, Option<(UsageLevel, Severity, u8)>)> {
+        let layout = non_zero(layout);
+        // Safety: `non_zero` guarantees a nonzero size, talc's only precondition.
+        match unsafe { self.talc.try_allocate(layout) } {
+            Some(ptr) => {
+                self.stats.allocs = self.stats.allocs.wrapping_add(1);
+                let allocated = self.stats.allocated + layout.size();
+                self.stats.allocated = allocated;
+                if allocated.wrapping_sub(self.band_start) < self.band_len {
+                    return Some((ptr, None));
+                }
+                Some((ptr, self.level_change()))
             }
             None => {
                 self.stats.failures = self.stats.failures.wrapping_add(1);
@@ -254,20 +283,13 @@ impl Heap {
         stats
     }
 
-    /// Reports a new usage level if it rose past the partition's notice or past critical.
-    #[inline]
-    pub(crate) fn usage_rise(&mut self) -> Option<(UsageLevel, Severity, u8)> {
-        if self.stats.allocated.wrapping_sub(self.band_start) < self.band_len {
-            return None;
-        }
-        self.level_change()
-    }
-
-    /// `allocated` left the current level's band: the level moves (up or down) to where it is
-    /// now, and a rise is reported.
+    /// `allocated` left the band: the peak follows it, the level moves (up or down) to where
+    /// it is now, and a rise past the partition's notice or past critical is reported.
     #[cold]
+    #[inline(never)]
     fn level_change(&mut self) -> Option<(UsageLevel, Severity, u8)> {
         let allocated = self.stats.allocated;
+        self.stats.peak = self.stats.peak.max(allocated);
         let level = if allocated >= self.critical_at {
             UsageLevel::Critical
         } else if allocated >= self.elevated_at {
@@ -288,15 +310,17 @@ impl Heap {
         }
     }
 
-    /// The band of `allocated` values that map to `level` (see `band_start`). A threshold
-    /// below the one before it (tiny regions, where two percentages round to the same bytes)
-    /// gives an empty band, so every allocation recomputes: correct, only slower.
+    /// The band of `allocated` values that map to `level` and do not pass `peak` (see
+    /// `band_start`). A threshold below the one before it (tiny regions, where two
+    /// percentages round to the same bytes) gives an empty band, so every allocation
+    /// recomputes: correct, only slower.
     fn set_band(&mut self) {
         let (start, end) = match self.level {
             UsageLevel::Normal => (0, self.elevated_at.min(self.critical_at)),
             UsageLevel::Elevated => (self.elevated_at, self.critical_at),
             UsageLevel::Critical => (self.critical_at, usize::MAX),
         };
+        let end = end.min(self.stats.peak.saturating_add(1));
         self.band_start = start;
         self.band_len = end.saturating_sub(start);
     }

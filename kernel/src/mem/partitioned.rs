@@ -13,7 +13,7 @@
 //! The common path — an allocation or free in a partition other than P4, its usage level
 //! unchanged — is: the current placement (one load), the critical section, the heap by index,
 //! talc, and plain adds to the counters (the usage level is one compare against a precomputed
-//! band, see `Heap::usage_rise`); everything else (service sub-quotas, exhaustion, loans,
+//! band, see `Heap::allocate_tracked`); everything else (service sub-quotas, exhaustion, loans,
 //! events) is off to the side.
 #![allow(unsafe_code)]
 
@@ -403,9 +403,9 @@ impl State {
         layout: Layout,
     ) -> Result<NonNull<u8>, Exhaustion> {
         if let Some(heap) = self.heap_for(placement)
-            && let Some(ptr) = heap.allocate(layout)
+            && let Some((ptr, rise)) = heap.allocate_tracked(layout)
         {
-            if let Some((level, severity, percent)) = heap.usage_rise() {
+            if let Some((level, severity, percent)) = rise {
                 self.push(MemEvent::Usage {
                     placement,
                     level,
@@ -484,13 +484,18 @@ impl State {
 // unwinding), `dealloc`/`realloc` find the heap by address, so a block is always freed or
 // resized by the heap that allocated it.
 unsafe impl GlobalAlloc for PartitionedHeap {
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        match self.allocate(self.current(), layout) {
+        let placement = self.current();
+        // The pointer, not the `Result`, leaves the critical section: no exhaustion record
+        // is built on the common path.
+        self.with(|st| match st.allocate(placement, layout) {
             Ok(ptr) => ptr.as_ptr(),
             Err(_) => core::ptr::null_mut(),
-        }
+        })
     }
 
+    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if let Some(ptr) = NonNull::new(ptr) {
             // Safety: GlobalAlloc's contract: `ptr` was allocated here with `layout`.
