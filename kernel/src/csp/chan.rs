@@ -347,11 +347,16 @@ impl<T> State<T> {
         Ok(())
     }
 
-    /// First poll of a send: deliver now, or queue an offer.
+    /// First poll of a send: deliver now (then `sent` runs if the channel is observed), or
+    /// queue an offer.
     #[inline]
-    pub(super) fn start_send(&self, value: T, cx: &mut Context<'_>) -> SendPoll<T> {
-        // The send future reports its own completion.
-        match self.try_send(value, || {}) {
+    pub(super) fn start_send(
+        &self,
+        value: T,
+        cx: &mut Context<'_>,
+        sent: impl FnOnce(),
+    ) -> SendPoll<T> {
+        match self.try_send(value, sent) {
             Ok(()) => SendPoll::Done,
             Err(TrySendError::Closed(value)) => SendPoll::Closed(value),
             Err(TrySendError::Full(value)) => self.queue_offer(value, cx),
@@ -451,21 +456,6 @@ impl<T> State<T> {
         result
     }
 
-    /// A newcomer's fast path: the oldest buffered value, if one is left over by the receivers
-    /// already waiting; `None` when the slow path must decide (rendezvous channels buffer
-    /// nothing, so they always take it).
-    #[inline(always)]
-    fn take_buffered(&self) -> Option<Option<T>> {
-        if self.receivers.get() >= self.len.get() {
-            return None;
-        }
-        let value = self.pop_value();
-        if self.gate.get() != 0 {
-            self.refill();
-        }
-        Some(value)
-    }
-
     fn try_recv_slow(&self, len: usize) -> Result<T, TryRecvError> {
         if self.slots.is_empty() {
             self.try_recv_rendezvous()
@@ -488,15 +478,34 @@ impl<T> State<T> {
         }
     }
 
-    /// Polls a receive; `ticket` is `Some` once it has queued as a waiting receiver.
+    /// Polls a receive; `ticket` is not [`NO_TICKET`] once it has queued as a waiting
+    /// receiver. `received` runs after a delivery if the channel is observed.
     #[inline]
-    pub(super) fn poll_recv(&self, ticket: &mut Ticket, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if *ticket == NO_TICKET
-            && let Some(value) = self.take_buffered()
-        {
+    pub(super) fn poll_recv(
+        &self,
+        ticket: &mut Ticket,
+        cx: &mut Context<'_>,
+        received: impl FnOnce(),
+    ) -> Poll<Option<T>> {
+        // A newcomer's fast path: the oldest buffered value, if one is left over by the
+        // receivers already waiting (rendezvous channels buffer nothing: slow path).
+        if *ticket == NO_TICKET && self.receivers.get() < self.len.get() {
+            let value = self.pop_value();
+            if self.gate.get() != 0 {
+                self.refill();
+                if value.is_some() && self.is_observed() {
+                    received();
+                }
+            }
             return Poll::Ready(value);
         }
-        self.poll_recv_slow(ticket, cx)
+        let polled = self.poll_recv_slow(ticket, cx);
+        if let Poll::Ready(Some(_)) = polled
+            && self.is_observed()
+        {
+            received();
+        }
+        polled
     }
 
     fn poll_recv_slow(&self, ticket: &mut Ticket, cx: &mut Context<'_>) -> Poll<Option<T>> {

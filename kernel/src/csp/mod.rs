@@ -215,11 +215,7 @@ impl<T> Channel<T> {
 
     #[inline]
     pub(crate) fn poll_recv(&self, ticket: &mut Ticket, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let polled = self.state.poll_recv(ticket, cx);
-        if let Poll::Ready(Some(_)) = polled {
-            self.note_received();
-        }
-        polled
+        self.state.poll_recv(ticket, cx, || self.note_received())
     }
 
     #[inline]
@@ -261,15 +257,22 @@ impl<T> Future for SendFuture<'_, T> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let state = &this.channel.state;
-        let outcome = if this.ticket != NO_TICKET {
-            state.poll_send(this.ticket, cx)
-        } else if let Some(value) = this.value.take() {
-            state.start_send(value, cx)
-        } else {
-            panic!("SendFuture polled after completion")
-        };
-        match outcome {
+        let channel = this.channel;
+        if this.ticket == NO_TICKET {
+            let Some(value) = this.value.take() else {
+                panic!("SendFuture polled after completion")
+            };
+            // A delivery here is reported inside the channel, and only if it is observed.
+            return match channel.state.start_send(value, cx, || channel.note_sent()) {
+                SendPoll::Done => Poll::Ready(Ok(())),
+                SendPoll::Waiting(ticket) => {
+                    this.ticket = ticket;
+                    Poll::Pending
+                }
+                SendPoll::Closed(value) => Poll::Ready(Err(SendError(value))),
+            };
+        }
+        match channel.state.poll_send(this.ticket, cx) {
             SendPoll::Done => {
                 this.ticket = NO_TICKET;
                 this.channel.note_sent();
