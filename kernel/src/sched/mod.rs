@@ -6,9 +6,13 @@
 //! in the order they were made ready (spawn order first, then wake order), so the same program
 //! with the same inputs always interleaves the same way.
 //!
-//! [`Executor::run_until_idle`] and [`Executor::run_for`] poll in a loop with the step inlined,
-//! so a task switch costs a ring pop, a waker built in registers (its drop is skipped: it owns
-//! nothing) and the task's own poll.
+//! [`Executor::run_until_idle`] and [`Executor::run_for`] poll in a loop with the step inlined.
+//! Without an observer or a partition switch (both can only change through `&mut self`, so the
+//! loop decides once) a task switch is: a ring pop (the head in a register, the slot's state
+//! word read and its queued flag cleared), a waker made with one `orr` from the ring entry and
+//! that word (its drop is skipped: it owns nothing), the task's own poll, and two counters.
+//! Everything a wake-up or a pop indexes is masked to a power of two, so none of it is
+//! bounds-checked at run time.
 //!
 //! A task is named by a [`TaskId`] (slot + generation); once the task ends its id goes stale and
 //! every use of it is a [`TaskError::Stale`], even after the slot is reused.
