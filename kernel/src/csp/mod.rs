@@ -292,10 +292,11 @@ impl<T> Future for SendFuture<'_, T> {
 
 impl<T> Drop for SendFuture<'_, T> {
     fn drop(&mut self) {
-        let ticket = core::mem::replace(&mut self.ticket, NO_TICKET);
-        if ticket != NO_TICKET {
+        // Every completed send is dropped here at the end of its `.await`: it only reads its
+        // ticket (the future is going away, nothing needs it cleared).
+        if self.ticket != NO_TICKET {
             // Dropped here, outside the channel's state, so its own drop may use the channel.
-            let withdrawn = self.channel.state.cancel_send(ticket);
+            let withdrawn = self.channel.state.cancel_send(self.ticket);
             drop(withdrawn);
         }
     }
