@@ -417,7 +417,11 @@ fn an_observed_channel_with_blocked_senders_delivers_in_order() {
         .unwrap();
     }
     ex.run_until_idle();
-    assert_eq!(chan.try_send(99), Err(TrySendError::Full(99)), "senders wait");
+    assert_eq!(
+        chan.try_send(99),
+        Err(TrySendError::Full(99)),
+        "senders wait"
+    );
     let (c, sink) = (chan.clone(), got.clone());
     ex.spawn("receiver", async move {
         while let Ok(v) = c.try_recv() {
@@ -433,5 +437,8 @@ fn an_observed_channel_with_blocked_senders_delivers_in_order() {
     assert!(chan.is_closed());
     let log = observer.0.borrow();
     let count = |event| log.iter().filter(|&&(e, id)| e == event && id == 3).count();
-    assert_eq!((count("sent"), count("received"), count("closed")), (4, 4, 1));
+    assert_eq!(
+        (count("sent"), count("received"), count("closed")),
+        (4, 4, 1)
+    );
 }

@@ -83,6 +83,9 @@ impl Region {
     }
 }
 
+/// A usage level just reached, with the severity to report it at and the percentage used.
+pub(crate) type UsageRise = (UsageLevel, Severity, u8);
+
 /// A heap over one region, with the counts the kernel reports.
 pub(crate) struct Heap {
     talc: Talc<Manual, PartitionBinning>,
@@ -201,7 +204,7 @@ impl Heap {
     pub(crate) fn allocate_tracked(
         &mut self,
         layout: Layout,
-    ) -> Option<(NonNull<u8>, Option<(UsageLevel, Severity, u8)>)> {
+    ) -> Option<(NonNull<u8>, Option<UsageRise>)> {
         let layout = non_zero(layout);
         // Safety: `non_zero` guarantees a nonzero size, talc's only precondition.
         match unsafe { self.talc.try_allocate(layout) } {
@@ -287,7 +290,7 @@ impl Heap {
     /// it is now, and a rise past the partition's notice or past critical is reported.
     #[cold]
     #[inline(never)]
-    fn level_change(&mut self) -> Option<(UsageLevel, Severity, u8)> {
+    fn level_change(&mut self) -> Option<UsageRise> {
         let allocated = self.stats.allocated;
         self.stats.peak = self.stats.peak.max(allocated);
         let level = if allocated >= self.critical_at {
