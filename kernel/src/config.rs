@@ -58,12 +58,15 @@ const fn parse_or(value: Option<&str>, default: usize, min: usize, max: usize) -
 
 /// Most tasks one executor holds at once (`FIREBALL_MAX_TASKS`, 1..=1024, default 32).
 ///
-/// The seed plans 8–16 coroutines; stackless tasks are cheap enough to allow more.
+/// The seed plans 8–16 coroutines; stackless tasks are cheap enough to allow more. A power of
+/// two wastes nothing: the wake board's tables round up to one, so that the scheduler's hot
+/// paths index them with masks instead of bounds checks.
 pub const MAX_TASKS: usize = parse_or(option_env!("FIREBALL_MAX_TASKS"), 32, 1, 1024);
 
 /// Most executors alive at once (`FIREBALL_MAX_EXECUTORS`, 1..=64).
 ///
-/// Each executor owns one static wake board of `MAX_TASKS` entries (about 8 B per entry).
+/// Each executor owns one static wake board of `MAX_TASKS` entries (6 B per entry; the board
+/// count and the entries round up to powers of two, see `sched::board`).
 /// The firmware runs one executor; host builds default to 32 so that parallel tests (each with
 /// its own executor) never run out.
 pub const MAX_EXECUTORS: usize = parse_or(

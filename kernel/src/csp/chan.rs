@@ -59,8 +59,9 @@ pub(super) struct State<T> {
     head: Cell<usize>,
     /// Buffered values.
     len: Cell<usize>,
-    /// `queues.offers.len()` (senders waiting), with [`CLOSED`] as its top bit: a single load
-    /// tells either fast path that no sender waits and the channel is open.
+    /// `queues.offers.len()` (senders waiting), with [`CLOSED`] and [`OBSERVED`] as its top
+    /// bits: a single load tells either fast path that no sender waits, the channel is open
+    /// and nobody observes it.
     gate: Cell<usize>,
     /// `queues.receivers.len()`, readable without a borrow.
     receivers: Cell<usize>,
@@ -79,6 +80,10 @@ pub(super) const NO_TICKET: Ticket = 0;
 
 /// The closed bit of `State::gate`.
 const CLOSED: usize = 1 << (usize::BITS - 1);
+
+/// The observed bit of `State::gate`: the channel has an observer, so completed operations
+/// leave the fast path (where the observer is not even looked at) to be reported.
+const OBSERVED: usize = 1 << (usize::BITS - 2);
 
 /// What a sender's poll concluded.
 pub(super) enum SendPoll<T> {
@@ -142,7 +147,17 @@ impl<T> State<T> {
     /// Offers queued (`queues.offers.len()`).
     #[inline]
     fn offers(&self) -> usize {
-        self.gate.get() & !CLOSED
+        self.gate.get() & !(CLOSED | OBSERVED)
+    }
+
+    /// From now on, completed `try_send`s and `try_recv`s call their `done` hook.
+    pub(super) fn set_observed(&self) {
+        self.gate.set(self.gate.get() | OBSERVED);
+    }
+
+    #[inline]
+    fn is_observed(&self) -> bool {
+        self.gate.get() & OBSERVED != 0
     }
 
     /// Counts an offer in (`+1`) or out (`-1` as `usize::MAX`), leaving the closed bit alone.
@@ -272,29 +287,46 @@ impl<T> State<T> {
         Some(offer.value)
     }
 
+    /// Sends without waiting; `sent` runs after a delivery if the channel is observed (the
+    /// fast path, unobserved by construction, never looks).
     #[inline]
-    pub(super) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+    pub(super) fn try_send(&self, value: T, sent: impl FnOnce()) -> Result<(), TrySendError<T>> {
         let len = self.len.get();
-        // One test for "closed, a sender waiting, buffer full, or rendezvous".
+        // One test for "closed, a sender waiting, observed, buffer full, or rendezvous".
         if self.gate.get() != 0 || len >= self.slots.len() {
-            return self.try_send_slow(value);
+            return self.try_send_slow(value, sent);
         }
+        self.buffer(value, len);
+        Ok(())
+    }
+
+    /// Appends to the ring, which holds `len` values and has room.
+    #[inline(always)]
+    fn buffer(&self, value: T, len: usize) {
         self.push_value(value);
         // The new value is the `len`-th available one: a waiting receiver there is entitled.
         if len < self.receivers.get() {
             self.wake_receiver(len);
         }
-        Ok(())
     }
 
-    fn try_send_slow(&self, value: T) -> Result<(), TrySendError<T>> {
-        if self.is_closed() {
+    fn try_send_slow(&self, value: T, sent: impl FnOnce()) -> Result<(), TrySendError<T>> {
+        let len = self.len.get();
+        let result = if self.is_closed() {
             Err(TrySendError::Closed(value))
         } else if self.slots.is_empty() {
             self.try_send_rendezvous(value)
+        } else if self.offers() == 0 && len < self.slots.len() {
+            // Only observed: the fast path's delivery.
+            self.buffer(value, len);
+            Ok(())
         } else {
             Err(TrySendError::Full(value))
+        };
+        if result.is_ok() && self.is_observed() {
+            sent();
         }
+        result
     }
 
     /// Rendezvous: only when a waiting receiver is left without a value.
@@ -315,10 +347,16 @@ impl<T> State<T> {
         Ok(())
     }
 
-    /// First poll of a send: deliver now, or queue an offer.
+    /// First poll of a send: deliver now (then `sent` runs if the channel is observed), or
+    /// queue an offer.
     #[inline]
-    pub(super) fn start_send(&self, value: T, cx: &mut Context<'_>) -> SendPoll<T> {
-        match self.try_send(value) {
+    pub(super) fn start_send(
+        &self,
+        value: T,
+        cx: &mut Context<'_>,
+        sent: impl FnOnce(),
+    ) -> SendPoll<T> {
+        match self.try_send(value, sent) {
             Ok(()) => SendPoll::Done,
             Err(TrySendError::Closed(value)) => SendPoll::Closed(value),
             Err(TrySendError::Full(value)) => self.queue_offer(value, cx),
@@ -397,27 +435,25 @@ impl<T> State<T> {
         Some(offer.value)
     }
 
+    /// Receives without waiting; `received` runs after a delivery if the channel is observed
+    /// (checked only where the fast path already branches on `gate`).
     #[inline]
-    pub(super) fn try_recv(&self) -> Result<T, TryRecvError> {
-        match self.take_buffered() {
-            Some(value) => value.ok_or(TryRecvError::Empty),
-            None => self.try_recv_slow(self.len.get()),
+    pub(super) fn try_recv(&self, received: impl FnOnce()) -> Result<T, TryRecvError> {
+        if self.receivers.get() < self.len.get() {
+            let value = self.pop_value();
+            if self.gate.get() != 0 {
+                self.refill();
+                if value.is_some() && self.is_observed() {
+                    received();
+                }
+            }
+            return value.ok_or(TryRecvError::Empty);
         }
-    }
-
-    /// A newcomer's fast path: the oldest buffered value, if one is left over by the receivers
-    /// already waiting; `None` when the slow path must decide (rendezvous channels buffer
-    /// nothing, so they always take it).
-    #[inline(always)]
-    fn take_buffered(&self) -> Option<Option<T>> {
-        if self.receivers.get() >= self.len.get() {
-            return None;
+        let result = self.try_recv_slow(self.len.get());
+        if result.is_ok() && self.is_observed() {
+            received();
         }
-        let value = self.pop_value();
-        if self.gate.get() != 0 {
-            self.refill();
-        }
-        Some(value)
+        result
     }
 
     fn try_recv_slow(&self, len: usize) -> Result<T, TryRecvError> {
@@ -442,15 +478,34 @@ impl<T> State<T> {
         }
     }
 
-    /// Polls a receive; `ticket` is `Some` once it has queued as a waiting receiver.
+    /// Polls a receive; `ticket` is not [`NO_TICKET`] once it has queued as a waiting
+    /// receiver. `received` runs after a delivery if the channel is observed.
     #[inline]
-    pub(super) fn poll_recv(&self, ticket: &mut Ticket, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if *ticket == NO_TICKET
-            && let Some(value) = self.take_buffered()
-        {
+    pub(super) fn poll_recv(
+        &self,
+        ticket: &mut Ticket,
+        cx: &mut Context<'_>,
+        received: impl FnOnce(),
+    ) -> Poll<Option<T>> {
+        // A newcomer's fast path: the oldest buffered value, if one is left over by the
+        // receivers already waiting (rendezvous channels buffer nothing: slow path).
+        if *ticket == NO_TICKET && self.receivers.get() < self.len.get() {
+            let value = self.pop_value();
+            if self.gate.get() != 0 {
+                self.refill();
+                if value.is_some() && self.is_observed() {
+                    received();
+                }
+            }
             return Poll::Ready(value);
         }
-        self.poll_recv_slow(ticket, cx)
+        let polled = self.poll_recv_slow(ticket, cx);
+        if let Poll::Ready(Some(_)) = polled
+            && self.is_observed()
+        {
+            received();
+        }
+        polled
     }
 
     fn poll_recv_slow(&self, ticket: &mut Ticket, cx: &mut Context<'_>) -> Poll<Option<T>> {

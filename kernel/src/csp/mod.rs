@@ -12,8 +12,9 @@
 //!
 //! A channel may be **observed**: [`Channel::observe`] gives it a 16-bit id and a
 //! [`ChannelObserver`] told of every value sent, every value received and the close (the logger
-//! puts these in its ring). Unobserved, the hook costs one load and a predictable branch per
-//! completed operation.
+//! puts these in its ring). Unobserved, the hook costs nothing on `try_send`/`try_recv` (the
+//! observed flag shares the word their fast path tests anyway) and one load and a predictable
+//! branch per completed `send`/`recv`.
 //!
 //! Channels use `Cell`s (and a `RefCell` for the queues of waiting tasks) and are not `Sync`:
 //! the kernel is cooperative and single-threaded. Share one as `Rc` through
@@ -125,6 +126,7 @@ impl<T> Channel<T> {
     pub fn observe(&self, id: u16, observer: &'static dyn ChannelObserver) {
         self.id.set(id);
         self.observer.set(Some(observer));
+        self.state.set_observed();
     }
 
     /// The id given by [`observe`](Self::observe) (0 when unobserved).
@@ -185,17 +187,13 @@ impl<T> Channel<T> {
     /// Sends without waiting; on failure the value comes back.
     #[inline]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.state.try_send(value)?;
-        self.note_sent();
-        Ok(())
+        self.state.try_send(value, || self.note_sent())
     }
 
     /// Receives without waiting.
     #[inline]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        let value = self.state.try_recv()?;
-        self.note_received();
-        Ok(value)
+        self.state.try_recv(|| self.note_received())
     }
 
     /// Sends `value`, waiting for room (or, on a rendezvous, for a receiver).
@@ -217,11 +215,7 @@ impl<T> Channel<T> {
 
     #[inline]
     pub(crate) fn poll_recv(&self, ticket: &mut Ticket, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let polled = self.state.poll_recv(ticket, cx);
-        if let Poll::Ready(Some(_)) = polled {
-            self.note_received();
-        }
-        polled
+        self.state.poll_recv(ticket, cx, || self.note_received())
     }
 
     #[inline]
@@ -263,15 +257,22 @@ impl<T> Future for SendFuture<'_, T> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let state = &this.channel.state;
-        let outcome = if this.ticket != NO_TICKET {
-            state.poll_send(this.ticket, cx)
-        } else if let Some(value) = this.value.take() {
-            state.start_send(value, cx)
-        } else {
-            panic!("SendFuture polled after completion")
-        };
-        match outcome {
+        let channel = this.channel;
+        if this.ticket == NO_TICKET {
+            let Some(value) = this.value.take() else {
+                panic!("SendFuture polled after completion")
+            };
+            // A delivery here is reported inside the channel, and only if it is observed.
+            return match channel.state.start_send(value, cx, || channel.note_sent()) {
+                SendPoll::Done => Poll::Ready(Ok(())),
+                SendPoll::Waiting(ticket) => {
+                    this.ticket = ticket;
+                    Poll::Pending
+                }
+                SendPoll::Closed(value) => Poll::Ready(Err(SendError(value))),
+            };
+        }
+        match channel.state.poll_send(this.ticket, cx) {
             SendPoll::Done => {
                 this.ticket = NO_TICKET;
                 this.channel.note_sent();
@@ -291,10 +292,11 @@ impl<T> Future for SendFuture<'_, T> {
 
 impl<T> Drop for SendFuture<'_, T> {
     fn drop(&mut self) {
-        let ticket = core::mem::replace(&mut self.ticket, NO_TICKET);
-        if ticket != NO_TICKET {
+        // Every completed send is dropped here at the end of its `.await`: it only reads its
+        // ticket (the future is going away, nothing needs it cleared).
+        if self.ticket != NO_TICKET {
             // Dropped here, outside the channel's state, so its own drop may use the channel.
-            let withdrawn = self.channel.state.cancel_send(ticket);
+            let withdrawn = self.channel.state.cancel_send(self.ticket);
             drop(withdrawn);
         }
     }

@@ -398,3 +398,47 @@ fn an_observed_channel_reports_every_send_receive_and_one_close() {
     assert_eq!(rendezvous.id(), 7);
     assert_eq!(unobserved.id(), 0);
 }
+
+/// The observed flag shares its word with the count of waiting senders and the closed bit:
+/// an observed channel with blocked senders must still refill, count and close like any other.
+#[test]
+fn an_observed_channel_with_blocked_senders_delivers_in_order() {
+    let observer: &'static ChannelLog = alloc::boxed::Box::leak(Default::default());
+    let mut ex = Executor::new().unwrap();
+    let chan = Rc::new(Channel::<u32>::new(1));
+    chan.observe(3, observer);
+    let got = Rc::new(RefCell::new(Vec::new()));
+    for first in [10, 20] {
+        let c = chan.clone();
+        ex.spawn("sender", async move {
+            c.send(first).await.unwrap();
+            c.send(first + 1).await.unwrap();
+        })
+        .unwrap();
+    }
+    ex.run_until_idle();
+    assert_eq!(
+        chan.try_send(99),
+        Err(TrySendError::Full(99)),
+        "senders wait"
+    );
+    let (c, sink) = (chan.clone(), got.clone());
+    ex.spawn("receiver", async move {
+        while let Ok(v) = c.try_recv() {
+            sink.borrow_mut().push(v);
+            crate::sched::yield_now().await;
+        }
+        c.close();
+    })
+    .unwrap();
+    ex.run_until_idle();
+    // The first sender buffers 10 and queues 11 in one poll; the second queues 20, then 21.
+    assert_eq!(*got.borrow(), [10, 11, 20, 21]);
+    assert!(chan.is_closed());
+    let log = observer.0.borrow();
+    let count = |event| log.iter().filter(|&&(e, id)| e == event && id == 3).count();
+    assert_eq!(
+        (count("sent"), count("received"), count("closed")),
+        (4, 4, 1)
+    );
+}

@@ -83,11 +83,15 @@ impl Region {
     }
 }
 
+/// A usage level just reached, with the severity to report it at and the percentage used.
+pub(crate) type UsageRise = (UsageLevel, Severity, u8);
+
 /// A heap over one region, with the counts the kernel reports.
 pub(crate) struct Heap {
     talc: Talc<Manual, PartitionBinning>,
     base: usize,
-    end: usize,
+    /// Bytes of the region (`contains` is one subtract and one compare).
+    len: usize,
     stats: HeapStats,
     level: UsageLevel,
     /// `allocated` at which the usage reaches the partition's notice percentage, and at which
@@ -95,6 +99,13 @@ pub(crate) struct Heap {
     /// instead of dividing (a 64-bit division is a library call on Cortex-M).
     elevated_at: usize,
     critical_at: usize,
+    /// The band of `allocated` values that keep `level` and `peak`:
+    /// `band_start..band_start + band_len` (the level's threshold up to the next one, or up to
+    /// `peak` inclusive if that is lower). An allocation through [`Heap::allocate_tracked`]
+    /// that leaves `allocated` inside it — nearly all of them — costs one subtract and one
+    /// compare for both; only one outside updates the peak and recomputes the level.
+    band_start: usize,
+    band_len: usize,
     /// The partition's notice severity.
     severity: Severity,
 }
@@ -128,18 +139,24 @@ impl Heap {
         Some(Heap {
             talc,
             base,
-            end: base + region.len,
+            len: region.len,
             stats,
             level: UsageLevel::Normal,
             elevated_at: threshold(notice.0, region.len),
             critical_at: threshold(super::CRITICAL_PERCENT + 1, region.len),
+            band_start: 0,
+            band_len: 0,
             severity: notice.1,
+        })
+        .map(|mut heap| {
+            heap.set_band();
+            heap
         })
     }
 
     /// Whether `addr` lies in this heap's region.
     pub(crate) fn contains(&self, addr: usize) -> bool {
-        addr >= self.base && addr < self.end
+        addr.wrapping_sub(self.base) < self.len
     }
 
     /// Start address of the region.
@@ -163,6 +180,7 @@ impl Heap {
     }
 
     /// Allocates `layout`; counts a failure and returns `None` when the heap cannot.
+    #[inline]
     pub(crate) fn allocate(&mut self, layout: Layout) -> Option<NonNull<u8>> {
         let layout = non_zero(layout);
         // Safety: `non_zero` guarantees a nonzero size, talc's only precondition.
@@ -179,11 +197,39 @@ impl Heap {
         }
     }
 
+    /// [`Heap::allocate`] for the partitioned heap's allocations, which also track the usage
+    /// level: returns the block and the level's rise, if any. The peak and the level are
+    /// updated only when `allocated` leaves the band (see `band_start`).
+    #[inline(always)]
+    pub(crate) fn allocate_tracked(
+        &mut self,
+        layout: Layout,
+    ) -> Option<(NonNull<u8>, Option<UsageRise>)> {
+        let layout = non_zero(layout);
+        // Safety: `non_zero` guarantees a nonzero size, talc's only precondition.
+        match unsafe { self.talc.try_allocate(layout) } {
+            Some(ptr) => {
+                self.stats.allocs = self.stats.allocs.wrapping_add(1);
+                let allocated = self.stats.allocated + layout.size();
+                self.stats.allocated = allocated;
+                if allocated.wrapping_sub(self.band_start) < self.band_len {
+                    return Some((ptr, None));
+                }
+                Some((ptr, self.level_change()))
+            }
+            None => {
+                self.stats.failures = self.stats.failures.wrapping_add(1);
+                None
+            }
+        }
+    }
+
     /// Frees `ptr`.
     ///
     /// # Safety
     /// `ptr` must have been returned by this heap's `allocate`/`reallocate` with `layout`
     /// (its current size) and not freed since.
+    #[inline]
     pub(crate) unsafe fn deallocate(&mut self, ptr: NonNull<u8>, layout: Layout) {
         let layout = non_zero(layout);
         // Safety: forwarded from this function's contract.
@@ -240,10 +286,13 @@ impl Heap {
         stats
     }
 
-    /// Reports a new usage level if it rose past the partition's notice or past critical.
-    #[inline]
-    pub(crate) fn usage_rise(&mut self) -> Option<(UsageLevel, Severity, u8)> {
+    /// `allocated` left the band: the peak follows it, the level moves (up or down) to where
+    /// it is now, and a rise past the partition's notice or past critical is reported.
+    #[cold]
+    #[inline(never)]
+    fn level_change(&mut self) -> Option<UsageRise> {
         let allocated = self.stats.allocated;
+        self.stats.peak = self.stats.peak.max(allocated);
         let level = if allocated >= self.critical_at {
             UsageLevel::Critical
         } else if allocated >= self.elevated_at {
@@ -253,6 +302,7 @@ impl Heap {
         };
         let rose = level > self.level;
         self.level = level;
+        self.set_band();
         if !rose {
             return None;
         }
@@ -263,9 +313,28 @@ impl Heap {
         }
     }
 
+    /// The band of `allocated` values that map to `level` and do not pass `peak` (see
+    /// `band_start`). A threshold below the one before it (tiny regions, where two
+    /// percentages round to the same bytes) gives an empty band, so every allocation
+    /// recomputes: correct, only slower.
+    fn set_band(&mut self) {
+        let (start, end) = match self.level {
+            UsageLevel::Normal => (0, self.elevated_at.min(self.critical_at)),
+            UsageLevel::Elevated => (self.elevated_at, self.critical_at),
+            UsageLevel::Critical => (self.critical_at, usize::MAX),
+        };
+        let end = end.min(self.stats.peak.saturating_add(1));
+        self.band_start = start;
+        self.band_len = end.saturating_sub(start);
+    }
+
+    #[inline(always)]
     fn grow_count(&mut self, bytes: usize) {
-        self.stats.allocated += bytes;
-        self.stats.peak = self.stats.peak.max(self.stats.allocated);
+        let allocated = self.stats.allocated + bytes;
+        self.stats.allocated = allocated;
+        if allocated > self.stats.peak {
+            self.stats.peak = allocated;
+        }
     }
 
     /// Binary search for the largest byte-aligned allocation that succeeds (diagnostics only:

@@ -3,10 +3,22 @@
 //! All heap state sits behind one `critical_section::Mutex` (interrupts off for a few hundred
 //! cycles on Cortex-M; a process-wide lock in host tests). The current placement is a separate
 //! atomic word so that switching it around each poll costs two plain stores.
+//!
+//! The state is an `UnsafeCell` inside the mutex rather than a `RefCell`: every access goes
+//! through [`PartitionedHeap::with`], whose closures never call back into the heap (talc and
+//! the event queue do not allocate), so the critical section alone makes the `&mut` unique and
+//! a borrow flag would only cost instructions on every allocation and free. Debug builds keep
+//! a re-entrancy check.
+//!
+//! The common path — an allocation or free in a partition other than P4, its usage level
+//! unchanged — is: the current placement (one load), the critical section, the heap by index,
+//! talc, and plain adds to the counters (the usage level is one compare against a precomputed
+//! band, see `Heap::allocate_tracked`); everything else (service sub-quotas, exhaustion, loans,
+//! events) is off to the side.
 #![allow(unsafe_code)]
 
 use core::alloc::{GlobalAlloc, Layout};
-use core::cell::RefCell;
+use core::cell::UnsafeCell;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
@@ -72,7 +84,11 @@ struct State {
 /// [module documentation](super) for policies and events.
 pub struct PartitionedHeap {
     current: AtomicU32,
-    state: Mutex<RefCell<State>>,
+    state: Mutex<UnsafeCell<State>>,
+    /// Set while a `with` closure runs (debug builds): catches a re-entrant access, which the
+    /// `UnsafeCell` would otherwise make undefined behaviour.
+    #[cfg(debug_assertions)]
+    busy: core::sync::atomic::AtomicBool,
 }
 
 impl PartitionedHeap {
@@ -80,7 +96,9 @@ impl PartitionedHeap {
     pub const fn new() -> Self {
         Self {
             current: AtomicU32::new(Placement::KERNEL.pack()),
-            state: Mutex::new(RefCell::new(State {
+            #[cfg(debug_assertions)]
+            busy: core::sync::atomic::AtomicBool::new(false),
+            state: Mutex::new(UnsafeCell::new(State {
                 heaps: [const { None }; 6],
                 services: [const { None }; MAX_SERVICES],
                 events: Deque::new(),
@@ -93,8 +111,23 @@ impl PartitionedHeap {
         }
     }
 
+    #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        critical_section::with(|cs| f(&mut self.state.borrow_ref_mut(cs)))
+        critical_section::with(|cs| {
+            #[cfg(debug_assertions)]
+            assert!(
+                !self.busy.swap(true, Relaxed),
+                "re-entrant access to the partitioned heap"
+            );
+            let state = self.state.borrow(cs).get();
+            // Safety: the critical section excludes every other thread and interrupt handler,
+            // and no closure given to `with` calls back into this heap (see the module
+            // documentation; debug builds assert it), so this is the only reference.
+            let result = f(unsafe { &mut *state });
+            #[cfg(debug_assertions)]
+            self.busy.store(false, Relaxed);
+            result
+        })
     }
 
     /// Gives partition `id` its memory.
@@ -175,6 +208,7 @@ impl PartitionedHeap {
 
     /// Allocates `layout` in `placement`'s heap. On failure the returned [`Exhaustion`] is also
     /// queued as a [`MemEvent`] (and latched if fatal).
+    #[inline]
     pub fn allocate(
         &self,
         placement: Placement,
@@ -188,6 +222,7 @@ impl PartitionedHeap {
     /// # Safety
     /// `ptr` must come from this heap's `allocate`/`alloc`/`realloc` with `layout` (its
     /// current size) and must not have been freed.
+    #[inline]
     pub unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
         let current = self.current().partition;
         self.with(
@@ -316,6 +351,7 @@ impl PartitionSwitch for PartitionedHeap {
 }
 
 impl State {
+    #[inline(always)]
     fn heap_for(&mut self, placement: Placement) -> Option<&mut Heap> {
         if placement.partition == PartitionId::Services
             && let Some(service) = self
@@ -331,18 +367,19 @@ impl State {
 
     /// The heap whose region holds `addr`. `likely` (the current partition: tasks mostly free
     /// what they allocated) is tried first; P4 never is, its service sub-heaps come first.
-    #[inline]
+    #[inline(always)]
     fn heap_of(&mut self, addr: usize, likely: PartitionId) -> Option<&mut Heap> {
+        let index = likely as usize;
         if likely != PartitionId::Services
-            && self.heaps[likely as usize]
-                .as_ref()
-                .is_some_and(|h| h.contains(addr))
+            && let Some(heap) = &self.heaps[index]
+            && heap.contains(addr)
         {
-            return self.heaps[likely as usize].as_mut();
+            return self.heaps[index].as_mut();
         }
         self.find_heap(addr)
     }
 
+    #[inline(never)]
     fn find_heap(&mut self, addr: usize) -> Option<&mut Heap> {
         let p4 = PartitionId::Services as usize;
         if self.heaps[p4].as_ref().is_some_and(|h| h.contains(addr)) {
@@ -359,35 +396,44 @@ impl State {
         self.heaps.iter_mut().flatten().find(|h| h.contains(addr))
     }
 
+    #[inline(always)]
     fn allocate(
         &mut self,
         placement: Placement,
         layout: Layout,
     ) -> Result<NonNull<u8>, Exhaustion> {
-        let (result, rise) = match self.heap_for(placement) {
-            Some(heap) => match heap.allocate(layout) {
-                Some(ptr) => (Ok(ptr), heap.usage_rise()),
-                None => (Err(heap.available()), None),
-            },
-            None => (Err(0), None),
-        };
-        if let Some((level, severity, percent)) = rise {
-            self.push(MemEvent::Usage {
-                placement,
-                level,
-                severity,
-                percent,
-            });
+        if let Some(heap) = self.heap_for(placement)
+            && let Some((ptr, rise)) = heap.allocate_tracked(layout)
+        {
+            if let Some((level, severity, percent)) = rise {
+                self.push(MemEvent::Usage {
+                    placement,
+                    level,
+                    severity,
+                    percent,
+                });
+            }
+            return Ok(ptr);
         }
-        match result {
-            Ok(ptr) => Ok(ptr),
-            Err(available) => match self.borrow(placement, layout) {
-                Some(ptr) => {
-                    self.exhausted(placement, layout.size(), available, true);
-                    Ok(ptr)
-                }
-                None => Err(self.exhausted(placement, layout.size(), available, false)),
-            },
+        self.allocate_failed(placement, layout)
+    }
+
+    /// `placement`'s heap (if any) could not serve `layout`: a loan from the reserve, or the
+    /// exhaustion event.
+    #[cold]
+    #[inline(never)]
+    fn allocate_failed(
+        &mut self,
+        placement: Placement,
+        layout: Layout,
+    ) -> Result<NonNull<u8>, Exhaustion> {
+        let available = self.heap_for(placement).map_or(0, |heap| heap.available());
+        match self.borrow(placement, layout) {
+            Some(ptr) => {
+                self.exhausted(placement, layout.size(), available, true);
+                Ok(ptr)
+            }
+            None => Err(self.exhausted(placement, layout.size(), available, false)),
         }
     }
 
@@ -438,13 +484,18 @@ impl State {
 // unwinding), `dealloc`/`realloc` find the heap by address, so a block is always freed or
 // resized by the heap that allocated it.
 unsafe impl GlobalAlloc for PartitionedHeap {
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        match self.allocate(self.current(), layout) {
+        let placement = self.current();
+        // The pointer, not the `Result`, leaves the critical section: no exhaustion record
+        // is built on the common path.
+        self.with(|st| match st.allocate(placement, layout) {
             Ok(ptr) => ptr.as_ptr(),
             Err(_) => core::ptr::null_mut(),
-        }
+        })
     }
 
+    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if let Some(ptr) = NonNull::new(ptr) {
             // Safety: GlobalAlloc's contract: `ptr` was allocated here with `layout`.

@@ -1,182 +1,232 @@
 //! Wake boards: the executors' ready queues, in static memory so that a waker never dangles.
 //!
-//! A waker carries only a packed word (board index, slot, low generation bits, see
+//! A waker carries only a packed word (board index, slot, low bits of the slot's state, see
 //! [`super::waker`]). It finds its executor's ready queue here, in a static array of boards,
 //! instead of through a pointer into the executor: a waker that outlives its executor (kept
 //! by a channel, say) can therefore never touch freed memory. At worst it reaches a board that
 //! another executor has since claimed, where the generation check turns it into a no-op.
 //!
-//! Each board holds, per task slot, the slot's generation (odd while a task lives there) and a
-//! "queued" flag, plus a FIFO ring of slot numbers. Every slot is in the ring at most once, so a
-//! ring of `MAX_TASKS` entries never overflows and waking never allocates.
+//! Each board holds, per task slot, one state word — the slot's generation (odd while a task
+//! lives there) shifted left by one, with the "queued" flag as bit 0 — plus a FIFO ring of
+//! slot numbers. One word for both means a wake-up checks "this task, still alive, not yet
+//! queued" with a single load and compare: the waker carries the state word as it was while
+//! the task ran (queued clear), so any other value — a later generation, an empty slot, the
+//! flag set — is not a match. Every slot is in the ring at most once, so a ring of
+//! [`SLOTS`] entries never overflows and waking never allocates.
+//!
+//! Slot and ring indices are reduced by power-of-two masks that the compiler can see, so the
+//! hot paths carry no bounds checks: the tables have [`SLOTS`] entries (`MAX_TASKS` rounded
+//! up to a power of two, the same unless the configuration says otherwise) and the array of
+//! boards [`BOARD_COUNT`] (`MAX_EXECUTORS` rounded up). The ring's head and tail run freely
+//! and wrap; the ring position is their low bits.
 //!
 //! All fields are atomics used with `Relaxed` loads and stores (plain `ldr`/`str` on
 //! Cortex-M): a board is only touched from its executor's thread. A waker called from another
 //! thread is a contract violation that may lose or misorder a wake-up but cannot cause undefined
 //! behaviour.
 
-use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering::Relaxed};
 
 use crate::config::{MAX_EXECUTORS, MAX_TASKS};
 
-/// One executor's wake state: slot generations, queued flags and the FIFO ready ring.
+/// Entries of each board's tables: `MAX_TASKS` rounded up to a power of two, so that a slot
+/// number masked with `SLOTS - 1` needs no bounds check.
+pub(crate) const SLOTS: usize = MAX_TASKS.next_power_of_two();
+
+/// Boards in the static array: `MAX_EXECUTORS` rounded up to a power of two, for the same
+/// reason (only the first `MAX_EXECUTORS` are ever claimed).
+pub(crate) const BOARD_COUNT: usize = MAX_EXECUTORS.next_power_of_two();
+
+/// Bits of a board index in a ring entry and a waker's word.
+pub(crate) const BOARD_BITS: u32 = BOARD_COUNT.trailing_zeros();
+
+/// Bit 0 of a slot's state word: the slot is in the ready ring.
+pub(crate) const QUEUED: u32 = 1;
+
+/// One executor's wake state: slot state words and the FIFO ready ring.
 pub(crate) struct WakeBoard {
     claimed: AtomicBool,
-    generation: [AtomicU32; MAX_TASKS],
-    queued: [AtomicBool; MAX_TASKS],
-    ring: [AtomicU16; MAX_TASKS],
-    head: AtomicUsize,
-    len: AtomicUsize,
+    /// Per slot: `generation << 1 | queued`.
+    state: [AtomicU32; SLOTS],
+    /// Queued slots as waker prefixes ([`entry`]: board index and slot, the low bits of the
+    /// waker's word), so that the executor builds a task's waker with one `orr`.
+    ring: [AtomicU16; SLOTS],
+    /// Ring position one past the newest entry (free-running; its low bits index the ring).
+    /// The oldest entry's position, the head, is the executor's alone: it keeps it in a
+    /// register across its run loop and passes it in.
+    tail: AtomicU32,
 }
 
-/// `index` (below `2 * MAX_TASKS`) reduced into the ring, without a division when
-/// `MAX_TASKS` is not a power of two.
+/// The ring entry (and low bits of a waker's word) for `slot` on board `board`.
 #[inline(always)]
-fn wrap(index: usize) -> usize {
-    if index >= MAX_TASKS {
-        index - MAX_TASKS
-    } else {
-        index
-    }
+pub(crate) fn entry(board: usize, slot: usize) -> u16 {
+    // BOARD_BITS + SLOT_BITS <= 16 (asserted in `waker`).
+    (board | slot << BOARD_BITS) as u16
+}
+
+/// The slot a ring entry names.
+#[inline(always)]
+pub(crate) fn slot_of(entry: u16) -> usize {
+    (usize::from(entry) >> BOARD_BITS) & (SLOTS - 1)
+}
+
+/// The position `index` (free-running) reduced into the ring.
+#[inline(always)]
+fn at(index: u32) -> usize {
+    index as usize & (SLOTS - 1)
 }
 
 /// The boards, one per executor that may be alive at once.
-static BOARDS: [WakeBoard; MAX_EXECUTORS] = [const { WakeBoard::new() }; MAX_EXECUTORS];
+static BOARDS: [WakeBoard; BOARD_COUNT] = [const { WakeBoard::new() }; BOARD_COUNT];
 
-/// Bytes of static board memory per task slot (generation, queued flag, ring entry).
-pub(crate) const BOARD_BYTES_PER_SLOT: usize =
-    size_of::<AtomicU32>() + size_of::<AtomicBool>() + size_of::<AtomicU16>();
+/// Bytes of static board memory per task slot (state word, ring entry) when `MAX_TASKS` is a
+/// power of two (otherwise the tables round up to the next one).
+pub(crate) const BOARD_BYTES_PER_SLOT: usize = size_of::<AtomicU32>() + size_of::<AtomicU16>();
 
 impl WakeBoard {
     const fn new() -> Self {
         Self {
             claimed: AtomicBool::new(false),
-            generation: [const { AtomicU32::new(0) }; MAX_TASKS],
-            queued: [const { AtomicBool::new(false) }; MAX_TASKS],
-            ring: [const { AtomicU16::new(0) }; MAX_TASKS],
-            head: AtomicUsize::new(0),
-            len: AtomicUsize::new(0),
+            state: [const { AtomicU32::new(0) }; SLOTS],
+            ring: [const { AtomicU16::new(0) }; SLOTS],
+            tail: AtomicU32::new(0),
         }
     }
 
     /// Claims a free board for a new executor; `None` when all `MAX_EXECUTORS` are in use.
     pub(crate) fn claim() -> Option<(u8, &'static WakeBoard)> {
-        BOARDS.iter().enumerate().find_map(|(index, board)| {
-            board
-                .claimed
-                .compare_exchange(false, true, Relaxed, Relaxed)
-                .ok()
-                .map(|_| {
-                    board.head.store(0, Relaxed);
-                    board.len.store(0, Relaxed);
-                    // MAX_EXECUTORS <= 64, so the index fits in u8.
-                    (index as u8, board)
-                })
-        })
+        BOARDS[..MAX_EXECUTORS]
+            .iter()
+            .enumerate()
+            .find_map(|(index, board)| {
+                board
+                    .claimed
+                    .compare_exchange(false, true, Relaxed, Relaxed)
+                    .ok()
+                    .map(|_| {
+                        board.tail.store(0, Relaxed);
+                        // MAX_EXECUTORS <= 64, so the index fits in u8.
+                        (index as u8, board)
+                    })
+            })
     }
 
-    /// The board with this index, if it exists.
-    pub(crate) fn get(index: usize) -> Option<&'static WakeBoard> {
-        BOARDS.get(index)
+    /// The board with this index (below [`BOARD_COUNT`] once masked).
+    #[inline(always)]
+    pub(crate) fn get(index: usize) -> &'static WakeBoard {
+        &BOARDS[index & (BOARD_COUNT - 1)]
     }
 
-    /// Gives the board back. Every slot must already be vacated (generation even).
+    /// Gives the board back. Every slot must already be vacated (generation even), so no
+    /// queued flag is left to clear; clearing them anyway keeps a stale flag from a misused
+    /// board out of the next executor's way.
     pub(crate) fn release(&self) {
-        for flag in &self.queued {
-            flag.store(false, Relaxed);
+        for state in &self.state {
+            state.store(state.load(Relaxed) & !QUEUED, Relaxed);
         }
-        self.len.store(0, Relaxed);
+        self.tail.store(0, Relaxed);
         self.claimed.store(false, Relaxed);
     }
 
     /// Marks `slot` live and returns its new (odd) generation.
     pub(crate) fn occupy(&self, slot: usize) -> u32 {
-        let g = self.generation[slot].load(Relaxed);
+        let state = &self.state[slot & (SLOTS - 1)];
+        let g = state.load(Relaxed) >> 1;
         let next = if g.is_multiple_of(2) {
             g.wrapping_add(1)
         } else {
             g.wrapping_add(2)
         };
-        self.generation[slot].store(next, Relaxed);
-        next
+        state.store(next << 1, Relaxed);
+        next & (u32::MAX >> 1)
     }
 
-    /// Marks `slot` empty (generation becomes even) and drops it from the ready ring.
-    pub(crate) fn vacate(&self, slot: usize) {
-        let g = self.generation[slot].load(Relaxed);
-        self.generation[slot].store(g.wrapping_add(1), Relaxed);
-        if self.queued[slot].load(Relaxed) {
-            self.unlink(slot);
+    /// Marks `slot` empty (generation becomes even) and drops it from the ready ring, whose
+    /// oldest entry is at `head`.
+    pub(crate) fn vacate(&self, slot: usize, head: u32) {
+        let slot = slot & (SLOTS - 1);
+        if self.state[slot].load(Relaxed) & QUEUED != 0 {
+            self.unlink(slot, head);
         }
+        let s = self.state[slot].load(Relaxed);
+        self.state[slot].store((s & !QUEUED).wrapping_add(2), Relaxed);
     }
 
-    /// Current generation of `slot` (odd while live).
+    /// Current generation of `slot` (odd while live; 31 bits, wrapping).
     pub(crate) fn generation(&self, slot: usize) -> u32 {
-        self.generation[slot].load(Relaxed)
+        self.state[slot & (SLOTS - 1)].load(Relaxed) >> 1
     }
 
     /// Whether `slot` is in the ready ring.
+    #[inline(always)]
     pub(crate) fn is_queued(&self, slot: usize) -> bool {
-        self.queued[slot].load(Relaxed)
+        self.state[slot & (SLOTS - 1)].load(Relaxed) & QUEUED != 0
     }
 
-    /// Number of slots in the ready ring.
-    pub(crate) fn ready_len(&self) -> usize {
-        self.len.load(Relaxed)
+    /// Number of slots in the ready ring, whose oldest entry is at `head`.
+    pub(crate) fn ready_len(&self, head: u32) -> usize {
+        self.tail.load(Relaxed).wrapping_sub(head) as usize
     }
 
-    /// Wakes `slot` if its live generation still matches `generation_bits` under `mask`.
-    pub(crate) fn wake(&self, slot: usize, generation_bits: u32, mask: u32) {
-        let Some(g) = self.generation.get(slot) else {
-            return;
-        };
-        let g = g.load(Relaxed);
-        if g % 2 == 1 && g & mask == generation_bits {
-            self.push(slot);
+    /// Queues the slot of ring entry `entry` if its state word, under `mask`, is still
+    /// `expected`: the same task (generation), alive, and not queued already (`expected` has
+    /// the flag clear).
+    #[inline(always)]
+    pub(crate) fn wake(&self, entry: u16, expected: u32, mask: u32) {
+        let slot = slot_of(entry);
+        let state = self.state[slot].load(Relaxed);
+        if state & mask == expected {
+            self.enqueue(slot, entry, state);
         }
     }
 
-    /// Appends `slot` to the ready ring unless it is already there.
-    pub(crate) fn push(&self, slot: usize) {
-        if self.queued[slot].load(Relaxed) {
-            return;
+    /// Appends `slot` (ring entry `entry`) to the ready ring unless it is already there.
+    pub(crate) fn push(&self, entry: u16) {
+        let slot = slot_of(entry);
+        let state = self.state[slot].load(Relaxed);
+        if state & QUEUED == 0 {
+            self.enqueue(slot, entry, state);
         }
-        self.queued[slot].store(true, Relaxed);
-        let len = self.len.load(Relaxed);
-        let tail = wrap(self.head.load(Relaxed) + len);
-        // Slots are < MAX_TASKS <= 1024, so they fit in u16.
-        self.ring[tail].store(slot as u16, Relaxed);
-        self.len.store(len + 1, Relaxed);
     }
 
-    /// Removes and returns the slot at the front of the ready ring.
-    pub(crate) fn pop(&self) -> Option<usize> {
-        let len = self.len.load(Relaxed);
-        if len == 0 {
+    /// Sets `slot`'s queued flag (its state word is `state`, flag clear) and appends its ring
+    /// entry.
+    #[inline(always)]
+    fn enqueue(&self, slot: usize, entry: u16, state: u32) {
+        self.state[slot].store(state | QUEUED, Relaxed);
+        let tail = self.tail.load(Relaxed);
+        self.ring[at(tail)].store(entry, Relaxed);
+        self.tail.store(tail.wrapping_add(1), Relaxed);
+    }
+
+    /// Removes the ring entry at `head`, the front, if the ring is not empty; returns it with
+    /// its slot's state word (the queued flag now clear). The caller advances its head.
+    #[inline(always)]
+    pub(crate) fn pop(&self, head: u32) -> Option<(u16, u32)> {
+        if head == self.tail.load(Relaxed) {
             return None;
         }
-        let head = self.head.load(Relaxed);
-        let slot = usize::from(self.ring[head].load(Relaxed));
-        self.head.store(wrap(head + 1), Relaxed);
-        self.len.store(len - 1, Relaxed);
-        self.queued[slot].store(false, Relaxed);
-        Some(slot)
+        let entry = self.ring[at(head)].load(Relaxed);
+        let slot = slot_of(entry);
+        let state = self.state[slot].load(Relaxed) & !QUEUED;
+        self.state[slot].store(state, Relaxed);
+        Some((entry, state))
     }
 
-    /// Removes `slot` from the middle of the ring, keeping the others' order (rare: a task that
-    /// was cancelled or finished while queued).
-    fn unlink(&self, slot: usize) {
-        let len = self.len.load(Relaxed);
-        let head = self.head.load(Relaxed);
-        let mut kept = 0;
+    /// Removes `slot` from the middle of the ring (oldest entry at `head`), keeping the
+    /// others' order (rare: a task that was cancelled or finished while queued).
+    fn unlink(&self, slot: usize, head: u32) {
+        let len = self.tail.load(Relaxed).wrapping_sub(head);
+        let mut kept = 0u32;
         for i in 0..len {
-            let entry = self.ring[wrap(head + i)].load(Relaxed);
-            if usize::from(entry) != slot {
-                self.ring[wrap(head + kept)].store(entry, Relaxed);
+            let entry = self.ring[at(head.wrapping_add(i))].load(Relaxed);
+            if slot_of(entry) != slot {
+                self.ring[at(head.wrapping_add(kept))].store(entry, Relaxed);
                 kept += 1;
             }
         }
-        self.len.store(kept, Relaxed);
-        self.queued[slot].store(false, Relaxed);
+        self.tail.store(head.wrapping_add(kept), Relaxed);
+        let state = &self.state[slot & (SLOTS - 1)];
+        state.store(state.load(Relaxed) & !QUEUED, Relaxed);
     }
 }

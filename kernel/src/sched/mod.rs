@@ -6,9 +6,13 @@
 //! in the order they were made ready (spawn order first, then wake order), so the same program
 //! with the same inputs always interleaves the same way.
 //!
-//! [`Executor::run_until_idle`] and [`Executor::run_for`] poll in a loop with the step inlined,
-//! so a task switch costs a ring pop, a waker built in registers (its drop is skipped: it owns
-//! nothing) and the task's own poll.
+//! [`Executor::run_until_idle`] and [`Executor::run_for`] poll in a loop with the step inlined.
+//! Without an observer or a partition switch (both can only change through `&mut self`, so the
+//! loop decides once) a task switch is: a ring pop (the head in a register, the slot's state
+//! word read and its queued flag cleared), a waker made with one `orr` from the ring entry and
+//! that word (its drop is skipped: it owns nothing), the task's own poll, and two counters.
+//! Everything a wake-up or a pop indexes is masked to a power of two, so none of it is
+//! bounds-checked at run time.
 //!
 //! A task is named by a [`TaskId`] (slot + generation); once the task ends its id goes stale and
 //! every use of it is a [`TaskError::Stale`], even after the slot is reused.
@@ -157,15 +161,18 @@ impl TaskSlot {
 /// Per-task bookkeeping bytes: the slot plus its static wake-board entry (excludes the future).
 pub const TASK_OVERHEAD_BYTES: usize = size_of::<TaskSlot>() + board::BOARD_BYTES_PER_SLOT;
 
-// On 32-bit targets (Cortex-M33) the figure is pinned: 28 B of slot + 7 B of board. The
+// On 32-bit targets (Cortex-M33) the figure is pinned: 28 B of slot + 6 B of board. The
 // firmware build fails if a change grows it; see `per_task_overhead_is_bounded` for the budget.
 #[cfg(target_pointer_width = "32")]
-const _: () = assert!(size_of::<TaskSlot>() == 28 && TASK_OVERHEAD_BYTES == 35);
+const _: () = assert!(size_of::<TaskSlot>() == 28 && TASK_OVERHEAD_BYTES == 34);
 
 /// The cooperative executor. See the [module documentation](self).
 pub struct Executor {
     board_index: u8,
     board: &'static WakeBoard,
+    /// Ring position of the oldest ready entry on the board (free-running). Only the executor
+    /// pops, so the head lives here, where the run loop can keep it in a register.
+    head: u32,
     slots: Box<[TaskSlot]>,
     live: usize,
     switch: Option<&'static dyn PartitionSwitch>,
@@ -189,6 +196,7 @@ impl Executor {
         Ok(Self {
             board_index,
             board,
+            head: 0,
             slots: slots.into_boxed_slice(),
             live: 0,
             switch: None,
@@ -238,7 +246,7 @@ impl Executor {
             placement,
         };
         self.live += 1;
-        self.board.push(slot);
+        self.board.push(self.entry(slot));
         // Slots are < MAX_TASKS <= 1024.
         let id = TaskId {
             slot: slot as u16,
@@ -255,20 +263,21 @@ impl Executor {
         self.poll_next()
     }
 
-    /// [`Executor::step`], inlined into the run loops so that a task switch costs no call of
-    /// its own.
+    /// [`Executor::step`], inlined into the general run loop so that a task switch costs no
+    /// call of its own.
     #[inline(always)]
     fn poll_next(&mut self) -> Step {
-        let Some(slot) = self.board.pop() else {
+        let Some((entry, state)) = self.board.pop(self.head) else {
             return Step::Idle;
         };
-        let generation = self.board.generation(slot);
+        self.head = self.head.wrapping_add(1);
+        let slot = board::slot_of(entry);
         let id = TaskId {
             slot: slot as u16,
-            generation,
+            generation: state >> 1,
         };
         // Dropping a task waker does nothing: skip the call through its vtable.
-        let waker = ManuallyDrop::new(waker::task_waker(self.board_index, slot, generation));
+        let waker = ManuallyDrop::new(waker::task_waker(entry, state));
         let mut cx = Context::from_waker(&waker);
         let switch = self.switch;
         if let Some(observer) = self.observer {
@@ -291,11 +300,7 @@ impl Executor {
             }
             Poll::Ready(()) => {
                 task.future = None;
-                self.board.vacate(slot);
-                self.live -= 1;
-                if let Some(observer) = self.observer {
-                    observer.completed(id);
-                }
+                self.finished(id);
                 Step::Finished(id)
             }
         };
@@ -305,13 +310,74 @@ impl Executor {
         step
     }
 
+    /// [`Executor::poll_next`] for an executor with neither observer nor partition switch
+    /// (both can only change through `&mut self`, so a run loop checks them once): pops,
+    /// polls, counts, and builds no [`Step`]. Returns whether a task was polled.
+    #[inline(always)]
+    fn poll_next_plain(&mut self) -> bool {
+        let Some((entry, state)) = self.board.pop(self.head) else {
+            return false;
+        };
+        self.head = self.head.wrapping_add(1);
+        let slot = board::slot_of(entry);
+        // Dropping a task waker does nothing: skip the call through its vtable.
+        let waker = ManuallyDrop::new(waker::task_waker(entry, state));
+        let mut cx = Context::from_waker(&waker);
+        let task = &mut self.slots[slot];
+        let Some(future) = task.future.as_mut() else {
+            unreachable!("a queued slot always holds a task")
+        };
+        let poll = future.as_mut().poll(&mut cx);
+        task.polls = task.polls.wrapping_add(1);
+        match poll {
+            Poll::Pending => {
+                if self.board.is_queued(slot) {
+                    // It woke itself while running: a voluntary yield.
+                    task.yields = task.yields.wrapping_add(1);
+                }
+            }
+            Poll::Ready(()) => self.finish_plain(slot, state),
+        }
+        true
+    }
+
+    /// A task of [`Executor::poll_next_plain`] returned: drop its future, free its slot.
+    #[inline(never)]
+    fn finish_plain(&mut self, slot: usize, state: u32) {
+        self.slots[slot].future = None;
+        self.finished(TaskId {
+            slot: slot as u16,
+            generation: state >> 1,
+        });
+    }
+
+    /// Bookkeeping once task `id`'s future has returned and been dropped.
+    fn finished(&mut self, id: TaskId) {
+        self.board.vacate(usize::from(id.slot), self.head);
+        self.live -= 1;
+        if let Some(observer) = self.observer {
+            observer.completed(id);
+        }
+    }
+
+    /// Whether the run loops may use [`Executor::poll_next_plain`].
+    fn is_plain(&self) -> bool {
+        self.observer.is_none() && self.switch.is_none()
+    }
+
     /// Steps until no task is ready; returns the number of polls made.
     ///
     /// Never returns if tasks keep yielding forever; use [`Executor::run_for`] to bound it.
     pub fn run_until_idle(&mut self) -> usize {
         let mut polls = 0;
-        while self.poll_next() != Step::Idle {
-            polls += 1;
+        if self.is_plain() {
+            while self.poll_next_plain() {
+                polls += 1;
+            }
+        } else {
+            while self.poll_next() != Step::Idle {
+                polls += 1;
+            }
         }
         polls
     }
@@ -320,8 +386,14 @@ impl Executor {
     /// the executor went idle).
     pub fn run_for(&mut self, max_polls: usize) -> usize {
         let mut polls = 0;
-        while polls < max_polls && self.poll_next() != Step::Idle {
-            polls += 1;
+        if self.is_plain() {
+            while polls < max_polls && self.poll_next_plain() {
+                polls += 1;
+            }
+        } else {
+            while polls < max_polls && self.poll_next() != Step::Idle {
+                polls += 1;
+            }
         }
         polls
     }
@@ -329,7 +401,7 @@ impl Executor {
     /// Makes task `id` ready (for wake-ups that arrive without a waker, e.g. ISR flags).
     pub fn wake(&mut self, id: TaskId) -> Result<(), TaskError> {
         self.check(id)?;
-        self.board.push(usize::from(id.slot));
+        self.board.push(self.entry(usize::from(id.slot)));
         Ok(())
     }
 
@@ -378,7 +450,7 @@ impl Executor {
 
     /// Number of tasks in the ready queue.
     pub fn ready_len(&self) -> usize {
-        self.board.ready_len()
+        self.board.ready_len(self.head)
     }
 
     /// Task slots (the capacity given at creation).
@@ -396,6 +468,11 @@ impl Executor {
     /// A printable snapshot of all live tasks (the seed's coroutine dump).
     pub fn dump(&self) -> CoroutineDump<'_> {
         CoroutineDump::new(self)
+    }
+
+    /// `slot`'s ring entry on this executor's board.
+    fn entry(&self, slot: usize) -> u16 {
+        board::entry(usize::from(self.board_index), slot)
     }
 
     fn check(&self, id: TaskId) -> Result<(), TaskError> {
@@ -431,7 +508,7 @@ impl Executor {
         let placement = self.slots[slot].placement;
         let future = self.slots[slot].future.take();
         self.within(placement, move || drop(future));
-        self.board.vacate(slot);
+        self.board.vacate(slot, self.head);
         self.live -= 1;
     }
 
