@@ -16,6 +16,7 @@ mod budget;
 mod firmware;
 mod footprint;
 mod modules;
+mod profile;
 mod toolchain;
 
 use std::{
@@ -296,6 +297,9 @@ fn main() -> ExitCode {
                     bench::update_docs(&root, &run)
                 }
             }),
+        ["profile", workload] => {
+            Cross::setup(true).and_then(|cross| profile::run(&cross, &root, workload, 40))
+        }
         ["demo"] => demo(&root),
         ["test"] => test(&root),
         _ => {
