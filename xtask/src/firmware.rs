@@ -185,6 +185,28 @@ pub fn build_bench(cross: &Cross, root: &Path) -> Result<PathBuf, String> {
     build_image(cross, root, "bench", &["--features", "bench"], "bench.elf")
 }
 
+/// The bench image with only `workload`, `iters` iterations per measurement (for
+/// `cargo xtask profile`).
+pub fn build_bench_only(
+    cross: &Cross,
+    root: &Path,
+    workload: &str,
+    iters: u32,
+) -> Result<PathBuf, String> {
+    let iters = iters.to_string();
+    build_image_with(
+        cross,
+        root,
+        "bench",
+        &["--features", "bench"],
+        "bench-profile.elf",
+        &[
+            ("FIREBALL_BENCH_ONLY", workload),
+            ("FIREBALL_BENCH_ITERS", &iters),
+        ],
+    )
+}
+
 fn build_image(
     cross: &Cross,
     root: &Path,
@@ -192,8 +214,20 @@ fn build_image(
     extra: &[&str],
     out_name: &str,
 ) -> Result<PathBuf, String> {
+    build_image_with(cross, root, bin, extra, out_name, &[])
+}
+
+fn build_image_with(
+    cross: &Cross,
+    root: &Path,
+    bin: &str,
+    extra: &[&str],
+    out_name: &str,
+    envs: &[(&str, &str)],
+) -> Result<PathBuf, String> {
     let modules = modules::build_all(cross, root)?;
     let mut cmd = cross.cargo("build", ARM);
+    cmd.envs(envs.iter().copied());
     cmd.current_dir(root)
         .env("FIREBALL_MODULES_DIR", &modules)
         .args([

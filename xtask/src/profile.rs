@@ -25,7 +25,7 @@ const RUNS: [u32; 2] = [10, 20];
 pub fn run(cross: &Cross, root: &Path, workload: &str, top: usize) -> Result<(), String> {
     let mut counts = Vec::new();
     for iters in RUNS {
-        let elf = with_env(workload, iters, || firmware::build_bench(cross, root))?;
+        let elf = firmware::build_bench_only(cross, root, workload, iters)?;
         let log = root.join(format!("target/fireball/profile-{iters}.log"));
         let status = Command::new("qemu-system-arm")
             .args(["-M", "mps2-an505", "-nographic", "-monitor", "none"])
@@ -62,21 +62,6 @@ pub fn run(cross: &Cross, root: &Path, workload: &str, top: usize) -> Result<(),
         println!("{n:>9.1}  {}", demangle(name));
     }
     Ok(())
-}
-
-fn with_env<T>(workload: &str, iters: u32, f: impl FnOnce() -> T) -> T {
-    // Safety (std's `set_var` contract): no other thread of xtask reads the environment now.
-    unsafe {
-        std::env::set_var("FIREBALL_BENCH_ONLY", workload);
-        std::env::set_var("FIREBALL_BENCH_ITERS", iters.to_string());
-    }
-    let out = f();
-    // Safety: as above.
-    unsafe {
-        std::env::remove_var("FIREBALL_BENCH_ONLY");
-        std::env::remove_var("FIREBALL_BENCH_ITERS");
-    }
-    out
 }
 
 /// Instructions executed per symbol in one QEMU log.
