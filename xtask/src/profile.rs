@@ -69,7 +69,9 @@ fn count(log: &PathBuf) -> Result<HashMap<String, u64>, String> {
     let file = File::open(log).map_err(|e| format!("{}: {e}", log.display()))?;
     let mut block_len: HashMap<u64, u64> = HashMap::new();
     let mut counts: HashMap<String, u64> = HashMap::new();
-    let mut block: Option<u64> = None;
+    // The block being read from an `IN:` listing: its start and instructions so far. A
+    // block translated again (after a flush) replaces its earlier listing.
+    let mut block: Option<(u64, u64)> = None;
     for line in BufReader::new(file).lines() {
         let line = line.map_err(|e| format!("{}: {e}", log.display()))?;
         if line.starts_with("IN:") {
@@ -79,8 +81,9 @@ fn count(log: &PathBuf) -> Result<HashMap<String, u64>, String> {
             .and_then(|rest| rest.split(':').next())
             .and_then(|hex| u64::from_str_radix(hex, 16).ok())
         {
-            let start = *block.get_or_insert(addr);
-            *block_len.entry(start).or_default() += 1;
+            let (start, len) = block.get_or_insert((addr, 0));
+            *len += 1;
+            block_len.insert(*start, *len);
         } else if let Some(rest) = line.strip_prefix("Trace ") {
             block = None;
             // `Trace 0: 0x7f… [flags/pc/…/…] symbol`
