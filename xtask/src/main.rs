@@ -7,6 +7,7 @@
 //! cargo xtask qemu       build and run the firmware under QEMU mps2-an505
 //! cargo xtask bench      benchmark workloads: instructions on Cortex-M33 (QEMU -icount)
 //! cargo xtask sizes      flash and RAM of the firmware image, by section
+//! cargo xtask latency    interrupt to waiting guest, worst case on Cortex-M33 (QEMU -icount)
 //! cargo xtask demo       the main job: the demo deployment on the host simulator
 //! cargo xtask test       every check CI runs: fmt, clippy, no_std builds, host and QEMU tests
 //! ```
@@ -15,6 +16,7 @@ mod bench;
 mod budget;
 mod firmware;
 mod footprint;
+mod latency;
 mod modules;
 mod toolchain;
 
@@ -283,6 +285,7 @@ fn main() -> ExitCode {
             .and_then(|cross| firmware::build_bench(&cross, &root))
             .and_then(|elf| bench::run_m33(&elf))
             .map(|table| print!("{table}")),
+        ["latency"] => latency::run(&root),
         ["demo"] => demo(&root),
         ["test"] => test(&root),
         _ => {
