@@ -200,8 +200,12 @@ fn test(root: &Path) -> Result<(), String> {
         Some(elf) => elf,
         None => firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?,
     };
+    // The interrupt-to-guest image (`cargo xtask latency`); `firmware_latency` runs it.
+    let latency_elf =
+        firmware::build_from_manifest(&cross, root, &root.join(latency::MANIFEST), "latency")?;
     let with_artifacts = |cmd: &mut Command| {
         cmd.env("FIREBALL_MODULES_DIR", modules::out_dir(root))
+            .env("FIREBALL_LATENCY_ELF", &latency_elf)
             .env("FIREBALL_FIRMWARE_ELF", &elf)
             .env("FIREBALL_DEPLOY_ELF", &deploy_elf)
             .env("FIREBALL_DEPLOY_MANIFEST", root.join(DEPLOY_TEST_MANIFEST));
