@@ -39,6 +39,7 @@ use fireball_vsoc::{
         sched::Executor,
     },
     monitor::Monitor,
+    offload::{DeviceModel, MapError},
     platform::{IsrFlags, Platform},
 };
 
@@ -241,6 +242,7 @@ pub struct System {
     board: SimBoard,
     router: Router,
     vsoc: Vsoc,
+    isr: &'static IsrFlags,
     executor: Executor,
     log: &'static EventLog,
     components: Vec<Loaded>,
@@ -502,6 +504,7 @@ impl System {
             board,
             router,
             vsoc,
+            isr,
             executor,
             log,
             components,
@@ -522,6 +525,23 @@ impl System {
     /// The deployment's router (to register a native probe in a test, say).
     pub fn router(&self) -> Router {
         self.router.clone()
+    }
+
+    /// The interrupt flags the guests subscribe to (`irq_subscribe`, `wait_irq`): a board's
+    /// interrupt handlers raise them (nothing does in a plain run).
+    pub fn isr_flags(&self) -> &'static IsrFlags {
+        self.isr
+    }
+
+    /// Map a device model into the guests' MMIO window (`mmio_read32` / `mmio_write32`):
+    /// a board's own device, or a test's probe.
+    pub fn map_device(
+        &self,
+        base: u32,
+        len: u32,
+        device: Box<dyn DeviceModel>,
+    ) -> Result<(), MapError> {
+        self.vsoc.map_device(base, len, device)
     }
 
     /// Run a native task beside the deployment's components (a test's probe; it is not a

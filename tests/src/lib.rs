@@ -52,6 +52,11 @@ pub fn deploy_elf() -> (PathBuf, PathBuf) {
     )
 }
 
+/// The `latency` image `cargo xtask test` built for `examples/latency/fireball.toml`.
+pub fn latency_elf() -> PathBuf {
+    artifact("FIREBALL_LATENCY_ELF")
+}
+
 /// The firmware image `cargo xtask firmware` built.
 pub fn firmware_elf() -> PathBuf {
     artifact("FIREBALL_FIRMWARE_ELF")

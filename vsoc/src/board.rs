@@ -44,6 +44,9 @@ pub(crate) struct Board {
     /// Instance serial owning each ISR flag (0: free).
     irq_owners: RefCell<[u16; 32]>,
     irq_waiters: RefCell<Vec<(u32, Waker)>>,
+    /// The ISR flags instances are blocked on in `wait_irq` (woken or not): while one of
+    /// them is raised, running instances end their slices early ([`Board::irq_due`]).
+    irq_watched: Cell<u32>,
     timers: RefCell<Vec<(u64, Waker)>>,
     channels: RefCell<HandleTable<GuestChannel>>,
     /// Told of every guest channel's traffic (the logger), if set.
@@ -77,6 +80,7 @@ impl Board {
             isr_own: IsrFlags::new(),
             irq_owners: RefCell::new([0; 32]),
             irq_waiters: RefCell::new(Vec::with_capacity(WAITERS)),
+            irq_watched: Cell::new(0),
             timers: RefCell::new(Vec::with_capacity(WAITERS)),
             channels: RefCell::new(HandleTable::from_config()),
             channel_observer: Cell::new(None),
@@ -159,11 +163,26 @@ impl Board {
     /// Release every ISR flag and the router endpoint `serial` holds (its instance stopped).
     pub(crate) fn unsubscribe_all(&self, serial: u16) {
         self.routes.release(serial);
-        for owner in self.irq_owners.borrow_mut().iter_mut() {
+        for (bit, owner) in self.irq_owners.borrow_mut().iter_mut().enumerate() {
             if *owner == serial {
                 *owner = 0;
+                // A waiter cancelled while blocked no longer holds anyone's slices short.
+                self.irq_watched.set(self.irq_watched.get() & !(1 << bit));
             }
         }
+    }
+
+    /// Whether an instance is blocked on an ISR flag: slices are then run in steps, with a
+    /// look at the flags between steps.
+    pub(crate) fn irq_watched(&self) -> bool {
+        self.irq_watched.get() != 0
+    }
+
+    /// Whether a flag an instance is blocked on is raised: the running instance should end
+    /// its slice, and instances about to start one should let the waiter go first.
+    pub(crate) fn irq_due(&self) -> bool {
+        let watched = self.irq_watched.get();
+        watched != 0 && self.isr().pending() & watched != 0
     }
 
     /// The earliest tick a sleeping instance waits for.
@@ -258,7 +277,9 @@ impl Board {
                 .await
             }
             Pending::WaitIrq { mask } => {
-                poll_fn(|cx| match self.isr().take(mask) {
+                // The flags are this instance's alone (`subscribe`), so its bits are too.
+                self.irq_watched.set(self.irq_watched.get() | mask);
+                let done = poll_fn(|cx| match self.isr().take(mask) {
                     0 => {
                         self.irq_waiters
                             .borrow_mut()
@@ -267,7 +288,9 @@ impl Board {
                     }
                     raised => Poll::Ready(Completion::Status(raised as i32)),
                 })
-                .await
+                .await;
+                self.irq_watched.set(self.irq_watched.get() & !mask);
+                done
             }
             Pending::Yield | Pending::Breakpoint(_) => Completion::Unit,
             Pending::RouteCall { serial } => self.routes.complete(serial).await,

@@ -13,6 +13,13 @@ pub const DEFAULT_GUEST_POOL: usize = if cfg!(target_os = "none") {
     4 * 1024 * 1024
 };
 
+/// Fuel between two looks at the interrupt flags while an instance waits on one
+/// (`wait_irq`): a slice runs in steps of this much fuel and ends early once a flag a waiter
+/// waits for is raised, so the waiter is not held up for whole slices. ~2,000 fuel is about
+/// 28,000 instructions of integer code on the Cortex-M33 (docs/perf.md, "Interrupt to
+/// guest").
+pub const DEFAULT_IRQ_CHECK_INTERVAL: u64 = 2_000;
+
 /// The smallest value-stack cap a vSoC runs with (wasmi's stack starts at 1 000 bytes).
 pub const MIN_VALUE_STACK: usize = 1024;
 
@@ -21,6 +28,10 @@ pub const MIN_VALUE_STACK: usize = 1024;
 pub struct VsocConfig {
     /// Fuel an instance gets per slice before it is suspended.
     pub yield_interval: u64,
+    /// While an instance waits on an interrupt flag, slices run in steps of this much fuel
+    /// and end at the first step after a flag it waits for is raised (no effect while no
+    /// instance waits on one; `u64::MAX`: slices are never cut).
+    pub irq_check_interval: u64,
     /// Largest module accepted, in bytes.
     pub max_module_bytes: usize,
     /// Largest linear memory a module may declare (its maximum, or minimum
@@ -58,6 +69,7 @@ impl Default for VsocConfig {
     fn default() -> Self {
         Self {
             yield_interval: DEFAULT_YIELD_INTERVAL,
+            irq_check_interval: DEFAULT_IRQ_CHECK_INTERVAL,
             max_module_bytes: 256 * 1024,
             max_memory_bytes: 64 * 1024,
             max_functions: 1024,

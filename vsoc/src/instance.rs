@@ -124,6 +124,8 @@ pub struct Instance {
     /// What the suspended builtin returns when the call resumes.
     resume_with: Option<wasmi::Val>,
     yield_interval: u64,
+    /// Fuel per step of a turn while an instance waits on an ISR flag.
+    irq_check_interval: u64,
     /// Bytes charged at admission besides linear memory (store overhead + value stack).
     fixed_charge: usize,
     stats: InstanceStats,
@@ -193,6 +195,7 @@ impl Instance {
             waiting: None,
             resume_with: None,
             yield_interval: config.yield_interval,
+            irq_check_interval: config.irq_check_interval.max(1),
             fixed_charge,
             stats: InstanceStats::default(),
         };
@@ -346,9 +349,17 @@ impl Instance {
     }
 
     /// Run one turn: at most `yield_interval` fuel.
+    ///
+    /// While an instance is blocked on an ISR flag (`wait_irq`), the turn runs in steps of
+    /// `irq_check_interval` fuel and ends after the step in which one of those flags was
+    /// raised; a turn that would start while one is raised does not run at all. Either way
+    /// the turn is [`Turn::Yielded`] and the waiter, woken at the context switch, runs
+    /// before this instance's next step. Cutting a turn into steps does not change what it
+    /// runs: each step gets the fuel left in the turn, up to the interval, and the turn ends
+    /// exactly where one slice of the same fuel would have.
     pub fn run(&mut self) -> Turn {
         // Everything that does not run the guest is decided by reference: nothing moves.
-        let mut fuel = self.yield_interval;
+        let mut budget = self.yield_interval;
         match &self.run {
             Run::Finished => return Turn::Finished,
             Run::Trapped(trap) => return Turn::Trapped(trap.clone()),
@@ -358,14 +369,65 @@ impl Instance {
                 }
             }
             // Refuelling below what the next instruction needs never progresses.
-            Run::OutOfFuel(suspended) => fuel = fuel.max(suspended.required_fuel()),
+            Run::OutOfFuel(suspended) => budget = budget.max(suspended.required_fuel()),
             Run::Ready(_) => {}
         }
-        self.stats.slices += 1;
-        if let Err(e) = self.store.set_fuel(fuel) {
-            return self.trap(TrapKind::Other(e.to_string()));
+        if self.store.data().board.irq_due() {
+            // An interrupt waiter was woken: let it run first.
+            return Turn::Yielded;
         }
-        // The one move out of `self.run` this turn (the call goes to wasmi by value) …
+        self.stats.slices += 1;
+        let mut left = budget;
+        let turn = loop {
+            let required = match &self.run {
+                Run::OutOfFuel(suspended) => suspended.required_fuel(),
+                _ => 0,
+            };
+            let step = if self.store.data().board.irq_watched() {
+                left.min(self.irq_check_interval.max(required))
+            } else {
+                left
+            };
+            let (consumed, result) = self.step(step);
+            self.stats.fuel_consumed += consumed;
+            left -= consumed.min(left);
+            // … and the one move back in.
+            match result {
+                Ok(wasmi::TypedResumableCall::Finished(())) => break Turn::Finished,
+                Ok(wasmi::TypedResumableCall::OutOfFuel(suspended)) => {
+                    let more = step < left + consumed
+                        && suspended.required_fuel() <= left
+                        && !self.store.data().board.irq_due();
+                    self.run = Run::OutOfFuel(suspended);
+                    if !more {
+                        self.stats.yields += 1;
+                        break Turn::Yielded;
+                    }
+                }
+                Ok(wasmi::TypedResumableCall::HostTrap(host)) => {
+                    self.run = Run::HostTrap(host);
+                    break self.host_trap();
+                }
+                Err(e) => {
+                    let kind = match e.as_trap_code() {
+                        Some(code) => TrapKind::Wasm(code),
+                        None => TrapKind::Other(e.to_string()),
+                    };
+                    break self.trap(kind);
+                }
+            }
+        };
+        self.publish();
+        turn
+    }
+
+    /// Run the call on `fuel` (at least what it requires): the fuel it consumed and how it
+    /// stopped.
+    fn step(&mut self, fuel: u64) -> (u64, Result<wasmi::TypedResumableCall<()>, wasmi::Error>) {
+        if let Err(e) = self.store.set_fuel(fuel) {
+            return (0, Err(e));
+        }
+        // The one move out of `self.run` this step (the call goes to wasmi by value) …
         let result = match core::mem::replace(&mut self.run, Run::Finished) {
             Run::Ready(entry) => entry.call_resumable(&mut self.store, ()),
             Run::OutOfFuel(suspended) => suspended.resume(&mut self.store),
@@ -373,35 +435,13 @@ impl Instance {
                 let value = self.resume_with.take();
                 call.resume(&mut self.store, value.as_slice())
             }
-            // Decided above, before anything moved; put back as it was.
+            // `run` returns before stepping a finished or trapped call.
             done @ (Run::Finished | Run::Trapped(_)) => {
                 self.run = done;
-                return Turn::Finished;
+                return (0, Ok(wasmi::TypedResumableCall::Finished(())));
             }
         };
-        self.stats.fuel_consumed += fuel - self.store.get_fuel().unwrap_or(0);
-        // … and the one move back in.
-        let turn = match result {
-            Ok(wasmi::TypedResumableCall::Finished(())) => Turn::Finished,
-            Ok(wasmi::TypedResumableCall::OutOfFuel(suspended)) => {
-                self.stats.yields += 1;
-                self.run = Run::OutOfFuel(suspended);
-                Turn::Yielded
-            }
-            Ok(wasmi::TypedResumableCall::HostTrap(host)) => {
-                self.run = Run::HostTrap(host);
-                self.host_trap()
-            }
-            Err(e) => {
-                let kind = match e.as_trap_code() {
-                    Some(code) => TrapKind::Wasm(code),
-                    None => TrapKind::Other(e.to_string()),
-                };
-                self.trap(kind)
-            }
-        };
-        self.publish();
-        turn
+        (fuel - self.store.get_fuel().unwrap_or(0), result)
     }
 
     /// The call stopped at a builtin's host error (now in `self.run`): a suspension

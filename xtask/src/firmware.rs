@@ -34,6 +34,16 @@ pub fn build(cross: &Cross, root: &Path) -> Result<PathBuf, String> {
 /// Build the `deploy` firmware for `manifest`: its modules embedded (in flash), the plan
 /// generated from the manifest, run by `fireball-deploy` as on the host. Returns the ELF.
 pub fn build_deploy(cross: &Cross, root: &Path, manifest: &Path) -> Result<PathBuf, String> {
+    build_from_manifest(cross, root, manifest, "deploy")
+}
+
+/// Build image `bin` (`deploy`, or `latency`) for `manifest`, as [`build_deploy`] does.
+pub fn build_from_manifest(
+    cross: &Cross,
+    root: &Path,
+    manifest: &Path,
+    bin: &str,
+) -> Result<PathBuf, String> {
     let modules = modules::build_all(cross, root)?;
     let plan = root.join("target/fireball/plan.rs");
     let (text, services) = plan_source(
@@ -54,18 +64,14 @@ pub fn build_deploy(cross: &Cross, root: &Path, manifest: &Path) -> Result<PathB
             "-p",
             "fireball-firmware",
             "--bin",
-            "deploy",
+            bin,
             "--features",
             "deploy",
         ])
         .args(["--profile", "firmware"]);
     run(&mut cmd)?;
-    let built = root
-        .join("target")
-        .join(ARM)
-        .join("firmware")
-        .join("deploy");
-    let elf = root.join("target/fireball/deploy.elf");
+    let built = root.join("target").join(ARM).join("firmware").join(bin);
+    let elf = root.join(format!("target/fireball/{bin}.elf"));
     fs::copy(&built, &elf).map_err(|e| format!("{}: {e}", built.display()))?;
     Ok(elf)
 }

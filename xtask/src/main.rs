@@ -7,6 +7,7 @@
 //! cargo xtask qemu       build and run the firmware under QEMU mps2-an505
 //! cargo xtask bench      benchmark workloads: instructions on Cortex-M33 (QEMU -icount)
 //! cargo xtask sizes      flash and RAM of the firmware image, by section
+//! cargo xtask latency    interrupt to waiting guest, worst case on Cortex-M33 (QEMU -icount)
 //! cargo xtask demo       the main job: the demo deployment on the host simulator
 //! cargo xtask test       every check CI runs: fmt, clippy, no_std builds, host and QEMU tests
 //! ```
@@ -15,6 +16,7 @@ mod bench;
 mod budget;
 mod firmware;
 mod footprint;
+mod latency;
 mod modules;
 mod profile;
 mod toolchain;
@@ -202,8 +204,12 @@ fn test(root: &Path) -> Result<(), String> {
         Some(elf) => elf,
         None => firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?,
     };
+    // The interrupt-to-guest image (`cargo xtask latency`); `firmware_latency` runs it.
+    let latency_elf =
+        firmware::build_from_manifest(&cross, root, &root.join(latency::MANIFEST), "latency")?;
     let with_artifacts = |cmd: &mut Command| {
         cmd.env("FIREBALL_MODULES_DIR", modules::out_dir(root))
+            .env("FIREBALL_LATENCY_ELF", &latency_elf)
             .env("FIREBALL_FIRMWARE_ELF", &elf)
             .env("FIREBALL_DEPLOY_ELF", &deploy_elf)
             .env("FIREBALL_DEPLOY_MANIFEST", root.join(DEPLOY_TEST_MANIFEST));
@@ -300,6 +306,7 @@ fn main() -> ExitCode {
         ["profile", workload] => {
             Cross::setup(true).and_then(|cross| profile::run(&cross, &root, workload, 40))
         }
+        ["latency"] => latency::run(&root),
         ["demo"] => demo(&root),
         ["test"] => test(&root),
         _ => {
