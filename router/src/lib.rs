@@ -19,8 +19,8 @@
 //! 5. **delivers** into the handler's bounded inbox, a kernel [`csp`](fireball_kernel::csp)
 //!    channel: a full inbox is [`CallError::QueueFull`] to the sender, never a silent drop.
 //!
-//! Requests carry a correlation id and are answered on the caller's reply slot (another
-//! kernel channel); notifications are one-way; publications fan out to subscribers. A
+//! Requests carry a correlation id and are answered in the caller's reply slot (one cell
+//! and one waker: an endpoint has one call in flight); notifications are one-way; publications fan out to subscribers. A
 //! component that restarts gets a new generation: old bindings fail with
 //! [`CallError::Restarted`], requests to a stopped component with [`CallError::DeadPeer`].
 //! Everything the router does is a structured [`trace`] event with a deterministic text form,
