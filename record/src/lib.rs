@@ -8,9 +8,14 @@
 //! native side, and through [`Message`] (a derive with small non-generic code: [`message`])
 //! inside WASM modules; the two mappings are the same, held equal by proptests.
 //!
+//! Bytes from a guest can also be read without decoding them: [`RecordView::new`] validates
+//! them once, in place, and reads fields straight out of them, with no allocation.
+//!
 //! # Wire format
 //!
-//! postcard, via serde. A record is `varint(n)` then `n` fields of `key: str, value`; a value
+//! postcard's encoding of the serde data model of [`Record`] (so `postcard` reads and writes
+//! it as is), produced and parsed here by hand-written code on the hot path (no serde there);
+//! serde's postcard decoder is kept as the reference the tests hold both to. A record is `varint(n)` then `n` fields of `key: str, value`; a value
 //! is `varint(tag)` then its payload:
 //!
 //! | tag | value | payload |
