@@ -14,7 +14,8 @@
 //! The crate is `no_std` + `alloc` and depends on nothing above it (no router, no vSoC).
 //! Limits come from build-time configuration ([`config`]). `unsafe` is confined to two places,
 //! each with `// Safety:` notes: the allocator (`mem::heap`, `mem::arena`, `mem::partitioned`)
-//! and the allocation-free waker (`sched::waker`) — plus, with the `bench` feature only, the
+//! and the allocation-free waker (`sched::waker`) — plus the plain run loop's unchecked slot
+//! access (`sched`, `Executor::run_plain`), and, with the `bench` feature only, the
 //! heap workloads of `bench`, which call `GlobalAlloc` and talc directly.
 //!
 //! # Modules

@@ -365,7 +365,7 @@ impl<T> State<T> {
 
     fn queue_offer(&self, value: T, cx: &mut Context<'_>) -> SendPoll<T> {
         let ticket = self.ticket();
-        let waker = Some(cx.waker().clone());
+        let waker = Some(crate::sched::clone_waker(cx.waker()));
         self.queues.borrow_mut().offers.push_back(Offer {
             ticket,
             value,
@@ -409,9 +409,9 @@ impl<T> State<T> {
         if !offer
             .waker
             .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
+            .is_some_and(|w| crate::sched::will_wake(w, cx.waker()))
         {
-            let old = offer.waker.replace(cx.waker().clone());
+            let old = offer.waker.replace(crate::sched::clone_waker(cx.waker()));
             drop(queues);
             drop(old);
         }
@@ -525,7 +525,7 @@ impl<T> State<T> {
 
     fn queue_receiver(&self, ticket: &mut Ticket, cx: &mut Context<'_>) {
         let t = self.ticket();
-        let waker = cx.waker().clone();
+        let waker = crate::sched::clone_waker(cx.waker());
         self.queues
             .borrow_mut()
             .receivers
@@ -558,8 +558,8 @@ impl<T> State<T> {
             return Poll::Ready(None);
         }
         let waiter = &mut queues.receivers[index];
-        if !waiter.waker.will_wake(cx.waker()) {
-            let old = core::mem::replace(&mut waiter.waker, cx.waker().clone());
+        if !crate::sched::will_wake(&waiter.waker, cx.waker()) {
+            let old = core::mem::replace(&mut waiter.waker, crate::sched::clone_waker(cx.waker()));
             drop(queues);
             drop(old);
         }

@@ -55,6 +55,9 @@ pub(crate) struct WakeBoard {
     /// The oldest entry's position, the head, is the executor's alone: it keeps it in a
     /// register across its run loop and passes it in.
     tail: AtomicU32,
+    /// Ring entry of the task being polled (set by the executor before each poll): what the
+    /// executor's running waker (see [`super::waker`]) wakes or clones.
+    current: AtomicU16,
 }
 
 /// The ring entry (and low bits of a waker's word) for `slot` on board `board`.
@@ -90,6 +93,7 @@ impl WakeBoard {
             state: [const { AtomicU32::new(0) }; SLOTS],
             ring: [const { AtomicU16::new(0) }; SLOTS],
             tail: AtomicU32::new(0),
+            current: AtomicU16::new(0),
         }
     }
 
@@ -163,6 +167,12 @@ impl WakeBoard {
         self.state[slot & (SLOTS - 1)].load(Relaxed) & QUEUED != 0
     }
 
+    /// 1 if `slot` is in the ready ring, else 0.
+    #[inline(always)]
+    pub(crate) fn queued_bit(&self, slot: usize) -> u32 {
+        self.state[slot & (SLOTS - 1)].load(Relaxed) & QUEUED
+    }
+
     /// Number of slots in the ready ring, whose oldest entry is at `head`.
     pub(crate) fn ready_len(&self, head: u32) -> usize {
         self.tail.load(Relaxed).wrapping_sub(head) as usize
@@ -180,7 +190,29 @@ impl WakeBoard {
         }
     }
 
+    /// Records `entry` as the task about to be polled.
+    #[inline(always)]
+    pub(crate) fn set_current(&self, entry: u16) {
+        self.current.store(entry, Relaxed);
+    }
+
+    /// The ring entry of the task being polled, and its state word with the queued flag clear
+    /// (what a waker for it carries).
+    #[inline(always)]
+    pub(crate) fn current(&self) -> (u16, u32) {
+        let entry = self.current.load(Relaxed);
+        (entry, self.state[slot_of(entry)].load(Relaxed) & !QUEUED)
+    }
+
+    /// Queues the task being polled unless it is queued already. It is alive — a task is not
+    /// vacated while it runs — so only the queued flag needs checking.
+    #[inline(always)]
+    pub(crate) fn wake_current(&self) {
+        self.push(self.current.load(Relaxed));
+    }
+
     /// Appends `slot` (ring entry `entry`) to the ready ring unless it is already there.
+    #[inline(always)]
     pub(crate) fn push(&self, entry: u16) {
         let slot = slot_of(entry);
         let state = self.state[slot].load(Relaxed);

@@ -9,11 +9,12 @@
 //! [`Executor::run_until_idle`] and [`Executor::run_for`] poll in a loop with the step inlined.
 //! Without an observer or a partition switch (both can only change through `&mut self`, so the
 //! loop decides once) a task switch is: a ring pop (the head in a register, the slot's state
-//! word read and its queued flag cleared), a waker made with one `orr` from the ring entry and
-//! that word (its drop is skipped: it owns nothing), the task's own poll, and two counters.
-//! Everything a wake-up or a pop indexes is masked to a power of two, so none of it is
-//! bounds-checked at run time.
-//!
+//! word read and its queued flag cleared), the entry recorded as the board's current task, a
+//! `Context` lending the executor's running waker (one per executor, see `waker.rs`), the
+//! task's own poll, and two counters (the yield one without a branch). Everything a wake-up or
+//! a pop indexes is masked to a power of two, so none of it is bounds-checked at run time, and
+//! the slot of a popped entry is known to be in bounds and live (see `run_plain`).
+
 //! A task is named by a [`TaskId`] (slot + generation); once the task ends its id goes stale and
 //! every use of it is a [`TaskError::Stale`], even after the slot is reused.
 //!
@@ -48,7 +49,6 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 use core::future::Future;
-use core::mem::ManuallyDrop;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
@@ -58,6 +58,7 @@ pub use observer::TaskObserver;
 use crate::config::MAX_TASKS;
 use crate::mem::{PartitionSwitch, Placement};
 use board::WakeBoard;
+pub(crate) use waker::{clone_waker, will_wake};
 
 /// Names one task: its slot and the generation of that slot when the task was spawned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -175,6 +176,7 @@ pub struct Executor {
     head: u32,
     slots: Box<[TaskSlot]>,
     live: usize,
+
     switch: Option<&'static dyn PartitionSwitch>,
     observer: Option<&'static dyn TaskObserver>,
 }
@@ -276,8 +278,9 @@ impl Executor {
             slot: slot as u16,
             generation: state >> 1,
         };
-        // Dropping a task waker does nothing: skip the call through its vtable.
-        let waker = ManuallyDrop::new(waker::task_waker(entry, state));
+        // The executor's running waker wakes whichever task the board says is current.
+        self.board.set_current(entry);
+        let waker = waker::running_waker(self.board);
         let mut cx = Context::from_waker(&waker);
         let switch = self.switch;
         if let Some(observer) = self.observer {
@@ -310,38 +313,67 @@ impl Executor {
         step
     }
 
-    /// [`Executor::poll_next`] for an executor with neither observer nor partition switch
-    /// (both can only change through `&mut self`, so a run loop checks them once): pops,
-    /// polls, counts, and builds no [`Step`]. Returns whether a task was polled.
+    /// The run loop of [`Executor::run_until_idle`] and [`Executor::run_for`] for an executor
+    /// with neither observer nor partition switch (both can only change through `&mut self`,
+    /// so the caller checks them once): pops, polls and counts, and builds no [`Step`].
+    ///
+    /// The board, the ring head and the running waker live in locals (the head is written
+    /// back before a finished task's bookkeeping and at the end), so nothing the poll could
+    /// reach is reloaded per switch. With `BOUNDED` it stops after `max_polls` polls; either
+    /// way it returns the polls made, which is how far the head moved (modulo 2^32, which
+    /// only a 64-bit host running more than 4 billion polls in one call could notice).
     #[inline(always)]
-    fn poll_next_plain(&mut self) -> bool {
-        let Some((entry, state)) = self.board.pop(self.head) else {
-            return false;
-        };
-        self.head = self.head.wrapping_add(1);
-        let slot = board::slot_of(entry);
-        // Dropping a task waker does nothing: skip the call through its vtable.
-        let waker = ManuallyDrop::new(waker::task_waker(entry, state));
-        let mut cx = Context::from_waker(&waker);
-        let task = &mut self.slots[slot];
-        let Some(future) = task.future.as_mut() else {
-            unreachable!("a queued slot always holds a task")
-        };
-        let poll = future.as_mut().poll(&mut cx);
-        task.polls = task.polls.wrapping_add(1);
-        match poll {
-            Poll::Pending => {
-                if self.board.is_queued(slot) {
-                    // It woke itself while running: a voluntary yield.
-                    task.yields = task.yields.wrapping_add(1);
+    #[allow(unsafe_code)]
+    fn run_plain<const BOUNDED: bool>(&mut self, max_polls: usize) -> usize {
+        let board = self.board;
+        // One waker for every poll: it wakes whichever task the board says is current.
+        let waker = waker::running_waker(board);
+        let start = self.head;
+        let mut head = start;
+        let mut polls = 0usize;
+        while !BOUNDED || polls < max_polls {
+            let Some((entry, state)) = board.pop(head) else {
+                break;
+            };
+            head = head.wrapping_add(1);
+            polls = polls.wrapping_add(1);
+            let slot = board::slot_of(entry);
+            board.set_current(entry);
+            let mut cx = Context::from_waker(&waker);
+            debug_assert!(slot < self.slots.len() && self.slots[slot].future.is_some());
+            // Safety: a slot is queued only while it holds a task: `spawn_in` queues the slot
+            // it fills (an index below `slots.len()`), `Executor::wake` and wakers queue a slot
+            // only while its state word says live (odd generation, set by `occupy`, which only
+            // `spawn_in` calls, for a slot of this table), and `vacate` unlinks the slot from
+            // the ring before it empties it. A board's slots beyond this executor's capacity
+            // are never occupied while it holds the board, so their state never matches a
+            // waker's. Hence `slot` is in bounds and its future is `Some`.
+            let task = unsafe { self.slots.get_unchecked_mut(slot) };
+            // Safety: see above.
+            let future = unsafe { task.future.as_mut().unwrap_unchecked() };
+            let poll = future.as_mut().poll(&mut cx);
+            task.polls = task.polls.wrapping_add(1);
+            match poll {
+                Poll::Pending => {
+                    // Queued again already: it woke itself while running, a voluntary yield
+                    // (counted without a branch).
+                    task.yields = task.yields.wrapping_add(board.queued_bit(slot));
+                }
+                Poll::Ready(()) => {
+                    self.head = head;
+                    self.finish_plain(slot, state);
                 }
             }
-            Poll::Ready(()) => self.finish_plain(slot, state),
         }
-        true
+        self.head = head;
+        if BOUNDED {
+            polls
+        } else {
+            head.wrapping_sub(start) as usize
+        }
     }
 
-    /// A task of [`Executor::poll_next_plain`] returned: drop its future, free its slot.
+    /// A task of [`Executor::run_plain`] returned: drop its future, free its slot.
     #[inline(never)]
     fn finish_plain(&mut self, slot: usize, state: u32) {
         self.slots[slot].future = None;
@@ -360,7 +392,7 @@ impl Executor {
         }
     }
 
-    /// Whether the run loops may use [`Executor::poll_next_plain`].
+    /// Whether the run loops may use [`Executor::run_plain`].
     fn is_plain(&self) -> bool {
         self.observer.is_none() && self.switch.is_none()
     }
@@ -369,15 +401,12 @@ impl Executor {
     ///
     /// Never returns if tasks keep yielding forever; use [`Executor::run_for`] to bound it.
     pub fn run_until_idle(&mut self) -> usize {
-        let mut polls = 0;
         if self.is_plain() {
-            while self.poll_next_plain() {
-                polls += 1;
-            }
-        } else {
-            while self.poll_next() != Step::Idle {
-                polls += 1;
-            }
+            return self.run_plain::<false>(usize::MAX);
+        }
+        let mut polls = 0;
+        while self.poll_next() != Step::Idle {
+            polls += 1;
         }
         polls
     }
@@ -385,15 +414,12 @@ impl Executor {
     /// Steps at most `max_polls` times; returns the polls made (less than `max_polls` only if
     /// the executor went idle).
     pub fn run_for(&mut self, max_polls: usize) -> usize {
-        let mut polls = 0;
         if self.is_plain() {
-            while polls < max_polls && self.poll_next_plain() {
-                polls += 1;
-            }
-        } else {
-            while polls < max_polls && self.poll_next() != Step::Idle {
-                polls += 1;
-            }
+            return self.run_plain::<true>(max_polls);
+        }
+        let mut polls = 0;
+        while polls < max_polls && self.poll_next() != Step::Idle {
+            polls += 1;
         }
         polls
     }
@@ -559,7 +585,10 @@ impl Future for YieldNow {
             Poll::Ready(())
         } else {
             self.yielded = true;
-            cx.waker().wake_by_ref();
+            // On a kernel executor, queue the task directly rather than through the vtable.
+            if !waker::wake_if_running(cx.waker()) {
+                cx.waker().wake_by_ref();
+            }
             Poll::Pending
         }
     }

@@ -366,3 +366,37 @@ fn the_observer_sees_spawn_resume_complete_and_cancel() {
         ]
     );
 }
+
+#[test]
+fn the_running_waker_clones_to_the_tasks_own_waker() {
+    let mut ex = Executor::new().unwrap();
+    let kept: Rc<RefCell<Option<Waker>>> = Rc::default();
+    let checks: Rc<RefCell<Vec<bool>>> = Rc::default();
+    let (k, c) = (kept.clone(), checks.clone());
+    let id = ex
+        .spawn(
+            "keeper",
+            poll_fn(move |cx| {
+                let mut kept = k.borrow_mut();
+                // The inline clone and comparison agree with the vtable's.
+                let same = kept.as_ref().map(|w| super::will_wake(w, cx.waker()));
+                c.borrow_mut().push(same.unwrap_or(false));
+                if kept.is_none() {
+                    let fast = super::clone_waker(cx.waker());
+                    assert!(fast.will_wake(&cx.waker().clone()));
+                    *kept = Some(fast);
+                }
+                Poll::<()>::Pending
+            }),
+        )
+        .unwrap();
+    assert_eq!(ex.run_until_idle(), 1);
+    // The kept clone wakes the task after the poll that made it.
+    kept.borrow().as_ref().unwrap().wake_by_ref();
+    assert_eq!(ex.run_until_idle(), 1);
+    assert_eq!(*checks.borrow(), [false, true]);
+    // And is stale once the task is gone.
+    ex.cancel(id).unwrap();
+    kept.borrow().as_ref().unwrap().wake_by_ref();
+    assert_eq!(ex.ready_len(), 0);
+}
