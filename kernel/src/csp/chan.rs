@@ -549,7 +549,9 @@ impl<T> State<T> {
             drop(queues);
             self.receivers.set(self.receivers.get() - 1);
             *ticket = NO_TICKET;
-            drop(waiter);
+            if let Some(waiter) = waiter {
+                crate::sched::drop_waker(waiter.waker);
+            }
             return Poll::Ready(self.take());
         }
         if self.is_closed() {

@@ -58,7 +58,7 @@ pub use observer::TaskObserver;
 use crate::config::MAX_TASKS;
 use crate::mem::{PartitionSwitch, Placement};
 use board::WakeBoard;
-pub(crate) use waker::{clone_waker, will_wake};
+pub(crate) use waker::{clone_waker, drop_waker, will_wake};
 
 /// Names one task: its slot and the generation of that slot when the task was spawned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

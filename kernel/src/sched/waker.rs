@@ -118,6 +118,17 @@ pub(crate) fn clone_waker(waker: &Waker) -> Waker {
     }
 }
 
+/// Drops `waker`; a kernel task waker without the call through its vtable (its drop does
+/// nothing: it owns nothing).
+#[inline(always)]
+pub(crate) fn drop_waker(waker: Waker) {
+    if core::ptr::eq(waker.vtable(), &VTABLE) {
+        core::mem::forget(waker);
+    } else {
+        core::mem::drop(waker);
+    }
+}
+
 /// [`Waker::will_wake`], except that a running waker matches the clone it gives ([`clone_waker`]):
 /// whether `kept` wakes the same task as `waker`, so that a repoll need not replace it.
 #[inline(always)]
