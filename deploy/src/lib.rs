@@ -5,10 +5,16 @@
 //! (`fireball run <manifest>`) and in a firmware image, and the two give the same router
 //! trace for the same [`Plan`].
 //!
+//! - [`component`] — what a component is ([`Kind`]) and how it ended ([`State`]): the leaf
+//!   the others name them by;
 //! - [`plan`] — what to boot, as data ([`Plan`]);
 //! - [`board`] — the simulated board every deployment runs on ([`SimBoard`]);
-//! - [`system`] — [`System::boot`], [`System::run`] and the steps in between;
-//! - [`report`] — [`RunReport`], what a run did.
+//! - [`report`] — [`RunReport`], what a run did;
+//! - [`system`] — [`System::boot`], [`System::run`] and the steps in between, on all of the
+//!   above.
+//!
+//! The arrows point one way: `system` → `report` → `board`, `system` → `plan`, and every one
+//! of them → `component`.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -16,11 +22,13 @@
 extern crate alloc;
 
 pub mod board;
+pub mod component;
 pub mod plan;
 pub mod report;
 pub mod system;
 
 pub use board::SimBoard;
 pub use plan::{ComponentPlan, Plan};
+pub use component::{Kind, State};
 pub use report::{ComponentRam, ComponentReport, RunReport};
-pub use system::{BootError, Kind, RunOptions, Sink, State, System, TARGET_MHZ, system_routes};
+pub use system::{BootError, RunOptions, Sink, System, TARGET_MHZ, system_routes};

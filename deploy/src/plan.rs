@@ -10,7 +10,7 @@ use alloc::{string::String, vec::Vec};
 use fireball_router::Methods;
 use fireball_vsoc::Prevalidated;
 
-use crate::system::Kind;
+use crate::component::Kind;
 
 /// A deployment ready to boot.
 #[derive(Clone, Debug)]

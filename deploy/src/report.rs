@@ -4,7 +4,7 @@ use alloc::{format, string::String, vec::Vec};
 use core::fmt::{self, Write as _};
 
 use crate::board::NodeLog;
-use crate::system::{Kind, State};
+use crate::component::{Kind, State};
 
 /// One component at the end of a run.
 #[derive(Clone, Debug)]

@@ -44,6 +44,7 @@ use fireball_vsoc::{
 };
 
 use crate::board::{SimBoard, Ticks};
+use crate::component::{Kind, State};
 use crate::plan::Plan;
 use crate::report::{ComponentRam, ComponentReport, RunReport};
 
@@ -151,26 +152,6 @@ impl fmt::Display for BootError {
 }
 
 impl core::error::Error for BootError {}
-
-/// A service or a guest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// A service plugin (P4).
-    Service,
-    /// A guest app (P5).
-    Guest,
-}
-
-/// How a component ended (or where it is at the end of the run).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum State {
-    /// Still running or waiting (services serve until the run ends).
-    Running(String),
-    /// Its entry point returned.
-    Finished,
-    /// Stopped by a trap or memory exhaustion; the others went on.
-    Stopped(String),
-}
 
 /// One loaded component.
 struct Loaded {
