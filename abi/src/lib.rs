@@ -227,6 +227,38 @@ pub mod delivery {
     /// A publication on a topic the service subscribed to.
     pub const PUBLICATION: u8 = 2;
 
+    /// What a delivery is: the header's kind byte as a type.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Kind {
+        /// A request: answered (`route_respond`) by its token.
+        Request,
+        /// A one-way message: nobody waits for an answer.
+        Notification,
+        /// A publication on a topic the module subscribed to (nobody waits either).
+        Publication,
+    }
+
+    impl Kind {
+        /// The kind a header's byte names; `None` for an unknown one.
+        pub const fn from_byte(byte: u8) -> Option<Kind> {
+            match byte {
+                REQUEST => Some(Kind::Request),
+                NOTIFICATION => Some(Kind::Notification),
+                PUBLICATION => Some(Kind::Publication),
+                _ => None,
+            }
+        }
+
+        /// The header's byte for this kind.
+        pub const fn byte(self) -> u8 {
+            match self {
+                Kind::Request => REQUEST,
+                Kind::Notification => NOTIFICATION,
+                Kind::Publication => PUBLICATION,
+            }
+        }
+    }
+
     /// Whether `bytes` are UTF-8 (what a delivery's URI and caller name are, and a record's
     /// keys and strings). The same answer as `core::str::from_utf8(bytes).is_ok()`, in a
     /// tenth of its code: a module checks a few short names per message, where core's

@@ -28,7 +28,7 @@ pub mod report;
 pub mod system;
 
 pub use board::SimBoard;
-pub use plan::{ComponentPlan, Plan};
 pub use component::{Kind, State};
+pub use plan::{ComponentPlan, Plan};
 pub use report::{ComponentRam, ComponentReport, RunReport};
 pub use system::{BootError, RunOptions, Sink, System, TARGET_MHZ, system_routes};

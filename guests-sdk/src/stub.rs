@@ -174,7 +174,7 @@ pub mod router {
     };
     use fireball_record::{Limits, Record};
 
-    use crate::route::{Method, serve::Kind};
+    use fireball_abi::{Method, delivery::Kind};
 
     type Handler = Box<dyn FnMut(Method, &[u8]) -> Result<Vec<u8>, i32>>;
 
@@ -298,11 +298,7 @@ pub mod router {
                 0
             };
             let header = Header {
-                kind: match kind {
-                    Kind::Request => fireball_abi::delivery::REQUEST,
-                    Kind::Notification => fireball_abi::delivery::NOTIFICATION,
-                    Kind::Publication => fireball_abi::delivery::PUBLICATION,
-                },
+                kind: kind.byte(),
                 method: method.number() as u8,
                 token,
                 uri_len: u16::try_from(uri.len()).expect("a stub URI fits the header"),

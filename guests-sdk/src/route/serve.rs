@@ -22,21 +22,14 @@
 
 use core::num::NonZeroU16;
 
-use fireball_abi::delivery::{self, Header};
+use fireball_abi::delivery::Header;
 
 use super::{Error, Method, check};
 use crate::sys;
 
-/// What a delivery is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// A request: answer it with [`reply`] or [`fail`], by its token.
-    Request,
-    /// A one-way message: nobody waits for an answer.
-    Notification,
-    /// A publication on a topic the module subscribed to (nobody waits either).
-    Publication,
-}
+/// What a delivery is (request, notification, publication): the ABI's kind byte as a type.
+/// A request is answered with [`reply`] or [`fail`], by its token.
+pub use fireball_abi::delivery::Kind;
 
 /// One delivery, borrowed from the buffer [`take`] filled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,12 +54,7 @@ impl<'a> Delivery<'a> {
     pub fn parse(bytes: &'a [u8]) -> Option<Self> {
         let header = Header::decode(bytes)?;
         let (uri, caller, body) = header.parts(bytes)?;
-        let kind = match header.kind {
-            delivery::REQUEST => Kind::Request,
-            delivery::NOTIFICATION => Kind::Notification,
-            delivery::PUBLICATION => Kind::Publication,
-            _ => return None,
-        };
+        let kind = Kind::from_byte(header.kind)?;
         Some(Self {
             kind,
             method: Method::requested(i32::from(header.method)),
@@ -114,6 +102,7 @@ pub fn refuse(code: NonZeroU16) -> Result<(), Error> {
 mod tests {
     use super::*;
     use crate::stub::router;
+    use fireball_abi::delivery;
 
     const EMPTY_RECORD: &[u8] = &[0];
 
