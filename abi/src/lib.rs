@@ -138,7 +138,7 @@ pub mod builtin {
     }
 
     /// Every builtin with its signature: the one table the host's linker and the guests'
-    /// imports are checked against (`tests/tests/abi_builtins.rs`: the vSoC links each
+    /// imports are checked against (`tests/tests/integration/abi_builtins.rs`: the vSoC links each
     /// exactly so, and every module built — Rust SDKs and the C guest — imports each exactly
     /// so).
     pub const SIGNATURES: &[Signature] = &[

@@ -2,7 +2,7 @@
 //!
 //! Every import here has the signature `fireball_abi::builtin::SIGNATURES` gives it: the
 //! modules built with this SDK are checked against that table, as is the vSoC's linker
-//! (`tests/tests/abi_builtins.rs`).
+//! (`tests/tests/integration/abi_builtins.rs`).
 
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]

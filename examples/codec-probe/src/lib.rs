@@ -2,7 +2,7 @@
 //!
 //! `fb_main` runs four phases of [`ROUNDS`] rounds each, calling the `yield` builtin after
 //! each: decode an [`AdcSample`] (a 4-field record, as `hal://adc/{ch}` replies), twice,
-//! then encode one, twice. `tests/tests/codec_fuel.rs` reads the fuel the instance has
+//! then encode one, twice. `tests/tests/integration/codec_fuel.rs` reads the fuel the instance has
 //! burnt at each yield: the difference between two identical phases, over [`ROUNDS`], is
 //! the fuel of one round (the loop's own few instructions included). The two phases of
 //! each kind must agree, which checks that nothing else ran in between.

@@ -2,7 +2,7 @@
 //! modules using `route_bind` / `route_call` / `route_reply`), and the GPIO
 //! builtin and `hal://gpio` agreeing on pin state.
 
-mod subsystems_common;
+use crate::subsystems_common;
 
 use fireball_abi::status;
 use fireball_router::{Method, Record, from_record, to_record};

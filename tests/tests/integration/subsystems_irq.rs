@@ -2,7 +2,7 @@
 //! guest waiting on it (`wait_irq`) wakes — UART receive (then the guest reads
 //! the bytes through `hal://uart/0`), GPIO edge, ADC conversion done.
 
-mod subsystems_common;
+use crate::subsystems_common;
 
 use fireball_router::{Method, Record, Registration, from_record};
 use fireball_subsystems::{hal::gpio::PinState, hal_service::Data};

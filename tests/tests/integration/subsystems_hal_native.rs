@@ -1,7 +1,7 @@
 //! Every simulated device driven through the router by a native component:
 //! GPIO, ADC, UART, the I2C climate sensor, SPI loopback and the timer.
 
-mod subsystems_common;
+use crate::subsystems_common;
 
 use std::{cell::RefCell, rc::Rc};
 

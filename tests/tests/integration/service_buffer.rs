@@ -4,7 +4,7 @@
 //! reaching a handler, a notification that large is dropped, and the service goes on serving.
 //! `counter` (the smallest service) is the module under test.
 
-mod subsystems_common;
+use crate::subsystems_common;
 
 use fireball_abi::{limits::MAX_ROUTE_MESSAGE, status};
 use fireball_router::{Limits, Method, Methods, Record, RouterConfig, Value};

@@ -2,7 +2,7 @@
 //! refused with `DENIED` before delivery, the pin does not move, the router
 //! traces the denial, and the logger records it as a router event.
 
-mod subsystems_common;
+use crate::subsystems_common;
 
 use fireball_abi::status;
 use fireball_router::{Method, to_record};

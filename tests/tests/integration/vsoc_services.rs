@@ -3,7 +3,7 @@
 //! service answers (or leaves to the router) only its own callers; everyone else keeps
 //! running.
 
-mod subsystems_common;
+use crate::subsystems_common;
 
 use fireball_abi::status;
 use fireball_router::{Method, Methods, Record, Value};

@@ -4,7 +4,7 @@
 //! events enter the ring through the executor's observer hook; guests' channel traffic
 //! through the channels' observer hook.
 
-mod subsystems_common;
+use crate::subsystems_common;
 
 use fireball_abi::status;
 use fireball_router::{CallError, Method, Methods, Registration, Router, RouterConfig, to_record};
