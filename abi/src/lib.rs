@@ -11,6 +11,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod uri;
+
 /// The import module every Fireball builtin lives in.
 pub const MODULE: &str = "fb";
 

@@ -104,9 +104,9 @@ impl<Q, R> Route<Q, R> {
     ///
     /// # Panics
     ///
-    /// When `pattern` is malformed (see [`pattern::check`]): at compile time for a constant.
+    /// When `pattern` is malformed (see [`pattern::check_pattern`]): at compile time for a constant.
     pub const fn new(method: Method, pattern: &'static str) -> Self {
-        if let Err(error) = pattern::check(pattern) {
+        if let Err(error) = pattern::check_pattern(pattern) {
             panic!("{}", error.text());
         }
         Self {

@@ -2,56 +2,21 @@
 //!
 //! A scheme names a family of components (`hal`, `svc`, `log`); the path
 //! names a resource. Patterns are what components register; URIs are what
-//! callers ask for. Matching extracts the `{param}` segments by name.
-
-use core::fmt;
+//! callers ask for. Matching extracts the `{param}` segments by name. The syntax (and the
+//! error) is `fireball_abi::uri`'s, shared with the SDKs; this module holds the parsed forms
+//! the route table is built from.
 
 use heapless::Vec;
 
-/// Most path segments a URI or pattern may have. Parsing never allocates, and matching
-/// recurses at most this deep.
-pub const MAX_SEGMENTS: usize = 16;
+pub use fireball_abi::uri::{MAX_SEGMENTS, UriError};
+use fireball_abi::uri::{check_pattern, is_literal, is_scheme};
 
 /// The segments of one URI or pattern, held inline.
 pub type Segments<T> = Vec<T, MAX_SEGMENTS>;
 
-/// Why a URI or a pattern was refused. The caller who wrote it is at fault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UriError {
-    /// No `://` separating scheme and path.
-    MissingScheme,
-    /// The scheme is empty or has characters other than `a-z0-9+-.`.
-    BadScheme,
-    /// A path segment is empty (`a//b`) or has a character outside
-    /// `A-Za-z0-9-_.~` (or `{}` around a whole segment, in patterns).
-    BadSegment { index: usize },
-    /// Two parameters in one pattern share a name.
-    DuplicateParam { index: usize },
-    /// More than [`MAX_SEGMENTS`] path segments.
-    TooManySegments,
-}
-
-impl fmt::Display for UriError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::MissingScheme => write!(f, "expected `scheme://path`"),
-            Self::BadScheme => write!(f, "scheme must be non-empty lowercase `a-z0-9+-.`"),
-            Self::BadSegment { index } => write!(f, "path segment {index} is empty or invalid"),
-            Self::DuplicateParam { index } => {
-                write!(f, "parameter in segment {index} repeats an earlier name")
-            }
-            Self::TooManySegments => write!(f, "more than {MAX_SEGMENTS} path segments"),
-        }
-    }
-}
-
 fn split(text: &str) -> Result<(&str, Segments<&str>), UriError> {
     let (scheme, path) = text.split_once("://").ok_or(UriError::MissingScheme)?;
-    let scheme_ok = !scheme.is_empty()
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b));
-    if !scheme_ok {
+    if !is_scheme(scheme.as_bytes()) {
         return Err(UriError::BadScheme);
     }
     let mut segments = Segments::new();
@@ -63,13 +28,6 @@ fn split(text: &str) -> Result<(&str, Segments<&str>), UriError> {
         }
     }
     Ok((scheme, segments))
-}
-
-fn plain_segment(segment: &str) -> bool {
-    !segment.is_empty()
-        && segment
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
 }
 
 /// A concrete resource address, e.g. `hal://adc/3`.
@@ -84,7 +42,7 @@ impl<'a> Uri<'a> {
     /// Parse `scheme://seg/seg…`.
     pub fn parse(text: &'a str) -> Result<Self, UriError> {
         let (scheme, segments) = split(text)?;
-        if let Some(index) = segments.iter().position(|s| !plain_segment(s)) {
+        if let Some(index) = segments.iter().position(|s| !is_literal(s.as_bytes())) {
             return Err(UriError::BadSegment { index });
         }
         Ok(Self {
@@ -130,18 +88,14 @@ pub struct Pattern<'a> {
 impl<'a> Pattern<'a> {
     /// Parse `scheme://lit/{param}…`.
     pub fn parse(text: &'a str) -> Result<Self, UriError> {
+        // The syntax is abi's, the one definition the SDKs check their patterns with.
+        check_pattern(text)?;
         let (scheme, raw) = split(text)?;
         let mut segments = Segments::new();
-        for (index, seg) in raw.into_iter().enumerate() {
+        for seg in raw {
             let parsed = match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(name) if plain_segment(name) => {
-                    if segments.contains(&PatternSegment::Param(name)) {
-                        return Err(UriError::DuplicateParam { index });
-                    }
-                    PatternSegment::Param(name)
-                }
-                None if plain_segment(seg) => PatternSegment::Literal(seg),
-                _ => return Err(UriError::BadSegment { index }),
+                Some(name) => PatternSegment::Param(name),
+                None => PatternSegment::Literal(seg),
             };
             // Cannot overflow: `raw` holds at most `MAX_SEGMENTS`.
             let _ = segments.push(parsed);

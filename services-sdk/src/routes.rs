@@ -217,7 +217,7 @@ impl<S: 'static> Routes<S> {
     }
 
     fn add(mut self, method: Method, pattern: &'static str, handler: Handler<S>) -> Self {
-        if let Err(error) = pattern::check(pattern) {
+        if let Err(error) = pattern::check_pattern(pattern) {
             let mut buf = [0u8; 160];
             let mut why = Text::new(&mut buf);
             why.push_all(&[&"route pattern `", &pattern, &"`: ", &error]);
