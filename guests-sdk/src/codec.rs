@@ -17,7 +17,8 @@
 //! [`to_record`] and [`from_record`] are serde's mapping.
 
 pub use fireball_record::message::{self, Encode, Message};
-pub use fireball_record::typed::{CodecError, from_record, to_record};
+pub use fireball_record::typed::CodecError;
+pub use fireball_record::{MapError, from_record, to_record};
 
 use alloc::vec::Vec;
 

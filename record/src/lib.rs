@@ -52,11 +52,11 @@ extern crate self as fireball_record;
 
 mod map;
 pub mod message;
+#[doc(hidden)]
+pub mod postcard_serde;
 pub mod system;
 pub mod typed;
 mod view;
-#[doc(hidden)]
-pub mod wire;
 
 use alloc::borrow::Cow;
 use alloc::string::String;

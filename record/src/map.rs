@@ -89,10 +89,13 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, MapError> {
     value.serialize(ValueSerializer)
 }
 
-/// Maps a struct (or string-keyed map) to a [`Record`].
+/// `value` as a record: a struct or string-keyed map field by field, `()` (and `None`) as the
+/// empty record; anything else is [`MapError::NotARecord`]. The one mapping of a type to a
+/// record: the SDKs' typed codec (`typed::encode`) writes the bytes this record encodes to.
 pub fn to_record<T: Serialize + ?Sized>(value: &T) -> Result<Record, MapError> {
     match to_value(value)? {
         Value::Record(record) => Ok(record),
+        Value::Unit => Ok(Record::new()),
         _ => Err(MapError::NotARecord),
     }
 }
@@ -102,9 +105,18 @@ pub fn from_value<'de, T: Deserialize<'de>>(value: &'de Value) -> Result<T, MapE
     T::deserialize(value)
 }
 
-/// Reads a struct (or map) `T` out of a [`Record`].
+/// Reads a struct (or map) `T` out of a [`Record`] (borrowing strings and bytes from it where
+/// `T` does); the empty record is also `()` (and `None`), so empty messages are easy.
 pub fn from_record<'de, T: Deserialize<'de>>(record: &'de Record) -> Result<T, MapError> {
-    T::deserialize(RecordDeserializer(record))
+    /// `()` as a value, for an empty record read as `()`.
+    const UNIT: &Value = &Value::Unit;
+    T::deserialize(RecordDeserializer(record)).or_else(|shape| {
+        if record.is_empty() {
+            T::deserialize(UNIT).map_err(|_| shape)
+        } else {
+            Err(shape)
+        }
+    })
 }
 
 // ----- Serializer -------------------------------------------------------------------------

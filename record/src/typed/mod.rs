@@ -4,9 +4,10 @@
 //! empty record decodes as `()` (or as any struct whose fields are all optional).
 //!
 //! [`encode`] and [`decode`] go straight between the type and the wire bytes ([`wire`])
-//! instead of building a [`Record`]: a WASM module's heap is a few KiB, and a small message
-//! can describe a record many times its size. [`to_record`] and [`from_record`] are the
-//! same mapping through a `Record`, for code that has one. Both SDKs build on this module;
+//! instead of building a [`Record`](crate::Record): a WASM module's heap is a few KiB, and a
+//! small message can describe a record many times its size. [`to_record`](crate::to_record)
+//! and [`from_record`](crate::from_record) are the same mapping through a `Record`, for code
+//! that has one. Both SDKs build on this module;
 //! the router decodes the same bytes with [`Record::decode`].
 
 pub mod wire;
@@ -16,7 +17,7 @@ use core::fmt;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{Limits, MapError, Record, RecordError, Value};
+use crate::{Limits, MapError, RecordError};
 
 /// Why a message could not be encoded or decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,26 +27,6 @@ pub enum CodecError {
     /// The record does not have the type's shape (a missing field, a wrong type), or the
     /// value does not map to a record (only structs, maps and `()` do).
     Shape(MapError),
-}
-
-/// `value` as a record: a struct or map field by field, `()` as the empty record.
-pub fn to_record<T: Serialize + ?Sized>(value: &T) -> Result<Record, CodecError> {
-    match crate::to_value(value).map_err(CodecError::Shape)? {
-        Value::Record(record) => Ok(record),
-        Value::Unit => Ok(Record::new()),
-        _ => Err(CodecError::Shape(MapError::NotARecord)),
-    }
-}
-
-/// A `T` out of `record`; the empty record is also `()`.
-pub fn from_record<T: DeserializeOwned>(record: &Record) -> Result<T, CodecError> {
-    crate::from_record(record).or_else(|shape| {
-        if record.is_empty() {
-            crate::from_value(&Value::Unit).map_err(|_| CodecError::Shape(shape))
-        } else {
-            Err(CodecError::Shape(shape))
-        }
-    })
 }
 
 /// `value`'s wire bytes within `limits`, written in place (see [`wire`]): the memory it

@@ -2,7 +2,7 @@
 //!
 //! [`from_bytes`] reads the postcard encoding of a record (the table in the
 //! [crate docs](crate)) as a serde `Deserializer`; [`to_bytes`] writes a serde value as that encoding. Both
-//! map Rust types exactly as [`from_record`](super::from_record) / [`to_record`](super::to_record) do (`Unit` is
+//! map Rust types exactly as [`from_record`](crate::from_record) / [`to_record`](crate::to_record) do (`Unit` is
 //! `None`, `Bytes` reads as a `Vec<u8>`, an enum variant with data is a one-field record…),
 //! and proptests hold them to `Record::decode` + `from_record` and `to_record` +
 //! `Record::encode`.

@@ -3,7 +3,7 @@
 //! decoder and serde's postcard decoder (the reference) agree on every input.
 #![no_main]
 
-use fireball_router::record::{RecordView, wire};
+use fireball_router::record::{RecordView, postcard_serde};
 use fireball_router::{Limits, Record};
 use libfuzzer_sys::fuzz_target;
 
@@ -16,7 +16,7 @@ fuzz_target!(|bytes: &[u8]| {
     for limits in [Limits::DEFAULT, tight] {
         let owned = Record::decode(bytes, &limits);
         let view = RecordView::new(bytes, &limits);
-        let reference = wire::decode_postcard(bytes, &limits);
+        let reference = postcard_serde::decode_postcard(bytes, &limits);
         assert_eq!(owned.is_ok(), reference.is_ok());
         assert_eq!(owned.as_ref().err(), view.as_ref().err());
         if let (Ok(record), Ok(view)) = (owned, view) {

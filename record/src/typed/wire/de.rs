@@ -840,7 +840,7 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
-    use crate::typed::{from_record, tests::LIMITS};
+    use crate::{from_record, typed::tests::LIMITS};
 
     #[derive(Debug, PartialEq, Deserialize)]
     enum Kind {

@@ -574,7 +574,7 @@ mod tests {
     use serde::Serialize;
 
     use super::*;
-    use crate::typed::{tests::LIMITS, to_record};
+    use crate::{to_record, typed::tests::LIMITS};
 
     #[derive(Debug, Clone, Serialize)]
     enum Kind {
