@@ -8,7 +8,7 @@
 //! small message can describe a record many times its size. [`to_record`](crate::to_record)
 //! and [`from_record`](crate::from_record) are the same mapping through a `Record`, for code
 //! that has one. Both SDKs build on this module;
-//! the router decodes the same bytes with [`Record::decode`].
+//! the router decodes the same bytes with [`Record::decode`](crate::Record::decode).
 
 pub mod wire;
 

@@ -22,7 +22,7 @@
 //!
 //! A value that does not fit its type is `CodecError::Shape(MapError::Invalid(_))` with a
 //! fixed text, on the host as in a module: serde's own messages would need `core::fmt` at
-//! every call site of every type's generic code. [`read`], [`is_record`] and [`write`] give no
+//! every call site of every type's generic code. [`read`], [`is_record`] and [`write`](fn@write) give no
 //! reason at all, for callers that answer every refusal alike.
 //!
 //! [`Limits`]: crate::Limits

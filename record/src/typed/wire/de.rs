@@ -16,7 +16,7 @@ use crate::typed::CodecError;
 ///
 /// What is generic over `T` is the type's own `Deserialize` calling this deserializer's
 /// methods, each of which reads the one kind of value the type asks for through the
-/// non-generic [`Reader`] and hands it to the visitor: a field of type `u8` costs a read
+/// non-generic `Reader` and hands it to the visitor: a field of type `u8` costs a read
 /// and a `visit_u64`, not a match over every kind of value.
 pub fn from_bytes<'de, T: Deserialize<'de>>(
     bytes: &'de [u8],

@@ -12,7 +12,7 @@ use crate::typed::CodecError;
 /// `None`) as the empty record; anything else is `MapError::NotARecord`.
 ///
 /// The only code generic over `T` is the type's own `Serialize` calling this serializer's
-/// thin methods; every byte is written by the non-generic [`Writer`].
+/// thin methods; every byte is written by the non-generic `Writer`.
 pub fn to_bytes<T: Serialize + ?Sized>(value: &T, limits: &Limits) -> Result<Vec<u8>, CodecError> {
     let mut writer = Writer {
         buf: Vec::new(),
