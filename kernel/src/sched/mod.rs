@@ -40,7 +40,7 @@
 //! completion and cancellation (the logger's scheduler events). Unset, it costs one branch
 //! per poll.
 
-mod board;
+mod wake_board;
 mod dump;
 mod observer;
 mod waker;
@@ -57,7 +57,7 @@ pub use observer::TaskObserver;
 
 use crate::config::MAX_TASKS;
 use crate::mem::{PartitionSwitch, Placement};
-use board::WakeBoard;
+use wake_board::WakeBoard;
 pub(crate) use waker::{clone_waker, drop_waker, will_wake};
 
 /// Names one task: its slot and the generation of that slot when the task was spawned.
@@ -160,7 +160,7 @@ impl TaskSlot {
 }
 
 /// Per-task bookkeeping bytes: the slot plus its static wake-board entry (excludes the future).
-pub const TASK_OVERHEAD_BYTES: usize = size_of::<TaskSlot>() + board::BOARD_BYTES_PER_SLOT;
+pub const TASK_OVERHEAD_BYTES: usize = size_of::<TaskSlot>() + wake_board::BOARD_BYTES_PER_SLOT;
 
 // On 32-bit targets (Cortex-M33) the figure is pinned: 28 B of slot + 6 B of board. The
 // firmware build fails if a change grows it; see `per_task_overhead_is_bounded` for the budget.
@@ -273,7 +273,7 @@ impl Executor {
             return Step::Idle;
         };
         self.head = self.head.wrapping_add(1);
-        let slot = board::slot_of(entry);
+        let slot = wake_board::slot_of(entry);
         let id = TaskId {
             slot: slot as u16,
             generation: state >> 1,
@@ -337,7 +337,7 @@ impl Executor {
             };
             head = head.wrapping_add(1);
             polls = polls.wrapping_add(1);
-            let slot = board::slot_of(entry);
+            let slot = wake_board::slot_of(entry);
             board.set_current(entry);
             let mut cx = Context::from_waker(&waker);
             debug_assert!(slot < self.slots.len() && self.slots[slot].future.is_some());
@@ -498,7 +498,7 @@ impl Executor {
 
     /// `slot`'s ring entry on this executor's board.
     fn entry(&self, slot: usize) -> u16 {
-        board::entry(usize::from(self.board_index), slot)
+        wake_board::entry(usize::from(self.board_index), slot)
     }
 
     fn check(&self, id: TaskId) -> Result<(), TaskError> {

@@ -314,11 +314,11 @@ fn per_task_overhead_is_bounded() {
         "per-task overhead: {} B (slot {} B + wake board {} B), usize = {} B",
         TASK_OVERHEAD_BYTES,
         slot,
-        board::BOARD_BYTES_PER_SLOT,
+        wake_board::BOARD_BYTES_PER_SLOT,
         word
     );
     assert!(slot <= 4 * word + 16, "task slot grew to {slot} B");
-    const { assert!(board::BOARD_BYTES_PER_SLOT <= 6) };
+    const { assert!(wake_board::BOARD_BYTES_PER_SLOT <= 6) };
     assert!(
         TASK_OVERHEAD_BYTES <= 4 * word + 16 + 6,
         "{TASK_OVERHEAD_BYTES} B"

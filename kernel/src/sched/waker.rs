@@ -20,7 +20,7 @@
 
 use core::task::{RawWaker, RawWakerVTable, Waker};
 
-use super::board::{BOARD_BITS, BOARD_COUNT, SLOTS, WakeBoard};
+use super::wake_board::{BOARD_BITS, BOARD_COUNT, SLOTS, WakeBoard};
 
 const SLOT_BITS: u32 = SLOTS.trailing_zeros();
 const STATE_SHIFT: u32 = BOARD_BITS + SLOT_BITS;
