@@ -45,6 +45,7 @@ use fireball_vsoc::{
 
 use crate::board::{SimBoard, Ticks};
 use crate::component::{Kind, State};
+use crate::memory::PartitionTable;
 use crate::plan::Plan;
 use crate::report::{ComponentRam, ComponentReport, RunReport};
 
@@ -93,6 +94,13 @@ pub trait Sink {
         let _ = name;
     }
 
+    /// Runs `f`, work only a host does (keeping the whole trace for the report), where the
+    /// sink likes: a host runner with a partitioned heap runs it beside the partitions, so
+    /// that it is not charged to the deployment. Runs it in place by default.
+    fn aside(&self, f: &mut dyn FnMut()) {
+        f();
+    }
+
     /// A partition's usage notice or a degraded subsystem's loss (only with
     /// [`RunOptions::heap`]; ignored by default: the host has no partitioned heap, and what
     /// both print must stay the same).
@@ -121,6 +129,12 @@ pub struct RunOptions {
     /// running out ends the run; and the report has each component's RAM
     /// ([`RunReport::ram`]). `None` on the host.
     pub heap: Option<&'static PartitionedHeap>,
+    /// Bytes [`heap`](Self::heap) lays out per byte the plan asks for: 1 on a board; on a
+    /// host whose pointers are wider than the board's, as many times wider (2 on x86_64), so
+    /// a deployment sized for the board fits the host's larger allocations. It scales the
+    /// service quotas carved from P4 (the runner scales the partitions); the partition table
+    /// still states the plan's sizes.
+    pub heap_scale: usize,
 }
 
 impl RunOptions {
@@ -132,6 +146,7 @@ impl RunOptions {
             trace_bodies: true,
             keep_trace: true,
             heap: None,
+            heap_scale: 1,
         }
     }
 }
@@ -237,6 +252,8 @@ pub struct System {
     timed_out: bool,
     halted: Option<String>,
     fixed_ram: Option<usize>,
+    /// The partitions' sizes, P1 to P6, as laid out (for the partition table).
+    partitions: [usize; 6],
     /// Exhaustions seen while booting another component, applied when the run starts.
     pending: Vec<Exhaustion>,
 }
@@ -342,7 +359,7 @@ impl System {
                     let id = next_service;
                     next_service += 1;
                     if let Some(heap) = heap {
-                        heap.add_service_quota(OwnerId(id), component.quota)
+                        heap.add_service_quota(OwnerId(id), component.quota * options.heap_scale)
                             .map_err(|e| {
                                 fail(name, format!("no P4 quota of {} B: {e:?}", component.quota))
                             })?;
@@ -499,6 +516,7 @@ impl System {
             timed_out: false,
             halted: None,
             fixed_ram,
+            partitions: plan.partitions,
             pending,
         })
     }
@@ -571,7 +589,8 @@ impl System {
         let text = trace::render(lost, &events);
         self.options.sink.trace(&text);
         if self.options.keep_trace {
-            self.trace.push_str(&text);
+            let trace = &mut self.trace;
+            self.options.sink.aside(&mut || trace.push_str(&text));
         }
     }
 
@@ -774,6 +793,13 @@ impl System {
         let (events, overwritten) = self
             .log
             .inspect(|l| (l.events().pushed(), l.events().overwritten()));
+        let quotas: Vec<(&str, OwnerId, usize)> = self
+            .components
+            .iter()
+            .filter_map(|c| Some((c.name.as_str(), c.placement.owner, c.quota? as usize)))
+            .collect();
+        let partitions = heap.map(|heap| PartitionTable::measure(heap, self.partitions, &quotas));
+        drop(quotas);
         RunReport {
             deployment: self.name,
             time_us: {
@@ -786,6 +812,7 @@ impl System {
             components,
             ram,
             fixed_ram: self.fixed_ram,
+            partitions,
             guest_pool,
             dump,
             trace: self.trace,
