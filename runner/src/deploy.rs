@@ -13,7 +13,11 @@
 //! # Ok::<(), deploy::BootError>(())
 //! ```
 
-use std::{fmt, path::Path, rc::Rc};
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+    rc::Rc,
+};
 
 use fireball_kernel::mem::{HostHeap, LayoutError};
 use fireball_manifest::{Component, Manifest, ManifestError, Method as ManifestMethod, ModuleDirs};
@@ -22,7 +26,7 @@ use fireball_subsystems::{
     hal::{Console, Labelled},
     host::BufferConsole,
 };
-use fireball_vsoc::{Vsoc, VsocConfig};
+use fireball_vsoc::{LoadError, Vsoc, VsocConfig};
 
 pub use fireball_deploy::{
     ComponentPlan, ComponentReport, Kind, Plan, RunReport, SimBoard, Sink, State, System,
@@ -188,20 +192,34 @@ impl RunOptions {
     }
 }
 
-/// Why a deployment did not boot.
+/// Why a deployment did not boot on the host: the manifest, a module file, or the boot
+/// itself ([`fireball_deploy::BootError`], which says who is at fault there).
 #[derive(Debug)]
 pub enum BootError {
-    /// The manifest is wrong (every problem found).
+    /// The manifest is wrong (every problem found): fix the manifest.
     Manifest(Vec<ManifestError>),
-    /// The manifest's partitions cannot be laid out on the host's heap.
+    /// The manifest's partitions cannot be laid out on the host's heap: fix `[partitions]`.
     Layout(LayoutError),
-    /// A component could not be set up.
-    Component {
-        /// Its name.
-        name: String,
-        /// What went wrong.
-        reason: String,
+    /// A component's module file cannot be read: build the modules (`cargo xtask wasm`) or
+    /// point `--modules` at them.
+    Read {
+        /// The component.
+        component: String,
+        /// Where its module was looked for.
+        path: PathBuf,
+        /// What the file system said.
+        error: std::io::Error,
     },
+    /// A component's module is refused by the vSoC's checks (limits, wasmi's validator): the
+    /// module is at fault.
+    Module {
+        /// The component.
+        component: String,
+        /// What the loader said.
+        error: LoadError,
+    },
+    /// The deployment did not boot.
+    Boot(fireball_deploy::BootError),
 }
 
 impl fmt::Display for BootError {
@@ -215,19 +233,31 @@ impl fmt::Display for BootError {
                 Ok(())
             }
             Self::Layout(e) => write!(f, "the heap: {e}"),
-            Self::Component { name, reason } => write!(f, "`{name}`: {reason}"),
+            Self::Read {
+                component,
+                path,
+                error,
+            } => write!(f, "`{component}`: cannot read {}: {error}", path.display()),
+            Self::Module { component, error } => write!(f, "`{component}`: {error}"),
+            Self::Boot(e) => write!(f, "{e}"),
         }
     }
 }
 
-impl std::error::Error for BootError {}
+impl std::error::Error for BootError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Layout(e) => Some(e),
+            Self::Read { error, .. } => Some(error),
+            Self::Boot(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<fireball_deploy::BootError> for BootError {
     fn from(e: fireball_deploy::BootError) -> Self {
-        Self::Component {
-            name: e.name,
-            reason: e.reason,
-        }
+        Self::Boot(e)
     }
 }
 
@@ -261,19 +291,20 @@ pub fn plan(manifest: &Manifest, dirs: &ModuleDirs) -> Result<Plan, BootError> {
     let mut components = Vec::new();
     for component in manifest.components() {
         let path = Manifest::module_path(component.module(), &dirs.manifest_dir, &dirs.modules_dir);
-        let module = std::fs::read(&path).map_err(|e| BootError::Component {
-            name: component.name().into(),
-            reason: format!("cannot read {}: {e}", path.display()),
+        let module = std::fs::read(&path).map_err(|error| BootError::Read {
+            component: component.name().into(),
+            error,
+            path: path.clone(),
         })?;
         // Kept for the life of the process, as a board keeps its modules in flash: the plan
         // borrows them, so a copy of it does not copy them.
         let module: &'static [u8] = module.leak();
-        let module =
-            vsoc.prevalidate(component.name(), module)
-                .map_err(|e| BootError::Component {
-                    name: component.name().into(),
-                    reason: e.to_string(),
-                })?;
+        let module = vsoc
+            .prevalidate(component.name(), module)
+            .map_err(|error| BootError::Module {
+                component: component.name().into(),
+                error,
+            })?;
         let (kind, quota, routes) = match component {
             Component::Service(s) => (Kind::Service, bytes(s.quota), s.routes.clone()),
             Component::Guest(_) => (Kind::Guest, 0, Vec::new()),
