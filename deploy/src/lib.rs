@@ -8,12 +8,15 @@
 //! - [`component`] — what a component is ([`Kind`]) and how it ended ([`State`]): the leaf
 //!   the others name them by;
 //! - [`plan`] — what to boot, as data ([`Plan`]);
+//! - [`error`] — [`BootError`], why a deployment did not boot: who is at fault, what to do;
 //! - [`board`] — the simulated board every deployment runs on ([`SimBoard`]);
 //! - [`report`] — [`RunReport`], what a run did;
+//! - [`memory`] — [`PartitionTable`], the partitioned heap's figures at the end of a run,
+//!   printed alike by the board and the host runner;
 //! - [`system`] — [`System::boot`], [`System::run`] and the steps in between, on all of the
 //!   above.
 //!
-//! The arrows point one way: `system` → `report` → `board`, `system` → `plan`, and every one
+//! The arrows point one way: `system` → `report` → `board`, `system` → `report` → `memory`, `system` → `plan`, and every one
 //! of them → `component`.
 #![no_std]
 #![forbid(unsafe_code)]
@@ -23,12 +26,16 @@ extern crate alloc;
 
 pub mod board;
 pub mod component;
+pub mod error;
+pub mod memory;
 pub mod plan;
 pub mod report;
 pub mod system;
 
 pub use board::SimBoard;
 pub use component::{Kind, State};
+pub use error::BootError;
+pub use memory::{PartitionRow, PartitionTable};
 pub use plan::{ComponentPlan, Plan};
 pub use report::{ComponentRam, ComponentReport, RunReport};
-pub use system::{BootError, RunOptions, Sink, System, TARGET_MHZ, system_routes};
+pub use system::{RunOptions, Sink, System, TARGET_MHZ, system_routes};

@@ -5,6 +5,7 @@ use core::fmt::{self, Write as _};
 
 use crate::board::NodeLog;
 use crate::component::{Kind, State};
+use crate::memory::PartitionTable;
 
 /// One component at the end of a run.
 #[derive(Clone, Debug)]
@@ -67,6 +68,10 @@ pub struct RunReport {
     /// Heap in use before the first module loaded: kernel, engine, router, `hal`, `logger`
     /// (`None` without a partitioned heap).
     pub fixed_ram: Option<usize>,
+    /// The partition table at the end of the run (`None` without a partitioned heap): the
+    /// report's last section, the one part of it that a 64-bit host prints larger than a
+    /// board.
+    pub partitions: Option<PartitionTable>,
     /// P5: capacity, used now, peak.
     pub guest_pool: Option<(usize, usize, usize)>,
     /// The coroutine dump at the end.
@@ -162,28 +167,6 @@ impl fmt::Display for RunReport {
                 c.memory
             )?;
         }
-        writeln!(
-            f,
-            "\npartitions (bytes charged by the vSoC's admission budget)"
-        )?;
-        writeln!(
-            f,
-            "  {:<22} {:>10} {:>10} {:>10}",
-            "pool", "capacity", "used", "peak"
-        )?;
-        if let Some((capacity, used, peak)) = self.guest_pool {
-            writeln!(
-                f,
-                "  {:<22} {capacity:>10} {used:>10} {peak:>10}",
-                "P5 guests"
-            )?;
-        }
-        for c in self.components.iter().filter(|c| c.kind == Kind::Service) {
-            if let (Some(quota), Some((used, peak))) = (c.quota, c.pool) {
-                let label = format!("P4 {} ({})", c.name, c.placement);
-                writeln!(f, "  {label:<22} {quota:>10} {used:>10} {peak:>10}")?;
-            }
-        }
         writeln!(f, "\ncoroutine dump")?;
         for line in self.dump.lines() {
             writeln!(f, "  {line}")?;
@@ -212,6 +195,10 @@ impl fmt::Display for RunReport {
             self.log_events.0,
             self.log_events.1,
             self.gpio_changes
-        )
+        )?;
+        match &self.partitions {
+            Some(table) => write!(f, "\n{table}"),
+            None => Ok(()),
+        }
     }
 }

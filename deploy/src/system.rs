@@ -20,17 +20,17 @@ use alloc::{
     string::{String, ToString},
     vec::Vec,
 };
-use core::{fmt, future::Future};
+use core::future::Future;
 
 use fireball_router::{Router, RouterConfig, TraceEvent, trace};
 use fireball_subsystems::{
-    hal::Console,
+    hal::{Console, DeviceRegistry},
     hal_service::{self, HalConfig, HalService},
     log_service::{self, EventLog, LogService},
     logger::Level,
 };
 use fireball_vsoc::{
-    LoadedModule, StopReason, Vsoc, VsocConfig, VsocEvent,
+    Instance, LoadedModule, StopReason, Vsoc, VsocConfig, VsocEvent,
     kernel::{
         mem::{
             self, Exhaustion, ExhaustionPolicy, MemEvent, OwnerId, PartitionId, PartitionSwitch,
@@ -45,7 +45,9 @@ use fireball_vsoc::{
 
 use crate::board::{SimBoard, Ticks};
 use crate::component::{Kind, State};
-use crate::plan::Plan;
+use crate::error::{BootError, describe};
+use crate::memory::PartitionTable;
+use crate::plan::{ComponentPlan, Plan};
 use crate::report::{ComponentRam, ComponentReport, RunReport};
 
 /// The target clock the virtual time assumes: a fuel slice of `yield_interval` instructions
@@ -93,6 +95,13 @@ pub trait Sink {
         let _ = name;
     }
 
+    /// Runs `f`, work only a host does (keeping the whole trace for the report), where the
+    /// sink likes: a host runner with a partitioned heap runs it beside the partitions, so
+    /// that it is not charged to the deployment. Runs it in place by default.
+    fn aside(&self, f: &mut dyn FnMut()) {
+        f();
+    }
+
     /// A partition's usage notice or a degraded subsystem's loss (only with
     /// [`RunOptions::heap`]; ignored by default: the host has no partitioned heap, and what
     /// both print must stay the same).
@@ -121,6 +130,12 @@ pub struct RunOptions {
     /// running out ends the run; and the report has each component's RAM
     /// ([`RunReport::ram`]). `None` on the host.
     pub heap: Option<&'static PartitionedHeap>,
+    /// Bytes [`heap`](Self::heap) lays out per byte the plan asks for: 1 on a board; on a
+    /// host whose pointers are wider than the board's, as many times wider (2 on x86_64), so
+    /// a deployment sized for the board fits the host's larger allocations. It scales the
+    /// service quotas carved from P4 (the runner scales the partitions); the partition table
+    /// still states the plan's sizes.
+    pub heap_scale: usize,
 }
 
 impl RunOptions {
@@ -132,26 +147,10 @@ impl RunOptions {
             trace_bodies: true,
             keep_trace: true,
             heap: None,
+            heap_scale: 1,
         }
     }
 }
-
-/// Why a deployment did not boot: which component, and what went wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BootError {
-    /// The component (or `kernel`, `hal`, `logger`).
-    pub name: String,
-    /// What went wrong.
-    pub reason: String,
-}
-
-impl fmt::Display for BootError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}`: {}", self.name, self.reason)
-    }
-}
-
-impl core::error::Error for BootError {}
 
 /// One loaded component.
 struct Loaded {
@@ -172,24 +171,6 @@ fn within<R>(heap: Option<&PartitionedHeap>, placement: Placement, f: impl FnOnc
 /// Bytes allocated now in `placement`'s heap (a service's quota, or the partition).
 fn in_use(heap: Option<&PartitionedHeap>, placement: Placement) -> usize {
     heap.map_or(0, |heap| heap.allocated(placement))
-}
-
-/// What ran out, in a line: `P4 quota of 24576 B exhausted (asked 4096 B, 1200 B free)`.
-fn describe(e: &Exhaustion) -> String {
-    let heap = match e.placement.partition {
-        PartitionId::Services => "P4 quota".into(),
-        p => format!("{p} {}", p.name()),
-    };
-    format!(
-        "{heap} exhausted (asked {} B, {} B free{})",
-        e.requested,
-        e.available,
-        if e.lent {
-            "; the reserve covered it"
-        } else {
-            ""
-        }
-    )
 }
 
 /// Drain the heap's events: usage notices go to the sink, exhaustions come back.
@@ -237,21 +218,63 @@ pub struct System {
     timed_out: bool,
     halted: Option<String>,
     fixed_ram: Option<usize>,
+    /// The partitions' sizes, P1 to P6, as laid out (for the partition table).
+    partitions: [usize; 6],
     /// Exhaustions seen while booting another component, applied when the run starts.
     pending: Vec<Exhaustion>,
 }
 
-impl System {
-    /// Boot `plan`: the simulated board, the router with the plan's policies, `hal` and
-    /// `logger`, every service (in its P4 quota, registered for its routes) and guest (in
-    /// P5) as kernel tasks. Nothing runs yet.
-    pub fn boot(plan: &Plan, options: RunOptions) -> Result<Self, BootError> {
+/// A deployment part-way through [`System::boot`]: what each step has built so far.
+struct Booting<'p> {
+    plan: &'p Plan,
+    options: RunOptions,
+    heap: Option<&'static PartitionedHeap>,
+    board: SimBoard,
+    isr: &'static IsrFlags,
+    vsoc: Vsoc,
+    router: Router,
+    log: &'static EventLog,
+    executor: Executor,
+    components: Vec<Loaded>,
+    /// Exhaustions seen while booting another component, applied when the run starts.
+    pending: Vec<Exhaustion>,
+    /// Modules compiled so far, by their bytes: one more component of a module costs only
+    /// its instance.
+    compiled: Vec<(&'p [u8], LoadedModule)>,
+    next_service: u16,
+}
+
+/// Where the native subsystems (router, `hal`, `logger`) allocate.
+const SUBSYSTEMS: Placement = Placement::new(PartitionId::Subsystems, OwnerId(0));
+/// Where the engine and compiled modules allocate.
+const RUNTIME: Placement = Placement::new(PartitionId::Runtime, OwnerId(0));
+
+/// Allow `component` what its manifest entry says it may reach (one route at a time).
+fn allow_reach(router: &Router, component: &ComponentPlan) -> Result<(), BootError> {
+    for (route, methods) in &component.reach {
+        router
+            .allow(&component.name, route, *methods)
+            .map_err(|error| BootError::Policy {
+                component: component.name.as_str().into(),
+                route: route.as_str().into(),
+                error,
+            })?;
+    }
+    Ok(())
+}
+
+impl<'p> Booting<'p> {
+    /// Step 1: the simulated board, the vSoC on it, the router, the event log and the
+    /// kernel's executor, each allocating in its own partition.
+    fn start_kernel(
+        plan: &'p Plan,
+        options: RunOptions,
+    ) -> Result<(Self, DeviceRegistry), BootError> {
         let heap = options.heap;
         if let Some(heap) = heap {
             heap.lend_from_reserve(true);
         }
-        let subsystems = Placement::new(PartitionId::Subsystems, OwnerId(0));
-        let (mut board, devices) = within(heap, subsystems, SimBoard::new);
+        let (board, devices) = within(heap, SUBSYSTEMS, SimBoard::new);
         let isr: &'static IsrFlags = Box::leak(Box::new(IsrFlags::new()));
         let platform = Platform {
             gpio: Box::new(board.gpio.clone()),
@@ -264,12 +287,11 @@ impl System {
             max_value_stack: plan.value_stack,
             ..VsocConfig::default()
         };
-        let runtime = Placement::new(PartitionId::Runtime, OwnerId(0));
-        let mut vsoc = within(heap, runtime, || Vsoc::with_platform(config, platform));
+        let mut vsoc = within(heap, RUNTIME, || Vsoc::with_platform(config, platform));
         if let Some(heap) = heap {
             vsoc.place_allocations(heap);
         }
-        let router = within(heap, subsystems, || {
+        let router = within(heap, SUBSYSTEMS, || {
             Router::new(RouterConfig {
                 trace: fireball_router::TraceConfig {
                     capacity: 4096,
@@ -280,227 +302,321 @@ impl System {
         });
         vsoc.attach_router(router.clone());
         if let Some(heap) = heap {
-            router.place_allocations(heap, subsystems);
+            router.place_allocations(heap, SUBSYSTEMS);
         }
-
-        let log: &'static EventLog = within(heap, subsystems, || {
+        let log: &'static EventLog = within(heap, SUBSYSTEMS, || {
             Box::leak(Box::new(EventLog::new(
                 Level::Info,
                 Box::new(board.clock.clone()),
             )))
         });
         vsoc.observe_channels(log);
-        let fail = |name: &str, reason: String| BootError {
-            name: name.into(),
-            reason,
-        };
-        let mut executor = Executor::new().map_err(|e| fail("kernel", format!("{e:?}")))?;
+        let mut executor = Executor::new().map_err(BootError::Kernel)?;
         executor.set_observer(log);
         if let Some(heap) = heap {
             executor.set_partition_switch(heap);
         }
+        let booting = Self {
+            plan,
+            options,
+            heap,
+            board,
+            isr,
+            vsoc,
+            router,
+            log,
+            executor,
+            components: Vec::new(),
+            pending: Vec::new(),
+            compiled: Vec::new(),
+            next_service: 1,
+        };
+        Ok((booting, devices))
+    }
 
-        within(heap, subsystems, || -> Result<(), BootError> {
-            let hal = HalService::register(&router, devices, HalConfig::default())
-                .map_err(|e| fail("hal", e.to_string()))?;
+    /// Step 2: the native `hal` (over the board's `devices`) and `logger`, registered with
+    /// the router and spawned, in P3.
+    fn register_subsystems(&mut self, devices: DeviceRegistry) -> Result<(), BootError> {
+        let (router, executor, log, sink) = (
+            &self.router,
+            &mut self.executor,
+            self.log,
+            &self.options.sink,
+        );
+        within(self.heap, SUBSYSTEMS, || {
+            let subsystem = |subsystem, error| BootError::Subsystem {
+                subsystem,
+                error: Box::new(error),
+            };
+            let full = |task: &str| BootError::TasksFull { task: task.into() };
+            let hal = HalService::register(router, devices, HalConfig::default())
+                .map_err(|e| subsystem("hal", e))?;
             executor
-                .spawn_in("hal", subsystems, hal.run())
-                .map_err(|e| fail("hal", format!("{e:?}")))?;
-            let logger = LogService::register(&router, "logger", LOGGER_INBOX, log)
-                .map_err(|e| fail("logger", e.to_string()))?;
+                .spawn_in("hal", SUBSYSTEMS, hal.run())
+                .map_err(|_| full("hal"))?;
+            let logger = LogService::register(router, "logger", LOGGER_INBOX, log)
+                .map_err(|e| subsystem("logger", e))?;
             executor
-                .spawn_in(
-                    "logger",
-                    subsystems,
-                    logger.run(options.sink.console("log")),
-                )
-                .map_err(|e| fail("logger", format!("{e:?}")))?;
-            for component in &plan.components {
-                for (route, methods) in &component.reach {
-                    router
-                        .allow(&component.name, route, *methods)
-                        .map_err(|e| fail(&component.name, e.to_string()))?;
-                }
-            }
+                .spawn_in("logger", SUBSYSTEMS, logger.run(sink.console("log")))
+                .map_err(|_| full("logger"))?;
             Ok(())
-        })?;
-        let fixed_ram = heap.map(|heap| {
+        })
+    }
+
+    /// Step 3: the manifest's policies: what each component may reach (router tables, P3).
+    fn install_policy(&self) -> Result<(), BootError> {
+        within(self.heap, SUBSYSTEMS, || {
+            self.plan
+                .components
+                .iter()
+                .try_for_each(|component| allow_reach(&self.router, component))
+        })
+    }
+
+    /// Heap in use now across P1–P6 (before any module: the fixed part).
+    fn fixed_ram(&self) -> Option<usize> {
+        self.heap.map(|heap| {
             PartitionId::ALL
                 .iter()
                 .map(|&p| heap.allocated(Placement::new(p, OwnerId(0))))
                 .sum()
-        });
+        })
+    }
 
-        let mut components = Vec::new();
-        let mut pending = Vec::new();
-        let mut compiled: Vec<(&[u8], LoadedModule)> = Vec::new();
-        let mut next_service = 1u16;
-        for component in &plan.components {
-            let name = component.name.as_str();
-            let placement = match component.kind {
-                Kind::Service => {
-                    let id = next_service;
-                    next_service += 1;
-                    if let Some(heap) = heap {
-                        heap.add_service_quota(OwnerId(id), component.quota)
-                            .map_err(|e| {
-                                fail(name, format!("no P4 quota of {} B: {e:?}", component.quota))
-                            })?;
-                    }
-                    vsoc.set_service_quota(id, component.quota);
-                    Placement::service(id)
+    /// Step 4: every component, in plan order: placed, compiled, instantiated, spawned.
+    fn load_components(&mut self) -> Result<(), BootError> {
+        let plan = self.plan;
+        plan.components
+            .iter()
+            .try_for_each(|component| self.load(component))
+    }
+
+    /// Where `component` lives: a new P4 quota for a service, the next P5 slot for a guest.
+    fn place(&mut self, component: &ComponentPlan) -> Result<Placement, BootError> {
+        match component.kind {
+            Kind::Service => {
+                let id = self.next_service;
+                self.next_service += 1;
+                if let Some(heap) = self.heap {
+                    heap.add_service_quota(OwnerId(id), component.quota * self.options.heap_scale)
+                        .map_err(|error| BootError::Quota {
+                            component: component.name.as_str().into(),
+                            requested: component.quota,
+                            error,
+                        })?;
                 }
-                Kind::Guest => vsoc.next_guest_placement(),
-            };
-            let before = in_use(heap, runtime);
-            // Components of the same module share its compiled code: one more instance of
-            // a module costs only its instance.
-            let cached = compiled
-                .iter()
-                .position(|(bytes, _)| *bytes == component.module.bytes());
-            let index = match cached {
-                Some(index) => index,
-                None => {
-                    if let Some(heap) = heap {
-                        // wasmi cannot fail a translation cleanly when P2 runs out (its code buffers
-                        // are infallible): refuse a module P2 cannot be expected to hold.
-                        let free = heap.largest_free(runtime);
-                        let needs = component.module.bytes().len() * COMPILED_PER_MODULE_BYTE;
-                        if free < needs {
-                            return Err(fail(
-                                name,
-                                format!(
-                                    "P2 has {free} B free in one block; a {} B module may need up to \
-                                     {needs} B compiled: give `partitions.runtime` more",
-                                    component.module.bytes().len()
-                                ),
-                            ));
-                        }
-                    }
-                    let module = vsoc
-                        .load_prevalidated(name, &component.module)
-                        .map_err(|e| fail(name, e.to_string()))?;
-                    compiled.push((component.module.bytes(), module));
-                    compiled.len() - 1
-                }
-            };
-            let module = compiled[index].1.named(name);
-            let module_ram = in_use(heap, runtime).saturating_sub(before);
-            if let Some(Err(fatal)) = heap.map(PartitionedHeap::check) {
-                return Err(fail(name, format!("loading it: {}", describe(&fatal.0))));
+                self.vsoc.set_service_quota(id, component.quota);
+                Ok(Placement::service(id))
             }
-            if let Some(heap) = heap {
-                // Nor can wasmi fail an instantiation cleanly (the reserve lends only a few
-                // KiB): refuse one its heap cannot be expected to hold.
-                let memory = module.info().memory.map_or(0, |m| m.initial_bytes as usize);
-                let needs = memory + INSTANCE_OVERHEAD;
-                let free = heap.largest_free(placement);
-                if free < needs {
-                    let why = format!(
-                        "its {} has {free} B free in one block; its {memory} B memory and \
-                         wasmi's store and stacks need about {needs} B",
-                        if placement.partition == PartitionId::Services {
-                            "P4 quota"
-                        } else {
-                            "partition"
-                        },
-                    );
-                    return Err(fail(name, why));
-                }
-            }
-            let console = options.sink.console(name);
-            let before = in_use(heap, placement);
-            let instance = vsoc
-                .instantiate_in(&module, console, placement)
-                .map_err(|e| {
-                    // Name the heap that refused, when one did.
-                    let short = exhaustions(heap, &*options.sink);
-                    match short.iter().find(|e| e.placement == placement) {
-                        Some(x) => fail(name, format!("{e}: {}", describe(x))),
-                        None => fail(name, e.to_string()),
+            Kind::Guest => Ok(self.vsoc.next_guest_placement()),
+        }
+    }
+
+    /// `component`'s module, compiled in P2 unless a component of the same module was; and
+    /// the bytes that added to P2.
+    fn compile(
+        &mut self,
+        component: &'p ComponentPlan,
+    ) -> Result<(LoadedModule, usize), BootError> {
+        let name = component.name.as_str();
+        let before = in_use(self.heap, RUNTIME);
+        let cached = self
+            .compiled
+            .iter()
+            .position(|(bytes, _)| *bytes == component.module.bytes());
+        let index = match cached {
+            Some(index) => index,
+            None => {
+                if let Some(heap) = self.heap {
+                    // wasmi cannot fail a translation cleanly when P2 runs out (its code
+                    // buffers are infallible): refuse a module P2 cannot be expected to hold.
+                    let available = heap.largest_free(RUNTIME);
+                    let needs = component.module.bytes().len() * COMPILED_PER_MODULE_BYTE;
+                    if available < needs {
+                        return Err(BootError::Room {
+                            component: name.into(),
+                            placement: RUNTIME,
+                            needs,
+                            available,
+                        });
                     }
-                })?;
-            let instance_ram = in_use(heap, placement).saturating_sub(before);
-            let ram = ComponentRam {
-                name: name.into(),
-                placement: placement.to_string(),
-                module: module_ram,
-                instance: instance_ram,
-                peak: None,
-            };
-            let quota = (component.kind == Kind::Service).then_some(component.quota as u64);
-            // An instance its heap could not hold (the reserve covered it) never starts; what
-            // ran out elsewhere meanwhile is dealt with when the run starts.
-            let mut short = None;
-            for e in exhaustions(heap, &*options.sink) {
-                if e.placement == placement || e.policy == ExhaustionPolicy::Fatal {
-                    short.get_or_insert(e);
-                } else {
-                    pending.push(e);
                 }
+                let module = self
+                    .vsoc
+                    .load_prevalidated(name, &component.module)
+                    .map_err(|error| BootError::Load {
+                        component: name.into(),
+                        error: Box::new(error),
+                    })?;
+                self.compiled.push((component.module.bytes(), module));
+                self.compiled.len() - 1
             }
-            if let Some(e) = short {
-                if e.policy == ExhaustionPolicy::Fatal {
-                    return Err(fail(name, describe(&e)));
+        };
+        let module = self.compiled[index].1.named(name);
+        let module_ram = in_use(self.heap, RUNTIME).saturating_sub(before);
+        if let Some(Err(fatal)) = self.heap.map(PartitionedHeap::check) {
+            return Err(BootError::OutOfMemory {
+                component: name.into(),
+                exhaustion: Box::new(fatal.0),
+            });
+        }
+        Ok((module, module_ram))
+    }
+
+    /// One component: placed, compiled, instantiated in its heap, then spawned (or, if its
+    /// heap could not hold the instance, recorded as stopped).
+    fn load(&mut self, component: &'p ComponentPlan) -> Result<(), BootError> {
+        let name = component.name.as_str();
+        let heap = self.heap;
+        let placement = self.place(component)?;
+        let (module, module_ram) = self.compile(component)?;
+        if let Some(heap) = heap {
+            // Nor can wasmi fail an instantiation cleanly (the reserve lends only a few
+            // KiB): refuse one its heap cannot be expected to hold.
+            let memory = module.info().memory.map_or(0, |m| m.initial_bytes as usize);
+            let needs = memory + INSTANCE_OVERHEAD;
+            let available = heap.largest_free(placement);
+            if available < needs {
+                return Err(BootError::Room {
+                    component: name.into(),
+                    placement,
+                    needs,
+                    available,
+                });
+            }
+        }
+        let console = self.options.sink.console(name);
+        let before = in_use(heap, placement);
+        let instance = self
+            .vsoc
+            .instantiate_in(&module, console, placement)
+            .map_err(|error| {
+                // Name the heap that refused, when one did.
+                let short = exhaustions(heap, &*self.options.sink);
+                BootError::Instantiate {
+                    component: name.into(),
+                    error: Box::new(error),
+                    exhausted: short
+                        .into_iter()
+                        .find(|e| e.placement == placement)
+                        .map(Box::new),
                 }
+            })?;
+        let ram = ComponentRam {
+            name: name.into(),
+            placement: placement.to_string(),
+            module: module_ram,
+            instance: in_use(heap, placement).saturating_sub(before),
+            peak: None,
+        };
+        let quota = (component.kind == Kind::Service).then_some(component.quota as u64);
+        // An instance its heap could not hold (the reserve covered it) never starts; what
+        // ran out elsewhere meanwhile is dealt with when the run starts.
+        let mut short = None;
+        for e in exhaustions(heap, &*self.options.sink) {
+            if e.placement == placement || e.policy == ExhaustionPolicy::Fatal {
+                short.get_or_insert(e);
+            } else {
+                self.pending.push(e);
+            }
+        }
+        let (monitor, state) = match short {
+            Some(e) if e.policy == ExhaustionPolicy::Fatal => {
+                return Err(BootError::OutOfMemory {
+                    component: name.into(),
+                    exhaustion: Box::new(e),
+                });
+            }
+            Some(e) => {
                 let why = format!("out of memory at boot: {}", describe(&e));
-                options
+                self.options
                     .sink
                     .line(&format!("[fireball] {name} stopped: {why}"));
                 let monitor = instance.monitor();
                 within(heap, placement, || drop(instance));
-                components.push(Loaded {
-                    name: name.into(),
-                    kind: component.kind,
-                    placement,
-                    monitor,
-                    quota,
-                    state: State::Stopped(why),
-                    ram,
-                });
-                continue;
+                (monitor, State::Stopped(why))
             }
-            if component.kind == Kind::Service {
-                let routes: Vec<&str> = component.routes.iter().map(String::as_str).collect();
-                vsoc.register_service(&instance, &routes, SERVICE_INBOX)
-                    .map_err(|e| fail(name, e.to_string()))?;
-            }
-            let task = vsoc
-                .spawn(&mut executor, instance)
-                .map_err(|_| fail(name, "the executor is full".into()))?;
-            options.sink.booted(name);
-            components.push(Loaded {
-                name: name.into(),
-                kind: component.kind,
-                placement,
-                monitor: task.monitor,
-                quota,
-                state: State::Running(String::new()),
-                ram,
-            });
+            None => (
+                self.spawn(component, instance)?,
+                State::Running(String::new()),
+            ),
+        };
+        self.components.push(Loaded {
+            name: name.into(),
+            kind: component.kind,
+            placement,
+            monitor,
+            quota,
+            state,
+            ram,
+        });
+        Ok(())
+    }
+
+    /// Step 5 for one component: a service registered for its routes, then the instance
+    /// spawned as a kernel task.
+    fn spawn(
+        &mut self,
+        component: &ComponentPlan,
+        instance: Instance,
+    ) -> Result<Rc<Monitor>, BootError> {
+        let name = component.name.as_str();
+        if component.kind == Kind::Service {
+            let routes: Vec<&str> = component.routes.iter().map(String::as_str).collect();
+            self.vsoc
+                .register_service(&instance, &routes, SERVICE_INBOX)
+                .map_err(|error| BootError::Routes {
+                    component: name.into(),
+                    error: Box::new(error),
+                })?;
         }
-        board.announce_remotes();
-        Ok(Self {
-            name: plan.name.clone(),
-            board,
-            router,
-            vsoc,
-            isr,
-            executor,
-            log,
-            components,
-            options,
+        let task = self
+            .vsoc
+            .spawn(&mut self.executor, instance)
+            .map_err(|_| BootError::TasksFull { task: name.into() })?;
+        self.options.sink.booted(name);
+        Ok(task.monitor)
+    }
+
+    /// The booted deployment.
+    fn into_system(mut self, fixed_ram: Option<usize>) -> System {
+        self.board.announce_remotes();
+        System {
+            name: self.plan.name.clone(),
+            board: self.board,
+            router: self.router,
+            vsoc: self.vsoc,
+            isr: self.isr,
+            executor: self.executor,
+            log: self.log,
+            components: self.components,
+            options: self.options,
             trace: String::new(),
             traced: 0,
             requests: 0,
             denied: 0,
             polls: 0,
-            slice_us: (plan.yield_interval / TARGET_MHZ).max(1),
+            slice_us: (self.plan.yield_interval / TARGET_MHZ).max(1),
             timed_out: false,
             halted: None,
             fixed_ram,
-            pending,
-        })
+            partitions: self.plan.partitions,
+            pending: self.pending,
+        }
+    }
+}
+
+impl System {
+    /// Boot `plan`: the simulated board, the router with the plan's policies, `hal` and
+    /// `logger`, every service (in its P4 quota, registered for its routes) and guest (in
+    /// P5) as kernel tasks. Nothing runs yet.
+    pub fn boot(plan: &Plan, options: RunOptions) -> Result<Self, BootError> {
+        let (mut booting, devices) = Booting::start_kernel(plan, options)?;
+        booting.register_subsystems(devices)?;
+        booting.install_policy()?;
+        let fixed_ram = booting.fixed_ram();
+        booting.load_components()?;
+        Ok(booting.into_system(fixed_ram))
     }
 
     /// The deployment's router (to register a native probe in a test, say).
@@ -535,10 +651,7 @@ impl System {
         self.executor
             .spawn(name, task)
             .map(drop)
-            .map_err(|_| BootError {
-                name: name.into(),
-                reason: "the executor is full".into(),
-            })
+            .map_err(|_| BootError::TasksFull { task: name.into() })
     }
 
     fn now_us(&self) -> u64 {
@@ -571,7 +684,8 @@ impl System {
         let text = trace::render(lost, &events);
         self.options.sink.trace(&text);
         if self.options.keep_trace {
-            self.trace.push_str(&text);
+            let trace = &mut self.trace;
+            self.options.sink.aside(&mut || trace.push_str(&text));
         }
     }
 
@@ -774,6 +888,13 @@ impl System {
         let (events, overwritten) = self
             .log
             .inspect(|l| (l.events().pushed(), l.events().overwritten()));
+        let quotas: Vec<(&str, OwnerId, usize)> = self
+            .components
+            .iter()
+            .filter_map(|c| Some((c.name.as_str(), c.placement.owner, c.quota? as usize)))
+            .collect();
+        let partitions = heap.map(|heap| PartitionTable::measure(heap, self.partitions, &quotas));
+        drop(quotas);
         RunReport {
             deployment: self.name,
             time_us: {
@@ -786,6 +907,7 @@ impl System {
             components,
             ram,
             fixed_ram: self.fixed_ram,
+            partitions,
             guest_pool,
             dump,
             trace: self.trace,

@@ -87,7 +87,8 @@ pub mod partitioned {
         sync::atomic::{AtomicBool, Ordering},
     };
 
-    use fireball_vsoc::kernel::mem::{PartitionId, PartitionedHeap, Region, SetupError};
+    pub use fireball_vsoc::kernel::mem::LayoutError;
+    use fireball_vsoc::kernel::mem::{PartitionId, PartitionedHeap, SetupError};
 
     use super::SIZE;
 
@@ -101,37 +102,10 @@ pub mod partitioned {
     static mut MEMORY: [MaybeUninit<u8>; SIZE] = [MaybeUninit::uninit(); SIZE];
     static TAKEN: AtomicBool = AtomicBool::new(false);
 
-    /// Why the partitions could not be laid out.
-    #[derive(Debug)]
-    pub enum LayoutError {
-        /// They add up to more than the heap's `SIZE`.
-        TooBig {
-            /// Their sum, bytes.
-            wanted: usize,
-        },
-        /// A partition was refused (too small for a heap, or laid out twice).
-        Partition(PartitionId, SetupError),
-    }
-
-    impl core::fmt::Display for LayoutError {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            match self {
-                Self::TooBig { wanted } => write!(
-                    f,
-                    "the partitions add up to {wanted} bytes; this image's heap has {SIZE}"
-                ),
-                Self::Partition(id, e) => write!(f, "partition {id}: {e:?}"),
-            }
-        }
-    }
-
-    /// Lay out the partitions, P1 to P6, `sizes` bytes each, one after the other. Call once,
-    /// first thing in `main`: nothing can be allocated before.
+    /// Lay out the partitions, P1 to P6, `sizes` bytes each, one after the other
+    /// ([`PartitionedHeap::lay_out`], as the host runner does). Call once, first thing in
+    /// `main`: nothing can be allocated before.
     pub fn init(sizes: [usize; 6]) -> Result<&'static PartitionedHeap, LayoutError> {
-        let wanted = sizes.iter().sum();
-        if wanted > SIZE {
-            return Err(LayoutError::TooBig { wanted });
-        }
         if TAKEN.swap(true, Ordering::AcqRel) {
             return Err(LayoutError::Partition(
                 PartitionId::Kernel,
@@ -140,13 +114,8 @@ pub mod partitioned {
         }
         // Safety: the swap above lets exactly one call through, so this is the only
         // reference ever made to `MEMORY`, and it is handed to the heap for good.
-        let mut rest: &'static mut [MaybeUninit<u8>] = unsafe { &mut *(&raw mut MEMORY) };
-        for (id, size) in PartitionId::ALL.into_iter().zip(sizes) {
-            let (region, tail) = rest.split_at_mut(size);
-            rest = tail;
-            HEAP.add_partition(id, Region::new(region))
-                .map_err(|e| LayoutError::Partition(id, e))?;
-        }
+        let arena: &'static mut [MaybeUninit<u8>] = unsafe { &mut *(&raw mut MEMORY) };
+        HEAP.lay_out(arena, sizes)?;
         Ok(&HEAP)
     }
 }

@@ -58,6 +58,7 @@
 //! ```
 #![no_std]
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 #[cfg(any(test, feature = "std"))]

@@ -36,6 +36,7 @@
 //! is a [`ManifestError`] that names the component and says what to change.
 //!
 //! Modules: [`model`] (the types), [`validate`] (the checks).
+#![forbid(unsafe_code)]
 
 pub mod model;
 pub mod validate;

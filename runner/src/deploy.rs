@@ -13,20 +13,32 @@
 //! # Ok::<(), deploy::BootError>(())
 //! ```
 
-use std::{fmt, path::Path, rc::Rc};
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+    rc::Rc,
+};
 
+use fireball_kernel::mem::{HostHeap, LayoutError};
 use fireball_manifest::{Component, Manifest, ManifestError, Method as ManifestMethod, ModuleDirs};
 use fireball_router::Methods;
 use fireball_subsystems::{
     hal::{Console, Labelled},
     host::BufferConsole,
 };
-use fireball_vsoc::{Vsoc, VsocConfig};
+use fireball_vsoc::{LoadError, Vsoc, VsocConfig};
 
 pub use fireball_deploy::{
     ComponentPlan, ComponentReport, Kind, Plan, RunReport, SimBoard, Sink, State, System,
     TARGET_MHZ, system_routes,
 };
+
+/// Bytes the host lays out per byte a manifest's partition or quota asks for: its pointers'
+/// width over the board's (Cortex-M33, 4 bytes), 2 on x86_64. A deployment sized for the board
+/// then fits the host's larger allocations (wasmi's metadata, `String`s, `Vec`s and boxes are
+/// built of pointers); the partition table states the manifest's sizes and the host's bytes,
+/// which are never fewer than the board's (`docs/memory-partitions.md`).
+pub const HOST_SCALE: usize = size_of::<usize>().div_ceil(4);
 
 /// Where consoles, logs and the status line go.
 #[derive(Clone, Debug)]
@@ -91,6 +103,12 @@ pub struct RunOptions {
     pub status_line: bool,
     /// Render message bodies in the router trace.
     pub trace_bodies: bool,
+    /// The process's global allocator, to run the deployment on the partitioned heap a
+    /// board runs it on: laid out from the manifest's `[partitions]` when it boots, every
+    /// allocation of the run lands in its owner's partition, and the report ends with the
+    /// partition table (`fireball run` installs one; `None`: the system allocator, as in
+    /// tests that share a process).
+    pub heap: Option<&'static HostHeap>,
 }
 
 impl Default for RunOptions {
@@ -100,38 +118,108 @@ impl Default for RunOptions {
             output: Output::Stdout,
             status_line: false,
             trace_bodies: true,
+            heap: None,
         }
     }
 }
 
+/// A sink whose own work (printing, buffering, keeping the trace) is done beside the
+/// partitions: the host's, not the deployment's (a board's UART allocates nothing).
+struct Beside {
+    sink: Rc<dyn Sink>,
+    heap: &'static HostHeap,
+}
+
+/// A console that writes beside the partitions.
+struct BesideConsole {
+    console: Box<dyn Console>,
+    heap: &'static HostHeap,
+}
+
+impl Console for BesideConsole {
+    fn write(&mut self, bytes: &[u8]) {
+        let console = &mut self.console;
+        self.heap.beside(|| console.write(bytes));
+    }
+
+    fn dropped(&self) -> u64 {
+        self.console.dropped()
+    }
+}
+
+impl Sink for Beside {
+    fn console(&self, label: &str) -> Box<dyn Console> {
+        Box::new(BesideConsole {
+            console: self.sink.console(label),
+            heap: self.heap,
+        })
+    }
+
+    fn line(&self, text: &str) {
+        self.heap.beside(|| self.sink.line(text));
+    }
+
+    fn trace(&self, lines: &str) {
+        self.heap.beside(|| self.sink.trace(lines));
+    }
+
+    fn status(&self, text: &str) {
+        self.heap.beside(|| self.sink.status(text));
+    }
+
+    fn aside(&self, f: &mut dyn FnMut()) {
+        self.heap.beside(f);
+    }
+}
+
 impl RunOptions {
-    fn for_deploy(self) -> fireball_deploy::RunOptions {
-        let sink: Rc<dyn Sink> = match (&self.output, self.status_line) {
+    fn for_deploy(&self) -> fireball_deploy::RunOptions {
+        let mut sink: Rc<dyn Sink> = match (&self.output, self.status_line) {
             (Output::Stdout, true) => Rc::new(WithStatus(self.output.clone())),
             _ => Rc::new(self.output.clone()),
         };
+        if let Some(heap) = self.heap {
+            sink = Rc::new(Beside { sink, heap });
+        }
         fireball_deploy::RunOptions {
             max_time_us: self.max_time_us,
             sink,
             trace_bodies: self.trace_bodies,
             keep_trace: true,
             heap: None,
+            heap_scale: 1,
         }
     }
 }
 
-/// Why a deployment did not boot.
+/// Why a deployment did not boot on the host: the manifest, a module file, or the boot
+/// itself ([`fireball_deploy::BootError`], which says who is at fault there).
 #[derive(Debug)]
 pub enum BootError {
-    /// The manifest is wrong (every problem found).
+    /// The manifest is wrong (every problem found): fix the manifest.
     Manifest(Vec<ManifestError>),
-    /// A component could not be set up.
-    Component {
-        /// Its name.
-        name: String,
-        /// What went wrong.
-        reason: String,
+    /// The manifest's partitions cannot be laid out on the host's heap: fix `[partitions]`.
+    Layout(LayoutError),
+    /// A component's module file cannot be read: build the modules (`cargo xtask wasm`) or
+    /// point `--modules` at them.
+    Read {
+        /// The component.
+        component: String,
+        /// Where its module was looked for.
+        path: PathBuf,
+        /// What the file system said.
+        error: std::io::Error,
     },
+    /// A component's module is refused by the vSoC's checks (limits, wasmi's validator): the
+    /// module is at fault.
+    Module {
+        /// The component.
+        component: String,
+        /// What the loader said.
+        error: LoadError,
+    },
+    /// The deployment did not boot.
+    Boot(fireball_deploy::BootError),
 }
 
 impl fmt::Display for BootError {
@@ -144,19 +232,32 @@ impl fmt::Display for BootError {
                 }
                 Ok(())
             }
-            Self::Component { name, reason } => write!(f, "`{name}`: {reason}"),
+            Self::Layout(e) => write!(f, "the heap: {e}"),
+            Self::Read {
+                component,
+                path,
+                error,
+            } => write!(f, "`{component}`: cannot read {}: {error}", path.display()),
+            Self::Module { component, error } => write!(f, "`{component}`: {error}"),
+            Self::Boot(e) => write!(f, "{e}"),
         }
     }
 }
 
-impl std::error::Error for BootError {}
+impl std::error::Error for BootError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Layout(e) => Some(e),
+            Self::Read { error, .. } => Some(error),
+            Self::Boot(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<fireball_deploy::BootError> for BootError {
     fn from(e: fireball_deploy::BootError) -> Self {
-        Self::Component {
-            name: e.name,
-            reason: e.reason,
-        }
+        Self::Boot(e)
     }
 }
 
@@ -190,16 +291,20 @@ pub fn plan(manifest: &Manifest, dirs: &ModuleDirs) -> Result<Plan, BootError> {
     let mut components = Vec::new();
     for component in manifest.components() {
         let path = Manifest::module_path(component.module(), &dirs.manifest_dir, &dirs.modules_dir);
-        let module = std::fs::read(&path).map_err(|e| BootError::Component {
-            name: component.name().into(),
-            reason: format!("cannot read {}: {e}", path.display()),
+        let module = std::fs::read(&path).map_err(|error| BootError::Read {
+            component: component.name().into(),
+            error,
+            path: path.clone(),
         })?;
-        let module =
-            vsoc.prevalidate(component.name(), module)
-                .map_err(|e| BootError::Component {
-                    name: component.name().into(),
-                    reason: e.to_string(),
-                })?;
+        // Kept for the life of the process, as a board keeps its modules in flash: the plan
+        // borrows them, so a copy of it does not copy them.
+        let module: &'static [u8] = module.leak();
+        let module = vsoc
+            .prevalidate(component.name(), module)
+            .map_err(|error| BootError::Module {
+                component: component.name().into(),
+                error,
+            })?;
         let (kind, quota, routes) = match component {
             Component::Service(s) => (Kind::Service, bytes(s.quota), s.routes.clone()),
             Component::Guest(_) => (Kind::Guest, 0, Vec::new()),
@@ -245,7 +350,17 @@ pub fn boot(
     options: RunOptions,
 ) -> Result<System, BootError> {
     let plan = plan(manifest, dirs)?;
-    Ok(System::boot(&plan, options.for_deploy())?)
+    let mut deploy = options.for_deploy();
+    let Some(host) = options.heap else {
+        return Ok(System::boot(&plan, deploy)?);
+    };
+    deploy.heap_scale = HOST_SCALE;
+    let sizes = plan.partitions.map(|size| size * HOST_SCALE);
+    deploy.heap = Some(host.lay_out(sizes).map_err(BootError::Layout)?);
+    // As on a board, the plan the deployment boots from is the kernel's (P1): its names and
+    // lists are copied there, its modules stay where they were read ("flash").
+    let plan = plan.clone();
+    Ok(System::boot(&plan, deploy)?)
 }
 
 /// Boot the manifest at `path`, with modules from `modules_dir`.

@@ -7,6 +7,7 @@
 //! - [`run_guests`]: `fireball run <module.wasm>...` — bare guest modules side by side, one
 //!   fuel slice each per round, each printing to stdout under its own label, until every
 //!   one has finished or trapped.
+#![forbid(unsafe_code)]
 
 pub mod deploy;
 

@@ -9,6 +9,11 @@
 //!
 //! Module names in a manifest are looked up in `--modules`, else `$FIREBALL_MODULES_DIR`,
 //! else `target/fireball/modules` (where `cargo xtask wasm` puts them).
+//!
+//! The process's allocator is the kernel's partitioned heap ([`HostHeap`]): a deployment runs
+//! in the partitions its manifest lays out, as on a board, and its report ends with the same
+//! partition table the board prints (`docs/memory-partitions.md`).
+#![forbid(unsafe_code)]
 
 use std::{
     path::{Path, PathBuf},
@@ -20,7 +25,12 @@ use fireball::{
     deploy::{self, Output, RunOptions},
     run_guests,
 };
+use fireball_kernel::mem::HostHeap;
 use fireball_vsoc::{Vsoc, VsocConfig, loader};
+
+/// The system allocator until a deployment boots, then its partitions.
+#[global_allocator]
+static HEAP: HostHeap = HostHeap::new();
 
 const USAGE: &str = "usage:
   fireball run <manifest.toml> [--trace FILE] [--for SECONDS] [--modules DIR] [--quiet]
@@ -70,8 +80,12 @@ fn run_deployment(args: DeployArgs) -> ExitCode {
     let mut options = RunOptions {
         output: Output::Stdout,
         status_line: !args.quiet,
+        heap: Some(&HEAP),
         ..RunOptions::default()
     };
+    // The console's buffers are the host's, not the deployment's (a board's UART has none):
+    // made now, before the partitions are laid out.
+    drop((std::io::stdout().lock(), std::io::stderr().lock()));
     if let Some(seconds) = args.seconds {
         options.max_time_us = seconds.saturating_mul(1_000_000);
     }
@@ -87,6 +101,13 @@ fn run_deployment(args: DeployArgs) -> ExitCode {
     };
     let report = system.run();
     println!("\n{report}");
+    if HEAP.overflows() > 0 {
+        eprintln!(
+            "fireball: {} allocation(s) did not fit their partition (a board would have \
+             failed them)",
+            HEAP.overflows()
+        );
+    }
     if let Some(path) = args.trace {
         if let Err(e) = std::fs::write(&path, &report.trace) {
             eprintln!(

@@ -19,6 +19,7 @@
 //! `docs/subsystems.md` is the concept page.
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 

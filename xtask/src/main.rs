@@ -11,6 +11,7 @@
 //! cargo xtask demo       the main job: the demo deployment on the host simulator
 //! cargo xtask test       every check CI runs: fmt, clippy, no_std builds, host and QEMU tests
 //! ```
+#![forbid(unsafe_code)]
 
 mod bench;
 mod budget;

@@ -20,9 +20,17 @@
 //! whatever is current. An allocation that fails never panics in the allocator: it returns null
 //! and queues a [`MemEvent`] that the runtime drains and acts on; a fatal one is also latched,
 //! and [`PartitionedHeap::check`] keeps returning it until the board resets.
+//!
+//! [`PartitionedHeap::lay_out`] cuts the six partitions from one arena, by the sizes a
+//! deployment declares: the firmware's static arena and, with the `std` feature, the host
+//! runner's [`HostHeap`] (the partitioned heap as a host program's global allocator) are laid
+//! out by that one function.
 
 mod arena;
 mod heap;
+#[cfg(feature = "std")]
+mod host;
+mod layout;
 mod partitioned;
 mod report;
 
@@ -33,6 +41,9 @@ use core::fmt;
 
 pub use arena::Arena;
 pub use heap::{PartitionBinning, Region};
+#[cfg(feature = "std")]
+pub use host::HostHeap;
+pub use layout::LayoutError;
 pub use partitioned::{Block, PartitionedHeap, QuotaError, SetupError};
 pub use report::MemoryReport;
 

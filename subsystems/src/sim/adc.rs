@@ -9,18 +9,36 @@ use crate::hal::{Adc, Clock, HalError, IrqLine};
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Waveform {
     /// Always `level`.
-    Constant { level: u16 },
+    Constant {
+        /// The reading, in counts.
+        level: u16,
+    },
     /// `offset + amplitude · sin(2π · t / period_us)`.
     Sine {
+        /// The mid level, in counts.
         offset: u16,
+        /// The swing either side of `offset`, in counts.
         amplitude: u16,
+        /// One cycle, in µs.
         period_us: u64,
     },
     /// Uniform noise in `base ± spread`, from a seeded generator: each
     /// conversion draws the next value, so the sequence depends only on the seed.
-    Noise { base: u16, spread: u16, seed: u32 },
+    Noise {
+        /// The mid level, in counts.
+        base: u16,
+        /// The greatest distance from `base`, in counts.
+        spread: u16,
+        /// The generator's seed.
+        seed: u32,
+    },
     /// Cycles through `levels`, holding each for `dwell_us`.
-    Steps { levels: [u16; 4], dwell_us: u64 },
+    Steps {
+        /// The levels, in counts, in order.
+        levels: [u16; 4],
+        /// How long each is held, in µs.
+        dwell_us: u64,
+    },
 }
 
 struct Channel {
