@@ -22,7 +22,7 @@ use alloc::{
 };
 use core::{fmt, future::Future};
 
-use fireball_router::{Router, RouterConfig, TraceEvent, trace};
+use fireball_router::{Router, RouterAuthority, RouterConfig, TraceEvent, trace};
 use fireball_subsystems::{
     hal::Console,
     hal_service::{self, HalConfig, HalService},
@@ -222,6 +222,8 @@ pub struct System {
     name: String,
     board: SimBoard,
     router: Router,
+    /// The power to change the router's policy: kept here, never handed to a component.
+    authority: RouterAuthority,
     vsoc: Vsoc,
     isr: &'static IsrFlags,
     executor: Executor,
@@ -269,7 +271,7 @@ impl System {
         if let Some(heap) = heap {
             vsoc.place_allocations(heap);
         }
-        let router = within(heap, subsystems, || {
+        let (router, authority) = within(heap, subsystems, || {
             Router::new(RouterConfig {
                 trace: fireball_router::TraceConfig {
                     capacity: 4096,
@@ -317,7 +319,7 @@ impl System {
                 .map_err(|e| fail("logger", format!("{e:?}")))?;
             for component in &plan.components {
                 for (route, methods) in &component.reach {
-                    router
+                    authority
                         .allow(&component.name, route, *methods)
                         .map_err(|e| fail(&component.name, e.to_string()))?;
                 }
@@ -484,6 +486,7 @@ impl System {
             name: plan.name.clone(),
             board,
             router,
+            authority,
             vsoc,
             isr,
             executor,
@@ -506,6 +509,12 @@ impl System {
     /// The deployment's router (to register a native probe in a test, say).
     pub fn router(&self) -> Router {
         self.router.clone()
+    }
+
+    /// The deployment's power over the router's policy (to grant a test's probe its reach,
+    /// say). A [`Router`] handle cannot change the policy; this can.
+    pub fn router_authority(&self) -> &RouterAuthority {
+        &self.authority
     }
 
     /// The interrupt flags the guests subscribe to (`irq_subscribe`, `wait_irq`): a board's

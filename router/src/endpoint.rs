@@ -1,88 +1,32 @@
-//! A component's side of the router: its [`Endpoint`] (the capability to act as it), the
-//! [`Binding`]s it resolves URIs to, and the calls, notifications, subscriptions and
-//! publications it makes.
+//! The one place every message passes through: a component's [`Endpoint`] (the capability
+//! to act as it), the [`Binding`]s it resolves URIs to, and the calls, notifications,
+//! subscriptions and publications it makes — each one stamped with the sender's identity,
+//! checked against the policy's compiled grants and the binding's generation
+//! (`Endpoint::check`), checked against the limits, and dispatched by route index into the
+//! receiver's inbox, or refused and traced.
+//!
+//! It reads the registry and the shared core and builds deliveries; nothing below imports
+//! it back.
 
-use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::ToString;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 use core::fmt;
 
 use fireball_kernel::csp::{Channel, RecvFuture, TryRecvError, TrySendError};
 
-use crate::delivery::{Delivery, Envelope, Notification, Publication, ReplySlot, Request, Target};
+use crate::delivery::{
+    Delivery, Envelope, Notification, Params, Publication, ReplySlot, Request, RouteId, Target,
+};
 use crate::error::CallError;
-use crate::hub::{Core, Live, State, Subscriber};
 use crate::identity::Identity;
 use crate::policy::Method;
 use crate::record::Record;
+use crate::registry::{Live, State, Subscriber};
+use crate::shared::Core;
 use crate::trace::{Op, TraceEvent};
 use crate::uri::Uri;
-
-/// A registered route, as the hot path addresses it: its index in the router's table
-/// (stable for the router's lifetime; a restarted component gets its routes back under the
-/// same ids). Shown as `r<index>`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RouteId(pub(crate) u16);
-
-impl RouteId {
-    /// The table index.
-    pub const fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-impl fmt::Display for RouteId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "r{}", self.0)
-    }
-}
-
-/// The `{param}` values a URI filled in, by name.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Params(Option<Rc<[Pair]>>);
-
-/// One `(name, value)` parameter.
-type Pair = (Box<str>, Box<str>);
-
-impl Params {
-    fn from_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
-        let pairs: Vec<Pair> = pairs.map(|(k, v)| (k.into(), v.into())).collect();
-        if pairs.is_empty() {
-            Self(None)
-        } else {
-            Self(Some(pairs.into()))
-        }
-    }
-
-    /// The value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
-    }
-
-    /// `(name, value)` pairs in pattern order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0
-            .iter()
-            .flat_map(|pairs| pairs.iter().map(|(k, v)| (&**k, &**v)))
-    }
-
-    /// Number of parameters.
-    pub fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |p| p.len())
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl fmt::Debug for Params {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
-    }
-}
 
 /// A URI resolved once: the route, its parameters and the generation of the component
 /// serving it. Calls through a binding skip the lookup (they dispatch by route index); if the
@@ -127,6 +71,7 @@ impl Binding {
 /// and requests still queued for it fail with [`CallError::DeadPeer`].
 pub struct Endpoint {
     core: Rc<Core>,
+    state: Rc<RefCell<State>>,
     identity: Identity,
     inbox: Rc<Channel<Delivery>>,
     replies: Rc<ReplySlot>,
@@ -149,12 +94,14 @@ impl Drop for Waiting<'_> {
 impl Endpoint {
     pub(crate) fn new(
         core: Rc<Core>,
+        state: Rc<RefCell<State>>,
         identity: Identity,
         inbox: Rc<Channel<Delivery>>,
         replies: Rc<ReplySlot>,
     ) -> Self {
         Self {
             core,
+            state,
             identity,
             inbox,
             replies,
@@ -174,7 +121,7 @@ impl Endpoint {
             Ok(parsed) => parsed,
             Err(e) => return Err(self.failed(Op::Bind, quoted(uri), CallError::BadUri(e))),
         };
-        let state = self.core.state.borrow();
+        let state = self.state.borrow();
         let Some(m) = state.table.lookup(&parsed) else {
             drop(state);
             return Err(self.failed(Op::Bind, uri.into(), CallError::NoRoute));
@@ -206,7 +153,7 @@ impl Endpoint {
     /// Whether a `method` request through `binding` would be let through now (policy, then
     /// liveness), without sending anything or tracing.
     pub fn may(&self, binding: &Binding, method: Method) -> Result<(), CallError> {
-        let state = self.core.state.borrow();
+        let state = self.state.borrow();
         self.check(&state, binding, method).map(|_| ())
     }
 
@@ -303,7 +250,7 @@ impl Endpoint {
         body: Record,
         op: Op,
     ) -> Result<u32, CallError> {
-        let state = self.core.state.borrow();
+        let state = self.state.borrow();
         let live = match self.check(&state, binding, method) {
             Ok(live) => live,
             Err(e) => return Err(self.refused(&state, binding, method, op, e)),
@@ -431,7 +378,7 @@ impl Endpoint {
                 (binding, filter)
             }
             Err(e) => {
-                let state = self.core.state.borrow();
+                let state = self.state.borrow();
                 let Some(route) = state.table.position(uri) else {
                     drop(state);
                     return Err(self.failed(Op::Subscribe, quoted(uri), CallError::BadUri(e)));
@@ -451,7 +398,7 @@ impl Endpoint {
             }
         };
         let outcome = {
-            let mut state = self.core.state.borrow_mut();
+            let mut state = self.state.borrow_mut();
             match self.check(&state, &binding, Method::Subscribe) {
                 Err(e) => Err(e),
                 Ok(_) => {
@@ -477,7 +424,7 @@ impl Endpoint {
                 }
             }
         };
-        let state = self.core.state.borrow();
+        let state = self.state.borrow();
         match outcome {
             Err(e) => Err(self.refused(&state, &binding, Method::Subscribe, Op::Subscribe, e)),
             Ok(()) => {
@@ -497,7 +444,7 @@ impl Endpoint {
     /// receive it and the result is [`CallError::Refused`] (each miss is traced).
     pub fn publish(&self, binding: &Binding, body: Record) -> Result<u16, CallError> {
         let owned = {
-            let state = self.core.state.borrow();
+            let state = self.state.borrow();
             state
                 .table
                 .get(binding.target.route.index())
@@ -525,7 +472,7 @@ impl Endpoint {
         let (mut delivered, mut refused) = (0u16, 0u16);
         let mut missed = Vec::new();
         {
-            let mut state = self.core.state.borrow_mut();
+            let mut state = self.state.borrow_mut();
             let State {
                 components, table, ..
             } = &mut *state;
@@ -598,8 +545,36 @@ impl Endpoint {
 }
 
 impl Drop for Endpoint {
+    /// Unregisters the component: its routes go dead, queued requests fail with
+    /// [`CallError::DeadPeer`].
     fn drop(&mut self) {
-        self.core.unregister(&self.identity, &self.replies);
+        self.core.at_home(|| self.unregister());
+    }
+}
+
+impl Endpoint {
+    fn unregister(&self) {
+        let identity = &self.identity;
+        let live = {
+            let mut state = self.state.borrow_mut();
+            let c = &mut state.components[usize::from(identity.slot)];
+            if c.generation == identity.generation {
+                c.live.take()
+            } else {
+                None
+            }
+        };
+        self.replies.awaiting.set(None);
+        if let Some(live) = live {
+            live.inbox.close();
+            // Outside every borrow: each queued request answers its caller as it drops.
+            while let Ok(delivery) = live.inbox.try_recv() {
+                delivery.abandon(CallError::DeadPeer);
+            }
+        }
+        self.core.trace(|| TraceEvent::Unregistered {
+            component: identity.clone(),
+        });
     }
 }
 
