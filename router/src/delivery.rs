@@ -14,7 +14,7 @@ use crate::error::CallError;
 use crate::identity::Identity;
 use crate::policy::Method;
 use crate::record::Record;
-use crate::shared::Core;
+use crate::shared;
 use crate::trace::TraceEvent;
 
 /// A registered route, as the hot path addresses it: its index in the router's table
@@ -81,6 +81,9 @@ impl fmt::Debug for Params {
         f.debug_map().entries(self.iter()).finish()
     }
 }
+
+/// The router's core, its inboxes carrying deliveries.
+pub(crate) type Core = shared::Core<Delivery>;
 
 /// One item of a component's inbox.
 #[derive(Debug)]

@@ -11,20 +11,19 @@
 use alloc::rc::Rc;
 use alloc::string::ToString;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 use core::fmt;
 
 use fireball_kernel::csp::{Channel, RecvFuture, TryRecvError, TrySendError};
 
 use crate::delivery::{
-    Delivery, Envelope, Notification, Params, Publication, ReplySlot, Request, RouteId, Target,
+    Core, Delivery, Envelope, Notification, Params, Publication, ReplySlot, Request, RouteId,
+    Target,
 };
 use crate::error::CallError;
 use crate::identity::Identity;
 use crate::policy::Method;
 use crate::record::Record;
 use crate::registry::{Live, State, Subscriber};
-use crate::shared::Core;
 use crate::trace::{Op, TraceEvent};
 use crate::uri::Uri;
 
@@ -71,7 +70,6 @@ impl Binding {
 /// and requests still queued for it fail with [`CallError::DeadPeer`].
 pub struct Endpoint {
     core: Rc<Core>,
-    state: Rc<RefCell<State>>,
     identity: Identity,
     inbox: Rc<Channel<Delivery>>,
     replies: Rc<ReplySlot>,
@@ -94,14 +92,12 @@ impl Drop for Waiting<'_> {
 impl Endpoint {
     pub(crate) fn new(
         core: Rc<Core>,
-        state: Rc<RefCell<State>>,
         identity: Identity,
         inbox: Rc<Channel<Delivery>>,
         replies: Rc<ReplySlot>,
     ) -> Self {
         Self {
             core,
-            state,
             identity,
             inbox,
             replies,
@@ -121,7 +117,7 @@ impl Endpoint {
             Ok(parsed) => parsed,
             Err(e) => return Err(self.failed(Op::Bind, quoted(uri), CallError::BadUri(e))),
         };
-        let state = self.state.borrow();
+        let state = self.core.state.borrow();
         let Some(m) = state.table.lookup(&parsed) else {
             drop(state);
             return Err(self.failed(Op::Bind, uri.into(), CallError::NoRoute));
@@ -153,7 +149,7 @@ impl Endpoint {
     /// Whether a `method` request through `binding` would be let through now (policy, then
     /// liveness), without sending anything or tracing.
     pub fn may(&self, binding: &Binding, method: Method) -> Result<(), CallError> {
-        let state = self.state.borrow();
+        let state = self.core.state.borrow();
         self.check(&state, binding, method).map(|_| ())
     }
 
@@ -162,10 +158,10 @@ impl Endpoint {
     #[inline]
     fn check<'s>(
         &self,
-        state: &'s State,
+        state: &'s State<Delivery>,
         binding: &Binding,
         method: Method,
-    ) -> Result<&'s Live, CallError> {
+    ) -> Result<&'s Live<Delivery>, CallError> {
         let entry = state
             .table
             .get(binding.target.route.index())
@@ -211,7 +207,7 @@ impl Endpoint {
     /// Traces a refusal from [`Self::check`] and returns it.
     fn refused(
         &self,
-        state: &State,
+        state: &State<Delivery>,
         binding: &Binding,
         method: Method,
         op: Op,
@@ -250,7 +246,7 @@ impl Endpoint {
         body: Record,
         op: Op,
     ) -> Result<u32, CallError> {
-        let state = self.state.borrow();
+        let state = self.core.state.borrow();
         let live = match self.check(&state, binding, method) {
             Ok(live) => live,
             Err(e) => return Err(self.refused(&state, binding, method, op, e)),
@@ -378,7 +374,7 @@ impl Endpoint {
                 (binding, filter)
             }
             Err(e) => {
-                let state = self.state.borrow();
+                let state = self.core.state.borrow();
                 let Some(route) = state.table.position(uri) else {
                     drop(state);
                     return Err(self.failed(Op::Subscribe, quoted(uri), CallError::BadUri(e)));
@@ -398,7 +394,7 @@ impl Endpoint {
             }
         };
         let outcome = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.core.state.borrow_mut();
             match self.check(&state, &binding, Method::Subscribe) {
                 Err(e) => Err(e),
                 Ok(_) => {
@@ -424,7 +420,7 @@ impl Endpoint {
                 }
             }
         };
-        let state = self.state.borrow();
+        let state = self.core.state.borrow();
         match outcome {
             Err(e) => Err(self.refused(&state, &binding, Method::Subscribe, Op::Subscribe, e)),
             Ok(()) => {
@@ -444,7 +440,7 @@ impl Endpoint {
     /// receive it and the result is [`CallError::Refused`] (each miss is traced).
     pub fn publish(&self, binding: &Binding, body: Record) -> Result<u16, CallError> {
         let owned = {
-            let state = self.state.borrow();
+            let state = self.core.state.borrow();
             state
                 .table
                 .get(binding.target.route.index())
@@ -472,7 +468,7 @@ impl Endpoint {
         let (mut delivered, mut refused) = (0u16, 0u16);
         let mut missed = Vec::new();
         {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.core.state.borrow_mut();
             let State {
                 components, table, ..
             } = &mut *state;
@@ -556,7 +552,7 @@ impl Endpoint {
     fn unregister(&self) {
         let identity = &self.identity;
         let live = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.core.state.borrow_mut();
             let c = &mut state.components[usize::from(identity.slot)];
             if c.generation == identity.generation {
                 c.live.take()

@@ -74,12 +74,13 @@
 //!
 //! - `identity` — [`Identity`], minted only by the router.
 //! - `error` — [`CallError`], [`RegisterError`].
-//! - `shared` — what every message and reply shares: limits, the trace buffer, request
-//!   ids, the router's memory placement.
+//! - `registry` — components by slot (generations, live inboxes), the route table with
+//!   each route's grants and subscribers, the installed policy's rules. Generic over what
+//!   the inboxes carry, so it needs nothing above it.
+//! - `shared` — the core every handle, endpoint and request in flight shares (one `Rc`):
+//!   the registry, limits, the trace buffer, request ids, the router's memory placement.
 //! - `delivery` — what lands in an inbox ([`Delivery`], [`Envelope`], [`Request`] and its
 //!   reply path), and the routing facts it carries ([`RouteId`], [`Params`]).
-//! - `registry` — components by slot (generations, live inboxes), the route table with
-//!   each route's grants and subscribers, the installed policy.
 //! - `endpoint` — the one place every message passes through: [`Endpoint`], [`Binding`],
 //!   the policy check and the dispatch.
 //! - `router` — the two public handles: [`Router`] (register, look) and
@@ -96,12 +97,12 @@
 //! - `policy` → `uri`
 //! - `error` → `table`, `uri`
 //! - `trace` → `error`, `identity`, `policy`
-//! - `shared` → `trace`
+//! - `registry` → `identity`, `policy`, `table`, `uri`
+//! - `shared` → `registry`, `trace`
 //! - `delivery` → `error`, `identity`, `policy`, `shared`, `trace`
-//! - `registry` → `delivery`, `identity`, `policy`, `table`, `uri`
-//! - `endpoint` → `delivery`, `error`, `identity`, `policy`, `registry`, `shared`, `trace`, `uri`
-//! - `router` → `delivery`, `endpoint`, `error`, `identity`, `policy`, `registry`, `shared`,
-//!   `table`, `trace`, `uri`
+//! - `endpoint` → `delivery`, `error`, `identity`, `policy`, `registry`, `trace`, `uri`
+//! - `router` → `delivery`, `endpoint`, `error`, `identity`, `policy`, `registry`, `table`,
+//!   `trace`, `uri`
 //! - `bench` → `table`, `trace`, `uri`, and the crate's public items
 //!
 //! (`record` is `fireball-record`, outside the crate, and can import none of these.)

@@ -214,6 +214,12 @@ impl PolicyBuilder {
     }
 }
 
+impl From<Vec<Rule>> for PolicyBuilder {
+    fn from(rules: Vec<Rule>) -> Self {
+        Self { rules }
+    }
+}
+
 impl From<Policy> for PolicyBuilder {
     /// Starts from `policy`'s rules (the policy itself stays as it is).
     fn from(policy: Policy) -> Self {

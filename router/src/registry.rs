@@ -3,32 +3,31 @@
 //! grants and its subscribers), and the policy those grants were compiled from.
 //!
 //! Plain state, no behaviour beyond keeping itself consistent: `endpoint` reads it on every
-//! message, `router` changes it when components register and when the authority installs a
-//! policy. Below both: it imports nothing of theirs, only the `Delivery` type its inboxes
-//! carry.
+//! message, `router` changes it when components register and when the authority changes
+//! the policy. A leaf below both: generic over what its inboxes carry (`M`, the `Delivery`
+//! in practice), it imports nothing of theirs.
 
 use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 use fireball_kernel::csp::Channel;
 
-use crate::delivery::Delivery;
 use crate::identity::Identity;
-use crate::policy::{Caller, Grants, Policy, Rule};
+use crate::policy::{Caller, Grants, Policy, PolicyBuilder, Rule};
 use crate::table::RouteTable;
 use crate::uri::Uri;
 
 /// A registered component that is running: where its deliveries go.
-pub(crate) struct Live {
-    pub(crate) inbox: Rc<Channel<Delivery>>,
+pub(crate) struct Live<M> {
+    pub(crate) inbox: Rc<Channel<M>>,
 }
 
 /// A registered name: its slot is its index in [`State::components`], kept across restarts.
-pub(crate) struct Component {
+pub(crate) struct Component<M> {
     pub(crate) name: Rc<str>,
     pub(crate) generation: u32,
     /// `None`: stopped (its endpoint was dropped).
-    pub(crate) live: Option<Live>,
+    pub(crate) live: Option<Live<M>>,
 }
 
 pub(crate) struct Subscriber {
@@ -47,19 +46,19 @@ pub(crate) struct RouteEntry {
     pub(crate) subscribers: Vec<Subscriber>,
 }
 
-pub(crate) struct State {
-    pub(crate) components: Vec<Component>,
+pub(crate) struct State<M> {
+    pub(crate) components: Vec<Component<M>>,
     pub(crate) table: RouteTable<RouteEntry>,
-    /// The installed policy; the table's grants are compiled from it.
-    policy: Policy,
+    /// The installed policy's rules, in order; the table's grants are compiled from them.
+    rules: Vec<Rule>,
 }
 
-impl State {
+impl<M> State<M> {
     pub(crate) fn new() -> Self {
         Self {
             components: Vec::new(),
             table: RouteTable::new(),
-            policy: Policy::default(),
+            rules: Vec::new(),
         }
     }
 
@@ -73,7 +72,7 @@ impl State {
     }
 
     /// Whether the route's current owner is live in the generation that registered it.
-    pub(crate) fn serving(&self, entry: &RouteEntry) -> Option<&Live> {
+    pub(crate) fn serving(&self, entry: &RouteEntry) -> Option<&Live<M>> {
         let c = &self.components[usize::from(entry.owner)];
         if c.generation == entry.generation {
             c.live.as_ref()
@@ -82,24 +81,34 @@ impl State {
         }
     }
 
-    pub(crate) fn policy(&self) -> &Policy {
-        &self.policy
+    /// The installed policy, sealed (a copy: changing it changes nothing here).
+    pub(crate) fn policy(&self) -> Policy {
+        PolicyBuilder::from(self.rules.clone()).seal()
     }
 
-    /// Enforces `policy` from now on; returns the index of its first rule that the
-    /// installed one did not have. When it only adds rules, only those are compiled (grants
-    /// only grow); otherwise every route's grants are rebuilt.
-    pub(crate) fn install(&mut self, policy: Policy) -> usize {
-        let kept = self.policy.rules().len();
-        let extends = policy.rules().starts_with(self.policy.rules());
-        self.policy = policy;
-        if extends {
-            let policy = self.policy.clone();
+    /// How many rules are installed.
+    pub(crate) fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Adds one rule to the installed policy (grants only grow: only it is compiled).
+    pub(crate) fn add(&mut self, rule: Rule) {
+        self.apply(&rule);
+        self.rules.push(rule);
+    }
+
+    /// Enforces `policy` from now on, in place of the installed one; returns the index of
+    /// its first rule that the installed one did not have. When it only adds rules, only
+    /// those are compiled; otherwise every route's grants are rebuilt.
+    pub(crate) fn install(&mut self, policy: &Policy) -> usize {
+        let kept = self.rules.len();
+        if policy.rules().starts_with(&self.rules) {
             for rule in &policy.rules()[kept..] {
-                self.apply(rule);
+                self.add(rule.clone());
             }
             kept
         } else {
+            self.rules = policy.rules().to_vec();
             self.compile_policy();
             0
         }
@@ -113,10 +122,11 @@ impl State {
                 entry.grants.clear();
             }
         }
-        let policy = self.policy.clone();
-        for rule in policy.rules() {
+        let rules = core::mem::take(&mut self.rules);
+        for rule in &rules {
             self.apply(rule);
         }
+        self.rules = rules;
     }
 
     /// Adds one rule's grants.

@@ -13,20 +13,18 @@
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::cell::RefCell;
 use core::fmt;
 
 use fireball_kernel::csp::Channel;
 use fireball_kernel::mem::{PartitionSwitch, Placement};
 
-use crate::delivery::ReplySlot;
+use crate::delivery::{Core, ReplySlot};
 use crate::endpoint::Endpoint;
 use crate::error::RegisterError;
 use crate::identity::Identity;
 use crate::policy::{Grants, Methods, Policy, Rule};
 use crate::record::Limits;
-use crate::registry::{Component, Live, RouteEntry, State};
-use crate::shared::Core;
+use crate::registry::{Component, Live, RouteEntry};
 use crate::table::InsertError;
 use crate::trace::{self, TraceConfig, TraceEvent, Traced};
 use crate::uri::{Pattern, UriError};
@@ -90,7 +88,6 @@ impl<'a> Registration<'a> {
 #[derive(Clone)]
 pub struct Router {
     core: Rc<Core>,
-    state: Rc<RefCell<State>>,
 }
 
 /// The power to change what a router enforces: its policy (and the components' lifecycle).
@@ -124,7 +121,6 @@ impl Router {
     pub fn new(config: RouterConfig) -> (Router, RouterAuthority) {
         let router = Router {
             core: Rc::new(Core::new(config.limits, config.trace)),
-            state: Rc::new(RefCell::new(State::new())),
         };
         let authority = RouterAuthority {
             router: router.clone(),
@@ -166,7 +162,7 @@ impl Router {
         if inbox == 0 {
             return Err(RegisterError::ZeroInbox);
         }
-        let mut state = self.state.borrow_mut();
+        let mut state = self.core.state.borrow_mut();
         let existing = state.components.iter().position(|c| &*c.name == name);
         if let Some(slot) = existing
             && state.components[slot].live.is_some()
@@ -271,7 +267,6 @@ impl Router {
         });
         Ok(Endpoint::new(
             self.core.clone(),
-            self.state.clone(),
             identity,
             inbox_channel.expect("just made"),
             Rc::new(ReplySlot::new()),
@@ -281,12 +276,12 @@ impl Router {
     /// The policy being enforced (a frozen value: building a wider copy of it grants
     /// nothing; only the [`RouterAuthority`] installs one).
     pub fn policy(&self) -> Policy {
-        self.state.borrow().policy().clone()
+        self.core.state.borrow().policy()
     }
 
     /// Every registered route pattern with the component serving it (`None`: nobody now).
     pub fn routes(&self) -> Vec<(String, Option<Identity>)> {
-        let state = self.state.borrow();
+        let state = self.core.state.borrow();
         state
             .table
             .iter()
@@ -312,11 +307,11 @@ impl Router {
 
 impl fmt::Debug for Router {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.state.borrow();
+        let state = self.core.state.borrow();
         f.debug_struct("Router")
             .field("components", &state.components.len())
             .field("routes", &state.table.len())
-            .field("rules", &state.policy().rules().len())
+            .field("rules", &state.rule_count())
             .finish()
     }
 }
@@ -332,7 +327,7 @@ impl RouterAuthority {
     pub fn install(&self, policy: Policy) {
         let core = &self.router.core;
         core.at_home(|| {
-            let added = self.router.state.borrow_mut().install(policy.clone());
+            let added = self.router.core.state.borrow_mut().install(&policy);
             for rule in &policy.rules()[added..] {
                 core.trace(|| TraceEvent::Allowed {
                     caller: rule.caller.clone(),
@@ -348,9 +343,16 @@ impl RouterAuthority {
     /// not match the registration), or on one concrete URI of a route (`hal://adc/0` of
     /// `hal://adc/{channel}`: channel 0 only). See [`Rule::new`].
     pub fn allow(&self, caller: &str, route: &str, methods: Methods) -> Result<(), UriError> {
-        self.router.core.at_home(|| {
+        let core = &self.router.core;
+        core.at_home(|| {
             let rule = Rule::new(caller, route, methods)?;
-            self.install(self.router.policy().with(rule));
+            let event = TraceEvent::Allowed {
+                caller: rule.caller.clone(),
+                route: rule.route.clone(),
+                methods,
+            };
+            core.state.borrow_mut().add(rule);
+            core.trace(|| event);
             Ok(())
         })
     }
@@ -362,7 +364,7 @@ impl RouterAuthority {
         let name: String = endpoint.identity().name().into();
         let inbox = endpoint.inbox().capacity();
         let routes: Vec<Rc<str>> = {
-            let state = self.router.state.borrow();
+            let state = self.router.core.state.borrow();
             let slot = endpoint.identity().slot;
             state
                 .table

@@ -1,21 +1,22 @@
-//! What every message and every reply shares, whoever sends it: the [`Limits`] it is checked
-//! against, the trace it is recorded in, the request ids, and the memory the router keeps
-//! its own state in.
+//! The router's core, one `Rc` shared by the handles, every endpoint and every request in
+//! flight: the registry, the [`Limits`] every message is checked against, the trace it is
+//! recorded in, the request ids, and the memory the router keeps its own state in.
 //!
-//! A leaf: it knows nothing of components, routes or deliveries, so a [`Request`]'s reply
-//! path can hold it (one `Rc`) without reaching back into the registry.
-//!
-//! [`Request`]: crate::Request
+//! Generic over what the registry's inboxes carry (`M`, the `Delivery` in practice), so it
+//! sits below the messages: a request's reply path holds the core without this module
+//! knowing what a request is. One allocation and one pointer, as the hot path wants.
 
 use core::cell::{Cell, RefCell};
 
 use fireball_kernel::mem::{PartitionSwitch, Placement};
 
 use crate::record::Limits;
+use crate::registry::State;
 use crate::trace::{TraceBuffer, TraceConfig, TraceEvent};
 
-pub(crate) struct Core {
+pub(crate) struct Core<M> {
     pub(crate) limits: Limits,
+    pub(crate) state: RefCell<State<M>>,
     /// The trace's configuration, fixed at creation: read without borrowing the buffer.
     tracing: bool,
     bodies: bool,
@@ -24,10 +25,11 @@ pub(crate) struct Core {
     home: Cell<Option<(&'static dyn PartitionSwitch, Placement)>>,
 }
 
-impl Core {
+impl<M> Core<M> {
     pub(crate) fn new(limits: Limits, trace: TraceConfig) -> Self {
         Self {
             limits,
+            state: RefCell::new(State::new()),
             tracing: trace.capacity > 0,
             bodies: trace.capacity > 0 && trace.bodies,
             trace: RefCell::new(TraceBuffer::new(trace)),
