@@ -568,7 +568,7 @@ impl System {
         if events.is_empty() && lost == 0 {
             return;
         }
-        self.log.absorb_traced(&self.router, &events);
+        self.log.absorb_traced(&events);
         self.traced += events.len() as u64;
         for event in &events {
             match event.event {
