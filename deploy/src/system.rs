@@ -22,7 +22,7 @@ use alloc::{
 };
 use core::future::Future;
 
-use fireball_router::{Router, RouterConfig, TraceEvent, trace};
+use fireball_router::{Router, RouterAuthority, RouterConfig, TraceEvent, trace};
 use fireball_subsystems::{
     hal::{Console, DeviceRegistry},
     hal_service::{self, HalConfig, HalService},
@@ -203,6 +203,8 @@ pub struct System {
     name: String,
     board: SimBoard,
     router: Router,
+    /// The power to change the router's policy: kept here, never handed to a component.
+    authority: RouterAuthority,
     vsoc: Vsoc,
     isr: &'static IsrFlags,
     executor: Executor,
@@ -233,6 +235,8 @@ struct Booting<'p> {
     isr: &'static IsrFlags,
     vsoc: Vsoc,
     router: Router,
+    /// The power to set the router's policy ([`Booting::install_policy`]); kept by the system.
+    authority: RouterAuthority,
     log: &'static EventLog,
     executor: Executor,
     components: Vec<Loaded>,
@@ -250,9 +254,9 @@ const SUBSYSTEMS: Placement = Placement::new(PartitionId::Subsystems, OwnerId(0)
 const RUNTIME: Placement = Placement::new(PartitionId::Runtime, OwnerId(0));
 
 /// Allow `component` what its manifest entry says it may reach (one route at a time).
-fn allow_reach(router: &Router, component: &ComponentPlan) -> Result<(), BootError> {
+fn allow_reach(authority: &RouterAuthority, component: &ComponentPlan) -> Result<(), BootError> {
     for (route, methods) in &component.reach {
-        router
+        authority
             .allow(&component.name, route, *methods)
             .map_err(|error| BootError::Policy {
                 component: component.name.as_str().into(),
@@ -291,7 +295,7 @@ impl<'p> Booting<'p> {
         if let Some(heap) = heap {
             vsoc.place_allocations(heap);
         }
-        let router = within(heap, SUBSYSTEMS, || {
+        let (router, authority) = within(heap, SUBSYSTEMS, || {
             Router::new(RouterConfig {
                 trace: fireball_router::TraceConfig {
                     capacity: 4096,
@@ -324,6 +328,7 @@ impl<'p> Booting<'p> {
             isr,
             vsoc,
             router,
+            authority,
             log,
             executor,
             components: Vec::new(),
@@ -369,7 +374,7 @@ impl<'p> Booting<'p> {
             self.plan
                 .components
                 .iter()
-                .try_for_each(|component| allow_reach(&self.router, component))
+                .try_for_each(|component| allow_reach(&self.authority, component))
         })
     }
 
@@ -585,6 +590,7 @@ impl<'p> Booting<'p> {
             name: self.plan.name.clone(),
             board: self.board,
             router: self.router,
+            authority: self.authority,
             vsoc: self.vsoc,
             isr: self.isr,
             executor: self.executor,
@@ -622,6 +628,12 @@ impl System {
     /// The deployment's router (to register a native probe in a test, say).
     pub fn router(&self) -> Router {
         self.router.clone()
+    }
+
+    /// The deployment's power over the router's policy (to grant a test's probe its reach,
+    /// say). A [`Router`] handle cannot change the policy; this can.
+    pub fn router_authority(&self) -> &RouterAuthority {
+        &self.authority
     }
 
     /// The interrupt flags the guests subscribe to (`irq_subscribe`, `wait_irq`): a board's
@@ -672,7 +684,7 @@ impl System {
         if events.is_empty() && lost == 0 {
             return;
         }
-        self.log.absorb_traced(&self.router, &events);
+        self.log.absorb_traced(&events);
         self.traced += events.len() as u64;
         for event in &events {
             match event.event {

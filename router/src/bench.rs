@@ -44,7 +44,8 @@ use crate::table::RouteTable;
 use crate::trace::TraceConfig;
 use crate::uri::Uri;
 use crate::{
-    Delivery, Endpoint, Limits, Method, Methods, Record, Registration, Router, RouterConfig, Value,
+    Delivery, Endpoint, Limits, Method, Methods, Record, Registration, Router, RouterAuthority,
+    RouterConfig, Value,
 };
 
 pub use fireball_kernel::workload::Workload;
@@ -117,7 +118,7 @@ fn fold(acc: u32, value: u32) -> u32 {
     acc.rotate_left(5) ^ value
 }
 
-fn quiet_router() -> Router {
+fn quiet_router() -> (Router, RouterAuthority) {
     Router::new(RouterConfig {
         limits: Limits::DEFAULT,
         trace: TraceConfig {
@@ -129,14 +130,14 @@ fn quiet_router() -> Router {
 
 /// A router with `hal.adc` serving `hal://adc/{channel}` and `app` allowed to read it.
 fn adc_pair() -> (Router, Endpoint, Endpoint) {
-    let router = quiet_router();
+    let (router, authority) = quiet_router();
     let adc = router
         .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
         .expect("fresh router");
     let app = router
         .register(Registration::new("app", &[]))
         .expect("fresh router");
-    router
+    authority
         .allow("app", "hal://adc/{channel}", Methods::READ)
         .expect("valid pattern");
     (router, adc, app)
@@ -303,7 +304,7 @@ fn resolve_every_call(iters: u32) -> u64 {
 fn policy_check(iters: u32) -> u64 {
     const ROUTES: usize = 64;
     const CALLERS: usize = 16;
-    let router = quiet_router();
+    let (router, authority) = quiet_router();
     let patterns: Vec<String> = (0..ROUTES).map(|r| format!("svc://s{r}/{{op}}")).collect();
     let pattern_refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
     let _server = router
@@ -328,7 +329,7 @@ fn policy_check(iters: u32) -> u64 {
                 methods = methods | Methods::CALL;
             }
             if !methods.is_empty() {
-                let _ = router.allow(&format!("c{c}"), pattern, methods);
+                let _ = authority.allow(&format!("c{c}"), pattern, methods);
             }
         }
     }

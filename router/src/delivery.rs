@@ -1,18 +1,89 @@
 //! What arrives in a component's inbox: requests (answer them), notifications and
-//! publications (one-way), and the reply path back to a caller.
+//! publications (one-way), the routing facts they carry ([`Envelope`]: caller, [`RouteId`],
+//! URI, [`Params`]), and the reply path back to a caller.
 
+use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::ToString;
+use alloc::vec::Vec;
 use core::cell::Cell;
+use core::fmt;
 use core::task::{Context, Poll, Waker};
 
-use crate::endpoint::{Params, RouteId};
 use crate::error::CallError;
-use crate::hub::Core;
 use crate::identity::Identity;
 use crate::policy::Method;
 use crate::record::Record;
+use crate::shared;
 use crate::trace::TraceEvent;
+
+/// A registered route, as the hot path addresses it: its index in the router's table
+/// (stable for the router's lifetime; a restarted component gets its routes back under the
+/// same ids). Shown as `r<index>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RouteId(pub(crate) u16);
+
+impl RouteId {
+    /// The table index.
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for RouteId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "r{}", self.0)
+    }
+}
+
+/// The `{param}` values a URI filled in, by name.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Params(Option<Rc<[Pair]>>);
+
+/// One `(name, value)` parameter.
+type Pair = (Box<str>, Box<str>);
+
+impl Params {
+    pub(crate) fn from_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        let pairs: Vec<Pair> = pairs.map(|(k, v)| (k.into(), v.into())).collect();
+        if pairs.is_empty() {
+            Self(None)
+        } else {
+            Self(Some(pairs.into()))
+        }
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// `(name, value)` pairs in pattern order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .flat_map(|pairs| pairs.iter().map(|(k, v)| (&**k, &**v)))
+    }
+
+    /// Number of parameters.
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |p| p.len())
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// The router's core, its inboxes carrying deliveries.
+pub(crate) type Core = shared::Core<Delivery>;
 
 /// One item of a component's inbox.
 #[derive(Debug)]

@@ -1,8 +1,13 @@
-//! A component's side of the router: its [`Endpoint`] (the capability to act as it), the
-//! [`Binding`]s it resolves URIs to, and the calls, notifications, subscriptions and
-//! publications it makes.
+//! The one place every message passes through: a component's [`Endpoint`] (the capability
+//! to act as it), the [`Binding`]s it resolves URIs to, and the calls, notifications,
+//! subscriptions and publications it makes — each one stamped with the sender's identity,
+//! checked against the policy's compiled grants and the binding's generation
+//! (`Endpoint::check`), checked against the limits, and dispatched by route index into the
+//! receiver's inbox, or refused and traced.
+//!
+//! It reads the registry and the shared core and builds deliveries; nothing below imports
+//! it back.
 
-use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::ToString;
 use alloc::vec::Vec;
@@ -10,79 +15,17 @@ use core::fmt;
 
 use fireball_kernel::csp::{Channel, RecvFuture, TryRecvError, TrySendError};
 
-use crate::delivery::{Delivery, Envelope, Notification, Publication, ReplySlot, Request, Target};
+use crate::delivery::{
+    Core, Delivery, Envelope, Notification, Params, Publication, ReplySlot, Request, RouteId,
+    Target,
+};
 use crate::error::CallError;
-use crate::hub::{Core, Live, State, Subscriber};
 use crate::identity::Identity;
 use crate::policy::Method;
 use crate::record::Record;
+use crate::registry::{Live, State, Subscriber};
 use crate::trace::{Op, TraceEvent};
 use crate::uri::Uri;
-
-/// A registered route, as the hot path addresses it: its index in the router's table
-/// (stable for the router's lifetime; a restarted component gets its routes back under the
-/// same ids). Shown as `r<index>`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RouteId(pub(crate) u16);
-
-impl RouteId {
-    /// The table index.
-    pub const fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-impl fmt::Display for RouteId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "r{}", self.0)
-    }
-}
-
-/// The `{param}` values a URI filled in, by name.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Params(Option<Rc<[Pair]>>);
-
-/// One `(name, value)` parameter.
-type Pair = (Box<str>, Box<str>);
-
-impl Params {
-    fn from_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
-        let pairs: Vec<Pair> = pairs.map(|(k, v)| (k.into(), v.into())).collect();
-        if pairs.is_empty() {
-            Self(None)
-        } else {
-            Self(Some(pairs.into()))
-        }
-    }
-
-    /// The value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
-    }
-
-    /// `(name, value)` pairs in pattern order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0
-            .iter()
-            .flat_map(|pairs| pairs.iter().map(|(k, v)| (&**k, &**v)))
-    }
-
-    /// Number of parameters.
-    pub fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |p| p.len())
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl fmt::Debug for Params {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
-    }
-}
 
 /// A URI resolved once: the route, its parameters and the generation of the component
 /// serving it. Calls through a binding skip the lookup (they dispatch by route index); if the
@@ -215,10 +158,10 @@ impl Endpoint {
     #[inline]
     fn check<'s>(
         &self,
-        state: &'s State,
+        state: &'s State<Delivery>,
         binding: &Binding,
         method: Method,
-    ) -> Result<&'s Live, CallError> {
+    ) -> Result<&'s Live<Delivery>, CallError> {
         let entry = state
             .table
             .get(binding.target.route.index())
@@ -264,7 +207,7 @@ impl Endpoint {
     /// Traces a refusal from [`Self::check`] and returns it.
     fn refused(
         &self,
-        state: &State,
+        state: &State<Delivery>,
         binding: &Binding,
         method: Method,
         op: Op,
@@ -598,8 +541,36 @@ impl Endpoint {
 }
 
 impl Drop for Endpoint {
+    /// Unregisters the component: its routes go dead, queued requests fail with
+    /// [`CallError::DeadPeer`].
     fn drop(&mut self) {
-        self.core.unregister(&self.identity, &self.replies);
+        self.core.at_home(|| self.unregister());
+    }
+}
+
+impl Endpoint {
+    fn unregister(&self) {
+        let identity = &self.identity;
+        let live = {
+            let mut state = self.core.state.borrow_mut();
+            let c = &mut state.components[usize::from(identity.slot)];
+            if c.generation == identity.generation {
+                c.live.take()
+            } else {
+                None
+            }
+        };
+        self.replies.awaiting.set(None);
+        if let Some(live) = live {
+            live.inbox.close();
+            // Outside every borrow: each queued request answers its caller as it drops.
+            while let Ok(delivery) = live.inbox.try_recv() {
+                delivery.abandon(CallError::DeadPeer);
+            }
+        }
+        self.core.trace(|| TraceEvent::Unregistered {
+            component: identity.clone(),
+        });
     }
 }
 

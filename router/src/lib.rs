@@ -6,7 +6,7 @@
 //! one [`Router`] under a name and the URI route patterns it serves (`hal://adc/{channel}`,
 //! `svc://filter/{op}`, `log://`), and gets back an [`Endpoint`]: its only capability to use
 //! the router, carrying an [`Identity`] that only the router mints. Components never hold
-//! each other's channels; every message goes through the router, which
+//! each other's channels; every message goes through its sender's endpoint, which
 //!
 //! 1. **resolves** a URI once ([`Endpoint::bind`] → a [`Binding`]: route index, parameters,
 //!    the serving component's generation) so the hot path dispatches by index;
@@ -14,7 +14,10 @@
 //!    to be another);
 //! 3. **checks the policy** — caller × route pattern × [`Method`] (read, write, call,
 //!    subscribe) — before delivery: a denial is a typed [`CallError::Denied`] and an audit
-//!    trace event, and the handler never sees the request;
+//!    trace event, and the handler never sees the request. The [`Policy`] is a frozen value;
+//!    only the [`RouterAuthority`] — made once, beside the first router handle, and kept by
+//!    the deployment's boot code — installs another. Router handles and endpoints cannot
+//!    widen anyone's reach (Tock's capabilities);
 //! 4. **checks the message** against the size [`Limits`];
 //! 5. **delivers** into the handler's bounded inbox, a kernel [`csp`](fireball_kernel::csp)
 //!    channel: a full inbox is [`CallError::QueueFull`] to the sender, never a silent drop.
@@ -35,10 +38,11 @@
 //! use fireball_kernel::sched::Executor;
 //! use fireball_router::{Delivery, Method, Methods, Record, Registration, Router, RouterConfig};
 //!
-//! let router = Router::new(RouterConfig::default());
+//! // Boot code: the router, and the one authority over its policy.
+//! let (router, authority) = Router::new(RouterConfig::default());
 //! let adc = router.register(Registration::new("hal.adc", &["hal://adc/{channel}"])).unwrap();
 //! let mut app = router.register(Registration::new("app", &[])).unwrap();
-//! router.allow("app", "hal://adc/{channel}", Methods::READ).unwrap();
+//! authority.allow("app", "hal://adc/{channel}", Methods::READ).unwrap();
 //!
 //! let mut executor = Executor::new().unwrap();
 //! executor.spawn("adc", async move {
@@ -57,12 +61,51 @@
 //!
 //! # Modules
 //!
+//! Public:
+//!
 //! - [`uri`] — URIs and route patterns (parsing never allocates).
 //! - [`table`] — the `no_std` route matcher (a sorted segment trie, matchit's semantics).
-//! - [`policy`] — methods, rules, compiled per-route grants.
+//! - [`policy`] — methods, rules, the sealed [`Policy`], compiled per-route grants.
 //! - [`record`] — `Record`/`Value`, postcard wire format, limits, serde mapping.
 //! - [`trace`] — trace events and their text form.
 //! - `bench` (feature `bench`) — workloads shared with the firmware's QEMU harness.
+//!
+//! Private, one concept each:
+//!
+//! - `identity` — [`Identity`], minted only by the router.
+//! - `error` — [`CallError`], [`RegisterError`].
+//! - `registry` — components by slot (generations, live inboxes), the route table with
+//!   each route's grants and subscribers, the installed policy's rules. Generic over what
+//!   the inboxes carry, so it needs nothing above it.
+//! - `shared` — the core every handle, endpoint and request in flight shares (one `Rc`):
+//!   the registry, limits, the trace buffer, request ids, the router's memory placement.
+//! - `delivery` — what lands in an inbox ([`Delivery`], [`Envelope`], [`Request`] and its
+//!   reply path), and the routing facts it carries ([`RouteId`], [`Params`]).
+//! - `endpoint` — the one place every message passes through: [`Endpoint`], [`Binding`],
+//!   the policy check and the dispatch.
+//! - `router` — the two public handles: [`Router`] (register, look) and
+//!   [`RouterAuthority`] (install policy, restart).
+//!
+//! # Module arrows
+//!
+//! Each module imports only the ones listed after it, all of them above it in this list
+//! (`tests/module_arrows.rs` checks this against the sources, so it stays true):
+//!
+//! - `uri` → —
+//! - `identity` → —
+//! - `table` → `uri`
+//! - `policy` → `uri`
+//! - `error` → `table`, `uri`
+//! - `trace` → `error`, `identity`, `policy`
+//! - `registry` → `identity`, `policy`, `table`, `uri`
+//! - `shared` → `registry`, `trace`
+//! - `delivery` → `error`, `identity`, `policy`, `shared`, `trace`
+//! - `endpoint` → `delivery`, `error`, `identity`, `policy`, `registry`, `trace`, `uri`
+//! - `router` → `delivery`, `endpoint`, `error`, `identity`, `policy`, `registry`, `table`,
+//!   `trace`, `uri`
+//! - `bench` → `table`, `trace`, `uri`, and the crate's public items
+//!
+//! (`record` is `fireball-record`, outside the crate, and can import none of these.)
 //!
 //! # Features
 //!
@@ -86,20 +129,22 @@ pub mod bench;
 mod delivery;
 mod endpoint;
 mod error;
-mod hub;
 mod identity;
 pub mod policy;
 /// Messages: re-exported from `fireball-record`, the codec the SDKs share.
 pub use fireball_record as record;
+mod registry;
+mod router;
+mod shared;
 pub mod table;
 pub mod trace;
 pub mod uri;
 
-pub use delivery::{Delivery, Envelope, Notification, Publication, Request};
-pub use endpoint::{Binding, Endpoint, Params, RouteId};
+pub use delivery::{Delivery, Envelope, Notification, Params, Publication, Request, RouteId};
+pub use endpoint::{Binding, Endpoint};
 pub use error::{CallError, RegisterError};
-pub use hub::{Registration, Router, RouterConfig};
 pub use identity::Identity;
-pub use policy::{Method, Methods};
+pub use policy::{Method, Methods, Policy, PolicyBuilder};
 pub use record::{Key, Limits, Record, RecordError, Value, from_record, to_record};
+pub use router::{Registration, Router, RouterAuthority, RouterConfig};
 pub use trace::{TraceConfig, TraceEvent, Traced};

@@ -3,13 +3,21 @@
 //! A [`Rule`] names a caller (a component name, or `*` for every component), a route pattern
 //! as registered (`hal://adc/{channel}`; parameter names need not match) and the [`Methods`]
 //! it grants. There is no implicit permission: a route nobody was granted is reachable by
-//! no one (its owner included, except for publishing on it). Rules are kept by name and
-//! compiled into per-route [`Grants`] whenever a component registers or a rule is added, so
-//! a check on the hot path is a binary search over that route's callers.
+//! no one (its owner included, except for publishing on it).
+//!
+//! A [`Policy`] is a frozen list of rules: built with a [`PolicyBuilder`], sealed, and then
+//! never changed. The router enforces one policy at a time; only the deployment's
+//! [`RouterAuthority`](crate::RouterAuthority) can install another (anyone may read the
+//! installed one with [`Router::policy`](crate::Router::policy), and building a wider copy
+//! grants nothing). Rules are kept by name and compiled into per-route [`Grants`] whenever
+//! a component registers or a policy is installed, so a check on the hot path is a binary
+//! search over that route's callers.
 
 use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::fmt;
+
+use crate::uri::{Pattern, UriError};
 
 /// What a request does with a route: the ABI's one definition.
 pub use fireball_abi::Method;
@@ -129,6 +137,96 @@ pub struct Rule {
     pub route: Rc<str>,
     /// Doing what.
     pub methods: Methods,
+}
+
+impl Rule {
+    /// Grants `caller` (a component name, or `*` for all) `methods` on the route pattern
+    /// `route` (parameter names need not match the registration), or on one concrete URI of
+    /// a route (`hal://adc/0` of `hal://adc/{channel}`: channel 0 only). Fails if `route`
+    /// is not a pattern.
+    pub fn new(caller: &str, route: &str, methods: Methods) -> Result<Rule, UriError> {
+        Pattern::parse(route)?;
+        Ok(Rule {
+            caller: Caller::parse(caller),
+            route: route.into(),
+            methods,
+        })
+    }
+}
+
+/// A sealed access policy: the rules a deployment declared, frozen. Cloning shares it;
+/// nothing changes it. See the [module documentation](self).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    rules: Option<Rc<[Rule]>>,
+}
+
+impl Policy {
+    /// The rules, in the order they were declared.
+    pub fn rules(&self) -> &[Rule] {
+        self.rules.as_deref().unwrap_or(&[])
+    }
+
+    /// This policy plus `rule` (a new, sealed value: this one is unchanged).
+    #[must_use]
+    pub fn with(&self, rule: Rule) -> Policy {
+        let mut builder = PolicyBuilder::from(self.clone());
+        builder.rules.push(rule);
+        builder.seal()
+    }
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.rules()).finish()
+    }
+}
+
+/// Collects the rules of a [`Policy`] (at boot, from a manifest), then [seals](Self::seal)
+/// it.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyBuilder {
+    rules: Vec<Rule>,
+}
+
+impl PolicyBuilder {
+    /// No rules yet.
+    pub const fn new() -> Self {
+        Self { rules: Vec::new() }
+    }
+
+    /// Adds a rule (see [`Rule::new`]). Fails, adding nothing, if `route` is not a pattern.
+    pub fn allow(
+        &mut self,
+        caller: &str,
+        route: &str,
+        methods: Methods,
+    ) -> Result<&mut Self, UriError> {
+        self.rules.push(Rule::new(caller, route, methods)?);
+        Ok(self)
+    }
+
+    /// The policy: frozen from here on.
+    pub fn seal(self) -> Policy {
+        Policy {
+            rules: (!self.rules.is_empty()).then(|| self.rules.into()),
+        }
+    }
+}
+
+impl From<Vec<Rule>> for PolicyBuilder {
+    fn from(rules: Vec<Rule>) -> Self {
+        Self { rules }
+    }
+}
+
+impl From<Policy> for PolicyBuilder {
+    /// Starts from `policy`'s rules (the policy itself stays as it is).
+    fn from(policy: Policy) -> Self {
+        Self {
+            rules: policy.rules().to_vec(),
+        }
+    }
 }
 
 /// The compiled grants of one route: callers by component slot, sorted, and grants limited

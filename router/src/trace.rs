@@ -7,12 +7,12 @@
 //! ```
 //! use fireball_router::{Method, Methods, Record, Registration, Router, RouterConfig};
 //!
-//! let router = Router::new(RouterConfig::default());
+//! let (router, authority) = Router::new(RouterConfig::default());
 //! let _adc = router
 //!     .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
 //!     .unwrap();
 //! let app = router.register(Registration::new("app", &[])).unwrap();
-//! router.allow("app", "hal://adc/{channel}", Methods::READ).unwrap();
+//! authority.allow("app", "hal://adc/{channel}", Methods::READ).unwrap();
 //! let adc_3 = app.bind("hal://adc/3").unwrap();
 //! app.notify(&adc_3, Method::Write, Record::new()).unwrap_err(); // write is not granted
 //! assert_eq!(

@@ -11,8 +11,8 @@ use fireball_router::{
 
 #[test]
 fn a_denied_request_never_reaches_the_handler_and_is_audited() {
-    let router = traced_router();
-    let (adc, mut app) = adc_and_app(&router);
+    let (router, authority) = traced_router();
+    let (adc, mut app) = adc_and_app(&authority);
     let b = app.bind("hal://adc/2").unwrap();
     router.render_trace();
     let denied = drive(app.call(&b, Method::Write, Record::new()), || {});
@@ -51,8 +51,8 @@ fn a_denied_request_never_reaches_the_handler_and_is_audited() {
 
 #[test]
 fn a_binding_is_not_a_capability() {
-    let router = Router::new(RouterConfig::default());
-    let (adc, app) = adc_and_app(&router);
+    let (router, authority) = Router::new(RouterConfig::default());
+    let (adc, app) = adc_and_app(&authority);
     let mut rogue = router.register(Registration::new("rogue", &[])).unwrap();
     let stolen = app.bind("hal://adc/1").unwrap();
     let r = drive(rogue.call(&stolen, Method::Read, Record::new()), || {});
@@ -64,7 +64,7 @@ fn a_binding_is_not_a_capability() {
 
 #[test]
 fn no_one_is_allowed_by_default_not_even_the_owner() {
-    let router = Router::new(RouterConfig::default());
+    let (router, _authority) = Router::new(RouterConfig::default());
     let adc = router
         .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
         .unwrap();
@@ -76,15 +76,19 @@ fn no_one_is_allowed_by_default_not_even_the_owner() {
 
 #[test]
 fn rules_follow_names_wildcards_and_shapes() {
-    let router = Router::new(RouterConfig::default());
+    let (router, authority) = Router::new(RouterConfig::default());
     // Declared before anyone registers, with other parameter names than the registration.
-    router
+    authority
         .allow("app", "hal://adc/{ch}", Methods::READ | Methods::CALL)
         .unwrap();
-    router
+    authority
         .allow("*", "hal://adc/{x}", Methods::SUBSCRIBE)
         .unwrap();
-    assert!(router.allow("app", "not a pattern", Methods::READ).is_err());
+    assert!(
+        authority
+            .allow("app", "not a pattern", Methods::READ)
+            .is_err()
+    );
     let _adc = router
         .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
         .unwrap();
@@ -98,7 +102,7 @@ fn rules_follow_names_wildcards_and_shapes() {
     assert_eq!(other.may(&b, Method::Subscribe), Ok(()));
     assert_eq!(other.may(&b, Method::Read), Err(CallError::Denied));
     assert_eq!(
-        router.rules()[0],
+        router.policy().rules()[0],
         Rule {
             caller: Caller::Named("app".into()),
             route: "hal://adc/{ch}".into(),
@@ -109,8 +113,8 @@ fn rules_follow_names_wildcards_and_shapes() {
 
 #[test]
 fn denial_is_decided_before_liveness_so_it_leaks_nothing() {
-    let router = Router::new(RouterConfig::default());
-    let (adc, app) = adc_and_app(&router);
+    let (router, authority) = Router::new(RouterConfig::default());
+    let (adc, app) = adc_and_app(&authority);
     let rogue = router.register(Registration::new("rogue", &[])).unwrap();
     let b = app.bind("hal://adc/1").unwrap();
     drop(adc);
@@ -120,9 +124,9 @@ fn denial_is_decided_before_liveness_so_it_leaks_nothing() {
 
 #[test]
 fn grants_survive_a_restart() {
-    let router = Router::new(RouterConfig::default());
-    let (_adc, app) = adc_and_app(&router);
-    let app = router.restart(app).unwrap();
+    let (_router, authority) = Router::new(RouterConfig::default());
+    let (_adc, app) = adc_and_app(&authority);
+    let app = authority.restart(app).unwrap();
     assert_eq!(app.identity().generation(), 2);
     let b = app.bind("hal://adc/1").unwrap();
     assert_eq!(app.may(&b, Method::Read), Ok(()));
@@ -130,13 +134,15 @@ fn grants_survive_a_restart() {
 
 #[test]
 fn a_rule_on_a_concrete_uri_grants_that_uri_only() {
-    let router = Router::new(RouterConfig::default());
+    let (router, authority) = Router::new(RouterConfig::default());
     let adc = router
         .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
         .unwrap();
     let mut app = router.register(Registration::new("app", &[])).unwrap();
     let mut other = router.register(Registration::new("other", &[])).unwrap();
-    router.allow("app", "hal://adc/0", Methods::READ).unwrap();
+    authority
+        .allow("app", "hal://adc/0", Methods::READ)
+        .unwrap();
     let zero = app.bind("hal://adc/0").unwrap();
     let one = app.bind("hal://adc/1").unwrap();
     let ok = drive(app.call(&zero, Method::Read, Record::new()), || {
@@ -152,7 +158,7 @@ fn a_rule_on_a_concrete_uri_grants_that_uri_only() {
         "the grant names app only"
     );
     // For everyone, on one URI.
-    router.allow("*", "hal://adc/3", Methods::READ).unwrap();
+    authority.allow("*", "hal://adc/3", Methods::READ).unwrap();
     let three = other.bind("hal://adc/3").unwrap();
     assert_eq!(other.may(&three, Method::Read), Ok(()));
     assert_eq!(other.may(&zero, Method::Read), Err(CallError::Denied));

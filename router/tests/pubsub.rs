@@ -8,17 +8,17 @@ use fireball_router::{CallError, Delivery, Methods, Record, Registration};
 
 #[test]
 fn publications_reach_matching_subscribers() {
-    let router = traced_router();
+    let (router, authority) = traced_router();
     let temp = router
         .register(Registration::new("sensor.temp", &["sensor://temp/{zone}"]))
         .unwrap();
     let one = router.register(Registration::new("ui", &[])).unwrap();
     let all = router.register(Registration::new("logger", &[])).unwrap();
     let nosy = router.register(Registration::new("nosy", &[])).unwrap();
-    router
+    authority
         .allow("ui", "sensor://temp/{zone}", Methods::SUBSCRIBE)
         .unwrap();
-    router
+    authority
         .allow("logger", "sensor://temp/{zone}", Methods::SUBSCRIBE)
         .unwrap();
     one.subscribe("sensor://temp/kitchen").unwrap();
@@ -58,12 +58,12 @@ fn publications_reach_matching_subscribers() {
 
 #[test]
 fn only_the_owner_publishes() {
-    let router = traced_router();
+    let (router, authority) = traced_router();
     let temp = router
         .register(Registration::new("sensor.temp", &["sensor://temp/{zone}"]))
         .unwrap();
     let fake = router.register(Registration::new("fake", &[])).unwrap();
-    router
+    authority
         .allow("*", "sensor://temp/{zone}", Methods::ALL)
         .unwrap();
     let b = fake.bind("sensor://temp/kitchen").unwrap();
@@ -74,7 +74,7 @@ fn only_the_owner_publishes() {
 
 #[test]
 fn a_full_subscriber_misses_it_and_the_publisher_is_told() {
-    let router = traced_router();
+    let (router, authority) = traced_router();
     let temp = router
         .register(Registration::new("sensor.temp", &["sensor://temp/{zone}"]))
         .unwrap();
@@ -82,7 +82,7 @@ fn a_full_subscriber_misses_it_and_the_publisher_is_told() {
         .register(Registration::new("slow", &[]).inbox(1))
         .unwrap();
     let fast = router.register(Registration::new("fast", &[])).unwrap();
-    router
+    authority
         .allow("*", "sensor://temp/{zone}", Methods::SUBSCRIBE)
         .unwrap();
     slow.subscribe("sensor://temp/{zone}").unwrap();
@@ -111,16 +111,16 @@ fn a_full_subscriber_misses_it_and_the_publisher_is_told() {
 
 #[test]
 fn subscriptions_survive_the_publishers_restart() {
-    let router = traced_router();
+    let (router, authority) = traced_router();
     let temp = router
         .register(Registration::new("sensor.temp", &["sensor://temp/{zone}"]))
         .unwrap();
     let ui = router.register(Registration::new("ui", &[])).unwrap();
-    router
+    authority
         .allow("ui", "sensor://temp/{zone}", Methods::SUBSCRIBE)
         .unwrap();
     ui.subscribe("sensor://temp/{zone}").unwrap();
-    let temp = router.restart(temp).unwrap();
+    let temp = authority.restart(temp).unwrap();
     let b = temp.bind("sensor://temp/a").unwrap();
     assert_eq!(temp.publish(&b, Record::new()), Ok(1));
     match ui.try_recv().unwrap() {

@@ -10,12 +10,12 @@ use std::rc::Rc;
 
 #[test]
 fn a_full_inbox_refuses_and_says_so() {
-    let router = traced_router();
+    let (router, authority) = traced_router();
     let sink = router
         .register(Registration::new("log.sink", &["log://{source}"]).inbox(2))
         .unwrap();
     let mut app = router.register(Registration::new("app", &[])).unwrap();
-    router
+    authority
         .allow("app", "log://{source}", Methods::WRITE | Methods::CALL)
         .unwrap();
     let b = app.bind("log://app").unwrap();
@@ -50,11 +50,11 @@ fn a_full_inbox_refuses_and_says_so() {
 fn a_slow_handler_back_pressures_its_callers_on_the_executor() {
     // Three callers, an inbox of one: the callers that find it full see QueueFull and retry
     // after yielding; every request is answered exactly once.
-    let router = traced_router();
+    let (router, authority) = traced_router();
     let adc = router
         .register(Registration::new("hal.adc", &["hal://adc/{channel}"]).inbox(1))
         .unwrap();
-    router
+    authority
         .allow("*", "hal://adc/{channel}", Methods::READ)
         .unwrap();
     let mut executor = Executor::new().unwrap();

@@ -8,10 +8,10 @@ use fireball_router::{CallError, Method, Record, Registration, Router, RouterCon
 
 #[test]
 fn an_old_binding_gets_restarted_until_rebound() {
-    let router = Router::new(RouterConfig::default());
-    let (adc, mut app) = adc_and_app(&router);
+    let (_router, authority) = Router::new(RouterConfig::default());
+    let (adc, mut app) = adc_and_app(&authority);
     let old = app.bind("hal://adc/1").unwrap();
-    let adc = router.restart(adc).unwrap();
+    let adc = authority.restart(adc).unwrap();
     assert_eq!(adc.identity().generation(), 2);
     let r = drive(app.call(&old, Method::Read, Record::new()), || {});
     assert_eq!(r, Err(CallError::Restarted));
@@ -29,8 +29,8 @@ fn an_old_binding_gets_restarted_until_rebound() {
 
 #[test]
 fn a_stopped_component_is_a_dead_peer() {
-    let router = Router::new(RouterConfig::default());
-    let (adc, mut app) = adc_and_app(&router);
+    let (router, authority) = Router::new(RouterConfig::default());
+    let (adc, mut app) = adc_and_app(&authority);
     let b = app.bind("hal://adc/1").unwrap();
     drop(adc);
     let r = drive(app.call(&b, Method::Read, Record::new()), || {});
@@ -42,8 +42,8 @@ fn a_stopped_component_is_a_dead_peer() {
 
 #[test]
 fn requests_queued_or_waiting_when_the_handler_stops_fail_with_dead_peer() {
-    let router = traced_router();
-    let (adc, mut app) = adc_and_app(&router);
+    let (router, authority) = traced_router();
+    let (adc, mut app) = adc_and_app(&authority);
     let b = app.bind("hal://adc/1").unwrap();
     let mut call = std::pin::pin!(app.call(&b, Method::Read, Record::new()));
     assert!(poll_once(call.as_mut()).is_pending());
@@ -59,8 +59,8 @@ fn requests_queued_or_waiting_when_the_handler_stops_fail_with_dead_peer() {
 
 #[test]
 fn a_route_left_behind_can_be_served_again() {
-    let router = Router::new(RouterConfig::default());
-    let (adc, app) = adc_and_app(&router);
+    let (router, authority) = Router::new(RouterConfig::default());
+    let (adc, app) = adc_and_app(&authority);
     // Re-registering under the same name without the route leaves it dead.
     drop(adc);
     let adc = router
@@ -86,8 +86,8 @@ fn a_route_left_behind_can_be_served_again() {
 
 #[test]
 fn a_live_route_cannot_be_taken() {
-    let router = Router::new(RouterConfig::default());
-    let (_adc, _app) = adc_and_app(&router);
+    let (router, authority) = Router::new(RouterConfig::default());
+    let (_adc, _app) = adc_and_app(&authority);
     assert!(
         router
             .register(Registration::new("thief", &["hal://adc/{channel}"]))

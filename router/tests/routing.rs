@@ -16,8 +16,8 @@ use fireball_router::{
 
 #[test]
 fn a_call_reaches_the_handler_with_stamped_identity_and_params() {
-    let router = traced_router();
-    let (adc, mut app) = adc_and_app(&router);
+    let (_router, authority) = traced_router();
+    let (adc, mut app) = adc_and_app(&authority);
     let seen = Rc::new(RefCell::new(Vec::new()));
     let log = seen.clone();
     let mut executor = Executor::new().unwrap();
@@ -62,8 +62,8 @@ fn a_call_reaches_the_handler_with_stamped_identity_and_params() {
 
 #[test]
 fn bind_refuses_malformed_and_unserved_uris() {
-    let router = Router::new(RouterConfig::default());
-    let (_adc, app) = adc_and_app(&router);
+    let (_router, authority) = Router::new(RouterConfig::default());
+    let (_adc, app) = adc_and_app(&authority);
     assert_eq!(
         app.bind("adc/3").unwrap_err(),
         CallError::BadUri(UriError::MissingScheme)
@@ -78,7 +78,7 @@ fn bind_refuses_malformed_and_unserved_uris() {
 
 #[test]
 fn registration_is_checked_and_all_or_nothing() {
-    let router = Router::new(RouterConfig::default());
+    let (router, _authority) = Router::new(RouterConfig::default());
     let _adc = router
         .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
         .unwrap();
@@ -123,8 +123,8 @@ fn registration_is_checked_and_all_or_nothing() {
 
 #[test]
 fn handler_errors_and_dropped_requests_reach_the_caller() {
-    let router = Router::new(RouterConfig::default());
-    let (adc, mut app) = adc_and_app(&router);
+    let (_router, authority) = Router::new(RouterConfig::default());
+    let (adc, mut app) = adc_and_app(&authority);
     let b = app.bind("hal://adc/1").unwrap();
     let failed = drive(app.call(&b, Method::Read, Record::new()), || {
         if let Ok(Delivery::Request(r)) = adc.try_recv() {
@@ -147,14 +147,14 @@ fn handler_errors_and_dropped_requests_reach_the_caller() {
 
 #[test]
 fn oversized_messages_are_refused_both_ways() {
-    let router = Router::new(RouterConfig {
+    let (_router, authority) = Router::new(RouterConfig {
         limits: Limits {
             max_bytes: 16,
             ..Limits::DEFAULT
         },
         ..RouterConfig::default()
     });
-    let (adc, mut app) = adc_and_app(&router);
+    let (adc, mut app) = adc_and_app(&authority);
     let b = app.bind("hal://adc/1").unwrap();
     let big = Record::new().with("blob", vec![0u8; 32]);
     let err = drive(app.call(&b, Method::Read, big.clone()), || {});
@@ -178,12 +178,14 @@ fn oversized_messages_are_refused_both_ways() {
 
 #[test]
 fn notifications_are_one_way() {
-    let router = Router::new(RouterConfig::default());
+    let (router, authority) = Router::new(RouterConfig::default());
     let log = router
         .register(Registration::new("log.sink", &["log://{source}"]))
         .unwrap();
     let app = router.register(Registration::new("app", &[])).unwrap();
-    router.allow("*", "log://{source}", Methods::WRITE).unwrap();
+    authority
+        .allow("*", "log://{source}", Methods::WRITE)
+        .unwrap();
     let b = app.bind("log://app").unwrap();
     app.notify(&b, Method::Write, Record::new().with("line", "hello"))
         .unwrap();
@@ -199,8 +201,8 @@ fn notifications_are_one_way() {
 
 #[test]
 fn an_abandoned_call_does_not_confuse_the_next_one() {
-    let router = traced_router();
-    let (adc, mut app) = adc_and_app(&router);
+    let (router, authority) = traced_router();
+    let (adc, mut app) = adc_and_app(&authority);
     let b = app.bind("hal://adc/1").unwrap();
     {
         let mut first = std::pin::pin!(app.call(&b, Method::Read, Record::new().with("n", 10u8)));

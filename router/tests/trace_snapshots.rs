@@ -19,7 +19,7 @@ struct Sample {
 /// A small deployment: an ADC subsystem, a log sink, a filter service, an app that uses all
 /// three, and a component with no rights at all. Returns the rendered trace.
 fn run_deployment() -> String {
-    let router = Router::new(RouterConfig {
+    let (router, authority) = Router::new(RouterConfig {
         trace: TraceConfig {
             capacity: 256,
             bodies: true,
@@ -37,13 +37,15 @@ fn run_deployment() -> String {
         .unwrap();
     let mut app = router.register(Registration::new("app", &[])).unwrap();
     let mut rogue = router.register(Registration::new("rogue", &[])).unwrap();
-    router
+    authority
         .allow("app", "hal://adc/{channel}", Methods::READ)
         .unwrap();
-    router
+    authority
         .allow("app", "svc://filter/{op}", Methods::CALL)
         .unwrap();
-    router.allow("*", "log://{source}", Methods::WRITE).unwrap();
+    authority
+        .allow("*", "log://{source}", Methods::WRITE)
+        .unwrap();
 
     let mut executor = Executor::new().unwrap();
     executor
@@ -132,7 +134,7 @@ fn a_deployments_traffic_renders_deterministically() {
 
 #[test]
 fn an_overflowing_trace_says_how_much_it_lost() {
-    let router = Router::new(RouterConfig {
+    let (router, _authority) = Router::new(RouterConfig {
         trace: TraceConfig {
             capacity: 2,
             bodies: false,
@@ -152,7 +154,7 @@ fn an_overflowing_trace_says_how_much_it_lost() {
 
 #[test]
 fn tracing_off_records_nothing() {
-    let router = Router::new(RouterConfig {
+    let (router, _authority) = Router::new(RouterConfig {
         trace: TraceConfig {
             capacity: 0,
             bodies: true,

@@ -54,7 +54,7 @@ fn allocations() -> usize {
 /// the `measured` ones. `reuse`: the records are recycled; otherwise each side builds a new
 /// record per message.
 fn allocations_in_round_trips(reuse: bool, warm_up: u32, measured: u32) -> usize {
-    let router = Router::new(RouterConfig {
+    let (router, authority) = Router::new(RouterConfig {
         limits: Limits::DEFAULT,
         trace: TraceConfig {
             capacity: 0,
@@ -65,7 +65,7 @@ fn allocations_in_round_trips(reuse: bool, warm_up: u32, measured: u32) -> usize
         .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
         .unwrap();
     let mut app = router.register(Registration::new("app", &[])).unwrap();
-    router
+    authority
         .allow("app", "hal://adc/{channel}", Methods::READ)
         .unwrap();
     let mut executor = Executor::with_capacity(2).unwrap();

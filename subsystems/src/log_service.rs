@@ -8,7 +8,7 @@
 //! - **memory**: [`EventLog::memory`] turns the kernel's `MemEvent`s
 //!   (allocation failures, usage thresholds) into events;
 //! - the **router**: [`EventLog::absorb_router_trace`] drains the router's trace
-//!   and keeps denials and dead peers;
+//!   and keeps denials (as text naming caller, target, method and URI) and dead peers;
 //! - **channels**: `EventLog` is a kernel [`ChannelObserver`] (`Channel::observe`, or
 //!   `Vsoc::observe_channels` for every guest channel) — send, receive, close, at debug
 //!   level (a busy channel would otherwise flood the ring), closes at info;
@@ -23,6 +23,7 @@
 
 use alloc::boxed::Box;
 use core::cell::{Cell, RefCell};
+use core::fmt::{self, Write as _};
 
 use fireball_kernel::{
     csp::ChannelObserver,
@@ -37,7 +38,7 @@ use fireball_router::{
 pub use fireball_record::system::log::{LogLevel, LogLine};
 
 use crate::hal::{Clock, Console};
-use crate::logger::{DEFAULT_EVENTS, Event, EventKind, Level, Logger};
+use crate::logger::{DEFAULT_EVENTS, Event, EventKind, Level, Logger, MESSAGE_BYTES};
 
 /// The route the logger serves.
 pub const ROUTE: &str = "log://";
@@ -123,31 +124,34 @@ impl<const N: usize> EventLog<N> {
         }
     }
 
-    /// Drain `router`'s trace and record its denials (subject: the route's
-    /// index in [`Router::routes`]) and dead or restarted peers. The trace is
-    /// consumed: a deployment that also keeps the trace drains it itself and
-    /// hands the events to [`EventLog::absorb_traced`]. Returns how many events
-    /// were recorded.
+    /// Drain `router`'s trace and record its denials and dead or restarted peers (see
+    /// [`EventLog::absorb_traced`]). The trace is consumed: a deployment that also keeps
+    /// the trace drains it itself and hands the events to [`EventLog::absorb_traced`].
+    /// Returns how many events were recorded.
     pub fn absorb_router_trace(&self, router: &Router) -> usize {
         let (_, traced) = router.drain_trace();
-        self.absorb_traced(router, &traced)
+        self.absorb_traced(&traced)
     }
 
-    /// Record the denials and dead peers among `traced` (events already drained
-    /// from `router`'s trace). Returns how many events were recorded.
-    pub fn absorb_traced(&self, router: &Router, traced: &[Traced]) -> usize {
-        let routes = router.routes();
-        let index = |pattern: &str| {
-            routes
-                .iter()
-                .position(|(p, _)| p == pattern)
-                .map_or(u16::MAX, |i| u16::try_from(i).unwrap_or(u16::MAX))
-        };
+    /// Record the denials and dead peers among `traced` (events already drained from a
+    /// router's trace). A denial is a warning from `router` naming who asked, whom, for
+    /// what and where, as the trace does (`request denied: app#1 -> hal#1 write
+    /// hal://gpio/3`); a dead or restarted peer is a [`EventKind::DeadPeer`] event.
+    /// Returns how many were recorded.
+    pub fn absorb_traced(&self, traced: &[Traced]) -> usize {
         let mut recorded = 0;
         for t in traced {
             match &t.event {
-                TraceEvent::Denied { pattern, .. } => {
-                    self.record(Level::Warn, EventKind::RouteDenied, index(pattern));
+                TraceEvent::Denied {
+                    caller,
+                    target,
+                    method,
+                    uri,
+                    ..
+                } => {
+                    let mut text = Cut::default();
+                    let _ = write!(text, "request denied: {caller} -> {target} {method} {uri}");
+                    self.message(Level::Warn, "router", &text.0);
                     recorded += 1;
                 }
                 TraceEvent::Failed {
@@ -179,6 +183,22 @@ impl<const N: usize> EventLog<N> {
     /// Events lost because the logger was busy when they were raised.
     pub fn contended(&self) -> u64 {
         self.contended.get()
+    }
+}
+
+/// Text formatted on the stack, cut at [`MESSAGE_BYTES`] (on a character boundary) instead
+/// of failing: the logger would cut it there anyway.
+#[derive(Default)]
+struct Cut(heapless::String<MESSAGE_BYTES>);
+
+impl fmt::Write for Cut {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            if self.0.push(c).is_err() {
+                break;
+            }
+        }
+        Ok(())
     }
 }
 

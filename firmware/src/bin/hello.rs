@@ -47,15 +47,15 @@ fn console() -> CmsdkUart {
 fn board_check(executor: &mut Executor, uart: &mut CmsdkUart) -> bool {
     let models = SimClock::new();
     board::follow_systick(&models);
-    let router = Router::new(RouterConfig::default());
+    let (router, authority) = Router::new(RouterConfig::default());
     let Ok(hal) = HalService::register(&router, board::devices(&models), HalConfig::default())
     else {
         return false;
     };
-    let allowed = router
+    let allowed = authority
         .allow("board-check", "hal://adc/{channel}", Methods::READ)
         .is_ok()
-        && router
+        && authority
             .allow("board-check", "hal://i2c/{bus}/{addr}", Methods::CALL)
             .is_ok();
     let Ok(mut check) = router.register(Registration::new("board-check", &[])) else {

@@ -40,9 +40,9 @@
 //! completion and cancellation (the logger's scheduler events). Unset, it costs one branch
 //! per poll.
 
-mod wake_board;
 mod dump;
 mod observer;
+mod wake_board;
 mod waker;
 
 use alloc::boxed::Box;

@@ -6,11 +6,12 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use fireball_router::{
-    Delivery, Endpoint, Methods, Record, Registration, Router, RouterConfig, TraceConfig,
+    Delivery, Endpoint, Methods, Record, Registration, Router, RouterAuthority, RouterConfig,
+    TraceConfig,
 };
 
-/// A router that keeps every trace event (and renders bodies).
-pub fn traced_router() -> Router {
+/// A router that keeps every trace event (and renders bodies), and its authority.
+pub fn traced_router() -> (Router, RouterAuthority) {
     Router::new(RouterConfig {
         trace: TraceConfig {
             capacity: 1024,
@@ -21,12 +22,13 @@ pub fn traced_router() -> Router {
 }
 
 /// `hal.adc` serving `hal://adc/{channel}`, `app` allowed to read it.
-pub fn adc_and_app(router: &Router) -> (Endpoint, Endpoint) {
+pub fn adc_and_app(authority: &RouterAuthority) -> (Endpoint, Endpoint) {
+    let router = authority.router();
     let adc = router
         .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
         .unwrap();
     let app = router.register(Registration::new("app", &[])).unwrap();
-    router
+    authority
         .allow("app", "hal://adc/{channel}", Methods::READ)
         .unwrap();
     (adc, app)

@@ -10,14 +10,14 @@ use crate::sim::{SimClock, SimGpio};
 
 #[test]
 fn requests_reach_the_devices_and_refusals_carry_their_code() {
-    let router = Router::new(RouterConfig::default());
+    let (router, authority) = Router::new(RouterConfig::default());
     let gpio = SimGpio::new(SimClock::new(), 8, 0b0000_1111);
     let mut devices = DeviceRegistry::<4>::new();
     devices
         .register(0, Device::Gpio(Box::new(gpio.clone())))
         .unwrap();
     let hal = HalService::register(&router, devices, HalConfig::default()).unwrap();
-    router
+    authority
         .allow("app", "hal://gpio/{pin}", Methods::READ | Methods::WRITE)
         .unwrap();
     let mut app = router.register(Registration::new("app", &[])).unwrap();

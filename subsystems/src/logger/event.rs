@@ -61,9 +61,8 @@ pub enum EventKind {
     MemoryWarning = 21,
     /// Memory: a partition crossed its critical threshold (partition number).
     MemoryCritical = 22,
-    /// Router: a request was denied by policy (route id).
-    RouteDenied = 30,
-    /// Router: a request reached a dead or restarted peer (route id).
+    /// Router: a request reached a dead or restarted peer (route id). (A denial is logged
+    /// as a message naming caller, method and URI, not as an event: 30 is free.)
     DeadPeer = 31,
     /// vSoC: an instance trapped (instance id).
     InstanceTrapped = 40,
@@ -88,7 +87,6 @@ impl EventKind {
             20 => AllocFailed,
             21 => MemoryWarning,
             22 => MemoryCritical,
-            30 => RouteDenied,
             31 => DeadPeer,
             40 => InstanceTrapped,
             41 => InstanceOutOfMemory,
@@ -121,7 +119,6 @@ impl EventKind {
             Self::AllocFailed => "allocation failed in partition",
             Self::MemoryWarning => "usage warning in partition",
             Self::MemoryCritical => "usage critical in partition",
-            Self::RouteDenied => "request denied on route",
             Self::DeadPeer => "dead peer on route",
             Self::InstanceTrapped => "trapped: instance",
             Self::InstanceOutOfMemory => "out of memory: instance",

@@ -15,7 +15,7 @@ fn events_and_messages_drain_in_time_order() {
     let mut log = Logger::<8>::new(Level::Info);
     log.event(Event::new(5, Level::Info, EventKind::TaskSpawned, 3));
     log.message(7, Level::Warn, "filter", "coefficients reset");
-    log.event(Event::new(9, Level::Error, EventKind::RouteDenied, 12));
+    log.event(Event::new(9, Level::Error, EventKind::DeadPeer, 12));
     log.event(Event::new(10, Level::Debug, EventKind::ChannelSend, 1));
     let mut out = Lines::default();
     assert_eq!(log.drain(&mut out), 3);
@@ -23,7 +23,7 @@ fn events_and_messages_drain_in_time_order() {
         out.0,
         "[     0.005] INFO  sched: task spawned 3\n\
          [     0.007] WARN  filter: coefficients reset\n\
-         [     0.009] ERROR router: request denied on route 12\n"
+         [     0.009] ERROR router: dead peer on route 12\n"
     );
     assert_eq!(log.filtered(), 1, "the debug event is below the filter");
     assert_eq!(log.drain(&mut out), 0, "drained means empty");

@@ -24,7 +24,7 @@ fn with_counter() -> (Rig, BufferConsole) {
         },
         ..RouterConfig::default()
     });
-    rig.router
+    rig.authority
         .allow("app", ROUTE, Methods::READ | Methods::WRITE)
         .unwrap();
     let bytes = fireball_tests::module("counter");

@@ -38,13 +38,14 @@ fn filter_stats_and_mesh_answer_every_route_and_refuse_bad_requests() {
     // The deployment runs as the demo does; the services keep serving after the guests.
     assert!(!system.run_guests());
     let router = system.router();
+    let authority = system.router_authority();
     for route in [
         "svc://filter/{ch}/{what}",
         "svc://stats",
         "svc://stats/{key}",
         "svc://mesh/{op}",
     ] {
-        router
+        authority
             .allow("probe", route, Methods::READ | Methods::WRITE)
             .unwrap();
     }

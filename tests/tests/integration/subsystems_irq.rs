@@ -58,7 +58,7 @@ fn an_adc_conversion_wakes_the_guest_waiting_for_it() {
     assert!(blocked_on_irq(&rig));
     // A native component starts a conversion through the router.
     let mut native = rig.router.register(Registration::new("app2", &[])).unwrap();
-    rig.router
+    rig.authority
         .allow(
             "app2",
             "hal://adc/{channel}",

@@ -29,14 +29,14 @@ fn line(text: &str) -> fireball_router::Record {
 
 #[test]
 fn ten_thousand_lines_give_counted_refusals_and_drops() {
-    let router = Router::new(RouterConfig::default());
+    let (router, authority) = Router::new(RouterConfig::default());
     let clock = SimClock::new();
     let log: &'static EventLog = Box::leak(Box::new(EventLog::new(
         Level::Debug,
         Box::new(clock.clone()),
     )));
     let service = LogService::register(&router, "logger", 64, log).unwrap();
-    router.allow("app", ROUTE, Methods::WRITE).unwrap();
+    authority.allow("app", ROUTE, Methods::WRITE).unwrap();
     let app = router.register(Registration::new("app", &[])).unwrap();
     let binding = app.bind("log://").unwrap();
     let (mut sent, mut refused) = (0u32, 0u32);
@@ -81,7 +81,9 @@ fn a_guest_logs_under_its_own_name_and_the_task_drains_to_the_console() {
         Box::new(rig.clock.clone()),
     )));
     let service = LogService::register(&rig.router, "logger", 4, log).unwrap();
-    rig.router.allow("sensor", ROUTE, Methods::WRITE).unwrap();
+    rig.authority
+        .allow("sensor", ROUTE, Methods::WRITE)
+        .unwrap();
     let console = BufferConsole::new();
     rig.executor
         .spawn("logger", service.run(Box::new(console.clone())))

@@ -1,17 +1,14 @@
 //! A guest the policy does not allow never reaches the `hal`: its request is
 //! refused with `DENIED` before delivery, the pin does not move, the router
-//! traces the denial, and the logger records it as a router event.
+//! traces the denial, and the logger records it as a router warning naming the
+//! caller, the method and the URI.
 
 use crate::subsystems_common;
 
 use fireball_abi::status;
 use fireball_router::{Method, to_record};
 use fireball_subsystems::{
-    hal_service::SetPin,
-    host::BufferConsole,
-    log_service::EventLog,
-    logger::{EventKind, Level},
-    sim::SimClock,
+    hal_service::SetPin, host::BufferConsole, log_service::EventLog, logger::Level, sim::SimClock,
 };
 use subsystems_common::{guest_call, rig};
 
@@ -49,24 +46,18 @@ fn a_denied_guest_request_never_reaches_the_hal() {
     guest_call(&mut rig, "app", "hal://gpio/3", Method::Write, high.clone()).unwrap();
     assert_eq!(rig.gpio.levels(), 1 << 3);
 
-    // The logger turns router denials into events.
+    // The logger turns router denials into warnings that say who asked for what.
     let log: EventLog = EventLog::new(Level::Debug, Box::new(SimClock::new()));
     assert_eq!(
         guest_call(&mut rig, "rogue", "hal://gpio/3", Method::Write, high),
         Err(status::DENIED)
     );
     assert_eq!(log.absorb_router_trace(&rig.router), 1);
-    assert_eq!(
-        log.inspect(|l| l.events().peek().and_then(|e| e.kind())),
-        Some(EventKind::RouteDenied)
-    );
+    assert_eq!(log.inspect(|l| l.events().peek().copied()), None);
     let console = BufferConsole::new();
     assert_eq!(log.drain(&mut console.clone()), 1);
-    assert!(
-        console
-            .contents()
-            .contains("WARN  router: request denied on route"),
-        "{}",
-        console.contents()
+    assert_eq!(
+        console.contents(),
+        "[     0.000] WARN  router: request denied: rogue#2 -> hal#1 write hal://gpio/3\n",
     );
 }

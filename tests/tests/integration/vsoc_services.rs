@@ -53,7 +53,7 @@ fn sample() -> Record {
 
 fn with_echo() -> (Rig, BufferConsole) {
     let mut rig = rig();
-    rig.router
+    rig.authority
         .allow("app", ROUTE, Methods::READ | Methods::WRITE | Methods::CALL)
         .unwrap();
     let console = spawn_service(&mut rig, "echo", ECHO);
@@ -182,7 +182,7 @@ fn a_service_holds_at_most_four_open_requests_and_they_are_answered_when_it_stop
         .map(|i| {
             // One router identity per module name: five callers need five names.
             let name = format!("app{i}");
-            rig.router.allow(&name, ROUTE, Methods::READ).unwrap();
+            rig.authority.allow(&name, ROUTE, Methods::READ).unwrap();
             spawn_guest(
                 &mut rig,
                 &name,

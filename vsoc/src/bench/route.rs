@@ -68,14 +68,14 @@ impl Console for Tally {
 
 /// `iters` round trips from a guest to a WASM service through the router.
 pub(super) fn vsoc_wasm_route_call(iters: u32) -> u64 {
-    let router = Router::new(RouterConfig {
+    let (router, authority) = Router::new(RouterConfig {
         trace: TraceConfig {
             capacity: 0,
             bodies: false,
         },
         ..RouterConfig::default()
     });
-    if router.allow("guest", ROUTE, Methods::READ).is_err() {
+    if authority.allow("guest", ROUTE, Methods::READ).is_err() {
         return 0;
     }
     let vsoc = Vsoc::new(VsocConfig::default());

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use fireball_router::{Method, Methods, Record, Router, RouterConfig};
+use fireball_router::{Method, Methods, Record, Router, RouterAuthority, RouterConfig};
 use fireball_subsystems::{
     hal::{Device, DeviceRegistry, IrqLine},
     hal_service::{HalConfig, HalService, ROUTES},
@@ -31,6 +31,8 @@ pub const EDGE_PIN: u32 = 8;
 
 pub struct Rig {
     pub router: Router,
+    /// The boot code's power over the router's policy.
+    pub authority: RouterAuthority,
     pub vsoc: Vsoc,
     pub executor: Executor,
     pub clock: SimClock,
@@ -91,10 +93,10 @@ pub fn rig_with(config: RouterConfig) -> Rig {
         .register(0, Device::Timer(Box::new(clock.clone())))
         .unwrap();
 
-    let router = Router::new(config);
+    let (router, authority) = Router::new(config);
     let hal = HalService::register(&router, devices, HalConfig::default()).unwrap();
     for route in ROUTES {
-        router
+        authority
             .allow("app", route, Methods::READ | Methods::WRITE | Methods::CALL)
             .unwrap();
     }
@@ -113,6 +115,7 @@ pub fn rig_with(config: RouterConfig) -> Rig {
     executor.spawn("hal", hal.run()).unwrap();
     Rig {
         router,
+        authority,
         vsoc,
         executor,
         clock,
