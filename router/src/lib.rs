@@ -121,6 +121,7 @@
 //! like the kernel: the router is `Rc`-shared and used from the executor's thread.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 

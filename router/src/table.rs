@@ -38,7 +38,10 @@ pub enum InsertError {
     /// The pattern text is malformed.
     Uri(UriError),
     /// A pattern of the same shape is already in the table (at this index).
-    Conflict { with: usize },
+    Conflict {
+        /// The index of the pattern it conflicts with.
+        with: usize,
+    },
     /// The table holds `u16::MAX - 1` patterns already, or the pattern is longer than
     /// 65 535 bytes.
     Full,

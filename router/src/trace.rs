@@ -101,86 +101,137 @@ impl Op {
 pub enum TraceEvent {
     /// A component registered (or re-registered: a new generation).
     Registered {
+        /// The component, as `name#generation`.
         component: Identity,
+        /// The route patterns it serves.
         routes: Vec<Rc<str>>,
+        /// Its inbox's capacity, in deliveries.
         inbox: usize,
     },
     /// A component's endpoint was dropped; its routes are dead until it registers again.
-    Unregistered { component: Identity },
+    Unregistered {
+        /// The component, as `name#generation`.
+        component: Identity,
+    },
     /// A rule was added.
     Allowed {
+        /// Who the rule is for.
         caller: Caller,
+        /// The route pattern the rule covers.
         route: Rc<str>,
+        /// The methods the rule grants.
         methods: Methods,
     },
     /// A URI was resolved.
     Bound {
+        /// Who asked, stamped by the router from its registration.
         caller: Identity,
+        /// The URI as the caller gave it.
         uri: Rc<str>,
+        /// The route pattern it resolved to.
         pattern: Rc<str>,
+        /// The component serving the route.
         target: Identity,
     },
     /// A request was delivered to the handler's inbox.
     Request {
+        /// The request's correlation id.
         id: u32,
+        /// Who asked, stamped by the router from its registration.
         caller: Identity,
+        /// The component serving the route.
         target: Identity,
+        /// The method asked for.
         method: Method,
+        /// The URI as the caller gave it.
         uri: Rc<str>,
+        /// The body's encoded size, in bytes.
         bytes: u32,
+        /// The body's text form, when the trace keeps bodies.
         body: Option<Box<str>>,
     },
     /// A reply reached the waiting caller (or an error was returned in its place).
     Reply {
+        /// The request's correlation id.
         id: u32,
+        /// The reply's encoded size, or the error the caller got instead.
         outcome: Result<u32, CallError>,
+        /// The body's text form, when the trace keeps bodies.
         body: Option<Box<str>>,
     },
     /// A reply (or a dropped request's error) found its caller no longer waiting.
-    Discarded { id: u32 },
+    Discarded {
+        /// The request's correlation id.
+        id: u32,
+    },
     /// A one-way notification was delivered.
     Notified {
+        /// Who asked, stamped by the router from its registration.
         caller: Identity,
+        /// The component serving the route.
         target: Identity,
+        /// The method asked for.
         method: Method,
+        /// The URI as the caller gave it.
         uri: Rc<str>,
+        /// The body's encoded size, in bytes.
         bytes: u32,
+        /// The body's text form, when the trace keeps bodies.
         body: Option<Box<str>>,
     },
     /// A component subscribed to a route's publications.
     Subscribed {
+        /// The subscribing component.
         subscriber: Identity,
+        /// The URI as the caller gave it.
         uri: Rc<str>,
+        /// The component serving the route.
         target: Identity,
     },
     /// A publication went out.
     Published {
+        /// The publishing component.
         publisher: Identity,
+        /// The URI as the caller gave it.
         uri: Rc<str>,
+        /// Subscribers whose inbox took it.
         delivered: u16,
+        /// Subscribers whose inbox was full.
         refused: u16,
+        /// The body's text form, when the trace keeps bodies.
         body: Option<Box<str>>,
     },
     /// A subscriber's inbox was full: it did not get this publication.
     Missed {
+        /// The subscribing component.
         subscriber: Identity,
+        /// The publishing component.
         publisher: Identity,
+        /// The URI as the caller gave it.
         uri: Rc<str>,
     },
     /// The policy refused: the handler never saw it.
     Denied {
+        /// Who asked, stamped by the router from its registration.
         caller: Identity,
+        /// The component serving the route.
         target: Identity,
+        /// The method asked for.
         method: Method,
+        /// The URI as the caller gave it.
         uri: Rc<str>,
+        /// The route pattern whose grants refused it.
         pattern: Rc<str>,
     },
     /// An operation failed for another reason.
     Failed {
+        /// Who asked, stamped by the router from its registration.
         caller: Identity,
+        /// What the caller tried.
         op: Op,
         /// The URI as given (quoted when it did not parse).
         uri: Rc<str>,
+        /// Why it failed.
         error: CallError,
     },
 }
