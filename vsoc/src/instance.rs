@@ -1,6 +1,6 @@
 //! An instance: one module, its own store and memory, run in fuel slices.
 //!
-//! [`Instance::run`] gives the instance [`VsocConfig::yield_interval`](crate::VsocConfig::yield_interval) fuel and
+//! [`Instance::run`] gives the instance [`VsocConfig::yield_interval`] fuel and
 //! runs it until it finishes, traps, runs dry, or calls a builtin that has to
 //! wait. Running dry suspends the wasmi call in place; a waiting builtin
 //! suspends it with a [`Pending`] operation which [`Instance::complete`]
@@ -18,15 +18,20 @@ use core::fmt;
 pub use wasmi::TrapCode;
 
 use fireball_abi::{ENTRY, limits::MAX_MESSAGE, status};
-use fireball_kernel::mem::{OwnerId, PartitionId, Placement};
+use fireball_kernel::mem::{OwnerId, PartitionId, PartitionSwitch, Placement};
 use fireball_subsystems::hal::Console;
 
+pub use crate::monitor::InstanceStats;
 use crate::{
     budget::{Limiter, STORE_OVERHEAD_BYTES, Shortfall},
-    builtins::{BuiltinExit, BuiltinStats, Completion, InstanceState, Pending, Suspended},
+    builtins::{self, BuiltinExit, HostContext, LinkError},
+    config::VsocConfig,
     guest_memory::{GuestSlice, MemoryFault},
     loader::LoadedModule,
-    monitor::{InstanceState as Phase, Monitor},
+    monitor::{BuiltinStats, Monitor, RunState},
+    pending::{Completion, Pending, Suspended},
+    registry::Registry,
+    soc::Soc,
     stop::{StopReason, Trap, TrapKind},
 };
 
@@ -37,6 +42,9 @@ pub enum InstanceError {
     MissingEntry,
     /// wasmi refused to instantiate (e.g. a start function trapped).
     Instantiate(String),
+    /// The vSoC's builtins could not be linked: this vSoC build is at fault, not the
+    /// module, and no module can be instantiated until it is fixed.
+    Builtins(LinkError),
     /// Admission control: the instance's pool cannot hold its declared memory,
     /// value-stack cap and store overhead (the deployment asked too much).
     OutOfMemory(Shortfall),
@@ -47,6 +55,7 @@ impl fmt::Display for InstanceError {
         match self {
             Self::MissingEntry => write!(f, "module does not export `{ENTRY}: () -> ()`"),
             Self::Instantiate(reason) => write!(f, "instantiation failed: {reason}"),
+            Self::Builtins(e) => write!(f, "no builtins to link: {e}"),
             Self::OutOfMemory(shortfall) => write!(f, "not admitted: {shortfall}"),
         }
     }
@@ -78,26 +87,6 @@ pub enum Turn {
     Trapped(Trap),
 }
 
-/// Counters for one instance (part of the coroutine dump).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct InstanceStats {
-    /// Fuel consumed over all slices.
-    pub fuel_consumed: u64,
-    /// Slices run.
-    pub slices: u64,
-    /// Slices that ended by running out of fuel or by `yield`.
-    pub yields: u64,
-    /// Builtin usage.
-    pub builtins: BuiltinStats,
-    /// Linear memory now, in bytes.
-    pub memory_bytes: usize,
-    /// Largest linear memory so far, in bytes.
-    pub memory_peak: usize,
-    /// Bytes of compiled code this instance's calls added to P2 (functions translated on
-    /// their first call, lazy translation): 0 unless allocations are placed.
-    pub translated: usize,
-}
-
 /// Where the instance's one wasmi call stands.
 ///
 /// A suspended call (`OutOfFuel`, `HostTrap`) is a large value (its engine, root function
@@ -115,9 +104,19 @@ enum Run {
     Trapped(Trap),
 }
 
+/// What an instance is created in: its vSoC's engine, limits, SoC, registry and
+/// partition switch.
+pub(crate) struct Site<'a> {
+    pub(crate) engine: &'a wasmi::Engine,
+    pub(crate) config: &'a VsocConfig,
+    pub(crate) soc: &'a Rc<Soc>,
+    pub(crate) registry: &'a Rc<Registry>,
+    pub(crate) partitions: Option<&'static dyn PartitionSwitch>,
+}
+
 /// A running (or finished) module instance.
 pub struct Instance {
-    store: wasmi::Store<InstanceState>,
+    store: wasmi::Store<HostContext>,
     run: Run,
     /// The operation a suspended builtin waits for, until [`Instance::complete`] answers it.
     waiting: Option<Pending>,
@@ -133,21 +132,26 @@ pub struct Instance {
 
 impl Instance {
     pub(crate) fn new(
-        vsoc: &crate::Vsoc,
-        linker: &wasmi::Linker<InstanceState>,
+        site: Site<'_>,
+        linker: &wasmi::Linker<HostContext>,
         module: &LoadedModule,
         console: Box<dyn Console>,
         placement: Placement,
     ) -> Result<Self, InstanceError> {
-        let (engine, config, board) = (&vsoc.engine, &vsoc.config, &vsoc.board);
-        let partitions = vsoc.partitions;
+        let Site {
+            engine,
+            config,
+            soc,
+            registry,
+            partitions,
+        } = site;
         let fixed_charge = STORE_OVERHEAD_BYTES + config.max_value_stack;
         let declared = module.info.memory.map_or(0, |m| {
             usize::try_from(m.initial_bytes).unwrap_or(usize::MAX)
         });
         {
             // Admission: everything the instance needs to start must fit now.
-            let mut budget = board.budget.borrow_mut();
+            let mut budget = registry.budget.borrow_mut();
             let available = budget.pool(placement).map_or(0, |p| p.available());
             let need = fixed_charge.saturating_add(declared);
             if need > available {
@@ -161,7 +165,7 @@ impl Instance {
                 .try_charge(placement, fixed_charge)
                 .map_err(InstanceError::OutOfMemory)?;
         }
-        let state = InstanceState {
+        let state = HostContext {
             console,
             memory: None,
             stats: BuiltinStats::default(),
@@ -171,14 +175,15 @@ impl Instance {
                 charged: 0,
                 peak: 0,
                 denied: None,
-                budget: board.budget.clone(),
+                budget: registry.budget.clone(),
                 partitions,
                 runtime_at_entry: 0,
                 translated: 0,
             },
-            board: board.clone(),
+            soc: soc.clone(),
+            registry: registry.clone(),
             monitor: Rc::new(Monitor::new(module.info.name.clone(), placement)),
-            serial: board.next_serial(),
+            serial: registry.next_serial(),
             pending: None,
         };
         let mut store = wasmi::Store::new(engine, state);
@@ -245,7 +250,7 @@ impl Instance {
         &self.store.data().monitor.name
     }
 
-    /// This instance's serial on its board.
+    /// This instance's serial in its vSoC's registry.
     pub(crate) fn serial(&self) -> u16 {
         self.store.data().serial
     }
@@ -372,7 +377,7 @@ impl Instance {
             Run::OutOfFuel(suspended) => budget = budget.max(suspended.required_fuel()),
             Run::Ready(_) => {}
         }
-        if self.store.data().board.irq_due() {
+        if self.store.data().soc.irq_due() {
             // An interrupt waiter was woken: let it run first.
             return Turn::Yielded;
         }
@@ -383,7 +388,7 @@ impl Instance {
                 Run::OutOfFuel(suspended) => suspended.required_fuel(),
                 _ => 0,
             };
-            let step = if self.store.data().board.irq_watched() {
+            let step = if self.store.data().soc.irq_watched() {
                 left.min(self.irq_check_interval.max(required))
             } else {
                 left
@@ -397,7 +402,7 @@ impl Instance {
                 Ok(wasmi::TypedResumableCall::OutOfFuel(suspended)) => {
                     let more = step < left + consumed
                         && suspended.required_fuel() <= left
-                        && !self.store.data().board.irq_due();
+                        && !self.store.data().soc.irq_due();
                     self.run = Run::OutOfFuel(suspended);
                     if !more {
                         self.stats.yields += 1;
@@ -496,15 +501,15 @@ impl Instance {
         state.monitor.stats.set(self.stats);
         let phase = match &self.run {
             Run::HostTrap(_) => match self.waiting {
-                Some(op) => Phase::Blocked(op),
-                None => Phase::Running,
+                Some(op) => RunState::Blocked(op),
+                None => RunState::Running,
             },
-            Run::Finished => Phase::Finished,
+            Run::Finished => RunState::Finished,
             Run::Trapped(_) => match self.stop_reason() {
-                Some(reason) => Phase::Stopped(reason),
-                None => Phase::Running,
+                Some(reason) => RunState::Stopped(reason),
+                None => RunState::Running,
             },
-            Run::Ready(_) | Run::OutOfFuel(_) => Phase::Running,
+            Run::Ready(_) | Run::OutOfFuel(_) => RunState::Running,
         };
         *self.store.data().monitor.state.borrow_mut() = phase;
     }
@@ -516,7 +521,8 @@ impl Instance {
     /// task uses [`Instance::run`] and awaits instead.
     pub fn run_slice(&mut self) -> Slice {
         if let Some(op) = &self.waiting {
-            match self.store.data().board.try_complete(op) {
+            let state = self.store.data();
+            match builtins::try_complete(&state.soc, &state.registry, op) {
                 Some(done) => {
                     self.complete(done);
                 }
@@ -550,11 +556,13 @@ impl Drop for Instance {
         let state = self.store.data();
         let charged = self.fixed_charge + state.limiter.charged;
         state
-            .board
+            .registry
             .budget
             .borrow_mut()
             .release(state.limiter.placement, charged);
-        state.board.unsubscribe_all(state.serial);
+        // Its router endpoint and its ISR flags go with it.
+        state.registry.routes.release(state.serial);
+        state.soc.release_irqs(state.serial);
     }
 }
 
