@@ -1,6 +1,6 @@
 //! Instances as kernel tasks: one slice per poll, awaiting blocking builtins.
 //!
-//! [`drive`] is the future behind every spawned instance. Each poll runs one
+//! `drive` is the future behind every spawned instance. Each poll runs one
 //! turn of the instance; at the end of it (the context switch) the SoC's ISR
 //! flags and timers are checked and due waiters woken. Out of fuel (or `yield`),
 //! the task wakes itself and returns `Pending`, so the FIFO executor runs every

@@ -1,8 +1,8 @@
 //! Builtins: host functions linked straight into every instance, no router.
 //!
-//! Each builtin takes the instance's [`HostContext`], checks every guest-supplied
-//! pointer through [`GuestSlice`], and then either returns to the guest, stops
-//! the instance with a [`BuiltinExit`], or suspends it with a [`Pending`]
+//! Each builtin takes the instance's host context (`HostContext`, the wasmi store's data),
+//! checks every guest-supplied pointer through [`GuestSlice`], and then either returns to
+//! the guest, stops the instance with a [`BuiltinExit`], or suspends it with a [`Pending`]
 //! operation (both travel through wasmi as host errors; a resumable call keeps
 //! the guest's stack so it continues with the operation's result).
 //!
@@ -12,7 +12,7 @@
 //! - `blocking`: `sleep_ticks`, channels, ISR flags, and the kernel futures that complete a
 //!   [`Pending`] operation;
 //! - `route`: the router builtins (`route_bind`, `route_call`, …) over the per-instance
-//!   router endpoints of [`crate::route_bridge`].
+//!   router endpoints of `route_bridge`.
 
 mod blocking;
 mod devices;

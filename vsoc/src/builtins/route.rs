@@ -12,7 +12,7 @@
 //! `route_reply` then copies the reply out. A service's `route_next` blocks the same way
 //! (with [`Pending::RouteNext`]) until a delivery arrives, `route_take` copies it out in the
 //! `abi::delivery` layout, and `route_respond` answers a request by its token. See
-//! [`crate::route_bridge`] for the endpoints behind them and for registration.
+//! `route_bridge` for the endpoints behind them and for registration.
 
 use fireball_abi::{
     builtin,
