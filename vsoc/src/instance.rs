@@ -95,7 +95,7 @@ pub enum Turn {
 /// exactly twice per turn: out to resume, back in with the result. What the call waits
 /// for, and what it resumes with, live beside it ([`Instance::waiting`],
 /// [`Instance::resume_with`]) so that answering it ([`Instance::complete`]) moves nothing.
-enum Run {
+enum Call {
     Ready(wasmi::TypedFunc<(), ()>),
     OutOfFuel(wasmi::TypedResumableCallOutOfFuel<()>),
     /// Suspended by a builtin: waiting if [`Instance::waiting`] is set, else ready to resume.
@@ -117,7 +117,7 @@ pub(crate) struct Site<'a> {
 /// A running (or finished) module instance.
 pub struct Instance {
     store: wasmi::Store<HostContext>,
-    run: Run,
+    call: Call,
     /// The operation a suspended builtin waits for, until [`Instance::complete`] answers it.
     waiting: Option<Pending>,
     /// What the suspended builtin returns when the call resumes.
@@ -196,7 +196,7 @@ impl Instance {
         }
         let mut instance = Self {
             store,
-            run: Run::Finished,
+            call: Call::Finished,
             waiting: None,
             resume_with: None,
             yield_interval: config.yield_interval,
@@ -240,7 +240,7 @@ impl Instance {
             }
         }
         instance.store.data_mut().memory = wasm.get_memory(&instance.store, "memory");
-        instance.run = Run::Ready(entry);
+        instance.call = Call::Ready(entry);
         instance.publish();
         Ok(instance)
     }
@@ -267,7 +267,7 @@ impl Instance {
 
     /// Whether the instance can still run (not finished, not trapped).
     pub fn is_runnable(&self) -> bool {
-        !matches!(self.run, Run::Finished | Run::Trapped(_))
+        !matches!(self.call, Call::Finished | Call::Trapped(_))
     }
 
     /// The instance's counters.
@@ -305,7 +305,7 @@ impl Instance {
     /// Why the instance stopped, once it has trapped. A trap (abort or
     /// `unreachable`) after a refused memory growth is a memory exhaustion.
     pub fn stop_reason(&self) -> Option<StopReason> {
-        let Run::Trapped(trap) = &self.run else {
+        let Call::Trapped(trap) = &self.call else {
             return None;
         };
         let gave_up = matches!(
@@ -365,17 +365,17 @@ impl Instance {
     pub fn run(&mut self) -> Turn {
         // Everything that does not run the guest is decided by reference: nothing moves.
         let mut budget = self.yield_interval;
-        match &self.run {
-            Run::Finished => return Turn::Finished,
-            Run::Trapped(trap) => return Turn::Trapped(trap.clone()),
-            Run::HostTrap(_) => {
+        match &self.call {
+            Call::Finished => return Turn::Finished,
+            Call::Trapped(trap) => return Turn::Trapped(trap.clone()),
+            Call::HostTrap(_) => {
                 if let Some(op) = self.waiting {
                     return Turn::Blocked(op);
                 }
             }
             // Refuelling below what the next instruction needs never progresses.
-            Run::OutOfFuel(suspended) => budget = budget.max(suspended.required_fuel()),
-            Run::Ready(_) => {}
+            Call::OutOfFuel(suspended) => budget = budget.max(suspended.required_fuel()),
+            Call::Ready(_) => {}
         }
         if self.store.data().soc.irq_due() {
             // An interrupt waiter was woken: let it run first.
@@ -384,8 +384,8 @@ impl Instance {
         self.stats.slices += 1;
         let mut left = budget;
         let turn = loop {
-            let required = match &self.run {
-                Run::OutOfFuel(suspended) => suspended.required_fuel(),
+            let required = match &self.call {
+                Call::OutOfFuel(suspended) => suspended.required_fuel(),
                 _ => 0,
             };
             let step = if self.store.data().soc.irq_watched() {
@@ -403,14 +403,14 @@ impl Instance {
                     let more = step < left + consumed
                         && suspended.required_fuel() <= left
                         && !self.store.data().soc.irq_due();
-                    self.run = Run::OutOfFuel(suspended);
+                    self.call = Call::OutOfFuel(suspended);
                     if !more {
                         self.stats.yields += 1;
                         break Turn::Yielded;
                     }
                 }
                 Ok(wasmi::TypedResumableCall::HostTrap(host)) => {
-                    self.run = Run::HostTrap(host);
+                    self.call = Call::HostTrap(host);
                     break self.host_trap();
                 }
                 Err(e) => {
@@ -432,27 +432,27 @@ impl Instance {
         if let Err(e) = self.store.set_fuel(fuel) {
             return (0, Err(e));
         }
-        // The one move out of `self.run` this step (the call goes to wasmi by value) …
-        let result = match core::mem::replace(&mut self.run, Run::Finished) {
-            Run::Ready(entry) => entry.call_resumable(&mut self.store, ()),
-            Run::OutOfFuel(suspended) => suspended.resume(&mut self.store),
-            Run::HostTrap(call) => {
+        // The one move out of `self.call` this step (the call goes to wasmi by value) …
+        let result = match core::mem::replace(&mut self.call, Call::Finished) {
+            Call::Ready(entry) => entry.call_resumable(&mut self.store, ()),
+            Call::OutOfFuel(suspended) => suspended.resume(&mut self.store),
+            Call::HostTrap(call) => {
                 let value = self.resume_with.take();
                 call.resume(&mut self.store, value.as_slice())
             }
             // `run` returns before stepping a finished or trapped call.
-            done @ (Run::Finished | Run::Trapped(_)) => {
-                self.run = done;
+            done @ (Call::Finished | Call::Trapped(_)) => {
+                self.call = done;
                 return (0, Ok(wasmi::TypedResumableCall::Finished(())));
             }
         };
         (fuel - self.store.get_fuel().unwrap_or(0), result)
     }
 
-    /// The call stopped at a builtin's host error (now in `self.run`): a suspension
+    /// The call stopped at a builtin's host error (now in `self.call`): a suspension
     /// ([`Suspended`], its operation in the store) or a reason to stop.
     fn host_trap(&mut self) -> Turn {
-        let Run::HostTrap(host) = &self.run else {
+        let Call::HostTrap(host) = &self.call else {
             return Turn::Finished;
         };
         let error = host.host_error();
@@ -487,7 +487,7 @@ impl Instance {
             function: ENTRY,
             kind,
         };
-        self.run = Run::Trapped(trap.clone());
+        self.call = Call::Trapped(trap.clone());
         Turn::Trapped(trap)
     }
 
@@ -499,19 +499,19 @@ impl Instance {
         self.stats.memory_peak = state.limiter.peak.max(self.stats.memory_bytes);
         self.stats.translated = state.limiter.translated();
         state.monitor.stats.set(self.stats);
-        let phase = match &self.run {
-            Run::HostTrap(_) => match self.waiting {
+        let run_state = match &self.call {
+            Call::HostTrap(_) => match self.waiting {
                 Some(op) => RunState::Blocked(op),
                 None => RunState::Running,
             },
-            Run::Finished => RunState::Finished,
-            Run::Trapped(_) => match self.stop_reason() {
+            Call::Finished => RunState::Finished,
+            Call::Trapped(_) => match self.stop_reason() {
                 Some(reason) => RunState::Stopped(reason),
                 None => RunState::Running,
             },
-            Run::Ready(_) | Run::OutOfFuel(_) => RunState::Running,
+            Call::Ready(_) | Call::OutOfFuel(_) => RunState::Running,
         };
-        *self.store.data().monitor.state.borrow_mut() = phase;
+        *self.store.data().monitor.state.borrow_mut() = run_state;
     }
 
     /// Run one slice, completing blocking operations without waiting: an
