@@ -208,3 +208,22 @@ pub(crate) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
     route::link(linker)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_builtin_defined_twice_is_named_not_formatted() {
+        let engine = wasmi::Engine::default();
+        let mut linker = wasmi::Linker::<HostContext>::new(&engine);
+        assert_eq!(link(&mut linker), Ok(()));
+        // Linking the table again defines its first builtin a second time.
+        assert_eq!(
+            link(&mut linker),
+            Err(LinkError::DefinedTwice(builtin::PRINT))
+        );
+        // Small enough to keep in `Vsoc` and copy into every refused instantiation.
+        assert!(size_of::<LinkError>() <= 2 * size_of::<usize>());
+    }
+}
