@@ -17,8 +17,8 @@
 //! module's own memory ([`guest_memory`]) or the vSoC's handle table.
 //!
 //! Depends on: `fireball-abi` (import names), `fireball-kernel` (tasks,
-//! channels, handles, placements), `fireball-subsystems` (HAL traits), `wasmi`.
-//! `no_std` + `alloc`.
+//! channels, handles, placements), `fireball-router` (each instance's endpoint),
+//! `fireball-subsystems` (HAL traits), `wasmi`. `no_std` + `alloc`.
 //!
 //! # Modules
 //!
