@@ -5,7 +5,7 @@ use core::fmt;
 
 use fireball_kernel::sched::Executor;
 
-use crate::board::Board;
+use crate::registry::Registry;
 
 /// A `Display`-able snapshot: the kernel dump followed by the instances.
 ///
@@ -18,12 +18,12 @@ use crate::board::Board;
 /// ```
 pub struct VsocDump<'a> {
     executor: &'a Executor,
-    board: &'a Board,
+    registry: &'a Registry,
 }
 
 impl<'a> VsocDump<'a> {
-    pub(crate) fn new(executor: &'a Executor, board: &'a Board) -> Self {
-        Self { executor, board }
+    pub(crate) fn new(executor: &'a Executor, registry: &'a Registry) -> Self {
+        Self { executor, registry }
     }
 }
 
@@ -35,7 +35,7 @@ impl fmt::Display for VsocDump<'_> {
             "{:<7} {:<13} {:<10} {:>10} {:>7} {:>7} {:>6} {:>13}  state",
             "task", "module", "placement", "fuel", "slices", "yields", "calls", "memory/peak"
         )?;
-        for (task, monitor) in self.board.monitors.borrow().iter() {
+        for (task, monitor) in self.registry.monitors.borrow().iter() {
             if !self.executor.contains(*task) {
                 continue;
             }

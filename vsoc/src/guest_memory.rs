@@ -18,9 +18,21 @@ pub struct GuestSlice {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemoryFault {
     /// `ptr..ptr+len` is not inside the guest's linear memory.
-    OutOfBounds { ptr: u32, len: u32, memory: usize },
+    OutOfBounds {
+        /// Start of the range, as the guest passed it.
+        ptr: u32,
+        /// Length of the range, as the guest passed it.
+        len: u32,
+        /// Bytes of linear memory the guest has.
+        memory: usize,
+    },
     /// The range is longer than this builtin accepts.
-    TooLong { len: u32, limit: usize },
+    TooLong {
+        /// Length the guest passed.
+        len: u32,
+        /// Longest range the builtin accepts.
+        limit: usize,
+    },
     /// The module has no linear memory to point into.
     NoMemory,
 }

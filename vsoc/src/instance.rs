@@ -1,6 +1,6 @@
 //! An instance: one module, its own store and memory, run in fuel slices.
 //!
-//! [`Instance::run`] gives the instance [`VsocConfig::yield_interval`](crate::VsocConfig::yield_interval) fuel and
+//! [`Instance::run`] gives the instance [`VsocConfig::yield_interval`] fuel and
 //! runs it until it finishes, traps, runs dry, or calls a builtin that has to
 //! wait. Running dry suspends the wasmi call in place; a waiting builtin
 //! suspends it with a [`Pending`] operation which [`Instance::complete`]
@@ -18,15 +18,20 @@ use core::fmt;
 pub use wasmi::TrapCode;
 
 use fireball_abi::{ENTRY, limits::MAX_MESSAGE, status};
-use fireball_kernel::mem::{OwnerId, PartitionId, Placement};
+use fireball_kernel::mem::{OwnerId, PartitionId, PartitionSwitch, Placement};
 use fireball_subsystems::hal::Console;
 
+pub use crate::monitor::InstanceStats;
 use crate::{
     budget::{Limiter, STORE_OVERHEAD_BYTES, Shortfall},
-    builtins::{BuiltinExit, BuiltinStats, Completion, InstanceState, Pending, Suspended},
+    builtins::{self, BuiltinExit, HostContext, LinkError},
+    config::VsocConfig,
     guest_memory::{GuestSlice, MemoryFault},
     loader::LoadedModule,
-    monitor::{InstanceState as Phase, Monitor},
+    monitor::{BuiltinStats, Monitor, RunState},
+    pending::{Completion, Pending, Suspended},
+    registry::Registry,
+    soc::Soc,
     stop::{StopReason, Trap, TrapKind},
 };
 
@@ -37,6 +42,9 @@ pub enum InstanceError {
     MissingEntry,
     /// wasmi refused to instantiate (e.g. a start function trapped).
     Instantiate(String),
+    /// The vSoC's builtins could not be linked: this vSoC build is at fault, not the
+    /// module, and no module can be instantiated until it is fixed.
+    Builtins(LinkError),
     /// Admission control: the instance's pool cannot hold its declared memory,
     /// value-stack cap and store overhead (the deployment asked too much).
     OutOfMemory(Shortfall),
@@ -47,6 +55,7 @@ impl fmt::Display for InstanceError {
         match self {
             Self::MissingEntry => write!(f, "module does not export `{ENTRY}: () -> ()`"),
             Self::Instantiate(reason) => write!(f, "instantiation failed: {reason}"),
+            Self::Builtins(e) => write!(f, "no builtins to link: {e}"),
             Self::OutOfMemory(shortfall) => write!(f, "not admitted: {shortfall}"),
         }
     }
@@ -78,26 +87,6 @@ pub enum Turn {
     Trapped(Trap),
 }
 
-/// Counters for one instance (part of the coroutine dump).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct InstanceStats {
-    /// Fuel consumed over all slices.
-    pub fuel_consumed: u64,
-    /// Slices run.
-    pub slices: u64,
-    /// Slices that ended by running out of fuel or by `yield`.
-    pub yields: u64,
-    /// Builtin usage.
-    pub builtins: BuiltinStats,
-    /// Linear memory now, in bytes.
-    pub memory_bytes: usize,
-    /// Largest linear memory so far, in bytes.
-    pub memory_peak: usize,
-    /// Bytes of compiled code this instance's calls added to P2 (functions translated on
-    /// their first call, lazy translation): 0 unless allocations are placed.
-    pub translated: usize,
-}
-
 /// Where the instance's one wasmi call stands.
 ///
 /// A suspended call (`OutOfFuel`, `HostTrap`) is a large value (its engine, root function
@@ -106,7 +95,7 @@ pub struct InstanceStats {
 /// exactly twice per turn: out to resume, back in with the result. What the call waits
 /// for, and what it resumes with, live beside it ([`Instance::waiting`],
 /// [`Instance::resume_with`]) so that answering it ([`Instance::complete`]) moves nothing.
-enum Run {
+enum Call {
     Ready(wasmi::TypedFunc<(), ()>),
     OutOfFuel(wasmi::TypedResumableCallOutOfFuel<()>),
     /// Suspended by a builtin: waiting if [`Instance::waiting`] is set, else ready to resume.
@@ -115,10 +104,20 @@ enum Run {
     Trapped(Trap),
 }
 
+/// What an instance is created in: its vSoC's engine, limits, SoC, registry and
+/// partition switch.
+pub(crate) struct Site<'a> {
+    pub(crate) engine: &'a wasmi::Engine,
+    pub(crate) config: &'a VsocConfig,
+    pub(crate) soc: &'a Rc<Soc>,
+    pub(crate) registry: &'a Rc<Registry>,
+    pub(crate) partitions: Option<&'static dyn PartitionSwitch>,
+}
+
 /// A running (or finished) module instance.
 pub struct Instance {
-    store: wasmi::Store<InstanceState>,
-    run: Run,
+    store: wasmi::Store<HostContext>,
+    call: Call,
     /// The operation a suspended builtin waits for, until [`Instance::complete`] answers it.
     waiting: Option<Pending>,
     /// What the suspended builtin returns when the call resumes.
@@ -133,21 +132,26 @@ pub struct Instance {
 
 impl Instance {
     pub(crate) fn new(
-        vsoc: &crate::Vsoc,
-        linker: &wasmi::Linker<InstanceState>,
+        site: Site<'_>,
+        linker: &wasmi::Linker<HostContext>,
         module: &LoadedModule,
         console: Box<dyn Console>,
         placement: Placement,
     ) -> Result<Self, InstanceError> {
-        let (engine, config, board) = (&vsoc.engine, &vsoc.config, &vsoc.board);
-        let partitions = vsoc.partitions;
+        let Site {
+            engine,
+            config,
+            soc,
+            registry,
+            partitions,
+        } = site;
         let fixed_charge = STORE_OVERHEAD_BYTES + config.max_value_stack;
         let declared = module.info.memory.map_or(0, |m| {
             usize::try_from(m.initial_bytes).unwrap_or(usize::MAX)
         });
         {
             // Admission: everything the instance needs to start must fit now.
-            let mut budget = board.budget.borrow_mut();
+            let mut budget = registry.budget.borrow_mut();
             let available = budget.pool(placement).map_or(0, |p| p.available());
             let need = fixed_charge.saturating_add(declared);
             if need > available {
@@ -161,7 +165,7 @@ impl Instance {
                 .try_charge(placement, fixed_charge)
                 .map_err(InstanceError::OutOfMemory)?;
         }
-        let state = InstanceState {
+        let state = HostContext {
             console,
             memory: None,
             stats: BuiltinStats::default(),
@@ -171,14 +175,15 @@ impl Instance {
                 charged: 0,
                 peak: 0,
                 denied: None,
-                budget: board.budget.clone(),
+                budget: registry.budget.clone(),
                 partitions,
                 runtime_at_entry: 0,
                 translated: 0,
             },
-            board: board.clone(),
+            soc: soc.clone(),
+            registry: registry.clone(),
             monitor: Rc::new(Monitor::new(module.info.name.clone(), placement)),
-            serial: board.next_serial(),
+            serial: registry.next_serial(),
             pending: None,
         };
         let mut store = wasmi::Store::new(engine, state);
@@ -191,7 +196,7 @@ impl Instance {
         }
         let mut instance = Self {
             store,
-            run: Run::Finished,
+            call: Call::Finished,
             waiting: None,
             resume_with: None,
             yield_interval: config.yield_interval,
@@ -235,7 +240,7 @@ impl Instance {
             }
         }
         instance.store.data_mut().memory = wasm.get_memory(&instance.store, "memory");
-        instance.run = Run::Ready(entry);
+        instance.call = Call::Ready(entry);
         instance.publish();
         Ok(instance)
     }
@@ -245,7 +250,7 @@ impl Instance {
         &self.store.data().monitor.name
     }
 
-    /// This instance's serial on its board.
+    /// This instance's serial in its vSoC's registry.
     pub(crate) fn serial(&self) -> u16 {
         self.store.data().serial
     }
@@ -262,7 +267,7 @@ impl Instance {
 
     /// Whether the instance can still run (not finished, not trapped).
     pub fn is_runnable(&self) -> bool {
-        !matches!(self.run, Run::Finished | Run::Trapped(_))
+        !matches!(self.call, Call::Finished | Call::Trapped(_))
     }
 
     /// The instance's counters.
@@ -300,7 +305,7 @@ impl Instance {
     /// Why the instance stopped, once it has trapped. A trap (abort or
     /// `unreachable`) after a refused memory growth is a memory exhaustion.
     pub fn stop_reason(&self) -> Option<StopReason> {
-        let Run::Trapped(trap) = &self.run else {
+        let Call::Trapped(trap) = &self.call else {
             return None;
         };
         let gave_up = matches!(
@@ -360,30 +365,30 @@ impl Instance {
     pub fn run(&mut self) -> Turn {
         // Everything that does not run the guest is decided by reference: nothing moves.
         let mut budget = self.yield_interval;
-        match &self.run {
-            Run::Finished => return Turn::Finished,
-            Run::Trapped(trap) => return Turn::Trapped(trap.clone()),
-            Run::HostTrap(_) => {
+        match &self.call {
+            Call::Finished => return Turn::Finished,
+            Call::Trapped(trap) => return Turn::Trapped(trap.clone()),
+            Call::HostTrap(_) => {
                 if let Some(op) = self.waiting {
                     return Turn::Blocked(op);
                 }
             }
             // Refuelling below what the next instruction needs never progresses.
-            Run::OutOfFuel(suspended) => budget = budget.max(suspended.required_fuel()),
-            Run::Ready(_) => {}
+            Call::OutOfFuel(suspended) => budget = budget.max(suspended.required_fuel()),
+            Call::Ready(_) => {}
         }
-        if self.store.data().board.irq_due() {
+        if self.store.data().soc.irq_due() {
             // An interrupt waiter was woken: let it run first.
             return Turn::Yielded;
         }
         self.stats.slices += 1;
         let mut left = budget;
         let turn = loop {
-            let required = match &self.run {
-                Run::OutOfFuel(suspended) => suspended.required_fuel(),
+            let required = match &self.call {
+                Call::OutOfFuel(suspended) => suspended.required_fuel(),
                 _ => 0,
             };
-            let step = if self.store.data().board.irq_watched() {
+            let step = if self.store.data().soc.irq_watched() {
                 left.min(self.irq_check_interval.max(required))
             } else {
                 left
@@ -397,15 +402,15 @@ impl Instance {
                 Ok(wasmi::TypedResumableCall::OutOfFuel(suspended)) => {
                     let more = step < left + consumed
                         && suspended.required_fuel() <= left
-                        && !self.store.data().board.irq_due();
-                    self.run = Run::OutOfFuel(suspended);
+                        && !self.store.data().soc.irq_due();
+                    self.call = Call::OutOfFuel(suspended);
                     if !more {
                         self.stats.yields += 1;
                         break Turn::Yielded;
                     }
                 }
                 Ok(wasmi::TypedResumableCall::HostTrap(host)) => {
-                    self.run = Run::HostTrap(host);
+                    self.call = Call::HostTrap(host);
                     break self.host_trap();
                 }
                 Err(e) => {
@@ -427,27 +432,27 @@ impl Instance {
         if let Err(e) = self.store.set_fuel(fuel) {
             return (0, Err(e));
         }
-        // The one move out of `self.run` this step (the call goes to wasmi by value) …
-        let result = match core::mem::replace(&mut self.run, Run::Finished) {
-            Run::Ready(entry) => entry.call_resumable(&mut self.store, ()),
-            Run::OutOfFuel(suspended) => suspended.resume(&mut self.store),
-            Run::HostTrap(call) => {
+        // The one move out of `self.call` this step (the call goes to wasmi by value) …
+        let result = match core::mem::replace(&mut self.call, Call::Finished) {
+            Call::Ready(entry) => entry.call_resumable(&mut self.store, ()),
+            Call::OutOfFuel(suspended) => suspended.resume(&mut self.store),
+            Call::HostTrap(call) => {
                 let value = self.resume_with.take();
                 call.resume(&mut self.store, value.as_slice())
             }
             // `run` returns before stepping a finished or trapped call.
-            done @ (Run::Finished | Run::Trapped(_)) => {
-                self.run = done;
+            done @ (Call::Finished | Call::Trapped(_)) => {
+                self.call = done;
                 return (0, Ok(wasmi::TypedResumableCall::Finished(())));
             }
         };
         (fuel - self.store.get_fuel().unwrap_or(0), result)
     }
 
-    /// The call stopped at a builtin's host error (now in `self.run`): a suspension
+    /// The call stopped at a builtin's host error (now in `self.call`): a suspension
     /// ([`Suspended`], its operation in the store) or a reason to stop.
     fn host_trap(&mut self) -> Turn {
-        let Run::HostTrap(host) = &self.run else {
+        let Call::HostTrap(host) = &self.call else {
             return Turn::Finished;
         };
         let error = host.host_error();
@@ -482,7 +487,7 @@ impl Instance {
             function: ENTRY,
             kind,
         };
-        self.run = Run::Trapped(trap.clone());
+        self.call = Call::Trapped(trap.clone());
         Turn::Trapped(trap)
     }
 
@@ -494,19 +499,19 @@ impl Instance {
         self.stats.memory_peak = state.limiter.peak.max(self.stats.memory_bytes);
         self.stats.translated = state.limiter.translated();
         state.monitor.stats.set(self.stats);
-        let phase = match &self.run {
-            Run::HostTrap(_) => match self.waiting {
-                Some(op) => Phase::Blocked(op),
-                None => Phase::Running,
+        let run_state = match &self.call {
+            Call::HostTrap(_) => match self.waiting {
+                Some(op) => RunState::Blocked(op),
+                None => RunState::Running,
             },
-            Run::Finished => Phase::Finished,
-            Run::Trapped(_) => match self.stop_reason() {
-                Some(reason) => Phase::Stopped(reason),
-                None => Phase::Running,
+            Call::Finished => RunState::Finished,
+            Call::Trapped(_) => match self.stop_reason() {
+                Some(reason) => RunState::Stopped(reason),
+                None => RunState::Running,
             },
-            Run::Ready(_) | Run::OutOfFuel(_) => Phase::Running,
+            Call::Ready(_) | Call::OutOfFuel(_) => RunState::Running,
         };
-        *self.store.data().monitor.state.borrow_mut() = phase;
+        *self.store.data().monitor.state.borrow_mut() = run_state;
     }
 
     /// Run one slice, completing blocking operations without waiting: an
@@ -516,7 +521,8 @@ impl Instance {
     /// task uses [`Instance::run`] and awaits instead.
     pub fn run_slice(&mut self) -> Slice {
         if let Some(op) = &self.waiting {
-            match self.store.data().board.try_complete(op) {
+            let state = self.store.data();
+            match builtins::try_complete(&state.soc, &state.registry, op) {
                 Some(done) => {
                     self.complete(done);
                 }
@@ -550,11 +556,13 @@ impl Drop for Instance {
         let state = self.store.data();
         let charged = self.fixed_charge + state.limiter.charged;
         state
-            .board
+            .registry
             .budget
             .borrow_mut()
             .release(state.limiter.placement, charged);
-        state.board.unsubscribe_all(state.serial);
+        // Its router endpoint and its ISR flags go with it.
+        state.registry.routes.release(state.serial);
+        state.soc.release_irqs(state.serial);
     }
 }
 

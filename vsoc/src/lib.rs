@@ -17,22 +17,52 @@
 //! module's own memory ([`guest_memory`]) or the vSoC's handle table.
 //!
 //! Depends on: `fireball-abi` (import names), `fireball-kernel` (tasks,
-//! channels, handles, placements), `fireball-subsystems` (HAL traits), `wasmi`.
-//! `no_std` + `alloc`.
+//! channels, handles, placements), `fireball-router` (each instance's endpoint),
+//! `fireball-subsystems` (HAL traits), `wasmi`. `no_std` + `alloc`.
 //!
 //! # Modules
 //!
 //! - [`loader`] — two-pass module check, typed [`LoadError`]s, module metadata.
 //! - [`instance`] — one store and its resumable call; [`Turn`] / [`Slice`].
 //! - [`task`] — instances as kernel tasks.
-//! - [`builtins`] — console, GPIO, time, yield, breakpoints, channels, ISR flags, vOffloader.
-//! - [`monitor`] — per-instance state, statistics and breakpoints, seen from outside.
+//! - [`builtins`] — console, GPIO, time, yield, breakpoints, channels, ISR flags, vOffloader,
+//!   router; the host context they work on.
+//! - `pending` — the operations a blocking builtin waits for ([`builtins::Pending`]).
+//! - `soc` — the simulated SoC the instances share: devices, ISR lines, timers.
+//! - `registry` — the vSoC's bookkeeping: memory budget, serials, monitors, events,
+//!   channels, router endpoints.
+//! - `route_bridge` — each instance's router endpoint behind the router builtins.
+//! - [`monitor`] — per-instance run state, statistics and breakpoints, seen from outside.
 //! - [`budget`] — admission control and memory accounting.
 //! - [`offload`] — the MMIO device window and the native matmul.
 //! - [`platform`] — clock, GPIO bank and ISR flags the platform supplies.
+//! - [`stop`] — why an instance stopped, and the events that say so.
 //! - [`dump`] — the coroutine dump joined with instance statistics.
 //! - `bench` (feature `bench`) — workloads for the host and firmware benchmarks.
+//!
+//! # Module arrows
+//!
+//! Each line is a module and the modules it names with `use crate::…`; every arrow points
+//! down this list, so there is no cycle. [`Vsoc`], here in `lib.rs`, is the top: it uses
+//! them all and nothing below names it (only `bench`, which drives a whole vSoC).
+//!
+//! - `config`, `guest_memory`, `platform`, `budget`, `pending` → nothing (leaves)
+//! - `offload` → `guest_memory`
+//! - `stop` → `budget`, `guest_memory`, `offload`
+//! - `monitor` → `pending`, `stop`
+//! - `soc` → `offload`, `platform`
+//! - `route_bridge` → `pending`
+//! - `registry` → `budget`, `monitor`, `route_bridge`, `stop`
+//! - `builtins` → `budget`, `guest_memory`, `monitor`, `offload`, `pending`, `registry`,
+//!   `route_bridge`, `soc`
+//! - `loader` → `builtins`, `config`
+//! - `instance` → `budget`, `builtins`, `config`, `guest_memory`, `loader`, `monitor`,
+//!   `pending`, `registry`, `soc`, `stop`
+//! - `task` → `builtins`, `instance`, `monitor`, `registry`, `soc`, `stop`
+//! - `dump` → `registry`
+//! - `lib.rs` ([`Vsoc`]) → all of the above; `bench` → `lib.rs`
 #![no_std]
+#![deny(missing_docs)]
 // One `unsafe` block: compiling a `Prevalidated` module without validating it again.
 #![deny(unsafe_code)]
 
@@ -40,7 +70,6 @@ extern crate alloc;
 
 #[cfg(feature = "bench")]
 pub mod bench;
-mod board;
 pub mod budget;
 pub mod builtins;
 pub mod config;
@@ -50,7 +79,11 @@ pub mod instance;
 pub mod loader;
 pub mod monitor;
 pub mod offload;
+mod pending;
 pub mod platform;
+mod registry;
+mod route_bridge;
+mod soc;
 pub mod stop;
 pub mod task;
 
@@ -73,19 +106,23 @@ use fireball_kernel::{
     sched::Executor,
     value::Handle,
 };
+use fireball_router::Router;
 use fireball_subsystems::hal::Console;
 
-use board::Board;
 use budget::{MemoryBudget, Pool};
+use builtins::{HostContext, LinkError, ServeError};
+use instance::Site;
 use offload::{DeviceModel, MapError};
 use platform::{IsrFlags, Platform, VirtualClock};
+use registry::Registry;
+use soc::Soc;
 
 /// The vSoC's channel table is full (`kernel::config::MAX_HANDLES`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChannelTableFull;
 
-/// One vSoC: an engine configured for resumable, fuel-metered execution, and
-/// the board its instances share.
+/// One vSoC: an engine configured for resumable, fuel-metered execution, the simulated
+/// SoC its instances share, and the registry it keeps of them.
 ///
 /// Modules compiled by one `Vsoc` can only be instantiated by it.
 pub struct Vsoc {
@@ -93,15 +130,18 @@ pub struct Vsoc {
     /// Every builtin, linked once and shared by all instances (it lives with the engine, in
     /// P2): instantiating no longer builds a linker in the instance's own heap.
     /// (`Err` would mean two builtins under one name: every instantiation then says so.)
-    linker: Result<wasmi::Linker<builtins::InstanceState>, alloc::string::String>,
+    linker: Result<wasmi::Linker<HostContext>, LinkError>,
     config: VsocConfig,
-    board: Rc<Board>,
+    /// Devices, ISR lines and timers.
+    soc: Rc<Soc>,
+    /// Memory budget, monitors, events, channels, router endpoints.
+    registry: Rc<Registry>,
     next_guest: Cell<u16>,
     partitions: Option<&'static dyn PartitionSwitch>,
 }
 
 impl Vsoc {
-    /// A vSoC on a simulated board ([`Platform::simulated`], time frozen at 0).
+    /// A vSoC on a simulated platform ([`Platform::simulated`], time frozen at 0).
     pub fn new(config: VsocConfig) -> Self {
         Self::with_platform(config, Platform::simulated(VirtualClock::new()))
     }
@@ -142,13 +182,12 @@ impl Vsoc {
         let budget = MemoryBudget::new(config.guest_pool_bytes);
         let engine = wasmi::Engine::new(&wasm);
         let mut linker = wasmi::Linker::new(&engine);
-        let linker = builtins::link(&mut linker)
-            .map(|()| linker)
-            .map_err(|e| alloc::string::ToString::to_string(&e));
+        let linker = builtins::link(&mut linker).map(|()| linker);
         Self {
             linker,
             engine,
-            board: Rc::new(Board::new(platform, budget)),
+            soc: Rc::new(Soc::new(platform)),
+            registry: Rc::new(Registry::new(budget)),
             config,
             next_guest: Cell::new(1),
             partitions: None,
@@ -246,8 +285,15 @@ impl Vsoc {
             let linker = self
                 .linker
                 .as_ref()
-                .map_err(|e| InstanceError::Instantiate(e.clone()))?;
-            Instance::new(self, linker, module, console, placement)
+                .map_err(|e| InstanceError::Builtins(*e))?;
+            let site = Site {
+                engine: &self.engine,
+                config: &self.config,
+                soc: &self.soc,
+                registry: &self.registry,
+                partitions: self.partitions,
+            };
+            Instance::new(site, linker, module, console, placement)
         })
     }
 
@@ -257,35 +303,38 @@ impl Vsoc {
         executor: &mut Executor,
         instance: Instance,
     ) -> Result<InstanceTask, ExecutorFull> {
-        task::spawn(&self.board, executor, instance)
+        task::spawn(&self.soc, &self.registry, executor, instance)
     }
 
     /// Give service `id` a P4 quota of `bytes` (mirror of the kernel's
     /// `PartitionedHeap::add_service_quota`).
     pub fn set_service_quota(&self, id: u16, bytes: usize) {
-        self.board.budget.borrow_mut().set_service_quota(id, bytes);
+        self.registry
+            .budget
+            .borrow_mut()
+            .set_service_quota(id, bytes);
     }
 
     /// The pool `placement` draws on, if it has one.
     pub fn pool(&self, placement: Placement) -> Option<Pool> {
-        self.board.budget.borrow().pool(placement)
+        self.registry.budget.borrow().pool(placement)
     }
 
     /// Open a kernel channel of `capacity` (0: rendezvous) for guests; pass the
     /// handle's [`Handle::to_raw`] to them for `chan_send` / `chan_recv`.
     pub fn open_channel(&self, capacity: usize) -> Result<Handle, ChannelTableFull> {
-        self.board.open_channel(capacity).ok_or(ChannelTableFull)
+        self.registry.open_channel(capacity).ok_or(ChannelTableFull)
     }
 
     /// Tell `observer` (normally the logger's `EventLog`) of every send, receive and close on
     /// the channels opened from now on; each is named by its handle's slot index.
     pub fn observe_channels(&self, observer: &'static dyn ChannelObserver) {
-        self.board.channel_observer.set(Some(observer));
+        self.registry.channel_observer.set(Some(observer));
     }
 
     /// Close a channel and retire its handle; returns whether it was open.
     pub fn close_channel(&self, handle: Handle) -> bool {
-        self.board.close_channel(handle)
+        self.registry.close_channel(handle)
     }
 
     /// Map a device model into the vOffloader window at `base..base+len`.
@@ -295,25 +344,25 @@ impl Vsoc {
         len: u32,
         device: Box<dyn DeviceModel>,
     ) -> Result<(), MapError> {
-        self.board.mmio.borrow_mut().map(base, len, device)
+        self.soc.mmio.borrow_mut().map(base, len, device)
     }
 
     /// The ISR flags instances subscribe to (interrupt sources raise them).
     pub fn isr_flags(&self) -> &IsrFlags {
-        self.board.isr()
+        self.soc.isr()
     }
 
     /// The context-switch check, for when no instance is running (e.g. the
     /// firmware loop after a WFI): wake instances whose ISR flags were raised
     /// or whose sleep is over. Returns how many were woken.
     pub fn tick(&self) -> usize {
-        self.board.wake_due()
+        self.soc.wake_due()
     }
 
     /// The earliest clock tick an instance sleeps until, if any sleeps: where a simulator
     /// with nothing ready moves its virtual clock.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.board.next_deadline()
+        self.soc.next_deadline()
     }
 
     /// Run `executor` until nothing is ready and no ISR flag or timer is due;
@@ -344,7 +393,7 @@ impl Vsoc {
 
     /// The oldest unread event (an instance finished or was stopped).
     pub fn pop_event(&self) -> Option<VsocEvent> {
-        self.board.events.borrow_mut().pop_front()
+        self.registry.events.borrow_mut().pop_front()
     }
 
     /// Apply a memory-exhaustion policy (from a [`StopReason::MemoryExhausted`] or
@@ -360,9 +409,36 @@ impl Vsoc {
         executor.cancel_owned_by(placement)
     }
 
+    /// Give this vSoC's instances the router: each instance is registered under
+    /// its module name the first time it uses a `route_*` builtin (so the
+    /// router's policies for that name apply), and unregistered when it stops.
+    /// Without a router those builtins return `NO_ROUTER`.
+    pub fn attach_router(&self, router: Router) {
+        self.registry.routes.attach(router);
+    }
+
+    /// Make `instance` a service: register it with the router under its module name,
+    /// serving `routes` (patterns such as `svc://filter/{ch}`) with an inbox of `inbox`
+    /// deliveries. Call before spawning it; it takes requests with `route_next`.
+    pub fn register_service(
+        &self,
+        instance: &Instance,
+        routes: &[&str],
+        inbox: usize,
+    ) -> Result<(), ServeError> {
+        self.registry
+            .routes
+            .register_service(instance.serial(), instance.name(), routes, inbox)
+    }
+
+    /// The router attached with [`Vsoc::attach_router`], if any.
+    pub fn router(&self) -> Option<Router> {
+        self.registry.routes.router()
+    }
+
     /// The coroutine dump with each instance's statistics.
     pub fn dump<'a>(&'a self, executor: &'a Executor) -> dump::VsocDump<'a> {
-        dump::VsocDump::new(executor, &self.board)
+        dump::VsocDump::new(executor, &self.registry)
     }
 }
 

@@ -29,25 +29,66 @@ use crate::{builtins, config::VsocConfig};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadError {
     /// The module is larger than [`VsocConfig::max_module_bytes`].
-    TooLarge { size: usize, limit: usize },
+    TooLarge {
+        /// Bytes of the module.
+        size: usize,
+        /// Largest module accepted.
+        limit: usize,
+    },
     /// The bytes are not a well-formed WebAssembly module.
-    Malformed { offset: usize, reason: String },
+    Malformed {
+        /// Byte offset of the first malformed part.
+        offset: usize,
+        /// What is wrong there (the parser's words).
+        reason: String,
+    },
     /// Well-formed, but wasmi refused it (invalid code or an unsupported proposal).
-    Invalid { reason: String },
+    Invalid {
+        /// What is wrong (wasmi's words).
+        reason: String,
+    },
     /// The module imports something the vSoC does not provide.
-    UnknownImport { module: String, name: String },
+    UnknownImport {
+        /// The import's module name.
+        module: String,
+        /// The import's field name.
+        name: String,
+    },
     /// The module does not export its entry point `fb_main`.
     MissingEntry,
     /// More functions than [`VsocConfig::max_functions`].
-    TooManyFunctions { count: u32, limit: u32 },
+    TooManyFunctions {
+        /// Functions the module defines and imports.
+        count: u32,
+        /// Most functions accepted.
+        limit: u32,
+    },
     /// More tables than [`VsocConfig::max_tables`].
-    TooManyTables { count: u32, limit: u32 },
+    TooManyTables {
+        /// Tables the module declares.
+        count: u32,
+        /// Most tables accepted.
+        limit: u32,
+    },
     /// A table declares more elements than [`VsocConfig::max_table_elements`].
-    TableTooLarge { elements: u64, limit: u64 },
+    TableTooLarge {
+        /// Elements the table may hold (its maximum, or its minimum without one).
+        elements: u64,
+        /// Most elements accepted.
+        limit: u64,
+    },
     /// More than one linear memory, a shared memory, or a 64-bit memory.
-    UnsupportedMemory { reason: &'static str },
+    UnsupportedMemory {
+        /// Which of these it is.
+        reason: &'static str,
+    },
     /// The linear memory may grow beyond [`VsocConfig::max_memory_bytes`].
-    MemoryTooLarge { bytes: u64, limit: u64 },
+    MemoryTooLarge {
+        /// Bytes the memory may grow to (its declared maximum; `u64::MAX` without one).
+        bytes: u64,
+        /// Most bytes accepted.
+        limit: u64,
+    },
     /// A [`Prevalidated`] module's bytes are not the bytes that were validated: their
     /// SHA-256 digest differs from the pinned one (feature `check-digest`).
     DigestMismatch {

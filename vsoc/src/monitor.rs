@@ -1,5 +1,6 @@
 //! The monitor: what the outside (the runtime, a debugger, the coroutine dump)
-//! sees of an instance while its task owns it — state, statistics, breakpoints.
+//! sees of an instance while its task owns it — its [`RunState`], its statistics
+//! ([`InstanceStats`], [`BuiltinStats`]) and its [`Breakpoints`].
 
 use alloc::string::String;
 use core::{
@@ -11,7 +12,36 @@ use core::{
 use fireball_abi::limits::MAX_BREAKPOINTS;
 use fireball_kernel::mem::Placement;
 
-use crate::{builtins::Pending, instance::InstanceStats, stop::StopReason};
+use crate::{pending::Pending, stop::StopReason};
+
+/// Counters every instance keeps about its builtin use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BuiltinStats {
+    /// Builtin calls made.
+    pub host_calls: u64,
+    /// Bytes written to the console.
+    pub console_bytes: u64,
+}
+
+/// Counters for one instance (part of the coroutine dump).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InstanceStats {
+    /// Fuel consumed over all slices.
+    pub fuel_consumed: u64,
+    /// Slices run.
+    pub slices: u64,
+    /// Slices that ended by running out of fuel or by `yield`.
+    pub yields: u64,
+    /// Builtin usage.
+    pub builtins: BuiltinStats,
+    /// Linear memory now, in bytes.
+    pub memory_bytes: usize,
+    /// Largest linear memory so far, in bytes.
+    pub memory_peak: usize,
+    /// Bytes of compiled code this instance's calls added to P2 (functions translated on
+    /// their first call, lazy translation): 0 unless allocations are placed.
+    pub translated: usize,
+}
 
 /// The breakpoints armed in one instance: at most [`MAX_BREAKPOINTS`] ids.
 ///
@@ -72,9 +102,9 @@ impl Breakpoints {
     }
 }
 
-/// Where an instance stands.
+/// Where an instance stands in its run, as its monitor shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum InstanceState {
+pub enum RunState {
     /// Runnable: running, or queued for its next slice.
     Running,
     /// Suspended in a blocking builtin.
@@ -87,7 +117,7 @@ pub enum InstanceState {
     Stopped(StopReason),
 }
 
-impl fmt::Display for InstanceState {
+impl fmt::Display for RunState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Running => f.write_str("running"),
@@ -106,7 +136,7 @@ pub struct Monitor {
     pub(crate) placement: Placement,
     pub(crate) breakpoints: Cell<Breakpoints>,
     pub(crate) stats: Cell<InstanceStats>,
-    pub(crate) state: RefCell<InstanceState>,
+    pub(crate) state: RefCell<RunState>,
     pub(crate) resume: Cell<bool>,
     pub(crate) waker: RefCell<Option<Waker>>,
 }
@@ -118,7 +148,7 @@ impl Monitor {
             placement,
             breakpoints: Cell::new(Breakpoints::default()),
             stats: Cell::new(InstanceStats::default()),
-            state: RefCell::new(InstanceState::Running),
+            state: RefCell::new(RunState::Running),
             resume: Cell::new(false),
             waker: RefCell::new(None),
         }
@@ -140,7 +170,7 @@ impl Monitor {
     }
 
     /// Where it stands.
-    pub fn state(&self) -> InstanceState {
+    pub fn state(&self) -> RunState {
         self.state.borrow().clone()
     }
 
@@ -162,7 +192,7 @@ impl Monitor {
 
     /// Let an instance paused at a breakpoint continue; returns whether it was paused.
     pub fn continue_from_breakpoint(&self) -> bool {
-        if !matches!(*self.state.borrow(), InstanceState::Paused(_)) {
+        if !matches!(*self.state.borrow(), RunState::Paused(_)) {
             return false;
         }
         self.resume.set(true);

@@ -39,11 +39,22 @@ pub enum DeviceFault {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MmioFault {
     /// No device is mapped at this address (or the address is outside the window).
-    Unmapped { addr: u32 },
+    Unmapped {
+        /// The address accessed.
+        addr: u32,
+    },
     /// The address is not 4-byte aligned.
-    Unaligned { addr: u32 },
+    Unaligned {
+        /// The address accessed.
+        addr: u32,
+    },
     /// The device refused the access.
-    Device { addr: u32, fault: DeviceFault },
+    Device {
+        /// The address accessed.
+        addr: u32,
+        /// What the device said.
+        fault: DeviceFault,
+    },
 }
 
 impl fmt::Display for MmioFault {

@@ -1,7 +1,7 @@
 //! What the platform hands the vSoC: a GPIO bank, a clock, and the ISR flags.
 //!
 //! The firmware supplies the board's GPIO and a tick counter; the host supplies
-//! [`MemoryGpio`](fireball_subsystems::hal::gpio::MemoryGpio) and a
+//! [`MemoryGpio`] and a
 //! [`VirtualClock`] that only moves when a test (or the runner) advances it, so
 //! every run is deterministic.
 

@@ -1,7 +1,7 @@
 //! Instances as kernel tasks: one slice per poll, awaiting blocking builtins.
 //!
-//! [`drive`] is the future behind every spawned instance. Each poll runs one
-//! turn of the instance; at the end of it (the context switch) the board's ISR
+//! `drive` is the future behind every spawned instance. Each poll runs one
+//! turn of the instance; at the end of it (the context switch) the SoC's ISR
 //! flags and timers are checked and due waiters woken. Out of fuel (or `yield`),
 //! the task wakes itself and returns `Pending`, so the FIFO executor runs every
 //! other ready task first. A blocking builtin is answered by awaiting the
@@ -15,9 +15,11 @@ use core::{fmt, future::poll_fn, task::Poll};
 use fireball_kernel::sched::{Executor, TaskId, yield_now};
 
 use crate::{
-    board::Board,
+    builtins,
     instance::{Instance, Turn},
-    monitor::{InstanceState, Monitor},
+    monitor::{Monitor, RunState},
+    registry::Registry,
+    soc::Soc,
     stop::{StopReason, VsocEvent},
 };
 
@@ -44,7 +46,8 @@ const GUEST_TASK: &str = "wasm-guest";
 const SERVICE_TASK: &str = "wasm-service";
 
 pub(crate) fn spawn(
-    board: &Rc<Board>,
+    soc: &Rc<Soc>,
+    registry: &Rc<Registry>,
     executor: &mut Executor,
     instance: Instance,
 ) -> Result<InstanceTask, ExecutorFull> {
@@ -57,7 +60,7 @@ pub(crate) fn spawn(
         fireball_kernel::mem::PartitionId::Services => SERVICE_TASK,
         _ => GUEST_TASK,
     };
-    let future = drive(instance, board.clone());
+    let future = drive(instance, soc.clone(), registry.clone());
     // The capacity check above leaves a free slot, so this cannot be `Full`.
     let id = executor
         .spawn_in(name, placement, future)
@@ -66,29 +69,29 @@ pub(crate) fn spawn(
     let Some(id) = id else {
         unreachable!("a free task slot was checked for")
     };
-    board
+    registry
         .monitors
         .borrow_mut()
         .retain(|(task, _)| executor.contains(*task));
-    board.monitors.borrow_mut().push((id, monitor.clone()));
+    registry.monitors.borrow_mut().push((id, monitor.clone()));
     Ok(InstanceTask { id, monitor })
 }
 
 /// The task body of one instance.
-pub(crate) async fn drive(mut instance: Instance, board: Rc<Board>) {
+pub(crate) async fn drive(mut instance: Instance, soc: Rc<Soc>, registry: Rc<Registry>) {
     let monitor = instance.monitor();
     loop {
         let turn = instance.run();
         // The context switch: deliver ISR flags and expired timers.
-        board.wake_due();
+        soc.wake_due();
         match turn {
             Turn::Yielded => yield_now().await,
             Turn::Blocked(op) => {
-                let done = board.clone().complete(op).await;
+                let done = builtins::complete(&soc, &registry, op).await;
                 instance.complete(done);
             }
             Turn::Breakpoint(id) => {
-                *monitor.state.borrow_mut() = InstanceState::Paused(id);
+                *monitor.state.borrow_mut() = RunState::Paused(id);
                 poll_fn(|cx| {
                     if monitor.resume.take() {
                         Poll::Ready(())
@@ -98,11 +101,11 @@ pub(crate) async fn drive(mut instance: Instance, board: Rc<Board>) {
                     }
                 })
                 .await;
-                *monitor.state.borrow_mut() = InstanceState::Running;
+                *monitor.state.borrow_mut() = RunState::Running;
             }
             Turn::Finished => {
-                board.forget(&monitor);
-                board.events.borrow_mut().push_back(VsocEvent::Finished {
+                registry.forget(&monitor);
+                registry.events.borrow_mut().push_back(VsocEvent::Finished {
                     module: monitor.name.clone(),
                     placement: monitor.placement,
                 });
@@ -110,8 +113,8 @@ pub(crate) async fn drive(mut instance: Instance, board: Rc<Board>) {
             }
             Turn::Trapped(trap) => {
                 let reason = instance.stop_reason().unwrap_or(StopReason::Trapped(trap));
-                board.forget(&monitor);
-                board.events.borrow_mut().push_back(VsocEvent::Stopped {
+                registry.forget(&monitor);
+                registry.events.borrow_mut().push_back(VsocEvent::Stopped {
                     placement: monitor.placement,
                     reason,
                 });

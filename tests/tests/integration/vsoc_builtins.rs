@@ -15,7 +15,7 @@ use fireball_vsoc::{
     builtins::Pending,
     guest_memory::MemoryFault,
     kernel::sched::Executor,
-    monitor::InstanceState,
+    monitor::RunState,
     offload::{DeviceFault, DeviceModel, MmioFault, WINDOW_BASE},
     platform::{Platform, VirtualClock},
 };
@@ -130,7 +130,7 @@ fn sleep_waits_on_the_clock_and_time_reads_it() {
     vsoc.run_until_idle(&mut executor);
     assert_eq!(
         task.monitor.state(),
-        InstanceState::Blocked(Pending::Sleep { until: 1_050 })
+        RunState::Blocked(Pending::Sleep { until: 1_050 })
     );
     clock.advance(49);
     vsoc.run_until_idle(&mut executor);
@@ -138,7 +138,7 @@ fn sleep_waits_on_the_clock_and_time_reads_it() {
     clock.advance(1);
     vsoc.run_until_idle(&mut executor);
     assert_eq!(console.contents(), "ok\n");
-    assert_eq!(task.monitor.state(), InstanceState::Finished);
+    assert_eq!(task.monitor.state(), RunState::Finished);
     assert_eq!(task.monitor.stats().yields, 1);
 }
 
@@ -194,7 +194,7 @@ fn an_armed_breakpoint_pauses_the_instance_until_continued() {
     assert!(monitor.arm_breakpoint(200).is_err(), "at most 10");
     let task = vsoc.spawn(&mut executor, instance).unwrap();
     vsoc.run_until_idle(&mut executor);
-    assert_eq!(task.monitor.state(), InstanceState::Paused(4));
+    assert_eq!(task.monitor.state(), RunState::Paused(4));
     assert_eq!(console.contents(), "");
     assert!(task.monitor.continue_from_breakpoint());
     vsoc.run_until_idle(&mut executor);
@@ -297,7 +297,7 @@ fn a_trap_in_a_builtin_is_a_stop_reason_not_an_exhaustion() {
     vsoc.run_until_idle(&mut executor);
     assert!(matches!(
         task.monitor.state(),
-        InstanceState::Stopped(StopReason::Trapped(trap))
+        RunState::Stopped(StopReason::Trapped(trap))
             if trap.kind == TrapKind::Mmio(MmioFault::Unaligned { addr: 3 })
     ));
 }

@@ -3,7 +3,7 @@
 
 use fireball_subsystems::{hal::NullConsole, host::BufferConsole};
 use fireball_vsoc::{
-    Vsoc, VsocConfig, builtins::Pending, kernel::sched::Executor, monitor::InstanceState,
+    Vsoc, VsocConfig, builtins::Pending, kernel::sched::Executor, monitor::RunState,
 };
 
 /// Receives one i64 on `handle` into memory[8..16], prints its 4 low bytes,
@@ -70,14 +70,14 @@ fn a_blocked_receiver_resumes_with_the_value_sent() {
     vsoc.run_for(&mut executor, 6);
     assert!(matches!(
         rx.monitor.state(),
-        InstanceState::Blocked(Pending::Recv { .. })
+        RunState::Blocked(Pending::Recv { .. })
     ));
     assert_eq!(rx.monitor.stats().slices, 1, "a blocked task is not polled");
-    assert_eq!(tx.monitor.state(), InstanceState::Running);
+    assert_eq!(tx.monitor.state(), RunState::Running);
 
     vsoc.run_until_idle(&mut executor);
-    assert_eq!(rx.monitor.state(), InstanceState::Finished);
-    assert_eq!(tx.monitor.state(), InstanceState::Finished);
+    assert_eq!(rx.monitor.state(), RunState::Finished);
+    assert_eq!(tx.monitor.state(), RunState::Finished);
     assert_eq!(console.contents(), "status ok\nok!!");
     assert!(executor.is_empty());
 }
@@ -100,7 +100,7 @@ fn a_sender_blocks_on_a_rendezvous_until_the_receiver_arrives() {
     vsoc.run_for(&mut executor, 3);
     assert!(matches!(
         tx.monitor.state(),
-        InstanceState::Blocked(Pending::Send { .. })
+        RunState::Blocked(Pending::Send { .. })
     ));
     let rx = vsoc
         .instantiate(
@@ -152,10 +152,10 @@ fn stale_and_forged_handles_are_a_typed_status_and_closing_wakes_the_receiver() 
     vsoc.run_until_idle(&mut executor);
     assert!(matches!(
         task.monitor.state(),
-        InstanceState::Blocked(Pending::Recv { .. })
+        RunState::Blocked(Pending::Recv { .. })
     ));
     assert!(vsoc.close_channel(live));
     vsoc.run_until_idle(&mut executor);
     assert_eq!(console.contents(), "bad-handle\nbad-handle\nclosed\n");
-    assert_eq!(task.monitor.state(), InstanceState::Finished);
+    assert_eq!(task.monitor.state(), RunState::Finished);
 }

@@ -11,7 +11,7 @@ use fireball_vsoc::{
         mem::{ExhaustionPolicy, OwnerId, Placement},
         sched::Executor,
     },
-    monitor::InstanceState,
+    monitor::RunState,
 };
 
 const PAGE: usize = 1024;
@@ -72,7 +72,7 @@ fn an_exhausted_guest_is_unloaded_and_a_trapping_one_stopped_while_the_others_ru
     vsoc.run_for(&mut executor, 200);
 
     // The hog got its 8 pages, was refused the 9th, gave up, and was unloaded.
-    let InstanceState::Stopped(StopReason::MemoryExhausted {
+    let RunState::Stopped(StopReason::MemoryExhausted {
         trap,
         shortfall,
         policy,
@@ -91,7 +91,7 @@ fn an_exhausted_guest_is_unloaded_and_a_trapping_one_stopped_while_the_others_ru
     assert!(!executor.contains(hog.id));
 
     // The trapper stopped with its trap code.
-    let InstanceState::Stopped(StopReason::Trapped(trap)) = trapper.monitor.state() else {
+    let RunState::Stopped(StopReason::Trapped(trap)) = trapper.monitor.state() else {
         panic!("trapper: {}", trapper.monitor.state());
     };
     assert_eq!(
@@ -121,7 +121,7 @@ fn an_exhausted_guest_is_unloaded_and_a_trapping_one_stopped_while_the_others_ru
     let before = spinner.monitor.stats().slices;
     vsoc.run_for(&mut executor, 10);
     assert_eq!(spinner.monitor.stats().slices, before + 10);
-    assert_eq!(spinner.monitor.state(), InstanceState::Running);
+    assert_eq!(spinner.monitor.state(), RunState::Running);
     assert_eq!(vsoc.pool(Placement::guest(0)).unwrap().used, fixed() + PAGE);
 }
 
@@ -189,6 +189,6 @@ fn a_service_exhausting_its_quota_is_terminated_alone() {
     // The policy also ends any other task the service owned; the guest is untouched.
     assert_eq!(vsoc.apply_policy(&mut executor, policy), 0);
     assert!(executor.contains(guest.id));
-    assert_eq!(guest.monitor.state(), InstanceState::Running);
+    assert_eq!(guest.monitor.state(), RunState::Running);
     assert_eq!(vsoc.pool(Placement::service(7)).unwrap().used, 0);
 }

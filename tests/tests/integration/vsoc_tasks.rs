@@ -5,7 +5,7 @@ use fireball_subsystems::{hal::NullConsole, host::BufferConsole};
 use fireball_vsoc::{
     Vsoc, VsocConfig,
     kernel::{mem::PartitionId, sched::Executor},
-    monitor::InstanceState,
+    monitor::RunState,
 };
 
 const SPIN_FOREVER: &str = r#"(module
@@ -61,7 +61,7 @@ fn two_spinners_and_a_reporter_all_make_progress() {
         let stats = task.monitor.stats();
         assert_eq!((stats.slices, stats.yields), (100, 100), "{stats:?}");
         assert!(stats.fuel_consumed >= 100 * 1_990, "{stats:?}");
-        assert_eq!(task.monitor.state(), InstanceState::Running);
+        assert_eq!(task.monitor.state(), RunState::Running);
         assert_eq!(task.monitor.placement().partition, PartitionId::Guests);
         let info = executor.info(task.id).unwrap();
         assert_eq!((info.polls, info.yields), (100, 100));
@@ -95,7 +95,7 @@ fn a_finished_guest_leaves_the_executor_and_reports_it() {
     let task = vsoc.spawn(&mut executor, instance).unwrap();
     vsoc.run_until_idle(&mut executor);
     assert!(executor.is_empty());
-    assert_eq!(task.monitor.state(), InstanceState::Finished);
+    assert_eq!(task.monitor.state(), RunState::Finished);
     assert!(matches!(
         vsoc.pop_event(),
         Some(fireball_vsoc::VsocEvent::Finished { module, .. }) if module == "quick"

@@ -1,115 +1,89 @@
 //! Blocking builtins: the guest calls them as plain functions; the host
 //! suspends the wasmi call with a [`Pending`] operation, the instance's task
-//! awaits the kernel future for it, and the call resumes with the result.
+//! awaits the kernel future for it ([`complete`]), and the call resumes with the result.
 
-use core::fmt;
+use fireball_abi::{builtin, limits::MAX_MESSAGE, status};
+use fireball_kernel::csp::{TryRecvError, TrySendError};
 
-use fireball_abi::{MODULE, builtin, limits::MAX_MESSAGE, status};
-
-use super::{BuiltinExit, Caller, InstanceState, count, exit, memory_and_state};
-use crate::guest_memory::GuestSlice;
-
-/// An operation a builtin is waiting for; the instance is suspended until it completes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pending {
-    /// `yield`: let the other tasks run, then continue.
-    Yield,
-    /// `breakpoint(id)` hit an armed breakpoint: paused until continued.
-    Breakpoint(u32),
-    /// `sleep_ticks`: wait until the clock reads `until`.
-    Sleep {
-        /// Deadline in clock ticks.
-        until: u64,
-    },
-    /// `chan_send`: hand `value` to the channel `handle`.
-    Send {
-        /// The channel handle as the guest passed it (checked when used).
-        handle: u32,
-        /// The value.
-        value: i64,
-    },
-    /// `chan_recv`: take a value from channel `handle`, store it at `out`.
-    Recv {
-        /// The channel handle as the guest passed it (checked when used).
-        handle: u32,
-        /// Where the value goes in guest memory (checked before suspending).
-        out: u32,
-    },
-    /// `wait_irq`: wait for one of the ISR flags in `mask`.
-    WaitIrq {
-        /// Flags waited for (all subscribed by this instance).
-        mask: u32,
-    },
-    /// `route_call`: the request staged by instance `serial` is sent; wait for the reply.
-    RouteCall {
-        /// The calling instance's serial on the board.
-        serial: u16,
-    },
-    /// `route_next`: service `serial` waits for a request, notification or publication.
-    RouteNext {
-        /// The serving instance's serial on the board.
-        serial: u16,
-    },
-}
-
-impl fmt::Display for Pending {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Yield => f.write_str("yield"),
-            Self::Breakpoint(id) => write!(f, "breakpoint {id}"),
-            Self::Sleep { until } => write!(f, "sleep until tick {until}"),
-            Self::Send { handle, .. } => write!(f, "send on channel {handle:#x}"),
-            Self::Recv { handle, .. } => write!(f, "receive on channel {handle:#x}"),
-            Self::WaitIrq { mask } => write!(f, "wait for ISR flags {mask:#x}"),
-            Self::RouteCall { .. } => f.write_str("wait for a router reply"),
-            Self::RouteNext { .. } => f.write_str("wait for a request"),
-        }
-    }
-}
-
-impl wasmi::errors::HostError for Pending {}
-
-/// The host error a blocking builtin suspends its wasmi call with; the operation itself
-/// waits in the store ([`InstanceState::pending`]) for the instance to take it.
-///
-/// Zero-sized on purpose: `wasmi::Error::host` boxes its argument, and a box of a
-/// zero-sized value allocates nothing, so suspending costs one allocation (wasmi's own
-/// `ErrorKind` box) instead of two, twice per router round trip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Suspended;
-
-impl fmt::Display for Suspended {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("suspended by a blocking builtin")
-    }
-}
-
-impl wasmi::errors::HostError for Suspended {}
-
-/// How a [`Pending`] operation ended: what the suspended builtin returns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Completion {
-    /// Done, nothing to return (`yield`, `breakpoint`, `sleep_ticks`).
-    Unit,
-    /// The builtin returns this status (or flag set, for `wait_irq`).
-    Status(i32),
-    /// `chan_recv` got a value: it is stored at the guest's `out`, status OK.
-    Received(i64),
-}
+use super::{BuiltinExit, Caller, HostContext, LinkError, count, define, exit, memory_and_state};
+use crate::{
+    guest_memory::GuestSlice,
+    pending::{Completion, Pending, Suspended},
+    registry::Registry,
+    soc::Soc,
+};
 
 /// Suspend the calling instance until `op` completes: the builtin returns this error.
-pub(crate) fn suspend(state: &mut InstanceState, op: Pending) -> wasmi::Error {
+pub(crate) fn suspend(state: &mut HostContext, op: Pending) -> wasmi::Error {
     state.pending = Some(op);
     wasmi::Error::host(Suspended)
 }
 
-pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasmi::Error> {
-    linker.func_wrap(
-        MODULE,
+/// Complete `op` now if it can be, without waiting.
+pub(crate) fn try_complete(soc: &Soc, registry: &Registry, op: &Pending) -> Option<Completion> {
+    match *op {
+        Pending::Sleep { until } => (soc.clock.now_ticks() >= until).then_some(Completion::Unit),
+        Pending::WaitIrq { mask } => match soc.isr().take(mask) {
+            0 => None,
+            raised => Some(Completion::Status(raised as i32)),
+        },
+        Pending::Send { handle, value } => match registry.channel(handle) {
+            None => Some(Completion::Status(status::BAD_HANDLE)),
+            Some(chan) => match chan.try_send(value) {
+                Ok(()) => Some(Completion::Status(status::OK)),
+                Err(TrySendError::Closed(_)) => Some(Completion::Status(status::CLOSED)),
+                Err(TrySendError::Full(_)) => None,
+            },
+        },
+        Pending::Recv { handle, .. } => match registry.channel(handle) {
+            None => Some(Completion::Status(status::BAD_HANDLE)),
+            Some(chan) => match chan.try_recv() {
+                Ok(value) => Some(Completion::Received(value)),
+                Err(TryRecvError::Closed) => Some(Completion::Status(status::CLOSED)),
+                Err(TryRecvError::Empty) => None,
+            },
+        },
+        Pending::Yield | Pending::Breakpoint(_) => Some(Completion::Unit),
+        // A router reply needs the handler's task to run: only the executor gets it.
+        Pending::RouteCall { .. } | Pending::RouteNext { .. } => None,
+    }
+}
+
+/// Wait until `op` completes: the kernel future behind a blocking builtin.
+pub(crate) async fn complete(soc: &Soc, registry: &Registry, op: Pending) -> Completion {
+    match op {
+        Pending::Send { handle, value } => match registry.channel(handle) {
+            None => Completion::Status(status::BAD_HANDLE),
+            Some(chan) => match chan.send(value).await {
+                Ok(()) => Completion::Status(status::OK),
+                Err(_) => Completion::Status(status::CLOSED),
+            },
+        },
+        Pending::Recv { handle, .. } => match registry.channel(handle) {
+            None => Completion::Status(status::BAD_HANDLE),
+            Some(chan) => match chan.recv().await {
+                Some(value) => Completion::Received(value),
+                None => Completion::Status(status::CLOSED),
+            },
+        },
+        Pending::Sleep { until } => {
+            soc.sleep(until).await;
+            Completion::Unit
+        }
+        Pending::WaitIrq { mask } => Completion::Status(soc.wait_irq(mask).await as i32),
+        Pending::Yield | Pending::Breakpoint(_) => Completion::Unit,
+        Pending::RouteCall { serial } => registry.routes.complete(serial).await,
+        Pending::RouteNext { serial } => registry.routes.await_next(serial).await,
+    }
+}
+
+pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkError> {
+    define(
+        linker,
         builtin::SLEEP_TICKS,
         |mut caller: Caller<'_>, ticks: i64| -> Result<(), wasmi::Error> {
             count(&mut caller);
-            let now = caller.data().board.clock.now_ticks();
+            let now = caller.data().soc.clock.now_ticks();
             let until = now.saturating_add(ticks.max(0) as u64);
             if until <= now {
                 return Ok(());
@@ -117,8 +91,8 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
             Err(suspend(caller.data_mut(), Pending::Sleep { until }))
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::CHAN_SEND,
         |mut caller: Caller<'_>, handle: i32, value: i64| -> Result<i32, wasmi::Error> {
             count(&mut caller);
@@ -127,14 +101,15 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
                 value,
             };
             // Fast path: a waiting receiver or buffer room completes it now.
-            match caller.data().board.try_complete(&op) {
+            let state = caller.data();
+            match try_complete(&state.soc, &state.registry, &op) {
                 Some(Completion::Status(status)) => Ok(status),
                 _ => Err(suspend(caller.data_mut(), op)),
             }
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::CHAN_RECV,
         |mut caller: Caller<'_>, handle: i32, out: i32| -> Result<i32, wasmi::Error> {
             let (memory, state) = memory_and_state(&mut caller)?;
@@ -148,7 +123,7 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
                 handle: handle as u32,
                 out: out as u32,
             };
-            match state.board.try_complete(&op) {
+            match try_complete(&state.soc, &state.registry, &op) {
                 Some(Completion::Received(value)) => {
                     if let Ok(bytes) = slot.write(memory, MAX_MESSAGE) {
                         bytes.copy_from_slice(&value.to_le_bytes());
@@ -160,23 +135,23 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
             }
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::IRQ_SUBSCRIBE,
         |mut caller: Caller<'_>, mask: i32| -> i32 {
             count(&mut caller);
             let state = caller.data();
-            state.board.subscribe(state.serial, mask as u32)
+            state.soc.subscribe(state.serial, mask as u32)
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::WAIT_IRQ,
         |mut caller: Caller<'_>, mask: i32| -> Result<i32, wasmi::Error> {
             count(&mut caller);
             let mask = mask as u32;
             let state = caller.data_mut();
-            if !state.board.owns_irqs(state.serial, mask) {
+            if !state.soc.owns_irqs(state.serial, mask) {
                 return Ok(status::IRQ_TAKEN);
             }
             match state.isr_take(mask) {
@@ -188,8 +163,8 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
     Ok(())
 }
 
-impl InstanceState {
+impl HostContext {
     fn isr_take(&self, mask: u32) -> u32 {
-        self.board.isr().take(mask)
+        self.soc.isr().take(mask)
     }
 }

@@ -1,9 +1,9 @@
 //! Device builtins: GPIO on the platform's HAL bank, and the vOffloader.
 
-use fireball_abi::{MODULE, builtin, status};
+use fireball_abi::{builtin, status};
 use fireball_subsystems::hal::gpio::{GpioError, PinState};
 
-use super::{BuiltinExit, Caller, InstanceState, count, exit, memory_and_state};
+use super::{BuiltinExit, Caller, HostContext, LinkError, count, define, exit, memory_and_state};
 use crate::offload;
 
 fn gpio_status(error: GpioError) -> i32 {
@@ -13,67 +13,67 @@ fn gpio_status(error: GpioError) -> i32 {
     }
 }
 
-pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasmi::Error> {
-    linker.func_wrap(
-        MODULE,
+pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkError> {
+    define(
+        linker,
         builtin::GPIO_READ,
         |mut caller: Caller<'_>, pin: i32| -> i32 {
             count(&mut caller);
-            let result = caller.data().board.gpio.borrow_mut().is_high(pin as u32);
+            let result = caller.data().soc.gpio.borrow_mut().is_high(pin as u32);
             result.map_or_else(gpio_status, i32::from)
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::GPIO_WRITE,
         |mut caller: Caller<'_>, pin: i32, level: i32| -> i32 {
             count(&mut caller);
             let state = PinState::from(level != 0);
             let result = caller
                 .data()
-                .board
+                .soc
                 .gpio
                 .borrow_mut()
                 .set_state(pin as u32, state);
             result.map_or_else(gpio_status, |()| status::OK)
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::GPIO_TOGGLE,
         |mut caller: Caller<'_>, pin: i32| -> i32 {
             count(&mut caller);
-            let result = caller.data().board.gpio.borrow_mut().toggle(pin as u32);
+            let result = caller.data().soc.gpio.borrow_mut().toggle(pin as u32);
             result.map_or_else(gpio_status, i32::from)
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::MMIO_READ32,
         |mut caller: Caller<'_>, addr: i32| -> Result<i32, wasmi::Error> {
             count(&mut caller);
-            let value = caller.data().board.mmio.borrow_mut().read32(addr as u32);
+            let value = caller.data().soc.mmio.borrow_mut().read32(addr as u32);
             value
                 .map(|v| v as i32)
                 .map_err(|fault| exit(BuiltinExit::Mmio(fault)))
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::MMIO_WRITE32,
         |mut caller: Caller<'_>, addr: i32, value: i32| -> Result<(), wasmi::Error> {
             count(&mut caller);
             let result = caller
                 .data()
-                .board
+                .soc
                 .mmio
                 .borrow_mut()
                 .write32(addr as u32, value as u32);
             result.map_err(|fault| exit(BuiltinExit::Mmio(fault)))
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::MATMUL_F32,
         |mut caller: Caller<'_>,
          a: i32,

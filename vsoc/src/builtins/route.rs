@@ -11,13 +11,11 @@
 //! awaits the router's reply, and the call resumes with the reply's length;
 //! `route_reply` then copies the reply out. A service's `route_next` blocks the same way
 //! (with [`Pending::RouteNext`]) until a delivery arrives, `route_take` copies it out in the
-//! `abi::delivery` layout, and `route_respond` answers a request by its token. See [`bridge`]
-//! for registration.
-
-pub(crate) mod bridge;
+//! `abi::delivery` layout, and `route_respond` answers a request by its token. See
+//! `route_bridge` for the endpoints behind them and for registration.
 
 use fireball_abi::{
-    MODULE, builtin,
+    builtin,
     limits::{MAX_ROUTE_MESSAGE, MAX_URI},
     status,
 };
@@ -25,11 +23,8 @@ use fireball_abi::{
 /// Largest delivery `route_take` copies: a header, a URI, a caller name and a body.
 const MAX_DELIVERY: usize = fireball_abi::delivery::HEADER_LEN + MAX_URI + 64 + MAX_ROUTE_MESSAGE;
 
-use super::{BuiltinExit, Caller, InstanceState, Pending, exit, memory_and_state, suspend};
-use crate::guest_memory::GuestSlice;
-
-pub(crate) use bridge::RouteBridge;
-pub use bridge::{ServeError, TOO_LARGE_FOR_SERVICE};
+use super::{BuiltinExit, Caller, HostContext, LinkError, define, exit, memory_and_state, suspend};
+use crate::{guest_memory::GuestSlice, pending::Pending};
 
 /// The guest's bytes at `ptr..ptr+len`: `Ok(Err(TOO_LARGE))` past `limit`, a trap if outside memory.
 fn guest_bytes(
@@ -60,9 +55,9 @@ fn guest_out(
         .map_err(|fault| exit(BuiltinExit::Fault(fault)))
 }
 
-pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasmi::Error> {
-    linker.func_wrap(
-        MODULE,
+pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkError> {
+    define(
+        linker,
         builtin::ROUTE_BIND,
         |mut caller: Caller<'_>, ptr: i32, len: i32| -> Result<i32, wasmi::Error> {
             let (memory, state) = memory_and_state(&mut caller)?;
@@ -75,25 +70,25 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
                 return Ok(status::BAD_URI);
             };
             Ok(state
-                .board
+                .registry
                 .routes
                 .bind(state.serial, &state.monitor.name, uri))
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::ROUTE_UNBIND,
         |mut caller: Caller<'_>, binding: i32| -> i32 {
             let state = caller.data_mut();
             state.stats.host_calls += 1;
             state
-                .board
+                .registry
                 .routes
                 .unbind(state.serial, &state.monitor.name, binding)
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::ROUTE_CALL,
         |mut caller: Caller<'_>,
          binding: i32,
@@ -107,7 +102,7 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
                 Ok(bytes) => bytes,
                 Err(code) => return Ok(code),
             };
-            let routes = &state.board.routes;
+            let routes = &state.registry.routes;
             match routes.stage_call(state.serial, &state.monitor.name, binding, method, request) {
                 Ok(()) => {
                     let serial = state.serial;
@@ -117,18 +112,18 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
             }
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::ROUTE_REPLY,
         |mut caller: Caller<'_>, ptr: i32, cap: i32| -> Result<i32, wasmi::Error> {
             let (memory, state) = memory_and_state(&mut caller)?;
             state.stats.host_calls += 1;
             let out = guest_out(memory, ptr, cap, MAX_ROUTE_MESSAGE)?;
-            Ok(state.board.routes.take_reply(state.serial, out))
+            Ok(state.registry.routes.take_reply(state.serial, out))
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::ROUTE_NOTIFY,
         |mut caller: Caller<'_>,
          binding: i32,
@@ -142,17 +137,17 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
                 Ok(bytes) => bytes,
                 Err(code) => return Ok(code),
             };
-            let routes = &state.board.routes;
+            let routes = &state.registry.routes;
             Ok(routes.notify(state.serial, &state.monitor.name, binding, method, request))
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::ROUTE_NEXT,
         |mut caller: Caller<'_>| -> Result<i32, wasmi::Error> {
             let state = caller.data_mut();
             state.stats.host_calls += 1;
-            match state.board.routes.next_ready(state.serial) {
+            match state.registry.routes.next_ready(state.serial) {
                 Ok(len) => Ok(len),
                 Err(Some(code)) => Ok(code),
                 Err(None) => {
@@ -162,18 +157,18 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
             }
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::ROUTE_TAKE,
         |mut caller: Caller<'_>, ptr: i32, cap: i32| -> Result<i32, wasmi::Error> {
             let (memory, state) = memory_and_state(&mut caller)?;
             state.stats.host_calls += 1;
             let out = guest_out(memory, ptr, cap, MAX_DELIVERY)?;
-            Ok(state.board.routes.take_delivery(state.serial, out))
+            Ok(state.registry.routes.take_delivery(state.serial, out))
         },
     )?;
-    linker.func_wrap(
-        MODULE,
+    define(
+        linker,
         builtin::ROUTE_RESPOND,
         |mut caller: Caller<'_>,
          token: i32,
@@ -192,7 +187,10 @@ pub(super) fn link(linker: &mut wasmi::Linker<InstanceState>) -> Result<(), wasm
             } else {
                 &[]
             };
-            Ok(state.board.routes.respond(state.serial, token, code, body))
+            Ok(state
+                .registry
+                .routes
+                .respond(state.serial, token, code, body))
         },
     )?;
     Ok(())

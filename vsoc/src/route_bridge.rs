@@ -1,14 +1,19 @@
 //! The vSoC's side of the router: one router endpoint per instance, its binding
 //! table, the request staged for a blocking call and the reply waiting to be fetched.
+//! The router builtins ([`crate::builtins`]) work on it; the vSoC attaches the router and
+//! registers services through it ([`Vsoc::attach_router`], [`Vsoc::register_service`]).
 //!
 //! An instance is registered with the router under its module name (so policies
 //! written for that name apply to it) the first time it uses a router builtin,
 //! and unregistered when it stops. A **service** is registered before it runs
 //! ([`Vsoc::register_service`]) with the routes it serves; it takes what arrives
 //! with `route_next` / `route_take` and answers with `route_respond`. Requests it
-//! holds are answered by the router (`NoReply`) if it stops first. Its endpoint is moved into the kernel future
-//! for the length of a call (`&mut Endpoint` cannot be held in a `RefCell`
-//! across an await) and put back with the reply.
+//! holds are answered by the router (`NoReply`) if it stops first. Its endpoint is moved
+//! into the kernel future for the length of a call (`&mut Endpoint` cannot be held in a
+//! `RefCell` across an await) and put back with the reply.
+//!
+//! [`Vsoc::attach_router`]: crate::Vsoc::attach_router
+//! [`Vsoc::register_service`]: crate::Vsoc::register_service
 
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -24,7 +29,7 @@ use fireball_router::{
     RegisterError, Registration, Request, Router,
 };
 
-use crate::{Instance, Vsoc, builtins::Completion};
+use crate::pending::Completion;
 
 /// Inbox of a guest's endpoint: guests serve no routes, so it only ever
 /// receives publications (not exposed yet); one slot is enough.
@@ -223,7 +228,7 @@ fn encode_delivery(
     Some(len)
 }
 
-/// Every instance's router state (one per board).
+/// Every instance's router state (one per vSoC).
 #[derive(Default)]
 pub(crate) struct RouteBridge {
     router: RefCell<Option<Router>>,
@@ -533,10 +538,10 @@ impl RouteBridge {
     }
 }
 
-/// Why [`Vsoc::register_service`] refused.
+/// Why [`Vsoc::register_service`](crate::Vsoc::register_service) refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServeError {
-    /// No router is attached ([`Vsoc::attach_router`]).
+    /// No router is attached ([`Vsoc::attach_router`](crate::Vsoc::attach_router)).
     NoRouter,
     /// The instance is already registered (it served before, or already used a router builtin).
     AlreadyRegistered,
@@ -556,33 +561,4 @@ impl core::fmt::Display for ServeError {
 
 fn endpoint_limits(router: &Option<Router>) -> fireball_router::Limits {
     router.as_ref().map(Router::limits).unwrap_or_default()
-}
-
-impl Vsoc {
-    /// Give this vSoC's instances the router: each instance is registered under
-    /// its module name the first time it uses a `route_*` builtin (so the
-    /// router's policies for that name apply), and unregistered when it stops.
-    /// Without a router those builtins return `NO_ROUTER`.
-    pub fn attach_router(&self, router: Router) {
-        self.board.routes.attach(router);
-    }
-
-    /// Make `instance` a service: register it with the router under its module name,
-    /// serving `routes` (patterns such as `svc://filter/{ch}`) with an inbox of `inbox`
-    /// deliveries. Call before spawning it; it takes requests with `route_next`.
-    pub fn register_service(
-        &self,
-        instance: &Instance,
-        routes: &[&str],
-        inbox: usize,
-    ) -> Result<(), ServeError> {
-        self.board
-            .routes
-            .register_service(instance.serial(), instance.name(), routes, inbox)
-    }
-
-    /// The router attached with [`Vsoc::attach_router`], if any.
-    pub fn router(&self) -> Option<Router> {
-        self.board.routes.router()
-    }
 }
