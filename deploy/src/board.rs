@@ -23,23 +23,12 @@ use fireball_subsystems::{
         SpiLoopback, Waveform,
     },
 };
-use fireball_vsoc::platform::Clock;
 
 /// Remote nodes on the simulated radio medium besides the board's own radio.
 pub const MESH_NODES: usize = 3;
 
 /// Frames each node's receive queue holds before the medium drops (and counts) more.
 const AIR_QUEUE: usize = 64;
-
-/// The vSoC's clock: the board's virtual microseconds.
-pub struct Ticks(pub SimClock);
-
-impl Clock for Ticks {
-    fn now_ticks(&self) -> u64 {
-        use fireball_subsystems::hal::Clock as _;
-        self.0.now_us()
-    }
-}
 
 /// What a remote mesh node heard.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -43,7 +43,7 @@ use fireball_vsoc::{
     platform::{IsrFlags, Platform},
 };
 
-use crate::board::{SimBoard, Ticks};
+use crate::board::SimBoard;
 use crate::component::{Kind, State};
 use crate::error::{BootError, describe};
 use crate::memory::PartitionTable;
@@ -282,7 +282,7 @@ impl<'p> Booting<'p> {
         let isr: &'static IsrFlags = Box::leak(Box::new(IsrFlags::new()));
         let platform = Platform {
             gpio: Box::new(board.gpio.clone()),
-            clock: Box::new(Ticks(board.clock.clone())),
+            clock: Box::new(board.clock.clone()),
             isr: Some(isr),
         };
         let config = VsocConfig {

@@ -133,8 +133,16 @@ mod tests {
     fn errors_stay_small() {
         assert!(size_of::<CallError>() <= 24, "{}", size_of::<CallError>());
         assert!(size_of::<Result<(), CallError>>() <= 24);
-        assert!(size_of::<RegisterError>() <= 24, "{}", size_of::<RegisterError>());
-        assert!(size_of::<InsertError>() <= 24, "{}", size_of::<InsertError>());
+        assert!(
+            size_of::<RegisterError>() <= 24,
+            "{}",
+            size_of::<RegisterError>()
+        );
+        assert!(
+            size_of::<InsertError>() <= 24,
+            "{}",
+            size_of::<InsertError>()
+        );
         assert!(size_of::<UriError>() <= 16, "{}", size_of::<UriError>());
     }
 }

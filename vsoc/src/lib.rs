@@ -113,7 +113,7 @@ use budget::{MemoryBudget, Pool};
 use builtins::{HostContext, LinkError, ServeError};
 use instance::Site;
 use offload::{DeviceModel, MapError};
-use platform::{IsrFlags, Platform, VirtualClock};
+use platform::{IsrFlags, Platform};
 use registry::Registry;
 use soc::Soc;
 
@@ -143,7 +143,10 @@ pub struct Vsoc {
 impl Vsoc {
     /// A vSoC on a simulated platform ([`Platform::simulated`], time frozen at 0).
     pub fn new(config: VsocConfig) -> Self {
-        Self::with_platform(config, Platform::simulated(VirtualClock::new()))
+        Self::with_platform(
+            config,
+            Platform::simulated(fireball_subsystems::sim::SimClock::new()),
+        )
     }
 
     /// A vSoC driving `platform`'s devices.

@@ -1,52 +1,18 @@
 //! What the platform hands the vSoC: a GPIO bank, a clock, and the ISR flags.
 //!
-//! The firmware supplies the board's GPIO and a tick counter; the host supplies
-//! [`MemoryGpio`] and a
-//! [`VirtualClock`] that only moves when a test (or the runner) advances it, so
-//! every run is deterministic.
+//! The firmware supplies the board's GPIO and its clock; the host supplies [`MemoryGpio`] and
+//! a [`SimClock`] that only moves when a test (or the runner) advances it, so every run is
+//! deterministic. The clock is the HAL's [`Clock`] (microseconds), the one clock trait the
+//! `hal://timer` route, the logger and the vSoC share: a `time_ticks` tick is a microsecond.
 
-use alloc::{boxed::Box, rc::Rc};
-use core::{
-    cell::Cell,
-    sync::atomic::{AtomicU32, Ordering},
-};
+use alloc::boxed::Box;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use fireball_subsystems::hal::{
-    InterruptSink,
+    Clock, InterruptSink,
     gpio::{Gpio, MemoryGpio},
 };
-
-/// A monotonic tick counter.
-pub trait Clock {
-    /// Ticks since an arbitrary origin; never decreases.
-    fn now_ticks(&self) -> u64;
-}
-
-/// A clock that moves only when told to: deterministic time for the host.
-///
-/// Clones share the same time, so a test keeps one and hands another to the vSoC.
-#[derive(Clone, Debug, Default)]
-pub struct VirtualClock {
-    now: Rc<Cell<u64>>,
-}
-
-impl VirtualClock {
-    /// A clock at tick 0.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Move time forward by `ticks` (saturating).
-    pub fn advance(&self, ticks: u64) {
-        self.now.set(self.now.get().saturating_add(ticks));
-    }
-}
-
-impl Clock for VirtualClock {
-    fn now_ticks(&self) -> u64 {
-        self.now.get()
-    }
-}
+use fireball_subsystems::sim::SimClock;
 
 /// Interrupt flags (ADR-002): set lock-free by interrupt handlers, taken by the runtime.
 ///
@@ -95,7 +61,7 @@ impl InterruptSink for IsrFlags {
 pub struct Platform {
     /// The GPIO bank behind `gpio_read` / `gpio_write` / `gpio_toggle`.
     pub gpio: Box<dyn Gpio>,
-    /// The clock behind `time_ticks` and `sleep_ticks`.
+    /// The clock behind `time_ticks` and `sleep_ticks` (one tick is one of its microseconds).
     pub clock: Box<dyn Clock>,
     /// The interrupt flags instances subscribe to: a board's `static`, or `None` for
     /// flags owned by the vSoC (raised through [`Vsoc::isr_flags`](crate::Vsoc::isr_flags)).
@@ -105,7 +71,7 @@ pub struct Platform {
 impl Platform {
     /// A simulated board: 32 in-memory pins (0..16 outputs, 16..32 inputs), a
     /// virtual clock, and ISR flags owned by the vSoC.
-    pub fn simulated(clock: VirtualClock) -> Self {
+    pub fn simulated(clock: SimClock) -> Self {
         Self {
             gpio: Box::new(MemoryGpio::new(32, 0x0000_ffff)),
             clock: Box::new(clock),
@@ -125,15 +91,5 @@ mod tests {
         assert_eq!(flags.take(0b001), 0b001);
         assert_eq!(flags.take(0b001), 0);
         assert_eq!(flags.pending(), 0b100);
-    }
-
-    #[test]
-    fn virtual_clock_clones_share_time() {
-        let clock = VirtualClock::new();
-        let seen = clock.clone();
-        clock.advance(7);
-        assert_eq!(seen.now_ticks(), 7);
-        clock.advance(u64::MAX);
-        assert_eq!(seen.now_ticks(), u64::MAX);
     }
 }

@@ -13,13 +13,14 @@ use core::{
     future::poll_fn,
     task::{Poll, Waker},
 };
+use fireball_subsystems::hal::Clock;
 
 use fireball_abi::status;
 use fireball_subsystems::hal::gpio::Gpio;
 
 use crate::{
     offload::MmioBus,
-    platform::{Clock, IsrFlags, Platform},
+    platform::{IsrFlags, Platform},
 };
 
 /// Waiters kept without reallocating (one per task at most; see `kernel::config::MAX_TASKS`).
@@ -130,7 +131,7 @@ impl Soc {
                 !due
             });
         }
-        let now = self.clock.now_ticks();
+        let now = self.clock.now_us();
         self.timers.borrow_mut().retain(|(deadline, waker)| {
             let due = *deadline <= now;
             if due {
@@ -145,7 +146,7 @@ impl Soc {
     /// Wait until the clock reads `until`.
     pub(crate) async fn sleep(&self, until: u64) {
         poll_fn(|cx| {
-            if self.clock.now_ticks() >= until {
+            if self.clock.now_us() >= until {
                 return Poll::Ready(());
             }
             self.timers.borrow_mut().push((until, cx.waker().clone()));

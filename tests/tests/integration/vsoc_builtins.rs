@@ -9,6 +9,7 @@ use fireball_subsystems::{
         gpio::{Gpio, GpioError, MemoryGpio, PinState},
     },
     host::BufferConsole,
+    sim::SimClock,
 };
 use fireball_vsoc::{
     Slice, StopReason, TrapKind, Vsoc, VsocConfig,
@@ -17,7 +18,7 @@ use fireball_vsoc::{
     kernel::sched::Executor,
     monitor::RunState,
     offload::{DeviceFault, DeviceModel, MmioFault, WINDOW_BASE},
-    platform::{Platform, VirtualClock},
+    platform::Platform,
 };
 
 /// A GPIO bank the test can look at while the vSoC drives it.
@@ -39,9 +40,9 @@ impl Gpio for SharedGpio {
     }
 }
 
-fn board() -> (Vsoc, SharedGpio, VirtualClock) {
+fn board() -> (Vsoc, SharedGpio, SimClock) {
     let gpio = SharedGpio(Rc::new(RefCell::new(MemoryGpio::new(8, 0b0000_1111))));
-    let clock = VirtualClock::new();
+    let clock = SimClock::new();
     let platform = Platform {
         gpio: Box::new(gpio.clone()),
         clock: Box::new(clock.clone()),

@@ -22,7 +22,7 @@ pub(crate) fn suspend(state: &mut HostContext, op: Pending) -> wasmi::Error {
 /// Complete `op` now if it can be, without waiting.
 pub(crate) fn try_complete(soc: &Soc, registry: &Registry, op: &Pending) -> Option<Completion> {
     match *op {
-        Pending::Sleep { until } => (soc.clock.now_ticks() >= until).then_some(Completion::Unit),
+        Pending::Sleep { until } => (soc.clock.now_us() >= until).then_some(Completion::Unit),
         Pending::WaitIrq { mask } => match soc.isr().take(mask) {
             0 => None,
             raised => Some(Completion::Status(raised as i32)),
@@ -83,7 +83,7 @@ pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
         builtin::SLEEP_TICKS,
         |mut caller: Caller<'_>, ticks: i64| -> Result<(), wasmi::Error> {
             count(&mut caller);
-            let now = caller.data().soc.clock.now_ticks();
+            let now = caller.data().soc.clock.now_us();
             let until = now.saturating_add(ticks.max(0) as u64);
             if until <= now {
                 return Ok(());

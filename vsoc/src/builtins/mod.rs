@@ -180,7 +180,7 @@ pub(crate) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
         builtin::TIME_TICKS,
         |mut caller: Caller<'_>| -> i64 {
             count(&mut caller);
-            caller.data().soc.clock.now_ticks() as i64
+            caller.data().soc.clock.now_us() as i64
         },
     )?;
     define(

@@ -19,7 +19,7 @@ use fireball_subsystems::{
 use fireball_vsoc::{
     Vsoc, VsocConfig, VsocEvent,
     kernel::sched::Executor,
-    platform::{IsrFlags, Platform, VirtualClock},
+    platform::{IsrFlags, Platform},
 };
 
 /// ISR flag bits the devices raise.
@@ -102,7 +102,7 @@ pub fn rig_with(config: RouterConfig) -> Rig {
     }
     let platform = Platform {
         gpio: Box::new(gpio.clone()),
-        clock: Box::new(VirtualClock::new()),
+        clock: Box::new(SimClock::new()),
         isr: Some(isr),
     };
     let config = VsocConfig {
