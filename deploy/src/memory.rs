@@ -30,27 +30,44 @@ pub struct PartitionRow {
 pub struct PartitionTable {
     /// Its rows, as printed.
     pub rows: Vec<PartitionRow>,
+    /// How many times the printed sizes the heap was really laid out with: 1 on a board, 2 on
+    /// a 64-bit host (its pointers are twice as wide); said under the table when over 1.
+    pub scale: usize,
 }
 
 /// The table's first line.
 pub const TABLE_TITLE: &str = "partitions (bytes, measured on the partitioned heap)";
 
 impl PartitionTable {
-    /// Measure `heap`, laid out with `sizes` (P1 to P6), with `quotas` — each service's name,
-    /// owner in P4 and quota — listed under P4.
+    /// Measure `heap`, laid out with `sizes` (P1 to P6) times `scale`, with `quotas` — each
+    /// service's name, owner in P4 and quota (unscaled) — listed under P4.
+    ///
+    /// P4 holds the quotas' blocks, `scale` times their size: its row counts each live quota
+    /// at the size printed for it, as the board's P4 does, so the row reads against its layout.
     pub fn measure(
         heap: &PartitionedHeap,
         sizes: [usize; 6],
         quotas: &[(&str, OwnerId, usize)],
+        scale: usize,
     ) -> Self {
         let mut rows = Vec::new();
         for (id, laid_out) in PartitionId::ALL.into_iter().zip(sizes) {
             let stats = heap.stats(id);
+            // The quota blocks' part beyond their printed size (0 on a board).
+            let widened: usize = if id == PartitionId::Services {
+                quotas
+                    .iter()
+                    .filter(|&&(_, owner, _)| heap.service_stats(owner).is_some())
+                    .map(|&(_, _, quota)| quota * (scale.max(1) - 1))
+                    .sum()
+            } else {
+                0
+            };
             rows.push(PartitionRow {
                 label: alloc::format!("P{} {}", id.number(), id.name()),
                 laid_out,
-                used: stats.map(|s| s.allocated),
-                peak: stats.map(|s| s.peak),
+                used: stats.map(|s| s.allocated.saturating_sub(widened)),
+                peak: stats.map(|s| s.peak.saturating_sub(widened)),
             });
             if id == PartitionId::Services {
                 for &(name, owner, quota) in quotas {
@@ -64,7 +81,7 @@ impl PartitionTable {
                 }
             }
         }
-        Self { rows }
+        Self { rows, scale }
     }
 }
 
@@ -85,6 +102,14 @@ impl fmt::Display for PartitionTable {
                 row.laid_out,
                 figure(row.used),
                 figure(row.peak)
+            )?;
+        }
+        if self.scale > 1 {
+            writeln!(
+                f,
+                "  (host: laid out {}x these sizes for its wider pointers; used and peak are\n   \
+                 the host's own, never below the board's: docs/memory-partitions.md)",
+                self.scale
             )?;
         }
         Ok(())

@@ -905,7 +905,9 @@ impl System {
             .iter()
             .filter_map(|c| Some((c.name.as_str(), c.placement.owner, c.quota? as usize)))
             .collect();
-        let partitions = heap.map(|heap| PartitionTable::measure(heap, self.partitions, &quotas));
+        let partitions = heap.map(|heap| {
+            PartitionTable::measure(heap, self.partitions, &quotas, self.options.heap_scale)
+        });
         drop(quotas);
         RunReport {
             deployment: self.name,

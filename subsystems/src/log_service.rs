@@ -27,7 +27,7 @@ use core::fmt::{self, Write as _};
 
 use fireball_kernel::{
     csp::ChannelObserver,
-    mem::{MemEvent, UsageLevel},
+    mem::{MemEvent, Placement, UsageLevel},
     sched::{TaskId, TaskObserver},
 };
 use fireball_router::{
@@ -207,7 +207,11 @@ fn slot(id: TaskId) -> u16 {
 }
 
 impl<const N: usize> TaskObserver for EventLog<N> {
-    fn spawned(&self, id: TaskId, _name: &'static str) {
+    fn spawned(&self, id: TaskId, name: &str, placement: Placement) {
+        match self.logger.try_borrow_mut() {
+            Ok(mut logger) => logger.label_task(slot(id), name, placement),
+            Err(_) => self.contended.set(self.contended.get() + 1),
+        }
         self.record(Level::Info, EventKind::TaskSpawned, slot(id));
     }
     fn resumed(&self, id: TaskId) {

@@ -11,7 +11,7 @@ use crate::registry::Registry;
 ///
 /// ```text
 /// id        name              state    partition  polls  yields
-/// #0.1      wasm-guest        ready    P5/1           12      11
+/// #0.1      spinner           ready    P5/1           12      11
 /// 1 task(s), 1 ready, capacity 32
 /// task   module        placement  fuel      slices  yields  calls  memory/peak  state
 /// #0.1   spinner       P5/1       360000    12      11      0      65536/65536  running
@@ -29,13 +29,21 @@ impl<'a> VsocDump<'a> {
 
 impl fmt::Display for VsocDump<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}", self.executor.dump())?;
+        let monitors = self.registry.monitors.borrow();
+        // Instance tasks show the component they run, not the kernel's `wasm-*` kind.
+        let label = |id| {
+            monitors
+                .iter()
+                .find(|(task, _)| *task == id)
+                .map(|(_, monitor)| monitor.name())
+        };
+        writeln!(f, "{}", self.executor.dump().labelled(&label))?;
         writeln!(
             f,
             "{:<7} {:<13} {:<10} {:>10} {:>7} {:>7} {:>6} {:>13}  state",
             "task", "module", "placement", "fuel", "slices", "yields", "calls", "memory/peak"
         )?;
-        for (task, monitor) in self.registry.monitors.borrow().iter() {
+        for (task, monitor) in monitors.iter() {
             if !self.executor.contains(*task) {
                 continue;
             }

@@ -41,7 +41,7 @@ impl fmt::Debug for ExecutorFull {
     }
 }
 
-/// Kernel task names (the dump shows the module name beside them).
+/// Kernel task kinds (the observer and the vSoC's dump are told the component's name).
 const GUEST_TASK: &str = "wasm-guest";
 const SERVICE_TASK: &str = "wasm-service";
 
@@ -63,7 +63,7 @@ pub(crate) fn spawn(
     let future = drive(instance, soc.clone(), registry.clone());
     // The capacity check above leaves a free slot, so this cannot be `Full`.
     let id = executor
-        .spawn_in(name, placement, future)
+        .spawn_labelled_in(name, monitor.name(), placement, future)
         .map_err(|_| ())
         .ok();
     let Some(id) = id else {

@@ -50,11 +50,24 @@ pub struct TaskInfo {
 /// ```
 pub struct CoroutineDump<'a> {
     executor: &'a Executor,
+    labels: Option<&'a dyn Fn(TaskId) -> Option<&'a str>>,
 }
 
 impl<'a> CoroutineDump<'a> {
     pub(super) fn new(executor: &'a Executor) -> Self {
-        Self { executor }
+        Self {
+            executor,
+            labels: None,
+        }
+    }
+
+    /// Show `labels(id)` (the component a task runs, say) in place of a task's static name
+    /// where it has one.
+    pub fn labelled(self, labels: &'a dyn Fn(TaskId) -> Option<&'a str>) -> Self {
+        Self {
+            labels: Some(labels),
+            ..self
+        }
     }
 }
 
@@ -75,7 +88,9 @@ impl fmt::Display for CoroutineDump<'_> {
                 f,
                 "{:<9} {:<17} {:<8} {:<10} {:>6} {:>7}",
                 id.as_str(),
-                task.name,
+                self.labels
+                    .and_then(|labels| labels(task.id))
+                    .unwrap_or(task.name),
                 task.state,
                 placement.as_str(),
                 task.polls,

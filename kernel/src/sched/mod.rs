@@ -235,6 +235,21 @@ impl Executor {
     where
         F: Future<Output = ()> + 'static,
     {
+        self.spawn_labelled_in(name, name, placement, future)
+    }
+
+    /// [`spawn_in`](Self::spawn_in), telling the observer `label` (the component the task
+    /// runs, say) instead of `name`, the task's static kind the dump shows.
+    pub fn spawn_labelled_in<F>(
+        &mut self,
+        name: &'static str,
+        label: &str,
+        placement: Placement,
+        future: F,
+    ) -> Result<TaskId, SpawnError<F>>
+    where
+        F: Future<Output = ()> + 'static,
+    {
         let Some(slot) = self.slots.iter().position(|s| s.future.is_none()) else {
             return Err(SpawnError::Full(future));
         };
@@ -255,7 +270,7 @@ impl Executor {
             generation,
         };
         if let Some(observer) = self.observer {
-            observer.spawned(id, name);
+            observer.spawned(id, label, placement);
         }
         Ok(id)
     }

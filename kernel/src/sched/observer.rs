@@ -7,11 +7,15 @@
 //! must not block or call back into the executor.
 
 use super::TaskId;
+use crate::mem::Placement;
 
 /// Told what the executor does with its tasks.
 pub trait TaskObserver {
-    /// Task `id` named `name` was spawned.
-    fn spawned(&self, id: TaskId, name: &'static str);
+    /// Task `id` was spawned in `placement`. `name` is what it runs: its static kind
+    /// (`hal`), or the component it runs when the spawner said
+    /// ([`Executor::spawn_labelled_in`](super::Executor::spawn_labelled_in)); an observer
+    /// that keeps it copies it.
+    fn spawned(&self, id: TaskId, name: &str, placement: Placement);
     /// Task `id` is about to be polled (resumed).
     fn resumed(&self, id: TaskId);
     /// Task `id` finished (its future returned).

@@ -325,12 +325,17 @@ fn per_task_overhead_is_bounded() {
     );
 }
 
-/// Records what the observer hook reports, as `(event, slot)`.
+/// Records what the observer hook reports, as `(event, slot)` (a spawn as its label).
 #[derive(Default)]
 struct TaskLog(RefCell<Vec<(&'static str, u16)>>);
 
 impl TaskObserver for TaskLog {
-    fn spawned(&self, id: TaskId, name: &'static str) {
+    fn spawned(&self, id: TaskId, name: &str, _placement: Placement) {
+        // The labels these tests use, as `'static` strings.
+        let name = ["a", "b", "component-c"]
+            .into_iter()
+            .find(|known| *known == name)
+            .unwrap_or("?");
         self.0.borrow_mut().push((name, id.slot()));
     }
     fn resumed(&self, id: TaskId) {
@@ -353,6 +358,12 @@ fn the_observer_sees_spawn_resume_complete_and_cancel() {
     let b = ex.spawn("b", core::future::pending::<()>()).unwrap();
     ex.run_until_idle();
     ex.cancel(b).unwrap();
+    // A labelled spawn tells the observer its label (the dump keeps the static name).
+    let label = String::from("component-c");
+    let placement = Placement::new(PartitionId::Services, OwnerId(1));
+    let c = ex
+        .spawn_labelled_in("kind", &label, placement, async {})
+        .unwrap();
     assert_eq!(
         *recorder.0.borrow(),
         [
@@ -363,6 +374,7 @@ fn the_observer_sees_spawn_resume_complete_and_cancel() {
             ("resumed", 0),
             ("completed", 0),
             ("cancelled", 1),
+            ("component-c", c.slot()),
         ]
     );
 }

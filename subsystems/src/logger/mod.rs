@@ -19,7 +19,10 @@ mod ring;
 pub use event::{Event, EventKind, Level};
 pub use ring::{DEFAULT_EVENTS, EventRing};
 
+use alloc::vec::Vec;
 use core::fmt::Write as _;
+
+use fireball_kernel::mem::Placement;
 
 use crate::hal::Console;
 
@@ -42,9 +45,18 @@ pub struct Message {
     pub text: heapless::String<MESSAGE_BYTES>,
 }
 
+/// What a task slot runs: the name and placement a scheduler event about it is printed with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct TaskLabel {
+    name: heapless::String<24>,
+    placement: Placement,
+}
+
 /// The logger: events, messages, a level filter and drop counters.
 pub struct Logger<const N: usize = DEFAULT_EVENTS> {
     events: EventRing<N>,
+    /// By task slot, what the task spawned there last runs (events carry only the slot).
+    tasks: Vec<Option<TaskLabel>>,
     messages: heapless::Deque<Message, MESSAGE_SLOTS>,
     messages_dropped: u64,
     filtered: u64,
@@ -75,6 +87,7 @@ impl<const N: usize> Logger<N> {
     pub fn new(max_level: Level) -> Self {
         Self {
             events: EventRing::new(),
+            tasks: Vec::new(),
             messages: heapless::Deque::new(),
             messages_dropped: 0,
             filtered: 0,
@@ -108,6 +121,60 @@ impl<const N: usize> Logger<N> {
         };
         if self.messages.push_back(message).is_err() {
             self.messages_dropped += 1;
+        }
+    }
+
+    /// Name task slot `slot`: scheduler events about it print `name (placement)` instead of
+    /// the slot (`sched: spawned filter (P4/1)`). A later task in the same slot replaces the
+    /// label; the label is read when a line is drained, so an event still in the ring when
+    /// its slot is reused would print the newer name (the logger drains at every idle turn).
+    pub fn label_task(&mut self, slot: u16, name: &str, placement: Placement) {
+        let slot = usize::from(slot);
+        if self.tasks.len() <= slot {
+            self.tasks.resize(slot + 1, None);
+        }
+        self.tasks[slot] = Some(TaskLabel {
+            name: cut(name),
+            placement,
+        });
+    }
+
+    /// `event` as one line: a scheduler event names its task when it has a label.
+    fn write_event(&self, line: &mut heapless::String<160>, event: &Event) {
+        let label = match event.kind() {
+            Some(
+                kind @ (EventKind::TaskSpawned
+                | EventKind::TaskResumed
+                | EventKind::TaskCompleted
+                | EventKind::TaskCancelled),
+            ) => self
+                .tasks
+                .get(usize::from(event.arg()))
+                .and_then(Option::as_ref)
+                .map(|label| (kind, label)),
+            _ => None,
+        };
+        match label {
+            Some((kind, label)) => {
+                let what = match kind {
+                    EventKind::TaskSpawned => "spawned",
+                    EventKind::TaskResumed => "resumed",
+                    EventKind::TaskCompleted => "completed",
+                    _ => "cancelled",
+                };
+                let _ = write!(
+                    line,
+                    "[{:>6}.{:03}] {} sched: {what} {} ({})",
+                    event.at_ms() / 1000,
+                    event.at_ms() % 1000,
+                    event.level().label(),
+                    label.name,
+                    label.placement
+                );
+            }
+            None => {
+                let _ = write!(line, "{event}");
+            }
         }
     }
 
@@ -153,7 +220,7 @@ impl<const N: usize> Logger<N> {
                     );
                 }
             } else if let Some(e) = self.events.pop() {
-                let _ = write!(line, "{e}");
+                self.write_event(&mut line, &e);
             }
             let _ = line.push('\n');
             console.write(line.as_bytes());

@@ -51,9 +51,9 @@ fn hello_prints_on_the_uart_under_qemu_on_cortex_m33() {
         "UART log:\n{log}"
     );
     for event in [
-        "sched: task spawned",
-        "sched: task resumed",
-        "sched: task completed",
+        "sched: spawned hello (P5/1)",
+        "sched: resumed hello (P5/1)",
+        "sched: completed hello (P5/1)",
     ] {
         assert!(log.contains(event), "no `{event}` in the UART log:\n{log}");
     }

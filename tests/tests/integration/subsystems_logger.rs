@@ -134,9 +134,9 @@ fn scheduler_events_enter_the_ring_and_overflow_is_counted() {
     log.drain(&mut console.clone());
     assert_eq!(
         console.contents(),
-        "[     0.000] INFO  sched: task spawned 0\n\
-         [     0.000] DEBUG sched: task resumed 0\n\
-         [     0.000] INFO  sched: task completed 0\n"
+        "[     0.000] INFO  sched: spawned a (P1/0)\n\
+         [     0.000] DEBUG sched: resumed a (P1/0)\n\
+         [     0.000] INFO  sched: completed a (P1/0)\n"
     );
     for _ in 0..10_000 {
         executor.spawn("b", async {}).unwrap();
