@@ -270,6 +270,8 @@ fn allow_reach(authority: &RouterAuthority, component: &ComponentPlan) -> Result
 impl<'p> Booting<'p> {
     /// Step 1: the simulated board, the vSoC on it, the router, the event log and the
     /// kernel's executor, each allocating in its own partition.
+    // A frame of its own: boot's stack peak is its deepest step, not their sum.
+    #[inline(never)]
     fn start_kernel(
         plan: &'p Plan,
         options: RunOptions,
@@ -341,6 +343,8 @@ impl<'p> Booting<'p> {
 
     /// Step 2: the native `hal` (over the board's `devices`) and `logger`, registered with
     /// the router and spawned, in P3.
+    // A frame of its own: boot's stack peak is its deepest step, not their sum.
+    #[inline(never)]
     fn register_subsystems(&mut self, devices: DeviceRegistry) -> Result<(), BootError> {
         let (router, executor, log, sink) = (
             &self.router,
@@ -369,6 +373,8 @@ impl<'p> Booting<'p> {
     }
 
     /// Step 3: the manifest's policies: what each component may reach (router tables, P3).
+    // A frame of its own: boot's stack peak is its deepest step, not their sum.
+    #[inline(never)]
     fn install_policy(&self) -> Result<(), BootError> {
         within(self.heap, SUBSYSTEMS, || {
             self.plan
@@ -397,6 +403,8 @@ impl<'p> Booting<'p> {
     }
 
     /// Where `component` lives: a new P4 quota for a service, the next P5 slot for a guest.
+    // A frame of its own: boot's stack peak is its deepest step, not their sum.
+    #[inline(never)]
     fn place(&mut self, component: &ComponentPlan) -> Result<Placement, BootError> {
         match component.kind {
             Kind::Service => {
@@ -419,6 +427,8 @@ impl<'p> Booting<'p> {
 
     /// `component`'s module, compiled in P2 unless a component of the same module was; and
     /// the bytes that added to P2.
+    // A frame of its own: boot's stack peak is its deepest step, not their sum.
+    #[inline(never)]
     fn compile(
         &mut self,
         component: &'p ComponentPlan,
@@ -470,6 +480,8 @@ impl<'p> Booting<'p> {
 
     /// One component: placed, compiled, instantiated in its heap, then spawned (or, if its
     /// heap could not hold the instance, recorded as stopped).
+    // A frame of its own: boot's stack peak is its deepest step, not their sum.
+    #[inline(never)]
     fn load(&mut self, component: &'p ComponentPlan) -> Result<(), BootError> {
         let name = component.name.as_str();
         let heap = self.heap;
@@ -560,6 +572,8 @@ impl<'p> Booting<'p> {
 
     /// Step 5 for one component: a service registered for its routes, then the instance
     /// spawned as a kernel task.
+    // A frame of its own: boot's stack peak is its deepest step, not their sum.
+    #[inline(never)]
     fn spawn(
         &mut self,
         component: &ComponentPlan,
@@ -584,6 +598,8 @@ impl<'p> Booting<'p> {
     }
 
     /// The booted deployment.
+    // A frame of its own: boot's stack peak is its deepest step, not their sum.
+    #[inline(never)]
     fn into_system(mut self, fixed_ram: Option<usize>) -> System {
         self.board.announce_remotes();
         System {
