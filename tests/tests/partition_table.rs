@@ -37,6 +37,8 @@ fn table(text: &str) -> Vec<Row> {
     table
         .lines()
         .skip(1) // the column heads
+        // The rows end at the host's note on its scaled layout (or the end of the report).
+        .take_while(|line| !line.trim_start().starts_with('(') && !line.trim().is_empty())
         .map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
             let [label @ .., laid_out, used, peak] = fields.as_slice() else {
@@ -60,6 +62,8 @@ fn host_and_board_partition_tables_agree_and_the_host_never_understates() {
     let board = run_qemu(&elf, Duration::from_secs(120), true)
         .expect("qemu-system-arm runs (installed by `cargo xtask setup`)");
     assert_eq!(board.status, Some(0), "{}\n{}", board.stdout, board.serial);
+    // Only the host says its layout is scaled.
+    assert!(!board.serial.contains("(host: laid out"), "{}", board.serial);
     let board = table(&board.serial);
 
     let options = RunOptions {
@@ -74,6 +78,10 @@ fn host_and_board_partition_tables_agree_and_the_host_never_understates() {
     assert!(report.all_guests_finished(), "{printed}");
     assert_eq!(HEAP.overflows(), 0, "{printed}");
     let host = table(&printed);
+    assert!(
+        printed.contains(&format!("(host: laid out {HOST_SCALE}x these sizes")),
+        "{printed}"
+    );
 
     // The layout, exactly: P1-P6 and the three quotas under P4, the manifest's sizes.
     let layout = |t: &[Row]| t.iter().map(|r| (r.0.clone(), r.1)).collect::<Vec<_>>();

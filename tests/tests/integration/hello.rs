@@ -51,9 +51,9 @@ fn hello_prints_on_the_uart_under_qemu_on_cortex_m33() {
         "UART log:\n{log}"
     );
     for event in [
-        "sched: spawned hello (P5/1)",
-        "sched: resumed hello (P5/1)",
-        "sched: completed hello (P5/1)",
+        "sched: spawned hal (P1/0)",
+        "sched: resumed board-check (P1/0)",
+        "sched: completed board-check (P1/0)",
     ] {
         assert!(log.contains(event), "no `{event}` in the UART log:\n{log}");
     }
