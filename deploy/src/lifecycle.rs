@@ -132,7 +132,11 @@ mod tests {
     #[test]
     fn on_failure_restarts_three_times_in_the_window_with_a_doubling_back_off_then_gives_up() {
         let mut r = Restarts::new(policy(Restart::OnFailure));
-        assert_eq!(r.on_stop(5, false), Decision::Stay, "a return is no failure");
+        assert_eq!(
+            r.on_stop(5, false),
+            Decision::Stay,
+            "a return is no failure"
+        );
         let first = r.on_stop(1_000, true);
         assert_eq!(
             first,
@@ -142,13 +146,30 @@ mod tests {
                 at_us: 21_000
             }
         );
-        assert!(matches!(r.on_stop(30_000, true), Decision::Restart { nth: 2, after_us: 40_000, .. }));
+        assert!(matches!(
+            r.on_stop(30_000, true),
+            Decision::Restart {
+                nth: 2,
+                after_us: 40_000,
+                ..
+            }
+        ));
         assert!(r.would_restart(80_000));
-        assert!(matches!(r.on_stop(80_000, true), Decision::Restart { nth: 3, after_us: 80_000, .. }));
+        assert!(matches!(
+            r.on_stop(80_000, true),
+            Decision::Restart {
+                nth: 3,
+                after_us: 80_000,
+                ..
+            }
+        ));
         assert!(!r.would_restart(200_000));
         assert_eq!(r.on_stop(200_000, true), Decision::GiveUp { failures: 4 });
         // A window later the count starts again.
-        assert!(matches!(r.on_stop(20_000_000, true), Decision::Restart { nth: 1, .. }));
+        assert!(matches!(
+            r.on_stop(20_000_000, true),
+            Decision::Restart { nth: 1, .. }
+        ));
     }
 
     #[test]
@@ -157,7 +178,10 @@ mod tests {
             max_restarts: 100,
             ..policy(Restart::Always)
         });
-        assert!(matches!(always.on_stop(0, false), Decision::Restart { nth: 1, .. }));
+        assert!(matches!(
+            always.on_stop(0, false),
+            Decision::Restart { nth: 1, .. }
+        ));
         let mut last = 0;
         for i in 1..40 {
             if let Decision::Restart { after_us, .. } = always.on_stop(i, true) {

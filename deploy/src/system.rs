@@ -401,17 +401,14 @@ impl<'p> Booting<'p> {
     /// Step 3: the manifest's policies: what each component may reach (router tables, P3).
     fn install_policy(&self) -> Result<(), BootError> {
         within(self.heap, SUBSYSTEMS, || {
-            self.plan
-                .components
-                .iter()
-                .try_for_each(|component| {
-                    allow_reach(&self.authority, component)?;
-                    grant_timeouts(&self.authority, component);
-                    if component.lifecycle.restart != crate::plan::Restart::Never {
-                        set_stop_answer(&self.authority, &component.name, CallError::Restarted);
-                    }
-                    Ok(())
-                })
+            self.plan.components.iter().try_for_each(|component| {
+                allow_reach(&self.authority, component)?;
+                grant_timeouts(&self.authority, component);
+                if component.lifecycle.restart != crate::plan::Restart::Never {
+                    set_stop_answer(&self.authority, &component.name, CallError::Restarted);
+                }
+                Ok(())
+            })
         })
     }
 

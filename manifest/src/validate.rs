@@ -140,7 +140,10 @@ impl fmt::Display for ManifestError {
                 f,
                 "`{component}`: {}{} set but `restart` is \"never\"; set `restart = \"on-failure\"` \
                  or `\"always\"`, or drop {}",
-                keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+                keys.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 if keys.len() == 1 { " is" } else { " are" },
                 if keys.len() == 1 { "it" } else { "them" },
             ),
@@ -149,10 +152,9 @@ impl fmt::Display for ManifestError {
                 "`{component}`: `max_restarts = 0` would give up at the first stop; write \
                  `restart = \"never\"` instead"
             ),
-            Self::ZeroRestartWindow { component } => write!(
-                f,
-                "`{component}`: `restart_window_ms` must be at least 1"
-            ),
+            Self::ZeroRestartWindow { component } => {
+                write!(f, "`{component}`: `restart_window_ms` must be at least 1")
+            }
             Self::BackoffExceedsWindow {
                 component,
                 backoff_ms,

@@ -223,7 +223,11 @@ fn restart_policies_watchdogs_and_call_timeouts_parse_with_defaults() {
     let policy = filter.lifecycle();
     assert_eq!(policy.restart, Restart::OnFailure);
     assert_eq!(
-        (policy.max_restarts(), policy.window_ms(), policy.backoff_ms()),
+        (
+            policy.max_restarts(),
+            policy.window_ms(),
+            policy.backoff_ms()
+        ),
         (3, 10_000, 20)
     );
     assert_eq!(filter.watchdog_ms(), Some(50));
@@ -231,7 +235,10 @@ fn restart_policies_watchdogs_and_call_timeouts_parse_with_defaults() {
     let guest = fireball_manifest::Component::Guest(&m.guests[0]);
     assert_eq!(guest.lifecycle().restart, Restart::Always);
     assert_eq!(
-        (guest.lifecycle().max_restarts(), guest.lifecycle().window_ms()),
+        (
+            guest.lifecycle().max_restarts(),
+            guest.lifecycle().window_ms()
+        ),
         (3, 10_000),
         "omitted tuning keys take their defaults"
     );
@@ -319,5 +326,8 @@ fn every_lifecycle_mistake_is_named() {
         keys: vec!["max_restarts", "restart_backoff_ms"],
     }
     .to_string();
-    assert!(text.contains("`max_restarts`, `restart_backoff_ms` are set"), "{text}");
+    assert!(
+        text.contains("`max_restarts`, `restart_backoff_ms` are set"),
+        "{text}"
+    );
 }

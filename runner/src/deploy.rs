@@ -269,7 +269,12 @@ fn lifecycle(component: Component<'_>) -> Lifecycle {
     let policy = component.lifecycle();
     let watchdog_us = component.watchdog_ms().map(|ms| ms * 1000);
     let restart = match policy.restart {
-        ManifestRestart::Never => return Lifecycle { watchdog_us, ..Lifecycle::NEVER },
+        ManifestRestart::Never => {
+            return Lifecycle {
+                watchdog_us,
+                ..Lifecycle::NEVER
+            };
+        }
         ManifestRestart::OnFailure => Restart::OnFailure,
         ManifestRestart::Always => Restart::Always,
     };

@@ -153,7 +153,12 @@ pub(crate) async fn drive(mut instance: Instance, soc: Rc<Soc>, registry: Rc<Reg
 }
 
 /// The watchdog's look at `instance` after `turn`: an overrun and the limit, if it overran.
-fn watch(soc: &Soc, registry: &Registry, instance: &Instance, turn: &Turn) -> Option<(Overrun, u64)> {
+fn watch(
+    soc: &Soc,
+    registry: &Registry,
+    instance: &Instance,
+    turn: &Turn,
+) -> Option<(Overrun, u64)> {
     let serial = instance.serial();
     let now = soc.clock.now_us();
     let oldest = registry.routes.oldest_open(serial);
@@ -179,7 +184,13 @@ fn held_too_long(soc: &Soc, registry: &Registry, serial: u16) -> (Overrun, u64) 
             };
             (overrun, dog.limit_us)
         })
-        .unwrap_or((Overrun::Held { token: 0, for_us: 0 }, 0))
+        .unwrap_or((
+            Overrun::Held {
+                token: 0,
+                for_us: 0,
+            },
+            0,
+        ))
 }
 
 /// Complete `op`, unless the clock reaches `until` first (`Err`: the watchdog's limit).

@@ -34,7 +34,12 @@ impl Watchdog {
 
     /// After a turn at `now`: `ran` if it ended out of fuel (or yielding) rather than blocked,
     /// `oldest` the token of the request it holds longest. The overrun, if it has overrun.
-    pub(crate) fn after_turn(&mut self, now: u64, ran: bool, oldest: Option<u32>) -> Option<Overrun> {
+    pub(crate) fn after_turn(
+        &mut self,
+        now: u64,
+        ran: bool,
+        oldest: Option<u32>,
+    ) -> Option<Overrun> {
         self.held = match (oldest, self.held) {
             (None, _) => None,
             (Some(token), Some((held, since))) if held == token => Some((token, since)),
@@ -74,7 +79,10 @@ mod tests {
         let mut dog = Watchdog::new(1, 100);
         assert_eq!(dog.after_turn(0, true, None), None);
         assert_eq!(dog.after_turn(100, true, None), None);
-        assert_eq!(dog.after_turn(101, true, None), Some(Overrun::Ran { for_us: 101 }));
+        assert_eq!(
+            dog.after_turn(101, true, None),
+            Some(Overrun::Ran { for_us: 101 })
+        );
         // Blocking (reaching route_next) starts the count again.
         assert_eq!(dog.after_turn(150, false, None), None);
         assert_eq!(dog.after_turn(200, true, None), None);
@@ -91,7 +99,10 @@ mod tests {
         assert_eq!(dog.after_turn(180, false, Some(2)), None);
         assert_eq!(
             dog.after_turn(191, false, Some(2)),
-            Some(Overrun::Held { token: 2, for_us: 101 })
+            Some(Overrun::Held {
+                token: 2,
+                for_us: 101
+            })
         );
         assert_eq!(dog.after_turn(200, false, None), None);
         assert_eq!(dog.held_deadline(), None);

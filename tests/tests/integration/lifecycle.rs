@@ -158,7 +158,10 @@ fn a_service_that_traps_is_restarted_after_its_back_off_and_serves_again() {
         .collect();
     assert_eq!(app.len(), 5, "{output}");
     assert_eq!(&app[..2], ["ok", "ok"], "{output}");
-    assert_ne!(app[2], "ok", "the third request trapped the service: {output}");
+    assert_ne!(
+        app[2], "ok",
+        "the third request trapped the service: {output}"
+    );
     assert_eq!(&app[3..], ["ok", "ok"], "the new instance serves: {output}");
     assert!(
         output.contains("[fireball] flaky stopped: flaky::fb_main trapped"),
@@ -177,7 +180,12 @@ fn a_service_that_traps_is_restarted_after_its_back_off_and_serves_again() {
     let text = report.to_string();
     assert!(text.contains("; restarted once"), "{text}");
     // Four requests answered (two by each instance), one trapped.
-    assert_eq!(report.trace.matches(" request ").count(), 5, "{}", report.trace);
+    assert_eq!(
+        report.trace.matches(" request ").count(),
+        5,
+        "{}",
+        report.trace
+    );
 }
 
 #[test]
@@ -212,7 +220,8 @@ fn a_crash_loop_gives_up_and_the_service_stays_down_with_the_reason_logged() {
         "the back-off doubles: {output}"
     );
     assert!(
-        output.contains("[fireball] flaky gave up: 3 failures in 10 s (last: flaky::fb_main trapped"),
+        output
+            .contains("[fireball] flaky gave up: 3 failures in 10 s (last: flaky::fb_main trapped"),
         "{output}"
     );
     assert_eq!(output.matches("restarted (").count(), 2, "{output}");
@@ -223,8 +232,16 @@ fn a_crash_loop_gives_up_and_the_service_stays_down_with_the_reason_logged() {
         "{report}"
     );
     // It stayed down: the three calls after the give-up reached no one.
-    assert_eq!(report.trace.matches(" request ").count(), 3, "{}", report.trace);
-    assert!(report.to_string().contains("; restarted 2 times"), "{report}");
+    assert_eq!(
+        report.trace.matches(" request ").count(),
+        3,
+        "{}",
+        report.trace
+    );
+    assert!(
+        report.to_string().contains("; restarted 2 times"),
+        "{report}"
+    );
 }
 
 // The same lines go to the logger (`EventLog::message`, component `lifecycle`); it writes them
@@ -259,13 +276,19 @@ fn a_watchdog_stops_a_service_that_holds_a_request() {
         ],
     );
     assert!(report.all_guests_finished(), "{report}\n{output}");
-    assert!(output.contains("[app] E\n"), "its caller is answered: {output}");
+    assert!(
+        output.contains("[app] E\n"),
+        "its caller is answered: {output}"
+    );
     assert!(
         output.contains("[fireball] slow stopped: slow: watchdog: held request 1 for"),
         "{output}"
     );
     assert!(output.contains("(limit 50000 µs)"), "{output}");
-    assert!(matches!(component(&report, "slow").state, State::Stopped(_)));
+    assert!(matches!(
+        component(&report, "slow").state,
+        State::Stopped(_)
+    ));
     // Stopped at its limit, not when the run ended.
     assert!(report.time_us < 100_000, "{}", report.time_us);
 }
@@ -273,7 +296,10 @@ fn a_watchdog_stops_a_service_that_holds_a_request() {
 #[test]
 fn a_watchdog_stops_a_service_that_spins_and_the_stop_counts_as_a_failure() {
     let manifest = WATCHED
-        .replace("watchdog_ms = 50", "watchdog_ms = 50\nrestart = \"on-failure\"\nmax_restarts = 1")
+        .replace(
+            "watchdog_ms = 50",
+            "watchdog_ms = 50\nrestart = \"on-failure\"\nmax_restarts = 1",
+        )
         .replace("module = \"app.wasm\"", "module = \"wait.wasm\"");
     let (report, output) = run(
         &manifest,
@@ -283,9 +309,18 @@ fn a_watchdog_stops_a_service_that_spins_and_the_stop_counts_as_a_failure() {
         output.contains("[fireball] slow stopped: slow: watchdog: ran for"),
         "{output}"
     );
-    assert!(output.contains("without coming back to route_next"), "{output}");
-    assert!(output.contains("[fireball] slow restarted (restart 1 of 1"), "{output}");
-    assert!(output.contains("[fireball] slow gave up: 2 failures in 10 s"), "{output}");
+    assert!(
+        output.contains("without coming back to route_next"),
+        "{output}"
+    );
+    assert!(
+        output.contains("[fireball] slow restarted (restart 1 of 1"),
+        "{output}"
+    );
+    assert!(
+        output.contains("[fireball] slow gave up: 2 failures in 10 s"),
+        "{output}"
+    );
     assert_eq!(component(&report, "slow").restarts, 1, "{report}");
 }
 
@@ -302,7 +337,11 @@ fn manifests_without_the_new_keys_run_as_before() {
             ("app", caller("svc://flaky/1", 5, 30_000)),
         ],
     );
-    assert_eq!(output.matches("[app] ok\n").count(), 2, "stays down: {output}");
+    assert_eq!(
+        output.matches("[app] ok\n").count(),
+        2,
+        "stays down: {output}"
+    );
     assert!(!output.contains("restarted"), "{output}");
     assert!(!output.contains("gave up"), "{output}");
     assert_eq!(component(&report, "flaky").restarts, 0);
