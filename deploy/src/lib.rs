@@ -11,13 +11,15 @@
 //! - [`error`] — [`BootError`], why a deployment did not boot: who is at fault, what to do;
 //! - [`board`] — the simulated board every deployment runs on ([`SimBoard`]);
 //! - [`report`] — [`RunReport`], what a run did;
+//! - `lifecycle` — a component's restart policy at work: restart after a back-off, or give
+//!   up (plain logic on virtual time);
 //! - [`memory`] — [`PartitionTable`], the partitioned heap's figures at the end of a run,
 //!   printed alike by the board and the host runner;
 //! - [`system`] — [`System::boot`], [`System::run`] and the steps in between, on all of the
 //!   above.
 //!
-//! The arrows point one way: `system` → `report` → `board`, `system` → `report` → `memory`, `system` → `plan`, and every one
-//! of them → `component`.
+//! The arrows point one way: `system` → `report` → `board`, `system` → `report` → `memory`,
+//! `system` → `lifecycle` → `plan`, `system` → `plan`, and every one of them → `component`.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -27,6 +29,7 @@ extern crate alloc;
 pub mod board;
 pub mod component;
 pub mod error;
+mod lifecycle;
 pub mod memory;
 pub mod plan;
 pub mod report;
@@ -36,6 +39,6 @@ pub use board::SimBoard;
 pub use component::{Kind, State};
 pub use error::BootError;
 pub use memory::{PartitionRow, PartitionTable};
-pub use plan::{ComponentPlan, Plan};
+pub use plan::{ComponentPlan, Lifecycle, MAX_BACKOFF_FACTOR, Plan, Restart};
 pub use report::{ComponentRam, ComponentReport, RunReport};
 pub use system::{RunOptions, Sink, System, TARGET_MHZ, system_routes};

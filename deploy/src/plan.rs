@@ -29,6 +29,9 @@ pub struct Plan {
     pub partitions: [usize; 6],
     /// Services first, then guests, in the order they boot.
     pub components: Vec<ComponentPlan>,
+    /// How long a router call may wait for its answer, µs (`deployment.call_timeout_ms`;
+    /// `None`: no limit). Carried for the router's call deadlines.
+    pub call_timeout_us: Option<u64>,
 }
 
 /// One service or guest.
@@ -48,4 +51,50 @@ pub struct ComponentPlan {
     pub routes: Vec<String>,
     /// What it may reach: a route pattern or concrete URI, and the methods.
     pub reach: Vec<(String, Methods)>,
+    /// The reach entries with a call timeout of their own (`timeout_ms`): the route as in
+    /// [`reach`](Self::reach), and µs.
+    pub call_timeouts: Vec<(String, u64)>,
+    /// What happens when it stops.
+    pub lifecycle: Lifecycle,
+}
+
+/// When a stopped component is started again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restart {
+    /// Never: it stays down.
+    Never,
+    /// When it failed: trapped, ran out of memory, or its watchdog fired.
+    OnFailure,
+    /// Whenever it stops, its entry point returning too.
+    Always,
+}
+
+/// A component's restart policy and watchdog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// When it is restarted.
+    pub restart: Restart,
+    /// Restarts allowed within [`window_us`](Self::window_us); the stop after them gives up.
+    pub max_restarts: u32,
+    /// The sliding window restarts are counted in, µs.
+    pub window_us: u64,
+    /// Virtual time before the first restart in a window, µs; doubled for each further one
+    /// within the window, up to [`MAX_BACKOFF_FACTOR`] times.
+    pub backoff_us: u64,
+    /// A service's watchdog limit, µs (`None`: no watchdog).
+    pub watchdog_us: Option<u64>,
+}
+
+/// A back-off grows to at most this many times its first value (32: 10 ms grows to 320 ms).
+pub const MAX_BACKOFF_FACTOR: u64 = 32;
+
+impl Lifecycle {
+    /// Never restarted, no watchdog: a component whose manifest entry has none of the keys.
+    pub const NEVER: Self = Self {
+        restart: Restart::Never,
+        max_restarts: 0,
+        window_us: 0,
+        backoff_us: 0,
+        watchdog_us: None,
+    };
 }

@@ -28,6 +28,8 @@ pub struct ComponentReport {
     pub quota: Option<u64>,
     /// A service's quota use now and at peak.
     pub pool: Option<(usize, usize)>,
+    /// Times its restart policy restarted it.
+    pub restarts: u32,
 }
 
 /// A component's RAM on a board with a partitioned heap, measured, not estimated: what its
@@ -152,6 +154,12 @@ impl fmt::Display for RunReport {
                 State::Running(note) => format!("running ({note})"),
                 State::Finished => "finished".into(),
                 State::Stopped(why) => format!("stopped: {why}"),
+            };
+            // Only a component that was restarted says so: other reports stay as they were.
+            let state = match c.restarts {
+                0 => state,
+                1 => format!("{state}; restarted once"),
+                n => format!("{state}; restarted {n} times"),
             };
             writeln!(
                 f,

@@ -22,7 +22,7 @@ use alloc::{
 };
 use core::future::Future;
 
-use fireball_router::{Router, RouterAuthority, RouterConfig, TraceEvent, trace};
+use fireball_router::{CallError, Router, RouterAuthority, RouterConfig, TraceEvent, trace};
 use fireball_subsystems::{
     hal::{Console, DeviceRegistry},
     hal_service::{self, HalConfig, HalService},
@@ -46,8 +46,9 @@ use fireball_vsoc::{
 use crate::board::SimBoard;
 use crate::component::{Kind, State};
 use crate::error::{BootError, describe};
+use crate::lifecycle::{Decision, Restarts, duration};
 use crate::memory::PartitionTable;
-use crate::plan::{ComponentPlan, Plan};
+use crate::plan::{ComponentPlan, Lifecycle, Plan};
 use crate::report::{ComponentRam, ComponentReport, RunReport};
 
 /// The target clock the virtual time assumes: a fuel slice of `yield_interval` instructions
@@ -161,6 +162,32 @@ struct Loaded {
     quota: Option<u64>,
     state: State,
     ram: ComponentRam,
+    /// Its compiled module, kept to restart it from (never compiled again).
+    module: LoadedModule,
+    /// The routes a service serves (registered again on a restart).
+    routes: Vec<String>,
+    /// Its restart policy at work.
+    restarts: Restarts,
+    /// Slices and fuel of its earlier instances (before its restarts).
+    earlier: (u64, u64),
+}
+
+/// The component name lifecycle messages are logged under.
+const LIFECYCLE: &str = "lifecycle";
+
+/// What callers with open calls to `name` are answered when it stops: `Restarted` while it
+/// will be restarted, `DeadPeer` once it gave up.
+fn set_stop_answer(authority: &RouterAuthority, name: &str, answer: CallError) {
+    // after router lifecycle lands: authority.set_stop_answer(name, answer);
+    // Until then the router answers every stop with today's `DeadPeer` / `NoReply`.
+    let _ = (authority, name, answer);
+}
+
+/// `component`'s call timeouts: the reach entries with a `timeout_ms` of their own.
+fn grant_timeouts(authority: &RouterAuthority, component: &ComponentPlan) {
+    // after router lifecycle lands: give each grant its timeout, e.g.
+    // for (route, us) in &component.call_timeouts { authority.set_timeout(&component.name, route, *us) }
+    let _ = (authority, &component.call_timeouts);
 }
 
 /// `f` with `placement` current, when allocations are placed.
@@ -224,6 +251,8 @@ pub struct System {
     partitions: [usize; 6],
     /// Exhaustions seen while booting another component, applied when the run starts.
     pending: Vec<Exhaustion>,
+    /// The earliest call deadline the router has (see [`System::expire_calls`]).
+    call_deadline: Option<u64>,
 }
 
 /// A deployment part-way through [`System::boot`]: what each step has built so far.
@@ -303,6 +332,7 @@ impl<'p> Booting<'p> {
                     capacity: 4096,
                     bodies: options.trace_bodies,
                 },
+                // after router lifecycle lands: call_timeout_us: plan.call_timeout_us,
                 ..RouterConfig::default()
             })
         });
@@ -377,10 +407,14 @@ impl<'p> Booting<'p> {
     #[inline(never)]
     fn install_policy(&self) -> Result<(), BootError> {
         within(self.heap, SUBSYSTEMS, || {
-            self.plan
-                .components
-                .iter()
-                .try_for_each(|component| allow_reach(&self.authority, component))
+            self.plan.components.iter().try_for_each(|component| {
+                allow_reach(&self.authority, component)?;
+                grant_timeouts(&self.authority, component);
+                if component.lifecycle.restart != crate::plan::Restart::Never {
+                    set_stop_answer(&self.authority, &component.name, CallError::Restarted);
+                }
+                Ok(())
+            })
         })
     }
 
@@ -566,6 +600,10 @@ impl<'p> Booting<'p> {
             quota,
             state,
             ram,
+            module,
+            routes: component.routes.clone(),
+            restarts: Restarts::new(component.lifecycle),
+            earlier: (0, 0),
         });
         Ok(())
     }
@@ -588,6 +626,9 @@ impl<'p> Booting<'p> {
                     component: name.into(),
                     error: Box::new(error),
                 })?;
+        }
+        if let Some(limit_us) = component.lifecycle.watchdog_us {
+            self.vsoc.set_watchdog(&instance, limit_us);
         }
         let task = self
             .vsoc
@@ -624,6 +665,7 @@ impl<'p> Booting<'p> {
             fixed_ram,
             partitions: self.plan.partitions,
             pending: self.pending,
+            call_deadline: None,
         }
     }
 }
@@ -687,10 +729,14 @@ impl System {
         self.board.clock.now_us()
     }
 
+    /// Guests running, or waiting for their restart.
     fn guests_running(&self) -> usize {
         self.components
             .iter()
-            .filter(|c| c.kind == Kind::Guest && matches!(c.state, State::Running(_)))
+            .filter(|c| {
+                c.kind == Kind::Guest
+                    && (matches!(c.state, State::Running(_)) || c.restarts.due_us.is_some())
+            })
             .count()
     }
 
@@ -729,20 +775,176 @@ impl System {
                     (placement, State::Stopped(why))
                 }
             };
-            if let Some(c) = self
+            if let Some(index) = self
                 .components
-                .iter_mut()
-                .find(|c| c.placement == placement && matches!(c.state, State::Running(_)))
+                .iter()
+                .position(|c| c.placement == placement && matches!(c.state, State::Running(_)))
             {
+                let c = &mut self.components[index];
                 let line = match &state {
                     State::Finished => format!("[fireball] {} finished", c.name),
                     State::Stopped(why) => format!("[fireball] {} stopped: {why}", c.name),
                     State::Running(_) => String::new(),
                 };
                 self.options.sink.line(&line);
+                let failed = state != State::Finished;
                 c.state = state;
+                self.after_stop(index, failed);
             }
         }
+    }
+
+    /// Component `index` stopped (`failed` unless its entry point returned): apply its
+    /// restart policy ([`crate::lifecycle`]).
+    fn after_stop(&mut self, index: usize, failed: bool) {
+        let now = self.now_us();
+        let c = &mut self.components[index];
+        if !c.restarts.restarts() {
+            return;
+        }
+        let why = match &c.state {
+            State::Stopped(why) => why.clone(),
+            _ => "its entry point returned".into(),
+        };
+        let policy = c.restarts.policy;
+        match c.restarts.on_stop(now, failed) {
+            Decision::Stay => {}
+            Decision::Restart { nth, after_us, .. } => {
+                let text = format!(
+                    "{} stopped ({why}): restart {nth} of {} in {} due in {}",
+                    c.name,
+                    policy.max_restarts,
+                    duration(policy.window_us),
+                    duration(after_us)
+                );
+                self.log.message(Level::Warn, LIFECYCLE, &text);
+            }
+            Decision::GiveUp { failures } => self.give_up(index, failures, &why),
+        }
+    }
+
+    /// Component `index` stays down: `failures` stops within its window (or a restart that
+    /// could not be made, `why`).
+    fn give_up(&mut self, index: usize, failures: u32, why: &str) {
+        let c = &mut self.components[index];
+        let policy = c.restarts.policy;
+        c.restarts.due_us = None;
+        let text = format!(
+            "{} gave up: {failures} failures in {} (last: {why})",
+            c.name,
+            duration(policy.window_us)
+        );
+        self.options.sink.line(&format!("[fireball] {text}"));
+        self.log.message(Level::Error, LIFECYCLE, &text);
+        c.state = State::Stopped(format!("{why}; gave up after {failures} failures"));
+        set_stop_answer(&self.authority, &c.name, CallError::DeadPeer);
+    }
+
+    /// Restart every component whose back-off is over.
+    fn restart_due(&mut self) {
+        let now = self.now_us();
+        for index in 0..self.components.len() {
+            let due = self.components[index].restarts.due_us;
+            if due.is_some_and(|due| due <= now) {
+                self.components[index].restarts.due_us = None;
+                self.restart(index);
+            }
+        }
+    }
+
+    /// Start component `index` again: a new instance of its compiled module in its emptied
+    /// heap, its routes registered again (the router gives it a new generation), spawned.
+    fn restart(&mut self, index: usize) {
+        let now = self.now_us();
+        let heap = self.options.heap;
+        let c = &self.components[index];
+        let (name, placement, kind) = (c.name.clone(), c.placement, c.kind);
+        // The old instance was dropped with its task: its quota must be empty again.
+        if kind == Kind::Service {
+            let left = self.vsoc.pool(placement).map_or(0, |p| p.used) + in_use(heap, placement);
+            if left != 0 {
+                let failures = c.restarts.policy.max_restarts;
+                let why = format!("its {placement} quota still holds {left} B");
+                return self.give_up(index, failures, &why);
+            }
+        }
+        let console = self.options.sink.console(&name);
+        let instance = match self.vsoc.instantiate_in(&c.module, console, placement) {
+            Ok(instance) => instance,
+            Err(error) => {
+                let _ = exhaustions(heap, &*self.options.sink);
+                let failures = c.restarts.policy.max_restarts;
+                return self.give_up(index, failures, &format!("restart failed: {error}"));
+            }
+        };
+        if kind == Kind::Service {
+            let routes: Vec<&str> = c.routes.iter().map(String::as_str).collect();
+            if let Err(error) = self
+                .vsoc
+                .register_service(&instance, &routes, SERVICE_INBOX)
+            {
+                drop(routes);
+                within(heap, placement, || drop(instance));
+                let failures = c.restarts.policy.max_restarts;
+                return self.give_up(index, failures, &format!("restart failed: {error}"));
+            }
+        }
+        if let Some(limit_us) = c.restarts.policy.watchdog_us {
+            self.vsoc.set_watchdog(&instance, limit_us);
+        }
+        let task = match self.vsoc.spawn(&mut self.executor, instance) {
+            Ok(task) => task,
+            Err(full) => {
+                within(heap, placement, || drop(full));
+                let failures = c.restarts.policy.max_restarts;
+                return self.give_up(index, failures, "restart failed: the executor is full");
+            }
+        };
+        let c = &mut self.components[index];
+        let stats = c.monitor.stats();
+        c.earlier.0 += stats.slices;
+        c.earlier.1 += stats.fuel_consumed;
+        c.monitor = task.monitor;
+        c.state = State::Running(String::new());
+        c.restarts.total += 1;
+        let policy: Lifecycle = c.restarts.policy;
+        let (nth, after_us) = c.restarts.last.unwrap_or((c.restarts.total, 0));
+        let text = format!(
+            "{name} restarted (restart {nth} of {} in {}, after {})",
+            policy.max_restarts,
+            duration(policy.window_us),
+            duration(after_us)
+        );
+        self.options.sink.line(&format!("[fireball] {text}"));
+        self.log.message(Level::Warn, LIFECYCLE, &text);
+        let answer = if c.restarts.would_restart(now) {
+            CallError::Restarted
+        } else {
+            CallError::DeadPeer
+        };
+        set_stop_answer(&self.authority, &name, answer);
+    }
+
+    /// Time out the router's calls whose deadline passed; the earliest deadline left.
+    fn expire_calls(&mut self) -> Option<u64> {
+        // after router lifecycle lands:
+        // let expiry = self.authority.expire(self.now_us());
+        // self.call_deadline = expiry.next_deadline_us;
+        self.call_deadline
+    }
+
+    /// Where a run with nothing ready moves the clock: the earliest of the sleepers'
+    /// deadlines, the pending restarts and the router's call deadlines.
+    fn next_wake(&self) -> Option<u64> {
+        let restarts = self
+            .components
+            .iter()
+            .filter_map(|c| c.restarts.due_us)
+            .min();
+        [self.vsoc.next_deadline(), restarts, self.call_deadline]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn status(&self) -> String {
@@ -788,19 +990,22 @@ impl System {
                 timed_out = true;
                 break;
             }
+            self.restart_due();
+            self.expire_calls();
             if self.executor.run_for(1) == 1 {
                 self.polls += 1;
                 self.board.clock.advance(self.slice_us);
             } else if self.vsoc.tick() == 0 {
-                match self.vsoc.next_deadline() {
+                match self.next_wake() {
                     Some(deadline) => {
                         let now = self.now_us();
                         self.board
                             .clock
                             .advance(deadline.saturating_sub(now).max(1));
                     }
-                    // Nothing ready, nobody sleeping: every guest waits on something only
-                    // another guest could give. Report it rather than spin.
+                    // Nothing ready, nobody sleeping, no restart or call deadline pending:
+                    // every guest waits on something only another guest could give. Report
+                    // it rather than spin.
                     None => break,
                 }
             }
@@ -846,13 +1051,15 @@ impl System {
                     within(heap, e.placement, || {
                         self.vsoc.apply_policy(&mut self.executor, e.policy)
                     });
-                    if let Some(c) = self.components.iter_mut().find(|c| {
+                    if let Some(index) = self.components.iter().position(|c| {
                         c.placement == e.placement && matches!(c.state, State::Running(_))
                     }) {
+                        let c = &mut self.components[index];
                         self.options
                             .sink
                             .line(&format!("[fireball] {} stopped: {why}", c.name));
                         c.state = State::Stopped(why);
+                        self.after_stop(index, true);
                     }
                 }
                 ExhaustionPolicy::Degrade => self.options.sink.memory(&why),
@@ -886,8 +1093,9 @@ impl System {
                 kind: c.kind,
                 placement: c.placement.to_string(),
                 state: c.state.clone(),
-                slices: c.monitor.stats().slices,
-                fuel: c.monitor.stats().fuel_consumed,
+                slices: c.earlier.0 + c.monitor.stats().slices,
+                fuel: c.earlier.1 + c.monitor.stats().fuel_consumed,
+                restarts: c.restarts.total,
                 memory: c.monitor.stats().memory_bytes,
                 quota: c.quota,
                 pool: self.vsoc.pool(c.placement).map(|p| (p.used, p.peak)),

@@ -41,5 +41,8 @@
 pub mod model;
 pub mod validate;
 
-pub use model::{Component, Deployment, Guest, Manifest, Method, Partitions, Reach, Service};
+pub use model::{
+    Component, Deployment, Guest, MAX_BACKOFF_FACTOR, Manifest, Method, Partitions, Reach, Restart,
+    RestartPolicy, Service,
+};
 pub use validate::{ManifestError, ModuleDirs};

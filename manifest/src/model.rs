@@ -39,6 +39,11 @@ pub struct Deployment {
     /// admission (default 16 KiB).
     #[serde(default = "default_value_stack")]
     pub value_stack: u64,
+    /// How long a router call may wait for its answer before the caller gets `TIMED_OUT`,
+    /// in milliseconds of virtual time (default: no limit). A `reach` entry's `timeout_ms`
+    /// overrides it for calls on that route.
+    #[serde(default)]
+    pub call_timeout_ms: Option<u64>,
 }
 
 fn default_value_stack() -> u64 {
@@ -119,6 +124,91 @@ pub struct Reach {
     /// Methods allowed there.
     #[serde(deserialize_with = "methods")]
     pub methods: Vec<Method>,
+    /// How long a call on this route may wait for its answer, in milliseconds (overrides
+    /// `deployment.call_timeout_ms`; default: that).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+}
+
+/// What happens when a component stops: `restart = "never" | "on-failure" | "always"`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restart {
+    /// It stays down (today's behaviour, the default).
+    #[default]
+    Never,
+    /// Restarted when it traps, runs out of memory or its watchdog fires; not when its entry
+    /// point returns.
+    OnFailure,
+    /// Restarted whenever it stops, a guest whose entry point returned too.
+    Always,
+}
+
+/// The restart policy of one component: its `restart`, `max_restarts`, `restart_window_ms`
+/// and `restart_backoff_ms` keys, as written in its `[[service]]` or `[[guest]]` table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RestartPolicy {
+    /// When to restart it.
+    pub restart: Restart,
+    /// At most this many restarts within `restart_window_ms` (default 3); one more stop in
+    /// the window and it gives up: it stays down.
+    pub max_restarts: Option<u32>,
+    /// The sliding window `max_restarts` counts in, milliseconds (default 10 000).
+    pub restart_window_ms: Option<u64>,
+    /// Virtual time before the first restart in a window, milliseconds (default 10); it
+    /// doubles with each further restart within the window, up to [`MAX_BACKOFF_FACTOR`]
+    /// times this.
+    pub restart_backoff_ms: Option<u64>,
+}
+
+/// Restarts within the window before a component gives up, when `max_restarts` is omitted.
+pub const DEFAULT_MAX_RESTARTS: u32 = 3;
+/// The window restarts are counted in, when `restart_window_ms` is omitted.
+pub const DEFAULT_RESTART_WINDOW_MS: u64 = 10_000;
+/// The first back-off, when `restart_backoff_ms` is omitted.
+pub const DEFAULT_RESTART_BACKOFF_MS: u64 = 10;
+/// The back-off doubles per restart within the window up to this many times its first value
+/// (with the default 10 ms: 10, 20, 40, … 320 ms at most).
+pub const MAX_BACKOFF_FACTOR: u64 = 32;
+
+impl RestartPolicy {
+    /// `max_restarts`, or its default.
+    pub fn max_restarts(&self) -> u32 {
+        self.max_restarts.unwrap_or(DEFAULT_MAX_RESTARTS)
+    }
+
+    /// `restart_window_ms`, or its default.
+    pub fn window_ms(&self) -> u64 {
+        self.restart_window_ms.unwrap_or(DEFAULT_RESTART_WINDOW_MS)
+    }
+
+    /// `restart_backoff_ms`, or its default.
+    pub fn backoff_ms(&self) -> u64 {
+        self.restart_backoff_ms
+            .unwrap_or(DEFAULT_RESTART_BACKOFF_MS)
+    }
+
+    /// Whether any of the tuning keys was written (they mean nothing with `restart = "never"`).
+    fn tuned(&self) -> bool {
+        self.max_restarts.is_some()
+            || self.restart_window_ms.is_some()
+            || self.restart_backoff_ms.is_some()
+    }
+
+    /// The tuning keys written beside `restart = "never"`, by name.
+    pub(crate) fn stray_keys(&self) -> Vec<&'static str> {
+        if self.restart != Restart::Never || !self.tuned() {
+            return Vec::new();
+        }
+        [
+            ("max_restarts", self.max_restarts.is_some()),
+            ("restart_window_ms", self.restart_window_ms.is_some()),
+            ("restart_backoff_ms", self.restart_backoff_ms.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, set)| set.then_some(key))
+        .collect()
+    }
 }
 
 /// A service plugin.
@@ -136,6 +226,23 @@ pub struct Service {
     /// What it may reach.
     #[serde(default)]
     pub reach: Vec<Reach>,
+    /// When to restart it (`never`, `on-failure`, `always`; default `never`).
+    #[serde(default)]
+    pub restart: Restart,
+    /// See [`RestartPolicy::max_restarts`].
+    #[serde(default)]
+    pub max_restarts: Option<u32>,
+    /// See [`RestartPolicy::restart_window_ms`].
+    #[serde(default)]
+    pub restart_window_ms: Option<u64>,
+    /// See [`RestartPolicy::restart_backoff_ms`].
+    #[serde(default)]
+    pub restart_backoff_ms: Option<u64>,
+    /// Stop it (a failure, for its restart policy) when it holds a request, or runs without
+    /// coming back to `route_next`, for longer than this many milliseconds of virtual time
+    /// (default: no watchdog).
+    #[serde(default)]
+    pub watchdog_ms: Option<u64>,
 }
 
 /// A guest app.
@@ -149,6 +256,18 @@ pub struct Guest {
     /// What it may reach.
     #[serde(default)]
     pub reach: Vec<Reach>,
+    /// When to restart it (`never`, `on-failure`, `always`; default `never`).
+    #[serde(default)]
+    pub restart: Restart,
+    /// See [`RestartPolicy::max_restarts`].
+    #[serde(default)]
+    pub max_restarts: Option<u32>,
+    /// See [`RestartPolicy::restart_window_ms`].
+    #[serde(default)]
+    pub restart_window_ms: Option<u64>,
+    /// See [`RestartPolicy::restart_backoff_ms`].
+    #[serde(default)]
+    pub restart_backoff_ms: Option<u64>,
 }
 
 /// A service or a guest, for code that treats them alike.
@@ -182,6 +301,38 @@ impl<'a> Component<'a> {
         match self {
             Self::Service(s) => &s.reach,
             Self::Guest(g) => &g.reach,
+        }
+    }
+
+    /// Its restart policy.
+    pub fn lifecycle(&self) -> RestartPolicy {
+        let (restart, max_restarts, restart_window_ms, restart_backoff_ms) = match self {
+            Self::Service(s) => (
+                s.restart,
+                s.max_restarts,
+                s.restart_window_ms,
+                s.restart_backoff_ms,
+            ),
+            Self::Guest(g) => (
+                g.restart,
+                g.max_restarts,
+                g.restart_window_ms,
+                g.restart_backoff_ms,
+            ),
+        };
+        RestartPolicy {
+            restart,
+            max_restarts,
+            restart_window_ms,
+            restart_backoff_ms,
+        }
+    }
+
+    /// Its `watchdog_ms` (a service's; guests have none).
+    pub fn watchdog_ms(&self) -> Option<u64> {
+        match self {
+            Self::Service(s) => s.watchdog_ms,
+            Self::Guest(_) => None,
         }
     }
 }

@@ -45,6 +45,33 @@ pub enum ManifestError {
     PartitionsExceedRam { total: u64, ram: u64 },
     /// The module file of a component does not exist.
     MissingModule { component: String, path: PathBuf },
+    /// Restart tuning keys (`max_restarts`, …) beside `restart = "never"`, where they mean
+    /// nothing: `keys` names them.
+    RestartKeysWithoutRestart {
+        component: String,
+        keys: Vec<&'static str>,
+    },
+    /// `max_restarts = 0`: the component would give up on its first stop; write
+    /// `restart = "never"` instead.
+    ZeroMaxRestarts { component: String },
+    /// A restart window of zero: no restart could be counted in it.
+    ZeroRestartWindow { component: String },
+    /// The first back-off is at least the whole window: the restarts could never be
+    /// counted together.
+    BackoffExceedsWindow {
+        component: String,
+        backoff_ms: u64,
+        window_ms: u64,
+    },
+    /// `watchdog_ms = 0`: the service would be stopped on its first turn.
+    ZeroWatchdog { service: String },
+    /// A call timeout of zero (`deployment.call_timeout_ms`, or a reach entry's
+    /// `timeout_ms`: `route` says which): every call would time out at once.
+    ZeroCallTimeout {
+        /// The component whose reach it is (`None`: the deployment's default).
+        component: Option<String>,
+        route: Option<String>,
+    },
 }
 
 impl fmt::Display for ManifestError {
@@ -109,6 +136,51 @@ impl fmt::Display for ManifestError {
                 "`{component}`: module {} not found (build it with `cargo xtask wasm`)",
                 path.display()
             ),
+            Self::RestartKeysWithoutRestart { component, keys } => write!(
+                f,
+                "`{component}`: {}{} set but `restart` is \"never\"; set `restart = \"on-failure\"` \
+                 or `\"always\"`, or drop {}",
+                keys.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if keys.len() == 1 { " is" } else { " are" },
+                if keys.len() == 1 { "it" } else { "them" },
+            ),
+            Self::ZeroMaxRestarts { component } => write!(
+                f,
+                "`{component}`: `max_restarts = 0` would give up at the first stop; write \
+                 `restart = \"never\"` instead"
+            ),
+            Self::ZeroRestartWindow { component } => {
+                write!(f, "`{component}`: `restart_window_ms` must be at least 1")
+            }
+            Self::BackoffExceedsWindow {
+                component,
+                backoff_ms,
+                window_ms,
+            } => write!(
+                f,
+                "`{component}`: `restart_backoff_ms = {backoff_ms}` is not shorter than its \
+                 `restart_window_ms = {window_ms}`; no two restarts could fall in one window"
+            ),
+            Self::ZeroWatchdog { service } => write!(
+                f,
+                "service `{service}` has `watchdog_ms = 0`; it would be stopped at its first turn \
+                 (drop the key for no watchdog)"
+            ),
+            Self::ZeroCallTimeout { component, route } => match (component, route) {
+                (Some(component), Some(route)) => write!(
+                    f,
+                    "`{component}`: reach `{route}` has `timeout_ms = 0`; every call would time \
+                     out at once (drop it to use the deployment's)"
+                ),
+                _ => write!(
+                    f,
+                    "`deployment.call_timeout_ms = 0` would time every call out at once (drop \
+                     it for no limit)"
+                ),
+            },
         }
     }
 }
@@ -147,10 +219,17 @@ impl Manifest {
                 minimum: MIN_VALUE_STACK,
             });
         }
+        if self.deployment.call_timeout_ms == Some(0) {
+            errors.push(ManifestError::ZeroCallTimeout {
+                component: None,
+                route: None,
+            });
+        }
         self.check_names(&mut errors);
         let served = self.check_served_routes(system_routes, &mut errors);
         for component in self.components() {
             check_reach(component, &served, &mut errors);
+            check_lifecycle(component, &mut errors);
             if let Some(dirs) = dirs {
                 let path = Manifest::module_path(
                     component.module(),
@@ -280,5 +359,39 @@ fn check_reach(
                 route: reach.route.clone(),
             });
         }
+        if reach.timeout_ms == Some(0) {
+            errors.push(ManifestError::ZeroCallTimeout {
+                component: Some(component.name().into()),
+                route: Some(reach.route.clone()),
+            });
+        }
+    }
+}
+
+/// A restart policy must mean something, and a watchdog must give the service a turn.
+fn check_lifecycle(component: Component<'_>, errors: &mut Vec<ManifestError>) {
+    let name = || component.name().to_string();
+    let policy = component.lifecycle();
+    let keys = policy.stray_keys();
+    if !keys.is_empty() {
+        errors.push(ManifestError::RestartKeysWithoutRestart {
+            component: name(),
+            keys,
+        });
+    }
+    if policy.max_restarts == Some(0) {
+        errors.push(ManifestError::ZeroMaxRestarts { component: name() });
+    }
+    if policy.restart_window_ms == Some(0) {
+        errors.push(ManifestError::ZeroRestartWindow { component: name() });
+    } else if policy.backoff_ms() >= policy.window_ms() {
+        errors.push(ManifestError::BackoffExceedsWindow {
+            component: name(),
+            backoff_ms: policy.backoff_ms(),
+            window_ms: policy.window_ms(),
+        });
+    }
+    if component.watchdog_ms() == Some(0) {
+        errors.push(ManifestError::ZeroWatchdog { service: name() });
     }
 }

@@ -1,6 +1,6 @@
 //! A manifest is checked as a whole, and every mistake is named.
 
-use fireball_manifest::{Manifest, ManifestError, Method, ModuleDirs};
+use fireball_manifest::{Manifest, ManifestError, Method, ModuleDirs, Restart};
 
 const SYSTEM: &[&str] = &["log://", "hal://adc/{channel}", "hal://gpio/{pin}"];
 
@@ -193,5 +193,141 @@ fn missing_modules_are_found_on_disk() {
             component: "aggregator".into(),
             path: dir.join("aggregator.wasm")
         }])
+    );
+}
+
+#[test]
+fn restart_policies_watchdogs_and_call_timeouts_parse_with_defaults() {
+    let text = GOOD
+        .replace(
+            "yield_interval = 20000",
+            "yield_interval = 20000\ncall_timeout_ms = 500",
+        )
+        .replace(
+            "routes = [\"svc://filter/{op}\"]",
+            "routes = [\"svc://filter/{op}\"]\nrestart = \"on-failure\"\nmax_restarts = 3\n\
+             restart_window_ms = 10000\nrestart_backoff_ms = 20\nwatchdog_ms = 50",
+        )
+        .replace(
+            "{ route = \"svc://filter/{op}\", methods = [\"call\"] }",
+            "{ route = \"svc://filter/{op}\", methods = [\"call\"], timeout_ms = 100 }",
+        )
+        .replace(
+            "module = \"aggregator\"",
+            "module = \"aggregator\"\nrestart = \"always\"",
+        );
+    let m = Manifest::parse(&text).unwrap();
+    assert_eq!(m.validate(SYSTEM, None), Ok(()));
+    assert_eq!(m.deployment.call_timeout_ms, Some(500));
+    let filter = fireball_manifest::Component::Service(&m.services[0]);
+    let policy = filter.lifecycle();
+    assert_eq!(policy.restart, Restart::OnFailure);
+    assert_eq!(
+        (
+            policy.max_restarts(),
+            policy.window_ms(),
+            policy.backoff_ms()
+        ),
+        (3, 10_000, 20)
+    );
+    assert_eq!(filter.watchdog_ms(), Some(50));
+    assert_eq!(m.guests[0].reach[0].timeout_ms, Some(100));
+    let guest = fireball_manifest::Component::Guest(&m.guests[0]);
+    assert_eq!(guest.lifecycle().restart, Restart::Always);
+    assert_eq!(
+        (
+            guest.lifecycle().max_restarts(),
+            guest.lifecycle().window_ms()
+        ),
+        (3, 10_000),
+        "omitted tuning keys take their defaults"
+    );
+    // Without the keys, nothing changes: never restarted, no watchdog, no timeouts.
+    let plain = Manifest::parse(GOOD).unwrap();
+    let stats = fireball_manifest::Component::Service(&plain.services[1]);
+    assert_eq!(stats.lifecycle().restart, Restart::Never);
+    assert_eq!(stats.watchdog_ms(), None);
+    assert_eq!(plain.deployment.call_timeout_ms, None);
+    let bad = Manifest::parse(&GOOD.replace(
+        "module = \"aggregator\"",
+        "module = \"aggregator\"\nrestart = \"sometimes\"",
+    ));
+    assert!(matches!(bad, Err(ManifestError::Parse(why)) if why.contains("on-failure")));
+    // A watchdog is a service's: a guest's is an unknown key.
+    assert!(
+        Manifest::parse(&GOOD.replace(
+            "module = \"aggregator\"",
+            "module = \"aggregator\"\nwatchdog_ms = 5"
+        ))
+        .is_err()
+    );
+}
+
+#[test]
+fn every_lifecycle_mistake_is_named() {
+    let text = GOOD
+        .replace(
+            "yield_interval = 20000",
+            "yield_interval = 20000\ncall_timeout_ms = 0",
+        )
+        .replace(
+            "routes = [\"svc://filter/{op}\"]",
+            "routes = [\"svc://filter/{op}\"]\nmax_restarts = 2\nrestart_backoff_ms = 5\n\
+             watchdog_ms = 0",
+        )
+        .replace(
+            "routes = [\"svc://stats/{op}\"]",
+            "routes = [\"svc://stats/{op}\"]\nrestart = \"on-failure\"\nmax_restarts = 0\n\
+             restart_window_ms = 100\nrestart_backoff_ms = 100",
+        )
+        .replace(
+            "{ route = \"svc://filter/{op}\", methods = [\"call\"] }",
+            "{ route = \"svc://filter/{op}\", methods = [\"call\"], timeout_ms = 0 }",
+        )
+        .replace(
+            "module = \"aggregator\"",
+            "module = \"aggregator\"\nrestart = \"always\"\nrestart_window_ms = 0",
+        );
+    let found = errors(&text);
+    let want = [
+        ManifestError::ZeroCallTimeout {
+            component: None,
+            route: None,
+        },
+        ManifestError::RestartKeysWithoutRestart {
+            component: "filter".into(),
+            keys: vec!["max_restarts", "restart_backoff_ms"],
+        },
+        ManifestError::ZeroWatchdog {
+            service: "filter".into(),
+        },
+        ManifestError::ZeroMaxRestarts {
+            component: "stats".into(),
+        },
+        ManifestError::BackoffExceedsWindow {
+            component: "stats".into(),
+            backoff_ms: 100,
+            window_ms: 100,
+        },
+        ManifestError::ZeroCallTimeout {
+            component: Some("aggregator".into()),
+            route: Some("svc://filter/{op}".into()),
+        },
+        ManifestError::ZeroRestartWindow {
+            component: "aggregator".into(),
+        },
+    ];
+    for error in &want {
+        assert!(found.contains(error), "{error:?} missing from {found:#?}");
+    }
+    assert_eq!(found.len(), want.len(), "{found:#?}");
+    let text = ManifestError::RestartKeysWithoutRestart {
+        component: "filter".into(),
+        keys: vec!["max_restarts", "restart_backoff_ms"],
+    }
+    .to_string();
+    assert!(
+        text.contains("`max_restarts`, `restart_backoff_ms` are set"),
+        "{text}"
     );
 }

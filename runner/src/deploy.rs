@@ -20,7 +20,10 @@ use std::{
 };
 
 use fireball_kernel::mem::{HostHeap, LayoutError};
-use fireball_manifest::{Component, Manifest, ManifestError, Method as ManifestMethod, ModuleDirs};
+use fireball_manifest::{
+    Component, Manifest, ManifestError, Method as ManifestMethod, ModuleDirs,
+    Restart as ManifestRestart,
+};
 use fireball_router::Methods;
 use fireball_subsystems::{
     hal::{Console, Labelled},
@@ -29,8 +32,8 @@ use fireball_subsystems::{
 use fireball_vsoc::{LoadError, Vsoc, VsocConfig};
 
 pub use fireball_deploy::{
-    ComponentPlan, ComponentReport, Kind, Plan, RunReport, SimBoard, Sink, State, System,
-    TARGET_MHZ, system_routes,
+    ComponentPlan, ComponentReport, Kind, Lifecycle, Plan, Restart, RunReport, SimBoard, Sink,
+    State, System, TARGET_MHZ, system_routes,
 };
 
 /// Bytes the host lays out per byte a manifest's partition or quota asks for: its pointers'
@@ -261,6 +264,29 @@ impl From<fireball_deploy::BootError> for BootError {
     }
 }
 
+/// A component's restart policy and watchdog, in the plan's µs.
+fn lifecycle(component: Component<'_>) -> Lifecycle {
+    let policy = component.lifecycle();
+    let watchdog_us = component.watchdog_ms().map(|ms| ms * 1000);
+    let restart = match policy.restart {
+        ManifestRestart::Never => {
+            return Lifecycle {
+                watchdog_us,
+                ..Lifecycle::NEVER
+            };
+        }
+        ManifestRestart::OnFailure => Restart::OnFailure,
+        ManifestRestart::Always => Restart::Always,
+    };
+    Lifecycle {
+        restart,
+        max_restarts: policy.max_restarts(),
+        window_us: policy.window_ms() * 1000,
+        backoff_us: policy.backoff_ms() * 1000,
+        watchdog_us,
+    }
+}
+
 fn methods(list: &[ManifestMethod]) -> Methods {
     list.iter().fold(Methods::NONE, |all, m| {
         all | match m {
@@ -320,6 +346,12 @@ pub fn plan(manifest: &Manifest, dirs: &ModuleDirs) -> Result<Plan, BootError> {
                 .iter()
                 .map(|r| (r.route.clone(), methods(&r.methods)))
                 .collect(),
+            call_timeouts: component
+                .reach()
+                .iter()
+                .filter_map(|r| Some((r.route.clone(), r.timeout_ms? * 1000)))
+                .collect(),
+            lifecycle: lifecycle(component),
         });
     }
     Ok(Plan {
@@ -340,6 +372,7 @@ pub fn plan(manifest: &Manifest, dirs: &ModuleDirs) -> Result<Plan, BootError> {
             .map(bytes)
         },
         components,
+        call_timeout_us: manifest.deployment.call_timeout_ms.map(|ms| ms * 1000),
     })
 }
 

@@ -563,6 +563,7 @@ impl Drop for Instance {
         // Its router endpoint and its ISR flags go with it.
         state.registry.routes.release(state.serial);
         state.soc.release_irqs(state.serial);
+        state.registry.disarm_watchdog(state.serial);
     }
 }
 

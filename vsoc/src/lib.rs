@@ -37,6 +37,8 @@
 //! - [`offload`] — the MMIO device window and the native matmul.
 //! - [`platform`] — clock, GPIO bank and ISR flags the platform supplies.
 //! - [`stop`] — why an instance stopped, and the events that say so.
+//! - `watchdog` — a service's watchdog: how long it may hold a request or run without
+//!   coming back to `route_next`.
 //! - [`dump`] — the coroutine dump joined with instance statistics.
 //! - `bench` (feature `bench`) — workloads for the host and firmware benchmarks.
 //!
@@ -49,16 +51,17 @@
 //! - `config`, `guest_memory`, `platform`, `budget`, `pending` → nothing (leaves)
 //! - `offload` → `guest_memory`
 //! - `stop` → `budget`, `guest_memory`, `offload`
+//! - `watchdog` → `stop`
 //! - `monitor` → `pending`, `stop`
 //! - `soc` → `offload`, `platform`
 //! - `route_bridge` → `pending`
-//! - `registry` → `budget`, `monitor`, `route_bridge`, `stop`
+//! - `registry` → `budget`, `monitor`, `route_bridge`, `stop`, `watchdog`
 //! - `builtins` → `budget`, `guest_memory`, `monitor`, `offload`, `pending`, `registry`,
 //!   `route_bridge`, `soc`
 //! - `loader` → `builtins`, `config`
 //! - `instance` → `budget`, `builtins`, `config`, `guest_memory`, `loader`, `monitor`,
 //!   `pending`, `registry`, `soc`, `stop`
-//! - `task` → `builtins`, `instance`, `monitor`, `registry`, `soc`, `stop`
+//! - `task` → `builtins`, `instance`, `monitor`, `registry`, `soc`, `stop`, `watchdog`
 //! - `dump` → `registry`
 //! - `lib.rs` ([`Vsoc`]) → all of the above; `bench` → `lib.rs`
 #![no_std]
@@ -86,6 +89,7 @@ mod route_bridge;
 mod soc;
 pub mod stop;
 pub mod task;
+mod watchdog;
 
 /// The kernel the vSoC runs on (executor, channels, placements), re-exported so
 /// platforms and tests use the very same types.
@@ -94,7 +98,7 @@ pub use fireball_kernel as kernel;
 pub use config::VsocConfig;
 pub use instance::{Instance, InstanceError, InstanceStats, Slice, Turn};
 pub use loader::{Digest, LoadError, LoadedModule, ModuleInfo, Prevalidated};
-pub use stop::{StopReason, Trap, TrapKind, VsocEvent};
+pub use stop::{Overrun, StopReason, Trap, TrapKind, VsocEvent};
 pub use task::{ExecutorFull, InstanceTask};
 
 use alloc::{boxed::Box, rc::Rc};
@@ -432,6 +436,17 @@ impl Vsoc {
         self.registry
             .routes
             .register_service(instance.serial(), instance.name(), routes, inbox)
+    }
+
+    /// Give service `instance` a watchdog: it is stopped ([`StopReason::Watchdog`]) when it
+    /// holds a request, or runs without coming back to `route_next`, for longer than
+    /// `limit_us` of the platform clock. Checked at its context switches, never in a builtin;
+    /// call before spawning it.
+    pub fn set_watchdog(&self, instance: &Instance, limit_us: u64) {
+        let runtime = Placement::new(PartitionId::Runtime, OwnerId(0));
+        self.in_placement(runtime, || {
+            self.registry.arm_watchdog(instance.serial(), limit_us)
+        });
     }
 
     /// The router attached with [`Vsoc::attach_router`], if any.

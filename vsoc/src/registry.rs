@@ -15,7 +15,10 @@ use fireball_kernel::{
     value::{Handle, HandleTable},
 };
 
-use crate::{budget::MemoryBudget, monitor::Monitor, route_bridge::RouteBridge, stop::VsocEvent};
+use crate::{
+    budget::MemoryBudget, monitor::Monitor, route_bridge::RouteBridge, stop::VsocEvent,
+    watchdog::Watchdog,
+};
 
 /// A channel guests reach by handle.
 pub(crate) type GuestChannel = Rc<Channel<i64>>;
@@ -34,6 +37,10 @@ pub(crate) struct Registry {
     pub(crate) events: RefCell<VecDeque<VsocEvent>>,
     /// Router endpoints of the instances (empty until a router is attached).
     pub(crate) routes: RouteBridge,
+    /// The watchdogs of the services that have one ([`crate::watchdog`]); `watched` says
+    /// whether there is any, so that a turn without one costs a flag test.
+    watchdogs: RefCell<Vec<Watchdog>>,
+    pub(crate) watched: Cell<bool>,
     next_serial: Cell<u16>,
 }
 
@@ -49,6 +56,8 @@ impl Registry {
             monitors: RefCell::new(Vec::with_capacity(fireball_kernel::config::MAX_TASKS)),
             events: RefCell::new(VecDeque::with_capacity(EVENTS)),
             routes: RouteBridge::default(),
+            watchdogs: RefCell::new(Vec::new()),
+            watched: Cell::new(false),
             next_serial: Cell::new(1),
         }
     }
@@ -66,6 +75,29 @@ impl Registry {
         self.monitors
             .borrow_mut()
             .retain(|(_, m)| !Rc::ptr_eq(m, monitor));
+    }
+
+    /// Watch instance `serial` with a watchdog of `limit_us`.
+    pub(crate) fn arm_watchdog(&self, serial: u16, limit_us: u64) {
+        let mut dogs = self.watchdogs.borrow_mut();
+        dogs.retain(|d| d.serial != serial);
+        dogs.push(Watchdog::new(serial, limit_us));
+        self.watched.set(true);
+    }
+
+    /// Forget instance `serial`'s watchdog (it stopped).
+    pub(crate) fn disarm_watchdog(&self, serial: u16) {
+        if self.watched.get() {
+            let mut dogs = self.watchdogs.borrow_mut();
+            dogs.retain(|d| d.serial != serial);
+            self.watched.set(!dogs.is_empty());
+        }
+    }
+
+    /// Run `f` on instance `serial`'s watchdog, if it has one.
+    pub(crate) fn watchdog<R>(&self, serial: u16, f: impl FnOnce(&mut Watchdog) -> R) -> Option<R> {
+        let mut dogs = self.watchdogs.borrow_mut();
+        dogs.iter_mut().find(|d| d.serial == serial).map(f)
     }
 
     /// Create a channel; its handle is what guests pass to `chan_send` / `chan_recv`.

@@ -523,6 +523,13 @@ impl RouteBridge {
         })
     }
 
+    /// The token of the request service `serial` has held longest (taken, not answered).
+    pub(crate) fn oldest_open(&self, serial: u16) -> Option<u32> {
+        let routed = self.routed.borrow();
+        let r = routed.iter().find(|r| r.serial == serial)?;
+        r.open.iter().map(|(token, _)| *token).min()
+    }
+
     /// Instance `serial` stopped: unregister it and forget its bindings.
     pub(crate) fn release(&self, serial: u16) {
         // Dropping the endpoint outside the borrow: it answers queued requests.

@@ -63,6 +63,47 @@ pub enum StopReason {
         /// What the runtime does about it.
         policy: ExhaustionPolicy,
     },
+    /// Its watchdog stopped it (a service given `watchdog_ms`): it held a request, or ran
+    /// without coming back to `route_next`, for longer than `limit_us`.
+    Watchdog {
+        /// The module's name.
+        module: String,
+        /// What it overran.
+        overrun: Overrun,
+        /// The watchdog's limit, µs.
+        limit_us: u64,
+    },
+}
+
+/// What a service's watchdog caught it doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overrun {
+    /// It held request `token` (taken with `route_next`, not answered) for `for_us`.
+    Held {
+        /// The request's token.
+        token: u32,
+        /// How long it held it, µs.
+        for_us: u64,
+    },
+    /// It ran (slice after slice, out of fuel) for `for_us` without reaching `route_next`
+    /// or any other wait.
+    Ran {
+        /// How long it ran, µs.
+        for_us: u64,
+    },
+}
+
+impl fmt::Display for Overrun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Held { token, for_us } => {
+                write!(f, "held request {token} for {for_us} µs without answering")
+            }
+            Self::Ran { for_us } => {
+                write!(f, "ran for {for_us} µs without coming back to route_next")
+            }
+        }
+    }
 }
 
 impl fmt::Display for StopReason {
@@ -78,6 +119,11 @@ impl fmt::Display for StopReason {
                 "{}: memory exhausted ({shortfall}), {policy:?}",
                 trap.module
             ),
+            Self::Watchdog {
+                module,
+                overrun,
+                limit_us,
+            } => write!(f, "{module}: watchdog: {overrun} (limit {limit_us} µs)"),
         }
     }
 }

@@ -9,8 +9,8 @@
 //! the guest resumes with the result. When the instance stops, the task ends
 //! and the instance is dropped, which gives its memory back.
 
-use alloc::rc::Rc;
-use core::{fmt, future::poll_fn, task::Poll};
+use alloc::{boxed::Box, rc::Rc};
+use core::{fmt, future::poll_fn, pin::pin, task::Poll};
 
 use fireball_kernel::sched::{Executor, TaskId, yield_now};
 
@@ -20,7 +20,7 @@ use crate::{
     monitor::{Monitor, RunState},
     registry::Registry,
     soc::Soc,
-    stop::{StopReason, VsocEvent},
+    stop::{Overrun, StopReason, VsocEvent},
 };
 
 /// A spawned instance: its kernel task and its monitor.
@@ -84,10 +84,37 @@ pub(crate) async fn drive(mut instance: Instance, soc: Rc<Soc>, registry: Rc<Reg
         let turn = instance.run();
         // The context switch: deliver ISR flags and expired timers.
         soc.wake_due();
+        // A service with a watchdog: has it held a request, or run, too long? (Nothing here
+        // lives across an await: a task without a watchdog keeps its size.)
+        if registry.watched.get()
+            && let Some((overrun, limit_us)) = watch(&soc, &registry, &instance, &turn)
+        {
+            return bark(&registry, &monitor, overrun, limit_us);
+        }
         match turn {
             Turn::Yielded => yield_now().await,
             Turn::Blocked(op) => {
-                let done = builtins::complete(&soc, &registry, op).await;
+                let until = if registry.watched.get() {
+                    registry
+                        .watchdog(instance.serial(), |dog| dog.held_deadline())
+                        .flatten()
+                } else {
+                    None
+                };
+                let done = match until {
+                    None => builtins::complete(&soc, &registry, op).await,
+                    // It waits while it holds a request: at most until its watchdog's limit.
+                    Some((_, until)) => {
+                        match Box::pin(wait_or_bark(&soc, &registry, op, until)).await {
+                            Ok(done) => done,
+                            Err(()) => {
+                                let serial = instance.serial();
+                                let (overrun, limit_us) = held_too_long(&soc, &registry, serial);
+                                return bark(&registry, &monitor, overrun, limit_us);
+                            }
+                        }
+                    }
+                };
                 instance.complete(done);
             }
             Turn::Breakpoint(id) => {
@@ -123,4 +150,82 @@ pub(crate) async fn drive(mut instance: Instance, soc: Rc<Soc>, registry: Rc<Reg
             }
         }
     }
+}
+
+/// The watchdog's look at `instance` after `turn`: an overrun and the limit, if it overran.
+fn watch(
+    soc: &Soc,
+    registry: &Registry,
+    instance: &Instance,
+    turn: &Turn,
+) -> Option<(Overrun, u64)> {
+    let serial = instance.serial();
+    let now = soc.clock.now_us();
+    let oldest = registry.routes.oldest_open(serial);
+    let ran = matches!(turn, Turn::Yielded);
+    registry
+        .watchdog(serial, |dog| {
+            dog.after_turn(now, ran, oldest)
+                .map(|overrun| (overrun, dog.limit_us))
+        })
+        .flatten()
+}
+
+/// What a service that waited past its holding limit overran, and the limit.
+fn held_too_long(soc: &Soc, registry: &Registry, serial: u16) -> (Overrun, u64) {
+    let now = soc.clock.now_us();
+    registry
+        .watchdog(serial, |dog| {
+            let (token, until) = dog.held_deadline().unwrap_or((0, now));
+            let since = (until - 1).saturating_sub(dog.limit_us);
+            let overrun = Overrun::Held {
+                token,
+                for_us: now.saturating_sub(since),
+            };
+            (overrun, dog.limit_us)
+        })
+        .unwrap_or((
+            Overrun::Held {
+                token: 0,
+                for_us: 0,
+            },
+            0,
+        ))
+}
+
+/// Complete `op`, unless the clock reaches `until` first (`Err`: the watchdog's limit).
+async fn wait_or_bark(
+    soc: &Soc,
+    registry: &Registry,
+    op: crate::pending::Pending,
+    until: u64,
+) -> Result<crate::pending::Completion, ()> {
+    let mut done = pin!(builtins::complete(soc, registry, op));
+    let mut limit = pin!(soc.sleep(until));
+    poll_fn(|cx| {
+        if let Poll::Ready(done) = done.as_mut().poll(cx) {
+            return Poll::Ready(Ok(done));
+        }
+        match limit.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(())),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// The watchdog stopped the instance: say so; returning from the task drops it (its requests
+/// are answered by the router, its memory freed).
+fn bark(registry: &Registry, monitor: &Rc<Monitor>, overrun: Overrun, limit_us: u64) {
+    let reason = StopReason::Watchdog {
+        module: monitor.name.clone(),
+        overrun,
+        limit_us,
+    };
+    *monitor.state.borrow_mut() = RunState::Stopped(reason.clone());
+    registry.forget(monitor);
+    registry.events.borrow_mut().push_back(VsocEvent::Stopped {
+        placement: monitor.placement,
+        reason,
+    });
 }

@@ -126,11 +126,12 @@ fn plan_source(
          Plan {\n";
     out += &format!(
         "name: s({:?}),\nyield_interval: {},\nvalue_stack: {},\nguest_pool: {},\n\
-         partitions: PARTITIONS,\ncomponents: vec![\n",
+         partitions: PARTITIONS,\ncall_timeout_us: {:?},\ncomponents: vec![\n",
         manifest.deployment.name,
         manifest.deployment.yield_interval,
         manifest.deployment.value_stack,
         manifest.partitions.guests,
+        validated.call_timeout_us,
     );
     for (component, planned) in manifest.components().zip(&validated.components) {
         let module = &planned.module;
@@ -174,16 +175,36 @@ fn plan_source(
              // Safety: `cargo xtask` validated these bytes with wasmi (`Vsoc::prevalidate`)\n\
              // and wrote them to a file named by their SHA-256 digest, the one pinned here.\n\
              module: unsafe {{ Prevalidated::new_unchecked(include_bytes!({:?}), [{}]) }},\n\
-             quota: {quota}, routes: vec![{}], reach: vec![{}] }},\n",
+             quota: {quota}, routes: vec![{}], reach: vec![{}],\n\
+             call_timeouts: vec![{}], lifecycle: {} }},\n",
             component.name(),
             path.display().to_string(),
             digest.join(", "),
             routes.join(", "),
-            reach.join(", ")
+            reach.join(", "),
+            planned
+                .call_timeouts
+                .iter()
+                .map(|(route, us)| format!("(s({route:?}), {us})"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            lifecycle_literal(&planned.lifecycle),
         );
     }
     out += "],\n}\n}\n";
     Ok((out, manifest.services.len()))
+}
+
+/// A component's [`fireball::deploy::Lifecycle`] as Rust source for the generated plan.
+fn lifecycle_literal(l: &fireball::deploy::Lifecycle) -> String {
+    if *l == fireball::deploy::Lifecycle::NEVER {
+        return "fireball_deploy::Lifecycle::NEVER".into();
+    }
+    format!(
+        "fireball_deploy::Lifecycle {{ restart: fireball_deploy::Restart::{:?}, max_restarts: {}, \
+         window_us: {}, backoff_us: {}, watchdog_us: {:?} }}",
+        l.restart, l.max_restarts, l.window_us, l.backoff_us, l.watchdog_us
+    )
 }
 
 /// Build the `bench` firmware (benchmark workloads). Returns the ELF path.

@@ -20,6 +20,7 @@ mod demo_sensor_hub;
 mod firmware_deploy;
 mod firmware_latency;
 mod hello;
+mod lifecycle;
 mod runner_deploy;
 mod service_buffer;
 mod services_in_hypervisor;
