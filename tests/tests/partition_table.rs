@@ -63,7 +63,11 @@ fn host_and_board_partition_tables_agree_and_the_host_never_understates() {
         .expect("qemu-system-arm runs (installed by `cargo xtask setup`)");
     assert_eq!(board.status, Some(0), "{}\n{}", board.stdout, board.serial);
     // Only the host says its layout is scaled.
-    assert!(!board.serial.contains("(host: laid out"), "{}", board.serial);
+    assert!(
+        !board.serial.contains("(host: laid out"),
+        "{}",
+        board.serial
+    );
     let board = table(&board.serial);
 
     let options = RunOptions {

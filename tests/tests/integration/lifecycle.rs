@@ -3,8 +3,6 @@
 //! crash loop, and a service's watchdog (`watchdog_ms`), on the host simulator with small
 //! WAT modules; every stop, restart and give-up is in the output and the report.
 
-use std::path::Path;
-
 use fireball::deploy::{self, Output, RunOptions, RunReport, State};
 use fireball_abi::status;
 use fireball_manifest::{Manifest, ModuleDirs};
