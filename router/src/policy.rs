@@ -398,7 +398,11 @@ mod tests {
         assert_eq!(g.timeout_for(3, "hal://adc/1"), Some(400));
         assert_eq!(g.timeout_for(3, "hal://adc/0"), Some(300));
         assert_eq!(g.timeout_for(1, "hal://adc/0"), Some(200));
-        assert_eq!(g.timeout_for(2, "hal://adc/0"), Some(50), "the last among equals");
+        assert_eq!(
+            g.timeout_for(2, "hal://adc/0"),
+            Some(50),
+            "the last among equals"
+        );
         assert_eq!(g.timeout_for(2, "hal://adc/1"), Some(400));
         g.clear();
         assert_eq!(g.timeout_for(2, "hal://adc/0"), None);

@@ -231,7 +231,11 @@ mod tests {
         open(&slot, 5, Some(u64::MAX - 1));
         assert_eq!(slot.watch(10), Watch::Until(u64::MAX));
         slot.time_out(99);
-        assert_eq!(slot.awaiting.get(), Some(5), "only the awaited id times out");
+        assert_eq!(
+            slot.awaiting.get(),
+            Some(5),
+            "only the awaited id times out"
+        );
     }
 
     #[test]

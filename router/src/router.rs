@@ -383,9 +383,9 @@ impl RouterAuthority {
         methods: Methods,
         timeout_us: u64,
     ) -> Result<(), UriError> {
-        self.router.core.at_home(|| {
-            self.add(Rule::new(caller, route, methods)?.with_timeout_us(timeout_us))
-        })
+        self.router
+            .core
+            .at_home(|| self.add(Rule::new(caller, route, methods)?.with_timeout_us(timeout_us)))
     }
 
     fn add(&self, rule: Rule) -> Result<(), UriError> {
@@ -438,7 +438,8 @@ impl RouterAuthority {
             match live.replies.watch(now_us) {
                 Watch::Idle => {}
                 Watch::Until(at) => {
-                    expiry.next_deadline_us = Some(expiry.next_deadline_us.map_or(at, |n| n.min(at)));
+                    expiry.next_deadline_us =
+                        Some(expiry.next_deadline_us.map_or(at, |n| n.min(at)));
                 }
                 Watch::Expired { id, timeout_us } => {
                     live.replies.time_out(id);

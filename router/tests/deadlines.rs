@@ -11,8 +11,8 @@ use std::rc::Rc;
 use common::{count, each_request_answered_once};
 use fireball_kernel::sched::Executor;
 use fireball_router::{
-    CallError, Delivery, Endpoint, Expiry, Method, Methods, Record, Registration, Request,
-    Router, RouterAuthority, RouterConfig, TraceConfig,
+    CallError, Delivery, Endpoint, Expiry, Method, Methods, Record, Registration, Request, Router,
+    RouterAuthority, RouterConfig, TraceConfig,
 };
 
 type Results = Rc<RefCell<Vec<(&'static str, Result<Record, CallError>)>>>;
@@ -159,7 +159,11 @@ fn the_next_call_on_the_endpoint_gets_a_deadline_of_its_own() {
     assert_eq!(authority.expire(100), expiry(0, Some(200)));
     assert_eq!(authority.expire(150), expiry(0, Some(200)));
     // Answered in time: nothing left to expire.
-    held.borrow_mut().pop().unwrap().reply(Record::new()).unwrap();
+    held.borrow_mut()
+        .pop()
+        .unwrap()
+        .reply(Record::new())
+        .unwrap();
     executor.run_until_idle();
     assert_eq!(authority.expire(10_000), expiry(0, None));
     let results = results.borrow();
@@ -197,7 +201,10 @@ fn the_call_overrides_the_rule_which_overrides_the_default() {
         Some(300),
         "the rule's"
     );
-    assert_eq!(eps[1].bind("hal://adc/1").unwrap().timeout_us(), Some(1_000));
+    assert_eq!(
+        eps[1].bind("hal://adc/1").unwrap().timeout_us(),
+        Some(1_000)
+    );
     assert_eq!(eps[4].bind("hal://adc/7").unwrap().timeout_us(), Some(700));
     let mut set = eps[1].bind("hal://adc/1").unwrap();
     set.set_timeout_us(Some(5));
@@ -209,9 +216,30 @@ fn the_call_overrides_the_rule_which_overrides_the_default() {
     let mut eps = eps.into_iter();
     let mut next = || eps.next().unwrap();
     caller(&mut executor, &results, "app", next(), "hal://adc/1", None);
-    caller(&mut executor, &results, "other", next(), "hal://adc/1", None);
-    caller(&mut executor, &results, "quick", next(), "hal://adc/1", Some(Some(50)));
-    caller(&mut executor, &results, "patient", next(), "hal://adc/1", Some(None));
+    caller(
+        &mut executor,
+        &results,
+        "other",
+        next(),
+        "hal://adc/1",
+        None,
+    );
+    caller(
+        &mut executor,
+        &results,
+        "quick",
+        next(),
+        "hal://adc/1",
+        Some(Some(50)),
+    );
+    caller(
+        &mut executor,
+        &results,
+        "patient",
+        next(),
+        "hal://adc/1",
+        Some(None),
+    );
     caller(&mut executor, &results, "uri", next(), "hal://adc/7", None);
     executor.run_until_idle();
     let mut order = Vec::new();

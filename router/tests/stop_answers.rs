@@ -78,7 +78,10 @@ fn stopped_with_three_open(router: &Router, authority: &RouterAuthority) -> Vec<
     executor.run_until_idle();
     let mut results = results.borrow_mut();
     results.sort_by_key(|(c, _)| *c);
-    results.iter().map(|(_, r)| r.clone().unwrap_err()).collect()
+    results
+        .iter()
+        .map(|(_, r)| r.clone().unwrap_err())
+        .collect()
 }
 
 #[test]
@@ -123,7 +126,6 @@ fn a_handler_that_will_restart_answers_restarted_and_its_callers_rebind() {
         common::poll_once(call.as_mut()),
         std::task::Poll::Ready(Err(CallError::DeadPeer))
     );
-    drop(call);
     assert_eq!(each_request_answered_once(&router.render_trace()), 2);
 }
 
@@ -147,7 +149,6 @@ fn dropping_the_endpoint_before_the_requests_it_held_gives_the_same_answer() {
         common::poll_once(call.as_mut()),
         std::task::Poll::Ready(Err(CallError::Restarted))
     );
-    drop(call);
     let trace = router.render_trace();
     assert_eq!(each_request_answered_once(&trace), 1);
     assert!(trace.contains("reply      #1 err restarted"), "{trace}");

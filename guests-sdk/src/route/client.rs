@@ -347,7 +347,11 @@ mod tests {
         });
         let crashy = Client::bind("svc://crashy").unwrap();
         assert_eq!(crashy.read::<()>(), Err(Error::DeadPeer));
-        assert_eq!(stops.get(), 2, "a stop answer is rebound and sent once more");
+        assert_eq!(
+            stops.get(),
+            2,
+            "a stop answer is rebound and sent once more"
+        );
     }
 
     #[test]
