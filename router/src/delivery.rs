@@ -286,26 +286,33 @@ impl Request {
 }
 
 impl Drop for Request {
+    #[inline]
     fn drop(&mut self) {
-        let Some(to) = self.reply_to.take() else {
-            return;
-        };
-        if to.if_dropped != CallError::NoReply {
-            let error = to.if_dropped;
-            let _ = deliver(to, self.id, Err(error));
-            return;
+        // Answered (the usual case): nothing to do.
+        if let Some(to) = self.reply_to.take() {
+            unanswered(to, self.id, self.envelope.at.server);
         }
-        // Dropped by its handler, alive or dying: which one is known only once whatever is
-        // dropping it has finished (a cancelled task drops its locals before the endpoint
-        // it owns), so the caller settles it when it looks.
-        let ReplyTo { core, slot, .. } = to;
-        if slot.awaiting.get() != Some(self.id) {
-            core.trace(|| TraceEvent::Discarded { id: self.id });
-            return;
-        }
-        let (server, generation) = self.envelope.at.server;
-        slot.orphan(self.id, server, generation);
     }
+}
+
+/// A request dropped unanswered: still queued when its handler stopped (`to.if_dropped` is
+/// the stop answer), or dropped by its handler, alive or dying — which one is known only
+/// once whatever is dropping it has finished (a cancelled task drops its locals before the
+/// endpoint it owns), so the caller settles it when it looks ([`ReplySlot::orphan`]).
+#[cold]
+#[inline(never)]
+fn unanswered(to: ReplyTo, id: u32, (server, generation): (u16, u32)) {
+    if to.if_dropped != CallError::NoReply {
+        let error = to.if_dropped;
+        let _ = deliver(to, id, Err(error));
+        return;
+    }
+    let ReplyTo { core, slot, .. } = to;
+    if slot.awaiting.get() != Some(id) {
+        core.trace(|| TraceEvent::Discarded { id });
+        return;
+    }
+    slot.orphan(id, server, generation);
 }
 
 impl core::fmt::Debug for Request {

@@ -404,10 +404,10 @@ impl Endpoint {
         let result = core::future::poll_fn(|cx| this.replies.poll(id, cx)).await;
         // Answered: nothing is awaited any more, there is nothing for the guard to do.
         core::mem::forget(waiting);
-        match result {
-            Err(CallError::NoReply) => Err(this.settle(id)),
-            result => result,
+        if let Err(CallError::NoReply) = result {
+            return Err(this.settle(id));
         }
+        result
     }
 
     /// What the caller of `id` gets for a request its handler dropped unanswered (see

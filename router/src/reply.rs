@@ -91,6 +91,7 @@ impl ReplySlot {
     }
 
     /// Stores the awaited reply and wakes the caller. The caller checked `awaiting`.
+    #[inline(always)]
     pub(crate) fn put(&self, reply: Reply) {
         self.awaiting.set(None);
         // A reply never overwrites another: only the awaited id gets in, once.
@@ -120,12 +121,14 @@ impl ReplySlot {
     }
 
     /// Forgets any reply left by an abandoned call.
+    #[inline(always)]
     pub(crate) fn clear(&self) {
         drop(self.reply.take());
         drop(self.waker.take());
     }
 
     /// The reply to `id`, or `Pending` with the caller's waker kept.
+    #[inline(always)]
     pub(crate) fn poll(&self, id: u32, cx: &mut Context<'_>) -> Poll<Result<Record, CallError>> {
         match self.reply.take() {
             Some(reply) if reply.id == id => Poll::Ready(reply.result),
