@@ -532,9 +532,11 @@ pub mod status {
     /// The router's policy does not let this instance use that method on that route (the
     /// handler never saw the request).
     pub const DENIED: i32 = -6;
-    /// Nobody serves the route any more (the component stopped): bind again later.
+    /// Nobody serves the route any more (the component stopped, holding the request if
+    /// it had been delivered): bind again later.
     pub const DEAD_PEER: i32 = -7;
-    /// The component serving the route restarted since the bind: bind again.
+    /// The component serving the route restarted since the bind, or stopped holding the
+    /// request and is being restarted: bind again.
     pub const RESTARTED: i32 = -8;
     /// No registered route matches the URI.
     pub const NO_ROUTE: i32 = -9;
@@ -553,6 +555,11 @@ pub mod status {
     pub const NO_ROUTER: i32 = -15;
     /// The binding table of this instance is full (unbind some).
     pub const TABLE_FULL: i32 = -16;
+    /// The call's deadline passed before the handler answered (the deployment's default,
+    /// the policy rule's, or the call's own). The handler may still act on the request and
+    /// its late reply is discarded: retry only what is safe to do twice (SDK clients do not
+    /// retry it by themselves).
+    pub const TIMEOUT: i32 = -17;
 
     /// Base of handler failure codes: a handler answering `fail(c)` gives `failed(c)`.
     pub const FAILED_BASE: i32 = -0x1_0000;

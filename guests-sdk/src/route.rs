@@ -165,6 +165,9 @@ pub enum Error {
     BadMessage,
     /// The server dropped the request without answering.
     NoReply,
+    /// The call's deadline passed before the server answered (it may still act on the
+    /// request): not retried by [`Client`](client::Client); retry only what is safe twice.
+    Timeout,
     /// The hypervisor has no router for this guest.
     NoRouter,
     /// Too many bindings held at once.
@@ -192,6 +195,7 @@ impl crate::text::Show for Error {
             Self::QueueFull => ("QueueFull", None),
             Self::BadMessage => ("BadMessage", None),
             Self::NoReply => ("NoReply", None),
+            Self::Timeout => ("Timeout", None),
             Self::NoRouter => ("NoRouter", None),
             Self::TableFull => ("TableFull", None),
             Self::BadHandle => ("BadHandle", None),
@@ -225,6 +229,7 @@ pub(crate) fn check(code: i32) -> Result<i32, Error> {
         status::QUEUE_FULL => Error::QueueFull,
         status::BAD_MESSAGE => Error::BadMessage,
         status::NO_REPLY => Error::NoReply,
+        status::TIMEOUT => Error::Timeout,
         status::NO_ROUTER => Error::NoRouter,
         status::TABLE_FULL => Error::TableFull,
         status::BAD_HANDLE => Error::BadHandle,
@@ -324,6 +329,7 @@ mod tests {
             Error::QueueFull,
             Error::BadMessage,
             Error::NoReply,
+            Error::Timeout,
             Error::NoRouter,
             Error::TableFull,
             Error::BadHandle,

@@ -6,14 +6,13 @@ use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::ToString;
 use alloc::vec::Vec;
-use core::cell::Cell;
 use core::fmt;
-use core::task::{Context, Poll, Waker};
 
 use crate::error::CallError;
 use crate::identity::Identity;
 use crate::policy::Method;
 use crate::record::Record;
+use crate::reply::{Reply, ReplySlot};
 use crate::shared;
 use crate::trace::TraceEvent;
 
@@ -106,10 +105,14 @@ pub struct Envelope {
     pub(crate) at: Rc<Target>,
 }
 
-/// What a [`Binding`](crate::Binding) fixes: who sends, along which route, to which URI.
+/// What a [`Binding`](crate::Binding) fixes: who sends, along which route, to which URI,
+/// served by which component.
 pub(crate) struct Target {
     pub(crate) caller: Identity,
     pub(crate) route: RouteId,
+    /// The serving component's slot and generation when the URI was bound (the handler of
+    /// every request sent through it: the router checks the generation before delivery).
+    pub(crate) server: (u16, u32),
     pub(crate) uri: Rc<str>,
     pub(crate) params: Params,
 }
@@ -170,73 +173,19 @@ impl core::fmt::Debug for Target {
     }
 }
 
-/// The caller's side of a pending request: who waits, for which id, and the one reply.
-///
-/// A one-shot slot rather than a channel: an endpoint makes one call at a time, so at most
-/// one reply is ever awaited, and the slot is a cell for it and the caller's waker.
-pub(crate) struct ReplySlot {
-    /// The id of the one request this endpoint waits for, if any. A reply for any other id
-    /// is discarded, so the slot never holds more than one reply.
-    pub(crate) awaiting: Cell<Option<u32>>,
-    reply: Cell<Option<Reply>>,
-    waker: Cell<Option<Waker>>,
-}
-
-impl ReplySlot {
-    pub(crate) fn new() -> Self {
-        Self {
-            awaiting: Cell::new(None),
-            reply: Cell::new(None),
-            waker: Cell::new(None),
-        }
-    }
-
-    /// Stores the awaited reply and wakes the caller. The caller checked `awaiting`.
-    fn put(&self, reply: Reply) {
-        self.awaiting.set(None);
-        // A reply never overwrites another: only the awaited id gets in, once.
-        self.reply.set(Some(reply));
-        if let Some(waker) = self.waker.take() {
-            waker.wake();
-        }
-    }
-
-    /// Forgets any reply left by an abandoned call.
-    pub(crate) fn clear(&self) {
-        drop(self.reply.take());
-        drop(self.waker.take());
-    }
-
-    /// The reply to `id`, or `Pending` with the caller's waker kept.
-    pub(crate) fn poll(&self, id: u32, cx: &mut Context<'_>) -> Poll<Result<Record, CallError>> {
-        match self.reply.take() {
-            Some(reply) if reply.id == id => Poll::Ready(reply.result),
-            // An older reply (cannot happen: `put` only takes the awaited id): dropped.
-            _ => {
-                let waker = match self.waker.take() {
-                    Some(w) if w.will_wake(cx.waker()) => w,
-                    _ => cx.waker().clone(),
-                };
-                self.waker.set(Some(waker));
-                Poll::Pending
-            }
-        }
-    }
-}
-
-pub(crate) struct Reply {
-    pub(crate) id: u32,
-    pub(crate) result: Result<Record, CallError>,
-}
-
 struct ReplyTo {
     core: Rc<Core>,
     slot: Rc<ReplySlot>,
-    /// What the caller gets if the request is dropped unanswered.
+    /// What the caller gets if the request is dropped unanswered: `NoReply` (from the
+    /// handler: settled by the caller, see [`ReplySlot::orphan`]), or the handler's stop
+    /// answer (still queued when it stopped).
     if_dropped: CallError,
 }
 
-/// A request. Dropping it unanswered answers the caller with [`CallError::NoReply`].
+/// A request. Dropping it unanswered answers the caller with [`CallError::NoReply`] — or,
+/// when its handler stopped holding it (trapped, was cancelled or unloaded), with the
+/// handler's stop answer ([`CallError::DeadPeer`] unless the deployment set another: see
+/// [`RouterAuthority::set_stop_answer`](crate::RouterAuthority::set_stop_answer)).
 pub struct Request {
     id: u32,
     envelope: Envelope,
@@ -337,12 +286,33 @@ impl Request {
 }
 
 impl Drop for Request {
+    #[inline]
     fn drop(&mut self) {
+        // Answered (the usual case): nothing to do.
         if let Some(to) = self.reply_to.take() {
-            let error = to.if_dropped;
-            let _ = deliver(to, self.id, Err(error));
+            unanswered(to, self.id, self.envelope.at.server);
         }
     }
+}
+
+/// A request dropped unanswered: still queued when its handler stopped (`to.if_dropped` is
+/// the stop answer), or dropped by its handler, alive or dying — which one is known only
+/// once whatever is dropping it has finished (a cancelled task drops its locals before the
+/// endpoint it owns), so the caller settles it when it looks ([`ReplySlot::orphan`]).
+#[cold]
+#[inline(never)]
+fn unanswered(to: ReplyTo, id: u32, (server, generation): (u16, u32)) {
+    if to.if_dropped != CallError::NoReply {
+        let error = to.if_dropped;
+        let _ = deliver(to, id, Err(error));
+        return;
+    }
+    let ReplyTo { core, slot, .. } = to;
+    if slot.awaiting.get() != Some(id) {
+        core.trace(|| TraceEvent::Discarded { id });
+        return;
+    }
+    slot.orphan(id, server, generation);
 }
 
 impl core::fmt::Debug for Request {

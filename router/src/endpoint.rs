@@ -16,14 +16,14 @@ use core::fmt;
 use fireball_kernel::csp::{Channel, RecvFuture, TryRecvError, TrySendError};
 
 use crate::delivery::{
-    Core, Delivery, Envelope, Notification, Params, Publication, ReplySlot, Request, RouteId,
-    Target,
+    Core, Delivery, Envelope, Notification, Params, Publication, Request, RouteId, Target,
 };
 use crate::error::CallError;
 use crate::identity::Identity;
 use crate::policy::Method;
 use crate::record::Record;
 use crate::registry::{Live, State, Subscriber};
+use crate::reply::{ReplySlot, shown, stored};
 use crate::trace::{Op, TraceEvent};
 use crate::uri::Uri;
 
@@ -33,10 +33,17 @@ use crate::uri::Uri;
 ///
 /// A binding grants nothing by itself: every use is checked against the policy for the
 /// endpoint using it.
+///
+/// It also fixes the deadline of the calls made through it: the timeout of the policy rule
+/// that grants its URI to the endpoint that bound it, if that rule sets one, else the
+/// router's default ([`RouterConfig::call_timeout_us`](crate::RouterConfig::call_timeout_us)),
+/// as they were when it was bound.
 #[derive(Clone, Debug)]
 pub struct Binding {
     owner: u16,
     generation: u32,
+    /// The calls' timeout in microseconds (`u64::MAX`: none).
+    timeout_us: u64,
     /// Route, URI, parameters and the endpoint that bound it: the envelope of every message
     /// sent through the binding, made once.
     target: Rc<Target>,
@@ -62,12 +69,27 @@ impl Binding {
     pub fn generation(&self) -> u32 {
         self.generation
     }
+
+    /// The deadline of a call through it, in microseconds after the router first sees the
+    /// call open (see [`RouterAuthority::expire`](crate::RouterAuthority::expire)); `None`:
+    /// the call waits as long as it takes.
+    pub fn timeout_us(&self) -> Option<u64> {
+        shown(self.timeout_us)
+    }
+
+    /// Sets the deadline of the calls made through this binding from now on (`None`: no
+    /// deadline). For one call only, see [`Endpoint::call_with_timeout`].
+    pub fn set_timeout_us(&mut self, timeout_us: Option<u64>) {
+        self.timeout_us = stored(timeout_us);
+    }
 }
 
 /// A registered component's capability to use the router: minted once by
 /// [`Router::register`](crate::Router::register), not `Clone`. Everything sent through it is
-/// stamped with its [`Identity`]. Dropping it unregisters the component: its routes go dead
-/// and requests still queued for it fail with [`CallError::DeadPeer`].
+/// stamped with its [`Identity`]. Dropping it unregisters the component: its routes go dead,
+/// and the requests still queued for it, and those it had taken and not answered, fail with
+/// its stop answer ([`CallError::DeadPeer`] unless the deployment set another with
+/// [`RouterAuthority::set_stop_answer`](crate::RouterAuthority::set_stop_answer)).
 pub struct Endpoint {
     core: Rc<Core>,
     identity: Identity,
@@ -75,16 +97,21 @@ pub struct Endpoint {
     replies: Rc<ReplySlot>,
 }
 
-/// Clears the awaited id if the call future is dropped before its reply arrives.
+/// Clears the awaited id if the call future is dropped before its reply arrives (and
+/// settles a dropped request's answer that arrived unread, for the trace). Forgotten when
+/// the reply is read: by then nothing is awaited.
 struct Waiting<'a> {
-    slot: &'a ReplySlot,
+    endpoint: &'a Endpoint,
     id: u32,
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        if self.slot.awaiting.get() == Some(self.id) {
-            self.slot.awaiting.set(None);
+        let slot = &self.endpoint.replies;
+        if slot.awaiting.get() == Some(self.id) {
+            slot.awaiting.set(None);
+        } else {
+            self.endpoint.settle(self.id);
         }
     }
 }
@@ -127,12 +154,18 @@ impl Endpoint {
             drop(state);
             return Err(self.failed(Op::Bind, uri.into(), CallError::DeadPeer));
         }
+        let timeout_us = entry
+            .grants
+            .timeout_for(self.identity.slot, uri)
+            .map_or(self.core.call_timeout_us, |us| stored(Some(us)));
         let binding = Binding {
             owner: entry.owner,
             generation: entry.generation,
+            timeout_us,
             target: Rc::new(Target {
                 caller: self.identity.clone(),
                 route: RouteId(m.index() as u16),
+                server: (entry.owner, entry.generation),
                 uri: uri.into(),
                 params: Params::from_pairs(m.params()),
             }),
@@ -197,6 +230,7 @@ impl Endpoint {
             Rc::new(Target {
                 caller: self.identity.clone(),
                 route: at.route,
+                server: at.server,
                 uri: at.uri.clone(),
                 params: at.params.clone(),
             })
@@ -320,29 +354,84 @@ impl Endpoint {
         }
     }
 
-    /// Sends a request and waits for its reply.
+    /// Sends a request and waits for its reply, at most until the binding's deadline
+    /// ([`Binding::timeout_us`]).
     ///
     /// Fails at once, without the handler seeing anything, with [`CallError::Denied`],
     /// [`CallError::DeadPeer`], [`CallError::Restarted`], [`CallError::QueueFull`] or
     /// [`CallError::Message`]; later with the handler's [`CallError::Failed`], with
-    /// [`CallError::NoReply`] if it dropped the request, or [`CallError::DeadPeer`] if it
-    /// stopped first. One call at a time per endpoint (`&mut self`); dropping the future
-    /// abandons the call (a late reply is discarded and traced).
-    pub async fn call(
+    /// [`CallError::NoReply`] if it dropped the request, with its stop answer
+    /// ([`CallError::DeadPeer`] or [`CallError::Restarted`]) if it stopped first, or with
+    /// [`CallError::Timeout`] once the deadline has passed. One call at a time per endpoint
+    /// (`&mut self`); dropping the future abandons the call (a late reply is discarded and
+    /// traced).
+    pub fn call<'a>(
+        &'a mut self,
+        binding: &'a Binding,
+        method: Method,
+        body: Record,
+    ) -> impl Future<Output = Result<Record, CallError>> + 'a {
+        self.call_until(binding, method, body, binding.timeout_us)
+    }
+
+    /// [`Endpoint::call`] with this call's own deadline (`None`: none), in place of the
+    /// binding's.
+    pub fn call_with_timeout<'a>(
+        &'a mut self,
+        binding: &'a Binding,
+        method: Method,
+        body: Record,
+        timeout_us: Option<u64>,
+    ) -> impl Future<Output = Result<Record, CallError>> + 'a {
+        self.call_until(binding, method, body, stored(timeout_us))
+    }
+
+    async fn call_until(
         &mut self,
         binding: &Binding,
         method: Method,
         body: Record,
+        timeout_us: u64,
     ) -> Result<Record, CallError> {
         // A reply to an abandoned earlier call may still sit in the slot.
         self.replies.clear();
         let id = self.send(binding, method, body, Op::Call)?;
         self.replies.awaiting.set(Some(id));
-        let _waiting = Waiting {
-            slot: &self.replies,
-            id,
+        // The deadline costs the call this write: `RouterAuthority::expire` does the rest.
+        self.replies.timeout_us.set(timeout_us);
+        let this = &*self;
+        let waiting = Waiting { endpoint: this, id };
+        let result = core::future::poll_fn(|cx| this.replies.poll(id, cx)).await;
+        // Answered: nothing is awaited any more, there is nothing for the guard to do.
+        core::mem::forget(waiting);
+        if let Err(CallError::NoReply) = result {
+            return Err(this.settle(id));
+        }
+        result
+    }
+
+    /// What the caller of `id` gets for a request its handler dropped unanswered (see
+    /// [`ReplySlot::orphan`]): `NoReply` if the handler is still running, its stop answer
+    /// if not. Traced here, once; `NoReply` if `id` was answered otherwise.
+    #[cold]
+    fn settle(&self, id: u32) -> CallError {
+        let Some((slot, generation)) = self.replies.take_orphan(id) else {
+            return CallError::NoReply;
         };
-        core::future::poll_fn(|cx| self.replies.poll(id, cx)).await
+        let error = {
+            let state = self.core.state.borrow();
+            if state.is_live(slot, generation) {
+                CallError::NoReply
+            } else {
+                state.stop_answer(slot)
+            }
+        };
+        self.core.trace(|| TraceEvent::Reply {
+            id,
+            outcome: Err(error),
+            body: None,
+        });
+        error
     }
 
     /// [`Endpoint::bind`] then [`Endpoint::call`]: resolves the URI on every call (the slow
@@ -383,9 +472,11 @@ impl Endpoint {
                 let binding = Binding {
                     owner: entry.owner,
                     generation: entry.generation,
+                    timeout_us: self.core.call_timeout_us,
                     target: Rc::new(Target {
                         caller: self.identity.clone(),
                         route: RouteId(route as u16),
+                        server: (entry.owner, entry.generation),
                         uri: entry.pattern.clone(),
                         params: Params::default(),
                     }),
@@ -541,8 +632,8 @@ impl Endpoint {
 }
 
 impl Drop for Endpoint {
-    /// Unregisters the component: its routes go dead, queued requests fail with
-    /// [`CallError::DeadPeer`].
+    /// Unregisters the component: its routes go dead, queued requests (and those it holds
+    /// when they drop) fail with its stop answer.
     fn drop(&mut self) {
         self.core.at_home(|| self.unregister());
     }
@@ -551,13 +642,14 @@ impl Drop for Endpoint {
 impl Endpoint {
     fn unregister(&self) {
         let identity = &self.identity;
-        let live = {
+        let (live, answer) = {
             let mut state = self.core.state.borrow_mut();
+            let answer = state.stop_answer(identity.slot);
             let c = &mut state.components[usize::from(identity.slot)];
             if c.generation == identity.generation {
-                c.live.take()
+                (c.live.take(), answer)
             } else {
-                None
+                (None, answer)
             }
         };
         self.replies.awaiting.set(None);
@@ -565,7 +657,7 @@ impl Endpoint {
             live.inbox.close();
             // Outside every borrow: each queued request answers its caller as it drops.
             while let Ok(delivery) = live.inbox.try_recv() {
-                delivery.abandon(CallError::DeadPeer);
+                delivery.abandon(answer);
             }
         }
         self.core.trace(|| TraceEvent::Unregistered {

@@ -19,16 +19,25 @@ pub enum CallError {
     /// the request; an audit event was traced.
     Denied,
     /// The component serving the route is gone (stopped, crashed, or re-registered without
-    /// this route). Requests it had not answered fail with this too.
+    /// this route). Requests it had not answered fail with this too, unless the deployment
+    /// said it will restart (then [`Self::Restarted`]).
     DeadPeer,
-    /// The serving component restarted since the binding was made: bind again.
+    /// The serving component restarted since the binding was made, or stopped with the
+    /// request unanswered and is being restarted: bind again (the request may have been
+    /// seen by the instance that stopped).
     Restarted,
     /// The receiver's queue is full: nothing was delivered; retry later.
     QueueFull,
     /// The message (request or reply) breaks the limits, or its bytes are malformed.
     Message(RecordError),
-    /// The handler dropped the request without replying.
+    /// The handler dropped the request without replying (it is still running: a
+    /// handler that stopped holding it gives its stop answer, [`Self::DeadPeer`] or
+    /// [`Self::Restarted`]).
     NoReply,
+    /// The call's deadline passed before the handler answered (the caller stopped waiting;
+    /// the handler may still act on the request, and its late answer is discarded). Retry
+    /// only what is safe to do twice.
+    Timeout,
     /// Publishing on a route the publisher does not own.
     NotOwner,
     /// The handler answered with an application error code.
@@ -55,6 +64,7 @@ impl CallError {
             Self::QueueFull => "queue-full",
             Self::Message(_) => "bad-message",
             Self::NoReply => "no-reply",
+            Self::Timeout => "timeout",
             Self::NotOwner => "not-owner",
             Self::Failed(_) => "failed",
             Self::Refused { .. } => "refused",

@@ -23,9 +23,25 @@
 //!    channel: a full inbox is [`CallError::QueueFull`] to the sender, never a silent drop.
 //!
 //! Requests carry a correlation id and are answered in the caller's reply slot (one cell
-//! and one waker: an endpoint has one call in flight); notifications are one-way; publications fan out to subscribers. A
-//! component that restarts gets a new generation: old bindings fail with
-//! [`CallError::Restarted`], requests to a stopped component with [`CallError::DeadPeer`].
+//! and one waker: an endpoint has one call in flight); notifications are one-way;
+//! publications fan out to subscribers. A component that restarts gets a new generation:
+//! old bindings fail with [`CallError::Restarted`], requests to a stopped component with
+//! [`CallError::DeadPeer`].
+//!
+//! # Lifecycle: deadlines and stop answers
+//!
+//! Every call may have a deadline: the router's default ([`RouterConfig::call_timeout_us`]),
+//! a policy rule's ([`RouterAuthority::allow_with_timeout`]) captured by the [`Binding`], or
+//! the call's own ([`Endpoint::call_with_timeout`]). The router has no clock and reads none
+//! per call: the deployment loop calls [`RouterAuthority::expire`] with its time at each
+//! turn, which fails the calls past their deadline with [`CallError::Timeout`] (once; a late
+//! reply is discarded) and returns the next deadline to wake for.
+//!
+//! When a component stops (its endpoint is dropped), every request queued for it and every
+//! request it had taken and not answered is answered, once, with its stop answer:
+//! [`CallError::DeadPeer`], or [`CallError::Restarted`] while the deployment will restart
+//! it ([`RouterAuthority::set_stop_answer`]). A running handler that drops a request
+//! unanswered gives [`CallError::NoReply`].
 //! Everything the router does is a structured [`trace`] event with a deterministic text form,
 //! meant to be snapshot-tested.
 //!
@@ -74,7 +90,11 @@
 //!
 //! - `identity` — [`Identity`], minted only by the router.
 //! - `error` — [`CallError`], [`RegisterError`].
-//! - `registry` — components by slot (generations, live inboxes), the route table with
+//! - `reply` — the caller's side of a call: the one-shot reply slot an endpoint waits on,
+//!   and the deadline of its call in flight (stamped and checked by
+//!   [`RouterAuthority::expire`], never by the call).
+//! - `registry` — components by slot (generations, live inboxes and reply slots, stop
+//!   answers), the route table with
 //!   each route's grants and subscribers, the installed policy's rules. Generic over what
 //!   the inboxes carry, so it needs nothing above it.
 //! - `shared` — the core every handle, endpoint and request in flight shares (one `Rc`):
@@ -96,13 +116,15 @@
 //! - `table` → `uri`
 //! - `policy` → `uri`
 //! - `error` → `table`, `uri`
+//! - `reply` → `error`
 //! - `trace` → `error`, `identity`, `policy`
-//! - `registry` → `identity`, `policy`, `table`, `uri`
+//! - `registry` → `error`, `identity`, `policy`, `reply`, `table`, `uri`
 //! - `shared` → `registry`, `trace`
-//! - `delivery` → `error`, `identity`, `policy`, `shared`, `trace`
-//! - `endpoint` → `delivery`, `error`, `identity`, `policy`, `registry`, `trace`, `uri`
-//! - `router` → `delivery`, `endpoint`, `error`, `identity`, `policy`, `registry`, `table`,
-//!   `trace`, `uri`
+//! - `delivery` → `error`, `identity`, `policy`, `reply`, `shared`, `trace`
+//! - `endpoint` → `delivery`, `error`, `identity`, `policy`, `registry`, `reply`, `trace`,
+//!   `uri`
+//! - `router` → `delivery`, `endpoint`, `error`, `identity`, `policy`, `registry`, `reply`,
+//!   `table`, `trace`, `uri`
 //! - `bench` → `table`, `trace`, `uri`, and the crate's public items
 //!
 //! (`record` is `fireball-record`, outside the crate, and can import none of these.)
@@ -135,6 +157,7 @@ pub mod policy;
 /// Messages: re-exported from `fireball-record`, the codec the SDKs share.
 pub use fireball_record as record;
 mod registry;
+mod reply;
 mod router;
 mod shared;
 pub mod table;
@@ -147,5 +170,5 @@ pub use error::{CallError, RegisterError};
 pub use identity::Identity;
 pub use policy::{Method, Methods, Policy, PolicyBuilder};
 pub use record::{Key, Limits, Record, RecordError, Value, from_record, to_record};
-pub use router::{Registration, Router, RouterAuthority, RouterConfig};
+pub use router::{Expiry, Registration, Router, RouterAuthority, RouterConfig};
 pub use trace::{TraceConfig, TraceEvent, Traced};

@@ -9,7 +9,16 @@
 //! never changed. The router enforces one policy at a time; only the deployment's
 //! [`RouterAuthority`](crate::RouterAuthority) can install another (anyone may read the
 //! installed one with [`Router::policy`](crate::Router::policy), and building a wider copy
-//! grants nothing). Rules are kept by name and compiled into per-route [`Grants`] whenever
+//! grants nothing).
+//!
+//! A rule may also carry a call timeout ([`PolicyBuilder::allow_with_timeout`]): the deadline
+//! of the calls its caller makes on its route, in place of the router's default
+//! ([`RouterConfig::call_timeout_us`](crate::RouterConfig::call_timeout_us)). A
+//! [`Binding`](crate::Binding) takes the timeout of the most specific rule that sets one when
+//! it is made: a named caller before `*`, a concrete URI before the whole route, and among
+//! equals the last declared.
+//!
+//! Rules are kept by name and compiled into per-route [`Grants`] whenever
 //! a component registers or a policy is installed, so a check on the hot path is a binary
 //! search over that route's callers.
 
@@ -137,6 +146,9 @@ pub struct Rule {
     pub route: Rc<str>,
     /// Doing what.
     pub methods: Methods,
+    /// The deadline of the caller's calls on the route, in microseconds; `None`: the
+    /// router's default.
+    pub timeout_us: Option<u64>,
 }
 
 impl Rule {
@@ -150,7 +162,15 @@ impl Rule {
             caller: Caller::parse(caller),
             route: route.into(),
             methods,
+            timeout_us: None,
         })
+    }
+
+    /// This rule with its calls timing out after `timeout_us` microseconds.
+    #[must_use]
+    pub fn with_timeout_us(mut self, timeout_us: u64) -> Rule {
+        self.timeout_us = Some(timeout_us);
+        self
     }
 }
 
@@ -206,6 +226,20 @@ impl PolicyBuilder {
         Ok(self)
     }
 
+    /// Adds a rule whose calls time out after `timeout_us` microseconds (see
+    /// [`Rule::with_timeout_us`]).
+    pub fn allow_with_timeout(
+        &mut self,
+        caller: &str,
+        route: &str,
+        methods: Methods,
+        timeout_us: u64,
+    ) -> Result<&mut Self, UriError> {
+        self.rules
+            .push(Rule::new(caller, route, methods)?.with_timeout_us(timeout_us));
+        Ok(self)
+    }
+
     /// The policy: frozen from here on.
     pub fn seal(self) -> Policy {
         Policy {
@@ -238,6 +272,9 @@ pub struct Grants {
     /// `(slot or None for anyone, uri, methods)`: checked only when the route-wide grants
     /// refuse, so they cost nothing on the common path.
     uris: Vec<(Option<u16>, Rc<str>, Methods)>,
+    /// `(slot or None for anyone, uri or None for the route, microseconds)`: call timeouts,
+    /// read when a URI is bound, never on a call.
+    timeouts: Vec<(Option<u16>, Option<Rc<str>>, u64)>,
 }
 
 impl Grants {
@@ -247,7 +284,31 @@ impl Grants {
             callers: Vec::new(),
             anyone: Methods::NONE,
             uris: Vec::new(),
+            timeouts: Vec::new(),
         }
+    }
+
+    /// Calls by the component in `slot` (`None`: every component) on the route, or only on
+    /// its concrete `uri`, time out after `timeout_us`.
+    pub fn time_out(&mut self, slot: Option<u16>, uri: Option<Rc<str>>, timeout_us: u64) {
+        self.timeouts.push((slot, uri, timeout_us));
+    }
+
+    /// The call timeout for the component in `slot` on the concrete `uri`, if a rule set
+    /// one: the most specific (a named caller before anyone, a URI before the route; the
+    /// last among equals).
+    pub fn timeout_for(&self, slot: u16, uri: &str) -> Option<u64> {
+        let mut best: Option<(u8, u64)> = None;
+        for (s, u, us) in &self.timeouts {
+            if s.is_some_and(|s| s != slot) || u.as_ref().is_some_and(|u| **u != *uri) {
+                continue;
+            }
+            let rank = 2 * u8::from(s.is_some()) + u8::from(u.is_some());
+            if best.is_none_or(|(b, _)| rank >= b) {
+                best = Some((rank, *us));
+            }
+        }
+        best.map(|(_, us)| us)
     }
 
     /// Adds `methods` on the concrete `uri` only, for the component in `slot` (`None`: every
@@ -291,6 +352,7 @@ impl Grants {
         self.callers.clear();
         self.anyone = Methods::NONE;
         self.uris.clear();
+        self.timeouts.clear();
     }
 
     /// Whether the component in `slot` may use `method`: `O(log callers)`.
@@ -322,6 +384,28 @@ mod tests {
         assert!(g.allows(2, Method::Read) && !g.allows(2, Method::Write));
         g.clear();
         assert!(!g.allows(3, Method::Read));
+    }
+
+    #[test]
+    fn the_most_specific_timeout_wins() {
+        let mut g = Grants::new();
+        assert_eq!(g.timeout_for(1, "hal://adc/0"), None);
+        g.time_out(None, None, 400);
+        g.time_out(None, Some("hal://adc/0".into()), 300);
+        g.time_out(Some(1), None, 200);
+        g.time_out(Some(2), Some("hal://adc/0".into()), 100);
+        g.time_out(Some(2), Some("hal://adc/0".into()), 50);
+        assert_eq!(g.timeout_for(3, "hal://adc/1"), Some(400));
+        assert_eq!(g.timeout_for(3, "hal://adc/0"), Some(300));
+        assert_eq!(g.timeout_for(1, "hal://adc/0"), Some(200));
+        assert_eq!(
+            g.timeout_for(2, "hal://adc/0"),
+            Some(50),
+            "the last among equals"
+        );
+        assert_eq!(g.timeout_for(2, "hal://adc/1"), Some(400));
+        g.clear();
+        assert_eq!(g.timeout_for(2, "hal://adc/0"), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The registry: who is registered (components by slot, their generation, the inbox of the
-//! live ones), which routes they serve (the route table, each route with its compiled
+//! The registry: who is registered (components by slot, their generation, the inbox and
+//! reply slot of the live ones, what their callers get when they stop), which routes they
+//! serve (the route table, each route with its compiled
 //! grants and its subscribers), and the policy those grants were compiled from.
 //!
 //! Plain state, no behaviour beyond keeping itself consistent: `endpoint` reads it on every
@@ -12,14 +13,18 @@ use alloc::vec::Vec;
 
 use fireball_kernel::csp::Channel;
 
+use crate::error::CallError;
 use crate::identity::Identity;
 use crate::policy::{Caller, Grants, Policy, PolicyBuilder, Rule};
+use crate::reply::ReplySlot;
 use crate::table::RouteTable;
 use crate::uri::Uri;
 
-/// A registered component that is running: where its deliveries go.
+/// A registered component that is running: where its deliveries go, and where the replies
+/// to its own calls land (the deadline scan looks there).
 pub(crate) struct Live<M> {
     pub(crate) inbox: Rc<Channel<M>>,
+    pub(crate) replies: Rc<ReplySlot>,
 }
 
 /// A registered name: its slot is its index in [`State::components`], kept across restarts.
@@ -51,6 +56,9 @@ pub(crate) struct State<M> {
     pub(crate) table: RouteTable<RouteEntry>,
     /// The installed policy's rules, in order; the table's grants are compiled from them.
     rules: Vec<Rule>,
+    /// What the callers of a component get for the requests it held when it stopped, by
+    /// name (set before it registers, kept across its generations); absent: `DeadPeer`.
+    stop_answers: Vec<(Rc<str>, CallError)>,
 }
 
 impl<M> State<M> {
@@ -59,7 +67,34 @@ impl<M> State<M> {
             components: Vec::new(),
             table: RouteTable::new(),
             rules: Vec::new(),
+            stop_answers: Vec::new(),
         }
+    }
+
+    /// Sets what the callers of the component named `name` get for the requests it held
+    /// when it stopped.
+    pub(crate) fn set_stop_answer(&mut self, name: &str, answer: CallError) {
+        match self.stop_answers.iter_mut().find(|(n, _)| **n == *name) {
+            Some((_, kept)) => *kept = answer,
+            None => self.stop_answers.push((name.into(), answer)),
+        }
+    }
+
+    /// What the callers of the component in `slot` get for the requests it held when it
+    /// stopped.
+    pub(crate) fn stop_answer(&self, slot: u16) -> CallError {
+        let name = &self.components[usize::from(slot)].name;
+        self.stop_answers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(CallError::DeadPeer, |(_, answer)| *answer)
+    }
+
+    /// Whether the component in `slot` is running in `generation`.
+    pub(crate) fn is_live(&self, slot: u16, generation: u32) -> bool {
+        self.components
+            .get(usize::from(slot))
+            .is_some_and(|c| c.generation == generation && c.live.is_some())
     }
 
     pub(crate) fn identity(&self, slot: u16) -> Identity {
@@ -153,6 +188,9 @@ impl<M> State<M> {
             },
         };
         if let Some(entry) = self.table.get_mut(index) {
+            if let Some(timeout_us) = rule.timeout_us {
+                entry.grants.time_out(slot, uri.clone(), timeout_us);
+            }
             match (slot, uri) {
                 (slot, Some(uri)) => entry.grants.grant_uri(slot, uri, rule.methods),
                 (Some(slot), None) => entry.grants.grant(slot, rule.methods),

@@ -5,7 +5,9 @@
 //!   be cloned and handed to whoever registers components — a vSoC, a test probe — because
 //!   it cannot widen anyone's reach.
 //! - [`RouterAuthority`]: the power to change what the router enforces — install a policy,
-//!   add a rule, restart a component. One per router, not `Clone`, made only by
+//!   add a rule, restart a component, say what a stopped component's callers get — and to
+//!   run its clock: [`RouterAuthority::expire`] fails the calls past their deadline. One per
+//!   router, not `Clone`, made only by
 //!   [`Router::new`]: Tock's capability model, held by the deployment's boot code.
 //!
 //! Messages do not pass through here but through [`endpoint`](crate::Endpoint).
@@ -18,13 +20,14 @@ use core::fmt;
 use fireball_kernel::csp::Channel;
 use fireball_kernel::mem::{PartitionSwitch, Placement};
 
-use crate::delivery::{Core, ReplySlot};
+use crate::delivery::Core;
 use crate::endpoint::Endpoint;
-use crate::error::RegisterError;
+use crate::error::{CallError, RegisterError};
 use crate::identity::Identity;
 use crate::policy::{Grants, Methods, Policy, Rule};
 use crate::record::Limits;
 use crate::registry::{Component, Live, RouteEntry};
+use crate::reply::{ReplySlot, Watch, stored};
 use crate::table::InsertError;
 use crate::trace::{self, TraceConfig, TraceEvent, Traced};
 use crate::uri::{Pattern, UriError};
@@ -36,6 +39,20 @@ pub struct RouterConfig {
     pub limits: Limits,
     /// What the trace keeps.
     pub trace: TraceConfig,
+    /// The deadline of every call, in microseconds, where no policy rule sets one
+    /// ([`PolicyBuilder::allow_with_timeout`](crate::PolicyBuilder::allow_with_timeout));
+    /// `None`: calls wait as long as it takes. Enforced by [`RouterAuthority::expire`].
+    pub call_timeout_us: Option<u64>,
+}
+
+/// What [`RouterAuthority::expire`] did, and when to call it again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Expiry {
+    /// Calls failed with [`CallError::Timeout`] now.
+    pub timed_out: usize,
+    /// The earliest deadline of a call still open, in the clock `expire` was given; `None`:
+    /// no open call has one.
+    pub next_deadline_us: Option<u64>,
 }
 
 /// What a component registers.
@@ -120,7 +137,11 @@ impl Router {
     /// handles.
     pub fn new(config: RouterConfig) -> (Router, RouterAuthority) {
         let router = Router {
-            core: Rc::new(Core::new(config.limits, config.trace)),
+            core: Rc::new(Core::new(
+                config.limits,
+                stored(config.call_timeout_us),
+                config.trace,
+            )),
         };
         let authority = RouterAuthority {
             router: router.clone(),
@@ -212,11 +233,13 @@ impl Router {
             Some(slot) => state.components[slot].name.clone(),
             None => name.into(),
         };
+        let replies = Rc::new(ReplySlot::new());
         let component = Component {
             name: name.clone(),
             generation,
             live: Some(Live {
                 inbox: Rc::new(Channel::new(inbox)),
+                replies: replies.clone(),
             }),
         };
         let inbox_channel = component.live.as_ref().map(|l| l.inbox.clone());
@@ -269,7 +292,7 @@ impl Router {
             self.core.clone(),
             identity,
             inbox_channel.expect("just made"),
-            Rc::new(ReplySlot::new()),
+            replies,
         ))
     }
 
@@ -333,6 +356,7 @@ impl RouterAuthority {
                     caller: rule.caller.clone(),
                     route: rule.route.clone(),
                     methods: rule.methods,
+                    timeout_us: rule.timeout_us,
                 });
             }
         });
@@ -343,23 +367,97 @@ impl RouterAuthority {
     /// not match the registration), or on one concrete URI of a route (`hal://adc/0` of
     /// `hal://adc/{channel}`: channel 0 only). See [`Rule::new`].
     pub fn allow(&self, caller: &str, route: &str, methods: Methods) -> Result<(), UriError> {
-        let core = &self.router.core;
-        core.at_home(|| {
-            let rule = Rule::new(caller, route, methods)?;
-            let event = TraceEvent::Allowed {
-                caller: rule.caller.clone(),
-                route: rule.route.clone(),
-                methods,
-            };
-            core.state.borrow_mut().add(rule);
-            core.trace(|| event);
-            Ok(())
-        })
+        self.router
+            .core
+            .at_home(|| self.add(Rule::new(caller, route, methods)?))
     }
 
-    /// Restarts a component: drops `endpoint` (failing its queued requests with
-    /// [`CallError::DeadPeer`](crate::CallError::DeadPeer)) and registers it again with the
-    /// same routes and inbox, as the next generation.
+    /// [`RouterAuthority::allow`], with the calls the rule grants timing out after
+    /// `timeout_us` microseconds in place of the router's default
+    /// ([`RouterConfig::call_timeout_us`]). Bindings made from now on take it; see
+    /// [`policy`](crate::policy) for which rule's timeout a binding takes.
+    pub fn allow_with_timeout(
+        &self,
+        caller: &str,
+        route: &str,
+        methods: Methods,
+        timeout_us: u64,
+    ) -> Result<(), UriError> {
+        self.router
+            .core
+            .at_home(|| self.add(Rule::new(caller, route, methods)?.with_timeout_us(timeout_us)))
+    }
+
+    fn add(&self, rule: Rule) -> Result<(), UriError> {
+        let core = &self.router.core;
+        let event = TraceEvent::Allowed {
+            caller: rule.caller.clone(),
+            route: rule.route.clone(),
+            methods: rule.methods,
+            timeout_us: rule.timeout_us,
+        };
+        core.state.borrow_mut().add(rule);
+        core.trace(|| event);
+        Ok(())
+    }
+
+    /// Sets what the callers of the component named `component_name` get when it stops
+    /// (its endpoint is dropped: its instance trapped and was unloaded, or its task was
+    /// cancelled) for the requests still queued for it and those it had taken and not
+    /// answered: each is answered `answer`, once. [`CallError::DeadPeer`] by default; a
+    /// deployment sets [`CallError::Restarted`] while the component's restart policy will
+    /// restart it (its callers bind again and retry), and `DeadPeer` again when it gives up.
+    /// Set it before the endpoint is dropped. The name need not be registered yet.
+    pub fn set_stop_answer(&self, component_name: &str, answer: CallError) {
+        let core = &self.router.core;
+        core.at_home(|| {
+            core.state
+                .borrow_mut()
+                .set_stop_answer(component_name, answer);
+        });
+    }
+
+    /// Fails every open call whose deadline has passed at `now_us` with
+    /// [`CallError::Timeout`] (its caller is woken, once, and traced `timeout`; the
+    /// handler's late reply is discarded), and says when the next deadline falls.
+    ///
+    /// The router has no clock: the deployment loop calls this at each turn with its own
+    /// (any monotonic microsecond count), and again by [`Expiry::next_deadline_us`] at the
+    /// latest. A call's wait starts when `expire` first sees it open, so a call fails
+    /// between its timeout and its timeout plus two intervals between calls to `expire`
+    /// after it was sent (the precision is how often the loop calls it). Costs one look at
+    /// each registered component; calls themselves read no clock.
+    pub fn expire(&self, now_us: u64) -> Expiry {
+        let core = &self.router.core;
+        let state = core.state.borrow();
+        let mut expiry = Expiry::default();
+        for (slot, component) in state.components.iter().enumerate() {
+            let Some(live) = &component.live else {
+                continue;
+            };
+            match live.replies.watch(now_us) {
+                Watch::Idle => {}
+                Watch::Until(at) => {
+                    expiry.next_deadline_us =
+                        Some(expiry.next_deadline_us.map_or(at, |n| n.min(at)));
+                }
+                Watch::Expired { id, timeout_us } => {
+                    live.replies.time_out(id);
+                    expiry.timed_out += 1;
+                    core.trace(|| TraceEvent::TimedOut {
+                        id,
+                        caller: state.identity(slot as u16),
+                        timeout_us,
+                    });
+                }
+            }
+        }
+        expiry
+    }
+
+    /// Restarts a component: drops `endpoint` (failing its queued requests with its stop
+    /// answer, [`CallError::DeadPeer`] unless [set](Self::set_stop_answer) otherwise) and
+    /// registers it again with the same routes and inbox, as the next generation.
     pub fn restart(&self, endpoint: Endpoint) -> Result<Endpoint, RegisterError> {
         let name: String = endpoint.identity().name().into();
         let inbox = endpoint.inbox().capacity();

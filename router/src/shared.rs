@@ -1,6 +1,7 @@
 //! The router's core, one `Rc` shared by the handles, every endpoint and every request in
-//! flight: the registry, the [`Limits`] every message is checked against, the trace it is
-//! recorded in, the request ids, and the memory the router keeps its own state in.
+//! flight: the registry, the [`Limits`] every message is checked against, the default call
+//! deadline, the trace it is recorded in, the request ids, and the memory the router keeps
+//! its own state in.
 //!
 //! Generic over what the registry's inboxes carry (`M`, the `Delivery` in practice), so it
 //! sits below the messages: a request's reply path holds the core without this module
@@ -16,6 +17,8 @@ use crate::trace::{TraceBuffer, TraceConfig, TraceEvent};
 
 pub(crate) struct Core<M> {
     pub(crate) limits: Limits,
+    /// The deadline of calls no rule sets one for, in microseconds (`u64::MAX`: none).
+    pub(crate) call_timeout_us: u64,
     pub(crate) state: RefCell<State<M>>,
     /// The trace's configuration, fixed at creation: read without borrowing the buffer.
     tracing: bool,
@@ -26,9 +29,10 @@ pub(crate) struct Core<M> {
 }
 
 impl<M> Core<M> {
-    pub(crate) fn new(limits: Limits, trace: TraceConfig) -> Self {
+    pub(crate) fn new(limits: Limits, call_timeout_us: u64, trace: TraceConfig) -> Self {
         Self {
             limits,
+            call_timeout_us,
             state: RefCell::new(State::new()),
             tracing: trace.capacity > 0,
             bodies: trace.capacity > 0 && trace.bodies,

@@ -1,4 +1,4 @@
-//! The router's trace: every registration, binding, request, reply, notification,
+//! The router's trace: every registration, binding, request, reply, timeout, notification,
 //! publication, denial and failure, as structured events with a deterministic text form.
 //!
 //! The trace is a public API: snapshot a deployment's router traffic in a test by running it
@@ -121,6 +121,8 @@ pub enum TraceEvent {
         route: Rc<str>,
         /// The methods the rule grants.
         methods: Methods,
+        /// The deadline of the rule's calls, if it sets one (microseconds).
+        timeout_us: Option<u64>,
     },
     /// A URI was resolved.
     Bound {
@@ -158,6 +160,16 @@ pub enum TraceEvent {
         outcome: Result<u32, CallError>,
         /// The body's text form, when the trace keeps bodies.
         body: Option<Box<str>>,
+    },
+    /// A call's deadline passed: its caller was answered [`CallError::Timeout`] (a later
+    /// reply is discarded).
+    TimedOut {
+        /// The request's correlation id.
+        id: u32,
+        /// The caller, no longer waiting.
+        caller: Identity,
+        /// The call's timeout, in microseconds.
+        timeout_us: u64,
     },
     /// A reply (or a dropped request's error) found its caller no longer waiting.
     Discarded {
@@ -266,7 +278,14 @@ impl fmt::Display for TraceEvent {
                 caller,
                 route,
                 methods,
-            } => write!(f, "allow      {caller} -> {route} {methods}"),
+                timeout_us,
+            } => {
+                write!(f, "allow      {caller} -> {route} {methods}")?;
+                match timeout_us {
+                    Some(us) => write!(f, " timeout={us}us"),
+                    None => Ok(()),
+                }
+            }
             E::Bound {
                 caller,
                 uri,
@@ -299,6 +318,11 @@ impl fmt::Display for TraceEvent {
                 }
                 Err(e) => write!(f, "reply      #{id} err {e}"),
             },
+            E::TimedOut {
+                id,
+                caller,
+                timeout_us,
+            } => write!(f, "timeout    #{id} {caller} after {timeout_us}us"),
             E::Discarded { id } => write!(f, "discarded  #{id} (caller no longer waiting)"),
             E::Notified {
                 caller,

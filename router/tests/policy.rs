@@ -107,6 +107,7 @@ fn rules_follow_names_wildcards_and_shapes() {
             caller: Caller::Named("app".into()),
             route: "hal://adc/{ch}".into(),
             methods: Methods::READ | Methods::CALL,
+            timeout_us: None,
         }
     );
 }

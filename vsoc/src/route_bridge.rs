@@ -247,6 +247,7 @@ pub(crate) fn call_status(error: CallError) -> i32 {
         CallError::Message(RecordError::TooLarge { .. }) => status::TOO_LARGE,
         CallError::Message(_) => status::BAD_MESSAGE,
         CallError::NoReply => status::NO_REPLY,
+        CallError::Timeout => status::TIMEOUT,
         CallError::Failed(code) => status::failed(code),
     }
 }

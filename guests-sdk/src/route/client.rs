@@ -29,9 +29,14 @@ const STACK_REPLY: usize = 128;
 ///
 /// A client rebinds by itself: when the router refuses its binding because the server
 /// restarted since ([`Error::Restarted`]), the binding is gone ([`Error::BadHandle`]) or
-/// nobody served the route when it was called ([`Error::DeadPeer`]) — none of which
-/// delivered the request — it binds its URI again and sends once more. A server that is
-/// still down answers the second attempt the same way, and that is the error. To do so it
+/// nobody served the route when it was called ([`Error::DeadPeer`]), it binds its URI again
+/// and sends once more. The same two statuses also answer a request the server stopped
+/// holding (it trapped before answering: `Restarted` while the deployment restarts it,
+/// `DeadPeer` once it gives up), so the second attempt may repeat a request the stopped
+/// instance had begun: what the router delivers is at-least-once across a server's
+/// restart. A server that is still down answers the second attempt the same way, and that
+/// is the error. A call past its deadline ([`Error::Timeout`]) is not sent again: the
+/// server may still be acting on it. To do so it
 /// keeps its URI, up to [`REBIND_URI`] bytes (a client is often held in a small module's
 /// state for its whole life); a longer URI binds and works as well, but is not rebound.
 pub struct Client {
@@ -314,6 +319,38 @@ mod tests {
             far_adc.read::<AdcSample>(),
             Err(Error::Restarted),
             "a URI longer than the client keeps is not rebound"
+        );
+    }
+
+    #[test]
+    fn a_timeout_is_not_sent_again_but_a_stop_answer_is() {
+        use std::cell::Cell;
+        use std::rc::Rc;
+        let calls = Rc::new(Cell::new(0));
+        let seen = calls.clone();
+        router::serve("svc://slow", move |_, _| {
+            seen.set(seen.get() + 1);
+            Err(status::TIMEOUT)
+        });
+        let slow = Client::bind("svc://slow").unwrap();
+        assert_eq!(slow.read::<()>(), Err(Error::Timeout));
+        assert_eq!(calls.get(), 1, "a timed-out request is sent once");
+        let stops = Rc::new(Cell::new(0));
+        let seen = stops.clone();
+        router::serve("svc://crashy", move |_, _| {
+            seen.set(seen.get() + 1);
+            Err(if seen.get() == 1 {
+                status::RESTARTED
+            } else {
+                status::DEAD_PEER
+            })
+        });
+        let crashy = Client::bind("svc://crashy").unwrap();
+        assert_eq!(crashy.read::<()>(), Err(Error::DeadPeer));
+        assert_eq!(
+            stops.get(),
+            2,
+            "a stop answer is rebound and sent once more"
         );
     }
 

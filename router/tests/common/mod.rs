@@ -63,3 +63,36 @@ pub fn answer_all(endpoint: &Endpoint) -> usize {
     }
     answered
 }
+
+/// How many lines of a rendered trace are events of `kind` (`request`, `reply`, `timeout`,
+/// `discarded`…).
+pub fn count(trace: &str, kind: &str) -> usize {
+    trace
+        .lines()
+        .filter(|line| line.split_whitespace().nth(1) == Some(kind))
+        .count()
+}
+
+/// Checks that every request in a rendered trace was answered exactly once — by a reply or
+/// a timeout — and returns how many there were.
+pub fn each_request_answered_once(trace: &str) -> usize {
+    let ids = |kind: &str| -> Vec<String> {
+        let mut ids: Vec<String> = trace
+            .lines()
+            .filter(|line| line.split_whitespace().nth(1) == Some(kind))
+            .map(|line| line.split_whitespace().nth(2).unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let requests = ids("request");
+    let mut answers = ids("reply");
+    answers.extend(ids("timeout"));
+    answers.sort();
+    assert_eq!(requests, answers, "requests = replies + failures:\n{trace}");
+    assert_eq!(
+        count(trace, "request"),
+        count(trace, "reply") + count(trace, "timeout")
+    );
+    requests.len()
+}
