@@ -178,16 +178,7 @@ const LIFECYCLE: &str = "lifecycle";
 /// What callers with open calls to `name` are answered when it stops: `Restarted` while it
 /// will be restarted, `DeadPeer` once it gave up.
 fn set_stop_answer(authority: &RouterAuthority, name: &str, answer: CallError) {
-    // after router lifecycle lands: authority.set_stop_answer(name, answer);
-    // Until then the router answers every stop with today's `DeadPeer` / `NoReply`.
-    let _ = (authority, name, answer);
-}
-
-/// `component`'s call timeouts: the reach entries with a `timeout_ms` of their own.
-fn grant_timeouts(authority: &RouterAuthority, component: &ComponentPlan) {
-    // after router lifecycle lands: give each grant its timeout, e.g.
-    // for (route, us) in &component.call_timeouts { authority.set_timeout(&component.name, route, *us) }
-    let _ = (authority, &component.call_timeouts);
+    authority.set_stop_answer(name, answer);
 }
 
 /// `f` with `placement` current, when allocations are placed.
@@ -285,13 +276,21 @@ const RUNTIME: Placement = Placement::new(PartitionId::Runtime, OwnerId(0));
 /// Allow `component` what its manifest entry says it may reach (one route at a time).
 fn allow_reach(authority: &RouterAuthority, component: &ComponentPlan) -> Result<(), BootError> {
     for (route, methods) in &component.reach {
-        authority
-            .allow(&component.name, route, *methods)
-            .map_err(|error| BootError::Policy {
-                component: component.name.as_str().into(),
-                route: route.as_str().into(),
-                error,
-            })?;
+        // A reach entry with a `timeout_ms` of its own gives its calls that deadline.
+        let timeout = component
+            .call_timeouts
+            .iter()
+            .find(|(timed, _)| timed == route)
+            .map(|&(_, us)| us);
+        match timeout {
+            Some(us) => authority.allow_with_timeout(&component.name, route, *methods, us),
+            None => authority.allow(&component.name, route, *methods),
+        }
+        .map_err(|error| BootError::Policy {
+            component: component.name.as_str().into(),
+            route: route.as_str().into(),
+            error,
+        })?;
     }
     Ok(())
 }
@@ -332,7 +331,7 @@ impl<'p> Booting<'p> {
                     capacity: 4096,
                     bodies: options.trace_bodies,
                 },
-                // after router lifecycle lands: call_timeout_us: plan.call_timeout_us,
+                call_timeout_us: plan.call_timeout_us,
                 ..RouterConfig::default()
             })
         });
@@ -409,7 +408,6 @@ impl<'p> Booting<'p> {
         within(self.heap, SUBSYSTEMS, || {
             self.plan.components.iter().try_for_each(|component| {
                 allow_reach(&self.authority, component)?;
-                grant_timeouts(&self.authority, component);
                 if component.lifecycle.restart != crate::plan::Restart::Never {
                     set_stop_answer(&self.authority, &component.name, CallError::Restarted);
                 }
@@ -927,9 +925,8 @@ impl System {
 
     /// Time out the router's calls whose deadline passed; the earliest deadline left.
     fn expire_calls(&mut self) -> Option<u64> {
-        // after router lifecycle lands:
-        // let expiry = self.authority.expire(self.now_us());
-        // self.call_deadline = expiry.next_deadline_us;
+        let expiry = self.authority.expire(self.now_us());
+        self.call_deadline = expiry.next_deadline_us;
         self.call_deadline
     }
 

@@ -9,7 +9,8 @@ use fireball_manifest::{Manifest, ModuleDirs};
 use fireball_subsystems::host::BufferConsole;
 
 /// Calls `uri` with an empty record `times` times, `gap_us` apart, binding it afresh for
-/// each call; prints `ok` per reply, `R` per `RESTARTED` and `E` per other refusal.
+/// each call; prints `ok` per reply, `R` per `RESTARTED`, `T` per `TIMEOUT` and `E` per other
+/// refusal.
 fn caller(uri: &str, times: u32, gap_us: u64) -> String {
     format!(
         r#"(module
@@ -21,7 +22,7 @@ fn caller(uri: &str, times: u32, gap_us: u64) -> String {
             (memory (export "memory") 8192 8192 (pagesize 1))
             (data (i32.const 0) "{uri}")
             (data (i32.const 200) "\00")
-            (data (i32.const 300) "ok\nE\nR\n")
+            (data (i32.const 300) "ok\nE\nR\nT\n")
             (func (export "fb_main") (local $b i32) (local $i i32) (local $s i32)
                 (loop $again
                     (call $sleep (i64.const {gap_us}))
@@ -32,11 +33,14 @@ fn caller(uri: &str, times: u32, gap_us: u64) -> String {
                         (then (call $print (i32.const 300) (i32.const 3)))
                         (else (if (i32.eq (local.get $s) (i32.const {restarted}))
                             (then (call $print (i32.const 305) (i32.const 2)))
-                            (else (call $print (i32.const 303) (i32.const 2))))))
+                            (else (if (i32.eq (local.get $s) (i32.const {timeout}))
+                                (then (call $print (i32.const 307) (i32.const 2)))
+                                (else (call $print (i32.const 303) (i32.const 2))))))))
                     (local.set $i (i32.add (local.get $i) (i32.const 1)))
                     (br_if $again (i32.lt_u (local.get $i) (i32.const {times}))))))"#,
         len = uri.len(),
         restarted = status::RESTARTED,
+        timeout = status::TIMEOUT,
     )
 }
 
@@ -186,12 +190,103 @@ fn a_service_that_traps_is_restarted_after_its_back_off_and_serves_again() {
     );
 }
 
+/// Every request in `trace` answered exactly once: a `reply` (a reply or a typed failure) or
+/// a `timeout` per `request` id, and nothing answered that was not asked.
+fn each_request_answered_once(trace: &str) {
+    let id = |line: &str| -> Option<String> {
+        line.split_whitespace()
+            .find(|w| w.starts_with('#'))
+            .map(str::to_string)
+    };
+    let mut asked = std::collections::BTreeMap::<String, u32>::new();
+    let mut answered = std::collections::BTreeMap::<String, u32>::new();
+    for line in trace.lines() {
+        let body = line
+            .split_once(' ')
+            .map_or(line, |(_, rest)| rest)
+            .trim_start();
+        let kind = body.split_whitespace().next().unwrap_or("");
+        match kind {
+            "request" => *asked.entry(id(body).unwrap()).or_default() += 1,
+            "reply" | "timeout" => *answered.entry(id(body).unwrap()).or_default() += 1,
+            _ => {}
+        }
+    }
+    assert!(!asked.is_empty(), "no requests in the trace:\n{trace}");
+    assert_eq!(
+        asked.keys().collect::<Vec<_>>(),
+        answered.keys().collect::<Vec<_>>(),
+        "requests = replies + failures:\n{trace}"
+    );
+    assert!(
+        answered.values().all(|&n| n == 1),
+        "each answered once:\n{trace}"
+    );
+}
+
 #[test]
-#[ignore = "needs RouterAuthority::set_stop_answer (router lifecycle)"]
 fn the_caller_of_a_service_that_will_be_restarted_sees_restarted_exactly_once() {
-    let (_, output) = flaky();
+    let (report, output) = flaky();
+    // The request the instance held when it trapped is answered `RESTARTED`, once; the
+    // calls before and after are served.
     assert_eq!(output.matches("[app] R\n").count(), 1, "{output}");
     assert_eq!(output.matches("[app] E\n").count(), 0, "{output}");
+    assert_eq!(output.matches("[app] ok\n").count(), 4, "{output}");
+    each_request_answered_once(&report.trace);
+}
+
+const HUNG: &str = r#"
+[deployment]
+name = "hung"
+yield_interval = 10000
+call_timeout_ms = 30
+
+[[service]]
+name = "hung"
+module = "hung.wasm"
+quota = 32768
+routes = ["svc://hung/{x}"]
+watchdog_ms = 50
+restart = "on-failure"
+max_restarts = 3
+restart_window_ms = 10000
+restart_backoff_ms = 10
+
+[[guest]]
+name = "app"
+module = "app.wasm"
+reach = [{ route = "svc://hung/{x}", methods = ["read"] }]
+
+# Keeps the run going past the watchdog's limit.
+[[guest]]
+name = "waiter"
+module = "waiter.wasm"
+"#;
+
+/// A service that takes requests and never answers (issue 16's new user's case): its
+/// caller's call ends in `TIMEOUT` at the deployment's deadline, and the service's watchdog
+/// stops it for holding the request, which its restart policy restarts.
+#[test]
+fn a_hung_service_times_its_caller_out_and_its_watchdog_restarts_it() {
+    let (report, output) = run(
+        HUNG,
+        &[
+            ("hung", service(0, "sleep")),
+            ("app", caller("svc://hung/1", 1, 1_000)),
+            ("waiter", waiter(200_000)),
+        ],
+    );
+    assert!(report.all_guests_finished(), "{report}\n{output}");
+    assert_eq!(output.matches("[app] T\n").count(), 1, "{output}");
+    assert!(
+        output.contains("[fireball] hung stopped: hung: watchdog: held request"),
+        "{output}"
+    );
+    assert!(output.contains("[fireball] hung restarted"), "{output}");
+    assert_eq!(component(&report, "hung").restarts, 1, "{report}");
+    // The caller gave up at its deadline, long before the hung service would have answered.
+    assert!(report.time_us < 1_000_000, "{}", report.time_us);
+    each_request_answered_once(&report.trace);
 }
 
 #[test]
