@@ -106,9 +106,9 @@ impl Restarts {
 
 /// `us` as a short duration: `10 s`, `20 ms`, `750 µs`.
 pub(crate) fn duration(us: u64) -> alloc::string::String {
-    if us >= 1_000_000 && us % 1_000_000 == 0 {
+    if us >= 1_000_000 && us.is_multiple_of(1_000_000) {
         alloc::format!("{} s", us / 1_000_000)
-    } else if us >= 1000 && us % 1000 == 0 {
+    } else if us >= 1000 && us.is_multiple_of(1000) {
         alloc::format!("{} ms", us / 1000)
     } else {
         alloc::format!("{us} µs")

@@ -331,6 +331,30 @@ fn a_crash_loop_gives_up_and_the_service_stays_down_with_the_reason_logged() {
         "{}",
         report.trace
     );
+    // The first two deaths answer the open call `restarted`; the one it gives up on
+    // `dead-peer`, as every later bind.
+    assert_eq!(
+        report.trace.matches(" err restarted").count(),
+        2,
+        "{}",
+        report.trace
+    );
+    assert_eq!(
+        report.trace.matches(" err dead-peer").count(),
+        1,
+        "{}",
+        report.trace
+    );
+    assert_eq!(
+        report
+            .trace
+            .matches("bind svc://flaky/1: dead-peer")
+            .count(),
+        3,
+        "{}",
+        report.trace
+    );
+    each_request_answered_once(&report.trace);
     assert!(
         report.to_string().contains("; restarted 2 times"),
         "{report}"
