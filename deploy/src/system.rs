@@ -162,8 +162,9 @@ struct Loaded {
     quota: Option<u64>,
     state: State,
     ram: ComponentRam,
-    /// Its compiled module, kept to restart it from (never compiled again).
-    module: LoadedModule,
+    /// Its compiled module, kept to restart it from (never compiled again); only for a
+    /// component with a restart policy (a module's description costs ~0.7 KiB of P1 each).
+    module: Option<LoadedModule>,
     /// The routes a service serves (registered again on a restart).
     routes: Vec<String>,
     /// Its restart policy at work.
@@ -598,7 +599,7 @@ impl<'p> Booting<'p> {
             quota,
             state,
             ram,
-            module,
+            module: (component.lifecycle.restart != crate::plan::Restart::Never).then_some(module),
             routes: component.routes.clone(),
             restarts: Restarts::new(component.lifecycle),
             earlier: (0, 0),
@@ -867,7 +868,12 @@ impl System {
             }
         }
         let console = self.options.sink.console(&name);
-        let instance = match self.vsoc.instantiate_in(&c.module, console, placement) {
+        let Some(module) = &c.module else {
+            // Only a component with a restart policy is restarted, and it keeps its module.
+            let failures = c.restarts.policy.max_restarts;
+            return self.give_up(index, failures, "no module kept to restart from");
+        };
+        let instance = match self.vsoc.instantiate_in(module, console, placement) {
             Ok(instance) => instance,
             Err(error) => {
                 let _ = exhaustions(heap, &*self.options.sink);

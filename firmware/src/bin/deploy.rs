@@ -9,6 +9,7 @@
 extern crate alloc;
 
 use alloc::{boxed::Box, format, rc::Rc};
+use core::fmt::{self, Write as _};
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
@@ -115,8 +116,10 @@ fn main() -> ! {
         to_instructions(booted - start),
     );
     let report = system.run();
-    let mut uart = uart();
-    Console::write(&mut uart, format!("\n{report}").as_bytes());
+    // Written as it is formatted, a piece at a time: the whole report as one `String` would
+    // need one contiguous block of several KiB in a partition fragmented by the run.
+    let mut uart = ConsoleWriter(uart());
+    let _ = write!(uart, "\n{report}");
     // The board's own figures, on the semihosting console (the UART matches the host's).
     hprintln!("fireball: RAM by partition (bytes)\n{}", heap.report());
     if let Some(table) = report.ram_table() {
@@ -132,4 +135,14 @@ fn main() -> ! {
         stack::size()
     );
     exit(report.all_guests_finished() && report.halted.is_none())
+}
+
+/// `fmt::Write` onto a console: formatted text goes out as it is produced, never held whole.
+struct ConsoleWriter<C: Console>(C);
+
+impl<C: Console> fmt::Write for ConsoleWriter<C> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        Console::write(&mut self.0, s.as_bytes());
+        Ok(())
+    }
 }
