@@ -363,7 +363,7 @@ impl<'p> Booting<'p> {
             authority,
             log,
             executor,
-            components: Vec::new(),
+            components: Vec::with_capacity(plan.components.len()),
             pending: Vec::new(),
             compiled: Vec::new(),
             next_service: 1,

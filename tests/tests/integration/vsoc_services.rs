@@ -108,7 +108,9 @@ fn a_trapping_service_fails_only_its_callers_and_the_rest_keeps_running() {
         &caller_wat("svc://echo/1", Method::Write, &sample(), None),
     );
     rig.vsoc.run_for(&mut rig.executor, 10_000);
-    assert_eq!(outcome(&console.bytes()), Err(status::NO_REPLY));
+    // A handler that stops answers what it held with its stop answer: `DEAD_PEER` (no
+    // restart policy here; `RESTARTED` when one will restart it, docs/lifecycle.md).
+    assert_eq!(outcome(&console.bytes()), Err(status::DEAD_PEER));
     assert_eq!(service.contents(), ".");
     let mut trapped = false;
     while let Some(event) = rig.vsoc.pop_event() {
@@ -193,8 +195,9 @@ fn a_service_holds_at_most_four_open_requests_and_they_are_answered_when_it_stop
     rig.vsoc.run_for(&mut rig.executor, 10_000);
     assert_eq!(service.contents(), "....F");
     // All five called before the service ran: its inbox (4) took four, the fifth was
-    // refused at once. The four it held are answered by the router when it finished.
+    // refused at once. The four it held are answered by the router when it finished, with
+    // its stop answer (`DEAD_PEER`: nothing will restart it).
     let outcomes: Vec<_> = callers.iter().map(|c| outcome(&c.bytes())).collect();
-    assert_eq!(outcomes[..4], [const { Err(status::NO_REPLY) }; 4]);
+    assert_eq!(outcomes[..4], [const { Err(status::DEAD_PEER) }; 4]);
     assert_eq!(outcomes[4], Err(status::QUEUE_FULL));
 }
