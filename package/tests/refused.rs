@@ -90,7 +90,7 @@ fn signed_but_malformed_packages_are_refused_by_the_parser() {
     // What a signature cannot vouch for: the structure is still checked.
     let good = package(&key(1));
     let name_len = 37;
-    let cases: [(fn(&mut Vec<u8>), PackageError); 4] = [
+    let cases: [(Damage, PackageError); 4] = [
         (
             |b| b[37] = 65,
             PackageError::Oversized {
@@ -125,6 +125,9 @@ fn signed_but_malformed_packages_are_refused_by_the_parser() {
         assert_eq!(Package::parse(&bytes), Err(expected));
     }
 }
+
+/// Damage done to a package's bytes.
+type Damage = fn(&mut Vec<u8>);
 
 /// Sign `bytes` again with key `seed`, as a (broken) build tool would.
 fn resign(bytes: &mut [u8], seed: u8) {
