@@ -18,6 +18,7 @@ pub const NO_STD_CRATES: &[&str] = &[
     "fireball-vsoc",
     "fireball-subsystems",
     "fireball-deploy",
+    "fireball-package",
 ];
 
 /// Build the modules, then the `hello` firmware embedding them. Returns the ELF path.

@@ -10,6 +10,8 @@
 //! cargo xtask latency    interrupt to waiting guest, worst case on Cortex-M33 (QEMU -icount)
 //! cargo xtask demo       the main job: the demo deployment on the host simulator
 //! cargo xtask test       every check CI runs: fmt, clippy, no_std builds, host and QEMU tests
+//! cargo xtask keygen     a package-signing key pair
+//! cargo xtask package    a component's module as a signed package
 //! ```
 #![forbid(unsafe_code)]
 
@@ -19,6 +21,7 @@ mod firmware;
 mod footprint;
 mod latency;
 mod modules;
+mod package;
 mod profile;
 mod toolchain;
 
@@ -310,6 +313,8 @@ fn main() -> ExitCode {
         ["latency"] => latency::run(&root),
         ["demo"] => demo(&root),
         ["test"] => test(&root),
+        ["keygen", dir] => package::keygen(Path::new(dir)),
+        ["package", rest @ ..] => package::run(rest),
         _ => {
             eprintln!("{}", include_str!("usage.txt"));
             return ExitCode::from(2);
