@@ -164,7 +164,7 @@ struct Loaded {
     ram: ComponentRam,
     /// Its compiled module, kept to restart it from (never compiled again); only for a
     /// component with a restart policy (a module's description costs ~0.7 KiB of P1 each).
-    module: Option<LoadedModule>,
+    module: Option<Box<LoadedModule>>,
     /// The routes a service serves (registered again on a restart).
     routes: Vec<String>,
     /// Its restart policy at work.
@@ -599,7 +599,8 @@ impl<'p> Booting<'p> {
             quota,
             state,
             ram,
-            module: (component.lifecycle.restart != crate::plan::Restart::Never).then_some(module),
+            module: (component.lifecycle.restart != crate::plan::Restart::Never)
+                .then(|| Box::new(module)),
             routes: component.routes.clone(),
             restarts: Restarts::new(component.lifecycle),
             earlier: (0, 0),
