@@ -464,3 +464,29 @@ fn manifests_without_the_new_keys_run_as_before() {
     assert_eq!(component(&report, "flaky").restarts, 0);
     assert!(!report.to_string().contains("restarted"));
 }
+
+/// A reach entry's own `timeout_ms` gives its calls a deadline where the deployment has none.
+#[test]
+fn a_reach_entrys_timeout_applies_where_the_deployment_sets_none() {
+    let manifest = HUNG
+        .replace("call_timeout_ms = 30\n", "")
+        .replace("watchdog_ms = 50\n", "")
+        .replace(
+            r#"reach = [{ route = "svc://hung/{x}", methods = ["read"] }]"#,
+            r#"reach = [{ route = "svc://hung/{x}", methods = ["read"], timeout_ms = 40 }]"#,
+        );
+    let (report, output) = run(
+        &manifest,
+        &[
+            ("hung", service(0, "sleep")),
+            ("app", caller("svc://hung/1", 1, 1_000)),
+            ("waiter", waiter(200_000)),
+        ],
+    );
+    assert!(report.all_guests_finished(), "{report}\n{output}");
+    assert_eq!(output.matches("[app] T\n").count(), 1, "{output}");
+    // The grant carries the deadline (the trace shows it) and the call failed at it.
+    assert!(report.trace.contains("timeout=40000us"), "{}", report.trace);
+    assert!(report.trace.contains("after 40000us"), "{}", report.trace);
+    each_request_answered_once(&report.trace);
+}
