@@ -78,13 +78,7 @@ fn expiry(timed_out: usize, next_deadline_us: Option<u64>) -> Expiry {
 #[test]
 fn a_call_nobody_answers_times_out_once_and_the_late_reply_is_discarded() {
     let (router, authority) = router(Some(1_000));
-    let adc = router
-        .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
-        .unwrap();
-    let app = router.register(Registration::new("app", &[])).unwrap();
-    authority
-        .allow("app", "hal://adc/{channel}", Methods::READ)
-        .unwrap();
+    let (adc, app) = common::adc_and_app(&authority);
     let mut executor = Executor::new().unwrap();
     let held = sitting_on_requests(&mut executor, adc);
     let results = Results::default();
@@ -125,13 +119,7 @@ fn a_call_nobody_answers_times_out_once_and_the_late_reply_is_discarded() {
 #[test]
 fn the_next_call_on_the_endpoint_gets_a_deadline_of_its_own() {
     let (router, authority) = router(Some(100));
-    let adc = router
-        .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
-        .unwrap();
-    let mut app = router.register(Registration::new("app", &[])).unwrap();
-    authority
-        .allow("app", "hal://adc/{channel}", Methods::READ)
-        .unwrap();
+    let (adc, mut app) = common::adc_and_app(&authority);
     let mut executor = Executor::new().unwrap();
     let held = sitting_on_requests(&mut executor, adc);
     let results = Results::default();
@@ -273,13 +261,7 @@ fn the_call_overrides_the_rule_which_overrides_the_default() {
 #[test]
 fn without_a_deadline_a_call_waits_as_long_as_it_takes() {
     let (router, authority) = router(None);
-    let adc = router
-        .register(Registration::new("hal.adc", &["hal://adc/{channel}"]))
-        .unwrap();
-    let app = router.register(Registration::new("app", &[])).unwrap();
-    authority
-        .allow("app", "hal://adc/{channel}", Methods::READ)
-        .unwrap();
+    let (adc, app) = common::adc_and_app(&authority);
     assert_eq!(app.bind("hal://adc/1").unwrap().timeout_us(), None);
     let mut executor = Executor::new().unwrap();
     let held = sitting_on_requests(&mut executor, adc);
