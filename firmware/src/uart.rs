@@ -30,6 +30,13 @@ pub struct CmsdkUart {
 }
 
 impl CmsdkUart {
+    /// UART0, the console every image of this crate writes its output to.
+    pub fn console() -> Self {
+        // Safety: UART0 is the mps2-an505's CMSDK UART; every writer in these images is a
+        // `CmsdkUart` on it, used from the one thread, one whole write at a time.
+        unsafe { Self::new(UART0) }
+    }
+
     /// Enable transmit and receive on the UART at `base`.
     ///
     /// # Safety

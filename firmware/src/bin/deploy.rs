@@ -18,7 +18,7 @@ use fireball_firmware::{
     clock, exit,
     heap::partitioned::{self, HEAP},
     stack,
-    uart::{CmsdkUart, UART0},
+    uart::CmsdkUart,
 };
 use fireball_subsystems::hal::{Console, Labelled};
 use fireball_vsoc::kernel::mem::{OwnerId, PartitionId, Placement};
@@ -26,9 +26,7 @@ use fireball_vsoc::kernel::mem::{OwnerId, PartitionId, Placement};
 include!(env!("FIREBALL_PLAN"));
 
 fn uart() -> CmsdkUart {
-    // Safety: UART0 is the mps2-an505's CMSDK UART; every writer in this image is a
-    // `CmsdkUart` on it, used from the one thread, one whole write at a time.
-    unsafe { CmsdkUart::new(UART0) }
+    CmsdkUart::console()
 }
 
 struct UartSink;

@@ -25,7 +25,7 @@ use fireball_deploy::{RunOptions, Sink, System};
 use fireball_firmware::{
     clock, exit,
     heap::partitioned::{self, HEAP},
-    uart::{CmsdkUart, UART0},
+    uart::CmsdkUart,
 };
 use fireball_subsystems::hal::{Console, Labelled};
 use fireball_vsoc::{
@@ -249,9 +249,7 @@ fn report() -> ! {
 }
 
 fn uart() -> CmsdkUart {
-    // Safety: UART0 is the mps2-an505's CMSDK UART; every writer in this image is a
-    // `CmsdkUart` on it, used from the one thread, one whole write at a time.
-    unsafe { CmsdkUart::new(UART0) }
+    CmsdkUart::console()
 }
 
 /// The components' consoles on the UART (as the `deploy` image); the runner's lines also on
