@@ -22,4 +22,6 @@ pub enum State {
     Finished,
     /// Stopped by a trap or memory exhaustion; the others went on.
     Stopped(String),
+    /// Removed at runtime (`sys://modules`): its routes answer `NO_ROUTE`.
+    Removed,
 }

@@ -15,11 +15,13 @@
 //!   up (plain logic on virtual time);
 //! - [`memory`] — [`PartitionTable`], the partitioned heap's figures at the end of a run,
 //!   printed alike by the board and the host runner;
+//! - [`modules`] — runtime module management as data: what `sys://modules` answers and
+//!   refuses, a chunked upload, the module store ([`ModuleStore`], [`RamStore`]);
 //! - [`system`] — [`System::boot`], [`System::run`] and the steps in between, on all of the
 //!   above.
 //!
 //! The arrows point one way: `system` → `report` → `board`, `system` → `report` → `memory`,
-//! `system` → `lifecycle` → `plan`, `system` → `plan`, and every one of them → `component`.
+//! `system` → `lifecycle` → `plan`, `system` → `plan`, `system` → `modules`, and every one of them → `component`.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,6 +33,7 @@ pub mod component;
 pub mod error;
 mod lifecycle;
 pub mod memory;
+pub mod modules;
 pub mod plan;
 pub mod report;
 pub mod system;
@@ -39,6 +42,7 @@ pub use board::SimBoard;
 pub use component::{Kind, State};
 pub use error::BootError;
 pub use memory::{PartitionRow, PartitionTable};
+pub use modules::{ModuleError, ModuleStore, RamStore, Source, StoreError};
 pub use plan::{ComponentPlan, Lifecycle, MAX_BACKOFF_FACTOR, Plan, Restart};
 pub use report::{ComponentRam, ComponentReport, RunReport};
-pub use system::{RunOptions, Sink, System, TARGET_MHZ, system_routes};
+pub use system::{CONTROL, Installed, RunOptions, Sink, System, TARGET_MHZ, system_routes};

@@ -7,6 +7,7 @@
 
 use alloc::{string::String, vec::Vec};
 
+use fireball_package::PublicKey;
 use fireball_router::Methods;
 use fireball_vsoc::Prevalidated;
 
@@ -32,6 +33,9 @@ pub struct Plan {
     /// How long a router call may wait for its answer, µs (`deployment.call_timeout_ms`;
     /// `None`: no limit). Carried for the router's call deadlines.
     pub call_timeout_us: Option<u64>,
+    /// The keys whose signed packages this deployment installs at runtime
+    /// (`deployment.keys`; none: `sys://modules` refuses every package as untrusted).
+    pub keys: Vec<PublicKey>,
 }
 
 /// One service or guest.

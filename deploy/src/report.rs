@@ -154,6 +154,7 @@ impl fmt::Display for RunReport {
                 State::Running(note) => format!("running ({note})"),
                 State::Finished => "finished".into(),
                 State::Stopped(why) => format!("stopped: {why}"),
+                State::Removed => "removed".into(),
             };
             // Only a component that was restarted says so: other reports stay as they were.
             let state = match c.restarts {

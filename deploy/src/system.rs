@@ -22,7 +22,11 @@ use alloc::{
 };
 use core::future::Future;
 
-use fireball_router::{CallError, Router, RouterAuthority, RouterConfig, TraceEvent, trace};
+use fireball_package::PublicKey;
+use fireball_router::{
+    CallError, Endpoint, Methods, Registration, Router, RouterAuthority, RouterConfig,
+    TraceEvent, trace,
+};
 use fireball_subsystems::{
     hal::{Console, DeviceRegistry},
     hal_service::{self, HalConfig, HalService},
@@ -30,7 +34,7 @@ use fireball_subsystems::{
     logger::Level,
 };
 use fireball_vsoc::{
-    Instance, LoadedModule, StopReason, Vsoc, VsocConfig, VsocEvent,
+    Instance, LoadedModule, Prevalidated, StopReason, Vsoc, VsocConfig, VsocEvent,
     kernel::{
         mem::{
             self, Exhaustion, ExhaustionPolicy, MemEvent, OwnerId, PartitionId, PartitionSwitch,
@@ -48,6 +52,7 @@ use crate::component::{Kind, State};
 use crate::error::{BootError, describe};
 use crate::lifecycle::{Decision, Restarts, duration};
 use crate::memory::PartitionTable;
+use crate::modules::{self, ModuleStore, RamStore, Source, Upload};
 use crate::plan::{ComponentPlan, Lifecycle, Plan};
 use crate::report::{ComponentRam, ComponentReport, RunReport};
 
@@ -153,6 +158,10 @@ impl RunOptions {
     }
 }
 
+mod manage;
+
+pub use manage::{CONTROL, Installed};
+
 /// One loaded component.
 struct Loaded {
     name: String,
@@ -171,6 +180,13 @@ struct Loaded {
     restarts: Restarts,
     /// Slices and fuel of its earlier instances (before its restarts).
     earlier: (u64, u64),
+    /// Where its running module came from.
+    source: Source,
+    /// Its module in the image (borrowed from flash): what an update rolls back to when the
+    /// module kept to restart from is not there.
+    image: Prevalidated,
+    /// What the manifest lets it reach (a package may ask for no more).
+    reach: Vec<(String, Methods)>,
 }
 
 /// The component name lifecycle messages are logged under.
@@ -214,6 +230,7 @@ fn exhaustions(heap: Option<&PartitionedHeap>, sink: &dyn Sink) -> Vec<Exhaustio
 pub fn system_routes() -> Vec<&'static str> {
     let mut routes = hal_service::ROUTES.to_vec();
     routes.push(log_service::ROUTE);
+    routes.extend(modules::ROUTES);
     routes
 }
 
@@ -245,6 +262,19 @@ pub struct System {
     pending: Vec<Exhaustion>,
     /// The earliest call deadline the router has (see [`System::expire_calls`]).
     call_deadline: Option<u64>,
+    /// The keys packages installed at runtime must be signed with.
+    keys: Vec<PublicKey>,
+    /// Where installed packages are kept.
+    store: Box<dyn ModuleStore>,
+    /// `sys://modules`: the module manager's endpoint.
+    manager: Option<Endpoint>,
+    /// The package being uploaded through `sys://modules`, if one is.
+    upload: Option<Upload>,
+    /// The install or update in progress, if one is.
+    update: Option<manage::Update>,
+    /// Installs the control port started, finished (it polls them with
+    /// [`System::take_installed`]).
+    installed: Vec<Installed>,
 }
 
 /// A deployment part-way through [`System::boot`]: what each step has built so far.
@@ -267,6 +297,8 @@ struct Booting<'p> {
     /// its instance.
     compiled: Vec<(&'p [u8], LoadedModule)>,
     next_service: u16,
+    /// `sys://modules`, registered with the subsystems.
+    manager: Option<Endpoint>,
 }
 
 /// Where the native subsystems (router, `hal`, `logger`) allocate.
@@ -367,6 +399,7 @@ impl<'p> Booting<'p> {
             pending: Vec::new(),
             compiled: Vec::new(),
             next_service: 1,
+            manager: None,
         };
         Ok((booting, devices))
     }
@@ -398,8 +431,14 @@ impl<'p> Booting<'p> {
             executor
                 .spawn_in("logger", SUBSYSTEMS, logger.run(sink.console("log")))
                 .map_err(|_| full("logger"))?;
-            Ok(())
+            // The module manager is served by the deployment loop itself (it changes the
+            // components), not by a task: its endpoint is polled at each turn.
+            let manager = router
+                .register(Registration::new(modules::MANAGER, &modules::ROUTES).inbox(4))
+                .map_err(|e| subsystem("modules", e))?;
+            Ok(manager)
         })
+        .map(|manager| self.manager = Some(manager))
     }
 
     /// Step 3: the manifest's policies: what each component may reach (router tables, P3).
@@ -604,6 +643,9 @@ impl<'p> Booting<'p> {
             routes: component.routes.clone(),
             restarts: Restarts::new(component.lifecycle),
             earlier: (0, 0),
+            source: Source::Image,
+            image: component.module.clone(),
+            reach: component.reach.clone(),
         });
         Ok(())
     }
@@ -666,6 +708,14 @@ impl<'p> Booting<'p> {
             partitions: self.plan.partitions,
             pending: self.pending,
             call_deadline: None,
+            keys: self.plan.keys.clone(),
+            store: within(self.heap, RUNTIME, || {
+                Box::new(RamStore::new(modules::RAM_STORE_BYTES)) as Box<dyn ModuleStore>
+            }),
+            manager: self.manager,
+            upload: None,
+            update: None,
+            installed: Vec::new(),
         }
     }
 }
@@ -784,12 +834,14 @@ impl System {
                 let line = match &state {
                     State::Finished => format!("[fireball] {} finished", c.name),
                     State::Stopped(why) => format!("[fireball] {} stopped: {why}", c.name),
-                    State::Running(_) => String::new(),
+                    State::Running(_) | State::Removed => String::new(),
                 };
                 self.options.sink.line(&line);
                 let failed = state != State::Finished;
                 c.state = state;
-                self.after_stop(index, failed);
+                if !self.stopped_while_updating(index) {
+                    self.after_stop(index, failed);
+                }
             }
         }
     }
@@ -852,36 +904,28 @@ impl System {
         }
     }
 
-    /// Start component `index` again: a new instance of its compiled module in its emptied
-    /// heap, its routes registered again (the router gives it a new generation), spawned.
-    fn restart(&mut self, index: usize) {
-        let now = self.now_us();
+    /// A new instance of `module` for component `index`, in its emptied heap, registered
+    /// for its routes (the router gives it a new generation), watched and spawned; or why
+    /// not (nothing is left behind).
+    fn start_instance(&mut self, index: usize, module: &LoadedModule) -> Result<Rc<Monitor>, String> {
         let heap = self.options.heap;
         let c = &self.components[index];
-        let (name, placement, kind) = (c.name.clone(), c.placement, c.kind);
+        let (placement, kind) = (c.placement, c.kind);
         // The old instance was dropped with its task: its quota must be empty again.
         if kind == Kind::Service {
             let left = self.vsoc.pool(placement).map_or(0, |p| p.used) + in_use(heap, placement);
             if left != 0 {
-                let failures = c.restarts.policy.max_restarts;
-                let why = format!("its {placement} quota still holds {left} B");
-                return self.give_up(index, failures, &why);
+                return Err(format!("its {placement} quota still holds {left} B"));
             }
         }
-        let console = self.options.sink.console(&name);
-        let Some(module) = &c.module else {
-            // Only a component with a restart policy is restarted, and it keeps its module.
-            let failures = c.restarts.policy.max_restarts;
-            return self.give_up(index, failures, "no module kept to restart from");
-        };
-        let instance = match self.vsoc.instantiate_in(module, console, placement) {
-            Ok(instance) => instance,
-            Err(error) => {
+        let console = self.options.sink.console(&c.name);
+        let instance = self
+            .vsoc
+            .instantiate_in(module, console, placement)
+            .map_err(|error| {
                 let _ = exhaustions(heap, &*self.options.sink);
-                let failures = c.restarts.policy.max_restarts;
-                return self.give_up(index, failures, &format!("restart failed: {error}"));
-            }
-        };
+                format!("{error}")
+            })?;
         if kind == Kind::Service {
             let routes: Vec<&str> = c.routes.iter().map(String::as_str).collect();
             if let Err(error) = self
@@ -890,26 +934,43 @@ impl System {
             {
                 drop(routes);
                 within(heap, placement, || drop(instance));
-                let failures = c.restarts.policy.max_restarts;
-                return self.give_up(index, failures, &format!("restart failed: {error}"));
+                return Err(format!("{error}"));
             }
         }
         if let Some(limit_us) = c.restarts.policy.watchdog_us {
             self.vsoc.set_watchdog(&instance, limit_us);
         }
-        let task = match self.vsoc.spawn(&mut self.executor, instance) {
-            Ok(task) => task,
+        match self.vsoc.spawn(&mut self.executor, instance) {
+            Ok(task) => Ok(task.monitor),
             Err(full) => {
                 within(heap, placement, || drop(full));
-                let failures = c.restarts.policy.max_restarts;
-                return self.give_up(index, failures, "restart failed: the executor is full");
+                Err("the executor is full".into())
             }
+        }
+    }
+
+    /// Start component `index` again: a new instance of its compiled module in its emptied
+    /// heap, its routes registered again (the router gives it a new generation), spawned.
+    fn restart(&mut self, index: usize) {
+        let now = self.now_us();
+        let c = &mut self.components[index];
+        let name = c.name.clone();
+        let failures = c.restarts.policy.max_restarts;
+        // Only a component with a restart policy is restarted, and it keeps its module.
+        let Some(module) = c.module.take() else {
+            return self.give_up(index, failures, "no module kept to restart from");
+        };
+        let started = self.start_instance(index, &module);
+        self.components[index].module = Some(module);
+        let monitor = match started {
+            Ok(monitor) => monitor,
+            Err(why) => return self.give_up(index, failures, &format!("restart failed: {why}")),
         };
         let c = &mut self.components[index];
         let stats = c.monitor.stats();
         c.earlier.0 += stats.slices;
         c.earlier.1 += stats.fuel_consumed;
-        c.monitor = task.monitor;
+        c.monitor = monitor;
         c.state = State::Running(String::new());
         c.restarts.total += 1;
         let policy: Lifecycle = c.restarts.policy;
@@ -995,6 +1056,7 @@ impl System {
                 break;
             }
             self.restart_due();
+            self.manage();
             self.expire_calls();
             if self.executor.run_for(1) == 1 {
                 self.polls += 1;
@@ -1029,8 +1091,10 @@ impl System {
     /// nothing is, without moving time (at most 10 000 polls: a guest left spinning by the
     /// time limit is always ready).
     pub fn settle(&mut self) {
+        self.manage();
         self.polls += self.vsoc.run_for(&mut self.executor, 10_000) as u64;
         self.collect();
+        self.manage();
     }
 
     fn collect(&mut self) {

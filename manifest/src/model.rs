@@ -44,6 +44,11 @@ pub struct Deployment {
     /// overrides it for calls on that route.
     #[serde(default)]
     pub call_timeout_ms: Option<u64>,
+    /// Files holding the ed25519 public keys (32 bytes each, `cargo xtask keygen`) whose
+    /// signed packages this deployment installs at runtime (`sys://modules`, the control
+    /// port), relative to the manifest. None: every package is refused as untrusted.
+    #[serde(default)]
+    pub keys: Vec<String>,
 }
 
 fn default_value_stack() -> u64 {

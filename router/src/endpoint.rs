@@ -151,8 +151,13 @@ impl Endpoint {
         };
         let entry = m.value();
         if state.serving(entry).is_none() {
+            let error = if state.components[usize::from(entry.owner)].withdrawn {
+                CallError::NoRoute
+            } else {
+                CallError::DeadPeer
+            };
             drop(state);
-            return Err(self.failed(Op::Bind, uri.into(), CallError::DeadPeer));
+            return Err(self.failed(Op::Bind, uri.into(), error));
         }
         let timeout_us = entry
             .grants

@@ -33,6 +33,11 @@ pub(crate) struct Component<M> {
     pub(crate) generation: u32,
     /// `None`: stopped (its endpoint was dropped).
     pub(crate) live: Option<Live<M>>,
+    /// Removed from the deployment ([`RouterAuthority::withdraw`]): its routes answer
+    /// `NoRoute` rather than `DeadPeer` until it registers again.
+    ///
+    /// [`RouterAuthority::withdraw`]: crate::RouterAuthority::withdraw
+    pub(crate) withdrawn: bool,
 }
 
 pub(crate) struct Subscriber {

@@ -237,6 +237,7 @@ impl Router {
         let component = Component {
             name: name.clone(),
             generation,
+            withdrawn: false,
             live: Some(Live {
                 inbox: Rc::new(Channel::new(inbox)),
                 replies: replies.clone(),
@@ -415,6 +416,27 @@ impl RouterAuthority {
                 .borrow_mut()
                 .set_stop_answer(component_name, answer);
         });
+    }
+
+    /// Withdraws the component named `component_name` from the deployment (a module
+    /// removed at runtime): from now on binding one of its routes fails with
+    /// [`CallError::NoRoute`], as if it had never been registered, rather than
+    /// [`CallError::DeadPeer`]. Its endpoint should be dropped first (its queued and held
+    /// requests get its stop answer). Registering the name again serves its routes again.
+    /// Returns whether the name was registered and is not running.
+    pub fn withdraw(&self, component_name: &str) -> bool {
+        let mut state = self.router.core.state.borrow_mut();
+        match state
+            .components
+            .iter_mut()
+            .find(|c| &*c.name == component_name && c.live.is_none())
+        {
+            Some(c) => {
+                c.withdrawn = true;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Fails every open call whose deadline has passed at `now_us` with

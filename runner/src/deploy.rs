@@ -24,6 +24,7 @@ use fireball_manifest::{
     Component, Manifest, ManifestError, Method as ManifestMethod, ModuleDirs,
     Restart as ManifestRestart,
 };
+use fireball_package::PublicKey;
 use fireball_router::Methods;
 use fireball_subsystems::{
     hal::{Console, Labelled},
@@ -221,6 +222,14 @@ pub enum BootError {
         /// What the loader said.
         error: LoadError,
     },
+    /// A key file named in `deployment.keys` cannot be read or is not a key: make it with
+    /// `cargo xtask keygen`, or fix the path.
+    Key {
+        /// Where it was looked for.
+        path: PathBuf,
+        /// What is wrong.
+        error: String,
+    },
     /// The deployment did not boot.
     Boot(fireball_deploy::BootError),
 }
@@ -242,6 +251,7 @@ impl fmt::Display for BootError {
                 error,
             } => write!(f, "`{component}`: cannot read {}: {error}", path.display()),
             Self::Module { component, error } => write!(f, "`{component}`: {error}"),
+            Self::Key { path, error } => write!(f, "key {}: {error}", path.display()),
             Self::Boot(e) => write!(f, "{e}"),
         }
     }
@@ -373,7 +383,32 @@ pub fn plan(manifest: &Manifest, dirs: &ModuleDirs) -> Result<Plan, BootError> {
         },
         components,
         call_timeout_us: manifest.deployment.call_timeout_ms.map(|ms| ms * 1000),
+        keys: keys(manifest, &dirs.manifest_dir)?,
     })
+}
+
+/// The public keys `deployment.keys` names, read from their files (relative to the manifest).
+pub fn keys(manifest: &Manifest, manifest_dir: &Path) -> Result<Vec<PublicKey>, BootError> {
+    manifest
+        .deployment
+        .keys
+        .iter()
+        .map(|file| {
+            let path = manifest_dir.join(file);
+            let bytes = std::fs::read(&path).map_err(|e| BootError::Key {
+                path: path.clone(),
+                error: e.to_string(),
+            })?;
+            let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| BootError::Key {
+                path: path.clone(),
+                error: format!(
+                    "{} bytes: a public key is 32 (`cargo xtask keygen` writes a `.pub` file)",
+                    b.len()
+                ),
+            })?;
+            Ok(PublicKey::from_bytes(key))
+        })
+        .collect()
 }
 
 /// Validate `manifest` and boot it: nothing runs yet.

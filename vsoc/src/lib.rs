@@ -261,6 +261,28 @@ impl Vsoc {
         })
     }
 
+    /// Compile the module of a signed package installed at runtime (feature `packages`).
+    ///
+    /// A [`VerifiedPackage`](fireball_package::VerifiedPackage) is signed by one of the
+    /// board's keys and its module matches the signed digest; `cargo xtask package`
+    /// validates a module (as [`Vsoc::prevalidate`] does) before it signs it, so the
+    /// signature also stands for "validated at build time" and a board without the
+    /// validator compiles it as a [`Prevalidated`] module. With feature `validate` (the
+    /// host) the module is validated again: a package signed in error is refused there.
+    #[cfg(feature = "packages")]
+    pub fn load_package(
+        &self,
+        package: &fireball_package::VerifiedPackage<'_>,
+    ) -> Result<LoadedModule, LoadError> {
+        #[cfg(feature = "validate")]
+        return self.load(package.name(), package.module());
+        #[cfg(not(feature = "validate"))]
+        {
+            let module = Prevalidated::from_package(package);
+            self.load_prevalidated(package.name(), &module)
+        }
+    }
+
     /// Instantiate a loaded module as a new guest (P5) whose console output goes
     /// to `console`.
     pub fn instantiate(

@@ -205,6 +205,22 @@ impl Prevalidated {
         }
     }
 
+    /// The module of a signed package, pinned under its signed digest (a copy of its
+    /// bytes: the package's buffer is not kept).
+    ///
+    /// Safe because the package's signature is the promise [`Prevalidated::new_unchecked`]
+    /// asks for: it was made by one of the keys the board trusts, over a module that
+    /// `cargo xtask package` validated with this vSoC's configuration before it signed.
+    /// A key holder who signs a module nobody validated breaks that promise, as a build
+    /// that pins the digest of an unvalidated module would.
+    #[cfg(feature = "packages")]
+    pub fn from_package(package: &fireball_package::VerifiedPackage<'_>) -> Self {
+        Self {
+            bytes: Cow::Owned(package.module().to_vec()),
+            digest: package.digest(),
+        }
+    }
+
     /// The module's bytes.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes

@@ -95,8 +95,7 @@ fn plan_source(
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
         modules_dir: modules.to_path_buf(),
     };
-    let mut system: Vec<&str> = fireball_subsystems::hal_service::ROUTES.to_vec();
-    system.push(fireball_subsystems::log_service::ROUTE);
+    let system = fireball::deploy::system_routes();
     if let Err(errors) = manifest.validate(&system, Some(&dirs)) {
         let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
         return Err(format!(
@@ -192,7 +191,17 @@ fn plan_source(
             lifecycle_literal(&planned.lifecycle),
         );
     }
-    out += "],\n}\n}\n";
+    // The keys the board installs packages from, embedded in the image (`PublicKey::from_bytes`
+    // is `const`).
+    let keys: Vec<String> = validated
+        .keys
+        .iter()
+        .map(|key| {
+            let bytes: Vec<String> = key.to_bytes().iter().map(|b| format!("{b:#04x}")).collect();
+            format!("fireball_package::PublicKey::from_bytes([{}])", bytes.join(", "))
+        })
+        .collect();
+    out += &format!("],\nkeys: vec![{}],\n}}\n}}\n", keys.join(", "));
     Ok((out, manifest.services.len()))
 }
 
