@@ -162,6 +162,18 @@ mod manage;
 
 pub use manage::{CONTROL, Installed};
 
+/// What one [`System::turn`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// A task ran a slice (or interrupts woke one).
+    Polled,
+    /// Nothing was ready: the clock moved on to the next sleeper, restart or call deadline.
+    Waited,
+    /// Nothing was ready and nothing will wake by itself (only a request from outside can
+    /// start work: the control port, a test's probe).
+    Idle,
+}
+
 /// One loaded component.
 struct Loaded {
     name: String,
@@ -1055,27 +1067,12 @@ impl System {
                 timed_out = true;
                 break;
             }
-            self.restart_due();
-            self.manage();
-            self.expire_calls();
-            if self.executor.run_for(1) == 1 {
-                self.polls += 1;
-                self.board.clock.advance(self.slice_us);
-            } else if self.vsoc.tick() == 0 {
-                match self.next_wake() {
-                    Some(deadline) => {
-                        let now = self.now_us();
-                        self.board
-                            .clock
-                            .advance(deadline.saturating_sub(now).max(1));
-                    }
-                    // Nothing ready, nobody sleeping, no restart or call deadline pending:
-                    // every guest waits on something only another guest could give. Report
-                    // it rather than spin.
-                    None => break,
-                }
+            if self.turn() == Turn::Idle {
+                // Nothing ready, nobody sleeping, no restart or call deadline pending:
+                // every guest waits on something only another guest could give. Report it
+                // rather than spin.
+                break;
             }
-            self.collect();
             if self.now_us() >= next_status {
                 self.options.sink.status(&self.status());
                 next_status += 1_000_000;
@@ -1085,6 +1082,56 @@ impl System {
         // Let the logger drain what the last guests said.
         self.settle();
         timed_out
+    }
+
+    /// One turn of the deployment loop: restarts that are due, the module manager, call
+    /// deadlines, then one task polled — or, with none ready, the clock moved on to the
+    /// next sleeper, restart or deadline. A board's loop, a test stepping a run, and the
+    /// host runner serving its control port are made of these.
+    pub fn turn(&mut self) -> Turn {
+        self.restart_due();
+        self.manage();
+        self.expire_calls();
+        let turn = if self.executor.run_for(1) == 1 {
+            self.polls += 1;
+            self.board.clock.advance(self.slice_us);
+            Turn::Polled
+        } else if self.vsoc.tick() > 0 {
+            Turn::Polled
+        } else {
+            match self.next_wake() {
+                Some(deadline) => {
+                    let now = self.now_us();
+                    self.board
+                        .clock
+                        .advance(deadline.saturating_sub(now).max(1));
+                    Turn::Waited
+                }
+                None => Turn::Idle,
+            }
+        };
+        self.collect();
+        turn
+    }
+
+    /// Run turns until the clock reads `until_us` (or nothing is left to do, or the run
+    /// halted): a test's way to let a deployment run for a while.
+    pub fn run_until(&mut self, until_us: u64) {
+        while self.now_us() < until_us && self.halted.is_none() {
+            if self.turn() == Turn::Idle {
+                break;
+            }
+        }
+    }
+
+    /// The deployment's clock, µs since boot.
+    pub fn now(&self) -> u64 {
+        self.now_us()
+    }
+
+    /// Whether a partition the board cannot lose ran out (the run is over; a board resets).
+    pub fn halted(&self) -> Option<&str> {
+        self.halted.as_deref()
     }
 
     /// Run whatever is ready (services answering, the logger draining, a probe) until

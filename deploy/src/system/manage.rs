@@ -474,16 +474,19 @@ impl System {
         let c = &self.components[index];
         let name = c.name.clone();
         self.authority.set_stop_answer(&name, answer);
-        let version = version_of(&update.source);
         let heap = self.options.heap;
         let saved = within(heap, RUNTIME, || self.store.save(&name, &update.package));
-        let mut text = format!("{name} now runs {version}");
+        let mut text = format!("{name} now runs {}", version_of(&update.source));
         if let Err(error) = saved {
             text = format!("{text} (not kept in the module store: {error})");
         }
         self.options.sink.line(&format!("[fireball] {text}"));
         self.log.message(Level::Info, modules::MANAGER, &text);
         let len = update.package.len() as u64;
+        let version = match &update.source {
+            Source::Package { version, .. } => version.to_string(),
+            Source::Image => "0.0.0".into(),
+        };
         self.answer(update.answer, &update.by, &name, Ok(version), len);
     }
 

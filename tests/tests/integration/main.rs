@@ -21,6 +21,7 @@ mod firmware_deploy;
 mod firmware_latency;
 mod hello;
 mod lifecycle;
+mod modules;
 mod runner_deploy;
 mod service_buffer;
 mod services_in_hypervisor;

@@ -1,0 +1,338 @@
+//! Runtime module management (issue 16, item 3): signed packages installed, updated and
+//! removed through `sys://modules` on a running deployment, on the host simulator. A guest
+//! calls the service the whole time: every call is answered (ok, or `RESTARTED` during the
+//! swap, which the SDKs resend), none hangs; a refused package changes nothing; a module
+//! that traps while it starts is rolled back; a removed service's routes answer `NO_ROUTE`.
+
+use std::{cell::RefCell, rc::Rc};
+
+use fireball::deploy::{self, Output, RunOptions, State, System};
+use fireball_abi::status;
+use fireball_deploy::modules::code;
+use fireball_manifest::{Manifest, ModuleDirs};
+use fireball_package::{Contents, SigningKey, Version, sign};
+use fireball_router::{CallError, Method, Methods, Record, Registration, Value};
+use fireball_subsystems::host::BufferConsole;
+
+/// An echo service: answers each request with its body. `start` runs before it serves
+/// (`unreachable` makes a module that traps while it starts).
+fn echo(start: &str) -> String {
+    format!(
+        r#"(module
+            (import "fb" "route_next" (func $next (result i32)))
+            (import "fb" "route_take" (func $take (param i32 i32) (result i32)))
+            (import "fb" "route_respond" (func $respond (param i32 i32 i32 i32) (result i32)))
+            (memory (export "memory") 8192 8192 (pagesize 1))
+            (func (export "fb_main")
+                {start}
+                (loop $serve
+                    (if (i32.lt_s (call $next) (i32.const 0)) (then (return)))
+                    (drop (call $take (i32.const 0) (i32.const 4096)))
+                    (if (i32.eqz (i32.load8_u (i32.const 0)))
+                        (then (drop (call $respond (i32.load (i32.const 4)) (i32.const 0)
+                            (i32.add (i32.const 16)
+                                (i32.add (i32.load16_u (i32.const 2)) (i32.load16_u (i32.const 8))))
+                            (i32.load (i32.const 12))))))
+                    (br $serve))))"#
+    )
+}
+
+/// A guest calling `svc://echo/x` `times` times, 10 ms apart, binding afresh for each call
+/// (as the SDK rebinds): prints `o` per reply, `R` per `RESTARTED`, `N` per `NO_ROUTE`, `E`
+/// per other refusal.
+fn caller(times: u32) -> String {
+    let uri = "svc://echo/x";
+    format!(
+        r#"(module
+            (import "fb" "route_bind" (func $bind (param i32 i32) (result i32)))
+            (import "fb" "route_unbind" (func $unbind (param i32) (result i32)))
+            (import "fb" "route_call" (func $call (param i32 i32 i32 i32) (result i32)))
+            (import "fb" "sleep_ticks" (func $sleep (param i64)))
+            (import "fb" "print" (func $print (param i32 i32)))
+            (memory (export "memory") 8192 8192 (pagesize 1))
+            (data (i32.const 0) "{uri}")
+            (data (i32.const 200) "\00")
+            (data (i32.const 300) "oERN")
+            (func (export "fb_main") (local $b i32) (local $i i32) (local $s i32)
+                (loop $again
+                    (call $sleep (i64.const 10000))
+                    (local.set $b (call $bind (i32.const 0) (i32.const {len})))
+                    (if (i32.lt_s (local.get $b) (i32.const 0))
+                        (then (local.set $s (local.get $b)))
+                        (else
+                            (local.set $s (call $call (local.get $b) (i32.const 0) (i32.const 200) (i32.const 1)))
+                            (drop (call $unbind (local.get $b)))))
+                    (if (i32.ge_s (local.get $s) (i32.const 0))
+                        (then (call $print (i32.const 300) (i32.const 1)))
+                        (else (if (i32.eq (local.get $s) (i32.const {restarted}))
+                            (then (call $print (i32.const 302) (i32.const 1)))
+                            (else (if (i32.eq (local.get $s) (i32.const {no_route}))
+                                (then (call $print (i32.const 303) (i32.const 1)))
+                                (else (call $print (i32.const 301) (i32.const 1))))))))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br_if $again (i32.lt_u (local.get $i) (i32.const {times}))))))"#,
+        len = uri.len(),
+        restarted = status::RESTARTED,
+        no_route = status::NO_ROUTE,
+    )
+}
+
+const MANIFEST: &str = r#"
+[deployment]
+name = "modules"
+keys = ["board.pub"]
+
+[[service]]
+name = "echo"
+module = "echo.wasm"
+quota = 32768
+routes = ["svc://echo/{x}"]
+
+[[guest]]
+name = "app"
+module = "app.wasm"
+reach = [{ route = "svc://echo/{x}", methods = ["read"] }]
+"#;
+
+/// The board's key and another one.
+fn keys() -> (SigningKey, SigningKey) {
+    (SigningKey::from_seed(&[1; 32]), SigningKey::from_seed(&[2; 32]))
+}
+
+/// A package of `wat` for `name` at `version`, signed with `key`, serving `routes`.
+fn package(name: &str, version: &str, wat: &str, routes: &[&str], key: &SigningKey) -> Vec<u8> {
+    let module = wat::parse_str(wat).unwrap();
+    let contents = Contents {
+        name,
+        version: Version::parse(version).unwrap(),
+        routes,
+        reach: &[],
+    };
+    sign(&contents, &module, key).unwrap()
+}
+
+/// The manifest booted with the echo service and a guest making `calls` calls.
+fn boot(calls: u32) -> (System, BufferConsole, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, wat: &str| {
+        std::fs::write(dir.path().join(name), wat::parse_str(wat).unwrap()).unwrap();
+    };
+    write("echo.wasm", &echo(""));
+    write("app.wasm", &caller(calls));
+    let (board, _) = keys();
+    std::fs::write(dir.path().join("board.pub"), board.public_key().to_bytes()).unwrap();
+    let out = BufferConsole::new();
+    let options = RunOptions {
+        output: Output::Buffer(out.clone()),
+        ..RunOptions::default()
+    };
+    let dirs = ModuleDirs {
+        manifest_dir: dir.path().to_path_buf(),
+        modules_dir: dir.path().to_path_buf(),
+    };
+    let manifest = Manifest::parse(MANIFEST).unwrap();
+    let system = deploy::boot(&manifest, &dirs, options).unwrap();
+    (system, out, dir)
+}
+
+type Outcomes = Rc<RefCell<Vec<(String, Result<Record, CallError>)>>>;
+
+/// A native probe allowed everything on `sys://modules`: runs `steps` in order (an upload
+/// in 400-byte chunks, a read, a remove), recording each outcome under its label.
+#[derive(Clone)]
+enum Step {
+    Upload(&'static str, Vec<u8>),
+    Read(&'static str),
+    Remove(&'static str),
+    Call(&'static str),
+}
+
+fn probe(system: &mut System, steps: Vec<(&'static str, Step)>) -> Outcomes {
+    let authority = system.router_authority();
+    let all = Methods::READ | Methods::WRITE | Methods::CALL;
+    for route in ["sys://modules", "sys://modules/{name}", "svc://echo/{x}"] {
+        authority.allow("probe", route, all).unwrap();
+    }
+    let mut probe = system
+        .router()
+        .register(Registration::new("probe", &[]))
+        .unwrap();
+    let outcomes: Outcomes = Rc::default();
+    let out = outcomes.clone();
+    system
+        .spawn_native("probe", async move {
+            for (label, step) in steps {
+                let outcome = match step {
+                    Step::Upload(name, bytes) => {
+                        let uri = format!("sys://modules/{name}");
+                        let mut off = 0;
+                        loop {
+                            let end = (off + 400).min(bytes.len());
+                            let mut body = Record::new()
+                                .with("off", off as u64)
+                                .with("data", Value::Bytes(bytes[off..end].to_vec()));
+                            if off == 0 {
+                                body = body.with("len", bytes.len() as u64);
+                            }
+                            match probe.call_uri(&uri, Method::Write, body).await {
+                                Ok(reply) if reply.str("version").is_some() => break Ok(reply),
+                                Ok(reply) => off = reply.uint("off").unwrap() as usize,
+                                Err(e) => break Err(e),
+                            }
+                        }
+                    }
+                    Step::Read(uri) => probe.call_uri(uri, Method::Read, Record::new()).await,
+                    Step::Remove(name) => {
+                        let uri = format!("sys://modules/{name}");
+                        let body = Record::new().with("op", "remove");
+                        probe.call_uri(&uri, Method::Call, body).await
+                    }
+                    Step::Call(uri) => {
+                        let body = Record::new().with("n", 1u32);
+                        probe.call_uri(uri, Method::Call, body).await
+                    }
+                };
+                out.borrow_mut().push((label.into(), outcome));
+            }
+        })
+        .unwrap();
+    outcomes
+}
+
+fn outcome(outcomes: &Outcomes, label: &str) -> Result<Record, CallError> {
+    outcomes
+        .borrow()
+        .iter()
+        .find(|(l, _)| l == label)
+        .unwrap_or_else(|| panic!("no outcome for {label}"))
+        .1
+        .clone()
+}
+
+/// The guest's line of outcomes (`o`, `R`, `N`, `E`).
+fn calls(out: &BufferConsole) -> String {
+    // The guest prints without newlines: the runner's own lines land in between.
+    out.contents()
+        .lines()
+        .map(|l| l.strip_prefix("[app] ").unwrap_or(l))
+        .map(|l| l.split("[fireball]").next().unwrap_or(""))
+        .flat_map(|l| l.chars().filter(|c| "oERN".contains(*c)))
+        .collect()
+}
+
+#[test]
+fn an_update_swaps_the_module_while_its_caller_keeps_getting_answers() {
+    let (mut system, out, _dir) = boot(40);
+    let (board, other) = keys();
+    let routes = ["svc://echo/{x}"];
+    let v2 = package("echo", "1.2.0", &echo("(nop)"), &routes, &board);
+    let mut flipped = v2.clone();
+    let at = flipped.len() / 2;
+    flipped[at] ^= 0x40;
+    let foreign = package("echo", "1.3.0", &echo(""), &routes, &other);
+    let wrong_routes = package("echo", "1.3.0", &echo(""), &["svc://other/{x}"], &board);
+    let trapping = package("echo", "2.0.0", &echo("unreachable"), &routes, &board);
+    system.run_until(100_000);
+    let outcomes = probe(
+        &mut system,
+        vec![
+            ("flipped", Step::Upload("echo", flipped)),
+            ("foreign", Step::Upload("echo", foreign)),
+            ("routes", Step::Upload("echo", wrong_routes)),
+            ("v2", Step::Upload("echo", v2)),
+            ("after v2", Step::Read("sys://modules/echo")),
+            ("trapping", Step::Upload("echo", trapping)),
+            ("after trap", Step::Read("sys://modules/echo")),
+            ("echo", Step::Call("svc://echo/x")),
+            ("list", Step::Read("sys://modules")),
+        ],
+    );
+    assert!(!system.run_guests(), "the guest finished in time");
+    let text = out.contents();
+
+    // Refused packages changed nothing: typed failures, the image's module ran on.
+    assert_eq!(outcome(&outcomes, "flipped"), Err(CallError::Failed(code::UNTRUSTED)));
+    assert_eq!(outcome(&outcomes, "foreign"), Err(CallError::Failed(code::UNTRUSTED)));
+    assert_eq!(outcome(&outcomes, "routes"), Err(CallError::Failed(code::NOT_GRANTED)));
+    // The update: answered once the new module serves.
+    let v2 = outcome(&outcomes, "v2").unwrap();
+    assert_eq!(v2.str("version"), Some("1.2.0"), "{text}");
+    let entry = outcome(&outcomes, "after v2").unwrap();
+    assert_eq!(entry.str("version"), Some("1.2.0"));
+    assert_eq!(entry.str("source"), Some("package"));
+    assert_eq!(entry.str("state"), Some("running"));
+    // A module that traps while it starts is rolled back: 1.2.0 serves on.
+    assert_eq!(
+        outcome(&outcomes, "trapping"),
+        Err(CallError::Failed(code::START_FAILED)),
+        "{text}"
+    );
+    assert!(text.contains("rolled back to version 1.2.0"), "{text}");
+    let entry = outcome(&outcomes, "after trap").unwrap();
+    assert_eq!(entry.str("version"), Some("1.2.0"));
+    assert_eq!(entry.str("state"), Some("running"));
+    assert!(outcome(&outcomes, "echo").is_ok(), "{text}");
+    let list = outcome(&outcomes, "list").unwrap();
+    let Some(Value::List(modules)) = list.get("modules") else {
+        panic!("{list}")
+    };
+    assert_eq!(modules.len(), 2);
+
+    // The guest's calls were all answered: replies, and at most one `RESTARTED` for each
+    // swap (the update and the rollback), which a caller resends.
+    let seen = calls(&out);
+    assert_eq!(seen.len(), 40, "{text}");
+    assert!(!seen.contains('E') && !seen.contains('N'), "{seen}\n{text}");
+    assert!(seen.matches('R').count() <= 2, "{seen}");
+    // Every request in the run was answered or failed with a typed status.
+    let trace = system.finish().trace;
+    let requests = trace.lines().filter(|l| l.contains(" request ")).count();
+    let answers = trace
+        .lines()
+        .filter(|l| l.contains(" reply ") || l.contains(" timeout "))
+        .count();
+    assert_eq!(requests, answers, "{trace}");
+}
+
+#[test]
+fn a_removed_service_answers_no_route_and_can_be_installed_again() {
+    let (mut system, out, _dir) = boot(30);
+    let (board, _) = keys();
+    let v3 = package("echo", "3.0.0", &echo(""), &["svc://echo/{x}"], &board);
+    system.run_until(50_000);
+    let outcomes = probe(
+        &mut system,
+        vec![
+            ("remove", Step::Remove("echo")),
+            ("again", Step::Remove("echo")),
+            ("unknown", Step::Remove("nobody")),
+            ("gone", Step::Call("svc://echo/x")),
+        ],
+    );
+    system.run_until(150_000);
+    assert_eq!(outcome(&outcomes, "remove"), Ok(Record::new()));
+    assert_eq!(outcome(&outcomes, "again"), Err(CallError::Failed(code::UNKNOWN)));
+    assert_eq!(outcome(&outcomes, "unknown"), Err(CallError::Failed(code::UNKNOWN)));
+    assert_eq!(outcome(&outcomes, "gone"), Err(CallError::NoRoute));
+    let outcomes = probe_again(&mut system, v3);
+    assert!(!system.run_guests());
+    assert_eq!(outcome(&outcomes, "v3").unwrap().str("version"), Some("3.0.0"));
+    let seen = calls(&out);
+    assert_eq!(seen.len(), 30, "{}", out.contents());
+    // Served, then `NO_ROUTE` while removed, then served again.
+    assert!(seen.starts_with("oooo"), "{seen}");
+    assert!(seen.contains("NNN"), "{seen}");
+    assert!(seen.ends_with("ooo"), "{seen}");
+    assert!(!seen.contains('E'), "{seen}");
+    let report = system.finish();
+    let echo = report.components.iter().find(|c| c.name == "echo").unwrap();
+    assert!(matches!(echo.state, State::Running(_)), "{report}");
+}
+
+/// A second probe (the first one's name is taken while it runs: it has finished by now).
+fn probe_again(system: &mut System, package: Vec<u8>) -> Outcomes {
+    let mut steps = vec![("v3", Step::Upload("echo", package))];
+    steps.shrink_to_fit();
+    // The first probe's endpoint was dropped when its task ended: the name is free.
+    probe(system, steps)
+}
