@@ -1129,6 +1129,15 @@ impl System {
         self.now_us()
     }
 
+    /// Move the clock on to `to_us` (if it reads less): for a loop with nothing to do that
+    /// waits in real time for a request from outside (the host's control port).
+    pub fn advance_clock(&mut self, to_us: u64) {
+        let now = self.now_us();
+        if to_us > now {
+            self.board.clock.advance(to_us - now);
+        }
+    }
+
     /// Whether a partition the board cannot lose ran out (the run is over; a board resets).
     pub fn halted(&self) -> Option<&str> {
         self.halted.as_deref()
