@@ -923,9 +923,12 @@ impl System {
         let heap = self.options.heap;
         let c = &self.components[index];
         let (placement, kind) = (c.placement, c.kind);
-        // The old instance was dropped with its task: its quota must be empty again.
+        // The old instance was dropped with its task: nothing may still be charged to its
+        // quota. (What the heap still holds there is the engine's: wasmi translates a
+        // function on its first call, in the caller's placement, and keeps the translation
+        // for the module's life — see docs/lifecycle.md.)
         if kind == Kind::Service {
-            let left = self.vsoc.pool(placement).map_or(0, |p| p.used) + in_use(heap, placement);
+            let left = self.vsoc.pool(placement).map_or(0, |p| p.used);
             if left != 0 {
                 return Err(format!("its {placement} quota still holds {left} B"));
             }
@@ -1127,6 +1130,18 @@ impl System {
     /// The deployment's clock, µs since boot.
     pub fn now(&self) -> u64 {
         self.now_us()
+    }
+
+    /// The board's partitioned heap, if the deployment runs on one.
+    pub fn heap(&self) -> Option<&'static PartitionedHeap> {
+        self.options.heap
+    }
+
+    /// Run `f` with its allocations in P2, where the module manager keeps uploads and the
+    /// RAM store its packages: for a control port's buffers (what it receives is a package
+    /// on its way to the module manager).
+    pub fn in_module_partition<R>(heap: Option<&'static PartitionedHeap>, f: impl FnOnce() -> R) -> R {
+        within(heap, RUNTIME, f)
     }
 
     /// Move the clock on to `to_us` (if it reads less): for a loop with nothing to do that

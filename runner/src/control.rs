@@ -106,9 +106,18 @@ pub fn parse_address(text: &str) -> Result<SocketAddr, String> {
 /// held to the wall clock; the run's report.
 pub fn serve(mut system: System, socket: &UdpSocket, until_us: u64) -> std::io::Result<RunReport> {
     socket.set_nonblocking(true)?;
-    let mut server = Server::new(MAX_UPLOAD);
+    // The port's buffers (an upload on its way to the module manager) live where the
+    // manager keeps packages, P2, not in the kernel's P1 the loop runs in.
+    let heap = system.heap();
+    let placed = |f: &mut dyn FnMut()| System::in_module_partition(heap, f);
+    let mut server = None;
+    let mut buffer = Vec::new();
+    placed(&mut || {
+        server = Some(Server::new(MAX_UPLOAD));
+        buffer = vec![0; 2048];
+    });
+    let mut server = server.expect("made above");
     let mut peer: Option<SocketAddr> = None;
-    let mut buffer = vec![0; 2048];
     let start = Instant::now();
     while system.now() < until_us && system.halted().is_none() {
         let turn = system.turn();
@@ -116,8 +125,11 @@ pub fn serve(mut system: System, socket: &UdpSocket, until_us: u64) -> std::io::
             match socket.recv_from(&mut buffer) {
                 Ok((len, from)) => {
                     peer = Some(from);
-                    if let Some(response) = server.handle(&buffer[..len], &mut Board(&mut system))
-                    {
+                    let mut response = None;
+                    placed(&mut || {
+                        response = server.handle(&buffer[..len], &mut Board(&mut system));
+                    });
+                    if let Some(response) = response {
                         socket.send_to(&response, from)?;
                     }
                 }
@@ -129,7 +141,9 @@ pub fn serve(mut system: System, socket: &UdpSocket, until_us: u64) -> std::io::
         }
         for installed in system.take_installed() {
             let result = installed.result.map(drop).map_err(|e| refusal(&e));
-            if let (Some(response), Some(to)) = (server.finish_install(result), peer) {
+            let mut response = None;
+            placed(&mut || response = server.finish_install(result.clone()));
+            if let (Some(response), Some(to)) = (response, peer) {
                 socket.send_to(&response, to)?;
             }
         }

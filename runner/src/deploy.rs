@@ -308,6 +308,24 @@ fn methods(list: &[ManifestMethod]) -> Methods {
     })
 }
 
+/// The vSoC `System::boot` makes for `manifest`'s plan: the same limits, the same engine.
+fn vsoc_for(manifest: &Manifest) -> Vsoc {
+    let bytes = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    Vsoc::new(VsocConfig {
+        yield_interval: manifest.deployment.yield_interval,
+        guest_pool_bytes: bytes(manifest.partitions.guests),
+        max_value_stack: bytes(manifest.deployment.value_stack),
+        ..VsocConfig::default()
+    })
+}
+
+/// Check `module` for component `name` as a board running `manifest` would load it (the
+/// vSoC's limits, then wasmi's validator): what `cargo xtask package` does before it signs,
+/// so that a signature also stands for "validated at build time".
+pub fn check_module(manifest: &Manifest, name: &str, module: Vec<u8>) -> Result<(), LoadError> {
+    vsoc_for(manifest).prevalidate(name, module).map(drop)
+}
+
 /// Validate `manifest` (modules looked up in `dirs`) and read its modules into a [`Plan`]:
 /// each module checked as the vSoC loads it (limits, then wasmi's validator) and pinned by
 /// its SHA-256 digest ([`Vsoc::prevalidate`]), so booting the plan does not validate again.
@@ -317,13 +335,7 @@ pub fn plan(manifest: &Manifest, dirs: &ModuleDirs) -> Result<Plan, BootError> {
         .validate(&system_routes(), Some(dirs))
         .map_err(BootError::Manifest)?;
     let bytes = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-    // The vSoC `System::boot` makes for this plan: the same limits, the same engine.
-    let vsoc = Vsoc::new(VsocConfig {
-        yield_interval: manifest.deployment.yield_interval,
-        guest_pool_bytes: bytes(manifest.partitions.guests),
-        max_value_stack: bytes(manifest.deployment.value_stack),
-        ..VsocConfig::default()
-    });
+    let vsoc = vsoc_for(manifest);
     let mut components = Vec::new();
     for component in manifest.components() {
         let path = Manifest::module_path(component.module(), &dirs.manifest_dir, &dirs.modules_dir);

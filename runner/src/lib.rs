@@ -9,6 +9,7 @@
 //!   one has finished or trapped.
 #![forbid(unsafe_code)]
 
+pub mod control;
 pub mod deploy;
 
 use std::fmt;

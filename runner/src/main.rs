@@ -2,7 +2,10 @@
 //!
 //! ```text
 //! fireball run <manifest.toml> [--trace FILE] [--for SECONDS] [--modules DIR] [--quiet]
-//!                                 boot a deployment on the host simulator
+//!              [--control udp:127.0.0.1:PORT]
+//!                                 boot a deployment on the host simulator; with a control
+//!                                 port, serve MCUmgr's SMP (install, list, remove modules)
+//!                                 in real time until --for runs out
 //! fireball run <module.wasm>...   run bare guests side by side until all stop
 //! fireball inspect <module.wasm>  what a module declares and needs
 //! ```
@@ -20,8 +23,10 @@ use std::{
     process::ExitCode,
 };
 
+use std::net::UdpSocket;
+
 use fireball::{
-    Outcome,
+    Outcome, control,
     deploy::{self, Output, RunOptions},
     run_guests,
 };
@@ -34,6 +39,7 @@ static HEAP: HostHeap = HostHeap::new();
 
 const USAGE: &str = "usage:
   fireball run <manifest.toml> [--trace FILE] [--for SECONDS] [--modules DIR] [--quiet]
+                               [--control udp:127.0.0.1:PORT]
   fireball run <module.wasm>...
   fireball inspect <module.wasm>";
 
@@ -48,6 +54,7 @@ struct DeployArgs {
     seconds: Option<u64>,
     modules: Option<PathBuf>,
     quiet: bool,
+    control: Option<String>,
 }
 
 fn parse_deploy(args: &[String]) -> Option<DeployArgs> {
@@ -58,6 +65,7 @@ fn parse_deploy(args: &[String]) -> Option<DeployArgs> {
         seconds: None,
         modules: None,
         quiet: false,
+        control: None,
     };
     let mut rest = rest.iter();
     while let Some(flag) = rest.next() {
@@ -66,6 +74,7 @@ fn parse_deploy(args: &[String]) -> Option<DeployArgs> {
             "--for" => parsed.seconds = Some(rest.next()?.parse().ok()?),
             "--modules" => parsed.modules = Some(rest.next()?.into()),
             "--quiet" => parsed.quiet = true,
+            "--control" => parsed.control = Some(rest.next()?.clone()),
             _ => return None,
         }
     }
@@ -89,6 +98,7 @@ fn run_deployment(args: DeployArgs) -> ExitCode {
     if let Some(seconds) = args.seconds {
         options.max_time_us = seconds.saturating_mul(1_000_000);
     }
+    let until_us = options.max_time_us;
     let system = match deploy::boot_file(&args.manifest, &modules, options) {
         Ok(system) => system,
         Err(e) => {
@@ -99,7 +109,26 @@ fn run_deployment(args: DeployArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let report = system.run();
+    let served_control = args.control.is_some();
+    let report = match args.control {
+        None => system.run(),
+        Some(control) => {
+            let served = control::parse_address(&control).and_then(|address| {
+                let socket = UdpSocket::bind(address)
+                    .map_err(|e| format!("--control {control}: {e}"))?;
+                eprintln!("fireball: control port: SMP over UDP on {address}");
+                control::serve(system, &socket, until_us)
+                    .map_err(|e| format!("--control {control}: {e}"))
+            });
+            match served {
+                Ok(report) => report,
+                Err(e) => {
+                    eprintln!("fireball: {e}");
+                    return ExitCode::from(1);
+                }
+            }
+        }
+    };
     println!("\n{report}");
     if HEAP.overflows() > 0 {
         eprintln!(
@@ -118,7 +147,9 @@ fn run_deployment(args: DeployArgs) -> ExitCode {
         }
         eprintln!("fireball: router trace written to {}", path.display());
     }
-    if report.all_guests_finished() {
+    // With a control port the run lasts `--for`: it succeeded if the board did not halt.
+    let served = served_control && report.halted.is_none();
+    if report.all_guests_finished() || served {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -17,6 +17,7 @@
 
 mod bench;
 mod budget;
+mod control_port;
 mod firmware;
 mod footprint;
 mod latency;
@@ -264,6 +265,8 @@ fn test(root: &Path) -> Result<(), String> {
     };
     with_artifacts(&mut tests);
     run(&mut tests)?;
+    // A stock SMP client (PyPI's smpclient) updates a module over the control port.
+    control_port::run_check(root)?;
     eprintln!("xtask: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }
@@ -314,6 +317,9 @@ fn main() -> ExitCode {
         ["demo"] => demo(&root),
         ["test"] => test(&root),
         ["keygen", dir] => package::keygen(Path::new(dir)),
+        ["control-port"] => Cross::setup(true)
+            .and_then(|cross| modules::build_all(&cross, &root))
+            .and_then(|_| control_port::run_check(&root)),
         ["package", rest @ ..] => package::run(rest),
         _ => {
             eprintln!("{}", include_str!("usage.txt"));

@@ -108,6 +108,10 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         routes: &routes,
         reach: &reach,
     };
+    // A board without the validator compiles a package's module on the strength of its
+    // signature: validate it here, with the deployment's limits, before signing.
+    fireball::deploy::check_module(&manifest, component, module.clone())
+        .map_err(|e| format!("package: {module_path}: {e}"))?;
     let bytes = sign(&contents, &module, &key).map_err(|e| format!("package: {e}"))?;
     fs::write(out, &bytes).map_err(|e| format!("{out}: {e}"))?;
     println!(

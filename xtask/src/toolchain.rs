@@ -195,7 +195,7 @@ fn is_root() -> bool {
     sh("id", &["-u"]).is_ok_and(|uid| uid.trim() == "0")
 }
 
-fn apt_install(packages: &[&str]) -> Result<(), String> {
+pub(crate) fn apt_install(packages: &[&str]) -> Result<(), String> {
     if !is_root() {
         return Err(format!(
             "need Debian packages {packages:?} and not running as root\n{}",

@@ -1,0 +1,148 @@
+"""CI: a client nobody here wrote (smpclient, from PyPI) manages the modules of a running
+deployment over its control port — `fireball run <manifest> --control udp:127.0.0.1:PORT`.
+
+`cargo xtask test` runs it (`cargo xtask control-port` alone) after making, in DIR:
+`fireball.toml` (the sensor hub, trusting `keys/fireball-signing.pub`, its aggregator
+restarted whenever it finishes so that it calls `stats` the whole time), and three packages
+of `stats`: `stats-1.1.0.fbpk` signed with the board's key, `stats-other.fbpk` signed with
+another key, and (made here) the first with one byte flipped.
+
+    python tests/control_port.py --fireball target/debug/fireball --dir DIR --modules MODULES
+
+Checks: the port answers an echo; the image list shows `stats` from the image; the flipped
+package and the one signed by another key are refused (ACCESS_DENIED) and change nothing;
+the good one installs (the upload's last chunk is answered once the new module serves) and
+the list shows 1.1.0 running; the Fireball group lists it too; and, from the run's output,
+the aggregator kept sending windows before and after the update with no call failing, the
+run ended cleanly, and every request was answered (requests = replies + timeouts in the
+trace). Exits non-zero on the first failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "smp" / "tests"))
+
+from interop import List, PortedUDP  # noqa: E402  (the Fireball group's models)
+from interop import check as check_full  # noqa: E402
+from smp import error as smperr  # noqa: E402
+from smpclient import SMPClient  # noqa: E402
+from smpclient.generics import success  # noqa: E402
+from smpclient.requests.image_management import ImageStatesRead  # noqa: E402
+from smpclient.requests.os_management import EchoWrite  # noqa: E402
+
+RUN_SECONDS = 12
+
+
+def check(condition: bool, what: str) -> None:
+    check_full(condition, what if len(what) < 240 else what[:240] + " …")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def refused(client: SMPClient, package: bytes, what: str) -> None:
+    try:
+        async for _ in client.upload(package):
+            pass
+    except Exception as e:  # smpclient's upload error, carrying the board's ErrorV1
+        text = repr(e)
+        check("ACCESS" in text, f"{what} refused: {text[:300]}")
+        return
+    check(False, f"{what} refused")
+
+
+def stats_image(images):
+    return [i for i in images if i.version in ("0.0.0", "1.1.0")]
+
+
+async def session(port: int, packages: Path) -> None:
+    good = (packages / "stats-1.1.0.fbpk").read_bytes()
+    other = (packages / "stats-other.fbpk").read_bytes()
+    flipped = bytearray(good)
+    flipped[len(flipped) // 2] ^= 0x01
+    async with SMPClient(PortedUDP(port), "127.0.0.1", timeout_s=10.0) as client:
+        r = await client.request(EchoWrite(d="hello sensor hub"))
+        check(success(r) and r.r == "hello sensor hub", "echo")
+
+        r = await client.request(List())
+        check(success(r), f"fireball list {r}")
+        before = {m.name: m for m in r.modules}
+        check(before["stats"].version == "0.0.0", "stats runs the image's module")
+
+        await refused(client, bytes(flipped), "a package with a flipped byte")
+        await refused(client, other, "a package signed by another key")
+        r = await client.request(List())
+        check({m.name: m.version for m in r.modules}["stats"] == "0.0.0", "nothing changed")
+
+        started = time.monotonic()
+        offsets = [off async for off in client.upload(good)]
+        check(offsets[-1] == len(good), f"stats 1.1.0 uploaded in {len(offsets)} chunks "
+              f"and installed in {time.monotonic() - started:.2f} s")
+
+        r = await client.request(ImageStatesRead())
+        check(success(r), "image state read")
+        images = {i.image: i for i in r.images}
+        r2 = await client.request(List())
+        names = {m.image: m.name for m in r2.modules}
+        stats = [images[n] for n, name in names.items() if name == "stats"]
+        check(len(stats) == 1 and stats[0].version == "1.1.0" and stats[0].active,
+              f"the image list shows stats 1.1.0 active: {stats}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fireball", required=True)
+    parser.add_argument("--dir", required=True, type=Path)
+    parser.add_argument("--modules", required=True)
+    args = parser.parse_args()
+    port = free_port()
+    log = args.dir / "run.log"
+    trace = args.dir / "trace.txt"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [args.fireball, "run", str(args.dir / "fireball.toml"), "--modules", args.modules,
+             "--control", f"udp:127.0.0.1:{port}", "--for", str(RUN_SECONDS), "--quiet",
+             "--trace", str(trace)],
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        time.sleep(1.5)  # booted, and the aggregator has sent a few windows
+        asyncio.run(session(port, args.dir))
+        code = proc.wait(timeout=RUN_SECONDS + 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text()
+    lines = text.splitlines()
+    check(code == 0, f"the run ended cleanly (exit {code})")
+    update = next((i for i, l in enumerate(lines) if "stats now runs version 1.1.0" in l), None)
+    check(update is not None, "the run says stats now runs 1.1.0")
+    windows = [i for i, l in enumerate(lines) if "aggregator: window" in l]
+    check(any(i < update for i in windows) and any(i > update for i in windows),
+          f"the aggregator sent windows before and after the update ({len(windows)} in all)")
+    bad = [l for l in lines if "aggregator" in l
+           and any(w in l for w in ("ERROR", "trapped", "failed", "gave up", "refused"))]
+    check(not bad, f"no aggregator call failed: {bad[:3]}")
+    refusals = [l for l in lines if "modules:" in l and "refused" in l]
+    check(len(refusals) == 0 or all("control" in l for l in refusals), "refusals came from the port")
+    t = trace.read_text().splitlines()
+    requests = sum(1 for l in t if " request " in l)
+    answers = sum(1 for l in t if " reply " in l or " timeout " in l)
+    check(requests == answers, f"every request answered: {requests} requests, {answers} answers")
+    print("control port: all passed")
+
+
+if __name__ == "__main__":
+    main()
