@@ -45,6 +45,4 @@ pub use memory::{PartitionRow, PartitionTable};
 pub use modules::{ModuleError, ModuleStore, RamStore, Source, StoreError};
 pub use plan::{ComponentPlan, Lifecycle, MAX_BACKOFF_FACTOR, Plan, Restart};
 pub use report::{ComponentRam, ComponentReport, RunReport};
-pub use system::{
-    CONTROL, Installed, RunOptions, Sink, System, TARGET_MHZ, Turn, system_routes,
-};
+pub use system::{CONTROL, Installed, RunOptions, Sink, System, TARGET_MHZ, Turn, system_routes};

@@ -118,9 +118,7 @@ impl ModuleError {
         match self {
             Self::BadRequest(_) => code::BAD_REQUEST,
             Self::Method => code::METHOD,
-            Self::Package(PackageError::UnknownKey | PackageError::BadSignature) => {
-                code::UNTRUSTED
-            }
+            Self::Package(PackageError::UnknownKey | PackageError::BadSignature) => code::UNTRUSTED,
             Self::Package(PackageError::ReachNotGranted { .. })
             | Self::NameMismatch { .. }
             | Self::RoutesDiffer => code::NOT_GRANTED,
@@ -151,7 +149,9 @@ impl fmt::Display for ModuleError {
             Self::Busy { by } => write!(f, "busy: {by} is uploading or updating"),
             Self::TooLarge { len, max } => write!(f, "{len} B is more than the {max} B taken"),
             Self::Load(e) => write!(f, "the module does not load: {e}"),
-            Self::StartFailed(why) => write!(f, "the new module did not start ({why}): rolled back"),
+            Self::StartFailed(why) => {
+                write!(f, "the new module did not start ({why}): rolled back")
+            }
             Self::NoRoom(why) => write!(f, "no room: {why}"),
             Self::Store(e) => write!(f, "the module store refused it: {e}"),
         }

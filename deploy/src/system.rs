@@ -24,8 +24,8 @@ use core::future::Future;
 
 use fireball_package::PublicKey;
 use fireball_router::{
-    CallError, Endpoint, Methods, Registration, Router, RouterAuthority, RouterConfig,
-    TraceEvent, trace,
+    CallError, Endpoint, Methods, Registration, Router, RouterAuthority, RouterConfig, TraceEvent,
+    trace,
 };
 use fireball_subsystems::{
     hal::{Console, DeviceRegistry},
@@ -919,7 +919,11 @@ impl System {
     /// A new instance of `module` for component `index`, in its emptied heap, registered
     /// for its routes (the router gives it a new generation), watched and spawned; or why
     /// not (nothing is left behind).
-    fn start_instance(&mut self, index: usize, module: &LoadedModule) -> Result<Rc<Monitor>, String> {
+    fn start_instance(
+        &mut self,
+        index: usize,
+        module: &LoadedModule,
+    ) -> Result<Rc<Monitor>, String> {
         let heap = self.options.heap;
         let c = &self.components[index];
         let (placement, kind) = (c.placement, c.kind);
@@ -1140,7 +1144,10 @@ impl System {
     /// Run `f` with its allocations in P2, where the module manager keeps uploads and the
     /// RAM store its packages: for a control port's buffers (what it receives is a package
     /// on its way to the module manager).
-    pub fn in_module_partition<R>(heap: Option<&'static PartitionedHeap>, f: impl FnOnce() -> R) -> R {
+    pub fn in_module_partition<R>(
+        heap: Option<&'static PartitionedHeap>,
+        f: impl FnOnce() -> R,
+    ) -> R {
         within(heap, RUNTIME, f)
     }
 

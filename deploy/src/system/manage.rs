@@ -207,7 +207,9 @@ impl System {
                 Some(upload) => Err(ModuleError::Busy {
                     by: upload.by.clone(),
                 }),
-                None => Err(ModuleError::BadRequest("no upload started (send off 0 first)")),
+                None => Err(ModuleError::BadRequest(
+                    "no upload started (send off 0 first)",
+                )),
             }
         })();
         match taken {
@@ -216,9 +218,9 @@ impl System {
             }
             Ok(Chunk::Whole) => {
                 let upload = self.upload.take().expect("a whole upload");
-                if let Err((error, answer)) =
+                if let Err(refused) =
                     self.install(by, Some(name), upload.bytes, Answer::Router(request))
-                    && let Answer::Router(request) = answer
+                    && let (error, Answer::Router(request)) = *refused
                 {
                     let _ = self.refuse(request, by, error);
                 }
@@ -234,7 +236,7 @@ impl System {
     /// from [`take_installed`](Self::take_installed).
     pub fn install_package(&mut self, package: Vec<u8>) -> Result<(), ModuleError> {
         self.install(CONTROL, None, package, Answer::Control)
-            .map_err(|(error, _)| error)
+            .map_err(|refused| refused.0)
     }
 
     /// The installs started by [`install_package`](Self::install_package) that finished.
@@ -255,9 +257,9 @@ impl System {
         route_name: Option<&str>,
         bytes: Vec<u8>,
         answer: Answer,
-    ) -> Result<(), (ModuleError, Answer)> {
+    ) -> Result<(), Box<(ModuleError, Answer)>> {
         match self.check_and_compile(route_name, &bytes) {
-            Err(error) => Err((error, answer)),
+            Err(error) => Err(Box::new((error, answer))),
             Ok((index, module, source)) => {
                 let now = self.now_us();
                 let c = &self.components[index];
@@ -306,7 +308,10 @@ impl System {
         let index = self.index_of(package.name()).ok_or(ModuleError::Unknown)?;
         let c = &self.components[index];
         let same_routes = package.routes().len() == c.routes.len()
-            && package.routes().iter().all(|r| c.routes.iter().any(|m| m == r));
+            && package
+                .routes()
+                .iter()
+                .all(|r| c.routes.iter().any(|m| m == r));
         if !same_routes {
             return Err(ModuleError::RoutesDiffer);
         }
@@ -428,7 +433,9 @@ impl System {
 
     /// The old instance is idle (or out of time): stop it and start the new module.
     fn swap(&mut self) {
-        let Some(update) = &mut self.update else { return };
+        let Some(update) = &mut self.update else {
+            return;
+        };
         let index = update.index;
         let new = update.module.take().expect("swapped once");
         // Callers of the old generation resend to the new one.
@@ -498,10 +505,7 @@ impl System {
         let index = update.index;
         let Phase::Starting {
             old, old_source, ..
-        } = core::mem::replace(
-            &mut update.phase,
-            Phase::Draining { until_us: 0 },
-        )
+        } = core::mem::replace(&mut update.phase, Phase::Draining { until_us: 0 })
         else {
             return;
         };
@@ -514,7 +518,9 @@ impl System {
             Some(old) => Ok(*old),
             None => {
                 let image = c.image.clone();
-                self.vsoc.load_prevalidated(&name, &image).map_err(|e| e.to_string())
+                self.vsoc
+                    .load_prevalidated(&name, &image)
+                    .map_err(|e| e.to_string())
             }
         };
         let restored = old.and_then(|old| {

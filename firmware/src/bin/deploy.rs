@@ -8,7 +8,7 @@
 
 extern crate alloc;
 
-use alloc::{boxed::Box, format, rc::Rc};
+use alloc::{boxed::Box, rc::Rc};
 use core::fmt::{self, Write as _};
 
 use cortex_m_rt::entry;
