@@ -928,9 +928,8 @@ impl System {
         let c = &self.components[index];
         let (placement, kind) = (c.placement, c.kind);
         // The old instance was dropped with its task: nothing may still be charged to its
-        // quota. (What the heap still holds there is the engine's: wasmi translates a
-        // function on its first call, in the caller's placement, and keeps the translation
-        // for the module's life — see docs/lifecycle.md.)
+        // quota. (The heap may still hold a little there that is not the instance's: see
+        // docs/lifecycle.md, "What an update leaves behind".)
         if kind == Kind::Service {
             let left = self.vsoc.pool(placement).map_or(0, |p| p.used);
             if left != 0 {

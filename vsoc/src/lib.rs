@@ -435,7 +435,20 @@ impl Vsoc {
             ExhaustionPolicy::TerminateService(OwnerId(id)) => Placement::service(id),
             ExhaustionPolicy::Fatal | ExhaustionPolicy::Degrade => return 0,
         };
-        executor.cancel_owned_by(placement)
+        self.stop_in(executor, placement)
+    }
+
+    /// Stop every instance in `placement` now: its task cancelled (the instance is dropped,
+    /// so its memory is freed and its router endpoint unregistered) and its monitor
+    /// forgotten (it leaves the dump). No [`VsocEvent`] is raised: the caller stopped it.
+    /// Returns how many tasks were cancelled.
+    pub fn stop_in(&self, executor: &mut Executor, placement: Placement) -> usize {
+        let cancelled = executor.cancel_owned_by(placement);
+        self.registry
+            .monitors
+            .borrow_mut()
+            .retain(|(_, m)| m.placement != placement);
+        cancelled
     }
 
     /// Give this vSoC's instances the router: each instance is registered under

@@ -412,7 +412,7 @@ impl System {
         let placement = c.placement;
         let heap = self.options.heap;
         within(heap, placement, || {
-            self.executor.cancel_owned_by(placement);
+            self.vsoc.stop_in(&mut self.executor, placement);
         });
         let c = &mut self.components[index];
         let stats = c.monitor.stats();
