@@ -17,17 +17,25 @@ use fireball_subsystems::host::BufferConsole;
 /// An echo service: answers each request with its body. `start` runs before it serves
 /// (`unreachable` makes a module that traps while it starts).
 fn echo(start: &str) -> String {
+    echo_holding(start, 0)
+}
+
+/// An echo service that holds each request `hold_us` before it answers.
+fn echo_holding(start: &str, hold_us: u64) -> String {
     format!(
         r#"(module
             (import "fb" "route_next" (func $next (result i32)))
             (import "fb" "route_take" (func $take (param i32 i32) (result i32)))
             (import "fb" "route_respond" (func $respond (param i32 i32 i32 i32) (result i32)))
+            (import "fb" "sleep_ticks" (func $sleep (param i64)))
             (memory (export "memory") 8192 8192 (pagesize 1))
             (func (export "fb_main")
                 {start}
                 (loop $serve
                     (if (i32.lt_s (call $next) (i32.const 0)) (then (return)))
                     (drop (call $take (i32.const 0) (i32.const 4096)))
+                    (if (i64.gt_u (i64.const {hold_us}) (i64.const 0))
+                        (then (call $sleep (i64.const {hold_us}))))
                     (if (i32.eqz (i32.load8_u (i32.const 0)))
                         (then (drop (call $respond (i32.load (i32.const 4)) (i32.const 0)
                             (i32.add (i32.const 16)
@@ -96,7 +104,10 @@ reach = [{ route = "svc://echo/{x}", methods = ["read"] }]
 
 /// The board's key and another one.
 fn keys() -> (SigningKey, SigningKey) {
-    (SigningKey::from_seed(&[1; 32]), SigningKey::from_seed(&[2; 32]))
+    (
+        SigningKey::from_seed(&[1; 32]),
+        SigningKey::from_seed(&[2; 32]),
+    )
 }
 
 /// A package of `wat` for `name` at `version`, signed with `key`, serving `routes`.
@@ -113,11 +124,19 @@ fn package(name: &str, version: &str, wat: &str, routes: &[&str], key: &SigningK
 
 /// The manifest booted with the echo service and a guest making `calls` calls.
 fn boot(calls: u32) -> (System, BufferConsole, tempfile::TempDir) {
+    boot_with(MANIFEST, &echo(""), calls)
+}
+
+fn boot_with(
+    manifest: &str,
+    service: &str,
+    calls: u32,
+) -> (System, BufferConsole, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, wat: &str| {
         std::fs::write(dir.path().join(name), wat::parse_str(wat).unwrap()).unwrap();
     };
-    write("echo.wasm", &echo(""));
+    write("echo.wasm", service);
     write("app.wasm", &caller(calls));
     let (board, _) = keys();
     std::fs::write(dir.path().join("board.pub"), board.public_key().to_bytes()).unwrap();
@@ -130,7 +149,7 @@ fn boot(calls: u32) -> (System, BufferConsole, tempfile::TempDir) {
         manifest_dir: dir.path().to_path_buf(),
         modules_dir: dir.path().to_path_buf(),
     };
-    let manifest = Manifest::parse(MANIFEST).unwrap();
+    let manifest = Manifest::parse(manifest).unwrap();
     let system = deploy::boot(&manifest, &dirs, options).unwrap();
     (system, out, dir)
 }
@@ -209,14 +228,19 @@ fn outcome(outcomes: &Outcomes, label: &str) -> Result<Record, CallError> {
         .clone()
 }
 
-/// The guest's line of outcomes (`o`, `R`, `N`, `E`).
+/// The guests' outcomes (`o`, `R`, `N`, `E`), in the order printed.
 fn calls(out: &BufferConsole) -> String {
     // The guest prints without newlines: the runner's own lines land in between.
     out.contents()
+        .replace("[app] ", "")
+        .replace("[app2] ", "")
         .lines()
-        .map(|l| l.strip_prefix("[app] ").unwrap_or(l))
         .map(|l| l.split("[fireball]").next().unwrap_or(""))
-        .flat_map(|l| l.chars().filter(|c| "oERN".contains(*c)))
+        .flat_map(|l| {
+            l.chars()
+                .filter(|c| "oERN".contains(*c))
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -251,9 +275,18 @@ fn an_update_swaps_the_module_while_its_caller_keeps_getting_answers() {
     let text = out.contents();
 
     // Refused packages changed nothing: typed failures, the image's module ran on.
-    assert_eq!(outcome(&outcomes, "flipped"), Err(CallError::Failed(code::UNTRUSTED)));
-    assert_eq!(outcome(&outcomes, "foreign"), Err(CallError::Failed(code::UNTRUSTED)));
-    assert_eq!(outcome(&outcomes, "routes"), Err(CallError::Failed(code::NOT_GRANTED)));
+    assert_eq!(
+        outcome(&outcomes, "flipped"),
+        Err(CallError::Failed(code::UNTRUSTED))
+    );
+    assert_eq!(
+        outcome(&outcomes, "foreign"),
+        Err(CallError::Failed(code::UNTRUSTED))
+    );
+    assert_eq!(
+        outcome(&outcomes, "routes"),
+        Err(CallError::Failed(code::NOT_GRANTED))
+    );
     // The update: answered once the new module serves.
     let v2 = outcome(&outcomes, "v2").unwrap();
     assert_eq!(v2.str("version"), Some("1.2.0"), "{text}");
@@ -311,12 +344,21 @@ fn a_removed_service_answers_no_route_and_can_be_installed_again() {
     );
     system.run_until(150_000);
     assert_eq!(outcome(&outcomes, "remove"), Ok(Record::new()));
-    assert_eq!(outcome(&outcomes, "again"), Err(CallError::Failed(code::UNKNOWN)));
-    assert_eq!(outcome(&outcomes, "unknown"), Err(CallError::Failed(code::UNKNOWN)));
+    assert_eq!(
+        outcome(&outcomes, "again"),
+        Err(CallError::Failed(code::UNKNOWN))
+    );
+    assert_eq!(
+        outcome(&outcomes, "unknown"),
+        Err(CallError::Failed(code::UNKNOWN))
+    );
     assert_eq!(outcome(&outcomes, "gone"), Err(CallError::NoRoute));
     let outcomes = probe_again(&mut system, v3);
     assert!(!system.run_guests());
-    assert_eq!(outcome(&outcomes, "v3").unwrap().str("version"), Some("3.0.0"));
+    assert_eq!(
+        outcome(&outcomes, "v3").unwrap().str("version"),
+        Some("3.0.0")
+    );
     let seen = calls(&out);
     assert_eq!(seen.len(), 30, "{}", out.contents());
     // Served, then `NO_ROUTE` while removed, then served again.
@@ -327,6 +369,130 @@ fn a_removed_service_answers_no_route_and_can_be_installed_again() {
     let report = system.finish();
     let echo = report.components.iter().find(|c| c.name == "echo").unwrap();
     assert!(matches!(echo.state, State::Running(_)), "{report}");
+}
+
+#[test]
+fn an_interrupted_upload_changes_nothing_and_holds_off_other_senders_until_restarted() {
+    let (mut system, out, _dir) = boot(10);
+    let (board, _) = keys();
+    let v2 = package("echo", "1.2.0", &echo(""), &["svc://echo/{x}"], &board);
+    let half = v2[..v2.len() / 2].to_vec();
+    let first = Record::new()
+        .with("off", 0u64)
+        .with("len", v2.len() as u64)
+        .with("data", Value::Bytes(v2[..100].to_vec()));
+    system.run_until(20_000);
+    let authority = system.router_authority();
+    for caller in ["probe", "other"] {
+        authority
+            .allow(
+                caller,
+                "sys://modules/{name}",
+                Methods::READ | Methods::WRITE,
+            )
+            .unwrap();
+    }
+    let router = system.router();
+    let mut probe = router.register(Registration::new("probe", &[])).unwrap();
+    let mut other = router.register(Registration::new("other", &[])).unwrap();
+    let outcomes: Outcomes = Rc::default();
+    let out_ = outcomes.clone();
+    system
+        .spawn_native("probe", async move {
+            let uri = "sys://modules/echo";
+            let mut push = |label: &str, outcome| out_.borrow_mut().push((label.into(), outcome));
+            // Half of a package, then the sender goes quiet.
+            let mut off = 0;
+            while off < half.len() {
+                let end = (off + 100).min(half.len());
+                let mut body = Record::new()
+                    .with("off", off as u64)
+                    .with("data", Value::Bytes(half[off..end].to_vec()));
+                if off == 0 {
+                    body = body.with("len", v2.len() as u64);
+                }
+                let reply = probe.call_uri(uri, Method::Write, body).await.unwrap();
+                off = reply.uint("off").unwrap() as usize;
+            }
+            push("half", Ok(Record::new().with("off", off as u64)));
+            push(
+                "read",
+                probe.call_uri(uri, Method::Read, Record::new()).await,
+            );
+            // Another sender is held off while it is in progress …
+            push(
+                "other",
+                other.call_uri(uri, Method::Write, first.clone()).await,
+            );
+            // … and a chunk past the one wanted is answered with the one wanted.
+            let skip = Record::new()
+                .with("off", (off + 100) as u64)
+                .with("data", Value::Bytes(vec![0; 10]));
+            push("skip", probe.call_uri(uri, Method::Write, skip).await);
+            // The same sender starts again at 0: a fresh transfer.
+            push("restart", probe.call_uri(uri, Method::Write, first).await);
+        })
+        .unwrap();
+    assert!(!system.run_guests());
+    let entry = outcome(&outcomes, "read").unwrap();
+    assert_eq!(entry.str("version"), Some("0.0.0"), "{}", out.contents());
+    assert_eq!(entry.str("source"), Some("image"));
+    assert_eq!(
+        outcome(&outcomes, "other"),
+        Err(CallError::Failed(code::BUSY))
+    );
+    let half = outcome(&outcomes, "half").unwrap().uint("off").unwrap();
+    assert_eq!(outcome(&outcomes, "skip").unwrap().uint("off"), Some(half));
+    assert_eq!(
+        outcome(&outcomes, "restart").unwrap().uint("off"),
+        Some(100)
+    );
+    assert_eq!(calls(&out), "oooooooooo");
+}
+
+#[test]
+fn an_update_of_a_busy_service_answers_what_it_held_restarted_and_callers_resend() {
+    // Two guests keep a slow echo busy (it holds each request 30 ms): the update's drain
+    // runs out (100 ms), and what the old instance held or had queued is answered
+    // `RESTARTED`, once; the callers' next calls reach the new generation.
+    let manifest = MANIFEST.replace(
+        "[[guest]]\nname = \"app\"",
+        "[[guest]]\nname = \"app2\"\nmodule = \"app.wasm\"\n\
+         reach = [{ route = \"svc://echo/{x}\", methods = [\"read\"] }]\n\n\
+         [[guest]]\nname = \"app\"",
+    );
+    let (mut system, out, _dir) = boot_with(&manifest, &echo_holding("", 30_000), 20);
+    let (board, _) = keys();
+    let v2 = package(
+        "echo",
+        "1.2.0",
+        &echo_holding("(nop)", 30_000),
+        &["svc://echo/{x}"],
+        &board,
+    );
+    system.run_until(150_000);
+    let outcomes = probe(&mut system, vec![("v2", Step::Upload("echo", v2))]);
+    assert!(!system.run_guests(), "the guests finished in time");
+    let text = out.contents();
+    assert_eq!(
+        outcome(&outcomes, "v2").unwrap().str("version"),
+        Some("1.2.0"),
+        "{text}"
+    );
+    let seen = calls(&out);
+    assert_eq!(seen.len(), 40, "{text}");
+    assert!(
+        seen.contains('R'),
+        "the swap answered what it held: {seen}\n{text}"
+    );
+    assert!(!seen.contains('E') && !seen.contains('N'), "{seen}");
+    let trace = system.finish().trace;
+    let requests = trace.lines().filter(|l| l.contains(" request ")).count();
+    let answers = trace
+        .lines()
+        .filter(|l| l.contains(" reply ") || l.contains(" timeout "))
+        .count();
+    assert_eq!(requests, answers, "{trace}");
 }
 
 /// A second probe (the first one's name is taken while it runs: it has finished by now).
