@@ -198,7 +198,10 @@ fn plan_source(
         .iter()
         .map(|key| {
             let bytes: Vec<String> = key.to_bytes().iter().map(|b| format!("{b:#04x}")).collect();
-            format!("fireball_package::PublicKey::from_bytes([{}])", bytes.join(", "))
+            format!(
+                "fireball_package::PublicKey::from_bytes([{}])",
+                bytes.join(", ")
+            )
         })
         .collect();
     out += &format!("],\nkeys: vec![{}],\n}}\n}}\n", keys.join(", "));

@@ -400,7 +400,7 @@ fn an_interrupted_upload_changes_nothing_and_holds_off_other_senders_until_resta
     system
         .spawn_native("probe", async move {
             let uri = "sys://modules/echo";
-            let mut push = |label: &str, outcome| out_.borrow_mut().push((label.into(), outcome));
+            let push = |label: &str, outcome| out_.borrow_mut().push((label.into(), outcome));
             // Half of a package, then the sender goes quiet.
             let mut off = 0;
             while off < half.len() {
