@@ -20,7 +20,7 @@ use std::{
 use fireball_deploy::{CONTROL, ModuleError, RunReport, System, Turn};
 use fireball_package::PackageError;
 use fireball_router::Value;
-use fireball_smp::{Control, Image, Install, Refusal, Rc, Server};
+use fireball_smp::{Control, Image, Install, Rc, Refusal, Server};
 
 /// Largest package the port takes (the module manager's limit).
 const MAX_UPLOAD: usize = fireball_deploy::modules::MAX_PACKAGE_BYTES;

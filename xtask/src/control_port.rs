@@ -25,12 +25,19 @@ fn python(root: &Path) -> Result<std::path::PathBuf, String> {
     if fs::read(&stamp).ok().as_deref() == Some(&wanted[..]) && python.exists() {
         return Ok(python);
     }
-    let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status();
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status();
     if !made.is_ok_and(|s| s.success()) {
         crate::toolchain::apt_install(&["python3-venv"])?;
-        run(Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv))?;
+        run(Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv))?;
     }
-    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "-r"]).arg(&requirements))?;
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "-r"])
+        .arg(&requirements))?;
     fs::write(&stamp, wanted).map_err(|e| format!("{}: {e}", stamp.display()))?;
     Ok(python)
 }
@@ -43,7 +50,10 @@ fn manifest(root: &Path) -> Result<String, String> {
     let deployment = "name = \"sensor-hub\"\n";
     let aggregator = "name = \"aggregator\"\nmodule = \"aggregator\"\n";
     if !text.contains(deployment) || !text.contains(aggregator) {
-        return Err(format!("{}: not the sensor hub this check knows", path.display()));
+        return Err(format!(
+            "{}: not the sensor hub this check knows",
+            path.display()
+        ));
     }
     Ok(text
         .replacen(
@@ -73,7 +83,10 @@ pub fn run_check(root: &Path) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
     let modules = modules::out_dir(root);
     let stats = modules.join("stats.wasm");
-    for (key, out) in [("keys", "stats-1.1.0.fbpk"), ("other-keys", "stats-other.fbpk")] {
+    for (key, out) in [
+        ("keys", "stats-1.1.0.fbpk"),
+        ("other-keys", "stats-other.fbpk"),
+    ] {
         let key = dir.join(key).join("fireball-signing.key");
         let out = dir.join(out);
         let args = [
@@ -93,7 +106,10 @@ pub fn run_check(root: &Path) -> Result<(), String> {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         package::run(&args)?;
     }
-    run(&mut host_cargo_cmd(root, &["build", "-p", "fireball", "--bin", "fireball"]))?;
+    run(&mut host_cargo_cmd(
+        root,
+        &["build", "-p", "fireball", "--bin", "fireball"],
+    ))?;
     let python = python(root)?;
     run(Command::new(python)
         .current_dir(root)
