@@ -198,7 +198,10 @@ fn plan_source(
         .iter()
         .map(|key| {
             let bytes: Vec<String> = key.to_bytes().iter().map(|b| format!("{b:#04x}")).collect();
-            format!("fireball_package::PublicKey::from_bytes([{}])", bytes.join(", "))
+            format!(
+                "fireball_package::PublicKey::from_bytes([{}])",
+                bytes.join(", ")
+            )
         })
         .collect();
     out += &format!("],\nkeys: vec![{}],\n}}\n}}\n", keys.join(", "));
@@ -265,6 +268,13 @@ fn build_image_with(
     let modules = modules::build_all(cross, root)?;
     let mut cmd = cross.cargo("build", ARM);
     cmd.envs(envs.iter().copied());
+    if bin == "bench" {
+        // The signed packages its `package/*` workloads verify.
+        cmd.env(
+            "FIREBALL_BENCH_PACKAGES",
+            crate::bench::packages(root, &modules)?,
+        );
+    }
     cmd.current_dir(root)
         .env("FIREBALL_MODULES_DIR", &modules)
         .args([
