@@ -8,6 +8,7 @@ fn main() {
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-env-changed=FIREBALL_MODULES_DIR");
+    println!("cargo:rerun-if-env-changed=FIREBALL_BENCH_PACKAGES");
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
         println!("cargo:rustc-link-arg-bins=-Tlink.x");
     }

@@ -268,6 +268,13 @@ fn build_image_with(
     let modules = modules::build_all(cross, root)?;
     let mut cmd = cross.cargo("build", ARM);
     cmd.envs(envs.iter().copied());
+    if bin == "bench" {
+        // The signed packages its `package/*` workloads verify.
+        cmd.env(
+            "FIREBALL_BENCH_PACKAGES",
+            crate::bench::packages(root, &modules)?,
+        );
+    }
     cmd.current_dir(root)
         .env("FIREBALL_MODULES_DIR", &modules)
         .args([

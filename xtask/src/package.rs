@@ -79,13 +79,34 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         .map_err(|_| format!("{key_path}: not a private key (32 bytes, `cargo xtask keygen`)"))?;
     let key = SigningKey::from_seed(&seed);
     let out = need(out, "-o")?;
+    let bytes = signed(&manifest, component, version, &module, &key)
+        .map_err(|e| format!("package: {module_path}: {e}"))?;
+    fs::write(out, &bytes).map_err(|e| format!("{out}: {e}"))?;
+    let package = fireball_package::Package::parse(&bytes).map_err(|e| format!("package: {e}"))?;
+    println!(
+        "{out}: {component} {version}, {} routes, {} reach entries, {} module bytes, {} bytes signed",
+        package.routes().len(),
+        package.reach().len(),
+        module.len(),
+        bytes.len()
+    );
+    Ok(())
+}
 
+/// `component`'s module as a package signed with `key`: its routes and reach are the
+/// manifest's, and the module is validated with the deployment's limits first (a board
+/// without the validator compiles a package's module on the strength of its signature).
+pub fn signed(
+    manifest: &Manifest,
+    component: &str,
+    version: Version,
+    module: &[u8],
+    key: &SigningKey,
+) -> Result<Vec<u8>, String> {
     let entry = manifest
         .components()
-        .find(|c| c.name() == *component)
-        .ok_or(format!(
-            "package: the manifest has no component `{component}`"
-        ))?;
+        .find(|c| c.name() == component)
+        .ok_or(format!("the manifest has no component `{component}`"))?;
     let routes: Vec<&str> = match entry {
         Component::Service(s) => s.routes.iter().map(String::as_str).collect(),
         // A guest serves no routes.
@@ -110,18 +131,9 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     };
     // A board without the validator compiles a package's module on the strength of its
     // signature: validate it here, with the deployment's limits, before signing.
-    fireball::deploy::check_module(&manifest, component, module.clone())
-        .map_err(|e| format!("package: {module_path}: {e}"))?;
-    let bytes = sign(&contents, &module, &key).map_err(|e| format!("package: {e}"))?;
-    fs::write(out, &bytes).map_err(|e| format!("{out}: {e}"))?;
-    println!(
-        "{out}: {component} {version}, {} routes, {} reach entries, {} module bytes, {} bytes signed",
-        routes.len(),
-        reach.len(),
-        module.len(),
-        bytes.len()
-    );
-    Ok(())
+    fireball::deploy::check_module(manifest, component, module.to_vec())
+        .map_err(|e| e.to_string())?;
+    sign(&contents, module, key).map_err(|e| e.to_string())
 }
 
 /// An option's value, or an error naming it.

@@ -30,6 +30,7 @@ mod subsystems_hal_native;
 mod subsystems_irq;
 mod subsystems_logger;
 mod subsystems_policy;
+mod update_downtime;
 mod vsoc_builtins;
 mod vsoc_channels;
 mod vsoc_isolation;
