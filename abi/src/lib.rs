@@ -79,6 +79,13 @@ pub mod builtin {
     /// `route_notify(binding: i32, method: i32, req_ptr: i32, req_len: i32) -> i32`: a one-way
     /// message (never blocks: a full inbox is [`status::QUEUE_FULL`](crate::status::QUEUE_FULL)).
     pub const ROUTE_NOTIFY: &str = "route_notify";
+    /// `route_timeout(binding: i32, timeout_ms: i32) -> i32`: the deadline of the calls made
+    /// through this binding from now on, in milliseconds (`0`: none), overriding the
+    /// deployment's and the reach entry's; a call past it fails with
+    /// [`status::TIMEOUT`](crate::status::TIMEOUT). [`status::OK`](crate::status::OK),
+    /// [`status::BAD_HANDLE`](crate::status::BAD_HANDLE), or
+    /// [`status::BAD_MESSAGE`](crate::status::BAD_MESSAGE) for a negative timeout.
+    pub const ROUTE_TIMEOUT: &str = "route_timeout";
     /// `route_next() -> i32`: (services) block until a request, notification or publication
     /// arrives on one of this instance's routes; returns the length of its encoding in the
     /// [`delivery`](crate::delivery) layout (fetch it with `route_take`), or a negative
@@ -165,6 +172,7 @@ pub mod builtin {
         sig(ROUTE_CALL, &[I32, I32, I32, I32], &[I32]),
         sig(ROUTE_REPLY, &[I32, I32], &[I32]),
         sig(ROUTE_NOTIFY, &[I32, I32, I32, I32], &[I32]),
+        sig(ROUTE_TIMEOUT, &[I32, I32], &[I32]),
         sig(ROUTE_NEXT, &[], &[I32]),
         sig(ROUTE_TAKE, &[I32, I32], &[I32]),
         sig(ROUTE_RESPOND, &[I32, I32, I32, I32], &[I32]),
@@ -199,6 +207,7 @@ pub mod builtin {
         ROUTE_CALL,
         ROUTE_REPLY,
         ROUTE_NOTIFY,
+        ROUTE_TIMEOUT,
         ROUTE_NEXT,
         ROUTE_TAKE,
         ROUTE_RESPOND,

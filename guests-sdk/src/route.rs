@@ -272,6 +272,13 @@ pub fn fetch_reply(reply: &mut [u8]) -> Result<usize, Error> {
     check(sys::route_reply(reply)).map(|len| len as usize)
 }
 
+/// Give the calls through `binding` from now on a deadline of `ms` milliseconds (0: none),
+/// instead of the deployment's or the reach entry's; a call past it is [`Error::Timeout`].
+pub fn set_timeout(binding: &Binding, ms: u32) -> Result<(), Error> {
+    let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+    check(sys::route_timeout(binding.0, ms)).map(drop)
+}
+
 /// Send `request` one way (never waits: a full queue is [`Error::QueueFull`]).
 pub fn notify(binding: &Binding, method: Method, request: &[u8]) -> Result<(), Error> {
     check(sys::route_notify(binding.0, method.number(), request)).map(drop)
@@ -312,7 +319,11 @@ mod tests {
                 body: b"x".to_vec(),
             }]
         );
+        assert_eq!(set_timeout(&adc, 50), Ok(()));
+        let stale = Binding(adc.0);
         drop(adc);
+        assert_eq!(set_timeout(&stale, 50), Err(Error::BadHandle));
+        core::mem::forget(stale);
         assert_eq!(check(status::BAD_HANDLE), Err(Error::BadHandle));
     }
 

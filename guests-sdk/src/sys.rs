@@ -49,6 +49,8 @@ mod imp {
         fn fb_route_call(binding: i32, method: i32, req: *const u8, len: usize) -> i32;
         #[link_name = "route_reply"]
         fn fb_route_reply(out: *mut u8, cap: usize) -> i32;
+        #[link_name = "route_timeout"]
+        fn fb_route_timeout(binding: i32, timeout_ms: i32) -> i32;
         #[link_name = "route_notify"]
         fn fb_route_notify(binding: i32, method: i32, req: *const u8, len: usize) -> i32;
         #[link_name = "route_next"]
@@ -83,6 +85,7 @@ mod imp {
         mmio_read32(addr: i32) -> i32 = fb_mmio_read32;
         mmio_write32(addr: i32, value: i32) = fb_mmio_write32;
         route_unbind(binding: i32) -> i32 = fb_route_unbind;
+        route_timeout(binding: i32, timeout_ms: i32) -> i32 = fb_route_timeout;
         route_next() -> i32 = fb_route_next;
     }
 

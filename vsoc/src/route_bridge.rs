@@ -415,6 +415,23 @@ impl RouteBridge {
         .unwrap_or_else(|code| code)
     }
 
+    /// Set the deadline of the calls through binding `handle` (`timeout_ms` 0: none).
+    pub(crate) fn set_timeout(&self, serial: u16, name: &str, handle: i32, timeout_ms: i32) -> i32 {
+        let Ok(ms) = u64::try_from(timeout_ms) else {
+            return status::BAD_MESSAGE;
+        };
+        self.with(serial, name, |r| {
+            match r.bindings.get_mut(Handle::from_raw(handle as u32)) {
+                Ok(binding) => {
+                    binding.set_timeout_us((ms > 0).then_some(ms * 1000));
+                    status::OK
+                }
+                Err(_) => status::BAD_HANDLE,
+            }
+        })
+        .unwrap_or_else(|code| code)
+    }
+
     /// Decode `request` and resolve the binding and method: what a call or notification needs.
     fn prepare(
         &self,

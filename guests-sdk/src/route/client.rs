@@ -44,6 +44,9 @@ pub struct Client {
     uri: [u8; REBIND_URI],
     /// The URI's length, or 0 when it is longer than `uri` (not kept: no rebinding).
     uri_len: u8,
+    /// The deadline [`set_timeout_ms`](Self::set_timeout_ms) gave its calls (ms, 0: none),
+    /// applied again when it rebinds; -1: the deployment's.
+    timeout_ms: Cell<i32>,
 }
 
 /// The longest URI a [`Client`] keeps to bind again by itself (every route of the
@@ -72,6 +75,7 @@ impl Client {
             handle: Cell::new(handle),
             uri: stored,
             uri_len,
+            timeout_ms: Cell::new(-1),
         })
     }
 
@@ -129,7 +133,21 @@ impl Client {
             .unwrap_or_default();
         let handle = sys::route_bind(uri);
         self.handle.set(handle);
+        if handle >= 0 && self.timeout_ms.get() >= 0 {
+            let _ = sys::route_timeout(handle, self.timeout_ms.get());
+        }
         handle >= 0
+    }
+
+    /// Give the calls made through this client from now on a deadline of `ms` milliseconds
+    /// (0: none), instead of the deployment's (`call_timeout_ms`) or its reach entry's
+    /// (`timeout_ms`). A call past it is [`Error::Timeout`] and is not sent again. Kept when
+    /// the client rebinds.
+    pub fn set_timeout_ms(&self, ms: u32) -> Result<(), Error> {
+        let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+        check(sys::route_timeout(self.handle.get(), ms))?;
+        self.timeout_ms.set(ms);
+        Ok(())
     }
 
     /// Send `request` with `method` and wait for the reply.

@@ -490,3 +490,40 @@ fn a_reach_entrys_timeout_applies_where_the_deployment_sets_none() {
     assert!(report.trace.contains("after 40000us"), "{}", report.trace);
     each_request_answered_once(&report.trace);
 }
+
+/// `caller`, giving each call a deadline of its own (`route_timeout`) of `ms`.
+fn caller_within(uri: &str, times: u32, gap_us: u64, ms: u32) -> String {
+    caller(uri, times, gap_us)
+        .replace(
+            r#"(import "fb" "sleep_ticks""#,
+            r#"(import "fb" "route_timeout" (func $timeout (param i32 i32) (result i32)))
+            (import "fb" "sleep_ticks""#,
+        )
+        .replace(
+            "(local.set $s (call $call",
+            &format!(
+                "(drop (call $timeout (local.get $b) (i32.const {ms})))\n(local.set $s (call $call"
+            ),
+        )
+}
+
+#[test]
+fn a_guests_own_deadline_overrides_the_deployments() {
+    let manifest = HUNG
+        .replace("call_timeout_ms = 30\n", "call_timeout_ms = 5000\n")
+        .replace("watchdog_ms = 50\n", "");
+    let (report, output) = run(
+        &manifest,
+        &[
+            ("hung", service(0, "sleep")),
+            ("app", caller_within("svc://hung/1", 1, 1_000, 20)),
+            ("waiter", waiter(200_000)),
+        ],
+    );
+    assert!(report.all_guests_finished(), "{report}\n{output}");
+    assert_eq!(output.matches("[app] T\n").count(), 1, "{output}");
+    // The call failed at the guest's 20 ms, not the deployment's 5 s.
+    assert!(report.trace.contains("after 20000us"), "{}", report.trace);
+    assert!(report.time_us < 1_000_000, "{}", report.time_us);
+    each_request_answered_once(&report.trace);
+}

@@ -89,6 +89,20 @@ pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
     )?;
     define(
         linker,
+        builtin::ROUTE_TIMEOUT,
+        |mut caller: Caller<'_>, binding: i32, timeout_ms: i32| -> i32 {
+            let state = caller.data_mut();
+            state.stats.host_calls += 1;
+            state.registry.routes.set_timeout(
+                state.serial,
+                &state.monitor.name,
+                binding,
+                timeout_ms,
+            )
+        },
+    )?;
+    define(
+        linker,
         builtin::ROUTE_CALL,
         |mut caller: Caller<'_>,
          binding: i32,
