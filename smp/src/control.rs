@@ -70,4 +70,14 @@ pub trait Control {
 
     /// Remove module `name` (the Fireball group's `remove`).
     fn remove(&mut self, name: &str) -> Result<(), Refusal>;
+
+    /// The OS group's reset: `Ok` when the board will reset once the response is sent (the
+    /// server answers `{}`; resetting is the board's, after it sent the answer). Refused
+    /// with rc 8 NOT_SUPPORTED unless the board says otherwise.
+    fn reset(&mut self) -> Result<(), Refusal> {
+        Err(Refusal::new(
+            Rc::NotSupported,
+            "this board does not reset on request",
+        ))
+    }
 }
