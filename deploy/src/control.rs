@@ -128,9 +128,9 @@ impl Control for Managed<'_> {
             .collect()
     }
 
-    fn install(&mut self, package: &[u8]) -> Result<Install, Refusal> {
+    fn install(&mut self, package: Vec<u8>) -> Result<Install, Refusal> {
         self.system
-            .install_package(package.to_vec())
+            .install_package(package)
             .map(|()| Install::Deferred)
             .map_err(|e| refusal(&e))
     }

@@ -65,8 +65,9 @@ pub trait Control {
 
     /// A whole uploaded package: install it (or update the module it names). `Ok(Done)`
     /// when finished, `Ok(Deferred)` when the board finishes later and calls
-    /// [`Server::finish_install`](crate::Server::finish_install).
-    fn install(&mut self, package: &[u8]) -> Result<Install, Refusal>;
+    /// [`Server::finish_install`](crate::Server::finish_install). The upload is handed
+    /// over, not copied: on a board a second copy of a package may not fit.
+    fn install(&mut self, package: Vec<u8>) -> Result<Install, Refusal>;
 
     /// Remove module `name` (the Fireball group's `remove`).
     fn remove(&mut self, name: &str) -> Result<(), Refusal>;

@@ -98,7 +98,7 @@
 //! struct Board;
 //! impl Control for Board {
 //!     fn images(&self) -> Vec<Image> { Vec::new() }
-//!     fn install(&mut self, _: &[u8]) -> Result<Install, Refusal> { Ok(Install::Done) }
+//!     fn install(&mut self, _: Vec<u8>) -> Result<Install, Refusal> { Ok(Install::Done) }
 //!     fn remove(&mut self, _: &str) -> Result<(), Refusal> { Ok(()) }
 //! }
 //!

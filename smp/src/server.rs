@@ -294,7 +294,7 @@ impl Server {
             Some(_) => true,
             None => false,
         };
-        match control.install(&upload.data).map_err(Fail::Board)? {
+        match control.install(upload.data).map_err(Fail::Board)? {
             Install::Done => {
                 upload_off(w, upload.len, Some(matched))?;
                 Ok(Answer::Written)

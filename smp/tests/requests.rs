@@ -245,7 +245,7 @@ fn reset_is_the_boards_to_grant() {
         fn images(&self) -> Vec<fireball_smp::Image> {
             self.0.images()
         }
-        fn install(&mut self, p: &[u8]) -> Result<fireball_smp::Install, Refusal> {
+        fn install(&mut self, p: Vec<u8>) -> Result<fireball_smp::Install, Refusal> {
             self.0.install(p)
         }
         fn remove(&mut self, name: &str) -> Result<(), Refusal> {

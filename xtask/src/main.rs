@@ -320,6 +320,9 @@ fn main() -> ExitCode {
         ["control-port"] => Cross::setup(true)
             .and_then(|cross| modules::build_all(&cross, &root))
             .and_then(|_| control_port::run_check(&root)),
+        ["control-port", "--board"] => {
+            Cross::setup(true).and_then(|cross| control_port::run_board_check(&cross, &root))
+        }
         ["package", rest @ ..] => package::run(rest),
         _ => {
             eprintln!("{}", include_str!("usage.txt"));
