@@ -114,8 +114,8 @@ fn run_deployment(args: DeployArgs) -> ExitCode {
         None => system.run(),
         Some(control) => {
             let served = control::parse_address(&control).and_then(|address| {
-                let socket = UdpSocket::bind(address)
-                    .map_err(|e| format!("--control {control}: {e}"))?;
+                let socket =
+                    UdpSocket::bind(address).map_err(|e| format!("--control {control}: {e}"))?;
                 eprintln!("fireball: control port: SMP over UDP on {address}");
                 control::serve(system, &socket, until_us)
                     .map_err(|e| format!("--control {control}: {e}"))

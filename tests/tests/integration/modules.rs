@@ -96,7 +96,10 @@ reach = [{ route = "svc://echo/{x}", methods = ["read"] }]
 
 /// The board's key and another one.
 fn keys() -> (SigningKey, SigningKey) {
-    (SigningKey::from_seed(&[1; 32]), SigningKey::from_seed(&[2; 32]))
+    (
+        SigningKey::from_seed(&[1; 32]),
+        SigningKey::from_seed(&[2; 32]),
+    )
 }
 
 /// A package of `wat` for `name` at `version`, signed with `key`, serving `routes`.
@@ -251,9 +254,18 @@ fn an_update_swaps_the_module_while_its_caller_keeps_getting_answers() {
     let text = out.contents();
 
     // Refused packages changed nothing: typed failures, the image's module ran on.
-    assert_eq!(outcome(&outcomes, "flipped"), Err(CallError::Failed(code::UNTRUSTED)));
-    assert_eq!(outcome(&outcomes, "foreign"), Err(CallError::Failed(code::UNTRUSTED)));
-    assert_eq!(outcome(&outcomes, "routes"), Err(CallError::Failed(code::NOT_GRANTED)));
+    assert_eq!(
+        outcome(&outcomes, "flipped"),
+        Err(CallError::Failed(code::UNTRUSTED))
+    );
+    assert_eq!(
+        outcome(&outcomes, "foreign"),
+        Err(CallError::Failed(code::UNTRUSTED))
+    );
+    assert_eq!(
+        outcome(&outcomes, "routes"),
+        Err(CallError::Failed(code::NOT_GRANTED))
+    );
     // The update: answered once the new module serves.
     let v2 = outcome(&outcomes, "v2").unwrap();
     assert_eq!(v2.str("version"), Some("1.2.0"), "{text}");
@@ -311,12 +323,21 @@ fn a_removed_service_answers_no_route_and_can_be_installed_again() {
     );
     system.run_until(150_000);
     assert_eq!(outcome(&outcomes, "remove"), Ok(Record::new()));
-    assert_eq!(outcome(&outcomes, "again"), Err(CallError::Failed(code::UNKNOWN)));
-    assert_eq!(outcome(&outcomes, "unknown"), Err(CallError::Failed(code::UNKNOWN)));
+    assert_eq!(
+        outcome(&outcomes, "again"),
+        Err(CallError::Failed(code::UNKNOWN))
+    );
+    assert_eq!(
+        outcome(&outcomes, "unknown"),
+        Err(CallError::Failed(code::UNKNOWN))
+    );
     assert_eq!(outcome(&outcomes, "gone"), Err(CallError::NoRoute));
     let outcomes = probe_again(&mut system, v3);
     assert!(!system.run_guests());
-    assert_eq!(outcome(&outcomes, "v3").unwrap().str("version"), Some("3.0.0"));
+    assert_eq!(
+        outcome(&outcomes, "v3").unwrap().str("version"),
+        Some("3.0.0")
+    );
     let seen = calls(&out);
     assert_eq!(seen.len(), 30, "{}", out.contents());
     // Served, then `NO_ROUTE` while removed, then served again.
