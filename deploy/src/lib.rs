@@ -17,11 +17,13 @@
 //!   printed alike by the board and the host runner;
 //! - [`modules`] — runtime module management as data: what `sys://modules` answers and
 //!   refuses, a chunked upload, the module store ([`ModuleStore`], [`RamStore`]);
+//! - [`control`] (feature `control`) — [`control::ControlPort`]: MCUmgr's SMP served by
+//!   the module manager, for a control port on any transport;
 //! - [`system`] — [`System::boot`], [`System::run`] and the steps in between, on all of the
 //!   above.
 //!
 //! The arrows point one way: `system` → `report` → `board`, `system` → `report` → `memory`,
-//! `system` → `lifecycle` → `plan`, `system` → `plan`, `system` → `modules`, and every one of them → `component`.
+//! `system` → `lifecycle` → `plan`, `system` → `plan`, `system` → `modules`, `control` → `system`, and every one of them → `component`.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -30,6 +32,8 @@ extern crate alloc;
 
 pub mod board;
 pub mod component;
+#[cfg(feature = "control")]
+pub mod control;
 pub mod error;
 mod lifecycle;
 pub mod memory;

@@ -10,7 +10,8 @@
 //! [`heap`] (the global allocator, with a high-water mark),
 //! [`console`] (semihosting console), [`uart`] (the CMSDK UART driver and
 //! console), [`clock`] (SysTick as a 64-bit tick
-//! counter), [`exit`] (semihosting exit, so QEMU's exit status is the
+//! counter), `control` (feature `control-port`: the `deploy` image's SMP port on UART1),
+//! [`exit`] (semihosting exit, so QEMU's exit status is the
 //! firmware's verdict).
 #![no_std]
 
@@ -19,6 +20,8 @@ extern crate alloc;
 pub mod board;
 pub mod clock;
 pub mod console;
+#[cfg(feature = "control-port")]
+pub mod control;
 pub mod heap;
 mod mem;
 pub mod uart;

@@ -52,13 +52,13 @@ impl Control for RamBoard {
             .collect()
     }
 
-    fn install(&mut self, package: &[u8]) -> Result<Install, Refusal> {
-        let Some((name, version)) = parse(package) else {
+    fn install(&mut self, package: Vec<u8>) -> Result<Install, Refusal> {
+        let Some((name, version)) = parse(&package) else {
             return Err(Refusal::new(Rc::Invalid, "not an FBPK test package"));
         };
         eprintln!("install {name} {version} ({} bytes)", package.len());
         self.modules.retain(|(n, _, _)| *n != name);
-        self.modules.push((name, version, package.to_vec()));
+        self.modules.push((name, version, package));
         Ok(Install::Done)
     }
 

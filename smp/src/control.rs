@@ -65,9 +65,20 @@ pub trait Control {
 
     /// A whole uploaded package: install it (or update the module it names). `Ok(Done)`
     /// when finished, `Ok(Deferred)` when the board finishes later and calls
-    /// [`Server::finish_install`](crate::Server::finish_install).
-    fn install(&mut self, package: &[u8]) -> Result<Install, Refusal>;
+    /// [`Server::finish_install`](crate::Server::finish_install). The upload is handed
+    /// over, not copied: on a board a second copy of a package may not fit.
+    fn install(&mut self, package: Vec<u8>) -> Result<Install, Refusal>;
 
     /// Remove module `name` (the Fireball group's `remove`).
     fn remove(&mut self, name: &str) -> Result<(), Refusal>;
+
+    /// The OS group's reset: `Ok` when the board will reset once the response is sent (the
+    /// server answers `{}`; resetting is the board's, after it sent the answer). Refused
+    /// with rc 8 NOT_SUPPORTED unless the board says otherwise.
+    fn reset(&mut self) -> Result<(), Refusal> {
+        Err(Refusal::new(
+            Rc::NotSupported,
+            "this board does not reset on request",
+        ))
+    }
 }

@@ -24,6 +24,7 @@
 //! | group | id | op | request | response |
 //! |---|---|---|---|---|
 //! | 0 OS | 0 echo | write | `{"d": text}` | `{"r": text}` |
+//! | 0 OS | 5 reset | write | `{}` (`force` ignored) | `{}` once [`Control::reset`] agrees; rc 8 by default |
 //! | 0 OS | 6 MCUmgr params | read | `{}` | `{"buf_size", "buf_count"}` |
 //! | 1 image | 0 state | read | `{}` | `{"images": [{image, slot, version, hash, bootable, pending, confirmed, active, permanent}]}` |
 //! | 1 image | 0 state | write | — | rc 8 NOT_SUPPORTED: a module is active once installed |
@@ -97,7 +98,7 @@
 //! struct Board;
 //! impl Control for Board {
 //!     fn images(&self) -> Vec<Image> { Vec::new() }
-//!     fn install(&mut self, _: &[u8]) -> Result<Install, Refusal> { Ok(Install::Done) }
+//!     fn install(&mut self, _: Vec<u8>) -> Result<Install, Refusal> { Ok(Install::Done) }
 //!     fn remove(&mut self, _: &str) -> Result<(), Refusal> { Ok(()) }
 //! }
 //!

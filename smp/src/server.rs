@@ -23,6 +23,8 @@ pub const FIREBALL_GROUP: u16 = 64;
 
 /// OS group: echo.
 const OS_ECHO: u8 = 0;
+/// OS group: system reset.
+const OS_RESET: u8 = 5;
 /// OS group: MCUmgr parameters.
 const OS_PARAMS: u8 = 6;
 /// Image group: state.
@@ -177,6 +179,14 @@ impl Server {
         };
         match (request.group, request.id, request.op) {
             (OS_GROUP, OS_ECHO, Op::Write) => echo(body, w),
+            (OS_GROUP, OS_RESET, Op::Write) => {
+                // `{"force": bool}` may come (smpclient's `ResetWrite` sends it); the board
+                // decides either way.
+                body::fields(body, |_, _| Ok(false))?;
+                control.reset().map_err(Fail::Board)?;
+                w.map(0)?;
+                Ok(Answer::Written)
+            }
             (OS_GROUP, OS_PARAMS, Op::Read) => {
                 fields_none(body)?;
                 w.map(2)?.str("buf_size")?.u16(self.buf_size)?;
@@ -284,7 +294,7 @@ impl Server {
             Some(_) => true,
             None => false,
         };
-        match control.install(&upload.data).map_err(Fail::Board)? {
+        match control.install(upload.data).map_err(Fail::Board)? {
             Install::Done => {
                 upload_off(w, upload.len, Some(matched))?;
                 Ok(Answer::Written)

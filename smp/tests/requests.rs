@@ -231,3 +231,41 @@ mod arbitrary {
         }
     }
 }
+
+#[test]
+fn reset_is_the_boards_to_grant() {
+    // A board that does not implement `reset` refuses it: rc 8 NOT_SUPPORTED.
+    let (mut s, mut b) = (Server::new(8), Ram::default());
+    let force = [0xa1, 0x65, b'f', b'o', b'r', b'c', b'e', 0xf4];
+    let rsp = answer(&mut s, &mut b, &request(WRITE, 0, 5, 2, &force));
+    assert_eq!((error_rc(&rsp), rsp.group, rsp.id), (8, 0, 5));
+
+    struct Resets(Ram, u32);
+    impl fireball_smp::Control for Resets {
+        fn images(&self) -> Vec<fireball_smp::Image> {
+            self.0.images()
+        }
+        fn install(&mut self, p: Vec<u8>) -> Result<fireball_smp::Install, Refusal> {
+            self.0.install(p)
+        }
+        fn remove(&mut self, name: &str) -> Result<(), Refusal> {
+            self.0.remove(name)
+        }
+        fn reset(&mut self) -> Result<(), Refusal> {
+            self.1 += 1;
+            Ok(())
+        }
+    }
+    let mut board = Resets(Ram::default(), 0);
+    let rsp = parse(
+        &s.handle(&request(WRITE, 0, 5, 3, &force), &mut board)
+            .unwrap(),
+    );
+    assert_eq!((rsp.op, rsp.seq, rsp.body.clone()), (3, 3, V::Map(vec![])));
+    let rsp = parse(
+        &s.handle(&request(WRITE, 0, 5, 4, &[0xa0]), &mut board)
+            .unwrap(),
+    );
+    assert_eq!(rsp.body, V::Map(vec![]));
+    assert_eq!(board.1, 2);
+}

@@ -3,6 +3,11 @@
 //! host's control port (`fireball run --control udp:…`), while the aggregator calls it, and
 //! two forged packages are refused (`tests/control_port.py` says what it checks).
 //!
+//! `cargo xtask control-port --board` does the same on the board: the sensor hub's `deploy`
+//! image built with a control port (SMP on UART1, `firmware/src/control.rs`) after the keys
+//! are made (the image embeds the public one), run under QEMU mps2-an505 with UART1 on a
+//! pty, smpclient's `SMPSerialTransport` on the other end.
+//!
 //! Makes what the script needs in `target/fireball/control-port`: two key pairs, the
 //! sensor hub's manifest trusting the first (its aggregator restarted whenever it finishes,
 //! so it calls `stats` through the whole run) and `stats` packaged with each key. The
@@ -10,7 +15,7 @@
 
 use std::{fs, path::Path, process::Command};
 
-use crate::{host_cargo_cmd, modules, package, run};
+use crate::{firmware, host_cargo_cmd, modules, package, run, toolchain::Cross};
 
 /// The deployment the control port serves: the sensor hub.
 const MANIFEST: &str = "examples/sensor-hub/fireball.toml";
@@ -42,9 +47,20 @@ fn python(root: &Path) -> Result<std::path::PathBuf, String> {
     Ok(python)
 }
 
+/// On the board, the partitions the sensor hub's manifest lays out for the nRF5340 leave
+/// P2 ~9 KB free in one piece once its six modules run: the module manager refuses to
+/// compile a new `stats` there ("its compiled code needs ~44,592 B of P2"). The board check
+/// gives P2 the arena's 32 KiB the manifest leaves unused (480 KiB arena, 445 KiB laid
+/// out), 4 KiB of P3 (peak 19.6 KB of 28 KiB) and 8 KiB of P5 (peak 65.5 KB of 80 KiB).
+const BOARD_PARTITIONS: [(&str, u32); 3] = [
+    ("runtime", 212_992 + 32_768 + 4_096 + 8_192),
+    ("subsystems", 28_672 - 4_096),
+    ("guests", 81_920 - 8_192),
+];
+
 /// The sensor hub, trusting `keys/fireball-signing.pub`, its aggregator restarted whenever
-/// it finishes.
-fn manifest(root: &Path) -> Result<String, String> {
+/// it finishes; on the `board`, its partitions as [`BOARD_PARTITIONS`] says.
+fn manifest(root: &Path, board: bool) -> Result<String, String> {
     let path = root.join(MANIFEST);
     let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let deployment = "name = \"sensor-hub\"\n";
@@ -54,6 +70,17 @@ fn manifest(root: &Path) -> Result<String, String> {
             "{}: not the sensor hub this check knows",
             path.display()
         ));
+    }
+    let mut text = text;
+    if board {
+        for (partition, bytes) in BOARD_PARTITIONS {
+            let start = text
+                .find(&format!("\n{partition} = "))
+                .ok_or_else(|| format!("{}: no partitions.{partition}", path.display()))?
+                + 1;
+            let end = text[start..].find('\n').map_or(text.len(), |e| start + e);
+            text.replace_range(start..end, &format!("{partition} = {bytes}"));
+        }
     }
     Ok(text
         .replacen(
@@ -71,15 +98,14 @@ fn manifest(root: &Path) -> Result<String, String> {
         ))
 }
 
-/// Run the check (the modules must be built: `cargo xtask wasm`).
-pub fn run_check(root: &Path) -> Result<(), String> {
-    let dir = root.join("target/fireball/control-port");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+/// Keys, the manifest and the packages in `dir` (made afresh).
+fn prepare(root: &Path, dir: &Path, board: bool) -> Result<(), String> {
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     package::keygen(&dir.join("keys"))?;
     package::keygen(&dir.join("other-keys"))?;
     let manifest_path = dir.join("fireball.toml");
-    fs::write(&manifest_path, manifest(root)?)
+    fs::write(&manifest_path, manifest(root, board)?)
         .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
     let modules = modules::out_dir(root);
     let stats = modules.join("stats.wasm");
@@ -106,6 +132,14 @@ pub fn run_check(root: &Path) -> Result<(), String> {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         package::run(&args)?;
     }
+    Ok(())
+}
+
+/// Run the check on the host (the modules must be built: `cargo xtask wasm`).
+pub fn run_check(root: &Path) -> Result<(), String> {
+    let dir = root.join("target/fireball/control-port");
+    prepare(root, &dir, false)?;
+    let modules = modules::out_dir(root);
     run(&mut host_cargo_cmd(
         root,
         &["build", "-p", "fireball", "--bin", "fireball"],
@@ -120,4 +154,20 @@ pub fn run_check(root: &Path) -> Result<(), String> {
         .arg(&dir)
         .arg("--modules")
         .arg(&modules))
+}
+
+/// Run the check on the board under QEMU: the image is built after the keys it embeds.
+pub fn run_board_check(cross: &Cross, root: &Path) -> Result<(), String> {
+    let dir = root.join("target/fireball/control-port-board");
+    modules::build_all(cross, root)?;
+    prepare(root, &dir, true)?;
+    let elf = firmware::build_deploy_control(cross, root, &dir.join("fireball.toml"))?;
+    let python = python(root)?;
+    run(Command::new(python)
+        .current_dir(root)
+        .arg(root.join("tests/control_port.py"))
+        .arg("--qemu")
+        .arg(&elf)
+        .arg("--dir")
+        .arg(&dir))
 }

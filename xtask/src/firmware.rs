@@ -19,6 +19,7 @@ pub const NO_STD_CRATES: &[&str] = &[
     "fireball-subsystems",
     "fireball-deploy",
     "fireball-package",
+    "fireball-smp",
 ];
 
 /// Build the modules, then the `hello` firmware embedding them. Returns the ELF path.
@@ -45,6 +46,37 @@ pub fn build_from_manifest(
     manifest: &Path,
     bin: &str,
 ) -> Result<PathBuf, String> {
+    build_from_manifest_with(cross, root, manifest, bin, "deploy", &format!("{bin}.elf"))
+}
+
+/// The `deploy` image for `manifest` with a control port: SMP on UART1 beside the
+/// deployment, until a client asks for a reset (`firmware/src/control.rs`). Kept as
+/// `target/fireball/deploy-control.elf`.
+pub fn build_deploy_control(
+    cross: &Cross,
+    root: &Path,
+    manifest: &Path,
+) -> Result<PathBuf, String> {
+    build_from_manifest_with(
+        cross,
+        root,
+        manifest,
+        "deploy",
+        "deploy,control-port",
+        "deploy-control.elf",
+    )
+}
+
+/// Build image `bin` for `manifest` with the firmware's `features`, copied to
+/// `target/fireball/<out_name>`.
+fn build_from_manifest_with(
+    cross: &Cross,
+    root: &Path,
+    manifest: &Path,
+    bin: &str,
+    features: &str,
+    out_name: &str,
+) -> Result<PathBuf, String> {
     let modules = modules::build_all(cross, root)?;
     let plan = root.join("target/fireball/plan.rs");
     let (text, services) = plan_source(
@@ -67,12 +99,12 @@ pub fn build_from_manifest(
             "--bin",
             bin,
             "--features",
-            "deploy",
+            features,
         ])
         .args(["--profile", "firmware"]);
     run(&mut cmd)?;
     let built = root.join("target").join(ARM).join("firmware").join(bin);
-    let elf = root.join(format!("target/fireball/{bin}.elf"));
+    let elf = root.join("target/fireball").join(out_name);
     fs::copy(&built, &elf).map_err(|e| format!("{}: {e}", built.display()))?;
     Ok(elf)
 }

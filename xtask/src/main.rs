@@ -265,8 +265,10 @@ fn test(root: &Path) -> Result<(), String> {
     };
     with_artifacts(&mut tests);
     run(&mut tests)?;
-    // A stock SMP client (PyPI's smpclient) updates a module over the control port.
+    // A stock SMP client (PyPI's smpclient) updates a module over the control port: the
+    // host's, then the board's (UART1 under QEMU; its image is built last, after the keys).
     control_port::run_check(root)?;
+    control_port::run_board_check(&cross, root)?;
     eprintln!("xtask: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }
@@ -320,6 +322,9 @@ fn main() -> ExitCode {
         ["control-port"] => Cross::setup(true)
             .and_then(|cross| modules::build_all(&cross, &root))
             .and_then(|_| control_port::run_check(&root)),
+        ["control-port", "--board"] => {
+            Cross::setup(true).and_then(|cross| control_port::run_board_check(&cross, &root))
+        }
         ["package", rest @ ..] => package::run(rest),
         _ => {
             eprintln!("{}", include_str!("usage.txt"));

@@ -92,6 +92,8 @@ fn main() -> ! {
     // The whole trace would not fit in RAM beside the modules: it streams to the UART.
     options.keep_trace = false;
     options.heap = Some(heap);
+    #[cfg(feature = "control-port")]
+    let max_time_us = options.max_time_us;
     let system = match System::boot(&plan, options) {
         Ok(system) => system,
         Err(e) => {
@@ -113,7 +115,26 @@ fn main() -> ! {
         to_instructions(before_main),
         to_instructions(booted - start),
     );
-    let report = system.run();
+    #[cfg(not(feature = "control-port"))]
+    let (report, ok) = {
+        let report = system.run();
+        let ok = report.all_guests_finished() && report.halted.is_none();
+        (report, ok)
+    };
+    #[cfg(feature = "control-port")]
+    let (report, ok) = {
+        hprintln!(
+            "fireball: control port: SMP on UART1 (serial framing, {}-byte buffer); a reset \
+             request ends the run",
+            fireball_firmware::control::BUF_SIZE
+        );
+        let served = fireball_firmware::control::serve(system, max_time_us);
+        if !served.reset {
+            hprintln!("fireball: control port: the run ended without a reset request");
+        }
+        let ok = served.reset && served.report.halted.is_none();
+        (served.report, ok)
+    };
     // Written as it is formatted, a piece at a time: the whole report as one `String` would
     // need one contiguous block of several KiB in a partition fragmented by the run.
     let mut uart = ConsoleWriter(uart());
@@ -132,7 +153,7 @@ fn main() -> ! {
         stack::peak(),
         stack::size()
     );
-    exit(report.all_guests_finished() && report.halted.is_none())
+    exit(ok)
 }
 
 /// `fmt::Write` onto a console: formatted text goes out as it is produced, never held whole.

@@ -36,13 +36,13 @@ impl Control for Ram {
             .collect()
     }
 
-    fn install(&mut self, package: &[u8]) -> Result<Install, Refusal> {
+    fn install(&mut self, package: Vec<u8>) -> Result<Install, Refusal> {
         self.installs += 1;
         if let Some(r) = &self.refuse {
             return Err(r.clone());
         }
         let name = format!("m{}", self.installed.len());
-        self.installed.push((name, package.to_vec()));
+        self.installed.push((name, package));
         Ok(if self.defer {
             Install::Deferred
         } else {
