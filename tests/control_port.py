@@ -12,9 +12,12 @@ another key, and (made here) the first with one byte flipped.
     python tests/control_port.py --fireball target/debug/fireball --dir DIR --modules MODULES
     python tests/control_port.py --qemu target/fireball/deploy-control.elf --dir DIR
 
-Under QEMU, UART0 (the deployment's consoles and router trace, `~ ` lines) goes to
-DIR/uart0.txt, semihosting to DIR/qemu.txt, and the session ends with an SMP reset request,
-which ends the run (the image's way to stop).
+Under QEMU (`-icount shift=0`: one instruction per virtual ns, which SysTick counts), UART0
+(the deployment's consoles and router trace, `~ ` lines) goes to DIR/uart0.txt, semihosting
+to DIR/qemu.txt, and the session ends with an SMP reset request, which ends the run (the
+image's way to stop). The image stamps each trace line and each of its own lines with the
+instructions since SysTick started (`~ @N …`, `@N [fireball] …`); from them the check prints
+the update's downtime in instructions (docs/perf.md, "Update downtime").
 
 Checks: the port answers an echo; the image list shows `stats` from the image; the flipped
 package and the one signed by another key are refused (ACCESS_DENIED) and change nothing;
@@ -153,12 +156,64 @@ def check_output(lines: list[str], trace: list[str]) -> None:
     check(requests == answers, f"every request answered: {requests} requests, {answers} answers")
 
 
+STAMPED = re.compile(r"^(?:~ )?@(\d+) w(\d+) (.*)$")
+REQUEST = re.compile(r"^\d+ request +#(\d+) \S+ -> (\S+) ")
+REPLY_OK = re.compile(r"^\d+ reply +#(\d+) ok ")
+
+
+def downtime(lines: list[str]) -> dict[str, tuple[int, int]]:
+    """From the board's stamped UART0, as (instructions, of which waiting for SysTick to
+    catch up with the deployment's clock): the last reply served by `stats#1`, the swap
+    (`unregister stats#1`, drained at the swap), `stats#2` serving (`stats now runs`, the
+    module manager saw it at `route_next`) and the first reply served by `stats#2`."""
+    target: dict[str, str] = {}
+    last_old = first_new = swap = serving = None
+    for line in lines:
+        m = STAMPED.match(line)
+        if not m:
+            continue
+        at, text = (int(m.group(1)), int(m.group(2))), m.group(3)
+        if r := REQUEST.match(text):
+            target[r.group(1)] = r.group(2)
+        elif r := REPLY_OK.match(text):
+            served_by = target.get(r.group(1))
+            if served_by == "stats#1":
+                last_old = at
+            elif served_by == "stats#2" and first_new is None:
+                first_new = at
+        elif text.split()[1:3] == ["unregister", "stats#1"]:
+            swap = at
+        elif "stats now runs version 1.1.0" in text and serving is None:
+            serving = at
+    stamps = {"last stats#1 reply": last_old, "swap": swap, "stats#2 serving": serving,
+              "first stats#2 reply": first_new}
+    check(all(v is not None for v in stamps.values()), f"the stamped trace has {stamps}")
+    order = [v[0] for v in stamps.values()]
+    check(order == sorted(order), f"in order: {stamps}")
+    return stamps
+
+
+def report_downtime(stamps: dict[str, tuple[int, int]]) -> None:
+    """The intervals between the stamps: instructions (of which waiting)."""
+    names = list(stamps)
+
+    def span(a: str, b: str) -> str:
+        (t0, w0), (t1, w1) = stamps[a], stamps[b]
+        return f"{t1 - t0:,} ({w1 - w0:,} waiting, {(t1 - t0) - (w1 - w0):,} working)"
+
+    print("update downtime on the board, instructions (QEMU -icount shift=0):")
+    print(f"  {names[0]} -> {names[-1]}: {span(names[0], names[-1])}")
+    for a, b in zip(names, names[1:]):
+        print(f"    {a} -> {b}: {span(a, b)}")
+
+
 def on_qemu(elf: Path, packages: Path) -> None:
     """The image under QEMU: UART0 to a file, UART1 on a pty the client opens."""
     uart0 = packages / "uart0.txt"
     log = packages / "qemu.txt"
     proc = subprocess.Popen(
-        ["qemu-system-arm", "-M", "mps2-an505", "-nographic", "-monitor", "none",
+        ["qemu-system-arm", "-M", "mps2-an505", "-icount", "shift=0",
+         "-nographic", "-monitor", "none",
          "-serial", f"file:{uart0}", "-serial", "pty",
          "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -180,7 +235,11 @@ def on_qemu(elf: Path, packages: Path) -> None:
         check(pty is not None, f"QEMU put UART1 on a pty: {''.join(out)[-300:]}")
         check(any("control port" in l for l in out), "the image serves SMP on UART1")
         reader.start()
-        time.sleep(1.5)  # the aggregator has sent a few windows
+        # The aggregator has sent a window (under -icount the board's time runs at QEMU's
+        # pace, not the host's).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "aggregator: window" not in uart0.read_text(errors="replace"):
+            time.sleep(0.1)
         started = time.monotonic()
         client = SMPClient(SMPSerialTransport(), pty, timeout_s=20.0)
         asyncio.run(session(client, packages, uart0))
@@ -195,6 +254,7 @@ def on_qemu(elf: Path, packages: Path) -> None:
     lines = uart0.read_text(errors="replace").splitlines()
     trace = [l for l in lines if l.startswith("~ ")]
     check_output([l for l in lines if not l.startswith("~ ")], trace)
+    report_downtime(downtime(lines))
 
 
 def main() -> None:

@@ -20,6 +20,9 @@
 //!   [`RunOptions::max_time_us`](fireball_deploy::RunOptions) of virtual time.
 
 use alloc::vec::Vec;
+use core::cell::Cell;
+
+use cortex_m::interrupt::{self, Mutex};
 
 use embedded_io::{Read, ReadReady};
 use fireball_deploy::{RunReport, System, Turn, control::ControlPort};
@@ -27,7 +30,7 @@ use fireball_smp::{FrameDecoder, encode};
 use fireball_subsystems::hal::{Clock, Console};
 
 use crate::{
-    clock::SysTickClock,
+    clock::{self, SysTickClock},
     uart::{CmsdkUart, UART1},
 };
 
@@ -42,6 +45,15 @@ const FOLLOWING_POLLS: u32 = 2_000;
 /// Longest wait on UART1 in one go (µs of SysTick) while the deployment waits for time to
 /// pass.
 const WAIT_SLICE_US: u64 = 2_000;
+
+/// SysTick ticks the loop has spent waiting for real time to catch up with the deployment's
+/// clock: pacing, not work (the image stamps its UART0 lines with it beside the time).
+static WAITED: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
+
+/// Ticks spent so far waiting for SysTick to catch up with the deployment's clock.
+pub fn waited_ticks() -> u64 {
+    interrupt::free(|cs| WAITED.borrow(cs).get())
+}
 
 /// How the run ended.
 pub struct Served {
@@ -133,7 +145,13 @@ pub fn serve(mut system: System, until_us: u64) -> Served {
         let ahead = system.now().saturating_sub(wall());
         if turn == Turn::Idle || ahead > 0 {
             let until = wall() + ahead.clamp(1, WAIT_SLICE_US);
+            let from = clock::ticks();
             while wall() < until && !serial.uart.read_ready().unwrap_or(false) {}
+            let waited = clock::ticks() - from;
+            interrupt::free(|cs| {
+                let total = WAITED.borrow(cs);
+                total.set(total.get() + waited);
+            });
             if turn == Turn::Idle {
                 system.advance_clock(wall());
             }

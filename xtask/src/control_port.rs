@@ -5,8 +5,9 @@
 //!
 //! `cargo xtask control-port --board` does the same on the board: the sensor hub's `deploy`
 //! image built with a control port (SMP on UART1, `firmware/src/control.rs`) after the keys
-//! are made (the image embeds the public one), run under QEMU mps2-an505 with UART1 on a
-//! pty, smpclient's `SMPSerialTransport` on the other end.
+//! are made (the image embeds the public one), run under QEMU mps2-an505 `-icount shift=0`
+//! with UART1 on a pty, smpclient's `SMPSerialTransport` on the other end; the script prints
+//! the update's downtime in instructions from the image's stamped trace (docs/perf.md).
 //!
 //! Makes what the script needs in `target/fireball/control-port`: two key pairs, the
 //! sensor hub's manifest trusting the first (its aggregator restarted whenever it finishes,

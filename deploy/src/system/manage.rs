@@ -469,6 +469,10 @@ impl System {
                 self.roll_back(why);
             }
         }
+        // The swap's `unregister` and `register` go to the sink now, not after the next
+        // poll: a board stamping trace lines as they arrive (the control-port image) marks
+        // the swap where it happened. The trace's text is the same either way.
+        self.collect_trace();
     }
 
     /// The new module serves: keep it (and its package), answer whoever asked.

@@ -3,6 +3,13 @@
 //! `fireball run` runs it on the host: the same simulated board, the same virtual time. The
 //! components' consoles and logs, the router trace (each line marked `~ `, as it happens)
 //! and the report go to UART0, so a test can compare them with the host's. Exits through semihosting with status 0 if every guest finished.
+//!
+//! Built with a control port (feature `control-port`), each trace line and each of the
+//! runner's own lines is stamped `@<instructions> w<instructions> `: SysTick since `main`
+//! started it, and the part of it the loop spent waiting for SysTick to catch up with the
+//! deployment's clock (by the calibration [`clock::instructions_per_tick_milli`] measures;
+//! exact under QEMU `-icount shift=0`, to one tick). `tests/control_port.py` measures an
+//! update's downtime from them. The images without it print what the host prints.
 #![no_std]
 #![no_main]
 
@@ -10,6 +17,8 @@ extern crate alloc;
 
 use alloc::{boxed::Box, rc::Rc};
 use core::fmt::{self, Write as _};
+#[cfg(feature = "control-port")]
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
@@ -27,6 +36,44 @@ include!(env!("FIREBALL_PLAN"));
 
 fn uart() -> CmsdkUart {
     CmsdkUart::console()
+}
+
+/// Instructions per SysTick tick × 1000, measured once before boot (control-port image).
+#[cfg(feature = "control-port")]
+static PER_TICK_MILLI: AtomicU32 = AtomicU32::new(0);
+
+/// `@<instructions since SysTick started> w<of which waiting> ` on `uart` (control-port
+/// image only).
+fn stamp(uart: &mut CmsdkUart) {
+    #[cfg(feature = "control-port")]
+    {
+        let per_tick = u64::from(PER_TICK_MILLI.load(Ordering::Relaxed));
+        let now = clock::ticks() * per_tick / 1000;
+        let waited = fireball_firmware::control::waited_ticks() * per_tick / 1000;
+        number(uart, b'@', now);
+        number(uart, b'w', waited);
+    }
+    let _ = uart;
+}
+
+/// `<mark><n> ` on `uart`, without the formatting machinery.
+#[cfg(feature = "control-port")]
+fn number(uart: &mut CmsdkUart, mark: u8, mut n: u64) {
+    // The mark, up to 20 digits and a space, written backwards.
+    let mut text = [0u8; 22];
+    let mut at = text.len() - 1;
+    text[at] = b' ';
+    loop {
+        at -= 1;
+        text[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    at -= 1;
+    text[at] = mark;
+    Console::write(uart, &text[at..]);
 }
 
 struct UartSink;
@@ -59,6 +106,7 @@ impl Sink for UartSink {
         let mut uart = uart();
         for line in lines.lines() {
             Console::write(&mut uart, b"~ ");
+            stamp(&mut uart);
             Console::write(&mut uart, line.as_bytes());
             Console::write(&mut uart, b"\n");
         }
@@ -66,6 +114,7 @@ impl Sink for UartSink {
 
     fn line(&self, text: &str) {
         let mut uart = uart();
+        stamp(&mut uart);
         Console::write(&mut uart, text.as_bytes());
         Console::write(&mut uart, b"\n");
     }
@@ -79,6 +128,11 @@ fn main() -> ! {
     let before_main = clock::since_reset();
     stack::paint();
     clock::start(peripherals.SYST);
+    #[cfg(feature = "control-port")]
+    PER_TICK_MILLI.store(
+        u32::try_from(clock::instructions_per_tick_milli()).unwrap_or(u32::MAX),
+        Ordering::Relaxed,
+    );
     let start = clock::ticks();
     let heap = match partitioned::init(PARTITIONS) {
         Ok(heap) => heap,
