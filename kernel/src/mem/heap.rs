@@ -1,4 +1,5 @@
-//! One heap over one region of memory: talc does the allocating, this file does the counting.
+//! One heap over one region of memory: talc does the allocating and the counting (its
+//! `counters` feature), this file adds the usage levels, the peak and the failures.
 //!
 //! # Why talc
 //!
@@ -87,12 +88,22 @@ impl Region {
 pub(crate) type UsageRise = (UsageLevel, Severity, u8);
 
 /// A heap over one region, with the counts the kernel reports.
+///
+/// Live allocations, allocated bytes and the allocation count are talc's own counters (it
+/// keeps them on every allocation and free anyway): the heap does not count them a second
+/// time. What talc does not know — failures, the peak, the usage level — is kept here.
 pub(crate) struct Heap {
     talc: Talc<Manual, PartitionBinning>,
     base: usize,
-    /// Bytes of the region (`contains` is one subtract and one compare).
+    /// Bytes of the region (`contains` is one subtract and one compare); 0 for
+    /// [`Heap::ABSENT`].
     len: usize,
-    stats: HeapStats,
+    /// Highest allocated byte count seen (kept up to date by the band, see `band_start`).
+    peak: usize,
+    /// Failed allocations.
+    failures: u32,
+    /// Trial allocations `probe_largest` made: talc counts them, the heap's figures must not.
+    probes: u64,
     level: UsageLevel,
     /// `allocated` at which the usage reaches the partition's notice percentage, and at which
     /// it passes [`super::CRITICAL_PERCENT`]: precomputed so that an allocation compares
@@ -118,6 +129,22 @@ fn threshold(pct: u8, size: usize) -> usize {
 }
 
 impl Heap {
+    /// A partition with no region yet: it holds no address and every allocation fails.
+    pub(crate) const ABSENT: Heap = Heap {
+        talc: Talc::new(Manual),
+        base: 0,
+        len: 0,
+        peak: 0,
+        failures: 0,
+        probes: 0,
+        level: UsageLevel::Normal,
+        elevated_at: 0,
+        critical_at: 0,
+        band_start: 0,
+        band_len: 0,
+        severity: Severity::Info,
+    };
+
     /// Builds a heap in `region` whose usage notice is `notice` (the partition's percentage and
     /// severity, [`super::PartitionId::notice`]); `None` if the region is smaller than
     /// [`MIN_REGION`].
@@ -130,17 +157,15 @@ impl Heap {
         // Safety: the region is valid, writable and exclusively ours for the heap's lifetime
         // (Region's contract), and the `Manual` source allows claiming by hand.
         unsafe { talc.claim(base, region.len)? };
-        let stats = HeapStats {
-            size: region.len,
-            ..HeapStats::default()
-        };
         // Exposed so that a sub-heap's block can be handed back to its parent heap later.
         let base = base.expose_provenance();
         Some(Heap {
             talc,
             base,
             len: region.len,
-            stats,
+            peak: 0,
+            failures: 0,
+            probes: 0,
             level: UsageLevel::Normal,
             elevated_at: threshold(notice.0, region.len),
             critical_at: threshold(super::CRITICAL_PERCENT + 1, region.len),
@@ -152,6 +177,11 @@ impl Heap {
             heap.set_band();
             heap
         })
+    }
+
+    /// Whether the heap has a region (it is not [`Heap::ABSENT`]).
+    pub(crate) fn is_present(&self) -> bool {
+        self.len != 0
     }
 
     /// Whether `addr` lies in this heap's region.
@@ -166,12 +196,13 @@ impl Heap {
 
     /// Live allocations.
     pub(crate) fn live(&self) -> u32 {
-        self.stats.allocs.wrapping_sub(self.stats.frees)
+        u32::try_from(self.talc.counters().allocation_count).unwrap_or(u32::MAX)
     }
 
-    /// Bytes allocated now.
+    /// Bytes allocated now (sum of live layouts' sizes).
+    #[inline(always)]
     pub(crate) fn allocated(&self) -> usize {
-        self.stats.allocated
+        self.talc.counters().allocated_bytes
     }
 
     /// Bytes free (possibly fragmented).
@@ -186,12 +217,11 @@ impl Heap {
         // Safety: `non_zero` guarantees a nonzero size, talc's only precondition.
         match unsafe { self.talc.try_allocate(layout) } {
             Some(ptr) => {
-                self.stats.allocs = self.stats.allocs.wrapping_add(1);
-                self.grow_count(layout.size());
+                self.raise_peak();
                 Some(ptr)
             }
             None => {
-                self.stats.failures = self.stats.failures.wrapping_add(1);
+                self.failures = self.failures.wrapping_add(1);
                 None
             }
         }
@@ -200,28 +230,34 @@ impl Heap {
     /// [`Heap::allocate`] for the partitioned heap's allocations, which also track the usage
     /// level: returns the block and the level's rise, if any. The peak and the level are
     /// updated only when `allocated` leaves the band (see `band_start`).
+    ///
+    /// # Safety
+    /// `layout.size()` must be nonzero (talc's precondition; `GlobalAlloc`'s callers promise
+    /// it, [`non_zero`] makes it so for the others).
     #[inline(always)]
-    pub(crate) fn allocate_tracked(
+    pub(crate) unsafe fn allocate_tracked(
         &mut self,
         layout: Layout,
     ) -> Option<(NonNull<u8>, Option<UsageRise>)> {
-        let layout = non_zero(layout);
-        // Safety: `non_zero` guarantees a nonzero size, talc's only precondition.
+        // Safety: forwarded from this function's contract.
         match unsafe { self.talc.try_allocate(layout) } {
             Some(ptr) => {
-                self.stats.allocs = self.stats.allocs.wrapping_add(1);
-                let allocated = self.stats.allocated + layout.size();
-                self.stats.allocated = allocated;
-                if allocated.wrapping_sub(self.band_start) < self.band_len {
+                if self.allocated().wrapping_sub(self.band_start) < self.band_len {
                     return Some((ptr, None));
                 }
                 Some((ptr, self.level_change()))
             }
             None => {
-                self.stats.failures = self.stats.failures.wrapping_add(1);
+                self.fail();
                 None
             }
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fail(&mut self) {
+        self.failures = self.failures.wrapping_add(1);
     }
 
     /// Frees `ptr`.
@@ -231,11 +267,19 @@ impl Heap {
     /// (its current size) and not freed since.
     #[inline]
     pub(crate) unsafe fn deallocate(&mut self, ptr: NonNull<u8>, layout: Layout) {
-        let layout = non_zero(layout);
+        // Safety: forwarded from this function's contract (`non_zero` as on allocation).
+        unsafe { self.talc.deallocate(ptr.as_ptr(), non_zero(layout)) };
+    }
+
+    /// [`Heap::deallocate`] of a block whose layout has a nonzero size, as `GlobalAlloc`'s
+    /// are (no zero-size adjustment).
+    ///
+    /// # Safety
+    /// As for [`Heap::deallocate`], and `layout.size()` must be nonzero.
+    #[inline(always)]
+    pub(crate) unsafe fn deallocate_sized(&mut self, ptr: NonNull<u8>, layout: Layout) {
         // Safety: forwarded from this function's contract.
         unsafe { self.talc.deallocate(ptr.as_ptr(), layout) };
-        self.stats.frees = self.stats.frees.wrapping_add(1);
-        self.stats.allocated -= layout.size();
     }
 
     /// Resizes `ptr` to `new_size` inside this heap (in place if possible, else by moving).
@@ -255,8 +299,7 @@ impl Heap {
             self.talc
                 .try_realloc_in_place(ptr.as_ptr(), layout, new_size)
         } {
-            self.stats.allocated -= layout.size();
-            self.grow_count(new_size);
+            self.raise_peak();
             return Some(ptr);
         }
         // Safety: the caller guarantees the size/align pair is a valid layout.
@@ -279,11 +322,19 @@ impl Heap {
     /// Full statistics, including the largest block that could be allocated right now.
     pub(crate) fn stats(&mut self) -> HeapStats {
         let counters = *self.talc.counters();
-        let mut stats = self.stats;
-        stats.free = counters.available_bytes;
-        stats.fragments = counters.fragment_count;
-        stats.largest_free = self.probe_largest(counters.available_bytes);
-        stats
+        // talc's counts are u64; the kernel's wrap at u32, as they always have.
+        let allocs = counters.total_allocation_count.wrapping_sub(self.probes) as u32;
+        HeapStats {
+            size: self.len,
+            allocated: counters.allocated_bytes,
+            peak: self.peak,
+            allocs,
+            frees: allocs.wrapping_sub(counters.allocation_count as u32),
+            failures: self.failures,
+            free: counters.available_bytes,
+            fragments: counters.fragment_count,
+            largest_free: self.probe_largest(counters.available_bytes),
+        }
     }
 
     /// `allocated` left the band: the peak follows it, the level moves (up or down) to where
@@ -291,8 +342,8 @@ impl Heap {
     #[cold]
     #[inline(never)]
     fn level_change(&mut self) -> Option<UsageRise> {
-        let allocated = self.stats.allocated;
-        self.stats.peak = self.stats.peak.max(allocated);
+        let allocated = self.allocated();
+        self.peak = self.peak.max(allocated);
         let level = if allocated >= self.critical_at {
             UsageLevel::Critical
         } else if allocated >= self.elevated_at {
@@ -306,7 +357,7 @@ impl Heap {
         if !rose {
             return None;
         }
-        let used = percent(allocated, self.stats.size);
+        let used = percent(allocated, self.len);
         match level {
             UsageLevel::Critical => Some((level, Severity::Warn, used)),
             _ => Some((level, self.severity, used)),
@@ -323,18 +374,15 @@ impl Heap {
             UsageLevel::Elevated => (self.elevated_at, self.critical_at),
             UsageLevel::Critical => (self.critical_at, usize::MAX),
         };
-        let end = end.min(self.stats.peak.saturating_add(1));
+        let end = end.min(self.peak.saturating_add(1));
         self.band_start = start;
         self.band_len = end.saturating_sub(start);
     }
 
+    /// The peak follows an allocation made outside the band's tracking.
     #[inline(always)]
-    fn grow_count(&mut self, bytes: usize) {
-        let allocated = self.stats.allocated + bytes;
-        self.stats.allocated = allocated;
-        if allocated > self.stats.peak {
-            self.stats.peak = allocated;
-        }
+    fn raise_peak(&mut self) {
+        self.peak = self.peak.max(self.allocated());
     }
 
     /// Binary search for the largest byte-aligned allocation that succeeds (diagnostics only:
@@ -351,6 +399,7 @@ impl Heap {
                 Some(ptr) => {
                     // Safety: just allocated with this layout.
                     unsafe { self.talc.deallocate(ptr.as_ptr(), layout) };
+                    self.probes += 1;
                     ok = mid;
                 }
                 None => bad = mid,
@@ -361,7 +410,7 @@ impl Heap {
 }
 
 /// Zero-sized requests are served as one byte, consistently on alloc and free.
-fn non_zero(layout: Layout) -> Layout {
+pub(crate) fn non_zero(layout: Layout) -> Layout {
     if layout.size() == 0 {
         // Safety-free: size 1 with an existing valid alignment is always a valid layout.
         Layout::from_size_align(1, layout.align()).unwrap_or(layout)

@@ -167,15 +167,28 @@ impl Placement {
         Self::new(PartitionId::Guests, OwnerId(id))
     }
 
+    /// The placement as one word (the partitioned heap's current placement is an atomic one):
+    /// the owner in the high bits, and in the low byte the index of the partition's heap —
+    /// or [`Placement::ROUTED`] for P4, where an owner may have a sub-quota of its own. The
+    /// allocator's fast path indexes the heaps with the low byte as it is: one bounds check
+    /// sends P4 to the routing.
     pub(crate) const fn pack(self) -> u32 {
-        (self.partition as u32) | ((self.owner.0 as u32) << 8)
+        let index = match self.partition {
+            PartitionId::Services => Self::ROUTED,
+            partition => partition as u32,
+        };
+        index | ((self.owner.0 as u32) << 8)
     }
 
+    /// The low byte of a packed P4 placement: not a heap index.
+    pub(crate) const ROUTED: u32 = 0xff;
+
     pub(crate) const fn unpack(word: u32) -> Self {
-        Self::new(
-            PartitionId::from_index((word & 0xff) as u8),
-            OwnerId((word >> 8) as u16),
-        )
+        let partition = match word & 0xff {
+            Self::ROUTED => PartitionId::Services,
+            index => PartitionId::from_index(index as u8),
+        };
+        Self::new(partition, OwnerId((word >> 8) as u16))
     }
 }
 

@@ -11,10 +11,15 @@
 //! a re-entrancy check.
 //!
 //! The common path — an allocation or free in a partition other than P4, its usage level
-//! unchanged — is: the current placement (one load), the critical section, the heap by index,
-//! talc, and plain adds to the counters (the usage level is one compare against a precomputed
-//! band, see `Heap::allocate_tracked`); everything else (service sub-quotas, exhaustion, loans,
-//! events) is off to the side.
+//! unchanged — is: the current placement (one load), the critical section, the heap by index
+//! (the packed placement's low byte, one bounds check that also sends P4 aside, see
+//! `Placement::pack`), talc, and on allocation the usage level as one compare of talc's byte
+//! count against a precomputed band (see `Heap::allocate_tracked`); the heap keeps no counts
+//! of its own there, talc's `counters` are the figures. Everything else (service sub-quotas,
+//! exhaustion, loans, events) is off to the side.
+//!
+//! A partition without a region is [`Heap::ABSENT`] rather than an `Option`: it holds no
+//! address and fails every allocation, so the fast path has no "is there a heap" test.
 #![allow(unsafe_code)]
 
 use core::alloc::{GlobalAlloc, Layout};
@@ -25,7 +30,7 @@ use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use critical_section::Mutex;
 use heapless::Deque;
 
-use super::heap::{Heap, MIN_REGION, Region};
+use super::heap::{Heap, MIN_REGION, Region, non_zero};
 use super::{
     Exhaustion, Fatal, HeapStats, MemEvent, OwnerId, PartitionId, PartitionSwitch, Placement,
 };
@@ -66,15 +71,19 @@ struct ServiceHeap {
     block_layout: Layout,
 }
 
+/// `repr(C)` with the heaps first, as [`PartitionedHeap`] has its state first: heap `i` is at
+/// the allocator's address plus `i` heaps, one multiply-add on the fast path.
+#[repr(C)]
 struct State {
-    heaps: [Option<Heap>; 6],
+    /// By partition index; [`Heap::ABSENT`] until the partition has its region.
+    heaps: [Heap; 6],
     services: [Option<ServiceHeap>; MAX_SERVICES],
     events: Deque<MemEvent, MEM_EVENTS>,
+    fatal: Option<Exhaustion>,
     dropped_events: u32,
     foreign_frees: u32,
-    fatal: Option<Exhaustion>,
-    lend: bool,
     loans: u32,
+    lend: bool,
 }
 
 /// The six partition heaps and the allocator that routes between them.
@@ -82,9 +91,10 @@ struct State {
 /// Usable as the `#[global_allocator]` of the firmware (a `static`), or directly through
 /// [`PartitionedHeap::allocate`] / [`PartitionedHeap::alloc_block`]. See the
 /// [module documentation](super) for policies and events.
+#[repr(C)]
 pub struct PartitionedHeap {
-    current: AtomicU32,
     state: Mutex<UnsafeCell<State>>,
+    current: AtomicU32,
     /// Set while a `with` closure runs (debug builds): catches a re-entrant access, which the
     /// `UnsafeCell` would otherwise make undefined behaviour.
     #[cfg(debug_assertions)]
@@ -99,7 +109,7 @@ impl PartitionedHeap {
             #[cfg(debug_assertions)]
             busy: core::sync::atomic::AtomicBool::new(false),
             state: Mutex::new(UnsafeCell::new(State {
-                heaps: [const { None }; 6],
+                heaps: [Heap::ABSENT; 6],
                 services: [const { None }; MAX_SERVICES],
                 events: Deque::new(),
                 dropped_events: 0,
@@ -134,10 +144,10 @@ impl PartitionedHeap {
     pub fn add_partition(&self, id: PartitionId, region: Region) -> Result<(), SetupError> {
         self.with(|st| {
             let slot = &mut st.heaps[id as usize];
-            if slot.is_some() {
+            if slot.is_present() {
                 return Err(SetupError::AlreadyAdded);
             }
-            *slot = Some(Heap::new(region, id.notice()).ok_or(SetupError::RegionTooSmall)?);
+            *slot = Heap::new(region, id.notice()).ok_or(SetupError::RegionTooSmall)?;
             Ok(())
         })
     }
@@ -159,9 +169,10 @@ impl PartitionedHeap {
                 .iter()
                 .position(Option::is_none)
                 .ok_or(QuotaError::TableFull)?;
-            let p4 = st.heaps[PartitionId::Services as usize]
-                .as_mut()
-                .ok_or(QuotaError::NoServicesPartition)?;
+            let p4 = &mut st.heaps[PartitionId::Services as usize];
+            if !p4.is_present() {
+                return Err(QuotaError::NoServicesPartition);
+            }
             let block = p4.allocate(layout).ok_or(QuotaError::OutOfMemory)?;
             // Safety: the block is a live P4 allocation of `bytes` bytes that nothing else
             // uses; it is freed only in `remove_service_quota`, after the sub-heap is dropped.
@@ -194,10 +205,8 @@ impl PartitionedHeap {
             };
             // The sub-heap (plain data over the block) is gone with `service`; free its block.
             let block = service.heap.base();
-            if let (Some(p4), Some(ptr)) = (
-                st.heaps[PartitionId::Services as usize].as_mut(),
-                NonNull::new(core::ptr::with_exposed_provenance_mut::<u8>(block)),
-            ) {
+            if let Some(ptr) = NonNull::new(core::ptr::with_exposed_provenance_mut::<u8>(block)) {
+                let p4 = &mut st.heaps[PartitionId::Services as usize];
                 // Safety: `block` is the P4 allocation made in `add_service_quota` with
                 // `block_layout`; the sub-heap that used it is gone and held no allocations.
                 unsafe { p4.deallocate(ptr, service.block_layout) };
@@ -224,14 +233,20 @@ impl PartitionedHeap {
     /// current size) and must not have been freed.
     #[inline]
     pub unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        let current = self.current().partition;
+        let likely = self.current_index();
         self.with(
-            |st| match st.heap_of(ptr.as_ptr().expose_provenance(), current) {
+            |st| match st.heap_of(ptr.as_ptr().expose_provenance(), likely) {
                 // Safety: forwarded from this function's contract; the heap owns the address.
                 Some(heap) => unsafe { heap.deallocate(ptr, layout) },
-                None => st.foreign_frees = st.foreign_frees.wrapping_add(1),
+                None => st.foreign_free(),
             },
         );
+    }
+
+    /// The current placement's heap index (its packed low byte: out of range for P4).
+    #[inline(always)]
+    fn current_index(&self) -> usize {
+        (self.current.load(Relaxed) & 0xff) as usize
     }
 
     /// A zeroed block of `layout` in `placement`, freed when dropped (e.g. a guest's linear
@@ -268,7 +283,7 @@ impl PartitionedHeap {
     /// its allocations here tells by this which allocator frees a block).
     pub fn owns(&self, ptr: *const u8) -> bool {
         let addr = ptr.expose_provenance();
-        self.with(|st| st.heaps.iter().flatten().any(|h| h.contains(addr)))
+        self.with(|st| st.heaps.iter().any(|h| h.contains(addr)))
     }
 
     /// The placement new allocations are charged to.
@@ -279,19 +294,22 @@ impl PartitionedHeap {
     /// Statistics of partition `id` (`None` if it has no region). P4's figures include the
     /// blocks reserved for service quotas.
     pub fn stats(&self, id: PartitionId) -> Option<HeapStats> {
-        self.with(|st| st.heaps[id as usize].as_mut().map(Heap::stats))
+        self.with(|st| {
+            let heap = &mut st.heaps[id as usize];
+            heap.is_present().then(|| heap.stats())
+        })
     }
 
     /// Bytes allocated now in `placement`'s heap (its service quota, or its partition):
     /// `stats(..).allocated` without probing for the largest free block.
     pub fn allocated(&self, placement: Placement) -> usize {
-        self.with(|st| st.heap_for(placement).map_or(0, |h| h.allocated()))
+        self.with(|st| st.heap_for(placement).allocated())
     }
 
     /// The largest single allocation `placement`'s heap (its service quota, or its
     /// partition) would serve now: what a caller checks before an allocation it cannot fail.
     pub fn largest_free(&self, placement: Placement) -> usize {
-        self.with(|st| st.heap_for(placement).map_or(0, |h| h.largest_free()))
+        self.with(|st| st.heap_for(placement).largest_free())
     }
 
     /// Statistics of service `owner`'s sub-quota.
@@ -351,8 +369,9 @@ impl PartitionSwitch for PartitionedHeap {
 }
 
 impl State {
+    /// `placement`'s heap: its service quota, or its partition's (perhaps absent) heap.
     #[inline(always)]
-    fn heap_for(&mut self, placement: Placement) -> Option<&mut Heap> {
+    fn heap_for(&mut self, placement: Placement) -> &mut Heap {
         if placement.partition == PartitionId::Services
             && let Some(service) = self
                 .services
@@ -360,29 +379,29 @@ impl State {
                 .flatten()
                 .find(|s| s.owner == placement.owner)
         {
-            return Some(&mut service.heap);
+            return &mut service.heap;
         }
-        self.heaps[placement.partition as usize].as_mut()
+        &mut self.heaps[placement.partition as usize]
     }
 
-    /// The heap whose region holds `addr`. `likely` (the current partition: tasks mostly free
-    /// what they allocated) is tried first; P4 never is, its service sub-heaps come first.
+    /// The heap whose region holds `addr`. Heap `likely` (the current placement's index:
+    /// tasks mostly free what they allocated) is tried first; P4, whose index is out of range,
+    /// never is: its service sub-heaps come first.
     #[inline(always)]
-    fn heap_of(&mut self, addr: usize, likely: PartitionId) -> Option<&mut Heap> {
-        let index = likely as usize;
-        if likely != PartitionId::Services
-            && let Some(heap) = &self.heaps[index]
+    fn heap_of(&mut self, addr: usize, likely: usize) -> Option<&mut Heap> {
+        if let Some(heap) = self.heaps.get(likely)
             && heap.contains(addr)
         {
-            return self.heaps[index].as_mut();
+            return self.heaps.get_mut(likely);
         }
         self.find_heap(addr)
     }
 
+    #[cold]
     #[inline(never)]
     fn find_heap(&mut self, addr: usize) -> Option<&mut Heap> {
         let p4 = PartitionId::Services as usize;
-        if self.heaps[p4].as_ref().is_some_and(|h| h.contains(addr)) {
+        if self.heaps[p4].contains(addr) {
             if let Some(service) = self
                 .services
                 .iter_mut()
@@ -391,31 +410,73 @@ impl State {
             {
                 return Some(&mut service.heap);
             }
-            return self.heaps[p4].as_mut();
+            return Some(&mut self.heaps[p4]);
         }
-        self.heaps.iter_mut().flatten().find(|h| h.contains(addr))
+        self.heaps.iter_mut().find(|h| h.contains(addr))
     }
 
+    #[cold]
+    #[inline(never)]
+    fn foreign_free(&mut self) {
+        self.foreign_frees = self.foreign_frees.wrapping_add(1);
+    }
+
+    /// `GlobalAlloc::alloc`'s path: `layout` in the packed placement `word`'s heap, null on
+    /// failure. A partition other than P4 is indexed straight from the word; P4 (its index is
+    /// out of range), a usage rise and a failure go to [`State::allocate`].
+    ///
+    /// # Safety
+    /// `layout.size()` must be nonzero.
     #[inline(always)]
+    unsafe fn allocate_packed(&mut self, word: u32, layout: Layout) -> *mut u8 {
+        if let Some(heap) = self.heaps.get_mut((word & 0xff) as usize) {
+            // Safety: forwarded from this function's contract.
+            match unsafe { heap.allocate_tracked(layout) } {
+                Some((ptr, None)) => return ptr.as_ptr(),
+                Some((ptr, Some(rise))) => {
+                    self.rose(Placement::unpack(word), rise);
+                    return ptr.as_ptr();
+                }
+                None => {}
+            }
+            return match self.allocate_failed(Placement::unpack(word), layout) {
+                Ok(ptr) => ptr.as_ptr(),
+                Err(_) => core::ptr::null_mut(),
+            };
+        }
+        match self.allocate(Placement::unpack(word), layout) {
+            Ok(ptr) => ptr.as_ptr(),
+            Err(_) => core::ptr::null_mut(),
+        }
+    }
+
+    #[inline(never)]
     fn allocate(
         &mut self,
         placement: Placement,
         layout: Layout,
     ) -> Result<NonNull<u8>, Exhaustion> {
-        if let Some(heap) = self.heap_for(placement)
-            && let Some((ptr, rise)) = heap.allocate_tracked(layout)
-        {
-            if let Some((level, severity, percent)) = rise {
-                self.push(MemEvent::Usage {
-                    placement,
-                    level,
-                    severity,
-                    percent,
-                });
+        let heap = self.heap_for(placement);
+        // Safety: `non_zero` makes the size nonzero.
+        if let Some((ptr, rise)) = unsafe { heap.allocate_tracked(non_zero(layout)) } {
+            if let Some(rise) = rise {
+                self.rose(placement, rise);
             }
             return Ok(ptr);
         }
         self.allocate_failed(placement, layout)
+    }
+
+    /// `placement`'s heap rose to a new usage level: the event.
+    #[cold]
+    #[inline(never)]
+    fn rose(&mut self, placement: Placement, (level, severity, percent): super::heap::UsageRise) {
+        self.push(MemEvent::Usage {
+            placement,
+            level,
+            severity,
+            percent,
+        });
     }
 
     /// `placement`'s heap (if any) could not serve `layout`: a loan from the reserve, or the
@@ -427,7 +488,7 @@ impl State {
         placement: Placement,
         layout: Layout,
     ) -> Result<NonNull<u8>, Exhaustion> {
-        let available = self.heap_for(placement).map_or(0, |heap| heap.available());
+        let available = self.heap_for(placement).available();
         match self.borrow(placement, layout) {
             Some(ptr) => {
                 self.exhausted(placement, layout.size(), available, true);
@@ -443,9 +504,11 @@ impl State {
         if !self.lend || placement.partition == PartitionId::Reserve {
             return None;
         }
-        let ptr = self.heaps[PartitionId::Reserve as usize]
-            .as_mut()?
-            .allocate(layout)?;
+        let reserve = &mut self.heaps[PartitionId::Reserve as usize];
+        if !reserve.is_present() {
+            return None;
+        }
+        let ptr = reserve.allocate(layout)?;
         self.loans = self.loans.wrapping_add(1);
         Some(ptr)
     }
@@ -486,21 +549,27 @@ impl State {
 unsafe impl GlobalAlloc for PartitionedHeap {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let placement = self.current();
+        let word = self.current.load(Relaxed);
         // The pointer, not the `Result`, leaves the critical section: no exhaustion record
         // is built on the common path.
-        self.with(|st| match st.allocate(placement, layout) {
-            Ok(ptr) => ptr.as_ptr(),
-            Err(_) => core::ptr::null_mut(),
-        })
+        // Safety: GlobalAlloc's contract: `layout` has a nonzero size.
+        self.with(|st| unsafe { st.allocate_packed(word, layout) })
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if let Some(ptr) = NonNull::new(ptr) {
-            // Safety: GlobalAlloc's contract: `ptr` was allocated here with `layout`.
-            unsafe { self.deallocate(ptr, layout) }
-        }
+        let Some(ptr) = NonNull::new(ptr) else {
+            return;
+        };
+        let likely = self.current_index();
+        self.with(
+            |st| match st.heap_of(ptr.as_ptr().expose_provenance(), likely) {
+                // Safety: GlobalAlloc's contract: `ptr` was allocated here with `layout`, whose
+                // size is nonzero; the heap owns the address.
+                Some(heap) => unsafe { heap.deallocate_sized(ptr, layout) },
+                None => st.foreign_free(),
+            },
+        );
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -531,7 +600,8 @@ impl State {
     ) -> Result<NonNull<u8>, Exhaustion> {
         let addr = ptr.as_ptr().expose_provenance();
         let home = placement_of(self, addr, current);
-        let Some(heap) = self.heap_of(addr, current.partition) else {
+        let likely = (current.pack() & 0xff) as usize;
+        let Some(heap) = self.heap_of(addr, likely) else {
             self.foreign_frees = self.foreign_frees.wrapping_add(1);
             return Err(self.exhausted(home, new_size, 0, false));
         };
@@ -553,7 +623,7 @@ impl State {
                         new.as_ptr(),
                         layout.size().min(new_size),
                     );
-                    if let Some(heap) = self.heap_of(addr, current.partition) {
+                    if let Some(heap) = self.heap_of(addr, likely) {
                         heap.deallocate(ptr, layout);
                     }
                 }
@@ -575,7 +645,7 @@ fn placement_of(st: &State, addr: usize, current: Placement) -> Placement {
     let partition = st
         .heaps
         .iter()
-        .position(|h| h.as_ref().is_some_and(|h| h.contains(addr)))
+        .position(|h| h.contains(addr))
         .map_or(PartitionId::Kernel, |i| PartitionId::from_index(i as u8));
     if current.partition == partition {
         current

@@ -420,3 +420,77 @@ fn realloc_that_outgrows_its_heap_moves_into_a_loan_with_its_contents() {
     });
     assert!(lent);
 }
+
+/// The heap's figures are talc's counters: every allocation and free is counted once, a
+/// move by `realloc` is one of each, and probing for the largest free block (trial
+/// allocations inside talc) is not counted at all.
+#[test]
+#[allow(unsafe_code)]
+fn counts_survive_probes_and_moves() {
+    let heap = partitions!(4096, 4096, 4096, 4096, 8192, 1024);
+    heap.switch_to(Placement::guest(2));
+    // Safety: non-zero layouts; pointers checked for null before use.
+    let (a, b) = unsafe { (heap.alloc(layout(48)), heap.alloc(layout(48))) };
+    assert!(!a.is_null() && !b.is_null());
+    let before = heap.stats(PartitionId::Guests).unwrap();
+    assert_eq!((before.allocs, before.frees, before.allocated), (2, 0, 96));
+    // Probing again (stats, largest_free) changes none of the counts.
+    assert!(heap.largest_free(Placement::guest(2)) > 0);
+    assert_eq!(heap.stats(PartitionId::Guests).unwrap(), before);
+    // `b` sits after `a`: growing `a` past it moves it (one allocation, one free).
+    // Safety: `a` came from `alloc` with this layout; 2048 rounded to 8 fits isize.
+    let moved = unsafe { heap.realloc(a, layout(48), 2048) };
+    assert!(!moved.is_null());
+    let after = heap.stats(PartitionId::Guests).unwrap();
+    assert_eq!(after.allocated, 48 + 2048);
+    assert_eq!(after.allocs - after.frees, 2, "two live blocks");
+    assert_ne!(moved, a, "the block had to move");
+    assert_eq!((after.allocs, after.frees), (3, 1));
+    // The peak saw both copies of the moved block at once.
+    assert_eq!(after.peak, 48 + 48 + 2048);
+    // Safety: both are live allocations with these layouts.
+    unsafe {
+        heap.dealloc(moved, layout(2048));
+        heap.dealloc(b, layout(48));
+    }
+    let end = heap.stats(PartitionId::Guests).unwrap();
+    assert_eq!((end.allocated, end.allocs - end.frees), (0, 0));
+    assert_eq!(end.failures, 0);
+    heap.switch_to(Placement::KERNEL);
+}
+
+/// A placement survives packing into the current-placement word, P4 included (whose packed
+/// index is deliberately out of the heaps' range).
+#[test]
+fn placements_pack_and_unpack() {
+    for partition in PartitionId::ALL {
+        for owner in [0, 1, 7, u16::MAX] {
+            let placement = Placement::new(partition, OwnerId(owner));
+            assert_eq!(Placement::unpack(placement.pack()), placement);
+            let index = (placement.pack() & 0xff) as usize;
+            if partition == PartitionId::Services {
+                assert!(index >= 6, "P4 goes through the routing");
+            } else {
+                assert_eq!(index, partition as usize);
+            }
+        }
+    }
+}
+
+/// A partition without a region counts nothing and serves nothing.
+#[test]
+fn a_partition_without_a_region_fails_its_allocations() {
+    static P1: Arena<4096> = Arena::new();
+    static HEAP: PartitionedHeap = PartitionedHeap::new();
+    HEAP.add_partition(PartitionId::Kernel, Region::new(P1.take().unwrap()))
+        .unwrap();
+    assert_eq!(HEAP.stats(PartitionId::Guests), None);
+    let err = HEAP
+        .alloc_block(Placement::guest(3), layout(16))
+        .unwrap_err();
+    assert_eq!(err.policy, ExhaustionPolicy::UnloadGuest(OwnerId(3)));
+    assert_eq!((err.available, err.lent), (0, false));
+    assert_eq!(HEAP.stats(PartitionId::Guests), None);
+    assert_eq!(HEAP.allocated(Placement::guest(3)), 0);
+    assert!(HEAP.alloc_block(Placement::KERNEL, layout(16)).is_ok());
+}
