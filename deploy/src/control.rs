@@ -15,7 +15,6 @@
 use alloc::{string::ToString, vec::Vec};
 
 use fireball_package::PackageError;
-use fireball_router::Value;
 use fireball_smp::{Control, Image, Install, Rc, Refusal, Server};
 
 use crate::{ModuleError, System, modules::MAX_PACKAGE_BYTES, system::CONTROL};
@@ -102,28 +101,18 @@ impl Control for Managed<'_> {
     fn images(&self) -> Vec<Image> {
         self.system
             .modules()
-            .iter()
-            .map(|entry| {
-                let text = |key| entry.str(key).unwrap_or_default().to_string();
-                let mut hash = [0; 32];
-                if let Some(Value::Bytes(digest)) = entry.get("digest")
-                    && digest.len() == 32
-                {
-                    hash.copy_from_slice(digest);
-                }
-                let running = entry.str("state") == Some("running");
-                Image {
-                    name: text("name"),
-                    version: text("version"),
-                    hash,
-                    active: running,
-                    // An installed module runs until it is replaced or removed; its store
-                    // is RAM (the host, QEMU), so nothing survives a reset.
-                    confirmed: running,
-                    pending: false,
-                    permanent: false,
-                    bootable: running,
-                }
+            .into_iter()
+            .map(|entry| Image {
+                version: entry.version(),
+                name: entry.name,
+                hash: entry.digest,
+                active: entry.running,
+                // An installed module runs until it is replaced or removed; its store is RAM
+                // (the host, QEMU), so nothing survives a reset.
+                confirmed: entry.running,
+                pending: false,
+                permanent: false,
+                bootable: entry.running,
             })
             .collect()
     }

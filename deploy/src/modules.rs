@@ -19,11 +19,19 @@
 //! (the uploader resends from there), as MCUmgr's image upload does; a chunk at 0 starts
 //! the transfer again. An interrupted transfer changes nothing.
 
-use alloc::{borrow::ToOwned, string::String, vec::Vec};
+use alloc::{
+    borrow::ToOwned,
+    string::{String, ToString},
+    vec::Vec,
+};
 use core::fmt;
+
+use fireball_router::Record;
 
 use fireball_package::{PackageError, Version};
 use fireball_vsoc::LoadError;
+
+use crate::component::Kind;
 
 /// The routes the module manager serves (a manifest grants them like any other).
 pub const ROUTES: [&str; 2] = ["sys://modules", "sys://modules/{name}"];
@@ -262,6 +270,58 @@ pub enum Source {
         /// Its module's SHA-256 digest.
         digest: [u8; 32],
     },
+}
+
+/// One module of a running deployment, as `sys://modules` and the control port list it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleEntry {
+    /// The component's name.
+    pub name: String,
+    /// Service or guest.
+    pub kind: Kind,
+    /// Where its module came from (the image, or a package and its version).
+    pub source: Source,
+    /// Its module's SHA-256.
+    pub digest: [u8; 32],
+    /// Whether it runs now.
+    pub running: bool,
+    /// Its state in words (`running`, `stopped: …`, `removed`, `finished`).
+    pub state: String,
+    /// Restarts so far.
+    pub restarts: u32,
+}
+
+impl ModuleEntry {
+    /// Its version: the package's, `0.0.0` for the image's own module.
+    pub fn version(&self) -> String {
+        match &self.source {
+            Source::Image => "0.0.0".into(),
+            Source::Package { version, .. } => version.to_string(),
+        }
+    }
+
+    /// As `sys://modules` answers it: `{name, kind, source, version, digest, state,
+    /// restarts}`.
+    pub fn to_record(&self) -> Record {
+        let (kind, source) = (
+            match self.kind {
+                Kind::Service => "service",
+                Kind::Guest => "guest",
+            },
+            match self.source {
+                Source::Image => "image",
+                Source::Package { .. } => "package",
+            },
+        );
+        Record::new()
+            .with("name", self.name.as_str())
+            .with("kind", kind)
+            .with("source", source)
+            .with("version", self.version())
+            .with("digest", &self.digest[..])
+            .with("state", self.state.as_str())
+            .with("restarts", self.restarts)
+    }
 }
 
 /// One package arriving in chunks, for component `name`, from `by`.

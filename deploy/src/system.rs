@@ -201,6 +201,17 @@ struct Loaded {
     reach: Vec<(String, Methods)>,
 }
 
+impl Loaded {
+    /// A new instance's monitor in place of the last one, whose slices and fuel join the
+    /// earlier instances' (the report counts them all, once).
+    fn replace_monitor(&mut self, monitor: Rc<Monitor>) {
+        let stats = self.monitor.stats();
+        self.earlier.0 += stats.slices;
+        self.earlier.1 += stats.fuel_consumed;
+        self.monitor = monitor;
+    }
+}
+
 /// The component name lifecycle messages are logged under.
 const LIFECYCLE: &str = "lifecycle";
 
@@ -985,10 +996,7 @@ impl System {
             Err(why) => return self.give_up(index, failures, &format!("restart failed: {why}")),
         };
         let c = &mut self.components[index];
-        let stats = c.monitor.stats();
-        c.earlier.0 += stats.slices;
-        c.earlier.1 += stats.fuel_consumed;
-        c.monitor = monitor;
+        c.replace_monitor(monitor);
         c.state = State::Running(String::new());
         c.restarts.total += 1;
         let policy: Lifecycle = c.restarts.policy;

@@ -26,7 +26,7 @@ use fireball_vsoc::{LoadedModule, builtins::Pending, monitor::RunState};
 
 use super::{COMPILED_PER_MODULE_BYTE, RUNTIME, System, within};
 use crate::component::{Kind, State};
-use crate::modules::{self, Chunk, ModuleError, Source, Upload};
+use crate::modules::{self, Chunk, ModuleEntry, ModuleError, Source, Upload};
 
 /// The name the control port acts under (in the log and as an upload's sender).
 pub const CONTROL: &str = "control";
@@ -100,30 +100,27 @@ impl System {
         self.progress_update();
     }
 
-    /// The modules of this deployment, as `sys://modules` lists them: name, kind, source,
-    /// version, digest, state and restarts, in boot order.
-    pub fn modules(&self) -> Vec<Record> {
+    /// The modules of this deployment, in boot order: what `sys://modules` and the control
+    /// port list.
+    pub fn modules(&self) -> Vec<ModuleEntry> {
         (0..self.components.len()).map(|i| self.entry(i)).collect()
     }
 
-    fn entry(&self, index: usize) -> Record {
+    fn entry(&self, index: usize) -> ModuleEntry {
         let c = &self.components[index];
-        let (source, version, digest) = match &c.source {
-            Source::Image => ("image", "0.0.0".to_string(), *c.image.digest()),
-            Source::Package { version, digest } => ("package", version.to_string(), *digest),
+        let digest = match &c.source {
+            Source::Image => *c.image.digest(),
+            Source::Package { digest, .. } => *digest,
         };
-        let kind = match c.kind {
-            Kind::Service => "service",
-            Kind::Guest => "guest",
-        };
-        Record::new()
-            .with("name", c.name.as_str())
-            .with("kind", kind)
-            .with("source", source)
-            .with("version", version)
-            .with("digest", &digest[..])
-            .with("state", state_name(&c.state))
-            .with("restarts", c.restarts.total)
+        ModuleEntry {
+            name: c.name.clone(),
+            kind: c.kind,
+            source: c.source.clone(),
+            digest,
+            running: matches!(c.state, State::Running(_)),
+            state: state_name(&c.state),
+            restarts: c.restarts.total,
+        }
     }
 
     fn module_request(&mut self, request: Request) {
@@ -132,11 +129,16 @@ impl System {
         let outcome = match (request.method(), name) {
             (Method::Read, None) => Ok(Record::new().with(
                 "modules",
-                Value::List(self.modules().into_iter().map(Value::Record).collect()),
+                Value::List(
+                    self.modules()
+                        .iter()
+                        .map(|m| Value::Record(m.to_record()))
+                        .collect(),
+                ),
             )),
             (Method::Read, Some(name)) => self
                 .index_of(&name)
-                .map(|index| self.entry(index))
+                .map(|index| self.entry(index).to_record())
                 .ok_or(ModuleError::Unknown),
             (Method::Write, Some(name)) => {
                 return self.upload_chunk(&by, &name, request);
@@ -414,11 +416,7 @@ impl System {
         within(heap, placement, || {
             self.vsoc.stop_in(&mut self.executor, placement);
         });
-        let c = &mut self.components[index];
-        let stats = c.monitor.stats();
-        c.earlier.0 += stats.slices;
-        c.earlier.1 += stats.fuel_consumed;
-        c.state = State::Stopped("stopped by the module manager".into());
+        self.components[index].state = State::Stopped("stopped by the module manager".into());
     }
 
     /// The answer a component's callers get when it stops, per its restart policy.
@@ -451,7 +449,7 @@ impl System {
         match started {
             Ok(monitor) => {
                 let c = &mut self.components[index];
-                c.monitor = monitor;
+                c.replace_monitor(monitor);
                 c.state = State::Running(String::new());
                 c.source = update.source.clone();
                 update.phase = Phase::Starting {
@@ -538,7 +536,7 @@ impl System {
         let c = &mut self.components[index];
         let text = match restored {
             Ok(monitor) => {
-                c.monitor = monitor;
+                c.replace_monitor(monitor);
                 c.state = State::Running(String::new());
                 c.source = old_source.clone();
                 format!(
