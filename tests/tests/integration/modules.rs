@@ -11,7 +11,7 @@ use fireball_abi::status;
 use fireball_deploy::modules::code;
 use fireball_manifest::{Manifest, ModuleDirs};
 use fireball_package::{Contents, SigningKey, Version, sign};
-use fireball_router::{CallError, Method, Methods, Record, Registration, Value};
+use fireball_router::{CallError, Endpoint, Method, Methods, Record, Registration, Value};
 use fireball_subsystems::host::BufferConsole;
 
 /// An echo service: answers each request with its body. `start` runs before it serves
@@ -184,21 +184,7 @@ fn probe(system: &mut System, steps: Vec<(&'static str, Step)>) -> Outcomes {
                 let outcome = match step {
                     Step::Upload(name, bytes) => {
                         let uri = format!("sys://modules/{name}");
-                        let mut off = 0;
-                        loop {
-                            let end = (off + 400).min(bytes.len());
-                            let mut body = Record::new()
-                                .with("off", off as u64)
-                                .with("data", Value::Bytes(bytes[off..end].to_vec()));
-                            if off == 0 {
-                                body = body.with("len", bytes.len() as u64);
-                            }
-                            match probe.call_uri(&uri, Method::Write, body).await {
-                                Ok(reply) if reply.str("version").is_some() => break Ok(reply),
-                                Ok(reply) => off = reply.uint("off").unwrap() as usize,
-                                Err(e) => break Err(e),
-                            }
-                        }
+                        upload(&mut probe, &uri, &bytes, 400).await
                     }
                     Step::Read(uri) => probe.call_uri(uri, Method::Read, Record::new()).await,
                     Step::Remove(name) => {
@@ -216,6 +202,51 @@ fn probe(system: &mut System, steps: Vec<(&'static str, Step)>) -> Outcomes {
         })
         .unwrap();
     outcomes
+}
+
+/// The `write sys://modules/{name}` body for the chunk of `bytes` at `off`, at most `size`
+/// bytes (`len`, the whole package's size, goes with the chunk at 0).
+pub(crate) fn chunk(bytes: &[u8], len: usize, off: usize, size: usize) -> Record {
+    let end = (off + size).min(bytes.len());
+    let body = Record::new()
+        .with("off", off as u64)
+        .with("data", Value::Bytes(bytes[off..end].to_vec()));
+    if off == 0 {
+        body.with("len", len as u64)
+    } else {
+        body
+    }
+}
+
+/// Upload `package` to `uri` in `size`-byte chunks from `probe`, each sent where the last
+/// answer said: the answer to the last one (`{off, version}`, once the module serves), or the
+/// refusal.
+pub(crate) async fn upload(
+    probe: &mut Endpoint,
+    uri: &str,
+    package: &[u8],
+    size: usize,
+) -> Result<Record, CallError> {
+    let mut off = 0;
+    loop {
+        let body = chunk(package, package.len(), off, size);
+        let reply = probe.call_uri(uri, Method::Write, body).await?;
+        if reply.str("version").is_some() {
+            return Ok(reply);
+        }
+        off = reply.uint("off").unwrap() as usize;
+    }
+}
+
+/// Every request in `trace` was answered or failed with a typed status: requests = replies
+/// + timeouts.
+fn every_request_answered(trace: &str) {
+    let requests = trace.lines().filter(|l| l.contains(" request ")).count();
+    let answers = trace
+        .lines()
+        .filter(|l| l.contains(" reply ") || l.contains(" timeout "))
+        .count();
+    assert_eq!(requests, answers, "{trace}");
 }
 
 fn outcome(outcomes: &Outcomes, label: &str) -> Result<Record, CallError> {
@@ -318,13 +349,7 @@ fn an_update_swaps_the_module_while_its_caller_keeps_getting_answers() {
     assert!(!seen.contains('E') && !seen.contains('N'), "{seen}\n{text}");
     assert!(seen.matches('R').count() <= 2, "{seen}");
     // Every request in the run was answered or failed with a typed status.
-    let trace = system.finish().trace;
-    let requests = trace.lines().filter(|l| l.contains(" request ")).count();
-    let answers = trace
-        .lines()
-        .filter(|l| l.contains(" reply ") || l.contains(" timeout "))
-        .count();
-    assert_eq!(requests, answers, "{trace}");
+    every_request_answered(&system.finish().trace);
 }
 
 #[test]
@@ -353,7 +378,8 @@ fn a_removed_service_answers_no_route_and_can_be_installed_again() {
         Err(CallError::Failed(code::UNKNOWN))
     );
     assert_eq!(outcome(&outcomes, "gone"), Err(CallError::NoRoute));
-    let outcomes = probe_again(&mut system, v3);
+    // The first probe's endpoint was dropped when its task ended: the name is free.
+    let outcomes = probe(&mut system, vec![("v3", Step::Upload("echo", v3))]);
     assert!(!system.run_guests());
     assert_eq!(
         outcome(&outcomes, "v3").unwrap().str("version"),
@@ -377,10 +403,7 @@ fn an_interrupted_upload_changes_nothing_and_holds_off_other_senders_until_resta
     let (board, _) = keys();
     let v2 = package("echo", "1.2.0", &echo(""), &["svc://echo/{x}"], &board);
     let half = v2[..v2.len() / 2].to_vec();
-    let first = Record::new()
-        .with("off", 0u64)
-        .with("len", v2.len() as u64)
-        .with("data", Value::Bytes(v2[..100].to_vec()));
+    let first = chunk(&v2, v2.len(), 0, 100);
     system.run_until(20_000);
     let authority = system.router_authority();
     for caller in ["probe", "other"] {
@@ -404,13 +427,7 @@ fn an_interrupted_upload_changes_nothing_and_holds_off_other_senders_until_resta
             // Half of a package, then the sender goes quiet.
             let mut off = 0;
             while off < half.len() {
-                let end = (off + 100).min(half.len());
-                let mut body = Record::new()
-                    .with("off", off as u64)
-                    .with("data", Value::Bytes(half[off..end].to_vec()));
-                if off == 0 {
-                    body = body.with("len", v2.len() as u64);
-                }
+                let body = chunk(&half, v2.len(), off, 100);
                 let reply = probe.call_uri(uri, Method::Write, body).await.unwrap();
                 off = reply.uint("off").unwrap() as usize;
             }
@@ -486,19 +503,5 @@ fn an_update_of_a_busy_service_answers_what_it_held_restarted_and_callers_resend
         "the swap answered what it held: {seen}\n{text}"
     );
     assert!(!seen.contains('E') && !seen.contains('N'), "{seen}");
-    let trace = system.finish().trace;
-    let requests = trace.lines().filter(|l| l.contains(" request ")).count();
-    let answers = trace
-        .lines()
-        .filter(|l| l.contains(" reply ") || l.contains(" timeout "))
-        .count();
-    assert_eq!(requests, answers, "{trace}");
-}
-
-/// A second probe (the first one's name is taken while it runs: it has finished by now).
-fn probe_again(system: &mut System, package: Vec<u8>) -> Outcomes {
-    let mut steps = vec![("v3", Step::Upload("echo", package))];
-    steps.shrink_to_fit();
-    // The first probe's endpoint was dropped when its task ended: the name is free.
-    probe(system, steps)
+    every_request_answered(&system.finish().trace);
 }

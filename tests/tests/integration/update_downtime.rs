@@ -18,25 +18,10 @@ use fireball::deploy::{self, System};
 use fireball_deploy::{RunOptions, Sink, TARGET_MHZ};
 use fireball_manifest::{Manifest, ModuleDirs};
 use fireball_package::{Contents, SigningKey, Version, sign};
-use fireball_router::{Method, Methods, Record, Registration, Value};
-use fireball_subsystems::hal::Console;
+use fireball_router::{Methods, Record, Registration};
 
-/// An echo service (as in `modules.rs`): answers each request with its body.
-const ECHO: &str = r#"(module
-    (import "fb" "route_next" (func $next (result i32)))
-    (import "fb" "route_take" (func $take (param i32 i32) (result i32)))
-    (import "fb" "route_respond" (func $respond (param i32 i32 i32 i32) (result i32)))
-    (memory (export "memory") 8192 8192 (pagesize 1))
-    (func (export "fb_main")
-        (loop $serve
-            (if (i32.lt_s (call $next) (i32.const 0)) (then (return)))
-            (drop (call $take (i32.const 0) (i32.const 4096)))
-            (if (i32.eqz (i32.load8_u (i32.const 0)))
-                (then (drop (call $respond (i32.load (i32.const 4)) (i32.const 0)
-                    (i32.add (i32.const 16)
-                        (i32.add (i32.load16_u (i32.const 2)) (i32.load16_u (i32.const 8))))
-                    (i32.load (i32.const 12))))))
-            (br $serve))))"#;
+use crate::modules::upload;
+use fireball_subsystems::hal::Console;
 
 /// A guest calling `svc://echo/x` `times` times back to back, as the SDKs do: bound once,
 /// bound again after a refusal (`RESTARTED` while the service is swapped).
@@ -121,24 +106,9 @@ fn update(system: &mut System, package: Vec<u8>) -> Rc<RefCell<Option<Result<Rec
     let out = outcome.clone();
     system
         .spawn_native("probe", async move {
-            let mut off = 0;
-            let result = loop {
-                let end = (off + 400).min(package.len());
-                let mut body = Record::new()
-                    .with("off", off as u64)
-                    .with("data", Value::Bytes(package[off..end].to_vec()));
-                if off == 0 {
-                    body = body.with("len", package.len() as u64);
-                }
-                match probe
-                    .call_uri("sys://modules/echo", Method::Write, body)
-                    .await
-                {
-                    Ok(reply) if reply.str("version").is_some() => break Ok(reply),
-                    Ok(reply) => off = reply.uint("off").unwrap() as usize,
-                    Err(e) => break Err(format!("{e:?}")),
-                }
-            };
+            let result = upload(&mut probe, "sys://modules/echo", &package, 400)
+                .await
+                .map_err(|e| format!("{e:?}"));
             *out.borrow_mut() = Some(result);
         })
         .unwrap();
@@ -149,7 +119,11 @@ fn update(system: &mut System, package: Vec<u8>) -> Rc<RefCell<Option<Result<Rec
 fn update_downtime_from_the_last_old_reply_to_the_first_new_one() {
     let dir = tempfile::tempdir().unwrap();
     let key = SigningKey::from_seed(&[1; 32]);
-    std::fs::write(dir.path().join("echo.wasm"), wat::parse_str(ECHO).unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("echo.wasm"),
+        wat::parse_str(fireball_tests::wat::ECHO).unwrap(),
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("app.wasm"),
         wat::parse_str(caller(3000)).unwrap(),
@@ -185,7 +159,12 @@ fn update_downtime_from_the_last_old_reply_to_the_first_new_one() {
         routes: &["svc://echo/{x}"],
         reach: &[],
     };
-    let package = sign(&contents, &wat::parse_str(ECHO).unwrap(), &key).unwrap();
+    let package = sign(
+        &contents,
+        &wat::parse_str(fireball_tests::wat::ECHO).unwrap(),
+        &key,
+    )
+    .unwrap();
     let outcome = update(&mut system, package);
     while outcome.borrow().is_none() && system.now() < 10_000_000 {
         turn(&mut system);
