@@ -208,15 +208,8 @@ impl Server {
                 Ok(Answer::Written)
             }
             (FIREBALL_GROUP, FIREBALL_REMOVE, Op::Write) => {
-                let mut name = None;
-                body::fields(body, |k, d| {
-                    if k == "name" {
-                        name = Some(d.str()?);
-                        return Ok(true);
-                    }
-                    Ok(false)
-                })?;
-                let name = name.ok_or(Fail::Server(Rc::Invalid, "remove needs a name"))?;
+                let name = str_field(body, "name")?
+                    .ok_or(Fail::Server(Rc::Invalid, "remove needs a name"))?;
                 control.remove(name).map_err(Fail::Board)?;
                 w.map(0)?;
                 Ok(Answer::Written)
@@ -353,16 +346,21 @@ fn fields_none(body: &[u8]) -> Result<(), Malformed> {
     body::fields(body, |_, _| Ok(false))
 }
 
-fn echo(body: &[u8], w: &mut Writer) -> Result<Answer, Fail> {
-    let mut text = None;
+/// The text field `key` of a request body whose other fields are skipped.
+fn str_field<'b>(body: &'b [u8], key: &str) -> Result<Option<&'b str>, Malformed> {
+    let mut found = None;
     body::fields(body, |k, d| {
-        if k == "d" {
-            text = Some(d.str()?);
+        if k == key {
+            found = Some(d.str()?);
             return Ok(true);
         }
         Ok(false)
     })?;
-    let text = text.ok_or(Fail::Server(Rc::Invalid, "echo needs d"))?;
+    Ok(found)
+}
+
+fn echo(body: &[u8], w: &mut Writer) -> Result<Answer, Fail> {
+    let text = str_field(body, "d")?.ok_or(Fail::Server(Rc::Invalid, "echo needs d"))?;
     w.map(1)?.str("r")?.str(text)?;
     Ok(Answer::Written)
 }
