@@ -214,6 +214,57 @@ pub mod builtin {
     ];
 }
 
+/// The debug probes an instrumented debug build imports (`fireball-instrument` inserts
+/// them; the vSoC's debug support answers them; `docs/debugger.md`).
+///
+/// A release module imports none of these and pays nothing. Every offset is a byte offset
+/// into the *original* module file, so the debugger's view (and DWARF's) is the user's
+/// module, not the instrumented one.
+///
+/// Each instrumented function runs `enter(body)` first and `leave()` last (every `return`
+/// becomes a branch to that epilogue). Before every instruction that starts a line-table
+/// row, and after every call, sits a *stop location*:
+/// `line(offset) → if: local_*(i, v)… ; stop() end`. Before every call sits
+/// `call(return_offset) → if: local_*(i, v)… end`, which records where the frame will
+/// resume and, while a debugger is attached, the frame's locals as they are during the call.
+pub mod debug {
+    /// The import module of the probes.
+    pub const MODULE: &str = "fireball_dbg";
+    /// `enter(body: i32)`: a function whose code entry starts at file offset `body` was
+    /// entered: push a frame.
+    pub const ENTER: &str = "enter";
+    /// `leave()`: the innermost function returns: pop its frame.
+    pub const LEAVE: &str = "leave";
+    /// `line(offset: i32) -> i32`: execution reached the stop location at `offset`; non-zero
+    /// when the instance must stop here (the probe then records the frame's locals and calls
+    /// [`STOP`]).
+    pub const LINE: &str = "line";
+    /// `call(return_offset: i32) -> i32`: the frame calls a function and will resume at
+    /// `return_offset`; non-zero when the debugger wants the frame's locals recorded.
+    pub const CALL: &str = "call";
+    /// `local_i32(index: i32, value: i32)`: local `index` of the innermost frame.
+    pub const LOCAL_I32: &str = "local_i32";
+    /// `local_i64(index: i32, value: i64)`.
+    pub const LOCAL_I64: &str = "local_i64";
+    /// `local_f32(index: i32, value: f32)`.
+    pub const LOCAL_F32: &str = "local_f32";
+    /// `local_f64(index: i32, value: f64)`.
+    pub const LOCAL_F64: &str = "local_f64";
+    /// `stop()`: pause here until the debugger resumes this instance.
+    pub const STOP: &str = "stop";
+    /// Every probe, in the order the instrumenter adds the imports.
+    pub const ALL: &[&str] = &[
+        ENTER, LEAVE, LINE, CALL, LOCAL_I32, LOCAL_I64, LOCAL_F32, LOCAL_F64, STOP,
+    ];
+    /// The custom section an instrumented module carries: the UTF-8 name the debugger
+    /// reports for it (the path of the original module, with its DWARF, on the host that
+    /// built it), so LLDB loads the user's file.
+    pub const SECTION: &str = "fireball.debug";
+    /// Each global `N` of an instrumented module is also exported as `GLOBAL_EXPORT` + `N`,
+    /// so the debugger can read it.
+    pub const GLOBAL_EXPORT: &str = "__fb_global_";
+}
+
 /// How `route_take` lays out a delivery in the service's memory.
 ///
 /// A 16-byte header, then the URI the caller used (`svc://filter/2`), the caller's component

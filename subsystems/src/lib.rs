@@ -25,6 +25,8 @@ extern crate alloc;
 
 #[cfg(feature = "bench")]
 pub mod bench;
+#[cfg(feature = "debugger")]
+pub mod debugger;
 pub mod hal;
 pub mod hal_service;
 #[cfg(feature = "std")]

@@ -1,0 +1,113 @@
+//! The `debugger` subsystem: a GDB remote stub with LLDB's WebAssembly extensions.
+//!
+//! The stub speaks the protocol over any byte stream (TCP loopback on the host, a UART on
+//! a board) and drives whatever implements [`Debuggee`] — the vSoC's debug support, which
+//! sees the instances built for debugging (`docs/debugger.md`). It is polled between
+//! scheduler turns like the control port, so only the debugged instance ever waits.
+//!
+//! # Threads and addresses
+//!
+//! Every debuggable instance is one thread of one process; its thread id is
+//! [`InstanceId`] (≥ 1) and its module id in LLDB's 64-bit WebAssembly addresses is the
+//! same number: code `0x4000_0000_0000_0000 | id << 32 | offset into the module file`,
+//! linear memory `id << 32 | offset`.
+
+/// A debuggable instance: its thread id, and its module id in WebAssembly addresses.
+pub type InstanceId = u32;
+
+/// Why an instance stopped for the debugger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopKind {
+    /// At an armed code breakpoint.
+    Breakpoint,
+    /// A single step finished (the next stop location was reached).
+    Step,
+    /// Stopped because the debugger asked (`interrupt`).
+    Interrupted,
+}
+
+/// What the debugger learns about an instance it did not stop itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// `id` paused for `kind`.
+    Stopped(InstanceId, StopKind),
+    /// `id` returned from its entry point: it is gone.
+    Finished(InstanceId),
+    /// `id` trapped or was stopped by the hypervisor: it is gone.
+    Died(InstanceId),
+}
+
+/// How a paused instance goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resume {
+    /// Run until a breakpoint or an interrupt.
+    Continue,
+    /// Run to the next stop location (any frame), then stop with [`StopKind::Step`].
+    Step,
+}
+
+/// Why the debuggee refused a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DebugError {
+    /// No debuggable instance has this id (or it is gone).
+    NoInstance,
+    /// The instance is running: its frames, locals and memory are only readable while
+    /// it is paused.
+    Running,
+    /// The frame, local, global or address does not exist.
+    OutOfRange,
+    /// Every breakpoint slot of the instance is taken.
+    BreakpointsFull,
+}
+
+/// The debugger's view of the hypervisor: the instances built for debugging.
+///
+/// Implemented by the vSoC (`fireball_vsoc::debug`); the stub never sees wasmi.
+pub trait Debuggee {
+    /// Call `f` with every debuggable instance that is alive, in ascending id order.
+    fn instances(&self, f: &mut dyn FnMut(InstanceId));
+    /// Call `f` with the instance's component name (`aggregator`) and the name its module
+    /// is reported under as a library (the path of the module file with DWARF on the host
+    /// that built it, or the component name).
+    fn names(
+        &self,
+        id: InstanceId,
+        f: &mut dyn FnMut(&str, &str),
+    ) -> Result<(), DebugError>;
+    /// Whether the instance is paused (stopped for the debugger).
+    fn is_paused(&self, id: InstanceId) -> Result<bool, DebugError>;
+    /// The next thing that happened to a debuggable instance since the last call, if any.
+    fn poll_event(&mut self) -> Option<Event>;
+    /// Let a paused instance go on; a running one is left alone.
+    fn resume(&mut self, id: InstanceId, how: Resume) -> Result<(), DebugError>;
+    /// Ask a running instance to stop at its next stop location (it reports
+    /// [`StopKind::Interrupted`] through [`poll_event`](Self::poll_event)).
+    fn interrupt(&mut self, id: InstanceId) -> Result<(), DebugError>;
+    /// Attach (`true`: instances record what a debugger needs, e.g. every frame's locals)
+    /// or detach (`false`: breakpoints cleared, paused instances resumed).
+    fn attach(&mut self, attached: bool);
+    /// Call `f` with the code offset of each frame of a paused instance, innermost first
+    /// (outer frames: the return address, the offset after the call).
+    fn call_stack(&self, id: InstanceId, f: &mut dyn FnMut(u32)) -> Result<(), DebugError>;
+    /// Local `index` of frame `frame` (0 innermost) of a paused instance, little endian at
+    /// its natural width, into `buf`; the number of bytes written.
+    fn read_local(
+        &self,
+        id: InstanceId,
+        frame: usize,
+        index: u32,
+        buf: &mut [u8],
+    ) -> Result<usize, DebugError>;
+    /// Global `index` of a paused instance, like [`read_local`](Self::read_local).
+    fn read_global(&self, id: InstanceId, index: u32, buf: &mut [u8])
+    -> Result<usize, DebugError>;
+    /// Bytes of a paused instance's linear memory from `offset`: as many as fit `buf` and
+    /// exist; the number read (0 past the end is [`DebugError::OutOfRange`]).
+    fn read_memory(&self, id: InstanceId, offset: u32, buf: &mut [u8])
+    -> Result<usize, DebugError>;
+    /// Arm a breakpoint at code offset `offset` (a stop location; any other offset is never
+    /// reached and the breakpoint never hits, as on a line without code).
+    fn set_breakpoint(&mut self, id: InstanceId, offset: u32) -> Result<(), DebugError>;
+    /// Disarm it; `Ok(false)` when none was armed there.
+    fn clear_breakpoint(&mut self, id: InstanceId, offset: u32) -> Result<bool, DebugError>;
+}
