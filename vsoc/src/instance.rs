@@ -81,6 +81,8 @@ pub enum Turn {
     Blocked(Pending),
     /// Paused at armed breakpoint `id`; run again to continue.
     Breakpoint(u32),
+    /// Stopped for the debugger by a debug probe; run again to continue.
+    Debug,
     /// The entry point returned.
     Finished,
     /// Stopped by a trap; further turns return the same trap.
@@ -128,6 +130,9 @@ pub struct Instance {
     /// Bytes charged at admission besides linear memory (store overhead + value stack).
     fixed_charge: usize,
     stats: InstanceStats,
+    /// A debug build's globals, by index (exported by the instrumenter), for the debugger.
+    #[cfg(feature = "debug")]
+    globals: alloc::vec::Vec<Option<wasmi::Global>>,
 }
 
 impl Instance {
@@ -165,6 +170,17 @@ impl Instance {
                 .try_charge(placement, fixed_charge)
                 .map_err(InstanceError::OutOfMemory)?;
         }
+        let serial = registry.next_serial();
+        #[allow(unused_mut)]
+        let mut monitor = Monitor::new(module.info.name.clone(), placement);
+        #[cfg(feature = "debug")]
+        if module.info.is_debug_build() {
+            let library = module.info.debug_name.clone();
+            monitor.probes = Some(Box::new(crate::probes::Probes::new(
+                u32::from(serial) + 1,
+                library.unwrap_or_else(|| module.info.name.clone()),
+            )));
+        }
         let state = HostContext {
             console,
             memory: None,
@@ -182,8 +198,8 @@ impl Instance {
             },
             soc: soc.clone(),
             registry: registry.clone(),
-            monitor: Rc::new(Monitor::new(module.info.name.clone(), placement)),
-            serial: registry.next_serial(),
+            monitor: Rc::new(monitor),
+            serial,
             pending: None,
         };
         let mut store = wasmi::Store::new(engine, state);
@@ -203,6 +219,8 @@ impl Instance {
             irq_check_interval: config.irq_check_interval.max(1),
             fixed_charge,
             stats: InstanceStats::default(),
+            #[cfg(feature = "debug")]
+            globals: alloc::vec::Vec::new(),
         };
         // From here on, dropping `instance` gives every charge back.
         let fail = |e: wasmi::Error| InstanceError::Instantiate(e.to_string());
@@ -240,6 +258,21 @@ impl Instance {
             }
         }
         instance.store.data_mut().memory = wasm.get_memory(&instance.store, "memory");
+        #[cfg(feature = "debug")]
+        if module.info.is_debug_build() {
+            for export in wasm.exports(&instance.store) {
+                let index = export
+                    .name()
+                    .strip_prefix(fireball_abi::debug::GLOBAL_EXPORT)
+                    .and_then(|n| n.parse::<usize>().ok());
+                if let (Some(index), Some(global)) = (index, export.into_global()) {
+                    if index >= instance.globals.len() {
+                        instance.globals.resize(index + 1, None);
+                    }
+                    instance.globals[index] = Some(global);
+                }
+            }
+        }
         instance.call = Call::Ready(entry);
         instance.publish();
         Ok(instance)
@@ -465,6 +498,7 @@ impl Instance {
                     Turn::Yielded
                 }
                 Some(Pending::Breakpoint(id)) => Turn::Breakpoint(id),
+                Some(Pending::Debug) => Turn::Debug,
                 Some(op) => {
                     self.waiting = Some(op);
                     Turn::Blocked(op)
@@ -530,7 +564,9 @@ impl Instance {
             }
         }
         match self.run() {
-            Turn::Yielded | Turn::Blocked(_) | Turn::Breakpoint(_) => Slice::Yielded,
+            Turn::Yielded | Turn::Blocked(_) | Turn::Breakpoint(_) | Turn::Debug => {
+                Slice::Yielded
+            }
             Turn::Finished => Slice::Finished,
             Turn::Trapped(trap) => Slice::Trapped(trap),
         }
@@ -548,6 +584,32 @@ impl Instance {
                 done => return (done, self.stats.slices - start),
             }
         }
+    }
+}
+
+#[cfg(feature = "debug")]
+impl crate::probes::Inspect for Instance {
+    fn read_memory(&self, offset: u32, buf: &mut [u8]) -> usize {
+        let Some(memory) = self.store.data().memory else {
+            return 0;
+        };
+        let data = memory.data(&self.store);
+        let from = (offset as usize).min(data.len());
+        let n = buf.len().min(data.len() - from);
+        buf[..n].copy_from_slice(&data[from..from + n]);
+        n
+    }
+
+    fn read_global(&self, index: u32) -> Option<crate::probes::Local> {
+        use crate::probes::Local;
+        let global = (*self.globals.get(index as usize)?)?;
+        Some(match global.get(&self.store) {
+            wasmi::Val::I32(v) => Local::I32(v),
+            wasmi::Val::I64(v) => Local::I64(v),
+            wasmi::Val::F32(v) => Local::F32(v.into()),
+            wasmi::Val::F64(v) => Local::F64(v.into()),
+            _ => return None,
+        })
     }
 }
 

@@ -78,6 +78,10 @@ pub mod builtins;
 pub mod config;
 pub mod dump;
 pub mod guest_memory;
+#[cfg(feature = "debug")]
+mod probes;
+#[cfg(feature = "debug")]
+pub mod debug;
 pub mod instance;
 pub mod loader;
 pub mod monitor;
@@ -218,6 +222,13 @@ impl Vsoc {
     /// Run `f` with `placement` current (when allocations are placed).
     fn in_placement<R>(&self, placement: Placement, f: impl FnOnce() -> R) -> R {
         fireball_kernel::mem::within(self.partitions, placement, f)
+    }
+
+    /// The debug port over this vSoC's instrumented instances, for the `debugger`
+    /// subsystem (feature `debug`).
+    #[cfg(feature = "debug")]
+    pub fn debug_port(&self) -> debug::DebugPort {
+        debug::DebugPort::new(self.registry.clone())
     }
 
     /// The configuration this vSoC runs with.

@@ -320,9 +320,19 @@ pub struct ModuleInfo {
     /// its data segments: what it names, for tools (a heuristic: string literals are not
     /// delimited in WASM data). Not a permission: the policy decides.
     pub routes: Vec<String>,
+    /// For an instrumented debug build: the name its `fireball.debug` section gives (the
+    /// original module with DWARF, where the debugger's host finds it).
+    pub debug_name: Option<String>,
 }
 
 impl ModuleInfo {
+    /// Whether the module is an instrumented debug build (imports the debug probes).
+    pub fn is_debug_build(&self) -> bool {
+        self.imports
+            .iter()
+            .any(|i| i.module == fireball_abi::debug::MODULE)
+    }
+
     /// Whether the module serves routes (imports `route_next`): a service, not a guest.
     pub fn is_service(&self) -> bool {
         self.imports.iter().any(|i| {
@@ -503,6 +513,7 @@ pub fn inspect(config: &VsocConfig, name: &str, bytes: &[u8]) -> Result<ModuleIn
         functions: 0,
         memory: None,
         routes: Vec::new(),
+        debug_name: None,
     };
     let mut tables = 0u32;
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
@@ -560,6 +571,9 @@ pub fn inspect(config: &VsocConfig, name: &str, bytes: &[u8]) -> Result<ModuleIn
                         kind,
                     });
                 }
+            }
+            Payload::CustomSection(reader) if reader.name() == fireball_abi::debug::SECTION => {
+                info.debug_name = Some(String::from_utf8_lossy(reader.data()).into_owned());
             }
             _ => {}
         }

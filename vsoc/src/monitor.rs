@@ -111,6 +111,8 @@ pub enum RunState {
     Blocked(Pending),
     /// Paused at an armed breakpoint until continued.
     Paused(u32),
+    /// Stopped by the debugger (a breakpoint, a step or an interrupt) until it resumes it.
+    Debugging,
     /// The entry point returned.
     Finished,
     /// Stopped for good.
@@ -123,6 +125,7 @@ impl fmt::Display for RunState {
             Self::Running => f.write_str("running"),
             Self::Blocked(op) => write!(f, "blocked: {op}"),
             Self::Paused(id) => write!(f, "paused at breakpoint {id}"),
+            Self::Debugging => f.write_str("stopped for the debugger"),
             Self::Finished => f.write_str("finished"),
             Self::Stopped(reason) => write!(f, "stopped: {reason}"),
         }
@@ -139,6 +142,9 @@ pub struct Monitor {
     pub(crate) state: RefCell<RunState>,
     pub(crate) resume: Cell<bool>,
     pub(crate) waker: RefCell<Option<Waker>>,
+    /// The debug probes' state, for an instrumented debug build (feature `debug`).
+    #[cfg(feature = "debug")]
+    pub(crate) probes: Option<alloc::boxed::Box<crate::probes::Probes>>,
 }
 
 impl Monitor {
@@ -151,6 +157,8 @@ impl Monitor {
             state: RefCell::new(RunState::Running),
             resume: Cell::new(false),
             waker: RefCell::new(None),
+            #[cfg(feature = "debug")]
+            probes: None,
         }
     }
 

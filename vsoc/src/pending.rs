@@ -14,6 +14,8 @@ pub enum Pending {
     Yield,
     /// `breakpoint(id)` hit an armed breakpoint: paused until continued.
     Breakpoint(u32),
+    /// A debug probe stopped an instrumented instance for the debugger (feature `debug`).
+    Debug,
     /// `sleep_ticks`: wait until the clock reads `until`.
     Sleep {
         /// Deadline in clock ticks.
@@ -55,6 +57,7 @@ impl fmt::Display for Pending {
         match self {
             Self::Yield => f.write_str("yield"),
             Self::Breakpoint(id) => write!(f, "breakpoint {id}"),
+            Self::Debug => f.write_str("stopped for the debugger"),
             Self::Sleep { until } => write!(f, "sleep until tick {until}"),
             Self::Send { handle, .. } => write!(f, "send on channel {handle:#x}"),
             Self::Recv { handle, .. } => write!(f, "receive on channel {handle:#x}"),

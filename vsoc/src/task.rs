@@ -130,6 +130,27 @@ pub(crate) async fn drive(mut instance: Instance, soc: Rc<Soc>, registry: Rc<Reg
                 .await;
                 *monitor.state.borrow_mut() = RunState::Running;
             }
+            #[cfg(feature = "debug")]
+            Turn::Debug => match park(instance, &monitor).await {
+                Some(back) => instance = back,
+                // The debugger kept the instance: it cannot run again (a bug in the port,
+                // reported rather than a panic); dropping the last handle unloads it.
+                None => {
+                    registry.forget(&monitor);
+                    registry.events.borrow_mut().push_back(VsocEvent::Stopped {
+                        placement: monitor.placement,
+                        reason: StopReason::Trapped(crate::stop::Trap {
+                            module: monitor.name.clone(),
+                            function: fireball_abi::ENTRY,
+                            kind: crate::stop::TrapKind::Other("held by the debugger".into()),
+                        }),
+                    });
+                    return;
+                }
+            },
+            // Without the debug probes no builtin stops for the debugger.
+            #[cfg(not(feature = "debug"))]
+            Turn::Debug => {}
             Turn::Finished => {
                 registry.forget(&monitor);
                 registry.events.borrow_mut().push_back(VsocEvent::Finished {
@@ -150,6 +171,32 @@ pub(crate) async fn drive(mut instance: Instance, soc: Rc<Soc>, registry: Rc<Reg
             }
         }
     }
+}
+
+/// Stopped for the debugger: lend the instance to it (its memory and globals are read
+/// while it waits) until the debugger resumes it; the instance back, or `None` if the
+/// debugger still holds it.
+#[cfg(feature = "debug")]
+async fn park(instance: Instance, monitor: &Rc<Monitor>) -> Option<Instance> {
+    use core::cell::RefCell;
+    let probes = monitor.probes.as_deref()?;
+    let lent = Rc::new(RefCell::new(instance));
+    *probes.parked.borrow_mut() = Some(lent.clone());
+    *monitor.state.borrow_mut() = RunState::Debugging;
+    poll_fn(|cx| {
+        if monitor.resume.take() {
+            Poll::Ready(())
+        } else {
+            *monitor.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    })
+    .await;
+    probes.parked.borrow_mut().take();
+    probes.stopped.set(None);
+    probes.reported.set(false);
+    *monitor.state.borrow_mut() = RunState::Running;
+    Rc::try_unwrap(lent).ok().map(RefCell::into_inner)
 }
 
 /// The watchdog's look at `instance` after `turn`: an overrun and the limit, if it overran.

@@ -32,6 +32,7 @@ mod subsystems_logger;
 mod subsystems_policy;
 mod update_downtime;
 mod vsoc_builtins;
+mod vsoc_debug;
 mod vsoc_channels;
 mod vsoc_isolation;
 mod vsoc_loader;

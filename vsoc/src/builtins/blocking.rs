@@ -43,7 +43,7 @@ pub(crate) fn try_complete(soc: &Soc, registry: &Registry, op: &Pending) -> Opti
                 Err(TryRecvError::Empty) => None,
             },
         },
-        Pending::Yield | Pending::Breakpoint(_) => Some(Completion::Unit),
+        Pending::Yield | Pending::Breakpoint(_) | Pending::Debug => Some(Completion::Unit),
         // A router reply needs the handler's task to run: only the executor gets it.
         Pending::RouteCall { .. } | Pending::RouteNext { .. } => None,
     }
@@ -71,7 +71,7 @@ pub(crate) async fn complete(soc: &Soc, registry: &Registry, op: Pending) -> Com
             Completion::Unit
         }
         Pending::WaitIrq { mask } => Completion::Status(soc.wait_irq(mask).await as i32),
-        Pending::Yield | Pending::Breakpoint(_) => Completion::Unit,
+        Pending::Yield | Pending::Breakpoint(_) | Pending::Debug => Completion::Unit,
         Pending::RouteCall { serial } => registry.routes.complete(serial).await,
         Pending::RouteNext { serial } => registry.routes.await_next(serial).await,
     }

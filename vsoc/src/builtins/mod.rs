@@ -15,6 +15,8 @@
 //!   router endpoints of `route_bridge`.
 
 mod blocking;
+#[cfg(feature = "debug")]
+mod debug;
 mod devices;
 pub(crate) mod route;
 
@@ -107,7 +109,10 @@ pub const PROVIDED: &[&str] = builtin::ALL;
 
 /// Whether this vSoC provides the import `module::name`.
 pub fn provides(module: &str, name: &str) -> bool {
-    module == MODULE && PROVIDED.contains(&name)
+    (module == MODULE && PROVIDED.contains(&name))
+        || (cfg!(feature = "debug")
+            && module == fireball_abi::debug::MODULE
+            && fireball_abi::debug::ALL.contains(&name))
 }
 
 pub(crate) type Caller<'a> = wasmi::Caller<'a, HostContext>;
@@ -206,6 +211,8 @@ pub(crate) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
     devices::link(linker)?;
     blocking::link(linker)?;
     route::link(linker)?;
+    #[cfg(feature = "debug")]
+    debug::link(linker)?;
     Ok(())
 }
 

@@ -1,0 +1,193 @@
+//! The vSoC's debug port: an instrumented module (its probes written by hand here, as
+//! `fireball-instrument` writes them) stops at a code breakpoint, shows its shadow frames,
+//! locals, globals and memory, steps, and finishes — while another guest keeps running.
+
+use fireball_subsystems::{
+    debugger::{DebugError, Debuggee, Event, Resume, StopKind},
+    host::BufferConsole,
+};
+use fireball_vsoc::{Vsoc, VsocConfig, kernel::sched::Executor};
+
+/// `fb_main` loops three times: `i = helper(i)`, `g = i`. Stop locations: 110 (the loop's
+/// first line), 210 (the helper's line); the call returns to 125.
+const DEBUGGEE: &str = r#"(module
+  (import "fireball_dbg" "enter" (func $enter (param i32)))
+  (import "fireball_dbg" "leave" (func $leave))
+  (import "fireball_dbg" "line" (func $line (param i32) (result i32)))
+  (import "fireball_dbg" "call" (func $call (param i32) (result i32)))
+  (import "fireball_dbg" "local_i32" (func $li32 (param i32 i32)))
+  (import "fireball_dbg" "local_i64" (func $li64 (param i32 i64)))
+  (import "fireball_dbg" "stop" (func $stop))
+  (memory (export "memory") 1 1)
+  (global $g (mut i32) (i32.const 7))
+  (export "__fb_global_0" (global $g))
+  (data (i32.const 16) "hello")
+  (func $helper (param $x i32) (result i32) (local $wide i64)
+    (call $enter (i32.const 200))
+    (local.set $wide (i64.const -2))
+    (if (call $line (i32.const 210))
+      (then (call $li32 (i32.const 0) (local.get $x))
+            (call $li64 (i32.const 1) (local.get $wide))
+            (call $stop)))
+    (i32.add (local.get $x) (i32.const 1))
+    (call $leave))
+  (func (export "fb_main") (local $i i32)
+    (call $enter (i32.const 100))
+    (loop $l
+      (if (call $line (i32.const 110))
+        (then (call $li32 (i32.const 0) (local.get $i)) (call $stop)))
+      (if (call $call (i32.const 125))
+        (then (call $li32 (i32.const 0) (local.get $i))))
+      (local.set $i (call $helper (local.get $i)))
+      (global.set $g (local.get $i))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 3))))
+    (call $leave))
+  (@custom "fireball.debug" "/src/debuggee.wasm"))"#;
+
+/// A plain guest: yields `n` times, printing a dot after each.
+fn sleeper(n: u32) -> String {
+    format!(
+        r#"(module
+      (import "fb" "print" (func $print (param i32 i32)))
+      (import "fb" "yield" (func $yield))
+      (memory (export "memory") 1 1)
+      (data (i32.const 0) ".")
+      (func (export "fb_main") (local $n i32)
+        (loop $l
+          (call $yield)
+          (call $print (i32.const 0) (i32.const 1))
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $n) (i32.const {n}))))))"#
+    )
+}
+
+fn stack(port: &impl Debuggee, id: u32) -> Vec<u32> {
+    let mut pcs = Vec::new();
+    port.call_stack(id, &mut |pc| pcs.push(pc)).unwrap();
+    pcs
+}
+
+fn local(port: &impl Debuggee, id: u32, frame: usize, index: u32) -> Vec<u8> {
+    let mut buf = [0u8; 16];
+    let n = port.read_local(id, frame, index, &mut buf).unwrap();
+    buf[..n].to_vec()
+}
+
+#[test]
+fn a_debugged_instance_stops_alone_and_shows_frames_locals_globals_and_memory() {
+    let vsoc = Vsoc::new(VsocConfig::default());
+    let mut executor = Executor::new().unwrap();
+    let mut port = vsoc.debug_port();
+    let dots = BufferConsole::new();
+    let module = vsoc
+        .load("debuggee", &wat::parse_str(DEBUGGEE).unwrap())
+        .unwrap();
+    assert!(module.info().is_debug_build());
+    let instance = vsoc
+        .instantiate(&module, Box::new(BufferConsole::new()))
+        .unwrap();
+    vsoc.spawn(&mut executor, instance).unwrap();
+    let sleeper = vsoc
+        .load("sleeper", &wat::parse_str(sleeper(5)).unwrap())
+        .unwrap();
+    let plain = vsoc.instantiate(&sleeper, Box::new(dots.clone())).unwrap();
+    vsoc.spawn(&mut executor, plain).unwrap();
+
+    // Only the instrumented instance is listed, under its library name.
+    let mut ids = Vec::new();
+    port.instances(&mut |id| ids.push(id));
+    assert_eq!(ids.len(), 1);
+    let id = ids[0];
+    let mut names = (String::new(), String::new());
+    port.names(id, &mut |n, l| names = (n.into(), l.into()))
+        .unwrap();
+    assert_eq!(names, ("debuggee".into(), "/src/debuggee.wasm".into()));
+
+    port.attach(true);
+    port.set_breakpoint(id, 210).unwrap();
+    assert_eq!(port.read_local(id, 0, 0, &mut [0; 8]), Err(DebugError::Running));
+    vsoc.run_until_idle(&mut executor);
+    assert_eq!(port.poll_event(), Some(Event::Stopped(id, StopKind::Breakpoint)));
+    assert_eq!(port.poll_event(), None, "reported once");
+    assert!(port.is_paused(id).unwrap());
+    // Innermost first: the helper at its line, `fb_main` at the call's return address.
+    assert_eq!(stack(&port, id), [210, 125]);
+    assert_eq!(local(&port, id, 0, 0), 0i32.to_le_bytes());
+    assert_eq!(local(&port, id, 0, 1), (-2i64).to_le_bytes());
+    assert_eq!(local(&port, id, 1, 0), 0i32.to_le_bytes());
+    assert_eq!(port.read_local(id, 2, 0, &mut [0; 8]), Err(DebugError::OutOfRange));
+    let mut global = [0u8; 8];
+    assert_eq!(port.read_global(id, 0, &mut global), Ok(4));
+    assert_eq!(global[..4], 7i32.to_le_bytes());
+    let mut hello = [0u8; 5];
+    assert_eq!(port.read_memory(id, 16, &mut hello), Ok(5));
+    assert_eq!(&hello, b"hello");
+    assert_eq!(port.read_memory(id, 70_000, &mut hello), Err(DebugError::OutOfRange));
+    assert_eq!(port.set_breakpoint(99, 1), Err(DebugError::NoInstance));
+
+    // The plain guest is not held up by the paused one: it runs to its end.
+    vsoc.run_until_idle(&mut executor);
+    assert_eq!(dots.contents(), ".....");
+    assert!(port.is_paused(id).unwrap());
+
+    // A step stops at the next stop location: the loop's line in the next round.
+    port.resume(id, Resume::Step).unwrap();
+    vsoc.run_until_idle(&mut executor);
+    assert_eq!(port.poll_event(), Some(Event::Stopped(id, StopKind::Step)));
+    assert_eq!(stack(&port, id), [110]);
+    assert_eq!(local(&port, id, 0, 0), 1i32.to_le_bytes());
+    port.read_global(id, 0, &mut global).unwrap();
+    assert_eq!(global[..4], 1i32.to_le_bytes());
+
+    // Continue: the breakpoint hits again in the second round; cleared, the guest finishes.
+    port.resume(id, Resume::Continue).unwrap();
+    vsoc.run_until_idle(&mut executor);
+    assert_eq!(port.poll_event(), Some(Event::Stopped(id, StopKind::Breakpoint)));
+    assert_eq!(local(&port, id, 0, 0), 1i32.to_le_bytes());
+    assert_eq!(port.clear_breakpoint(id, 210), Ok(true));
+    assert_eq!(port.clear_breakpoint(id, 210), Ok(false));
+    port.resume(id, Resume::Continue).unwrap();
+    vsoc.run_until_idle(&mut executor);
+    assert_eq!(port.poll_event(), Some(Event::Finished(id)));
+    assert!(executor.is_empty());
+    assert_eq!(port.is_paused(id), Err(DebugError::NoInstance));
+}
+
+#[test]
+fn interrupting_stops_at_the_next_line_and_detaching_resumes() {
+    let vsoc = Vsoc::new(VsocConfig::default());
+    let mut executor = Executor::new().unwrap();
+    let mut port = vsoc.debug_port();
+    let module = vsoc
+        .load("debuggee", &wat::parse_str(DEBUGGEE).unwrap())
+        .unwrap();
+    let instance = vsoc
+        .instantiate(&module, Box::new(BufferConsole::new()))
+        .unwrap();
+    vsoc.spawn(&mut executor, instance).unwrap();
+    port.attach(true);
+    let mut id = 0;
+    port.instances(&mut |i| id = i);
+    port.interrupt(id).unwrap();
+    vsoc.run_until_idle(&mut executor);
+    assert_eq!(port.poll_event(), Some(Event::Stopped(id, StopKind::Interrupted)));
+    assert_eq!(stack(&port, id), [110]);
+    // Ten breakpoints per instance, the seed's number.
+    for offset in 0..10 {
+        port.set_breakpoint(id, 1000 + offset).unwrap();
+    }
+    assert_eq!(port.set_breakpoint(id, 2000), Err(DebugError::BreakpointsFull));
+    // Detaching forgets the breakpoints and lets it run to its end.
+    port.attach(false);
+    vsoc.run_until_idle(&mut executor);
+    assert_eq!(port.poll_event(), Some(Event::Finished(id)));
+}
+
+#[test]
+fn a_release_build_cannot_import_probes_it_does_not_declare() {
+    // An instrumented module's probes are only accepted from `fireball_dbg`.
+    let vsoc = Vsoc::new(VsocConfig::default());
+    let bad = r#"(module (import "fireball_dbg" "peek" (func)) (memory (export "memory") 1)
+        (func (export "fb_main")))"#;
+    assert!(vsoc.load("bad", &wat::parse_str(bad).unwrap()).is_err());
+}

@@ -1,0 +1,179 @@
+//! What the debug probes of one instrumented instance record, and what the debugger asks
+//! of it (feature `debug`; `docs/debugger.md`).
+//!
+//! A debug build instrumented by `fireball-instrument` imports the probes of
+//! [`fireball_abi::debug`]; the builtins behind them (`builtins::debug`) keep this state:
+//! a shadow call stack of [`Frame`]s (each with the code offset it is at and, while a
+//! debugger is attached, its locals) and the instance's code breakpoints. The debug port
+//! ([`crate::debug`]) reads and steers it through the instance's monitor. A release module
+//! imports no probe and has no `Probes`.
+//!
+//! A leaf: the builtins, the monitor, the instance and the debug port name it.
+
+use alloc::{rc::Rc, string::String, vec::Vec};
+use core::cell::{Cell, RefCell};
+
+use fireball_subsystems::debugger::{InstanceId, StopKind};
+
+use crate::monitor::Breakpoints;
+
+/// One local's value, as the probe recorded it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Local {
+    I32(i32),
+    I64(i64),
+    F32(f32),
+    F64(f64),
+}
+
+impl Local {
+    /// Little endian at its natural width into `buf`; the bytes written (0: no room).
+    pub(crate) fn write_le(self, buf: &mut [u8]) -> usize {
+        let (bytes, len) = match self {
+            Self::I32(v) => (u64::from(v as u32).to_le_bytes(), 4),
+            Self::F32(v) => (u64::from(v.to_bits()).to_le_bytes(), 4),
+            Self::I64(v) => (v.to_le_bytes(), 8),
+            Self::F64(v) => (v.to_bits().to_le_bytes(), 8),
+        };
+        match buf.get_mut(..len) {
+            Some(out) => {
+                out.copy_from_slice(&bytes[..len]);
+                len
+            }
+            None => 0,
+        }
+    }
+}
+
+/// One function activation on the shadow call stack.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Frame {
+    /// Where it is: the stop location it last passed, or the return address of the call it
+    /// is making (file offsets of the original module).
+    pub(crate) pc: u32,
+    /// Its locals by index, as last recorded (only while a debugger is attached).
+    pub(crate) locals: Vec<Option<Local>>,
+}
+
+/// How the instance goes on at its next stop location.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Stop only at an armed breakpoint.
+    Continue,
+    /// Stop at the next stop location.
+    Step,
+    /// Stop at the next stop location, reporting an interrupt.
+    Interrupt,
+}
+
+/// A paused instance, lent to the debugger: its memory and globals.
+pub(crate) trait Inspect {
+    /// Copy linear memory from `offset` into `buf`: the bytes copied (0 past the end).
+    fn read_memory(&self, offset: u32, buf: &mut [u8]) -> usize;
+    /// Global `index`, if the module has it.
+    fn read_global(&self, index: u32) -> Option<Local>;
+}
+
+/// The debug state of one instrumented instance.
+pub(crate) struct Probes {
+    /// Its thread and module id for the debugger (the instance's serial + 1).
+    pub(crate) id: InstanceId,
+    /// The name LLDB loads the module's DWARF by (`fireball.debug`), or the component's.
+    pub(crate) library: String,
+    /// A debugger is attached: frames record their locals at each call.
+    pub(crate) attached: Cell<bool>,
+    mode: Cell<Mode>,
+    /// Something may stop the instance at a stop location (a breakpoint is armed or the
+    /// mode is not `Continue`): the one flag `line` tests when nothing is armed.
+    watching: Cell<bool>,
+    breakpoints: Cell<Breakpoints>,
+    /// Why the instance stopped, from the probe that stopped it until it resumes.
+    pub(crate) stopped: Cell<Option<StopKind>>,
+    /// The stop was reported to the debugger.
+    pub(crate) reported: Cell<bool>,
+    pub(crate) frames: RefCell<Vec<Frame>>,
+    /// The paused instance, lent while it is stopped for the debugger.
+    pub(crate) parked: RefCell<Option<Rc<RefCell<dyn Inspect>>>>,
+}
+
+impl Probes {
+    pub(crate) fn new(id: InstanceId, library: String) -> Self {
+        Self {
+            id,
+            library,
+            attached: Cell::new(false),
+            mode: Cell::new(Mode::Continue),
+            watching: Cell::new(false),
+            breakpoints: Cell::new(Breakpoints::default()),
+            stopped: Cell::new(None),
+            reported: Cell::new(false),
+            frames: RefCell::new(Vec::new()),
+            parked: RefCell::new(None),
+        }
+    }
+
+    /// The `line` probe's decision at stop location `offset` (the frame's pc is set by the
+    /// caller): why to stop here, if at all.
+    #[inline]
+    pub(crate) fn stop_at(&self, offset: u32) -> Option<StopKind> {
+        if !self.watching.get() {
+            return None;
+        }
+        let kind = match self.mode.get() {
+            Mode::Step => StopKind::Step,
+            Mode::Interrupt => StopKind::Interrupted,
+            Mode::Continue if self.breakpoints.get().is_armed(offset) => StopKind::Breakpoint,
+            Mode::Continue => return None,
+        };
+        self.set_mode(Mode::Continue);
+        Some(kind)
+    }
+
+    pub(crate) fn set_mode(&self, mode: Mode) {
+        self.mode.set(mode);
+        self.rewatch();
+    }
+
+    fn rewatch(&self) {
+        self.watching
+            .set(self.mode.get() != Mode::Continue || !self.breakpoints.get().is_empty());
+    }
+
+    /// Arm a breakpoint at `offset`; `false` when all slots are taken.
+    pub(crate) fn arm(&self, offset: u32) -> bool {
+        let mut table = self.breakpoints.get();
+        let armed = table.try_arm(offset).is_ok();
+        self.breakpoints.set(table);
+        self.rewatch();
+        armed
+    }
+
+    /// Disarm the breakpoint at `offset`; whether one was armed.
+    pub(crate) fn disarm(&self, offset: u32) -> bool {
+        let mut table = self.breakpoints.get();
+        let was = table.disarm(offset);
+        self.breakpoints.set(table);
+        self.rewatch();
+        was
+    }
+
+    /// Forget every breakpoint and stop request (the debugger detached).
+    pub(crate) fn reset(&self) {
+        self.breakpoints.set(Breakpoints::default());
+        self.set_mode(Mode::Continue);
+        self.attached.set(false);
+    }
+}
+
+impl core::fmt::Debug for Probes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Probes")
+            .field("id", &self.id)
+            .field("library", &self.library)
+            .field("attached", &self.attached.get())
+            .field("mode", &self.mode.get())
+            .field("stopped", &self.stopped.get())
+            .field("frames", &self.frames.borrow().len())
+            .finish_non_exhaustive()
+    }
+}
