@@ -33,7 +33,9 @@
 //! [`instrument`] takes its stop locations from the DWARF line table ([`dwarf`]): every row
 //! address, from every sequence. DWARF code addresses for wasm count from the start of the
 //! Code section's contents (its function count), so a row's file offset is that start plus
-//! the address.
+//! the address. (A function's first row is its body start, at the locals, which starts no
+//! instruction; LLDB breaks after the prologue, on a later row, and `enter` reports the
+//! body start anyway.)
 //!
 //! The crate is host-only (`std`): `xtask` and the host runner instrument modules before
 //! they are loaded; nothing here runs on the board.

@@ -161,7 +161,11 @@ pub fn build(cross: &Cross, root: &Path, build: Build) -> Result<PathBuf, String
         let dest = out.join(format!("{}.wasm", spec.package));
         copy_if_changed(&built, &dest)?;
         let size = fs::metadata(&dest).map(|m| m.len()).unwrap_or(0);
-        let what = if build == Build::Debug { " (debug)" } else { "" };
+        let what = if build == Build::Debug {
+            " (debug)"
+        } else {
+            ""
+        };
         eprintln!(
             "xtask: {} {}{what} — {size} bytes, {} bytes of memory ({} stack)",
             spec.kind, spec.package, spec.memory, spec.stack
