@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo xtask setup      find or install the cross toolchains and QEMU
-//! cargo xtask wasm       build every WASM module (guests, services)
+//! cargo xtask wasm       build every WASM module (guests, services), and debug builds with DWARF
 //! cargo xtask firmware   build the Cortex-M33 firmware (embeds the modules)
 //! cargo xtask qemu       build and run the firmware under QEMU mps2-an505
 //! cargo xtask bench      benchmark workloads: instructions on Cortex-M33 (QEMU -icount)
@@ -282,8 +282,15 @@ fn main() -> ExitCode {
             println!("cross-compiling with {cross}; qemu-system-arm present");
         }),
         ["wasm"] => Cross::setup(true)
-            .and_then(|cross| modules::build_all(&cross, &root))
-            .map(|dir| println!("modules in {}", dir.display())),
+            .and_then(|cross| {
+                let release = modules::build(&cross, &root, modules::Build::Release)?;
+                let debug = modules::build(&cross, &root, modules::Build::Debug)?;
+                Ok((release, debug))
+            })
+            .map(|(release, debug)| {
+                println!("modules in {}", release.display());
+                println!("debug builds in {}", debug.display());
+            }),
         ["firmware"] => Cross::setup(true)
             .and_then(|cross| firmware::build(&cross, &root))
             .map(|elf| println!("firmware: {}", elf.display())),

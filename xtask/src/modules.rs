@@ -100,15 +100,51 @@ pub fn out_dir(root: &Path) -> PathBuf {
     root.join("target/fireball/modules")
 }
 
+/// Where debug builds are collected: `target/fireball/modules-debug/<package>.wasm`.
+pub fn debug_out_dir(root: &Path) -> PathBuf {
+    root.join("target/fireball/modules-debug")
+}
+
+/// How a module is built: small for images, or with DWARF for the debugger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// Cargo profile `wasm`, stripped: what images carry.
+    Release,
+    /// Cargo profile `wasm-debug`: DWARF line tables and locals, for `fireball-instrument`
+    /// and LLDB. Rust modules only; C modules are release-only.
+    Debug,
+}
+
+impl Build {
+    fn profile(self) -> &'static str {
+        match self {
+            Self::Release => "wasm",
+            Self::Debug => "wasm-debug",
+        }
+    }
+
+    fn out_dir(self, root: &Path) -> PathBuf {
+        match self {
+            Self::Release => out_dir(root),
+            Self::Debug => debug_out_dir(root),
+        }
+    }
+}
+
 /// Build every module; returns the directory holding the `.wasm` files.
 pub fn build_all(cross: &Cross, root: &Path) -> Result<PathBuf, String> {
-    let out = out_dir(root);
+    build(cross, root, Build::Release)
+}
+
+/// Build every module the `build` way; returns the directory holding the `.wasm` files.
+pub fn build(cross: &Cross, root: &Path, build: Build) -> Result<PathBuf, String> {
+    let out = build.out_dir(root);
     fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     for spec in discover(root)? {
         let mut cmd = cross.cargo("rustc", WASM);
         cmd.current_dir(root)
             .args(["-p", &spec.package, "--lib", "--crate-type", "cdylib"])
-            .args(["--profile", "wasm", "--"])
+            .args(["--profile", build.profile(), "--"])
             .args(["-C", "link-arg=--page-size=1"])
             .arg("-C")
             .arg(format!("link-arg=-zstack-size={}", spec.stack))
@@ -120,17 +156,24 @@ pub fn build_all(cross: &Cross, root: &Path) -> Result<PathBuf, String> {
         let built = root
             .join("target")
             .join(WASM)
-            .join("wasm")
+            .join(build.profile())
             .join(format!("{}.wasm", spec.lib_name));
         let dest = out.join(format!("{}.wasm", spec.package));
         copy_if_changed(&built, &dest)?;
         let size = fs::metadata(&dest).map(|m| m.len()).unwrap_or(0);
+        let what = if build == Build::Debug {
+            " (debug)"
+        } else {
+            ""
+        };
         eprintln!(
-            "xtask: {} {} — {size} bytes, {} bytes of memory ({} stack)",
+            "xtask: {} {}{what} — {size} bytes, {} bytes of memory ({} stack)",
             spec.kind, spec.package, spec.memory, spec.stack
         );
     }
-    build_c_modules(root, &out)?;
+    if build == Build::Release {
+        build_c_modules(root, &out)?;
+    }
     Ok(out)
 }
 
