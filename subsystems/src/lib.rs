@@ -18,7 +18,7 @@
 //! never on the vSoC. `no_std` + `alloc` unless the `std` feature is on.
 //! `docs/subsystems.md` is the concept page.
 #![cfg_attr(not(any(feature = "std", test)), no_std)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // one exception: `debugger::lent` (a borrow lent for one call)
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -11,6 +11,62 @@
 //! [`InstanceId`] (≥ 1) and its module id in LLDB's 64-bit WebAssembly addresses is the
 //! same number: code `0x4000_0000_0000_0000 | id << 32 | offset into the module file`,
 //! linear memory `id << 32 | offset`.
+//!
+//! # The stub
+//!
+//! [`Stub`] wraps the `gdbstub` crate's non-blocking state machine. Bytes from the
+//! transport go to [`Stub::receive`] (answers go straight back to the transport), and
+//! [`Stub::poll`] runs between scheduler turns to report what the debuggee did while LLDB
+//! waited. The debuggee is lent for each call (`&mut dyn Debuggee`), never kept.
+//!
+//! - Sessions: the first packet attaches (`Debuggee::attach(true)`); `D`, `k` or
+//!   [`Stub::disconnect`] (the transport lost its peer) detach and leave the instances
+//!   running (`k` does not kill: the hypervisor owns the instances). A new session can
+//!   follow on the same stub.
+//! - Stops: `?` answers with a paused instance if there is one, else interrupts them all
+//!   and answers at the first stop. `vCont` resumes every paused instance (`c`) or steps
+//!   one (`s:tid`), others as the action list says; Ctrl-C interrupts all and reports
+//!   the first stop as `SIGINT`. A breakpoint stop is `T05thread:ID;swbreak:;`, a step
+//!   `T05thread:ID;` (LLDB turns a SIGTRAP at a breakpoint site into "breakpoint" and one
+//!   after a step into "trace"). A stop that happens while LLDB is looking is reported at
+//!   the next resume (that instance is not resumed); stops from an interrupt-all that
+//!   LLDB did not wait for are dropped.
+//! - Exit: when the last debuggable instance is gone the process exits (`W00` when it
+//!   returned, `X09` when it trapped) and the session ends; instances that go while
+//!   others remain just leave the thread list (gdbstub 0.7 has no thread-exit stop).
+//! - Bounds: a packet is at most [`PACKET_SIZE`] bytes with its framing (also the
+//!   `PacketSize` advertised); a longer one, a bad checksum or a packet gdbstub cannot
+//!   parse gets an error reply and the session goes on. Nothing the client sends panics.
+//! - Queries: `qXfer:libraries:read` (one library per instance, named by
+//!   [`Debuggee::names`], at its code address 0), `qWasmCallStack`, `qWasmLocal`,
+//!   `qWasmGlobal`, `qWasmStackValue` (always empty: no operand stack is kept),
+//!   `qHostInfo` / `qProcessInfo` (`wasm32-unknown-unknown-wasm`), one register (`pc`,
+//!   frame 0's code address), `qThreadExtraInfo` (the component name), and
+//!   `monitor ps` (the instances and their state).
+
+mod frame;
+mod lent;
+pub mod mock;
+mod stub;
+mod target;
+#[cfg(test)]
+mod tests;
+
+pub use stub::{Stub, StubError};
+
+/// The largest packet the stub takes, framing (`$`, `#cs`) included, and the reply
+/// buffer gdbstub allocates once per stub.
+pub const PACKET_SIZE: usize = 2048;
+
+/// The code address of `offset` in instance `id`'s module.
+pub const fn code_address(id: InstanceId, offset: u32) -> u64 {
+    1u64 << 62 | (id as u64) << 32 | offset as u64
+}
+
+/// The linear-memory address of `offset` in instance `id`'s memory.
+pub const fn memory_address(id: InstanceId, offset: u32) -> u64 {
+    (id as u64) << 32 | offset as u64
+}
 
 /// A debuggable instance: its thread id, and its module id in WebAssembly addresses.
 pub type InstanceId = u32;
@@ -69,11 +125,7 @@ pub trait Debuggee {
     /// Call `f` with the instance's component name (`aggregator`) and the name its module
     /// is reported under as a library (the path of the module file with DWARF on the host
     /// that built it, or the component name).
-    fn names(
-        &self,
-        id: InstanceId,
-        f: &mut dyn FnMut(&str, &str),
-    ) -> Result<(), DebugError>;
+    fn names(&self, id: InstanceId, f: &mut dyn FnMut(&str, &str)) -> Result<(), DebugError>;
     /// Whether the instance is paused (stopped for the debugger).
     fn is_paused(&self, id: InstanceId) -> Result<bool, DebugError>;
     /// The next thing that happened to a debuggable instance since the last call, if any.
@@ -99,8 +151,7 @@ pub trait Debuggee {
         buf: &mut [u8],
     ) -> Result<usize, DebugError>;
     /// Global `index` of a paused instance, like [`read_local`](Self::read_local).
-    fn read_global(&self, id: InstanceId, index: u32, buf: &mut [u8])
-    -> Result<usize, DebugError>;
+    fn read_global(&self, id: InstanceId, index: u32, buf: &mut [u8]) -> Result<usize, DebugError>;
     /// Bytes of a paused instance's linear memory from `offset`: as many as fit `buf` and
     /// exist; the number read (0 past the end is [`DebugError::OutOfRange`]).
     fn read_memory(&self, id: InstanceId, offset: u32, buf: &mut [u8])
