@@ -158,7 +158,10 @@ fn continue_then_breakpoint_stop() {
     s.mock.tick();
     assert_eq!(s.poll(), "");
     s.mock.tick();
-    assert_eq!(s.poll(), reply("T05thread:01;swbreak:;00:9001000001000040;reason:breakpoint;"));
+    assert_eq!(
+        s.poll(),
+        reply("T05thread:01;swbreak:;00:9001000001000040;reason:breakpoint;")
+    );
     // Instance 2 ran on and finished meanwhile; 1 is what is left.
     s.mock.tick();
     assert_eq!(s.poll(), "");
@@ -171,7 +174,10 @@ fn step_reports_sigtrap_on_the_stepped_thread() {
     assert_eq!(s.send("vCont;s:p1.1"), "");
     assert!(!s.mock.get(1).unwrap().paused && s.mock.get(2).unwrap().paused);
     s.mock.tick();
-    assert_eq!(s.poll(), reply("T05thread:01;00:8a01000001000040;reason:trace;"));
+    assert_eq!(
+        s.poll(),
+        reply("T05thread:01;00:8a01000001000040;reason:trace;")
+    );
     assert_eq!(
         s.send("qWasmCallStack:1")[1..17].to_owned(),
         "8a01000001000040"
