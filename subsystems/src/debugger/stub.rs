@@ -8,6 +8,7 @@ use gdbstub::common::Signal;
 use gdbstub::conn::Connection;
 use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{GdbStubBuilder, MultiThreadStopReason};
+use gdbstub_arch::wasm::reg::id::WasmRegId;
 
 use super::frame::{Framed, Gate, write_packet};
 use super::lent::Lent;
@@ -360,27 +361,22 @@ impl<C: Connection> Stub<C> {
                     self.out = out;
                     return;
                 }
-                GdbStubStateMachine::Running(s) => {
-                    let stop = if let Some((id, kind)) = self.bridge.pending.pop_front() {
-                        tid(id).map(|tid| match kind {
-                            StopKind::Breakpoint => Stop::SwBreak(tid),
-                            StopKind::Step => Stop::SignalWithThread {
-                                tid,
-                                signal: Signal::SIGTRAP,
-                            },
-                            StopKind::Interrupted => Stop::SignalWithThread {
-                                tid,
-                                signal: Signal::SIGINT,
-                            },
-                        })
-                    } else {
-                        self.bridge.exit.take().map(|exit| match exit {
-                            Exit::Finished => Stop::Exited(0),
-                            Exit::Died => Stop::Terminated(Signal::SIGKILL),
-                        })
-                    };
+                GdbStubStateMachine::Running(mut s) => {
+                    let mark = s.borrow_conn().0.len();
+                    let (stop, reason, pc) = self.next_stop();
+                    // The pc goes with the stop (expedited): LLDB matches it against its
+                    // breakpoint sites before it reads any register.
+                    let pc = pc.map(u64::to_le_bytes);
+                    let mut regs = pc.iter().map(|pc| (WasmRegId::Pc, &pc[..]));
                     match stop {
-                        Some(stop) => s.report_stop(&mut self.bridge, stop),
+                        Some(stop) => s
+                            .report_stop_with_regs(&mut self.bridge, stop, &mut regs)
+                            .map(|mut m| {
+                                if let Some(reason) = reason {
+                                    add_reason(&mut conn(&mut m).0, mark, reason);
+                                }
+                                m
+                            }),
                         None => {
                             self.machine = Some(s.into());
                             return;
@@ -398,6 +394,60 @@ impl<C: Connection> Stub<C> {
             }
         }
     }
+}
+
+impl<C: Connection> Stub<C> {
+    /// The stop to report while LLDB waits, with the `reason` key LLDB 22 needs to call
+    /// it a breakpoint or a step (gdbstub's `swbreak` alone shows as "signal SIGTRAP").
+    fn next_stop(&mut self) -> (Option<Stop>, Option<&'static [u8]>, Option<u64>) {
+        if let Some((id, kind)) = self.bridge.pending.pop_front() {
+            let Some(tid) = tid(id) else {
+                return (None, None, None);
+            };
+            let pc = self.bridge.pc(id).ok();
+            let (stop, reason): (_, Option<&'static [u8]>) = match kind {
+                StopKind::Breakpoint => (Some(Stop::SwBreak(tid)), Some(b"reason:breakpoint;")),
+                StopKind::Step => (
+                    Some(Stop::SignalWithThread {
+                        tid,
+                        signal: Signal::SIGTRAP,
+                    }),
+                    Some(b"reason:trace;"),
+                ),
+                StopKind::Interrupted => (
+                    Some(Stop::SignalWithThread {
+                        tid,
+                        signal: Signal::SIGINT,
+                    }),
+                    None,
+                ),
+            };
+            return (stop, reason, pc);
+        }
+        let exit = self.bridge.exit.take().map(|exit| match exit {
+            Exit::Finished => Stop::Exited(0),
+            Exit::Died => Stop::Terminated(Signal::SIGKILL),
+        });
+        (exit, None, None)
+    }
+}
+
+/// Append `key` to the body of the stop reply written at `out[mark..]` (re-summed).
+fn add_reason(out: &mut Vec<u8>, mark: usize, key: &[u8]) {
+    let Some(start) = out[mark..]
+        .iter()
+        .position(|b| *b == b'$')
+        .map(|i| mark + i)
+    else {
+        return;
+    };
+    if out.len() < start + 4 || out[out.len() - 3] != b'#' {
+        return;
+    }
+    let mut body = out[start + 1..out.len() - 3].to_vec();
+    body.extend_from_slice(key);
+    out.truncate(start);
+    write_packet(out, &body);
 }
 
 fn conn(m: &mut Machine) -> &mut Outbox {

@@ -123,7 +123,7 @@ impl Bridge {
     }
 
     /// The code address of frame 0 of a paused instance.
-    fn pc(&self, id: InstanceId) -> TargetResult<u64, Self> {
+    pub(super) fn pc(&self, id: InstanceId) -> TargetResult<u64, Self> {
         let mut pc = None;
         self.with(|d| {
             d.call_stack(id, &mut |offset| {

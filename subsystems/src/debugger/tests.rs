@@ -158,7 +158,10 @@ fn continue_then_breakpoint_stop() {
     s.mock.tick();
     assert_eq!(s.poll(), "");
     s.mock.tick();
-    assert_eq!(s.poll(), reply("T05thread:01;swbreak:;"));
+    assert_eq!(
+        s.poll(),
+        reply("T05thread:01;swbreak:;00:9001000001000040;reason:breakpoint;")
+    );
     // Instance 2 ran on and finished meanwhile; 1 is what is left.
     s.mock.tick();
     assert_eq!(s.poll(), "");
@@ -171,7 +174,10 @@ fn step_reports_sigtrap_on_the_stepped_thread() {
     assert_eq!(s.send("vCont;s:p1.1"), "");
     assert!(!s.mock.get(1).unwrap().paused && s.mock.get(2).unwrap().paused);
     s.mock.tick();
-    assert_eq!(s.poll(), reply("T05thread:01;"));
+    assert_eq!(
+        s.poll(),
+        reply("T05thread:01;00:8a01000001000040;reason:trace;")
+    );
     assert_eq!(
         s.send("qWasmCallStack:1")[1..17].to_owned(),
         "8a01000001000040"
@@ -185,7 +191,7 @@ fn ctrl_c_interrupts_all_and_reports_sigint() {
     assert_eq!(s.raw(&[0x03]), "");
     assert!(s.mock.get(1).unwrap().interrupting && s.mock.get(2).unwrap().interrupting);
     s.mock.tick();
-    assert_eq!(s.poll(), reply("T02thread:01;"));
+    assert_eq!(s.poll(), reply("T02thread:01;00:8a01000001000040;"));
 }
 
 #[test]
@@ -218,7 +224,10 @@ fn pending_stop_is_reported_at_the_next_resume() {
         .events
         .push_back(Event::Stopped(2, StopKind::Breakpoint));
     assert_eq!(s.poll(), "");
-    assert_eq!(s.send("vCont;c"), reply("T05thread:02;swbreak:;"));
+    assert_eq!(
+        s.send("vCont;c"),
+        reply("T05thread:02;swbreak:;00:1002000002000040;reason:breakpoint;")
+    );
     assert!(s.mock.get(2).unwrap().paused);
 }
 
