@@ -2,7 +2,10 @@
 //! order with the probes' imports, types and exports added and every body wrapped (the
 //! scheme is in the crate documentation).
 
-use std::{collections::BTreeSet, convert::Infallible};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    convert::Infallible,
+};
 
 use fireball_abi::debug;
 use wasm_encoder::{
@@ -126,6 +129,9 @@ struct Context<'s> {
     /// name a type added for it).
     block_types: Vec<BlockType>,
     stops: &'s BTreeSet<u32>,
+    /// Per function (by body start), the locals its dump covers; `None`: every local of
+    /// every function.
+    locals: Option<&'s BTreeMap<u32, BTreeSet<u32>>>,
 }
 
 impl Context<'_> {
@@ -139,6 +145,7 @@ impl Context<'_> {
 pub(crate) fn rewrite(
     module: &[u8],
     stops: &BTreeSet<u32>,
+    locals: Option<&BTreeMap<u32, BTreeSet<u32>>>,
     name: &str,
 ) -> Result<Vec<u8>, InstrumentError> {
     crate::validate(module)?;
@@ -279,6 +286,7 @@ pub(crate) fn rewrite(
         types,
         block_types,
         stops,
+        locals,
     };
     if !sections.bodies.is_empty() {
         let mut code = CodeSection::new();
@@ -328,9 +336,9 @@ fn instrument_body(
         declared.push((count, cx.shift.val_type(t).map_err(reencode_error)?));
         all.extend(std::iter::repeat_n(t, count as usize));
     }
-    let dump = locals_dump(cx, &all);
-
     let body_start = offset(body.range().start)?;
+    let dump = locals_dump(cx, &all, body_start);
+
     let mut f = Function::new(declared);
     f.instruction(&Instruction::I32Const(body_start as i32));
     f.instruction(&Instruction::Call(cx.probe(ENTER)));
@@ -359,11 +367,15 @@ fn instrument_body(
             Operator::Call { .. } | Operator::CallIndirect { .. } => {
                 f.instruction(&Instruction::I32Const(next as i32));
                 f.instruction(&Instruction::Call(cx.probe(CALL)));
-                f.instruction(&Instruction::If(BlockType::Empty));
-                for i in &dump {
-                    f.instruction(i);
+                if dump.is_empty() {
+                    f.instruction(&Instruction::Drop);
+                } else {
+                    f.instruction(&Instruction::If(BlockType::Empty));
+                    for i in &dump {
+                        f.instruction(i);
+                    }
+                    f.instruction(&Instruction::End);
                 }
-                f.instruction(&Instruction::End);
                 return_address = Some(next);
             }
             Operator::ReturnCall { .. } | Operator::ReturnCallIndirect { .. } => {
@@ -394,11 +406,22 @@ fn instrument_body(
     Ok(f)
 }
 
-/// `i32.const i; local.get i; call local_<type>` for each numeric local.
-fn locals_dump(cx: &Context<'_>, locals: &[wasmparser::ValType]) -> Vec<Instruction<'static>> {
+/// `i32.const i; local.get i; call local_<type>` for each numeric local the function's
+/// selection names (all of them without one; none for a function DWARF does not describe).
+fn locals_dump(
+    cx: &Context<'_>,
+    locals: &[wasmparser::ValType],
+    body_start: u32,
+) -> Vec<Instruction<'static>> {
     use wasmparser::ValType as V;
+    let named = cx.locals.map(|m| m.get(&body_start));
     let mut dump = Vec::new();
     for (index, ty) in (0u32..).zip(locals) {
+        match named {
+            Some(Some(set)) if !set.contains(&index) => continue,
+            Some(None) => break,
+            _ => {}
+        }
         let probe = match ty {
             V::I32 => LOCAL_I32,
             V::I64 => LOCAL_I64,
