@@ -1,6 +1,6 @@
 //! What the instrumenter reads from a debug build's DWARF: the stop locations (the line
 //! table's statement rows, [`line_offsets`]) and, per function, the locals a debugger can
-//! ask for ([`named_locals`]).
+//! ask for and where ([`local_spans`]).
 //!
 //! DWARF code addresses for wasm are offsets into the Code section's contents (LLVM writes
 //! them so; LLDB's `ObjectFileWasm` gives the code section file address 0 for that reason).
@@ -90,8 +90,20 @@ pub fn line_offsets(module: &[u8]) -> Result<BTreeSet<u32>, InstrumentError> {
     Ok(offsets)
 }
 
+/// Where a local holds something a debugger can ask for — a variable, a parameter or the
+/// frame base: a span of code, in file offsets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalSpan {
+    /// The local's index (parameters first).
+    pub local: u32,
+    /// Where it holds it: the span of a location list entry, or for a plain expression its
+    /// scope's (the enclosing lexical block, inlined subroutine or subprogram).
+    pub span: Range<u32>,
+}
+
 /// Per function (keyed by its body start, the file offset its code entry starts at, after
-/// its size): the locals the DWARF locations name, so the only ones a debugger can ask for.
+/// its size): where the DWARF locations name its locals, so the only locals a debugger can
+/// ask for, and only there.
 ///
 /// Every `DW_TAG_subprogram` with code addresses (`DW_AT_low_pc`/`DW_AT_high_pc` or
 /// `DW_AT_ranges`) is mapped to the function whose body holds its start; its
@@ -101,20 +113,27 @@ pub fn line_offsets(module: &[u8]) -> Result<BTreeSet<u32>, InstrumentError> {
 /// built without debug info) is absent: the debugger cannot name its locals.
 ///
 /// An error means the DWARF is unreadable somewhere; [`crate::instrument`] then dumps
-/// every local of every function rather than guess.
-pub fn named_locals(module: &[u8]) -> Result<BTreeMap<u32, BTreeSet<u32>>, InstrumentError> {
+/// every local of every function everywhere rather than guess.
+pub fn local_spans(module: &[u8]) -> Result<BTreeMap<u32, Vec<LocalSpan>>, InstrumentError> {
     let Some(code) = code_start(module)? else {
         return Ok(BTreeMap::new());
     };
     let bodies = body_ranges(module)?;
     let dwarf = load(module)?;
-    let mut named: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+    // DWARF code addresses as file offsets (`None` past `u32`: a tombstone or garbage).
+    let file = |address: u64| {
+        u32::try_from(address)
+            .ok()
+            .and_then(|a| a.checked_add(code))
+    };
+    let mut found: BTreeMap<u32, Vec<LocalSpan>> = BTreeMap::new();
     let mut units = dwarf.units();
     while let Some(header) = units.next().map_err(bad)? {
         let unit = dwarf.unit(header).map_err(bad)?;
-        // The innermost subprogram with code around the current entry: its depth and the
-        // functions (body starts) it maps to.
+        // The subprograms with code around the current entry: depth and the functions
+        // (body starts) each maps to. Then the scopes with code: depth and spans.
         let mut owners: Vec<(isize, Vec<u32>)> = Vec::new();
+        let mut scopes: Vec<(isize, Vec<Range<u32>>)> = Vec::new();
         let mut depth = 0isize;
         let mut entries = unit.entries();
         while let Some((delta, entry)) = entries.next_dfs().map_err(bad)? {
@@ -122,54 +141,91 @@ pub fn named_locals(module: &[u8]) -> Result<BTreeMap<u32, BTreeSet<u32>>, Instr
             while owners.last().is_some_and(|(d, _)| *d >= depth) {
                 owners.pop();
             }
-            if entry.tag() == constants::DW_TAG_subprogram {
-                let mut functions = Vec::new();
+            while scopes.last().is_some_and(|(d, _)| *d >= depth) {
+                scopes.pop();
+            }
+            let tag = entry.tag();
+            if tag == constants::DW_TAG_subprogram
+                || tag == constants::DW_TAG_lexical_block
+                || tag == constants::DW_TAG_inlined_subroutine
+            {
+                let mut spans = Vec::new();
                 let mut ranges = dwarf.die_ranges(&unit, entry).map_err(bad)?;
                 while let Some(range) = ranges.next().map_err(bad)? {
-                    let start = u32::try_from(range.begin)
-                        .ok()
-                        .and_then(|a| a.checked_add(code));
-                    let body = start.and_then(|s| bodies.iter().find(|b| b.contains(&s)));
-                    if let Some(body) = body {
-                        functions.push(body.start);
-                        named.entry(body.start).or_default();
+                    if let (Some(start), Some(end)) = (file(range.begin), file(range.end)) {
+                        spans.push(start..end);
                     }
                 }
-                if !functions.is_empty() {
-                    owners.push((depth, functions));
+                if tag == constants::DW_TAG_subprogram {
+                    let functions: Vec<u32> = spans
+                        .iter()
+                        .filter_map(|s| bodies.iter().find(|b| b.contains(&s.start)))
+                        .map(|body| body.start)
+                        .collect();
+                    for function in &functions {
+                        found.entry(*function).or_default();
+                    }
+                    if !functions.is_empty() {
+                        owners.push((depth, functions));
+                    }
+                }
+                if !spans.is_empty() {
+                    scopes.push((depth, spans));
                 }
             }
-            let Some((_, functions)) = owners.last() else {
+            let (Some((_, functions)), Some((_, scope))) = (owners.last(), scopes.last()) else {
                 continue;
             };
-            let mut locals = BTreeSet::new();
+            let mut spans = Vec::new();
             for name in [constants::DW_AT_frame_base, constants::DW_AT_location] {
                 if let Some(value) = entry.attr_value(name).map_err(bad)? {
-                    attribute_locals(&dwarf, &unit, value, &mut locals).map_err(bad)?;
+                    attribute_locals(&dwarf, &unit, value, &mut |local, range| {
+                        let span = |span| LocalSpan { local, span };
+                        match range {
+                            Some(range) => {
+                                if let (Some(start), Some(end)) =
+                                    (file(range.begin), file(range.end))
+                                {
+                                    spans.push(span(start..end));
+                                }
+                            }
+                            None => spans.extend(scope.iter().cloned().map(span)),
+                        }
+                    })
+                    .map_err(bad)?;
                 }
             }
             for function in functions {
-                named.entry(*function).or_default().extend(&locals);
+                found
+                    .entry(*function)
+                    .or_default()
+                    .extend(spans.iter().cloned());
             }
         }
     }
-    Ok(named)
+    Ok(found)
 }
 
-/// The locals a location attribute names: an expression, or each expression of a location
-/// list.
+/// The locals a location attribute names, each with the address range of its location
+/// list entry (`None` for a plain expression: wherever its entry's scope is).
 fn attribute_locals<R: Reader>(
     dwarf: &gimli::Dwarf<R>,
     unit: &gimli::Unit<R>,
     value: gimli::AttributeValue<R>,
-    locals: &mut BTreeSet<u32>,
+    found: &mut impl FnMut(u32, Option<gimli::Range>),
 ) -> Result<(), gimli::Error> {
+    let mut locals = BTreeSet::new();
     if let gimli::AttributeValue::Exprloc(expression) = value {
-        return expression_locals(expression, unit.encoding(), locals);
+        expression_locals(expression, unit.encoding(), &mut locals)?;
+        locals.into_iter().for_each(|local| found(local, None));
+        return Ok(());
     }
     if let Some(mut list) = dwarf.attr_locations(unit, value)? {
         while let Some(entry) = list.next()? {
-            expression_locals(entry.data, unit.encoding(), locals)?;
+            expression_locals(entry.data, unit.encoding(), &mut locals)?;
+            for local in std::mem::take(&mut locals) {
+                found(local, Some(entry.range));
+            }
         }
     }
     Ok(())
@@ -236,7 +292,11 @@ mod tests {
     fn globals_and_the_operand_stack_name_no_local() {
         assert!(scan(&[0xED, 0x01, 0x00]).unwrap().is_empty());
         assert!(scan(&[0xED, 0x02, 0x07]).unwrap().is_empty());
-        assert!(scan(&[0xED, 0x03, 0x00, 0x00, 0x00, 0x00]).unwrap().is_empty());
+        assert!(
+            scan(&[0xED, 0x03, 0x00, 0x00, 0x00, 0x00])
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -25,9 +25,11 @@
 //!   <locals>; call stop; end` in front of it.
 //! - A call gets `i32.const <return offset>; call call; if; <locals>; end` in front of it.
 //! - `<locals>` is `i32.const i; local.get i; call local_<type>` for each numeric local
-//!   the debugger can ask for, in index order (vector and reference locals are skipped).
-//!   With DWARF ([`instrument`]) those are the locals the function's debug info entries
-//!   name ([`dwarf::named_locals`]); a function without them dumps nothing (a call then
+//!   the debugger can ask for there, in index order (vector and reference locals are
+//!   skipped). With DWARF ([`instrument`]) those are the locals the function's debug info
+//!   entries name as a variable's, a parameter's or the frame base's location valid at
+//!   the stop location, or anywhere in the call instruction up to its return address
+//!   ([`dwarf::local_spans`]); a function without such entries dumps nothing (and a call
 //!   gets `call call; drop`). Without DWARF ([`instrument_at`]) every local is dumped.
 //! - Global `N` is also exported as `__fb_global_N`.
 //! - Custom sections (DWARF, `name`, `producers` …) are dropped; `fireball.debug` names the
@@ -110,13 +112,13 @@ pub fn has_debug_info(module: &[u8]) -> bool {
 /// Instrument a debug build: stop locations from its DWARF line table. `name` goes into the
 /// `fireball.debug` custom section (the path LLDB should load the original module from).
 ///
-/// Each function's locals dump covers only the locals its DWARF locations name
-/// ([`dwarf::named_locals`]); a function DWARF does not describe gets none. When the
+/// Each locals dump covers only the locals the function's DWARF locations name there
+/// ([`dwarf::local_spans`]); a function DWARF does not describe gets none. When the
 /// debug info entries cannot be read, every function dumps every local instead (bigger,
 /// but the debugger still sees everything), and instrumenting goes on.
 pub fn instrument(module: &[u8], name: &str) -> Result<Vec<u8>, InstrumentError> {
     let stops = dwarf::line_offsets(module)?;
-    let locals = dwarf::named_locals(module).ok();
+    let locals = dwarf::local_spans(module).ok();
     rewrite::rewrite(module, &stops, locals.as_ref(), name)
 }
 

@@ -5,6 +5,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     convert::Infallible,
+    ops::RangeInclusive,
 };
 
 use fireball_abi::debug;
@@ -20,7 +21,7 @@ use wasmparser::{
     Parser, Payload, TableSectionReader, TypeRef, TypeSectionReader,
 };
 
-use crate::InstrumentError;
+use crate::{InstrumentError, dwarf::LocalSpan};
 
 /// The probes' positions among the added imports (`debug::ALL`'s order).
 const ENTER: u32 = 0;
@@ -129,9 +130,9 @@ struct Context<'s> {
     /// name a type added for it).
     block_types: Vec<BlockType>,
     stops: &'s BTreeSet<u32>,
-    /// Per function (by body start), the locals its dump covers; `None`: every local of
-    /// every function.
-    locals: Option<&'s BTreeMap<u32, BTreeSet<u32>>>,
+    /// Per function (by body start), where its locals hold what a debugger can ask for;
+    /// `None`: every local of every function, everywhere.
+    locals: Option<&'s BTreeMap<u32, Vec<LocalSpan>>>,
 }
 
 impl Context<'_> {
@@ -145,7 +146,7 @@ impl Context<'_> {
 pub(crate) fn rewrite(
     module: &[u8],
     stops: &BTreeSet<u32>,
-    locals: Option<&BTreeMap<u32, BTreeSet<u32>>>,
+    locals: Option<&BTreeMap<u32, Vec<LocalSpan>>>,
     name: &str,
 ) -> Result<Vec<u8>, InstrumentError> {
     crate::validate(module)?;
@@ -337,7 +338,9 @@ fn instrument_body(
         all.extend(std::iter::repeat_n(t, count as usize));
     }
     let body_start = offset(body.range().start)?;
-    let dump = locals_dump(cx, &all, body_start);
+    let spans = cx
+        .locals
+        .map(|m| m.get(&body_start).map_or(&[][..], Vec::as_slice));
 
     let mut f = Function::new(declared);
     f.instruction(&Instruction::I32Const(body_start as i32));
@@ -356,8 +359,8 @@ fn instrument_body(
             f.instruction(&Instruction::I32Const(at as i32));
             f.instruction(&Instruction::Call(cx.probe(LINE)));
             f.instruction(&Instruction::If(BlockType::Empty));
-            for i in &dump {
-                f.instruction(i);
+            for i in locals_dump(cx, &all, spans, at..=at) {
+                f.instruction(&i);
             }
             f.instruction(&Instruction::Call(cx.probe(STOP)));
             f.instruction(&Instruction::End);
@@ -367,6 +370,9 @@ fn instrument_body(
             Operator::Call { .. } | Operator::CallIndirect { .. } => {
                 f.instruction(&Instruction::I32Const(next as i32));
                 f.instruction(&Instruction::Call(cx.probe(CALL)));
+                // The caller's pc is the return address, or just before it for LLDB's
+                // symbolication of a frame that is not the innermost: the whole call.
+                let dump = locals_dump(cx, &all, spans, at..=next);
                 if dump.is_empty() {
                     f.instruction(&Instruction::Drop);
                 } else {
@@ -406,21 +412,27 @@ fn instrument_body(
     Ok(f)
 }
 
-/// `i32.const i; local.get i; call local_<type>` for each numeric local the function's
-/// selection names (all of them without one; none for a function DWARF does not describe).
+/// `i32.const i; local.get i; call local_<type>` for each numeric local, in index order,
+/// that holds something a debugger can ask for somewhere in `pcs` (every local without
+/// `spans`, the function's [`LocalSpan`]s).
 fn locals_dump(
     cx: &Context<'_>,
     locals: &[wasmparser::ValType],
-    body_start: u32,
+    spans: Option<&[LocalSpan]>,
+    pcs: RangeInclusive<u32>,
 ) -> Vec<Instruction<'static>> {
     use wasmparser::ValType as V;
-    let named = cx.locals.map(|m| m.get(&body_start));
+    let wanted: Option<BTreeSet<u32>> = spans.map(|spans| {
+        spans
+            .iter()
+            .filter(|s| s.span.start <= *pcs.end() && *pcs.start() < s.span.end)
+            .map(|s| s.local)
+            .collect()
+    });
     let mut dump = Vec::new();
     for (index, ty) in (0u32..).zip(locals) {
-        match named {
-            Some(Some(set)) if !set.contains(&index) => continue,
-            Some(None) => break,
-            _ => {}
+        if wanted.as_ref().is_some_and(|w| !w.contains(&index)) {
+            continue;
         }
         let probe = match ty {
             V::I32 => LOCAL_I32,
