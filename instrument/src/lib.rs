@@ -24,14 +24,19 @@
 //!   after every call (its return address) — gets `i32.const <offset>; call line; if;
 //!   <locals>; call stop; end` in front of it.
 //! - A call gets `i32.const <return offset>; call call; if; <locals>; end` in front of it.
-//! - `<locals>` is `i32.const i; local.get i; call local_<type>` for each numeric local,
-//!   parameters first (vector and reference locals are skipped).
+//! - `<locals>` is `i32.const i; local.get i; call local_<type>` for each numeric local
+//!   the debugger can ask for there, in index order (vector and reference locals are
+//!   skipped). With DWARF ([`instrument`]) those are the locals the function's debug info
+//!   entries name as a variable's, a parameter's or the frame base's location valid at
+//!   the stop location, or anywhere in the call instruction up to its return address
+//!   ([`dwarf::local_spans`]); a function without such entries dumps nothing (and a call
+//!   gets `call call; drop`). Without DWARF ([`instrument_at`]) every local is dumped.
 //! - Global `N` is also exported as `__fb_global_N`.
 //! - Custom sections (DWARF, `name`, `producers` …) are dropped; `fireball.debug` names the
 //!   original module for the debugger.
 //!
-//! [`instrument`] takes its stop locations from the DWARF line table ([`dwarf`]): every row
-//! address, from every sequence. DWARF code addresses for wasm count from the start of the
+//! [`instrument`] takes its stop locations from the DWARF line table ([`dwarf`]): every
+//! statement row (`is_stmt`, where LLDB puts breakpoints), from every sequence. DWARF code addresses for wasm count from the start of the
 //! Code section's contents (its function count), so a row's file offset is that start plus
 //! the address. (A function's first row is its body start, at the locals, which starts no
 //! instruction; LLDB breaks after the prologue, on a later row, and `enter` reports the
@@ -106,20 +111,26 @@ pub fn has_debug_info(module: &[u8]) -> bool {
 
 /// Instrument a debug build: stop locations from its DWARF line table. `name` goes into the
 /// `fireball.debug` custom section (the path LLDB should load the original module from).
+///
+/// Each locals dump covers only the locals the function's DWARF locations name there
+/// ([`dwarf::local_spans`]); a function DWARF does not describe gets none. When the
+/// debug info entries cannot be read, every function dumps every local instead (bigger,
+/// but the debugger still sees everything), and instrumenting goes on.
 pub fn instrument(module: &[u8], name: &str) -> Result<Vec<u8>, InstrumentError> {
     let stops = dwarf::line_offsets(module)?;
-    instrument_at(module, &stops, name)
+    let locals = dwarf::local_spans(module).ok();
+    rewrite::rewrite(module, &stops, locals.as_ref(), name)
 }
 
 /// Same with explicit stop locations (file offsets of instruction starts; offsets that
-/// start no instruction are ignored) — used by tests with hand-written modules, and by
-/// [`instrument`] itself.
+/// start no instruction are ignored) and no DWARF: every function dumps all its numeric
+/// locals — used by tests with hand-written modules.
 pub fn instrument_at(
     module: &[u8],
     stops: &BTreeSet<u32>,
     name: &str,
 ) -> Result<Vec<u8>, InstrumentError> {
-    rewrite::rewrite(module, stops, name)
+    rewrite::rewrite(module, stops, None, name)
 }
 
 /// The features modules are validated with, before and after the rewrite: wasmi 2.0's

@@ -2,7 +2,11 @@
 //! order with the probes' imports, types and exports added and every body wrapped (the
 //! scheme is in the crate documentation).
 
-use std::{collections::BTreeSet, convert::Infallible};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    convert::Infallible,
+    ops::RangeInclusive,
+};
 
 use fireball_abi::debug;
 use wasm_encoder::{
@@ -17,7 +21,7 @@ use wasmparser::{
     Parser, Payload, TableSectionReader, TypeRef, TypeSectionReader,
 };
 
-use crate::InstrumentError;
+use crate::{InstrumentError, dwarf::LocalSpan};
 
 /// The probes' positions among the added imports (`debug::ALL`'s order).
 const ENTER: u32 = 0;
@@ -126,6 +130,9 @@ struct Context<'s> {
     /// name a type added for it).
     block_types: Vec<BlockType>,
     stops: &'s BTreeSet<u32>,
+    /// Per function (by body start), where its locals hold what a debugger can ask for;
+    /// `None`: every local of every function, everywhere.
+    locals: Option<&'s BTreeMap<u32, Vec<LocalSpan>>>,
 }
 
 impl Context<'_> {
@@ -139,6 +146,7 @@ impl Context<'_> {
 pub(crate) fn rewrite(
     module: &[u8],
     stops: &BTreeSet<u32>,
+    locals: Option<&BTreeMap<u32, Vec<LocalSpan>>>,
     name: &str,
 ) -> Result<Vec<u8>, InstrumentError> {
     crate::validate(module)?;
@@ -279,6 +287,7 @@ pub(crate) fn rewrite(
         types,
         block_types,
         stops,
+        locals,
     };
     if !sections.bodies.is_empty() {
         let mut code = CodeSection::new();
@@ -328,9 +337,11 @@ fn instrument_body(
         declared.push((count, cx.shift.val_type(t).map_err(reencode_error)?));
         all.extend(std::iter::repeat_n(t, count as usize));
     }
-    let dump = locals_dump(cx, &all);
-
     let body_start = offset(body.range().start)?;
+    let spans = cx
+        .locals
+        .map(|m| m.get(&body_start).map_or(&[][..], Vec::as_slice));
+
     let mut f = Function::new(declared);
     f.instruction(&Instruction::I32Const(body_start as i32));
     f.instruction(&Instruction::Call(cx.probe(ENTER)));
@@ -348,8 +359,8 @@ fn instrument_body(
             f.instruction(&Instruction::I32Const(at as i32));
             f.instruction(&Instruction::Call(cx.probe(LINE)));
             f.instruction(&Instruction::If(BlockType::Empty));
-            for i in &dump {
-                f.instruction(i);
+            for i in locals_dump(cx, &all, spans, at..=at) {
+                f.instruction(&i);
             }
             f.instruction(&Instruction::Call(cx.probe(STOP)));
             f.instruction(&Instruction::End);
@@ -359,11 +370,18 @@ fn instrument_body(
             Operator::Call { .. } | Operator::CallIndirect { .. } => {
                 f.instruction(&Instruction::I32Const(next as i32));
                 f.instruction(&Instruction::Call(cx.probe(CALL)));
-                f.instruction(&Instruction::If(BlockType::Empty));
-                for i in &dump {
-                    f.instruction(i);
+                // The caller's pc is the return address, or just before it for LLDB's
+                // symbolication of a frame that is not the innermost: the whole call.
+                let dump = locals_dump(cx, &all, spans, at..=next);
+                if dump.is_empty() {
+                    f.instruction(&Instruction::Drop);
+                } else {
+                    f.instruction(&Instruction::If(BlockType::Empty));
+                    for i in &dump {
+                        f.instruction(i);
+                    }
+                    f.instruction(&Instruction::End);
                 }
-                f.instruction(&Instruction::End);
                 return_address = Some(next);
             }
             Operator::ReturnCall { .. } | Operator::ReturnCallIndirect { .. } => {
@@ -394,11 +412,28 @@ fn instrument_body(
     Ok(f)
 }
 
-/// `i32.const i; local.get i; call local_<type>` for each numeric local.
-fn locals_dump(cx: &Context<'_>, locals: &[wasmparser::ValType]) -> Vec<Instruction<'static>> {
+/// `i32.const i; local.get i; call local_<type>` for each numeric local, in index order,
+/// that holds something a debugger can ask for somewhere in `pcs` (every local without
+/// `spans`, the function's [`LocalSpan`]s).
+fn locals_dump(
+    cx: &Context<'_>,
+    locals: &[wasmparser::ValType],
+    spans: Option<&[LocalSpan]>,
+    pcs: RangeInclusive<u32>,
+) -> Vec<Instruction<'static>> {
     use wasmparser::ValType as V;
+    let wanted: Option<BTreeSet<u32>> = spans.map(|spans| {
+        spans
+            .iter()
+            .filter(|s| s.span.start <= *pcs.end() && *pcs.start() < s.span.end)
+            .map(|s| s.local)
+            .collect()
+    });
     let mut dump = Vec::new();
     for (index, ty) in (0u32..).zip(locals) {
+        if wanted.as_ref().is_some_and(|w| !w.contains(&index)) {
+            continue;
+        }
         let probe = match ty {
             V::I32 => LOCAL_I32,
             V::I64 => LOCAL_I64,
