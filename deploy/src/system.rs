@@ -1138,6 +1138,19 @@ impl System {
         }
     }
 
+    /// The debug port over the deployment's instrumented instances, for the `debugger`
+    /// subsystem's stub (feature `debug`).
+    #[cfg(feature = "debug")]
+    pub fn debug_port(&self) -> fireball_vsoc::debug::DebugPort {
+        self.vsoc.debug_port()
+    }
+
+    /// Guests still running or waiting for their restart (a guest stopped by a debugger is
+    /// running).
+    pub fn guests_left(&self) -> usize {
+        self.guests_running()
+    }
+
     /// The deployment's clock, µs since boot.
     pub fn now(&self) -> u64 {
         self.now_us()

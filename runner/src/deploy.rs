@@ -113,6 +113,8 @@ pub struct RunOptions {
     /// partition table (`fireball run` installs one; `None`: the system allocator, as in
     /// tests that share a process).
     pub heap: Option<&'static HostHeap>,
+    /// Components run from their instrumented debug builds.
+    pub debug: DebugBuilds,
 }
 
 impl Default for RunOptions {
@@ -123,6 +125,7 @@ impl Default for RunOptions {
             status_line: false,
             trace_bodies: true,
             heap: None,
+            debug: DebugBuilds::default(),
         }
     }
 }
@@ -222,6 +225,16 @@ pub enum BootError {
         /// What the loader said.
         error: LoadError,
     },
+    /// A component to debug has no usable debug build (`--debug`): build it with
+    /// `cargo xtask wasm`, or fix the module.
+    Instrument {
+        /// The component.
+        component: String,
+        /// Its debug build.
+        path: PathBuf,
+        /// What is wrong.
+        error: String,
+    },
     /// A key file named in `deployment.keys` cannot be read or is not a key: make it with
     /// `cargo xtask keygen`, or fix the path.
     Key {
@@ -252,6 +265,11 @@ impl fmt::Display for BootError {
             } => write!(f, "`{component}`: cannot read {}: {error}", path.display()),
             Self::Module { component, error } => write!(f, "`{component}`: {error}"),
             Self::Key { path, error } => write!(f, "key {}: {error}", path.display()),
+            Self::Instrument {
+                component,
+                path,
+                error,
+            } => write!(f, "{component}: debug build {}: {error}", path.display()),
             Self::Boot(e) => write!(f, "{e}"),
         }
     }
@@ -331,6 +349,44 @@ pub fn check_module(manifest: &Manifest, name: &str, module: Vec<u8>) -> Result<
 /// its SHA-256 digest ([`Vsoc::prevalidate`]), so booting the plan does not validate again.
 /// `cargo xtask deploy` makes a firmware image's plan with this too.
 pub fn plan(manifest: &Manifest, dirs: &ModuleDirs) -> Result<Plan, BootError> {
+    plan_debug(manifest, dirs, &DebugBuilds::default())
+}
+
+/// Components run from their debug builds, instrumented for the debugger (`fireball run
+/// --debug NAME`, `cargo xtask deploy --gdb`; `docs/debugger.md`).
+#[derive(Clone, Debug, Default)]
+pub struct DebugBuilds {
+    /// Where the debug builds are (`cargo xtask wasm` puts them in
+    /// `target/fireball/modules-debug`).
+    pub dir: PathBuf,
+    /// The components to debug, by name.
+    pub components: Vec<String>,
+}
+
+/// The debug build at `path` for `component`, instrumented ([`fireball_instrument`]): it
+/// must carry DWARF, and LLDB is told to load it from `path` (made absolute).
+fn instrument(component: &str, path: &Path, module: &[u8]) -> Result<Vec<u8>, BootError> {
+    let fail = |error: String| BootError::Instrument {
+        component: component.into(),
+        path: path.to_path_buf(),
+        error,
+    };
+    if !fireball_instrument::has_debug_info(module) {
+        return Err(fail(
+            "no DWARF line table: not a debug build (`cargo xtask wasm` builds them)".into(),
+        ));
+    }
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    fireball_instrument::instrument(module, &absolute.to_string_lossy())
+        .map_err(|e| fail(e.to_string()))
+}
+
+/// [`plan`], with the components `debug` names run from their instrumented debug builds.
+pub fn plan_debug(
+    manifest: &Manifest,
+    dirs: &ModuleDirs,
+    debug: &DebugBuilds,
+) -> Result<Plan, BootError> {
     manifest
         .validate(&system_routes(), Some(dirs))
         .map_err(BootError::Manifest)?;
@@ -338,12 +394,21 @@ pub fn plan(manifest: &Manifest, dirs: &ModuleDirs) -> Result<Plan, BootError> {
     let vsoc = vsoc_for(manifest);
     let mut components = Vec::new();
     for component in manifest.components() {
-        let path = Manifest::module_path(component.module(), &dirs.manifest_dir, &dirs.modules_dir);
-        let module = std::fs::read(&path).map_err(|error| BootError::Read {
+        let debugged = debug.components.iter().any(|c| c == component.name());
+        let modules_dir = if debugged {
+            &debug.dir
+        } else {
+            &dirs.modules_dir
+        };
+        let path = Manifest::module_path(component.module(), &dirs.manifest_dir, modules_dir);
+        let mut module = std::fs::read(&path).map_err(|error| BootError::Read {
             component: component.name().into(),
             error,
             path: path.clone(),
         })?;
+        if debugged {
+            module = instrument(component.name(), &path, &module)?;
+        }
         // Kept for the life of the process, as a board keeps its modules in flash: the plan
         // borrows them, so a copy of it does not copy them.
         let module: &'static [u8] = module.leak();
@@ -429,7 +494,7 @@ pub fn boot(
     dirs: &ModuleDirs,
     options: RunOptions,
 ) -> Result<System, BootError> {
-    let plan = plan(manifest, dirs)?;
+    let plan = plan_debug(manifest, dirs, &options.debug)?;
     let mut deploy = options.for_deploy();
     let Some(host) = options.heap else {
         return Ok(System::boot(&plan, deploy)?);

@@ -3,9 +3,13 @@
 //! ```text
 //! fireball run <manifest.toml> [--trace FILE] [--for SECONDS] [--modules DIR] [--quiet]
 //!              [--control udp:127.0.0.1:PORT]
+//!              [--gdb 127.0.0.1:PORT] [--debug NAME]... [--debug-modules DIR]
 //!                                 boot a deployment on the host simulator; with a control
 //!                                 port, serve MCUmgr's SMP (install, list, remove modules)
-//!                                 in real time until --for runs out
+//!                                 in real time until --for runs out; with --gdb, serve
+//!                                 the GDB remote protocol to LLDB for the components
+//!                                 named by --debug, run from their instrumented debug
+//!                                 builds (docs/debugger.md)
 //! fireball run <module.wasm>...   run bare guests side by side until all stop
 //! fireball inspect <module.wasm>  what a module declares and needs
 //! ```
@@ -23,12 +27,12 @@ use std::{
     process::ExitCode,
 };
 
-use std::net::UdpSocket;
+use std::net::{TcpListener, UdpSocket};
 
 use fireball::{
     Outcome, control,
     deploy::{self, Output, RunOptions},
-    run_guests,
+    gdb, run_guests,
 };
 use fireball_kernel::mem::HostHeap;
 use fireball_vsoc::{Vsoc, VsocConfig, loader};
@@ -40,6 +44,7 @@ static HEAP: HostHeap = HostHeap::new();
 const USAGE: &str = "usage:
   fireball run <manifest.toml> [--trace FILE] [--for SECONDS] [--modules DIR] [--quiet]
                                [--control udp:127.0.0.1:PORT]
+                               [--gdb 127.0.0.1:PORT] [--debug NAME]... [--debug-modules DIR]
   fireball run <module.wasm>...
   fireball inspect <module.wasm>";
 
@@ -55,6 +60,9 @@ struct DeployArgs {
     modules: Option<PathBuf>,
     quiet: bool,
     control: Option<String>,
+    gdb: Option<String>,
+    debug: Vec<String>,
+    debug_modules: Option<PathBuf>,
 }
 
 fn parse_deploy(args: &[String]) -> Option<DeployArgs> {
@@ -66,6 +74,9 @@ fn parse_deploy(args: &[String]) -> Option<DeployArgs> {
         modules: None,
         quiet: false,
         control: None,
+        gdb: None,
+        debug: Vec::new(),
+        debug_modules: None,
     };
     let mut rest = rest.iter();
     while let Some(flag) = rest.next() {
@@ -75,6 +86,9 @@ fn parse_deploy(args: &[String]) -> Option<DeployArgs> {
             "--modules" => parsed.modules = Some(rest.next()?.into()),
             "--quiet" => parsed.quiet = true,
             "--control" => parsed.control = Some(rest.next()?.clone()),
+            "--gdb" => parsed.gdb = Some(rest.next()?.clone()),
+            "--debug" => parsed.debug.push(rest.next()?.clone()),
+            "--debug-modules" => parsed.debug_modules = Some(rest.next()?.into()),
             _ => return None,
         }
     }
@@ -98,6 +112,20 @@ fn run_deployment(args: DeployArgs) -> ExitCode {
     if let Some(seconds) = args.seconds {
         options.max_time_us = seconds.saturating_mul(1_000_000);
     }
+    options.debug = deploy::DebugBuilds {
+        dir: args
+            .debug_modules
+            .unwrap_or_else(|| PathBuf::from("target/fireball/modules-debug")),
+        components: args.debug.clone(),
+    };
+    if args.gdb.is_some() != !args.debug.is_empty() {
+        eprintln!("fireball: --gdb and --debug go together: --debug NAME says what to debug");
+        return ExitCode::from(2);
+    }
+    if args.gdb.is_some() && args.control.is_some() {
+        eprintln!("fireball: --gdb and --control cannot be served in one run yet");
+        return ExitCode::from(2);
+    }
     let until_us = options.max_time_us;
     let system = match deploy::boot_file(&args.manifest, &modules, options) {
         Ok(system) => system,
@@ -110,9 +138,27 @@ fn run_deployment(args: DeployArgs) -> ExitCode {
         }
     };
     let served_control = args.control.is_some();
-    let report = match args.control {
-        None => system.run(),
-        Some(control) => {
+    let report = match (args.control, args.gdb) {
+        (None, Some(gdb)) => {
+            let served = gdb::parse_address(&gdb).and_then(|address| {
+                let listener =
+                    TcpListener::bind(address).map_err(|e| format!("--gdb {gdb}: {e}"))?;
+                eprintln!(
+                    "fireball: debugger: GDB remote on {address} — lldb-22, then \
+                     `process connect --plugin wasm connect://{address}`"
+                );
+                gdb::serve(system, &listener, until_us).map_err(|e| format!("--gdb {gdb}: {e}"))
+            });
+            match served {
+                Ok(report) => report,
+                Err(e) => {
+                    eprintln!("fireball: {e}");
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        (None, None) => system.run(),
+        (Some(control), _) => {
             let served = control::parse_address(&control).and_then(|address| {
                 let socket =
                     UdpSocket::bind(address).map_err(|e| format!("--control {control}: {e}"))?;

@@ -6,11 +6,9 @@
 //! listed. Only a debugged instance ever stops: its task parks it, lending it to this
 //! port, while every other task keeps its slices, router traffic and deadlines.
 
-use alloc::{rc::Rc, vec::Vec};
+use alloc::{collections::VecDeque, rc::Rc, vec::Vec};
 
-use fireball_subsystems::debugger::{
-    DebugError, Debuggee, Event, InstanceId, Resume, StopKind,
-};
+use fireball_subsystems::debugger::{DebugError, Debuggee, Event, InstanceId, Resume, StopKind};
 
 use crate::{
     monitor::{Monitor, RunState},
@@ -23,6 +21,8 @@ pub struct DebugPort {
     registry: Rc<Registry>,
     /// Every debuggable instance seen and not yet reported gone, by id.
     known: Vec<Rc<Monitor>>,
+    /// Stops that happened without running (a step inside a statement), reported first.
+    queued: VecDeque<Event>,
     attached: bool,
 }
 
@@ -39,6 +39,7 @@ impl DebugPort {
         Self {
             registry,
             known: Vec::new(),
+            queued: VecDeque::new(),
             attached: false,
         }
     }
@@ -53,27 +54,31 @@ impl DebugPort {
                 continue;
             }
             p.attached.set(self.attached);
-            let at = self
-                .known
-                .partition_point(|m| probes(m).id < p.id);
+            let at = self.known.partition_point(|m| probes(m).id < p.id);
             self.known.insert(at, monitor.clone());
         }
     }
 
-    fn monitor(&self, id: InstanceId) -> Result<&Rc<Monitor>, DebugError> {
-        self.known
+    /// The live instance `id` (looked up in the registry: an instance spawned since the
+    /// last [`poll_event`](Debuggee::poll_event) is found too).
+    fn monitor(&self, id: InstanceId) -> Result<Rc<Monitor>, DebugError> {
+        self.registry
+            .monitors
+            .borrow()
             .iter()
-            .find(|m| probes(m).id == id && is_alive(m))
+            .map(|(_, m)| m)
+            .find(|m| m.probes.as_deref().is_some_and(|p| p.id == id) && is_alive(m))
+            .cloned()
             .ok_or(DebugError::NoInstance)
     }
 
-    /// The paused instance `id`'s probes.
-    fn paused(&self, id: InstanceId) -> Result<&Probes, DebugError> {
+    /// The paused instance `id`.
+    fn paused(&self, id: InstanceId) -> Result<Rc<Monitor>, DebugError> {
         let monitor = self.monitor(id)?;
         if *monitor.state.borrow() != RunState::Debugging {
             return Err(DebugError::Running);
         }
-        Ok(probes(monitor))
+        Ok(monitor)
     }
 }
 
@@ -95,15 +100,8 @@ impl Debuggee for DebugPort {
     }
 
     fn names(&self, id: InstanceId, f: &mut dyn FnMut(&str, &str)) -> Result<(), DebugError> {
-        let found = self
-            .registry
-            .monitors
-            .borrow()
-            .iter()
-            .find(|(_, m)| m.probes.as_deref().is_some_and(|p| p.id == id))
-            .map(|(_, m)| m.clone())
-            .ok_or(DebugError::NoInstance)?;
-        f(&found.name, &probes(&found).library);
+        let monitor = self.monitor(id)?;
+        f(&monitor.name, &probes(&monitor).library);
         Ok(())
     }
 
@@ -112,6 +110,9 @@ impl Debuggee for DebugPort {
     }
 
     fn poll_event(&mut self) -> Option<Event> {
+        if let Some(event) = self.queued.pop_front() {
+            return Some(event);
+        }
         self.refresh();
         for (i, monitor) in self.known.iter().enumerate() {
             let p = probes(monitor);
@@ -140,10 +141,22 @@ impl Debuggee for DebugPort {
 
     fn resume(&mut self, id: InstanceId, how: Resume) -> Result<(), DebugError> {
         let monitor = self.monitor(id)?;
-        let p = probes(monitor);
         if *monitor.state.borrow() != RunState::Debugging {
             return Ok(());
         }
+        let p = probes(&monitor);
+        // A debugger steps by instructions, and steps once off a breakpoint before it steps
+        // through the line; an instance stops only at statements. So the first step from a
+        // stop location moves inside its statement without running (frame 0 at `pc + 1`,
+        // still on that line), and the next one runs to the next stop location. (LLDB, whose
+        // step off a breakpoint would otherwise leave the line at once, then takes that stop
+        // as the end of the step off the breakpoint and runs on.)
+        if how == Resume::Step && !p.inside.get() {
+            p.inside.set(true);
+            self.queued.push_back(Event::Stopped(id, StopKind::Step));
+            return Ok(());
+        }
+        p.inside.set(false);
         p.set_mode(match how {
             Resume::Continue => Mode::Continue,
             Resume::Step => Mode::Step,
@@ -158,7 +171,7 @@ impl Debuggee for DebugPort {
     fn interrupt(&mut self, id: InstanceId) -> Result<(), DebugError> {
         let monitor = self.monitor(id)?;
         if *monitor.state.borrow() != RunState::Debugging {
-            probes(monitor).set_mode(Mode::Interrupt);
+            probes(&monitor).set_mode(Mode::Interrupt);
         }
         Ok(())
     }
@@ -183,9 +196,15 @@ impl Debuggee for DebugPort {
     }
 
     fn call_stack(&self, id: InstanceId, f: &mut dyn FnMut(u32)) -> Result<(), DebugError> {
-        let p = self.paused(id)?;
-        for frame in p.frames.borrow().iter().rev() {
-            f(frame.pc);
+        let monitor = self.paused(id)?;
+        let p = probes(&monitor);
+        let inside = u32::from(p.inside.get());
+        for (depth, frame) in p.frames.borrow().iter().rev().enumerate() {
+            f(if depth == 0 {
+                frame.pc + inside
+            } else {
+                frame.pc
+            });
         }
         Ok(())
     }
@@ -197,8 +216,8 @@ impl Debuggee for DebugPort {
         index: u32,
         buf: &mut [u8],
     ) -> Result<usize, DebugError> {
-        let p = self.paused(id)?;
-        let frames = p.frames.borrow();
+        let monitor = self.paused(id)?;
+        let frames = probes(&monitor).frames.borrow();
         let at = frames
             .len()
             .checked_sub(frame + 1)
@@ -212,14 +231,9 @@ impl Debuggee for DebugPort {
         Ok(value.write_le(buf))
     }
 
-    fn read_global(
-        &self,
-        id: InstanceId,
-        index: u32,
-        buf: &mut [u8],
-    ) -> Result<usize, DebugError> {
-        let p = self.paused(id)?;
-        let parked = p.parked.borrow();
+    fn read_global(&self, id: InstanceId, index: u32, buf: &mut [u8]) -> Result<usize, DebugError> {
+        let monitor = self.paused(id)?;
+        let parked = probes(&monitor).parked.borrow();
         let value = parked
             .as_ref()
             .and_then(|i| i.borrow().read_global(index))
@@ -233,8 +247,8 @@ impl Debuggee for DebugPort {
         offset: u32,
         buf: &mut [u8],
     ) -> Result<usize, DebugError> {
-        let p = self.paused(id)?;
-        let parked = p.parked.borrow();
+        let monitor = self.paused(id)?;
+        let parked = probes(&monitor).parked.borrow();
         let instance = parked.as_ref().ok_or(DebugError::Running)?;
         match instance.borrow().read_memory(offset, buf) {
             0 if !buf.is_empty() => Err(DebugError::OutOfRange),
@@ -243,8 +257,7 @@ impl Debuggee for DebugPort {
     }
 
     fn set_breakpoint(&mut self, id: InstanceId, offset: u32) -> Result<(), DebugError> {
-        let p = probes(self.monitor(id)?);
-        if p.arm(offset) {
+        if probes(&*self.monitor(id)?).arm(offset) {
             Ok(())
         } else {
             Err(DebugError::BreakpointsFull)
@@ -252,6 +265,6 @@ impl Debuggee for DebugPort {
     }
 
     fn clear_breakpoint(&mut self, id: InstanceId, offset: u32) -> Result<bool, DebugError> {
-        Ok(probes(self.monitor(id)?).disarm(offset))
+        Ok(probes(&*self.monitor(id)?).disarm(offset))
     }
 }

@@ -564,9 +564,7 @@ impl Instance {
             }
         }
         match self.run() {
-            Turn::Yielded | Turn::Blocked(_) | Turn::Breakpoint(_) | Turn::Debug => {
-                Slice::Yielded
-            }
+            Turn::Yielded | Turn::Blocked(_) | Turn::Breakpoint(_) | Turn::Debug => Slice::Yielded,
             Turn::Finished => Slice::Finished,
             Turn::Trapped(trap) => Slice::Trapped(trap),
         }

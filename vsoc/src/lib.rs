@@ -76,18 +76,18 @@ pub mod bench;
 pub mod budget;
 pub mod builtins;
 pub mod config;
-pub mod dump;
-pub mod guest_memory;
-#[cfg(feature = "debug")]
-mod probes;
 #[cfg(feature = "debug")]
 pub mod debug;
+pub mod dump;
+pub mod guest_memory;
 pub mod instance;
 pub mod loader;
 pub mod monitor;
 pub mod offload;
 mod pending;
 pub mod platform;
+#[cfg(feature = "debug")]
+mod probes;
 mod registry;
 mod route_bridge;
 mod soc;

@@ -91,6 +91,9 @@ pub(crate) struct Probes {
     pub(crate) stopped: Cell<Option<StopKind>>,
     /// The stop was reported to the debugger.
     pub(crate) reported: Cell<bool>,
+    /// A single step moved inside the statement without running (see
+    /// [`DebugPort`](crate::debug::DebugPort)'s `resume`): frame 0 shows `pc + 1`.
+    pub(crate) inside: Cell<bool>,
     pub(crate) frames: RefCell<Vec<Frame>>,
     /// The paused instance, lent while it is stopped for the debugger.
     pub(crate) parked: RefCell<Option<Rc<RefCell<dyn Inspect>>>>,
@@ -107,6 +110,7 @@ impl Probes {
             breakpoints: Cell::new(Breakpoints::default()),
             stopped: Cell::new(None),
             reported: Cell::new(false),
+            inside: Cell::new(false),
             frames: RefCell::new(Vec::new()),
             parked: RefCell::new(None),
         }
@@ -162,6 +166,7 @@ impl Probes {
         self.breakpoints.set(Breakpoints::default());
         self.set_mode(Mode::Continue);
         self.attached.set(false);
+        self.inside.set(false);
     }
 }
 

@@ -25,6 +25,8 @@ use fireball_guests_sdk::{
 use mesh_messages::{Sent, TransmitRef};
 use stats_messages::{Sample, Summary};
 
+use core::sync::atomic::{AtomicU32, Ordering};
+
 use window::{SAMPLES, SENSORS, Window, to_sample};
 
 /// Windows sent before the app returns.
@@ -33,6 +35,10 @@ pub const WINDOWS: u32 = 2;
 pub const ROUND_TICKS: u64 = 5_000;
 /// Where full windows go.
 pub const TX_ROUTE: &str = mesh_messages::TRANSMIT.pattern();
+
+/// Windows sent so far: where a debugger (`target variable WINDOWS_SENT`) or a memory dump
+/// finds the app's progress.
+pub static WINDOWS_SENT: AtomicU32 = AtomicU32::new(0);
 
 // Nothing here allocates: the window goes out borrowed (`TransmitRef`). No heap.
 no_heap!();
@@ -55,7 +61,6 @@ pub fn run() -> Result<(), Error> {
     ];
     let mesh = Client::bind(TX_ROUTE)?;
     let mut window = Window::new();
-    let mut sent_windows = 0;
     for round in 0..WINDOWS as usize * SAMPLES {
         if round > 0 {
             device::sleep_ticks(ROUND_TICKS);
@@ -81,7 +86,7 @@ pub fn run() -> Result<(), Error> {
             let _: Summary = stats_key.send(stats_messages::ADD, &Sample { value })?;
             *mean = stats.sum() / stats.count().max(1) as i32;
         }
-        sent_windows += 1;
+        let sent_windows = WINDOWS_SENT.fetch_add(1, Ordering::Relaxed) + 1;
         log::say!(Info:
             "window ", sent_windows, "/", WINDOWS, ": ", window::BYTES, " B in ", sent.frames,
             " frames, means ", means[0], " ", means[1], " ", means[2], " ", means[3]

@@ -52,6 +52,8 @@ mod target;
 #[cfg(test)]
 mod tests;
 
+/// The byte sink a [`Stub`] writes its replies to (gdbstub's).
+pub use gdbstub::conn::Connection;
 pub use stub::{Stub, StubError};
 
 /// The largest packet the stub takes, framing (`$`, `#cs`) included, and the reply

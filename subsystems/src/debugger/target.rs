@@ -235,11 +235,17 @@ impl MultiThreadBase for Bridge {
         Err(TargetError::Errno(EINVAL))
     }
 
-    fn read_addrs(&mut self, start: u64, data: &mut [u8], _: Tid) -> TargetResult<usize, Self> {
+    fn read_addrs(&mut self, start: u64, data: &mut [u8], t: Tid) -> TargetResult<usize, Self> {
         // Only linear memory: LLDB reads code from the module file the library list names.
         match WasmAddr::from_raw(start) {
+            // Module 0 is no instance: LLDB reads a static at its plain DWARF address
+            // (`target variable`) without naming a module — the selected thread's memory.
             Some(a) if a.addr_type() == WasmAddrType::Memory => {
-                self.with(|d| d.read_memory(a.module_index(), a.offset(), data))
+                let id = match a.module_index() {
+                    0 => instance(t),
+                    id => id,
+                };
+                self.with(|d| d.read_memory(id, a.offset(), data))
             }
             _ => Err(TargetError::Errno(EINVAL)),
         }

@@ -105,9 +105,15 @@ fn a_debugged_instance_stops_alone_and_shows_frames_locals_globals_and_memory() 
 
     port.attach(true);
     port.set_breakpoint(id, 210).unwrap();
-    assert_eq!(port.read_local(id, 0, 0, &mut [0; 8]), Err(DebugError::Running));
+    assert_eq!(
+        port.read_local(id, 0, 0, &mut [0; 8]),
+        Err(DebugError::Running)
+    );
     vsoc.run_until_idle(&mut executor);
-    assert_eq!(port.poll_event(), Some(Event::Stopped(id, StopKind::Breakpoint)));
+    assert_eq!(
+        port.poll_event(),
+        Some(Event::Stopped(id, StopKind::Breakpoint))
+    );
     assert_eq!(port.poll_event(), None, "reported once");
     assert!(port.is_paused(id).unwrap());
     // Innermost first: the helper at its line, `fb_main` at the call's return address.
@@ -115,14 +121,20 @@ fn a_debugged_instance_stops_alone_and_shows_frames_locals_globals_and_memory() 
     assert_eq!(local(&port, id, 0, 0), 0i32.to_le_bytes());
     assert_eq!(local(&port, id, 0, 1), (-2i64).to_le_bytes());
     assert_eq!(local(&port, id, 1, 0), 0i32.to_le_bytes());
-    assert_eq!(port.read_local(id, 2, 0, &mut [0; 8]), Err(DebugError::OutOfRange));
+    assert_eq!(
+        port.read_local(id, 2, 0, &mut [0; 8]),
+        Err(DebugError::OutOfRange)
+    );
     let mut global = [0u8; 8];
     assert_eq!(port.read_global(id, 0, &mut global), Ok(4));
     assert_eq!(global[..4], 7i32.to_le_bytes());
     let mut hello = [0u8; 5];
     assert_eq!(port.read_memory(id, 16, &mut hello), Ok(5));
     assert_eq!(&hello, b"hello");
-    assert_eq!(port.read_memory(id, 70_000, &mut hello), Err(DebugError::OutOfRange));
+    assert_eq!(
+        port.read_memory(id, 70_000, &mut hello),
+        Err(DebugError::OutOfRange)
+    );
     assert_eq!(port.set_breakpoint(99, 1), Err(DebugError::NoInstance));
 
     // The plain guest is not held up by the paused one: it runs to its end.
@@ -130,7 +142,11 @@ fn a_debugged_instance_stops_alone_and_shows_frames_locals_globals_and_memory() 
     assert_eq!(dots.contents(), ".....");
     assert!(port.is_paused(id).unwrap());
 
-    // A step stops at the next stop location: the loop's line in the next round.
+    // A first step moves inside the statement without running (frame 0 one byte on)...
+    port.resume(id, Resume::Step).unwrap();
+    assert_eq!(port.poll_event(), Some(Event::Stopped(id, StopKind::Step)));
+    assert_eq!(stack(&port, id), [211, 125]);
+    // ... the next one runs to the next stop location: the loop's line in the next round.
     port.resume(id, Resume::Step).unwrap();
     vsoc.run_until_idle(&mut executor);
     assert_eq!(port.poll_event(), Some(Event::Stopped(id, StopKind::Step)));
@@ -142,7 +158,10 @@ fn a_debugged_instance_stops_alone_and_shows_frames_locals_globals_and_memory() 
     // Continue: the breakpoint hits again in the second round; cleared, the guest finishes.
     port.resume(id, Resume::Continue).unwrap();
     vsoc.run_until_idle(&mut executor);
-    assert_eq!(port.poll_event(), Some(Event::Stopped(id, StopKind::Breakpoint)));
+    assert_eq!(
+        port.poll_event(),
+        Some(Event::Stopped(id, StopKind::Breakpoint))
+    );
     assert_eq!(local(&port, id, 0, 0), 1i32.to_le_bytes());
     assert_eq!(port.clear_breakpoint(id, 210), Ok(true));
     assert_eq!(port.clear_breakpoint(id, 210), Ok(false));
@@ -170,13 +189,19 @@ fn interrupting_stops_at_the_next_line_and_detaching_resumes() {
     port.instances(&mut |i| id = i);
     port.interrupt(id).unwrap();
     vsoc.run_until_idle(&mut executor);
-    assert_eq!(port.poll_event(), Some(Event::Stopped(id, StopKind::Interrupted)));
+    assert_eq!(
+        port.poll_event(),
+        Some(Event::Stopped(id, StopKind::Interrupted))
+    );
     assert_eq!(stack(&port, id), [110]);
     // Ten breakpoints per instance, the seed's number.
     for offset in 0..10 {
         port.set_breakpoint(id, 1000 + offset).unwrap();
     }
-    assert_eq!(port.set_breakpoint(id, 2000), Err(DebugError::BreakpointsFull));
+    assert_eq!(
+        port.set_breakpoint(id, 2000),
+        Err(DebugError::BreakpointsFull)
+    );
     // Detaching forgets the breakpoints and lets it run to its end.
     port.attach(false);
     vsoc.run_until_idle(&mut executor);

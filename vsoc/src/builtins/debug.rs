@@ -55,21 +55,25 @@ pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
             probes.frames.borrow_mut().pop();
         }
     })?;
-    define(linker, debug::LINE, |caller: Caller<'_>, offset: i32| -> i32 {
-        let Some(probes) = probes(&caller) else {
-            return 0;
-        };
-        if let Some(frame) = probes.frames.borrow_mut().last_mut() {
-            frame.pc = offset as u32;
-        }
-        match probes.stop_at(offset as u32) {
-            Some(kind) => {
-                probes.stopped.set(Some(kind));
-                1
+    define(
+        linker,
+        debug::LINE,
+        |caller: Caller<'_>, offset: i32| -> i32 {
+            let Some(probes) = probes(&caller) else {
+                return 0;
+            };
+            if let Some(frame) = probes.frames.borrow_mut().last_mut() {
+                frame.pc = offset as u32;
             }
-            None => 0,
-        }
-    })?;
+            match probes.stop_at(offset as u32) {
+                Some(kind) => {
+                    probes.stopped.set(Some(kind));
+                    1
+                }
+                None => 0,
+            }
+        },
+    )?;
     define(linker, debug::CALL, |caller: Caller<'_>, ret: i32| -> i32 {
         let Some(probes) = probes(&caller) else {
             return 0;
