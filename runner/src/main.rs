@@ -118,7 +118,7 @@ fn run_deployment(args: DeployArgs) -> ExitCode {
             .unwrap_or_else(|| PathBuf::from("target/fireball/modules-debug")),
         components: args.debug.clone(),
     };
-    if args.gdb.is_some() != !args.debug.is_empty() {
+    if args.gdb.is_some() == args.debug.is_empty() {
         eprintln!("fireball: --gdb and --debug go together: --debug NAME says what to debug");
         return ExitCode::from(2);
     }

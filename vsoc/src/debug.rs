@@ -264,6 +264,28 @@ impl Debuggee for DebugPort {
         }
     }
 
+    fn ps(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
+        writeln!(
+            out,
+            "{:<16} {:>6} {:>9} {:>12}  state",
+            "component", "thread", "slices", "calls"
+        )?;
+        for (_, monitor) in self.registry.monitors.borrow().iter() {
+            let stats = monitor.stats();
+            let thread = monitor.probes.as_deref().map_or(0, |p| p.id);
+            writeln!(
+                out,
+                "{:<16} {:>6} {:>9} {:>12}  {}",
+                monitor.name,
+                thread,
+                stats.slices,
+                stats.builtins.host_calls,
+                monitor.state.borrow()
+            )?;
+        }
+        Ok(())
+    }
+
     fn clear_breakpoint(&mut self, id: InstanceId, offset: u32) -> Result<bool, DebugError> {
         Ok(probes(&*self.monitor(id)?).disarm(offset))
     }

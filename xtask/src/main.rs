@@ -18,6 +18,7 @@
 mod bench;
 mod budget;
 mod control_port;
+mod debugger;
 mod firmware;
 mod footprint;
 mod latency;
@@ -212,6 +213,9 @@ fn test(root: &Path) -> Result<(), String> {
     // The interrupt-to-guest image (`cargo xtask latency`); `firmware_latency` runs it.
     let latency_elf =
         firmware::build_from_manifest(&cross, root, &root.join(latency::MANIFEST), "latency")?;
+    // Debug builds: `fireball-instrument`'s tests read the aggregator's, and the debugger
+    // check below runs it.
+    modules::build(&cross, root, modules::Build::Debug)?;
     let with_artifacts = |cmd: &mut Command| {
         cmd.env("FIREBALL_MODULES_DIR", modules::out_dir(root))
             .env("FIREBALL_LATENCY_ELF", &latency_elf)
@@ -269,6 +273,8 @@ fn test(root: &Path) -> Result<(), String> {
     // host's, then the board's (UART1 under QEMU; its image is built last, after the keys).
     control_port::run_check(root)?;
     control_port::run_board_check(&cross, root)?;
+    // A stock lldb-22 debugs the sensor hub's aggregator over GDB remote (`fireball run --gdb`).
+    debugger::run_check(root)?;
     eprintln!("xtask: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }
@@ -326,6 +332,12 @@ fn main() -> ExitCode {
         ["demo"] => demo(&root),
         ["test"] => test(&root),
         ["keygen", dir] => package::keygen(Path::new(dir)),
+        ["debugger"] => Cross::setup(true)
+            .and_then(|cross| {
+                modules::build(&cross, &root, modules::Build::Release)?;
+                modules::build(&cross, &root, modules::Build::Debug)
+            })
+            .and_then(|_| debugger::run_check(&root)),
         ["control-port"] => Cross::setup(true)
             .and_then(|cross| modules::build_all(&cross, &root))
             .and_then(|_| control_port::run_check(&root)),

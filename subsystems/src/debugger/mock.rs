@@ -153,6 +153,18 @@ fn put(buf: &mut [u8], value: &[u8]) -> Result<usize, DebugError> {
 }
 
 impl Debuggee for MockDebuggee {
+    fn ps(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
+        for i in &self.instances {
+            writeln!(
+                out,
+                "{:<12} {}",
+                i.component,
+                if i.paused { "paused" } else { "running" }
+            )?;
+        }
+        Ok(())
+    }
+
     fn instances(&self, f: &mut dyn FnMut(InstanceId)) {
         self.instances.iter().for_each(|i| f(i.id));
     }

@@ -163,4 +163,8 @@ pub trait Debuggee {
     fn set_breakpoint(&mut self, id: InstanceId, offset: u32) -> Result<(), DebugError>;
     /// Disarm it; `Ok(false)` when none was armed there.
     fn clear_breakpoint(&mut self, id: InstanceId, offset: u32) -> Result<bool, DebugError>;
+    /// Write a table of every instance of the hypervisor, debuggable or not (`monitor ps`):
+    /// one line each with its name, state and counters, so a user sees the rest of the
+    /// system run on while one component is stopped.
+    fn ps(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result;
 }

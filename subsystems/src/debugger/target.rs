@@ -465,6 +465,16 @@ impl MonitorCmd for Bridge {
                 let Some(d) = self.debuggee() else {
                     return Ok(());
                 };
+                let mut table = String::new();
+                let _ = d.ps(&mut table);
+                for line in table.lines() {
+                    outputln!(out, "{line}");
+                }
+            }
+            b"threads" => {
+                let Some(d) = self.debuggee() else {
+                    return Ok(());
+                };
                 let mut ids = Vec::new();
                 d.instances(&mut |id| ids.push(id));
                 outputln!(out, "  id  state    component");
@@ -481,7 +491,8 @@ impl MonitorCmd for Bridge {
             }
             _ => outputln!(
                 out,
-                "monitor commands: ps (the debuggable instances and their state)"
+                "monitor commands: ps (every component: state, slices, builtin calls, fuel), \
+                 threads (the debuggable ones)"
             ),
         }
         Ok(())
