@@ -26,12 +26,9 @@ pub struct DebugPort {
     attached: bool,
 }
 
-fn probes(monitor: &Monitor) -> &Probes {
-    // `known` holds only monitors with probes.
-    monitor
-        .probes
-        .as_deref()
-        .expect("a known instance has probes")
+/// The probes of an instance found by its debug id (it has them: the lookups match on them).
+fn probes(monitor: &Monitor) -> Result<&Probes, DebugError> {
+    monitor.probes.as_deref().ok_or(DebugError::NoInstance)
 }
 
 impl DebugPort {
@@ -54,7 +51,9 @@ impl DebugPort {
                 continue;
             }
             p.attached.set(self.attached);
-            let at = self.known.partition_point(|m| probes(m).id < p.id);
+            let at = self
+                .known
+                .partition_point(|m| probes(m).map_or(0, |q| q.id) < p.id);
             self.known.insert(at, monitor.clone());
         }
     }
@@ -101,7 +100,7 @@ impl Debuggee for DebugPort {
 
     fn names(&self, id: InstanceId, f: &mut dyn FnMut(&str, &str)) -> Result<(), DebugError> {
         let monitor = self.monitor(id)?;
-        f(&monitor.name, &probes(&monitor).library);
+        f(&monitor.name, &probes(&monitor)?.library);
         Ok(())
     }
 
@@ -115,7 +114,7 @@ impl Debuggee for DebugPort {
         }
         self.refresh();
         for (i, monitor) in self.known.iter().enumerate() {
-            let p = probes(monitor);
+            let Ok(p) = probes(monitor) else { continue };
             let state = monitor.state.borrow().clone();
             match state {
                 RunState::Debugging if !p.reported.get() => {
@@ -144,7 +143,7 @@ impl Debuggee for DebugPort {
         if *monitor.state.borrow() != RunState::Debugging {
             return Ok(());
         }
-        let p = probes(&monitor);
+        let p = probes(&monitor)?;
         // A debugger steps by instructions, and steps once off a breakpoint before it steps
         // through the line; an instance stops only at statements. So the first step from a
         // stop location moves inside its statement without running (frame 0 at `pc + 1`,
@@ -171,7 +170,7 @@ impl Debuggee for DebugPort {
     fn interrupt(&mut self, id: InstanceId) -> Result<(), DebugError> {
         let monitor = self.monitor(id)?;
         if *monitor.state.borrow() != RunState::Debugging {
-            probes(&monitor).set_mode(Mode::Interrupt);
+            probes(&monitor)?.set_mode(Mode::Interrupt);
         }
         Ok(())
     }
@@ -180,7 +179,7 @@ impl Debuggee for DebugPort {
         self.refresh();
         self.attached = attached;
         for monitor in &self.known {
-            let p = probes(monitor);
+            let Ok(p) = probes(monitor) else { continue };
             if attached {
                 p.attached.set(true);
             } else {
@@ -197,7 +196,7 @@ impl Debuggee for DebugPort {
 
     fn call_stack(&self, id: InstanceId, f: &mut dyn FnMut(u32)) -> Result<(), DebugError> {
         let monitor = self.paused(id)?;
-        let p = probes(&monitor);
+        let p = probes(&monitor)?;
         let inside = u32::from(p.inside.get());
         for (depth, frame) in p.frames.borrow().iter().rev().enumerate() {
             f(if depth == 0 {
@@ -217,7 +216,7 @@ impl Debuggee for DebugPort {
         buf: &mut [u8],
     ) -> Result<usize, DebugError> {
         let monitor = self.paused(id)?;
-        let frames = probes(&monitor).frames.borrow();
+        let frames = probes(&monitor)?.frames.borrow();
         let at = frames
             .len()
             .checked_sub(frame + 1)
@@ -233,7 +232,7 @@ impl Debuggee for DebugPort {
 
     fn read_global(&self, id: InstanceId, index: u32, buf: &mut [u8]) -> Result<usize, DebugError> {
         let monitor = self.paused(id)?;
-        let parked = probes(&monitor).parked.borrow();
+        let parked = probes(&monitor)?.parked.borrow();
         let value = parked
             .as_ref()
             .and_then(|i| i.borrow().read_global(index))
@@ -248,7 +247,7 @@ impl Debuggee for DebugPort {
         buf: &mut [u8],
     ) -> Result<usize, DebugError> {
         let monitor = self.paused(id)?;
-        let parked = probes(&monitor).parked.borrow();
+        let parked = probes(&monitor)?.parked.borrow();
         let instance = parked.as_ref().ok_or(DebugError::Running)?;
         match instance.borrow().read_memory(offset, buf) {
             0 if !buf.is_empty() => Err(DebugError::OutOfRange),
@@ -257,7 +256,7 @@ impl Debuggee for DebugPort {
     }
 
     fn set_breakpoint(&mut self, id: InstanceId, offset: u32) -> Result<(), DebugError> {
-        if probes(&*self.monitor(id)?).arm(offset) {
+        if probes(&*self.monitor(id)?)?.arm(offset) {
             Ok(())
         } else {
             Err(DebugError::BreakpointsFull)
@@ -287,6 +286,6 @@ impl Debuggee for DebugPort {
     }
 
     fn clear_breakpoint(&mut self, id: InstanceId, offset: u32) -> Result<bool, DebugError> {
-        Ok(probes(&*self.monitor(id)?).disarm(offset))
+        Ok(probes(&*self.monitor(id)?)?.disarm(offset))
     }
 }

@@ -131,7 +131,7 @@ pub(crate) async fn drive(mut instance: Instance, soc: Rc<Soc>, registry: Rc<Reg
                 *monitor.state.borrow_mut() = RunState::Running;
             }
             #[cfg(feature = "debug")]
-            Turn::Debug => match park(instance, &monitor).await {
+            Turn::Debug => match park(instance, &monitor, &soc, &registry).await {
                 Some(back) => instance = back,
                 // The debugger kept the instance: it cannot run again (a bug in the port,
                 // reported rather than a panic); dropping the last handle unloads it.
@@ -177,9 +177,16 @@ pub(crate) async fn drive(mut instance: Instance, soc: Rc<Soc>, registry: Rc<Reg
 /// while it waits) until the debugger resumes it; the instance back, or `None` if the
 /// debugger still holds it.
 #[cfg(feature = "debug")]
-async fn park(instance: Instance, monitor: &Rc<Monitor>) -> Option<Instance> {
+async fn park(
+    instance: Instance,
+    monitor: &Rc<Monitor>,
+    soc: &Soc,
+    registry: &Registry,
+) -> Option<Instance> {
     use core::cell::RefCell;
     let probes = monitor.probes.as_deref()?;
+    let serial = instance.serial();
+    let stopped_at = soc.clock.now_us();
     let lent = Rc::new(RefCell::new(instance));
     *probes.parked.borrow_mut() = Some(lent.clone());
     *monitor.state.borrow_mut() = RunState::Debugging;
@@ -193,6 +200,9 @@ async fn park(instance: Instance, monitor: &Rc<Monitor>) -> Option<Instance> {
     })
     .await;
     probes.parked.borrow_mut().take();
+    // A service's watchdog does not count the time the debugger held it.
+    let held_for = soc.clock.now_us().saturating_sub(stopped_at);
+    registry.watchdog(serial, |dog| dog.paused(held_for));
     probes.stopped.set(None);
     probes.reported.set(false);
     *monitor.state.borrow_mut() = RunState::Running;

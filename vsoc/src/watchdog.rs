@@ -63,6 +63,18 @@ impl Watchdog {
         })
     }
 
+    /// The instance was stopped by a debugger for `for_us`: that time does not count (a
+    /// service under a debugger is not hung). Its callers' deadlines still run.
+    #[cfg(feature = "debug")]
+    pub(crate) fn paused(&mut self, for_us: u64) {
+        if let Some((_, since)) = &mut self.held {
+            *since = since.saturating_add(for_us);
+        }
+        if let Some(since) = &mut self.running_since {
+            *since = since.saturating_add(for_us);
+        }
+    }
+
     /// When a wait that started while it holds a request must end: its holding limit.
     pub(crate) fn held_deadline(&self) -> Option<(u32, u64)> {
         self.held
@@ -106,5 +118,22 @@ mod tests {
         );
         assert_eq!(dog.after_turn(200, false, None), None);
         assert_eq!(dog.held_deadline(), None);
+    }
+
+    #[cfg(feature = "debug")]
+    #[test]
+    fn time_stopped_by_a_debugger_does_not_count() {
+        let mut dog = Watchdog::new(1, 100);
+        assert_eq!(dog.after_turn(0, true, Some(1)), None);
+        dog.paused(1_000);
+        assert_eq!(dog.after_turn(1_050, true, Some(1)), None);
+        assert_eq!(dog.held_deadline(), Some((1, 1_101)));
+        assert_eq!(
+            dog.after_turn(1_101, true, Some(1)),
+            Some(Overrun::Held {
+                token: 1,
+                for_us: 101
+            })
+        );
     }
 }

@@ -15,6 +15,7 @@ fn committed_bench_modules_match_their_sources() {
         "route_guest_own",
         "route_service",
         "route_service_own",
+        "probe",
     ] {
         let source = std::fs::read_to_string(dir.join(format!("{name}.wat"))).unwrap();
         let bytes = wat::parse_str(&source).unwrap();

@@ -16,6 +16,9 @@
 //! | `vsoc/wasm_route_call` | a guest's `route_call` to a WASM service and its reply ([`route`]) | `wasmi/route_stubs` |
 //! | `wasmi/route_stubs` | the same two modules on bare wasmi, every import a stub | — |
 //! | `wasmi/route_own_work` | the two modules' loops without their calls: their own work | — |
+//! | `vsoc/debug_probe` | one `line` probe of a debug build, nothing armed (feature `debug`) | — |
+//! | `debug/breakpoint_check` | the probe's check alone, nothing armed (feature `debug`) | — |
+//! | `debug/breakpoint_check_10` | the check with all 10 breakpoints armed elsewhere | — |
 
 use alloc::boxed::Box;
 
@@ -30,8 +33,43 @@ pub mod route;
 const COMPUTE: &[u8] = include_bytes!("compute.wasm");
 const GPIO: &[u8] = include_bytes!("gpio.wasm");
 const SPIN: &[u8] = include_bytes!("spin.wasm");
+#[cfg(feature = "debug")]
+const PROBE: &[u8] = include_bytes!("probe.wasm");
 
-static WORKLOADS: [Workload; 8] = [
+#[cfg(not(feature = "debug"))]
+static WORKLOADS: [Workload; 8] = BASE;
+#[cfg(feature = "debug")]
+static WORKLOADS: [Workload; 11] = {
+    let debug = [
+        Workload {
+            name: "vsoc/debug_probe",
+            baseline: None,
+            run: vsoc_debug_probe,
+        },
+        Workload {
+            name: "debug/breakpoint_check",
+            baseline: None,
+            run: |iters| breakpoint_check(iters, 0),
+        },
+        Workload {
+            name: "debug/breakpoint_check_10",
+            baseline: None,
+            run: |iters| breakpoint_check(iters, 10),
+        },
+    ];
+    let mut all = [debug[0]; 11];
+    let mut i = 0;
+    while i < 8 {
+        all[i] = BASE[i];
+        i += 1;
+    }
+    all[8] = debug[0];
+    all[9] = debug[1];
+    all[10] = debug[2];
+    all
+};
+
+const BASE: [Workload; 8] = [
     Workload {
         name: "vsoc/compute",
         baseline: Some("wasmi/compute"),
@@ -163,6 +201,28 @@ fn wasmi_compute(iters: u32) -> u64 {
 
 fn wasmi_host_call(iters: u32) -> u64 {
     run_in_wasmi(GPIO, iters)
+}
+
+/// A debug build's `line` probe with no debugger attached, `iters` times.
+#[cfg(feature = "debug")]
+fn vsoc_debug_probe(iters: u32) -> u64 {
+    run_in_vsoc(PROBE, iters)
+}
+
+/// The probe's decision at a stop location with `armed` breakpoints set elsewhere (0:
+/// nothing to check but one flag), `iters` times; the stops found (none) + `iters`.
+#[cfg(feature = "debug")]
+fn breakpoint_check(iters: u32, armed: u32) -> u64 {
+    let probes = crate::probes::Probes::new(1, alloc::string::String::new());
+    for offset in 0..armed {
+        probes.arm(0x1000 + offset);
+    }
+    let mut stops = 0u64;
+    for i in 0..iters {
+        let offset = core::hint::black_box(i & 0xfff);
+        stops += u64::from(probes.stop_at(offset).is_some());
+    }
+    stops + u64::from(iters)
 }
 
 /// Two spinning instances as kernel tasks, one fuel unit per slice: each poll
