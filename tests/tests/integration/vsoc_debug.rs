@@ -216,3 +216,100 @@ fn a_release_build_cannot_import_probes_it_does_not_declare() {
         (func (export "fb_main")))"#;
     assert!(vsoc.load("bad", &wat::parse_str(bad).unwrap()).is_err());
 }
+
+/// The stub's byte sink in memory.
+#[derive(Default)]
+struct Wire(Vec<u8>);
+
+impl fireball_subsystems::debugger::Connection for Wire {
+    type Error = std::convert::Infallible;
+    fn write(&mut self, byte: u8) -> Result<(), Self::Error> {
+        self.0.push(byte);
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// `$body#checksum`.
+fn packet(body: &str) -> Vec<u8> {
+    let sum = body.bytes().fold(0u8, |s, b| s.wrapping_add(b));
+    format!("${body}#{sum:02x}").into_bytes()
+}
+
+#[test]
+fn bad_packets_get_error_replies_and_stop_no_one() {
+    use fireball_subsystems::debugger::{Stub, code_address, memory_address};
+
+    let vsoc = Vsoc::new(VsocConfig::default());
+    let mut executor = Executor::new().unwrap();
+    let mut port = vsoc.debug_port();
+    let module = vsoc
+        .load("debuggee", &wat::parse_str(DEBUGGEE).unwrap())
+        .unwrap();
+    let instance = vsoc
+        .instantiate(&module, Box::new(BufferConsole::new()))
+        .unwrap();
+    vsoc.spawn(&mut executor, instance).unwrap();
+    let dots = BufferConsole::new();
+    let sleeper = vsoc
+        .load("sleeper", &wat::parse_str(sleeper(3)).unwrap())
+        .unwrap();
+    let plain = vsoc.instantiate(&sleeper, Box::new(dots.clone())).unwrap();
+    vsoc.spawn(&mut executor, plain).unwrap();
+    let mut id = 0;
+    port.instances(&mut |i| id = i);
+    // Stopped at its first line, as `fireball run --gdb` leaves a debugged component.
+    port.interrupt(id).unwrap();
+    vsoc.run_until_idle(&mut executor);
+
+    let mut stub = Stub::new(Wire::default());
+    let mut send =
+        |stub: &mut Stub<Wire>, port: &mut fireball_vsoc::debug::DebugPort, bytes: &[u8]| {
+            stub.receive(port, bytes).unwrap();
+            String::from_utf8_lossy(&std::mem::take(&mut stub.transport().0)).into_owned()
+        };
+    assert_eq!(
+        send(&mut stub, &mut port, &packet("QStartNoAckMode")),
+        "+$OK#9a"
+    );
+    let is_error = |reply: &str| reply.starts_with("$E") && reply.len() == 7;
+    // A memory read past the instance's linear memory (64 KiB).
+    let far = memory_address(id, 0x1_0000);
+    let reply = send(&mut stub, &mut port, &packet(&format!("m{far:x},10")));
+    assert!(is_error(&reply), "{reply}");
+    // A breakpoint in a module that does not exist.
+    let nowhere = code_address(id + 40, 0x10);
+    let reply = send(&mut stub, &mut port, &packet(&format!("Z0,{nowhere:x},1")));
+    assert!(is_error(&reply), "{reply}");
+    // A packet that is not one gdbstub knows how to parse, and a malformed one.
+    let reply = send(&mut stub, &mut port, &packet("m-1,zz"));
+    assert!(is_error(&reply), "{reply}");
+    let reply = send(&mut stub, &mut port, b"$qSupported#00");
+    assert!(is_error(&reply), "bad checksum: {reply}");
+    // An oversized packet.
+    let huge = format!("m{}", "0".repeat(8192));
+    let reply = send(&mut stub, &mut port, &packet(&huge));
+    assert!(is_error(&reply), "{reply}");
+    // Code cannot be read through memory (LLDB loads the module file).
+    let code = code_address(id, 0);
+    let reply = send(&mut stub, &mut port, &packet(&format!("m{code:x},4")));
+    assert!(is_error(&reply), "{reply}");
+    // A good read still works: the debugged instance's memory at 16.
+    let reply = send(
+        &mut stub,
+        &mut port,
+        &packet(&format!("m{:x},5", memory_address(id, 16))),
+    );
+    assert_eq!(reply, String::from_utf8(packet("68656c6c6f")).unwrap());
+
+    // The plain guest ran on through all of it; the debugged one is still stopped.
+    vsoc.run_until_idle(&mut executor);
+    assert_eq!(dots.contents(), "...");
+    assert!(port.is_paused(id).unwrap());
+    // Detaching lets it finish.
+    send(&mut stub, &mut port, &packet("D"));
+    vsoc.run_until_idle(&mut executor);
+    assert!(executor.is_empty());
+}
