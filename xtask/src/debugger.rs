@@ -4,7 +4,9 @@
 //! says what the session does; `docs/debugger.md` shows it):
 //!
 //! - an interrupt (Ctrl-C) stops the running aggregator (`signal SIGINT`);
-//! - a breakpoint on `aggregator/src/lib.rs:89` stops there (`breakpoint 1.1`, file and
+//! - a breakpoint on the function `to_sample` stops in it (its argument `value` is read)
+//!   and `thread step-out` returns to `lib.rs:71`;
+//! - a breakpoint on `aggregator/src/lib.rs:89` stops there (`breakpoint 2.1`, file and
 //!   line), with a backtrace naming the user's functions (`aggregator::run`, `fb_main`);
 //! - a local (`means`) and a global (`aggregator::WINDOWS_SENT`: 1, the line's statement
 //!   starts after its `fetch_add`) are read;
@@ -125,8 +127,29 @@ pub fn check(lldb: &str) -> Result<(), String> {
         lldb.contains("stop reason = signal SIGINT"),
         "an interrupt stops the aggregator (`stop reason = signal SIGINT`)",
     );
-    let hit = lldb
+    let function = lldb
         .split("stop reason = breakpoint 1.1")
+        .nth(1)
+        .unwrap_or("");
+    expect(
+        function
+            .lines()
+            .take(2)
+            .any(|l| l.contains("to_sample(value=")),
+        "the function breakpoint stops in `to_sample`",
+    );
+    expect(
+        lldb.contains("(float) value = "),
+        "the argument `value` is read",
+    );
+    let out = lldb.split("(lldb) thread step-out").nth(1).unwrap_or("");
+    expect(
+        out.contains("stop reason = step out")
+            && out.lines().take(4).any(|l| l.contains("lib.rs:71")),
+        "`thread step-out` returns to lib.rs:71",
+    );
+    let hit = lldb
+        .split("stop reason = breakpoint 2.1")
         .nth(1)
         .unwrap_or("");
     expect(
@@ -180,8 +203,8 @@ pub fn check(lldb: &str) -> Result<(), String> {
         "`sent_windows` reads 1 after the step",
     );
     expect(
-        lldb.contains("1 breakpoints deleted"),
-        "the breakpoint is deleted",
+        lldb.matches("1 breakpoints deleted").count() == 2,
+        "both breakpoints are deleted",
     );
     expect(
         lldb.contains("exited with status = 0"),
