@@ -3,7 +3,6 @@
 //! the host — and this check asserts on LLDB's own output (`tests/debugger/session.lldb`
 //! says what the session does; `docs/debugger.md` shows it):
 //!
-//! - an interrupt (Ctrl-C) stops the running aggregator (`signal SIGINT`);
 //! - a breakpoint on the function `to_sample` stops in it (its argument `value` is read)
 //!   and `thread step-out` returns to `lib.rs:71`;
 //! - a breakpoint on `aggregator/src/lib.rs:89` stops there (`breakpoint 2.1`, file and
@@ -13,6 +12,7 @@
 //! - while the aggregator is stopped, `monitor ps` twice a second apart: `filter`, `mesh`
 //!   and `stats` made more builtin calls (they serve the dashboard), the aggregator none;
 //! - `next` reaches line 90 and `sent_windows` reads 1;
+//! - an interrupt (Ctrl-C) stops the running aggregator (`signal SIGINT`);
 //! - the breakpoint is deleted, the aggregator finishes (`done: 2 windows sent`) and the
 //!   process exits with status 0.
 
