@@ -158,6 +158,8 @@ impl RunOptions {
     }
 }
 
+#[cfg(feature = "debug")]
+pub mod debug;
 mod manage;
 
 pub use manage::{CONTROL, Installed};
@@ -254,6 +256,8 @@ pub fn system_routes() -> Vec<&'static str> {
     let mut routes = hal_service::ROUTES.to_vec();
     routes.push(log_service::ROUTE);
     routes.extend(modules::ROUTES);
+    #[cfg(feature = "debug")]
+    routes.push(debug::ROUTE);
     routes
 }
 
@@ -291,6 +295,9 @@ pub struct System {
     store: Box<dyn ModuleStore>,
     /// `sys://modules`: the module manager's endpoint.
     manager: Option<Endpoint>,
+    /// `sys://debugger`: the debugger subsystem's endpoint.
+    #[cfg(feature = "debug")]
+    debugger: Option<Endpoint>,
     /// The package being uploaded through `sys://modules`, if one is.
     upload: Option<Upload>,
     /// The install or update in progress, if one is.
@@ -322,6 +329,9 @@ struct Booting<'p> {
     next_service: u16,
     /// `sys://modules`, registered with the subsystems.
     manager: Option<Endpoint>,
+    /// `sys://debugger`, likewise.
+    #[cfg(feature = "debug")]
+    debugger: Option<Endpoint>,
 }
 
 /// Where the native subsystems (router, `hal`, `logger`) allocate.
@@ -423,6 +433,8 @@ impl<'p> Booting<'p> {
             compiled: Vec::new(),
             next_service: 1,
             manager: None,
+            #[cfg(feature = "debug")]
+            debugger: None,
         };
         Ok((booting, devices))
     }
@@ -459,6 +471,15 @@ impl<'p> Booting<'p> {
             let manager = router
                 .register(Registration::new(modules::MANAGER, &modules::ROUTES).inbox(4))
                 .map_err(|e| subsystem("modules", e))?;
+            // So is the debugger's status route.
+            #[cfg(feature = "debug")]
+            let debugger = router
+                .register(Registration::new(debug::NAME, &[debug::ROUTE]).inbox(4))
+                .map_err(|e| subsystem("debugger", e))?;
+            #[cfg(feature = "debug")]
+            {
+                self.debugger = Some(debugger);
+            }
             Ok(manager)
         })
         .map(|manager| self.manager = Some(manager))
@@ -736,6 +757,8 @@ impl<'p> Booting<'p> {
                 Box::new(RamStore::new(modules::RAM_STORE_BYTES)) as Box<dyn ModuleStore>
             }),
             manager: self.manager,
+            #[cfg(feature = "debug")]
+            debugger: self.debugger,
             upload: None,
             update: None,
             installed: Vec::new(),
@@ -1105,6 +1128,8 @@ impl System {
     pub fn turn(&mut self) -> Turn {
         self.restart_due();
         self.manage();
+        #[cfg(feature = "debug")]
+        self.serve_debugger();
         self.expire_calls();
         let turn = if self.executor.run_for(1) == 1 {
             self.polls += 1;
@@ -1149,6 +1174,11 @@ impl System {
     /// running).
     pub fn guests_left(&self) -> usize {
         self.guests_running()
+    }
+
+    /// The router's trace so far (empty unless [`RunOptions::keep_trace`]).
+    pub fn trace(&self) -> &str {
+        &self.trace
     }
 
     /// The deployment's clock, µs since boot.

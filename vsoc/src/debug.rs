@@ -41,6 +41,15 @@ impl DebugPort {
         }
     }
 
+    /// Whether a debugger is attached (any debuggable instance records for one).
+    pub fn is_attached(&self) -> bool {
+        self.registry
+            .monitors
+            .borrow()
+            .iter()
+            .any(|(_, m)| m.probes.as_deref().is_some_and(|p| p.attached.get()))
+    }
+
     /// Take in instances that appeared since the last look (new guests, restarts).
     fn refresh(&mut self) {
         for (_, monitor) in self.registry.monitors.borrow().iter() {
