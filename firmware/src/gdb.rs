@@ -15,7 +15,8 @@
 //!   it are read as they arrive (QEMU hands the UART one byte at a time) and given to the
 //!   stub together, then the stub reports what the debugged components did meanwhile;
 //! - virtual time is held to SysTick (the board's real time; under QEMU without `-icount`,
-//!   the host's), so timers and deadlines pass in real time while LLDB looks;
+//!   the host's), so timers and deadlines pass in real time while LLDB looks; where the
+//!   board falls behind real time, its clock stays behind rather than jumping to catch up;
 //! - the run ends when every guest has finished (the debugged ones too: LLDB sees the
 //!   process exit), when a partition the board cannot lose runs out, or after
 //!   [`RunOptions::max_time_us`](fireball_deploy::RunOptions) of virtual time.
@@ -120,6 +121,7 @@ pub fn serve(mut system: System, until_us: u64) -> RunReport {
     let mut buffer = [0u8; CHUNK];
     let start = SysTickClock.now_us();
     let wall = || SysTickClock.now_us() - start;
+    let mut behind = 0;
     while system.now() < until_us && system.halted().is_none() && system.guests_left() > 0 {
         let turn = system.turn();
         System::in_module_partition(heap, || {
@@ -134,14 +136,23 @@ pub fn serve(mut system: System, until_us: u64) -> RunReport {
             let _ = stub.poll(&mut port);
         });
         // Virtual time goes no faster than SysTick (it may go slower): wait on UART2 until
-        // real time catches up, a slice at a time.
-        let ahead = system.now().saturating_sub(wall());
+        // real time catches up, a slice at a time. Where the board ran slower than real
+        // time, the clock stays behind by as much (`behind`): when everything sleeps it
+        // moves on at SysTick's pace from there, never in one jump to SysTick — a jump
+        // would fire every pending timer at once, and a debugged guest would race through
+        // seconds of its work between two of LLDB's commands.
+        let now = system.now();
+        let paced = wall().saturating_sub(behind);
+        if turn != Turn::Idle && now < paced {
+            behind = wall() - now;
+        }
+        let ahead = now.saturating_sub(wall().saturating_sub(behind));
         if turn == Turn::Idle || ahead > 0 {
             let until = wall() + ahead.clamp(1, WAIT_SLICE_US);
             let uart = &mut stub.transport().0;
             while wall() < until && !uart.read_ready().unwrap_or(false) {}
             if turn == Turn::Idle {
-                system.advance_clock(wall());
+                system.advance_clock(wall().saturating_sub(behind));
             }
         }
     }
