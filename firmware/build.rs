@@ -26,7 +26,7 @@ fn main() {
             .parse()
             .expect("FIREBALL_RAM is a number of bytes (the manifest's deployment.ram)");
         assert!(
-            (512 * 1024..=QEMU_SSRAM).contains(&ram) && ram % 1024 == 0,
+            (512 * 1024..=QEMU_SSRAM).contains(&ram) && ram.is_multiple_of(1024),
             "FIREBALL_RAM={ram}: the `gdb` image takes 512 KiB to 4 MiB, in whole KiB"
         );
         assert!(memory.contains(RAM), "memory.x's RAM is not `{RAM}`");

@@ -334,7 +334,8 @@ pub fn deploy(root: &Path, manifest: &Path, args: &[&str]) -> Result<ExitCode, S
 /// The session on the board: the sensor hub's `deploy` image with a debugger port, the
 /// aggregator from its debug build, under QEMU (`--board`; builds what it needs).
 pub fn run_board_check(cross: &Cross, root: &Path) -> Result<(), String> {
-    let elf = firmware::build_deploy_gdb(cross, root, &root.join(MANIFEST), &["aggregator".into()])?;
+    let elf =
+        firmware::build_deploy_gdb(cross, root, &root.join(MANIFEST), &["aggregator".into()])?;
     let dir = root.join("target/fireball/debugger-board");
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let port = free_port()?;
