@@ -1,14 +1,46 @@
-//! Put `memory.x` where cortex-m-rt's `link.x` finds it, and link with it.
+//! Put `memory.x` where cortex-m-rt's `link.x` finds it, and link with it; write `ram.rs`,
+//! the RAM the image links against (`heap::RAM`).
+//!
+//! Every image links against the nRF5340's 512 KB of RAM, except the `gdb` image (feature
+//! `gdb`): a debug session's instrumented modules need more (`examples/sensor-hub/debug.toml`
+//! asks 768 KiB), so it links against the manifest's `deployment.ram`, which `cargo xtask`
+//! passes as `FIREBALL_RAM`. QEMU's mps2-an505 has 4 MB of SSRAM at the RAM's origin; a
+//! 512 KB board cannot hold such a session.
 
 use std::{env, fs, path::PathBuf};
 
+/// The RAM `memory.x` gives every image but the `gdb` one.
+const RAM: &str = "LENGTH = 512K";
+/// The most the `gdb` image may ask: QEMU mps2-an505's SSRAM at 0x3800_0000 (Secure alias of
+/// SSRAM1 and SSRAM2, 2 MB each).
+const QEMU_SSRAM: u64 = 4 << 20;
+
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::write(out.join("memory.x"), include_bytes!("memory.x")).expect("OUT_DIR is writable");
+    let memory = include_str!("memory.x");
+    let mut ram: u64 = 512 * 1024;
+    let memory = if env::var_os("CARGO_FEATURE_GDB").is_some() {
+        let asked = env::var("FIREBALL_RAM")
+            .expect("the `gdb` image needs FIREBALL_RAM (bytes: the manifest's deployment.ram)");
+        ram = asked
+            .parse()
+            .expect("FIREBALL_RAM is a number of bytes (the manifest's deployment.ram)");
+        assert!(
+            (512 * 1024..=QEMU_SSRAM).contains(&ram) && ram.is_multiple_of(1024),
+            "FIREBALL_RAM={ram}: the `gdb` image takes 512 KiB to 4 MiB, in whole KiB"
+        );
+        assert!(memory.contains(RAM), "memory.x's RAM is not `{RAM}`");
+        memory.replacen(RAM, &format!("LENGTH = {}K", ram / 1024), 1)
+    } else {
+        memory.to_string()
+    };
+    fs::write(out.join("memory.x"), memory).expect("OUT_DIR is writable");
+    fs::write(out.join("ram.rs"), ram.to_string()).expect("OUT_DIR is writable");
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-env-changed=FIREBALL_MODULES_DIR");
     println!("cargo:rerun-if-env-changed=FIREBALL_BENCH_PACKAGES");
+    println!("cargo:rerun-if-env-changed=FIREBALL_RAM");
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
         println!("cargo:rustc-link-arg-bins=-Tlink.x");
     }

@@ -4,10 +4,19 @@
 //! image uses the kernel's [`PartitionedHeap`](fireball_vsoc::kernel::mem::PartitionedHeap)
 //! instead, laid out from the deployment's partitions ([`partitioned`]).
 
+/// Bytes of RAM the image links against (`memory.x`, written by `build.rs`): the nRF5340's
+/// 512 KB, except in the `gdb` image, which takes the manifest's `deployment.ram` (QEMU's
+/// mps2-an505 has 4 MB there). A debug session with the sensor hub's instrumented aggregator
+/// (`examples/sensor-hub/debug.toml`: 768 KiB) does not fit a 512 KB board.
+pub const RAM: usize = include!(concat!(env!("OUT_DIR"), "/ram.rs"));
+
 /// Heap size in bytes (from the 512 KB of RAM; the rest is stack and statics). The
 /// `deploy` image, which holds several compiled modules, takes all but 32 KiB (its static
-/// data is ~2 KB, its stack peak is measured in `docs/perf.md`).
-pub const SIZE: usize = if cfg!(feature = "deploy") {
+/// data is ~2 KB, its stack peak is measured in `docs/perf.md`); so does the `gdb` image, of
+/// its larger [`RAM`].
+pub const SIZE: usize = if cfg!(feature = "gdb") {
+    RAM - 32 * 1024
+} else if cfg!(feature = "deploy") {
     480 * 1024
 } else {
     256 * 1024

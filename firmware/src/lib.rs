@@ -11,6 +11,7 @@
 //! [`console`] (semihosting console), [`uart`] (the CMSDK UART driver and
 //! console), [`clock`] (SysTick as a 64-bit tick
 //! counter), `control` (feature `control-port`: the `deploy` image's SMP port on UART1),
+//! `gdb` (feature `gdb`: the `deploy` image's debugger port on UART2),
 //! [`exit`] (semihosting exit, so QEMU's exit status is the
 //! firmware's verdict).
 #![no_std]
@@ -22,6 +23,8 @@ pub mod clock;
 pub mod console;
 #[cfg(feature = "control-port")]
 pub mod control;
+#[cfg(feature = "gdb")]
+pub mod gdb;
 pub mod heap;
 mod mem;
 pub mod uart;

@@ -1,5 +1,6 @@
 //! The board's CMSDK APB UARTs: UART0 of QEMU `mps2-an505` as the console, UART1 as the
-//! `deploy` image's control port (feature `control-port`).
+//! `deploy` image's control port (feature `control-port`), UART2 as its debugger port
+//! (feature `gdb`).
 //!
 //! Registers (Cortex-M System Design Kit TRM): `DATA` +0x00, `STATE` +0x04
 //! (bit 0 TX full, bit 1 RX full), `CTRL` +0x08 (bit 0 TX enable, bit 1 RX
@@ -19,6 +20,8 @@ use fireball_subsystems::hal::Console;
 pub const UART0: usize = 0x5020_0000;
 /// UART1, Secure alias (QEMU connects it to the second `-serial` option).
 pub const UART1: usize = 0x5020_1000;
+/// UART2, Secure alias (QEMU connects it to the third `-serial` option).
+pub const UART2: usize = 0x5020_2000;
 
 const DATA: usize = 0x00;
 const STATE: usize = 0x04;

@@ -15,19 +15,29 @@
 //! - an interrupt (Ctrl-C) stops the running aggregator (`signal SIGINT`);
 //! - the breakpoint is deleted, the aggregator finishes (`done: 2 windows sent`) and the
 //!   process exits with status 0.
+//!
+//! `cargo xtask debugger --board` runs the same session and the same checks against the
+//! board: the `deploy` image with a debugger port (`firmware/src/gdb.rs`, GDB remote on
+//! UART2) under QEMU mps2-an505, UART2 on a TCP socket LLDB connects to ([`board`]). QEMU
+//! runs without `-icount`: the session is interactive (LLDB waits a second between its two
+//! `monitor ps`), so the board's SysTick — and the deployment's clock, held to it — follows
+//! the host's wall clock, as the host runner's does; `-icount` would make the board's time
+//! whatever QEMU's speed makes it, and the session is not deterministic anyway. The run
+//! ends when every guest has finished, through semihosting (QEMU exits with the image's
+//! verdict).
 
 use std::{
     fs,
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Read, Write},
     net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, Command, ExitCode, Stdio},
     sync::mpsc,
     thread,
     time::{Duration, Instant},
 };
 
-use crate::{host_cargo_cmd, run};
+use crate::{firmware, host_cargo_cmd, run, toolchain::Cross};
 
 /// The deployment the session debugs.
 pub const MANIFEST: &str = "examples/sensor-hub/debug.toml";
@@ -60,11 +70,26 @@ pub fn free_port() -> Result<u16, String> {
 /// echoed); the lines after it keep being echoed in the background.
 pub fn wait_for(child: &mut Child, marker: &'static str, limit: Duration) -> Result<(), String> {
     let stderr = child.stderr.take().ok_or("no stderr to watch")?;
+    watch(stderr, marker, limit, None).map(drop)
+}
+
+/// Wait until `stream` prints a line containing `marker`, echoing its lines (and copying
+/// them to `copy`), then keep echoing in the background; the echoing thread, which ends
+/// with the stream.
+fn watch(
+    stream: impl Read + Send + 'static,
+    marker: &'static str,
+    limit: Duration,
+    mut copy: Option<fs::File>,
+) -> Result<thread::JoinHandle<()>, String> {
     let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
+    let echo = thread::spawn(move || {
         let mut seen = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
             eprintln!("  | {line}");
+            if let Some(file) = copy.as_mut() {
+                let _ = writeln!(file, "{line}");
+            }
             if !seen && line.contains(marker) {
                 seen = true;
                 let _ = tx.send(());
@@ -72,7 +97,8 @@ pub fn wait_for(child: &mut Child, marker: &'static str, limit: Duration) -> Res
         }
     });
     rx.recv_timeout(limit)
-        .map_err(|_| format!("no `{marker}` within {limit:?}"))
+        .map_err(|_| format!("no `{marker}` within {limit:?}"))?;
+    Ok(echo)
 }
 
 /// Run the session script against `connect://127.0.0.1:port`; LLDB's output.
@@ -274,5 +300,107 @@ pub fn run_check(root: &Path) -> Result<(), String> {
         ));
     }
     eprintln!("xtask: debugger: LLDB debugged the aggregator on the host; everything else ran on");
+    Ok(())
+}
+
+/// QEMU mps2-an505 running `elf`, a `deploy` image with a debugger port: UART0 (the
+/// deployment's console) and semihosting on stdout, UART1 unconnected, UART2 a TCP server on
+/// 127.0.0.1:`port` for LLDB (`wait=off`: the image boots without waiting for it; its
+/// debugged components wait at their first line). No `-icount`: the board's time is the
+/// host's.
+pub fn board(elf: &Path, port: u16) -> Command {
+    let mut cmd = Command::new("qemu-system-arm");
+    cmd.args(["-M", "mps2-an505", "-nographic", "-monitor", "none"])
+        .args(["-semihosting-config", "enable=on,target=native"])
+        .args(["-serial", "stdio", "-serial", "null", "-serial"])
+        .arg(format!("tcp:127.0.0.1:{port},server=on,wait=off"))
+        .arg("-kernel")
+        .arg(elf);
+    cmd
+}
+
+/// `cargo xtask deploy <manifest> --gdb PORT --debug NAME...`: `args` after the manifest.
+/// The image with a debugger port, the named components from their debug builds, under
+/// QEMU with UART2 on 127.0.0.1:PORT, until every guest has finished.
+pub fn deploy(root: &Path, manifest: &Path, args: &[&str]) -> Result<ExitCode, String> {
+    let mut port = None;
+    let mut debug = Vec::new();
+    let mut rest = args.iter();
+    while let Some(&arg) = rest.next() {
+        let value = rest.next().ok_or_else(|| format!("{arg} wants a value"))?;
+        match arg {
+            "--gdb" => {
+                port = Some(
+                    value
+                        .parse::<u16>()
+                        .map_err(|e| format!("--gdb {value}: {e} (a TCP port)"))?,
+                );
+            }
+            "--debug" => debug.push((*value).to_string()),
+            _ => return Err(format!("deploy: unknown option {arg}")),
+        }
+    }
+    let (Some(port), false) = (port, debug.is_empty()) else {
+        return Err("deploy: --gdb PORT and --debug NAME go together".into());
+    };
+    let cross = Cross::setup(true)?;
+    let elf = firmware::build_deploy_gdb(&cross, root, manifest, &debug)?;
+    eprintln!(
+        "xtask: {} under QEMU; debugger port (UART2) on 127.0.0.1:{port}: \
+         {LLDB}, then `process connect --plugin wasm connect://127.0.0.1:{port}`",
+        elf.display()
+    );
+    let mut qemu = board(&elf, port);
+    run(&mut qemu).map(|()| ExitCode::SUCCESS)
+}
+
+/// The session on the board: the sensor hub's `deploy` image with a debugger port, the
+/// aggregator from its debug build, under QEMU (`--board`; builds what it needs).
+pub fn run_board_check(cross: &Cross, root: &Path) -> Result<(), String> {
+    let elf =
+        firmware::build_deploy_gdb(cross, root, &root.join(MANIFEST), &["aggregator".into()])?;
+    let dir = root.join("target/fireball/debugger-board");
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let port = free_port()?;
+    let out = dir.join("qemu.out");
+    let copy = fs::File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut qemu = board(&elf, port);
+    eprintln!("xtask: $ {}", crate::describe(&qemu));
+    let mut qemu = qemu
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start qemu-system-arm: {e}"))?;
+    let stdout = qemu.stdout.take().ok_or("no stdout to watch")?;
+    let echo = watch(
+        stdout,
+        "waits at its first line",
+        Duration::from_secs(120),
+        Some(copy),
+    );
+    let session = echo
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|_| session(root, port, &dir));
+    let status = finish(&mut qemu, Duration::from_secs(180));
+    if let Ok(echo) = echo {
+        let _ = echo.join();
+    }
+    let lldb = session?;
+    let status = status?;
+    let output = fs::read_to_string(&out).unwrap_or_default();
+    check(&lldb)
+        .map_err(|e| format!("{e}\n(LLDB's output: {})", dir.join("lldb.out").display()))?;
+    if !output.contains("aggregator: done: 2 windows sent") || !status.success() {
+        return Err(format!(
+            "the deployment did not finish normally on the board ({status}; {})",
+            out.display()
+        ));
+    }
+    eprintln!(
+        "xtask: debugger --board: LLDB debugged the aggregator on the board (QEMU, UART2); \
+         everything else ran on"
+    );
     Ok(())
 }

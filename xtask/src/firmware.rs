@@ -46,7 +46,15 @@ pub fn build_from_manifest(
     manifest: &Path,
     bin: &str,
 ) -> Result<PathBuf, String> {
-    build_from_manifest_with(cross, root, manifest, bin, "deploy", &format!("{bin}.elf"))
+    build_from_manifest_with(
+        cross,
+        root,
+        manifest,
+        bin,
+        "deploy",
+        &format!("{bin}.elf"),
+        &[],
+    )
 }
 
 /// The `deploy` image for `manifest` with a control port: SMP on UART1 beside the
@@ -64,11 +72,36 @@ pub fn build_deploy_control(
         "deploy",
         "deploy,control-port",
         "deploy-control.elf",
+        &[],
     )
 }
 
-/// Build image `bin` for `manifest` with the firmware's `features`, copied to
-/// `target/fireball/<out_name>`.
+/// The `deploy` image for `manifest` with a debugger port: GDB remote on UART2 beside the
+/// deployment (`firmware/src/gdb.rs`), the components `debug` names run from their debug
+/// builds, instrumented (LLDB reads their DWARF from the host's files, whose paths the
+/// instrumented modules carry). Linked against the manifest's `deployment.ram`, which on
+/// QEMU's mps2-an505 may exceed the nRF5340's 512 KB (`firmware/build.rs`). Kept as
+/// `target/fireball/deploy-gdb.elf`.
+pub fn build_deploy_gdb(
+    cross: &Cross,
+    root: &Path,
+    manifest: &Path,
+    debug: &[String],
+) -> Result<PathBuf, String> {
+    modules::build(cross, root, modules::Build::Debug)?;
+    build_from_manifest_with(
+        cross,
+        root,
+        manifest,
+        "deploy",
+        "deploy,gdb",
+        "deploy-gdb.elf",
+        debug,
+    )
+}
+
+/// Build image `bin` for `manifest` with the firmware's `features`, the components `debug`
+/// names from their instrumented debug builds, copied to `target/fireball/<out_name>`.
 fn build_from_manifest_with(
     cross: &Cross,
     root: &Path,
@@ -76,13 +109,23 @@ fn build_from_manifest_with(
     bin: &str,
     features: &str,
     out_name: &str,
+    debug: &[String],
 ) -> Result<PathBuf, String> {
     let modules = modules::build_all(cross, root)?;
     let plan = root.join("target/fireball/plan.rs");
-    let (text, services) = plan_source(
+    let debug = fireball::deploy::DebugBuilds {
+        dir: modules::debug_out_dir(root),
+        components: debug.to_vec(),
+    };
+    let PlanSource {
+        text,
+        services,
+        ram,
+    } = plan_source(
         manifest,
         &modules,
         &root.join("target/fireball/prevalidated"),
+        &debug,
     )?;
     if fs::read_to_string(&plan).ok().as_deref() != Some(text.as_str()) {
         fs::write(&plan, text).map_err(|e| format!("{}: {e}", plan.display()))?;
@@ -93,6 +136,8 @@ fn build_from_manifest_with(
         .env("FIREBALL_PLAN", &plan)
         // The kernel's table of P4 quotas is sized at build time: room for every service.
         .env("FIREBALL_MAX_SERVICES", services.clamp(4, 32).to_string())
+        // The `gdb` image's RAM (`firmware/build.rs`; the others ignore it).
+        .env("FIREBALL_RAM", ram.to_string())
         .args([
             "-p",
             "fireball-firmware",
@@ -109,16 +154,28 @@ fn build_from_manifest_with(
     Ok(elf)
 }
 
+/// The generated plan and what the image's build needs to know of the manifest.
+struct PlanSource {
+    /// Rust source for `fn plan() -> Plan`.
+    text: String,
+    /// How many services the manifest runs.
+    services: usize,
+    /// The manifest's `deployment.ram`, bytes.
+    ram: u64,
+}
+
 /// Rust source for `fn plan() -> Plan`: the manifest, validated, with each module validated
 /// by wasmi here on the host (the firmware has no validator) and pinned by its SHA-256
 /// digest. The bytes that were validated are written to `pinned/<digest>.wasm` and
 /// `include_bytes!`-ed from there (so they stay in flash), so the image embeds exactly what
-/// was validated, whatever happens to `modules` in between.
+/// was validated, whatever happens to `modules` in between. The components `debug` names
+/// are their instrumented debug builds (`fireball::deploy::plan_debug`).
 fn plan_source(
     manifest_path: &Path,
     modules: &Path,
     pinned: &Path,
-) -> Result<(String, usize), String> {
+    debug: &fireball::deploy::DebugBuilds,
+) -> Result<PlanSource, String> {
     use fireball_manifest::{Component, Manifest, Method, ModuleDirs};
     let manifest = Manifest::load(manifest_path).map_err(|e| e.to_string())?;
     let dirs = ModuleDirs {
@@ -138,7 +195,7 @@ fn plan_source(
         ));
     }
     // Each module read, held to the vSoC's limits and validated as the host runner does.
-    let validated = fireball::deploy::plan(&manifest, &dirs)
+    let validated = fireball::deploy::plan_debug(&manifest, &dirs, debug)
         .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
     fs::create_dir_all(pinned).map_err(|e| format!("{}: {e}", pinned.display()))?;
     let p = &manifest.partitions;
@@ -237,7 +294,11 @@ fn plan_source(
         })
         .collect();
     out += &format!("],\nkeys: vec![{}],\n}}\n}}\n", keys.join(", "));
-    Ok((out, manifest.services.len()))
+    Ok(PlanSource {
+        text: out,
+        services: manifest.services.len(),
+        ram: manifest.deployment.ram,
+    })
 }
 
 /// A component's [`fireball::deploy::Lifecycle`] as Rust source for the generated plan.
@@ -344,7 +405,9 @@ struct Section {
 }
 
 const FLASH: std::ops::Range<u64> = 0x1000_0000..0x1010_0000;
-const RAM: std::ops::Range<u64> = 0x3800_0000..0x3808_0000;
+/// The RAM an image may link against: 512 KiB, or, the `gdb` image, up to QEMU mps2-an505's
+/// 4 MiB of SSRAM there (`firmware/build.rs`).
+const RAM: std::ops::Range<u64> = 0x3800_0000..0x3840_0000;
 
 /// Flash and static RAM bytes of `elf` (RAM counts the heap arena; `.data` counts in both).
 pub fn totals(elf: &Path) -> Result<(u64, u64), String> {

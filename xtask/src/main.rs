@@ -65,7 +65,7 @@ pub(crate) fn sh(program: &str, args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn describe(cmd: &Command) -> String {
+pub(crate) fn describe(cmd: &Command) -> String {
     let mut text = cmd.get_program().to_string_lossy().into_owned();
     for arg in cmd.get_args() {
         text.push(' ');
@@ -304,6 +304,9 @@ fn main() -> ExitCode {
         ["qemu", "--icount"] => return qemu(&root, true).unwrap_or_else(fail),
         ["deploy"] => return deploy(&root, &root.join(DEMO_MANIFEST)).unwrap_or_else(fail),
         ["deploy", manifest] => return deploy(&root, Path::new(manifest)).unwrap_or_else(fail),
+        ["deploy", manifest, rest @ ..] => {
+            return debugger::deploy(&root, Path::new(manifest), rest).unwrap_or_else(fail);
+        }
         ["sizes"] => Cross::setup(true)
             .and_then(|cross| firmware::build(&cross, &root))
             .and_then(|elf| firmware::sizes(&elf))
@@ -338,6 +341,9 @@ fn main() -> ExitCode {
                 modules::build(&cross, &root, modules::Build::Debug)
             })
             .and_then(|_| debugger::run_check(&root)),
+        ["debugger", "--board"] => {
+            Cross::setup(true).and_then(|cross| debugger::run_board_check(&cross, &root))
+        }
         ["control-port"] => Cross::setup(true)
             .and_then(|cross| modules::build_all(&cross, &root))
             .and_then(|_| control_port::run_check(&root)),

@@ -10,6 +10,9 @@
 //! deployment's clock (by the calibration [`clock::instructions_per_tick_milli`] measures;
 //! exact under QEMU `-icount shift=0`, to one tick). `tests/control_port.py` measures an
 //! update's downtime from them. The images without it print what the host prints.
+//!
+//! Built with a debugger port (feature `gdb`), the image serves LLDB on UART2 and runs until
+//! every guest has finished, as `fireball run --gdb` does (`fireball_firmware::gdb`).
 #![no_std]
 #![no_main]
 
@@ -33,6 +36,9 @@ use fireball_subsystems::hal::{Console, Labelled};
 use fireball_vsoc::kernel::mem::{OwnerId, PartitionId, Placement};
 
 include!(env!("FIREBALL_PLAN"));
+
+#[cfg(all(feature = "gdb", feature = "control-port"))]
+compile_error!("a control port and a debugger port cannot be served in one image yet");
 
 fn uart() -> CmsdkUart {
     CmsdkUart::console()
@@ -146,7 +152,7 @@ fn main() -> ! {
     // The whole trace would not fit in RAM beside the modules: it streams to the UART.
     options.keep_trace = false;
     options.heap = Some(heap);
-    #[cfg(feature = "control-port")]
+    #[cfg(any(feature = "control-port", feature = "gdb"))]
     let max_time_us = options.max_time_us;
     let system = match System::boot(&plan, options) {
         Ok(system) => system,
@@ -169,7 +175,7 @@ fn main() -> ! {
         to_instructions(before_main),
         to_instructions(booted - start),
     );
-    #[cfg(not(feature = "control-port"))]
+    #[cfg(not(any(feature = "control-port", feature = "gdb")))]
     let (report, ok) = {
         let report = system.run();
         let ok = report.all_guests_finished() && report.halted.is_none();
@@ -188,6 +194,12 @@ fn main() -> ! {
         }
         let ok = served.reset && served.report.halted.is_none();
         (served.report, ok)
+    };
+    #[cfg(feature = "gdb")]
+    let (report, ok) = {
+        let report = fireball_firmware::gdb::serve(system, max_time_us);
+        let ok = report.all_guests_finished() && report.halted.is_none();
+        (report, ok)
     };
     // Written as it is formatted, a piece at a time: the whole report as one `String` would
     // need one contiguous block of several KiB in a partition fragmented by the run.
