@@ -275,6 +275,7 @@ fn test(root: &Path) -> Result<(), String> {
     control_port::run_board_check(&cross, root)?;
     // A stock lldb-22 debugs the sensor hub's aggregator over GDB remote (`fireball run --gdb`).
     debugger::run_check(root)?;
+    debugger::run_board_check(&cross, root)?;
     eprintln!("xtask: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }
