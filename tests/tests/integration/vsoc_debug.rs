@@ -265,11 +265,10 @@ fn bad_packets_get_error_replies_and_stop_no_one() {
     vsoc.run_until_idle(&mut executor);
 
     let mut stub = Stub::new(Wire::default());
-    let send =
-        |stub: &mut Stub<Wire>, port: &mut fireball_vsoc::debug::DebugPort, bytes: &[u8]| {
-            stub.receive(port, bytes).unwrap();
-            String::from_utf8_lossy(&std::mem::take(&mut stub.transport().0)).into_owned()
-        };
+    let send = |stub: &mut Stub<Wire>, port: &mut fireball_vsoc::debug::DebugPort, bytes: &[u8]| {
+        stub.receive(port, bytes).unwrap();
+        String::from_utf8_lossy(&std::mem::take(&mut stub.transport().0)).into_owned()
+    };
     assert_eq!(
         send(&mut stub, &mut port, &packet("QStartNoAckMode")),
         "+$OK#9a"
