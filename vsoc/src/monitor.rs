@@ -91,6 +91,11 @@ impl Breakpoints {
         }
     }
 
+    /// The armed ids.
+    pub fn ids(&self) -> &[u32] {
+        &self.ids[..usize::from(self.len)]
+    }
+
     /// Number of armed breakpoints.
     pub fn len(&self) -> usize {
         usize::from(self.len)
