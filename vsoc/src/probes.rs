@@ -101,6 +101,9 @@ pub(crate) struct Probes {
     pub(crate) stopped: Cell<Option<StopKind>>,
     /// The stop was reported to the debugger.
     pub(crate) reported: Cell<bool>,
+    /// A breakpoint at a function's body start was hit on entry: the frame at this depth
+    /// stops at its first stop location, shown at the body start (where the breakpoint is).
+    pub(crate) entry_stop: Cell<Option<(usize, u32)>>,
     /// A single step moved inside the statement without running (see
     /// [`DebugPort`](crate::debug::DebugPort)'s `resume`): frame 0 shows `pc + 1`.
     pub(crate) inside: Cell<bool>,
@@ -121,10 +124,22 @@ impl Probes {
             breakpoints: RefCell::new(Breakpoints::default()),
             stopped: Cell::new(None),
             reported: Cell::new(false),
+            entry_stop: Cell::new(None),
             inside: Cell::new(false),
             frames: RefCell::new(Vec::new()),
             parked: RefCell::new(None),
         }
+    }
+
+    /// Whether a breakpoint is armed at `offset` (the debugger continuing, not stepping): the
+    /// `enter` probe's check at a function's body start, where LLDB puts a breakpoint on a
+    /// function whose prologue it does not skip.
+    #[inline]
+    pub(crate) fn breakpoint_at(&self, offset: u32) -> bool {
+        self.watching.get()
+            && self.mode.get() == Mode::Continue
+            && self.filter.get() & bit(offset) != 0
+            && self.breakpoints.borrow().is_armed(offset)
     }
 
     /// The `line` probe's decision at stop location `offset` (the frame's pc is set by the
@@ -182,6 +197,7 @@ impl Probes {
         self.set_mode(Mode::Continue);
         self.attached.set(false);
         self.inside.set(false);
+        self.entry_stop.set(None);
     }
 }
 

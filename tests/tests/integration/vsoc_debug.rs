@@ -165,6 +165,18 @@ fn a_debugged_instance_stops_alone_and_shows_frames_locals_globals_and_memory() 
     assert_eq!(local(&port, id, 0, 0), 1i32.to_le_bytes());
     assert_eq!(port.clear_breakpoint(id, 210), Ok(true));
     assert_eq!(port.clear_breakpoint(id, 210), Ok(false));
+    // A breakpoint on the helper's body start (where LLDB breaks on a function it does not
+    // skip the prologue of): it stops at the helper's first line, shown at the body start.
+    port.set_breakpoint(id, 200).unwrap();
+    port.resume(id, Resume::Continue).unwrap();
+    vsoc.run_until_idle(&mut executor);
+    assert_eq!(
+        port.poll_event(),
+        Some(Event::Stopped(id, StopKind::Breakpoint))
+    );
+    assert_eq!(stack(&port, id), [200, 125]);
+    assert_eq!(local(&port, id, 0, 0), 2i32.to_le_bytes());
+    assert!(port.clear_breakpoint(id, 200).unwrap());
     port.resume(id, Resume::Continue).unwrap();
     vsoc.run_until_idle(&mut executor);
     assert_eq!(port.poll_event(), Some(Event::Finished(id)));

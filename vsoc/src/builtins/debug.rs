@@ -4,6 +4,7 @@
 //! instance when the debugger wants it stopped. Release modules never call them.
 
 use fireball_abi::debug;
+use fireball_subsystems::debugger::StopKind;
 
 use super::{Caller, HostContext, LinkError, suspend};
 use crate::{
@@ -44,15 +45,30 @@ fn define<Params, Results>(
 pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkError> {
     define(linker, debug::ENTER, |caller: Caller<'_>, body: i32| {
         if let Some(probes) = probes(&caller) {
-            probes.frames.borrow_mut().push(Frame {
+            let mut frames = probes.frames.borrow_mut();
+            frames.push(Frame {
                 pc: body as u32,
                 locals: alloc::vec::Vec::new(),
             });
+            // A breakpoint on the body start (a function LLDB breaks on without skipping its
+            // prologue): stop at the frame's first stop location, shown here.
+            if probes.breakpoint_at(body as u32) {
+                probes.entry_stop.set(Some((frames.len(), body as u32)));
+            }
         }
     })?;
     define(linker, debug::LEAVE, |caller: Caller<'_>| {
         if let Some(probes) = probes(&caller) {
-            probes.frames.borrow_mut().pop();
+            let mut frames = probes.frames.borrow_mut();
+            // A function that returns before its first stop location does not stop there.
+            if probes
+                .entry_stop
+                .get()
+                .is_some_and(|(at, _)| at == frames.len())
+            {
+                probes.entry_stop.set(None);
+            }
+            frames.pop();
         }
     })?;
     define(
@@ -62,9 +78,22 @@ pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
             let Some(probes) = probes(&caller) else {
                 return 0;
             };
-            if let Some(frame) = probes.frames.borrow_mut().last_mut() {
-                frame.pc = offset as u32;
+            let mut frames = probes.frames.borrow_mut();
+            let depth = frames.len();
+            let Some(frame) = frames.last_mut() else {
+                return 0;
+            };
+            frame.pc = offset as u32;
+            if let Some((at, body)) = probes.entry_stop.get()
+                && at == depth
+            {
+                // The frame stopped at on entry: shown at its body start, the breakpoint's.
+                probes.entry_stop.set(None);
+                frame.pc = body;
+                probes.stopped.set(Some(StopKind::Breakpoint));
+                return 1;
             }
+            drop(frames);
             match probes.stop_at(offset as u32) {
                 Some(kind) => {
                     probes.stopped.set(Some(kind));
