@@ -37,12 +37,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::{firmware, host_cargo_cmd, run, toolchain::Cross};
+use crate::{
+    firmware, host_cargo_cmd, run,
+    toolchain::{Cross, LLDB},
+};
 
 /// The deployment the session debugs.
 pub const MANIFEST: &str = "examples/sensor-hub/debug.toml";
-/// The LLDB the session runs (Debian's `lldb-22`: LLVM 22 has the WebAssembly plugin).
-const LLDB: &str = "lldb-22";
 
 /// `lldb-22`, installed with apt when missing.
 fn lldb() -> Result<(), String> {

@@ -51,6 +51,9 @@ pub enum Cross {
     DebianBuildStd,
 }
 
+/// The LLDB `cargo xtask debugger` drives (Debian's package of LLVM 22).
+pub const LLDB: &str = "lldb-22";
+
 impl Cross {
     /// Find a working path, installing Debian packages when allowed and needed.
     pub fn setup(install: bool) -> Result<Self, String> {
@@ -93,6 +96,11 @@ impl Cross {
                 ));
             }
             apt_install(&[NEWLIB_PACKAGE])?;
+        }
+        // The debugger's check drives a stock LLDB 22 (the first with the `wasm` plugin);
+        // where apt cannot install it, `cargo xtask debugger` says so when it runs.
+        if which(LLDB).is_none() && install {
+            let _ = apt_install(&[LLDB]);
         }
         Ok(cross)
     }
