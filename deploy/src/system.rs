@@ -295,7 +295,7 @@ pub struct System {
     store: Box<dyn ModuleStore>,
     /// `sys://modules`: the module manager's endpoint.
     manager: Option<Endpoint>,
-    /// `sys://debugger`: the debugger subsystem's endpoint.
+    /// `sys://debugger`: the debugger subsystem's endpoint, once a debugger port is open.
     #[cfg(feature = "debug")]
     debugger: Option<Endpoint>,
     /// The package being uploaded through `sys://modules`, if one is.
@@ -329,9 +329,6 @@ struct Booting<'p> {
     next_service: u16,
     /// `sys://modules`, registered with the subsystems.
     manager: Option<Endpoint>,
-    /// `sys://debugger`, likewise.
-    #[cfg(feature = "debug")]
-    debugger: Option<Endpoint>,
 }
 
 /// Where the native subsystems (router, `hal`, `logger`) allocate.
@@ -433,8 +430,6 @@ impl<'p> Booting<'p> {
             compiled: Vec::new(),
             next_service: 1,
             manager: None,
-            #[cfg(feature = "debug")]
-            debugger: None,
         };
         Ok((booting, devices))
     }
@@ -471,15 +466,6 @@ impl<'p> Booting<'p> {
             let manager = router
                 .register(Registration::new(modules::MANAGER, &modules::ROUTES).inbox(4))
                 .map_err(|e| subsystem("modules", e))?;
-            // So is the debugger's status route.
-            #[cfg(feature = "debug")]
-            let debugger = router
-                .register(Registration::new(debug::NAME, &[debug::ROUTE]).inbox(4))
-                .map_err(|e| subsystem("debugger", e))?;
-            #[cfg(feature = "debug")]
-            {
-                self.debugger = Some(debugger);
-            }
             Ok(manager)
         })
         .map(|manager| self.manager = Some(manager))
@@ -758,7 +744,7 @@ impl<'p> Booting<'p> {
             }),
             manager: self.manager,
             #[cfg(feature = "debug")]
-            debugger: self.debugger,
+            debugger: None,
             upload: None,
             update: None,
             installed: Vec::new(),
@@ -1164,9 +1150,19 @@ impl System {
     }
 
     /// The debug port over the deployment's instrumented instances, for the `debugger`
-    /// subsystem's stub (feature `debug`).
+    /// subsystem's stub (feature `debug`). The first call opens the debugger subsystem:
+    /// `sys://debugger` is registered then (a run without a debugger port has no such
+    /// route, so its trace is the same on every build).
     #[cfg(feature = "debug")]
-    pub fn debug_port(&self) -> fireball_vsoc::debug::DebugPort {
+    pub fn debug_port(&mut self) -> fireball_vsoc::debug::DebugPort {
+        if self.debugger.is_none() {
+            let router = &self.router;
+            self.debugger = within(self.options.heap, SUBSYSTEMS, || {
+                router
+                    .register(Registration::new(debug::NAME, &[debug::ROUTE]).inbox(4))
+                    .ok()
+            });
+        }
         self.vsoc.debug_port()
     }
 

@@ -4,8 +4,9 @@
 //! tool on the control port sees a debugging session as it sees the rest of the system.
 //! The session itself is the GDB remote stub's, on its own port (`docs/debugger.md`).
 //!
-//! Served by the deployment loop at each turn, like `sys://modules`: its endpoint is polled,
-//! no task of its own.
+//! Registered when a debugger port is opened ([`System::debug_port`]: `fireball run --gdb`,
+//! the board's `gdb` image), served by the deployment loop at each turn like `sys://modules`:
+//! its endpoint is polled, no task of its own.
 
 use alloc::vec::Vec;
 

@@ -261,7 +261,11 @@ fn bad_packets_get_error_replies() {
 #[test]
 fn monitor_ps_lists_instances() {
     let mut s = Session::new();
-    let r = s.send("qRcmd,7073"); // "ps"
+    // `ps`: the debuggee's table of every component.
+    let r = s.send("qRcmd,7073");
+    assert!(r.contains(&hex("aggregator   paused\n")), "{r}");
+    // `threads`: the debuggable ones, by thread id.
+    let r = s.send(&alloc::format!("qRcmd,{}", hex("threads")));
     assert!(r.contains(&hex("   1  paused   aggregator\n")), "{r}");
 }
 
