@@ -23,6 +23,7 @@ mod firmware;
 mod footprint;
 mod latency;
 mod modules;
+mod nrf5340;
 mod package;
 mod profile;
 mod toolchain;
@@ -305,6 +306,10 @@ fn main() -> ExitCode {
         ["qemu", "--icount"] => return qemu(&root, true).unwrap_or_else(fail),
         ["deploy"] => return deploy(&root, &root.join(DEMO_MANIFEST)).unwrap_or_else(fail),
         ["deploy", manifest] => return deploy(&root, Path::new(manifest)).unwrap_or_else(fail),
+        ["deploy", manifest, "--board", board] => on_board(&root, board, manifest, BoardCommand::Deploy),
+        ["sizes", manifest, "--board", board] => on_board(&root, board, manifest, BoardCommand::Sizes),
+        ["flash", manifest, "--board", board] => on_board(&root, board, manifest, BoardCommand::Flash),
+        ["flash", manifest] => nrf5340::flash(&root, Path::new(manifest)),
         ["deploy", manifest, rest @ ..] => {
             return debugger::deploy(&root, Path::new(manifest), rest).unwrap_or_else(fail);
         }
@@ -358,6 +363,34 @@ fn main() -> ExitCode {
         }
     };
     result.map_or_else(fail, |()| ExitCode::SUCCESS)
+}
+
+/// What `--board` applies to.
+#[derive(Clone, Copy)]
+enum BoardCommand {
+    Deploy,
+    Sizes,
+    Flash,
+}
+
+/// `deploy`, `sizes` or `flash` of `manifest` on the board named `board`.
+fn on_board(root: &Path, board: &str, manifest: &str, what: BoardCommand) -> Result<(), String> {
+    let manifest = Path::new(manifest);
+    match (firmware::Board::from_name(board)?, what) {
+        (firmware::Board::Nrf5340Dk, BoardCommand::Deploy) => nrf5340::deploy(root, manifest),
+        (firmware::Board::Nrf5340Dk, BoardCommand::Sizes) => nrf5340::sizes(root, manifest),
+        (firmware::Board::Nrf5340Dk, BoardCommand::Flash) => nrf5340::flash(root, manifest),
+        (firmware::Board::Qemu, BoardCommand::Deploy) => match deploy(root, manifest)? {
+            code if code == ExitCode::SUCCESS => Ok(()),
+            _ => Err("the image failed under QEMU".into()),
+        },
+        (firmware::Board::Qemu, BoardCommand::Sizes) => Cross::setup(true)
+            .and_then(|cross| firmware::build_deploy(&cross, root, manifest))
+            .and_then(|elf| deploy_sizes(root, &elf, manifest)),
+        (firmware::Board::Qemu, BoardCommand::Flash) => {
+            Err("QEMU has nothing to flash: `cargo xtask deploy <manifest>` runs the image".into())
+        }
+    }
 }
 
 fn fail(message: String) -> ExitCode {
