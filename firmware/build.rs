@@ -28,7 +28,10 @@ fn main() {
     };
     let mut ram: u64 = 512 * 1024;
     let memory = if env::var_os("CARGO_FEATURE_GDB").is_some() {
-        assert!(!nrf5340, "the `gdb` image is a QEMU image: no debugger port on the nRF5340 yet");
+        assert!(
+            !nrf5340,
+            "the `gdb` image is a QEMU image: no debugger port on the nRF5340 yet"
+        );
         let asked = env::var("FIREBALL_RAM")
             .expect("the `gdb` image needs FIREBALL_RAM (bytes: the manifest's deployment.ram)");
         ram = asked

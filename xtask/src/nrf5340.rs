@@ -72,16 +72,24 @@ pub fn flash(root: &Path, manifest: &Path) -> Result<(), String> {
         ]))?;
     }
     let probes = sh("probe-rs", &["list"]).unwrap_or_default();
-    if !probes.lines().any(|line| line.trim_start().starts_with('[')) {
+    if !probes
+        .lines()
+        .any(|line| line.trim_start().starts_with('['))
+    {
         return Err(format!(
             "no debug probe found (`probe-rs list` lists none). Connect the nRF5340-DK's USB \
              (J-Link OB) and try again; the image is built: {}",
             elf.display()
         ));
     }
-    run(Command::new("probe-rs").args(["download", "--chip", CHIP]).arg(&elf))?;
+    run(Command::new("probe-rs")
+        .args(["download", "--chip", CHIP])
+        .arg(&elf))?;
     run(Command::new("probe-rs").args(["reset", "--chip", CHIP]))?;
-    println!("flashed {}: its console is on the DK's VCOM at 115200", elf.display());
+    println!(
+        "flashed {}: its console is on the DK's VCOM at 115200",
+        elf.display()
+    );
     Ok(())
 }
 
@@ -142,10 +150,8 @@ pub fn check_memory_map(elf: &Path) -> Result<String, String> {
         let [name, _kind, addr, _off, size, ..] = cols.as_slice() else {
             continue;
         };
-        let (Ok(addr), Ok(size)) = (
-            u64::from_str_radix(addr, 16),
-            u64::from_str_radix(size, 16),
-        ) else {
+        let (Ok(addr), Ok(size)) = (u64::from_str_radix(addr, 16), u64::from_str_radix(size, 16))
+        else {
             continue;
         };
         if *name == ".vector_table" {

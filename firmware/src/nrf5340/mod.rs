@@ -34,8 +34,18 @@ pub fn init() -> Board {
     console::init(p.SERIAL0, p.P0_22, p.P0_20);
     rtc::init(p.RTC0);
     let gpio = gpio::DkGpio::new(
-        [p.P0_28.into(), p.P0_29.into(), p.P0_30.into(), p.P0_31.into()],
-        [p.P0_23.into(), p.P0_24.into(), p.P0_08.into(), p.P0_09.into()],
+        [
+            p.P0_28.into(),
+            p.P0_29.into(),
+            p.P0_30.into(),
+            p.P0_31.into(),
+        ],
+        [
+            p.P0_23.into(),
+            p.P0_24.into(),
+            p.P0_08.into(),
+            p.P0_09.into(),
+        ],
     );
     Board { gpio }
 }
