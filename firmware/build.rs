@@ -6,6 +6,9 @@
 //! asks 768 KiB), so it links against the manifest's `deployment.ram`, which `cargo xtask`
 //! passes as `FIREBALL_RAM`. QEMU's mps2-an505 has 4 MB of SSRAM at the RAM's origin; a
 //! 512 KB board cannot hold such a session.
+//!
+//! The nRF5340-DK image (feature `nrf5340dk`) links against the chip's own memory map,
+//! `memory-nrf5340.x` (flash at 0x0000_0000, RAM at 0x2000_0000), the same sizes.
 
 use std::{env, fs, path::PathBuf};
 
@@ -17,9 +20,18 @@ const QEMU_SSRAM: u64 = 4 << 20;
 
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let memory = include_str!("memory.x");
+    let nrf5340 = env::var_os("CARGO_FEATURE_NRF5340DK").is_some();
+    let memory = if nrf5340 {
+        include_str!("memory-nrf5340.x")
+    } else {
+        include_str!("memory.x")
+    };
     let mut ram: u64 = 512 * 1024;
     let memory = if env::var_os("CARGO_FEATURE_GDB").is_some() {
+        assert!(
+            !nrf5340,
+            "the `gdb` image is a QEMU image: no debugger port on the nRF5340 yet"
+        );
         let asked = env::var("FIREBALL_RAM")
             .expect("the `gdb` image needs FIREBALL_RAM (bytes: the manifest's deployment.ram)");
         ram = asked
@@ -38,6 +50,7 @@ fn main() {
     fs::write(out.join("ram.rs"), ram.to_string()).expect("OUT_DIR is writable");
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed=memory-nrf5340.x");
     println!("cargo:rerun-if-env-changed=FIREBALL_MODULES_DIR");
     println!("cargo:rerun-if-env-changed=FIREBALL_BENCH_PACKAGES");
     println!("cargo:rerun-if-env-changed=FIREBALL_RAM");

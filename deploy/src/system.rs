@@ -142,6 +142,11 @@ pub struct RunOptions {
     /// service quotas carved from P4 (the runner scales the partitions); the partition table
     /// still states the plan's sizes.
     pub heap_scale: usize,
+    /// A real board's devices for `hal` to serve instead of the simulated board's (the
+    /// nRF5340-DK's GPIO and RTC, `fireball-firmware`'s `nrf5340`), made in P3 at boot. The
+    /// vSoC's GPIO builtins and the deployment's clock stay the simulated board's.
+    /// `None` (the host, QEMU): the simulated board's registry. Called once per boot.
+    pub devices: Option<Rc<dyn Fn() -> DeviceRegistry>>,
 }
 
 impl RunOptions {
@@ -154,6 +159,7 @@ impl RunOptions {
             keep_trace: true,
             heap: None,
             heap_scale: 1,
+            devices: None,
         }
     }
 }
@@ -365,13 +371,17 @@ impl<'p> Booting<'p> {
     #[inline(never)]
     fn start_kernel(
         plan: &'p Plan,
-        options: RunOptions,
+        mut options: RunOptions,
     ) -> Result<(Self, DeviceRegistry), BootError> {
         let heap = options.heap;
         if let Some(heap) = heap {
             heap.lend_from_reserve(true);
         }
         let (board, devices) = within(heap, SUBSYSTEMS, SimBoard::new);
+        let devices = match options.devices.take() {
+            Some(real) => within(heap, SUBSYSTEMS, || real()),
+            None => devices,
+        };
         let isr: &'static IsrFlags = Box::leak(Box::new(IsrFlags::new()));
         let platform = Platform {
             gpio: Box::new(board.gpio.clone()),

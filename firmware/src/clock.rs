@@ -102,7 +102,12 @@ pub fn instructions_per_tick_milli() -> u64 {
 
 /// SysTick's rate on QEMU `mps2-an505`: the 20 MHz system clock
 /// (`cargo xtask bench` calibrates 50 instructions per tick under `-icount shift=0`).
+#[cfg(not(feature = "nrf5340dk"))]
 pub const SYSTICK_HZ: u64 = 20_000_000;
+/// SysTick's rate on the nRF5340's application core: the core clock, 64 MHz out of reset
+/// (HFCLKCTRL divides the 128 MHz clock by 2; `embassy_nrf::init` leaves it so).
+#[cfg(feature = "nrf5340dk")]
+pub const SYSTICK_HZ: u64 = 64_000_000;
 
 /// SysTick as the HAL clock the logger and the device models read.
 #[derive(Clone, Copy, Debug, Default)]

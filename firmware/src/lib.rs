@@ -1,4 +1,5 @@
-//! Fireball's board support for Cortex-M33 (QEMU `mps2-an505`, nRF5340 budgets).
+//! Fireball's board support for Cortex-M33: QEMU `mps2-an505` (nRF5340 budgets), and the
+//! nRF5340-DK's application core (feature `nrf5340dk`).
 //!
 //! The pieces every firmware image shares; each image is one file in `src/bin/`:
 //!
@@ -13,13 +14,20 @@
 //! counter), `control` (feature `control-port`: the `deploy` image's SMP port on UART1),
 //! `gdb` (feature `gdb`: the `deploy` image's debugger port on UART2),
 //! [`exit`] (semihosting exit, so QEMU's exit status is the
-//! firmware's verdict).
+//! firmware's verdict), [`status!`] (the board's status lines: semihosting under QEMU).
+//!
+//! With feature `nrf5340dk` the same `deploy` image is built for the nRF5340-DK instead:
+//! `nrf5340` replaces `board`, `console` and `uart` (UARTE0 is the console and carries the
+//! status lines too; there is no semihosting on a board without a debugger), and [`exit`]
+//! parks the core. `docs/boards.md` has both boards.
 #![no_std]
 
 extern crate alloc;
 
+#[cfg(not(feature = "nrf5340dk"))]
 pub mod board;
 pub mod clock;
+#[cfg(not(feature = "nrf5340dk"))]
 pub mod console;
 #[cfg(feature = "control-port")]
 pub mod control;
@@ -27,12 +35,57 @@ pub mod control;
 pub mod gdb;
 pub mod heap;
 mod mem;
+#[cfg(feature = "nrf5340dk")]
+pub mod nrf5340;
+#[cfg(not(feature = "nrf5340dk"))]
 pub mod uart;
 
-use cortex_m_semihosting::debug;
+/// The console UART of the board the image is built for: UART0 (CMSDK) under QEMU, UARTE0
+/// on the nRF5340-DK.
+#[cfg(not(feature = "nrf5340dk"))]
+pub type ConsoleUart = uart::CmsdkUart;
+/// The console UART of the board the image is built for: UART0 (CMSDK) under QEMU, UARTE0
+/// on the nRF5340-DK.
+#[cfg(feature = "nrf5340dk")]
+pub type ConsoleUart = nrf5340::console::Uarte0;
+
+/// The board's console UART (see [`ConsoleUart`]).
+pub fn console_uart() -> ConsoleUart {
+    #[cfg(not(feature = "nrf5340dk"))]
+    return uart::CmsdkUart::console();
+    #[cfg(feature = "nrf5340dk")]
+    return nrf5340::console::Uarte0;
+}
+
+/// A status line for whoever watches the board: on QEMU's semihosting console (so UART0
+/// carries exactly what the host prints), on the nRF5340-DK's UARTE0.
+#[macro_export]
+macro_rules! status {
+    ($($arg:tt)*) => { $crate::status_line(format_args!($($arg)*)) };
+}
+
+#[doc(hidden)]
+pub fn status_line(args: core::fmt::Arguments<'_>) {
+    #[cfg(not(feature = "nrf5340dk"))]
+    cortex_m_semihosting::hprintln!("{}", args);
+    #[cfg(feature = "nrf5340dk")]
+    nrf5340::console::line(args);
+}
+
+/// End the run. On the nRF5340-DK there is nothing to exit to: the verdict goes to the
+/// console and the core sleeps.
+#[cfg(feature = "nrf5340dk")]
+pub fn exit(ok: bool) -> ! {
+    status!("fireball: run ended: {}", if ok { "ok" } else { "FAILED" });
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
 
 /// End the run: semihosting exit with status 0 (`ok`) or 1.
+#[cfg(not(feature = "nrf5340dk"))]
 pub fn exit(ok: bool) -> ! {
+    use cortex_m_semihosting::debug;
     debug::exit(if ok {
         debug::EXIT_SUCCESS
     } else {
@@ -47,7 +100,7 @@ pub fn exit(ok: bool) -> ! {
 /// Panics and faults end the run with a failure status, never a hang.
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    cortex_m_semihosting::hprintln!("fireball: firmware panic: {}", info);
+    status!("fireball: firmware panic: {}", info);
     heap_at_failure();
     exit(false)
 }
@@ -59,7 +112,7 @@ fn heap_at_failure() {
     #[cfg(feature = "deploy")]
     {
         let heap = &heap::partitioned::HEAP;
-        cortex_m_semihosting::hprintln!(
+        status!(
             "fireball: allocating in {}; {} loan(s) from the reserve\n{}",
             heap.current(),
             heap.loans(),
@@ -70,7 +123,7 @@ fn heap_at_failure() {
 
 #[cortex_m_rt::exception]
 unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
-    cortex_m_semihosting::hprintln!("fireball: HardFault at pc={:#010x}", frame.pc());
+    status!("fireball: HardFault at pc={:#010x}", frame.pc());
     heap_at_failure();
     exit(false)
 }

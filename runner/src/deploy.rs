@@ -195,6 +195,7 @@ impl RunOptions {
             keep_trace: true,
             heap: None,
             heap_scale: 1,
+            devices: None,
         }
     }
 }

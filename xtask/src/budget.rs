@@ -48,6 +48,11 @@ pub fn files(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, String> {
 pub struct Figures(BTreeMap<String, u64>);
 
 impl Figures {
+    /// Figures given by name.
+    pub fn from_pairs<const N: usize>(pairs: [(&str, u64); N]) -> Self {
+        Self(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
     fn set(&mut self, key: String, value: u64) {
         self.0.insert(key, value);
     }

@@ -33,10 +33,73 @@ pub fn build(cross: &Cross, root: &Path) -> Result<PathBuf, String> {
     )
 }
 
+/// The boards a `deploy` image is built for (`--board NAME`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Board {
+    /// QEMU `mps2-an505`, linked against nRF5340 sizes: what CI runs.
+    Qemu,
+    /// The nRF5340-DK's application core (Secure), its own memory map and peripherals.
+    Nrf5340Dk,
+}
+
+impl Board {
+    /// The board `--board NAME` names.
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        match name {
+            "qemu" | "mps2-an505" => Ok(Self::Qemu),
+            "nrf5340dk" => Ok(Self::Nrf5340Dk),
+            other => Err(format!(
+                "no board `{other}`: the boards are `qemu` (mps2-an505, the default) and \
+                 `nrf5340dk`"
+            )),
+        }
+    }
+
+    /// Where the board's flash is.
+    pub fn flash(self) -> std::ops::Range<u64> {
+        match self {
+            Self::Qemu => FLASH,
+            Self::Nrf5340Dk => NRF5340_FLASH,
+        }
+    }
+
+    /// Where the board's RAM is (QEMU: as much as the `gdb` image may take).
+    pub fn ram(self) -> std::ops::Range<u64> {
+        match self {
+            Self::Qemu => RAM,
+            Self::Nrf5340Dk => NRF5340_RAM,
+        }
+    }
+}
+
 /// Build the `deploy` firmware for `manifest`: its modules embedded (in flash), the plan
 /// generated from the manifest, run by `fireball-deploy` as on the host. Returns the ELF.
 pub fn build_deploy(cross: &Cross, root: &Path, manifest: &Path) -> Result<PathBuf, String> {
     build_from_manifest(cross, root, manifest, "deploy")
+}
+
+/// The `deploy` image for `manifest` on `board`: for QEMU [`build_deploy`]'s; for the
+/// nRF5340-DK the same plan, built with the firmware feature `nrf5340dk` (the chip's memory
+/// map, UARTE0 console, RTC0 clock, the DK's LEDs and buttons) and kept as
+/// `target/fireball/deploy-nrf5340dk.elf`.
+pub fn build_deploy_on(
+    cross: &Cross,
+    root: &Path,
+    manifest: &Path,
+    board: Board,
+) -> Result<PathBuf, String> {
+    match board {
+        Board::Qemu => build_deploy(cross, root, manifest),
+        Board::Nrf5340Dk => build_from_manifest_with(
+            cross,
+            root,
+            manifest,
+            "deploy",
+            "deploy,nrf5340dk",
+            "deploy-nrf5340dk.elf",
+            &[],
+        ),
+    }
 }
 
 /// Build image `bin` (`deploy`, or `latency`) for `manifest`, as [`build_deploy`] does.
@@ -408,12 +471,21 @@ const FLASH: std::ops::Range<u64> = 0x1000_0000..0x1010_0000;
 /// The RAM an image may link against: 512 KiB, or, the `gdb` image, up to QEMU mps2-an505's
 /// 4 MiB of SSRAM there (`firmware/build.rs`).
 const RAM: std::ops::Range<u64> = 0x3800_0000..0x3840_0000;
+/// The nRF5340 application core's flash (1 MiB) and RAM (512 KiB): `firmware/memory-nrf5340.x`.
+pub const NRF5340_FLASH: std::ops::Range<u64> = 0x0000_0000..0x0010_0000;
+/// See [`NRF5340_FLASH`].
+pub const NRF5340_RAM: std::ops::Range<u64> = 0x2000_0000..0x2008_0000;
 
 /// Flash and static RAM bytes of `elf` (RAM counts the heap arena; `.data` counts in both).
 pub fn totals(elf: &Path) -> Result<(u64, u64), String> {
+    totals_on(elf, Board::Qemu)
+}
+
+/// [`totals`] of an image for `board`.
+pub fn totals_on(elf: &Path, board: Board) -> Result<(u64, u64), String> {
     let (mut flash, mut ram) = (0, 0);
-    for s in sections(elf)? {
-        if FLASH.contains(&s.addr) {
+    for s in sections(elf, board)? {
+        if board.flash().contains(&s.addr) {
             flash += s.size;
         } else {
             ram += s.size;
@@ -425,7 +497,18 @@ pub fn totals(elf: &Path) -> Result<(u64, u64), String> {
     Ok((flash, ram))
 }
 
-fn sections(elf: &Path) -> Result<Vec<Section>, String> {
+/// Sections of an ELF that are not loaded on the board.
+const NOT_LOADED: &[&str] = &[
+    ".debug",
+    ".comment",
+    ".ARM.attributes",
+    ".symtab",
+    ".strtab",
+    ".shstrtab",
+];
+
+fn sections(elf: &Path, board: Board) -> Result<Vec<Section>, String> {
+    let (flash, ram) = (board.flash(), board.ram());
     let table = sh("size", &["-A", "-d", &elf.to_string_lossy()])?;
     Ok(table
         .lines()
@@ -434,26 +517,34 @@ fn sections(elf: &Path) -> Result<Vec<Section>, String> {
             let name = cols.next()?;
             let size = cols.next()?.parse().ok()?;
             let addr = cols.next()?.parse().ok()?;
-            name.starts_with('.').then(|| Section {
+            // Sections not loaded (debug info, symbols) sit at address 0, which is the
+            // nRF5340's flash: leave them out by name.
+            let loaded = !NOT_LOADED.iter().any(|prefix| name.starts_with(prefix));
+            (name.starts_with('.') && loaded).then(|| Section {
                 name: name.into(),
                 size,
                 addr,
             })
         })
-        .filter(|s| s.size > 0 && (FLASH.contains(&s.addr) || RAM.contains(&s.addr)))
+        .filter(|s| s.size > 0 && (flash.contains(&s.addr) || ram.contains(&s.addr)))
         .collect())
 }
 
 /// Flash and RAM of `elf` by section (binutils `size -A`).
 pub fn sizes(elf: &Path) -> Result<String, String> {
-    let sections = sections(elf)?;
+    sizes_on(elf, Board::Qemu)
+}
+
+/// [`sizes`] of an image for `board`.
+pub fn sizes_on(elf: &Path, board: Board) -> Result<String, String> {
+    let sections = sections(elf, board)?;
     let mut out = format!(
         "{:<16} {:>10} {:>12}  region\n",
         "section", "bytes", "address"
     );
     let (mut flash, mut ram) = (0, 0);
     for s in &sections {
-        let region = if FLASH.contains(&s.addr) {
+        let region = if board.flash().contains(&s.addr) {
             flash += s.size;
             "flash"
         } else {

@@ -7,6 +7,7 @@
 //! cargo xtask qemu       build and run the firmware under QEMU mps2-an505
 //! cargo xtask bench      benchmark workloads: instructions on Cortex-M33 (QEMU -icount)
 //! cargo xtask sizes      flash and RAM of the firmware image, by section
+//! cargo xtask flash      flash a manifest's image to the nRF5340-DK with probe-rs
 //! cargo xtask latency    interrupt to waiting guest, worst case on Cortex-M33 (QEMU -icount)
 //! cargo xtask demo       the main job: the demo deployment on the host simulator
 //! cargo xtask test       every check CI runs: fmt, clippy, no_std builds, host and QEMU tests
@@ -23,6 +24,7 @@ mod firmware;
 mod footprint;
 mod latency;
 mod modules;
+mod nrf5340;
 mod package;
 mod profile;
 mod toolchain;
@@ -206,6 +208,15 @@ fn test(root: &Path) -> Result<(), String> {
             deploy_elf = Some(kept);
         }
     }
+    // The nRF5340-DK's image of each deployment it has budgets for: built for the chip's
+    // memory map (checked with llvm-readelf), its flash and static RAM held to
+    // `firmware/budgets/nrf5340dk/`. Nothing runs: there is no probe in CI.
+    for (file, manifest) in nrf5340::budget_files(root)? {
+        let elf = firmware::build_deploy_on(&cross, root, &manifest, firmware::Board::Nrf5340Dk)?;
+        eprint!("{}", nrf5340::check_memory_map(&elf)?);
+        eprintln!("xtask: nRF5340-DK budgets of {}", manifest.display());
+        eprint!("{}", budget::check(&nrf5340::figures(&elf)?, &file)?);
+    }
     let deploy_elf = match deploy_elf {
         Some(elf) => elf,
         None => firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?,
@@ -305,6 +316,16 @@ fn main() -> ExitCode {
         ["qemu", "--icount"] => return qemu(&root, true).unwrap_or_else(fail),
         ["deploy"] => return deploy(&root, &root.join(DEMO_MANIFEST)).unwrap_or_else(fail),
         ["deploy", manifest] => return deploy(&root, Path::new(manifest)).unwrap_or_else(fail),
+        ["deploy", manifest, "--board", board] => {
+            on_board(&root, board, manifest, BoardCommand::Deploy)
+        }
+        ["sizes", manifest, "--board", board] => {
+            on_board(&root, board, manifest, BoardCommand::Sizes)
+        }
+        ["flash", manifest, "--board", board] => {
+            on_board(&root, board, manifest, BoardCommand::Flash)
+        }
+        ["flash", manifest] => nrf5340::flash(&root, Path::new(manifest)),
         ["deploy", manifest, rest @ ..] => {
             return debugger::deploy(&root, Path::new(manifest), rest).unwrap_or_else(fail);
         }
@@ -358,6 +379,34 @@ fn main() -> ExitCode {
         }
     };
     result.map_or_else(fail, |()| ExitCode::SUCCESS)
+}
+
+/// What `--board` applies to.
+#[derive(Clone, Copy)]
+enum BoardCommand {
+    Deploy,
+    Sizes,
+    Flash,
+}
+
+/// `deploy`, `sizes` or `flash` of `manifest` on the board named `board`.
+fn on_board(root: &Path, board: &str, manifest: &str, what: BoardCommand) -> Result<(), String> {
+    let manifest = Path::new(manifest);
+    match (firmware::Board::from_name(board)?, what) {
+        (firmware::Board::Nrf5340Dk, BoardCommand::Deploy) => nrf5340::deploy(root, manifest),
+        (firmware::Board::Nrf5340Dk, BoardCommand::Sizes) => nrf5340::sizes(root, manifest),
+        (firmware::Board::Nrf5340Dk, BoardCommand::Flash) => nrf5340::flash(root, manifest),
+        (firmware::Board::Qemu, BoardCommand::Deploy) => match deploy(root, manifest)? {
+            code if code == ExitCode::SUCCESS => Ok(()),
+            _ => Err("the image failed under QEMU".into()),
+        },
+        (firmware::Board::Qemu, BoardCommand::Sizes) => Cross::setup(true)
+            .and_then(|cross| firmware::build_deploy(&cross, root, manifest))
+            .and_then(|elf| deploy_sizes(root, &elf, manifest)),
+        (firmware::Board::Qemu, BoardCommand::Flash) => {
+            Err("QEMU has nothing to flash: `cargo xtask deploy <manifest>` runs the image".into())
+        }
+    }
 }
 
 fn fail(message: String) -> ExitCode {

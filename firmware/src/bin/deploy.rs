@@ -24,13 +24,11 @@ use core::fmt::{self, Write as _};
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use fireball_deploy::{RunOptions, Sink, System};
 use fireball_firmware::{
-    clock, exit,
+    ConsoleUart, clock, exit,
     heap::partitioned::{self, HEAP},
-    stack,
-    uart::CmsdkUart,
+    stack, status,
 };
 use fireball_subsystems::hal::{Console, Labelled};
 use fireball_vsoc::kernel::mem::{OwnerId, PartitionId, Placement};
@@ -39,9 +37,11 @@ include!(env!("FIREBALL_PLAN"));
 
 #[cfg(all(feature = "gdb", feature = "control-port"))]
 compile_error!("a control port and a debugger port cannot be served in one image yet");
+#[cfg(all(feature = "nrf5340dk", any(feature = "gdb", feature = "control-port")))]
+compile_error!("the nRF5340-DK image has no control or debugger port yet (docs/boards.md)");
 
-fn uart() -> CmsdkUart {
-    CmsdkUart::console()
+fn uart() -> ConsoleUart {
+    fireball_firmware::console_uart()
 }
 
 /// Instructions per SysTick tick × 1000, measured once before boot (control-port image).
@@ -50,7 +50,7 @@ static PER_TICK_MILLI: AtomicU32 = AtomicU32::new(0);
 
 /// `@<instructions since SysTick started> w<of which waiting> ` on `uart` (control-port
 /// image only).
-fn stamp(uart: &mut CmsdkUart) {
+fn stamp(uart: &mut ConsoleUart) {
     #[cfg(feature = "control-port")]
     {
         let per_tick = u64::from(PER_TICK_MILLI.load(Ordering::Relaxed));
@@ -64,7 +64,7 @@ fn stamp(uart: &mut CmsdkUart) {
 
 /// `<mark><n> ` on `uart`, without the formatting machinery.
 #[cfg(feature = "control-port")]
-fn number(uart: &mut CmsdkUart, mark: u8, mut n: u64) {
+fn number(uart: &mut ConsoleUart, mark: u8, mut n: u64) {
     // The mark, up to 20 digits and a space, written backwards.
     let mut text = [0u8; 22];
     let mut at = text.len() - 1;
@@ -94,7 +94,7 @@ impl Sink for UartSink {
         // On the semihosting console, not the UART: the UART carries what the host prints.
         // Without probing for free blocks: this runs inside the boot being counted.
         let used = |p: PartitionId| HEAP.allocated(Placement::new(p, OwnerId(0)));
-        hprintln!(
+        status!(
             "fireball: {} booted: P2 {} B, P4 {} B, P5 {} B in use",
             name,
             used(PartitionId::Runtime),
@@ -104,7 +104,7 @@ impl Sink for UartSink {
     }
 
     fn memory(&self, text: &str) {
-        hprintln!("fireball: memory: {}", text);
+        status!("fireball: memory: {}", text);
     }
 
     fn trace(&self, lines: &str) {
@@ -134,6 +134,9 @@ fn main() -> ! {
     let before_main = clock::since_reset();
     stack::paint();
     clock::start(peripherals.SYST);
+    // The chip, its console and clock; its devices go to `hal` below.
+    #[cfg(feature = "nrf5340dk")]
+    let board = fireball_firmware::nrf5340::init();
     #[cfg(feature = "control-port")]
     PER_TICK_MILLI.store(
         u32::try_from(clock::instructions_per_tick_milli()).unwrap_or(u32::MAX),
@@ -143,7 +146,7 @@ fn main() -> ! {
     let heap = match partitioned::init(PARTITIONS) {
         Ok(heap) => heap,
         Err(e) => {
-            hprintln!("fireball: cannot lay out the heap: {}", e);
+            status!("fireball: cannot lay out the heap: {}", e);
             exit(false)
         }
     };
@@ -152,12 +155,25 @@ fn main() -> ! {
     // The whole trace would not fit in RAM beside the modules: it streams to the UART.
     options.keep_trace = false;
     options.heap = Some(heap);
+    #[cfg(feature = "nrf5340dk")]
+    {
+        // The board's devices move to `hal` at the one boot this image does.
+        let board = core::cell::RefCell::new(Some(board));
+        options.devices = Some(Rc::new(move || {
+            board
+                .borrow_mut()
+                .take()
+                .map_or_else(fireball_subsystems::hal::DeviceRegistry::new, |b| {
+                    b.devices()
+                })
+        }));
+    }
     #[cfg(any(feature = "control-port", feature = "gdb"))]
     let max_time_us = options.max_time_us;
     let system = match System::boot(&plan, options) {
         Ok(system) => system,
         Err(e) => {
-            hprintln!("fireball: {} did not boot: {}", plan.name, e);
+            status!("fireball: {} did not boot: {}", plan.name, e);
             exit(false)
         }
     };
@@ -167,7 +183,7 @@ fn main() -> ! {
     // Reset to every component spawned: the next instruction the core runs for the
     // deployment is the first component's first WASM instruction (exact under QEMU -icount
     // shift=0, to one SysTick tick).
-    hprintln!(
+    status!(
         "fireball: {} booted in {} instructions (reset to main {}, main to every component \
          spawned {})",
         plan.name,
@@ -183,14 +199,14 @@ fn main() -> ! {
     };
     #[cfg(feature = "control-port")]
     let (report, ok) = {
-        hprintln!(
+        status!(
             "fireball: control port: SMP on UART1 (serial framing, {}-byte buffer); a reset \
              request ends the run",
             fireball_firmware::control::BUF_SIZE
         );
         let served = fireball_firmware::control::serve(system, max_time_us);
         if !served.reset {
-            hprintln!("fireball: control port: the run ended without a reset request");
+            status!("fireball: control port: the run ended without a reset request");
         }
         let ok = served.reset && served.report.halted.is_none();
         (served.report, ok)
@@ -206,15 +222,15 @@ fn main() -> ! {
     let mut uart = ConsoleWriter(uart());
     let _ = write!(uart, "\n{report}");
     // The board's own figures, on the semihosting console (the UART matches the host's).
-    hprintln!("fireball: RAM by partition (bytes)\n{}", heap.report());
+    status!("fireball: RAM by partition (bytes)\n{}", heap.report());
     if let Some(table) = report.ram_table() {
-        hprintln!("fireball: {}", table);
+        status!("fireball: {}", table);
     }
-    hprintln!(
+    status!(
         "fireball: {} allocation(s) covered by the reserve",
         heap.loans()
     );
-    hprintln!(
+    status!(
         "fireball: main stack peak {} of {} bytes",
         stack::peak(),
         stack::size()

@@ -7,6 +7,8 @@
 //! - [`adapters`] — lift `embedded-hal` / `embedded-io` drivers into these.
 //! - [`registry`] — the platform's devices by kind and index.
 //! - [`irq`] — [`InterruptSink`] / [`IrqLine`]: how devices raise the runtime's ISR flags.
+//! - [`units`] — pure conversions a board's backends share (counter extension, ticks to µs,
+//!   converter results to readings).
 
 pub mod adapters;
 mod console;
@@ -15,6 +17,7 @@ mod error;
 pub mod gpio;
 pub mod irq;
 pub mod registry;
+pub mod units;
 
 pub use console::{Console, Labelled, NullConsole};
 pub use devices::{Adc, Clock, I2cBus, Radio, SpiBus, Uart};

@@ -1,0 +1,196 @@
+//! The nRF5340-DK: `cargo xtask deploy|sizes|flash <manifest> --board nrf5340dk`, and the CI
+//! check of its image (memory map and budgets).
+//!
+//! No probe is attached on our machines: `deploy` builds the image and says how to flash it,
+//! `flash` runs `probe-rs` (installed when missing, only then) and fails plainly without a
+//! probe. Flash and static RAM come from the ELF alone; nothing runs.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use crate::{
+    budget,
+    firmware::{self, Board, NRF5340_FLASH, NRF5340_RAM},
+    run, sh,
+    toolchain::Cross,
+};
+
+/// The chip, as probe-rs names it.
+pub const CHIP: &str = "nRF5340_xxAA";
+/// The nRF5340-DK's budgets (flash and static RAM from the ELF), one file per manifest.
+pub const BUDGETS: &str = "firmware/budgets/nrf5340dk";
+
+/// Build the image for `manifest`; say where it is and how to flash it.
+pub fn deploy(root: &Path, manifest: &Path) -> Result<(), String> {
+    let cross = Cross::setup(true)?;
+    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk)?;
+    check_memory_map(&elf)?;
+    println!(
+        "nRF5340-DK image: {}\n\
+         It does not run here (no probe). To flash it and watch its console:\n  \
+         cargo xtask flash {} --board nrf5340dk    # probe-rs download + reset\n  \
+         probe-rs run --chip {CHIP} {}           # or flash and stay attached\n\
+         The console is UARTE0 at 115200 8N1 on the DK's VCOM (its J-Link's USB serial \
+         port), e.g. `picocom -b 115200 /dev/ttyACM0` (docs/boards.md).",
+        elf.display(),
+        manifest.display(),
+        elf.display()
+    );
+    Ok(())
+}
+
+/// The image's flash and static RAM against the chip, by section and component, and against
+/// its budgets when `firmware/budgets/nrf5340dk/` holds the manifest to some.
+pub fn sizes(root: &Path, manifest: &Path) -> Result<(), String> {
+    let cross = Cross::setup(true)?;
+    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk)?;
+    print!("{}", firmware::sizes_on(&elf, Board::Nrf5340Dk)?);
+    print!("{}", check_memory_map(&elf)?);
+    let manifest = manifest.canonicalize().ok();
+    for (file, budgeted) in budget_files(root)? {
+        if budgeted.canonicalize().ok() == manifest {
+            println!("\nbudgets ({})", file.display());
+            print!("{}", budget::check(&figures(&elf)?, &file)?);
+        }
+    }
+    Ok(())
+}
+
+/// Flash the image with probe-rs, installing it first if it is missing.
+pub fn flash(root: &Path, manifest: &Path) -> Result<(), String> {
+    let cross = Cross::setup(true)?;
+    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk)?;
+    check_memory_map(&elf)?;
+    if Command::new("probe-rs").arg("--version").output().is_err() {
+        eprintln!("xtask: probe-rs is missing; installing it (cargo install probe-rs-tools)");
+        run(Command::new(crate::toolchain::host_cargo()).args([
+            "install",
+            "probe-rs-tools",
+            "--locked",
+        ]))?;
+    }
+    let probes = sh("probe-rs", &["list"]).unwrap_or_default();
+    if !probes
+        .lines()
+        .any(|line| line.trim_start().starts_with('['))
+    {
+        return Err(format!(
+            "no debug probe found (`probe-rs list` lists none). Connect the nRF5340-DK's USB \
+             (J-Link OB) and try again; the image is built: {}",
+            elf.display()
+        ));
+    }
+    run(Command::new("probe-rs")
+        .args(["download", "--chip", CHIP])
+        .arg(&elf))?;
+    run(Command::new("probe-rs").args(["reset", "--chip", CHIP]))?;
+    println!(
+        "flashed {}: its console is on the DK's VCOM at 115200",
+        elf.display()
+    );
+    Ok(())
+}
+
+/// Every nRF5340-DK budget file with the manifest it names (as [`budget::files`]).
+pub fn budget_files(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, String> {
+    let dir = root.join(BUDGETS);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let table: toml::Table = text
+                .parse()
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            match table.get("manifest") {
+                Some(toml::Value::String(manifest)) => Ok((file, root.join(manifest))),
+                _ => Err(format!("{}: no `manifest = \"…\"`", file.display())),
+            }
+        })
+        .collect()
+}
+
+/// What the nRF5340-DK budgets hold: `flash.image` and `ram.static` (heap arena, stack and
+/// statics: everything linked into RAM), both from the ELF.
+pub fn figures(elf: &Path) -> Result<budget::Figures, String> {
+    let (flash, ram) = firmware::totals_on(elf, Board::Nrf5340Dk)?;
+    Ok(budget::Figures::from_pairs([
+        ("flash.image", flash),
+        ("ram.static", ram),
+    ]))
+}
+
+/// Require the image laid out for the chip: the vector table at 0x0000_0000 (where the core
+/// boots) and every RAM section in 0x2000_0000..+512 KiB, read with `llvm-readelf -S`.
+/// Returns the lines it checked.
+pub fn check_memory_map(elf: &Path) -> Result<String, String> {
+    let readelf = ["llvm-readelf-22", "llvm-readelf-19", "llvm-readelf"]
+        .into_iter()
+        .find(|tool| Command::new(tool).arg("--version").output().is_ok())
+        .ok_or("llvm-readelf is missing: apt-get install llvm-22")?;
+    let table = sh(readelf, &["-S", "-W", &elf.to_string_lossy()])?;
+    let mut out = String::from("\nmemory map (llvm-readelf -S)\n");
+    let mut vectors = None;
+    let mut ram = Vec::new();
+    for line in table.lines() {
+        // `  [ 1] .vector_table  PROGBITS  00000000 000114 000154 00   A  0   0  4`
+        let Some(rest) = line.split_once(']').map(|(_, rest)| rest) else {
+            continue;
+        };
+        let cols: Vec<&str> = rest.split_whitespace().collect();
+        let [name, _kind, addr, _off, size, ..] = cols.as_slice() else {
+            continue;
+        };
+        let (Ok(addr), Ok(size)) = (u64::from_str_radix(addr, 16), u64::from_str_radix(size, 16))
+        else {
+            continue;
+        };
+        if *name == ".vector_table" {
+            vectors = Some(addr);
+            out += &format!("  {name:<16} {addr:#010x} {size:>8} B\n");
+        }
+        if [".data", ".bss", ".uninit"].contains(name) {
+            ram.push((name.to_string(), addr, size));
+            out += &format!("  {name:<16} {addr:#010x} {size:>8} B\n");
+        }
+    }
+    match vectors {
+        Some(0) => {}
+        Some(addr) => {
+            return Err(format!(
+                "{}: the vector table is at {addr:#010x}, not 0x00000000 where the nRF5340 boots",
+                elf.display()
+            ));
+        }
+        None => return Err(format!("{}: no .vector_table section", elf.display())),
+    }
+    if ram.is_empty() {
+        return Err(format!("{}: no RAM sections", elf.display()));
+    }
+    for (name, addr, size) in &ram {
+        if !NRF5340_RAM.contains(addr) || addr + size > NRF5340_RAM.end {
+            return Err(format!(
+                "{}: {name} at {addr:#010x} (+{size}) is outside the nRF5340's RAM \
+                 ({:#010x}..{:#010x})",
+                elf.display(),
+                NRF5340_RAM.start,
+                NRF5340_RAM.end
+            ));
+        }
+    }
+    out += &format!(
+        "  vector table at {:#010x} (flash {:#010x}..{:#010x}); RAM sections in \
+         {:#010x}..{:#010x}: ok\n",
+        0, NRF5340_FLASH.start, NRF5340_FLASH.end, NRF5340_RAM.start, NRF5340_RAM.end
+    );
+    Ok(out)
+}
