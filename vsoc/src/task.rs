@@ -119,15 +119,7 @@ pub(crate) async fn drive(mut instance: Instance, soc: Rc<Soc>, registry: Rc<Reg
             }
             Turn::Breakpoint(id) => {
                 *monitor.state.borrow_mut() = RunState::Paused(id);
-                poll_fn(|cx| {
-                    if monitor.resume.take() {
-                        Poll::Ready(())
-                    } else {
-                        *monitor.waker.borrow_mut() = Some(cx.waker().clone());
-                        Poll::Pending
-                    }
-                })
-                .await;
+                resumed(&monitor).await;
                 *monitor.state.borrow_mut() = RunState::Running;
             }
             #[cfg(feature = "debug")]
@@ -173,6 +165,19 @@ pub(crate) async fn drive(mut instance: Instance, soc: Rc<Soc>, registry: Rc<Reg
     }
 }
 
+/// Until whoever paused the instance (a breakpoint, the debugger) lets it go on.
+async fn resumed(monitor: &Monitor) {
+    poll_fn(|cx| {
+        if monitor.resume.take() {
+            Poll::Ready(())
+        } else {
+            *monitor.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    })
+    .await;
+}
+
 /// Stopped for the debugger: lend the instance to it (its memory and globals are read
 /// while it waits) until the debugger resumes it; the instance back, or `None` if the
 /// debugger still holds it.
@@ -190,15 +195,7 @@ async fn park(
     let lent = Rc::new(RefCell::new(instance));
     *probes.parked.borrow_mut() = Some(lent.clone());
     *monitor.state.borrow_mut() = RunState::Debugging;
-    poll_fn(|cx| {
-        if monitor.resume.take() {
-            Poll::Ready(())
-        } else {
-            *monitor.waker.borrow_mut() = Some(cx.waker().clone());
-            Poll::Pending
-        }
-    })
-    .await;
+    resumed(monitor).await;
     probes.parked.borrow_mut().take();
     // A service's watchdog does not count the time the debugger held it.
     let held_for = soc.clock.now_us().saturating_sub(stopped_at);

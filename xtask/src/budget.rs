@@ -19,7 +19,12 @@ pub const DIR: &str = "firmware/budgets";
 /// Every budget file, by name, with the manifest (resolved from the workspace root) it holds
 /// to its ceilings.
 pub fn files(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, String> {
-    let dir = root.join(DIR);
+    files_in(root, DIR)
+}
+
+/// Every budget file in `dir` (relative to the workspace root) with the manifest it names.
+pub fn files_in(root: &Path, dir: &str) -> Result<Vec<(PathBuf, PathBuf)>, String> {
+    let dir = root.join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .flatten()

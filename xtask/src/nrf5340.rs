@@ -95,28 +95,7 @@ pub fn flash(root: &Path, manifest: &Path) -> Result<(), String> {
 
 /// Every nRF5340-DK budget file with the manifest it names (as [`budget::files`]).
 pub fn budget_files(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, String> {
-    let dir = root.join(BUDGETS);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|file| {
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let table: toml::Table = text
-                .parse()
-                .map_err(|e| format!("{}: {e}", file.display()))?;
-            match table.get("manifest") {
-                Some(toml::Value::String(manifest)) => Ok((file, root.join(manifest))),
-                _ => Err(format!("{}: no `manifest = \"…\"`", file.display())),
-            }
-        })
-        .collect()
+    budget::files_in(root, BUDGETS)
 }
 
 /// What the nRF5340-DK budgets hold: `flash.image` and `ram.static` (heap arena, stack and
