@@ -119,7 +119,15 @@ pub(crate) async fn drive(mut instance: Instance, soc: Rc<Soc>, registry: Rc<Reg
             }
             Turn::Breakpoint(id) => {
                 *monitor.state.borrow_mut() = RunState::Paused(id);
-                resumed(&monitor).await;
+                poll_fn(|cx| {
+                    if monitor.resume.take() {
+                        Poll::Ready(())
+                    } else {
+                        *monitor.waker.borrow_mut() = Some(cx.waker().clone());
+                        Poll::Pending
+                    }
+                })
+                .await;
                 *monitor.state.borrow_mut() = RunState::Running;
             }
             #[cfg(feature = "debug")]
@@ -165,19 +173,6 @@ pub(crate) async fn drive(mut instance: Instance, soc: Rc<Soc>, registry: Rc<Reg
     }
 }
 
-/// Until whoever paused the instance (a breakpoint, the debugger) lets it go on.
-async fn resumed(monitor: &Monitor) {
-    poll_fn(|cx| {
-        if monitor.resume.take() {
-            Poll::Ready(())
-        } else {
-            *monitor.waker.borrow_mut() = Some(cx.waker().clone());
-            Poll::Pending
-        }
-    })
-    .await;
-}
-
 /// Stopped for the debugger: lend the instance to it (its memory and globals are read
 /// while it waits) until the debugger resumes it; the instance back, or `None` if the
 /// debugger still holds it.
@@ -195,7 +190,15 @@ async fn park(
     let lent = Rc::new(RefCell::new(instance));
     *probes.parked.borrow_mut() = Some(lent.clone());
     *monitor.state.borrow_mut() = RunState::Debugging;
-    resumed(monitor).await;
+    poll_fn(|cx| {
+        if monitor.resume.take() {
+            Poll::Ready(())
+        } else {
+            *monitor.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    })
+    .await;
     probes.parked.borrow_mut().take();
     // A service's watchdog does not count the time the debugger held it.
     let held_for = soc.clock.now_us().saturating_sub(stopped_at);
