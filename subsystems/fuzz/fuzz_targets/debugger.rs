@@ -3,25 +3,9 @@
 //! stub writes is a well-formed `$…#cs` packet (or an ack / NAK).
 #![no_main]
 
-use std::convert::Infallible;
-
-use fireball_subsystems::debugger::Stub;
+use fireball_subsystems::debugger::{Outbox, Stub};
 use fireball_subsystems::debugger::mock::MockDebuggee;
 use libfuzzer_sys::fuzz_target;
-
-#[derive(Default)]
-struct Wire(Vec<u8>);
-
-impl gdbstub::conn::Connection for Wire {
-    type Error = Infallible;
-    fn write(&mut self, byte: u8) -> Result<(), Infallible> {
-        self.0.push(byte);
-        Ok(())
-    }
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
 
 fn check(out: &[u8]) {
     let mut rest = out;
@@ -42,7 +26,7 @@ fn check(out: &[u8]) {
 
 fuzz_target!(|data: &[u8]| {
     let mut mock = MockDebuggee::two();
-    let mut stub = Stub::new(Wire::default());
+    let mut stub = Stub::new(Outbox::default());
     for chunk in data.split(|b| *b == 0xff) {
         stub.receive(&mut mock, chunk).unwrap();
         mock.tick();

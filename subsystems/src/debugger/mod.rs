@@ -54,7 +54,7 @@ mod tests;
 
 /// The byte sink a [`Stub`] writes its replies to (gdbstub's).
 pub use gdbstub::conn::Connection;
-pub use stub::{Stub, StubError};
+pub use stub::{Outbox, Stub, StubError};
 
 /// The largest packet the stub takes, framing (`$`, `#cs`) included, and the reply
 /// buffer gdbstub allocates once per stub.

@@ -18,9 +18,10 @@ use super::{Debuggee, Event, PACKET_SIZE, StopKind};
 type Machine = GdbStubStateMachine<'static, Bridge, Outbox>;
 type Stop = MultiThreadStopReason<u64>;
 
-/// gdbstub's connection: replies collect here and go to the transport after each call.
+/// A byte sink in memory: gdbstub's connection inside the stub (replies collect here and go
+/// to the transport after each call), and a transport for tests and the fuzz target.
 #[derive(Default)]
-pub(super) struct Outbox(Vec<u8>);
+pub struct Outbox(pub Vec<u8>);
 
 impl Connection for Outbox {
     type Error = Infallible;

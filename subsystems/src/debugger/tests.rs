@@ -2,28 +2,12 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::convert::Infallible;
 
-use gdbstub::conn::Connection;
 use proptest::prelude::*;
 
 use super::frame::write_packet;
 use super::mock::MockDebuggee;
-use super::{Event, StopKind, Stub, code_address};
-
-#[derive(Default)]
-struct Wire(Vec<u8>);
-
-impl Connection for Wire {
-    type Error = Infallible;
-    fn write(&mut self, byte: u8) -> Result<(), Infallible> {
-        self.0.push(byte);
-        Ok(())
-    }
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
+use super::{Event, Outbox, StopKind, Stub, code_address};
 
 /// `$body#cs`.
 fn packet(body: &str) -> Vec<u8> {
@@ -33,7 +17,7 @@ fn packet(body: &str) -> Vec<u8> {
 }
 
 struct Session {
-    stub: Stub<Wire>,
+    stub: Stub<Outbox>,
     mock: MockDebuggee,
 }
 
@@ -41,7 +25,7 @@ impl Session {
     /// Attached, no-ack mode, both mock instances paused at their first location.
     fn new() -> Self {
         let mut s = Session {
-            stub: Stub::new(Wire::default()),
+            stub: Stub::new(Outbox::default()),
             mock: MockDebuggee::two(),
         };
         assert_eq!(s.send("QStartNoAckMode"), "+$OK#9a");
@@ -197,7 +181,7 @@ fn ctrl_c_interrupts_all_and_reports_sigint() {
 #[test]
 fn question_mark_interrupts_when_nothing_is_paused() {
     let mut s = Session {
-        stub: Stub::new(Wire::default()),
+        stub: Stub::new(Outbox::default()),
         mock: MockDebuggee::two(),
     };
     assert_eq!(s.send("?"), "");
@@ -276,7 +260,7 @@ fn hex(s: &str) -> String {
 proptest! {
     #[test]
     fn random_bytes_never_panic(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..16)) {
-        let mut s = Session { stub: Stub::new(Wire::default()), mock: MockDebuggee::two() };
+        let mut s = Session { stub: Stub::new(Outbox::default()), mock: MockDebuggee::two() };
         for chunk in chunks {
             s.stub.receive(&mut s.mock, &chunk).unwrap();
             s.mock.tick();

@@ -6,7 +6,7 @@ use fireball_subsystems::{
     debugger::{DebugError, Debuggee, Event, Resume, StopKind},
     host::BufferConsole,
 };
-use fireball_vsoc::{Vsoc, VsocConfig, kernel::sched::Executor};
+use fireball_vsoc::{Vsoc, VsocConfig, kernel::sched::Executor, loader::ModuleInfo};
 
 /// `fb_main` loops three times: `i = helper(i)`, `g = i`. Stop locations: 110 (the loop's
 /// first line), 210 (the helper's line); the call returns to 125.
@@ -61,6 +61,20 @@ fn sleeper(n: u32) -> String {
     )
 }
 
+/// Load `wat` as `name`, spawn it with `console`; what the loader saw of it.
+fn spawn(
+    vsoc: &Vsoc,
+    executor: &mut Executor,
+    name: &str,
+    wat: &str,
+    console: BufferConsole,
+) -> ModuleInfo {
+    let module = vsoc.load(name, &wat::parse_str(wat).unwrap()).unwrap();
+    let instance = vsoc.instantiate(&module, Box::new(console)).unwrap();
+    vsoc.spawn(executor, instance).unwrap();
+    module.info().clone()
+}
+
 fn stack(port: &impl Debuggee, id: u32) -> Vec<u32> {
     let mut pcs = Vec::new();
     port.call_stack(id, &mut |pc| pcs.push(pc)).unwrap();
@@ -79,19 +93,17 @@ fn a_debugged_instance_stops_alone_and_shows_frames_locals_globals_and_memory() 
     let mut executor = Executor::new().unwrap();
     let mut port = vsoc.debug_port();
     let dots = BufferConsole::new();
-    let module = vsoc
-        .load("debuggee", &wat::parse_str(DEBUGGEE).unwrap())
-        .unwrap();
-    assert!(module.info().is_debug_build());
-    let instance = vsoc
-        .instantiate(&module, Box::new(BufferConsole::new()))
-        .unwrap();
-    vsoc.spawn(&mut executor, instance).unwrap();
-    let sleeper = vsoc
-        .load("sleeper", &wat::parse_str(sleeper(5)).unwrap())
-        .unwrap();
-    let plain = vsoc.instantiate(&sleeper, Box::new(dots.clone())).unwrap();
-    vsoc.spawn(&mut executor, plain).unwrap();
+    assert!(
+        spawn(
+            &vsoc,
+            &mut executor,
+            "debuggee",
+            DEBUGGEE,
+            BufferConsole::new()
+        )
+        .is_debug_build()
+    );
+    spawn(&vsoc, &mut executor, "sleeper", &sleeper(5), dots.clone());
 
     // Only the instrumented instance is listed, under its library name.
     let mut ids = Vec::new();
@@ -189,13 +201,13 @@ fn interrupting_stops_at_the_next_line_and_detaching_resumes() {
     let vsoc = Vsoc::new(VsocConfig::default());
     let mut executor = Executor::new().unwrap();
     let mut port = vsoc.debug_port();
-    let module = vsoc
-        .load("debuggee", &wat::parse_str(DEBUGGEE).unwrap())
-        .unwrap();
-    let instance = vsoc
-        .instantiate(&module, Box::new(BufferConsole::new()))
-        .unwrap();
-    vsoc.spawn(&mut executor, instance).unwrap();
+    spawn(
+        &vsoc,
+        &mut executor,
+        "debuggee",
+        DEBUGGEE,
+        BufferConsole::new(),
+    );
     port.attach(true);
     let mut id = 0;
     port.instances(&mut |i| id = i);
@@ -229,21 +241,6 @@ fn a_release_build_cannot_import_probes_it_does_not_declare() {
     assert!(vsoc.load("bad", &wat::parse_str(bad).unwrap()).is_err());
 }
 
-/// The stub's byte sink in memory.
-#[derive(Default)]
-struct Wire(Vec<u8>);
-
-impl fireball_subsystems::debugger::Connection for Wire {
-    type Error = std::convert::Infallible;
-    fn write(&mut self, byte: u8) -> Result<(), Self::Error> {
-        self.0.push(byte);
-        Ok(())
-    }
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
-
 /// `$body#checksum`.
 fn packet(body: &str) -> Vec<u8> {
     let sum = body.bytes().fold(0u8, |s, b| s.wrapping_add(b));
@@ -252,35 +249,32 @@ fn packet(body: &str) -> Vec<u8> {
 
 #[test]
 fn bad_packets_get_error_replies_and_stop_no_one() {
-    use fireball_subsystems::debugger::{Stub, code_address, memory_address};
+    use fireball_subsystems::debugger::{Outbox, Stub, code_address, memory_address};
 
     let vsoc = Vsoc::new(VsocConfig::default());
     let mut executor = Executor::new().unwrap();
     let mut port = vsoc.debug_port();
-    let module = vsoc
-        .load("debuggee", &wat::parse_str(DEBUGGEE).unwrap())
-        .unwrap();
-    let instance = vsoc
-        .instantiate(&module, Box::new(BufferConsole::new()))
-        .unwrap();
-    vsoc.spawn(&mut executor, instance).unwrap();
+    spawn(
+        &vsoc,
+        &mut executor,
+        "debuggee",
+        DEBUGGEE,
+        BufferConsole::new(),
+    );
     let dots = BufferConsole::new();
-    let sleeper = vsoc
-        .load("sleeper", &wat::parse_str(sleeper(3)).unwrap())
-        .unwrap();
-    let plain = vsoc.instantiate(&sleeper, Box::new(dots.clone())).unwrap();
-    vsoc.spawn(&mut executor, plain).unwrap();
+    spawn(&vsoc, &mut executor, "sleeper", &sleeper(3), dots.clone());
     let mut id = 0;
     port.instances(&mut |i| id = i);
     // Stopped at its first line, as `fireball run --gdb` leaves a debugged component.
     port.interrupt(id).unwrap();
     vsoc.run_until_idle(&mut executor);
 
-    let mut stub = Stub::new(Wire::default());
-    let send = |stub: &mut Stub<Wire>, port: &mut fireball_vsoc::debug::DebugPort, bytes: &[u8]| {
-        stub.receive(port, bytes).unwrap();
-        String::from_utf8_lossy(&std::mem::take(&mut stub.transport().0)).into_owned()
-    };
+    let mut stub = Stub::new(Outbox::default());
+    let send =
+        |stub: &mut Stub<Outbox>, port: &mut fireball_vsoc::debug::DebugPort, bytes: &[u8]| {
+            stub.receive(port, bytes).unwrap();
+            String::from_utf8_lossy(&std::mem::take(&mut stub.transport().0)).into_owned()
+        };
     assert_eq!(
         send(&mut stub, &mut port, &packet("QStartNoAckMode")),
         "+$OK#9a"
