@@ -25,13 +25,11 @@
 //! with its `D` or `k` (the stopped components then run on); a debugger that vanishes
 //! without one leaves its breakpoints behind until the next session's first packet.
 
-use alloc::vec::Vec;
-
 use cortex_m_semihosting::hprintln;
 use embedded_io::{Read, ReadReady};
 use fireball_deploy::{RunReport, System, Turn};
 use fireball_subsystems::{
-    debugger::{Connection, Debuggee, Stub},
+    debugger::{Connection, Stub},
     hal::{Clock, Console},
 };
 
@@ -98,19 +96,14 @@ pub fn serve(mut system: System, until_us: u64) -> RunReport {
     let heap = system.heap();
     let mut port = system.debug_port();
     // The debugged components wait for the debugger: each stops at its first line.
-    let mut debugged = Vec::new();
-    port.instances(&mut |id| debugged.push(id));
-    for id in debugged {
-        let _ = port.interrupt(id);
-        let _ = port.names(id, &mut |component, library| {
-            hprintln!(
-                "fireball: debugger: {} (thread {}) waits at its first line; DWARF from {}",
-                component,
-                id,
-                library
-            );
-        });
-    }
+    port.hold(&mut |id, component, library| {
+        hprintln!(
+            "fireball: debugger: {} (thread {}) waits at its first line; DWARF from {}",
+            component,
+            id,
+            library
+        );
+    });
     hprintln!("fireball: debugger: GDB remote on UART2 (lldb-22: process connect --plugin wasm)");
     // Safety: UART2 is the mps2-an505's third CMSDK UART; nothing else in this image drives
     // it (every console and log line goes to UART0).

@@ -17,7 +17,7 @@ use std::{
 };
 
 use fireball_deploy::{RunReport, System, Turn};
-use fireball_subsystems::debugger::{Connection, Debuggee, Stub};
+use fireball_subsystems::debugger::{Connection, Stub};
 
 /// Where the debugger port listens, from `--gdb`: `HOST:PORT` (127.0.0.1 on a shared
 /// machine: the protocol has no authentication).
@@ -59,14 +59,11 @@ pub fn serve(
     listener.set_nonblocking(true)?;
     let mut port = system.debug_port();
     // The debugged components wait for the debugger: each stops at its first line.
-    let mut debugged = Vec::new();
-    port.instances(&mut |id| debugged.push(id));
-    for id in debugged {
-        let _ = port.interrupt(id);
-        let _ = port.names(id, &mut |component, library| {
-            eprintln!("fireball: debugger: {component} (thread {id}) waits at its first line; DWARF from {library}");
-        });
-    }
+    port.hold(&mut |id, component, library| {
+        eprintln!(
+            "fireball: debugger: {component} (thread {id}) waits at its first line; DWARF from {library}"
+        );
+    });
     let mut stub: Option<Stub<Tcp>> = None;
     let mut buffer = [0u8; 4096];
     let start = Instant::now();

@@ -50,6 +50,19 @@ impl DebugPort {
             .any(|(_, m)| m.probes.as_deref().is_some_and(|p| p.attached.get()))
     }
 
+    /// Stop every debuggable instance at its first stop location, where a debugger that
+    /// connects later finds it (`fireball run --gdb`, the board's `gdb` image); `f` gets each
+    /// one's id, component name and library name.
+    pub fn hold(&mut self, f: &mut dyn FnMut(InstanceId, &str, &str)) {
+        let mut ids = Vec::new();
+        self.instances(&mut |id| ids.push(id));
+        for id in ids {
+            if self.interrupt(id).is_ok() {
+                let _ = self.names(id, &mut |component, library| f(id, component, library));
+            }
+        }
+    }
+
     /// Take in instances that appeared since the last look (new guests, restarts).
     fn refresh(&mut self) {
         for (_, monitor) in self.registry.monitors.borrow().iter() {
