@@ -14,6 +14,12 @@
 //! fireball inspect <module.wasm>  what a module declares and needs
 //! ```
 //!
+//! The command line is clap's: `fireball --help`, `fireball <command> --help` and
+//! `fireball --version`. Exit status: 0 when the run did what was asked (every guest
+//! finished; with `--control`, the run lasted `--for` without the board halting), 1 when it
+//! did not (a guest trapped or was stopped, the deployment did not boot, a file could not be
+//! read or written), 2 for a wrong command line.
+//!
 //! Module names in a manifest are looked up in `--modules`, else `$FIREBALL_MODULES_DIR`,
 //! else `target/fireball/modules` (where `cargo xtask wasm` puts them).
 //!
@@ -26,6 +32,8 @@ use std::{
     path::{Path, PathBuf},
     process::ExitCode,
 };
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use std::net::{TcpListener, UdpSocket};
 
@@ -41,61 +49,86 @@ use fireball_vsoc::{Vsoc, VsocConfig, loader};
 #[global_allocator]
 static HEAP: HostHeap = HostHeap::new();
 
-const USAGE: &str = "usage:
-  fireball run <manifest.toml> [--trace FILE] [--for SECONDS] [--modules DIR] [--quiet]
-                               [--control udp:127.0.0.1:PORT]
-                               [--gdb 127.0.0.1:PORT] [--debug NAME]... [--debug-modules DIR]
-  fireball run <module.wasm>...
-  fireball inspect <module.wasm>";
+/// What `fireball` exits with (also in `--help`).
+const EXIT_CODES: &str = "Exit status:
+  0  the run did what was asked: every guest finished (with --control: the run lasted
+     --for without the board halting); inspect described the module
+  1  it did not: a guest trapped or was stopped, the deployment did not boot, a file could
+     not be read or written
+  2  the command line was wrong (clap's usage errors)";
 
-fn usage() -> ExitCode {
-    eprintln!("{USAGE}");
-    ExitCode::from(2)
+/// The host runner: boot a deployment on the host simulator, run bare guests, or inspect a
+/// module.
+#[derive(Parser)]
+#[command(name = "fireball", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-struct DeployArgs {
-    manifest: PathBuf,
+#[derive(Subcommand)]
+enum Command {
+    /// Boot a deployment (a manifest) on the host simulator until every guest has finished,
+    /// or run bare guest modules side by side until all stop
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// Print what a module declares and needs: imports, exports, memory, routes
+    #[command(after_help = EXIT_CODES)]
+    Inspect {
+        /// The module (`.wasm`)
+        module: PathBuf,
+    },
+}
+
+/// `fireball run`'s arguments. The options apply to a manifest only.
+#[derive(Args)]
+struct RunArgs {
+    /// A deployment manifest (`fireball.toml`), or one or more guest modules (`.wasm`)
+    #[arg(required = true, value_name = "MANIFEST.toml | MODULE.wasm")]
+    inputs: Vec<PathBuf>,
+    /// Write the router's trace to FILE
+    #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Stop after SECONDS of virtual time even if guests still run (default 60)
+    #[arg(long = "for", value_name = "SECONDS")]
     seconds: Option<u64>,
+    /// Where the manifest's modules are [default: $FIREBALL_MODULES_DIR, else
+    /// target/fireball/modules, where `cargo xtask wasm` puts them]
+    #[arg(long, value_name = "DIR")]
     modules: Option<PathBuf>,
+    /// No status line per simulated second
+    #[arg(long)]
     quiet: bool,
+    /// Serve MCUmgr's SMP (install, list, remove modules) over UDP, in real time until
+    /// --for runs out
+    #[arg(long, value_name = "udp:127.0.0.1:PORT", conflicts_with = "gdb")]
     control: Option<String>,
+    /// Serve the GDB remote protocol to LLDB on this TCP address (docs/debugger.md)
+    #[arg(long, value_name = "127.0.0.1:PORT", requires = "debug")]
     gdb: Option<String>,
+    /// A component to debug, run from its instrumented debug build (repeatable; needs --gdb)
+    #[arg(long, value_name = "NAME", requires = "gdb")]
     debug: Vec<String>,
+    /// Where the debug builds are [default: target/fireball/modules-debug]
+    #[arg(long, value_name = "DIR")]
     debug_modules: Option<PathBuf>,
 }
 
-fn parse_deploy(args: &[String]) -> Option<DeployArgs> {
-    let (manifest, rest) = args.split_first()?;
-    let mut parsed = DeployArgs {
-        manifest: manifest.into(),
-        trace: None,
-        seconds: None,
-        modules: None,
-        quiet: false,
-        control: None,
-        gdb: None,
-        debug: Vec::new(),
-        debug_modules: None,
-    };
-    let mut rest = rest.iter();
-    while let Some(flag) = rest.next() {
-        match flag.as_str() {
-            "--trace" => parsed.trace = Some(rest.next()?.into()),
-            "--for" => parsed.seconds = Some(rest.next()?.parse().ok()?),
-            "--modules" => parsed.modules = Some(rest.next()?.into()),
-            "--quiet" => parsed.quiet = true,
-            "--control" => parsed.control = Some(rest.next()?.clone()),
-            "--gdb" => parsed.gdb = Some(rest.next()?.clone()),
-            "--debug" => parsed.debug.push(rest.next()?.clone()),
-            "--debug-modules" => parsed.debug_modules = Some(rest.next()?.into()),
-            _ => return None,
-        }
+impl RunArgs {
+    /// Whether any option that only a manifest takes was given.
+    fn has_deployment_options(&self) -> bool {
+        self.trace.is_some()
+            || self.seconds.is_some()
+            || self.modules.is_some()
+            || self.quiet
+            || self.control.is_some()
+            || self.gdb.is_some()
+            || !self.debug.is_empty()
+            || self.debug_modules.is_some()
     }
-    Some(parsed)
 }
 
-fn run_deployment(args: DeployArgs) -> ExitCode {
+fn run_deployment(manifest: PathBuf, args: RunArgs) -> ExitCode {
     let modules = args
         .modules
         .or_else(|| std::env::var_os("FIREBALL_MODULES_DIR").map(PathBuf::from))
@@ -118,19 +151,11 @@ fn run_deployment(args: DeployArgs) -> ExitCode {
             .unwrap_or_else(|| PathBuf::from("target/fireball/modules-debug")),
         components: args.debug.clone(),
     };
-    if args.gdb.is_some() == args.debug.is_empty() {
-        eprintln!("fireball: --gdb and --debug go together: --debug NAME says what to debug");
-        return ExitCode::from(2);
-    }
-    if args.gdb.is_some() && args.control.is_some() {
-        eprintln!("fireball: --gdb and --control cannot be served in one run yet");
-        return ExitCode::from(2);
-    }
     let until_us = options.max_time_us;
-    let system = match deploy::boot_file(&args.manifest, &modules, options) {
+    let system = match deploy::boot_file(&manifest, &modules, options) {
         Ok(system) => system,
         Err(e) => {
-            eprint!("fireball: {}: {e}", args.manifest.display());
+            eprint!("fireball: {}: {e}", manifest.display());
             if !e.to_string().ends_with('\n') {
                 eprintln!();
             }
@@ -214,53 +239,78 @@ fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
     })
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.split_first() {
-        Some((cmd, rest)) if cmd == "run" && rest.first().is_some_and(|p| p.ends_with(".toml")) => {
-            match parse_deploy(rest) {
-                Some(parsed) => run_deployment(parsed),
-                None => usage(),
-            }
+fn run_guest_modules(paths: &[PathBuf]) -> ExitCode {
+    let mut modules = Vec::new();
+    for path in paths {
+        match read(path) {
+            Ok(bytes) => modules.push((module_name(path), bytes)),
+            Err(code) => return code,
         }
-        Some((cmd, paths)) if cmd == "run" && !paths.is_empty() => {
-            let mut modules = Vec::new();
-            for path in paths.iter().map(Path::new) {
-                match read(path) {
-                    Ok(bytes) => modules.push((module_name(path), bytes)),
-                    Err(code) => return code,
-                }
-            }
-            let vsoc = Vsoc::new(VsocConfig::default());
-            let report = run_guests(&vsoc, &modules);
-            eprint!("{report}");
-            if report
-                .outcomes
-                .iter()
-                .all(|o| matches!(o.1, Outcome::Finished))
-            {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
-        }
-        Some((cmd, [path])) if cmd == "inspect" => {
-            let path = Path::new(path);
-            let bytes = match read(path) {
-                Ok(bytes) => bytes,
-                Err(code) => return code,
-            };
-            match loader::inspect(&VsocConfig::default(), &module_name(path), &bytes) {
-                Ok(info) => {
-                    print!("{}", loader::describe(&info));
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("fireball: {}: {e}", path.display());
-                    ExitCode::from(1)
-                }
-            }
-        }
-        _ => usage(),
     }
+    let vsoc = Vsoc::new(VsocConfig::default());
+    let report = run_guests(&vsoc, &modules);
+    eprint!("{report}");
+    if report
+        .outcomes
+        .iter()
+        .all(|o| matches!(o.1, Outcome::Finished))
+    {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn inspect(path: &Path) -> ExitCode {
+    let bytes = match read(path) {
+        Ok(bytes) => bytes,
+        Err(code) => return code,
+    };
+    match loader::inspect(&VsocConfig::default(), &module_name(path), &bytes) {
+        Ok(info) => {
+            print!("{}", loader::describe(&info));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("fireball: {}: {e}", path.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run(mut args) => {
+            let is_manifest = |p: &PathBuf| p.extension().is_some_and(|e| e == "toml");
+            match args.inputs.as_slice() {
+                [manifest] if is_manifest(manifest) => {
+                    let manifest = args.inputs.remove(0);
+                    run_deployment(manifest, args)
+                }
+                inputs if inputs.iter().any(is_manifest) => usage_error(
+                    "a deployment is one manifest: give `fireball run` one .toml, or only .wasm modules",
+                ),
+                _ if args.has_deployment_options() => usage_error(
+                    "--trace, --for, --modules, --quiet, --control, --gdb and --debug apply to a \
+                     manifest, not to bare modules",
+                ),
+                paths => run_guest_modules(paths),
+            }
+        }
+        Command::Inspect { module } => inspect(&module),
+    }
+}
+
+/// A command line that parsed but does not make sense: clap's usage error (exit status 2).
+fn usage_error(message: &str) -> ExitCode {
+    let mut cli = Cli::command();
+    cli.build();
+    let mut run = match cli.find_subcommand_mut("run") {
+        Some(run) => run.clone(),
+        None => cli,
+    };
+    let _ = run
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .print();
+    ExitCode::from(2)
 }

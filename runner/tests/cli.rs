@@ -1,0 +1,73 @@
+//! `fireball`'s command line as a user meets it: `--version`, `--help` with the exit
+//! statuses, and usage errors (status 2) for command lines that cannot mean anything.
+
+use std::process::{Command, Output};
+
+fn fireball(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fireball"))
+        .args(args)
+        .output()
+        .expect("the fireball binary runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn version_and_help_exit_zero() {
+    let version = fireball(&["--version"]);
+    assert_eq!(version.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("fireball "));
+    for args in [&["--help"][..], &["run", "--help"], &["inspect", "--help"]] {
+        let help = fireball(args);
+        assert_eq!(help.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8_lossy(&help.stdout);
+        assert!(text.contains("Exit status:"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn meaningless_command_lines_are_usage_errors() {
+    let cases: &[&[&str]] = &[
+        &[],
+        &["bogus"],
+        &["run"],
+        &["run", "a.toml", "b.toml"],
+        &["run", "a.toml", "b.wasm"],
+        &["run", "guest.wasm", "--quiet"],
+        &["run", "a.toml", "--gdb", "127.0.0.1:1"],
+        &["run", "a.toml", "--debug", "aggregator"],
+        &[
+            "run",
+            "a.toml",
+            "--control",
+            "udp:127.0.0.1:1",
+            "--gdb",
+            "127.0.0.1:2",
+            "--debug",
+            "x",
+        ],
+        &["run", "a.toml", "--for", "soon"],
+        &["inspect"],
+    ];
+    for args in cases {
+        let out = fireball(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let text = stderr(&out);
+        assert!(
+            text.starts_with("error: ") || text.contains("Usage: fireball"),
+            "{args:?}: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_file_that_cannot_be_read_fails_with_status_one() {
+    let out = fireball(&["inspect", "/nonexistent/module.wasm"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot read /nonexistent/module.wasm"));
+    let out = fireball(&["run", "/nonexistent/fireball.toml", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("/nonexistent/fireball.toml"));
+}
