@@ -39,42 +39,7 @@ use toolchain::{Cross, host_cargo};
 
 const QEMU_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Run `cmd`, echoing it; a non-zero exit is an error naming the command.
-pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
-    eprintln!("xtask: $ {}", describe(cmd));
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{}` failed ({status})", describe(cmd)))
-    }
-}
-
-/// Run a program and return its stdout.
-pub(crate) fn sh(program: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot start {program}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{program} {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-pub(crate) fn describe(cmd: &Command) -> String {
-    let mut text = cmd.get_program().to_string_lossy().into_owned();
-    for arg in cmd.get_args() {
-        text.push(' ');
-        text.push_str(&arg.to_string_lossy());
-    }
-    text
-}
+pub(crate) use fireball_tooling::{describe, run, sh};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -292,6 +257,7 @@ fn test(root: &Path) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    fireball_tooling::set_tool_name("xtask");
     let root = workspace_root();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -301,7 +267,7 @@ fn main() -> ExitCode {
         }),
         ["wasm"] => Cross::setup(true)
             .and_then(|cross| {
-                let release = modules::build(&cross, &root, modules::Build::Release)?;
+                let release = modules::build_all(&cross, &root)?;
                 let debug = modules::build(&cross, &root, modules::Build::Debug)?;
                 Ok((release, debug))
             })
@@ -359,7 +325,7 @@ fn main() -> ExitCode {
         ["keygen", dir] => package::keygen(Path::new(dir)),
         ["debugger"] => Cross::setup(true)
             .and_then(|cross| {
-                modules::build(&cross, &root, modules::Build::Release)?;
+                modules::build_all(&cross, &root)?;
                 modules::build(&cross, &root, modules::Build::Debug)
             })
             .and_then(|_| debugger::run_check(&root)),
