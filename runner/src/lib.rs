@@ -7,11 +7,16 @@
 //! - [`run_guests`]: `fireball run <module.wasm>...` — bare guest modules side by side, one
 //!   fuel slice each per round, each printing to stdout under its own label, until every
 //!   one has finished or trapped.
+//! - [`testing`]: a user's project runs its deployment from its own tests (the traffic
+//!   snapshot `fireball new` sets up).
+//! - [`project`]: `fireball new` and `fireball build` — a user's own project, made and built.
 #![forbid(unsafe_code)]
 
 pub mod control;
 pub mod deploy;
 pub mod gdb;
+pub mod project;
+pub mod testing;
 
 use std::fmt;
 

@@ -33,14 +33,14 @@ use std::{
     process::ExitCode,
 };
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use std::net::{TcpListener, UdpSocket};
 
 use fireball::{
     Outcome, control,
     deploy::{self, Output, RunOptions},
-    gdb, run_guests,
+    gdb, project, run_guests,
 };
 use fireball_kernel::mem::HostHeap;
 use fireball_vsoc::{Vsoc, VsocConfig, loader};
@@ -78,6 +78,56 @@ enum Command {
         /// The module (`.wasm`)
         module: PathBuf,
     },
+    /// Make a new project: a standalone cargo workspace with a service (its messages crate
+    /// and a guest that calls it) or a guest, its tests, a fireball.toml and a README
+    #[command(after_help = EXIT_CODES)]
+    New(NewArgs),
+    /// Build the WASM modules of the current project (the cargo workspace you are in) into
+    /// target/fireball/modules, and their debug builds into target/fireball/modules-debug
+    #[command(after_help = EXIT_CODES)]
+    Build {
+        /// Only the modules boards load: no debug builds
+        #[arg(long)]
+        release: bool,
+        /// The project [default: the current directory]
+        #[arg(long, value_name = "DIR")]
+        path: Option<PathBuf>,
+    },
+}
+
+/// What `fireball new` makes.
+#[derive(Clone, Copy, ValueEnum)]
+enum NewKind {
+    /// A service built with services-sdk, its messages crate and a guest that calls it
+    Service,
+    /// A guest app built with guests-sdk
+    Guest,
+}
+
+/// `fireball new`'s arguments.
+#[derive(Args)]
+struct NewArgs {
+    /// What to make
+    kind: NewKind,
+    /// The project's name: its directory, crate, component and routes (a-z, 0-9, -)
+    name: String,
+    /// Where to make it [default: the current directory]
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// The Fireball checkout to take the SDK from, by path [default: the one this tool
+    /// was built from]
+    #[arg(long, value_name = "DIR", conflicts_with = "sdk_git")]
+    sdk_path: Option<PathBuf>,
+    /// Take the SDK from this git repository instead
+    #[arg(long, value_name = "URL")]
+    sdk_git: Option<String>,
+    /// The commit, tag or branch of --sdk-git
+    #[arg(long, value_name = "REV", requires = "sdk_git")]
+    sdk_rev: Option<String>,
+    /// Do not build the project and record its traffic snapshot now (`cargo test` then
+    /// fails until one is accepted)
+    #[arg(long)]
+    no_snapshot: bool,
 }
 
 /// `fireball run`'s arguments. The options apply to a manifest only.
@@ -298,7 +348,77 @@ fn main() -> ExitCode {
             }
         }
         Command::Inspect { module } => inspect(&module),
+        Command::New(args) => new_project(args),
+        Command::Build { release, path } => {
+            let dir = path.unwrap_or_else(|| PathBuf::from("."));
+            match project::build(&dir, release) {
+                Ok(dirs) => {
+                    for dir in dirs {
+                        eprintln!("fireball: modules in {}", dir.display());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("fireball: build: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
     }
+}
+
+fn new_project(args: NewArgs) -> ExitCode {
+    let sdk = match (args.sdk_path, args.sdk_git) {
+        (Some(path), _) => match std::path::absolute(&path) {
+            Ok(path) if path.join("services-sdk/Cargo.toml").is_file() => project::Sdk::Path(path),
+            _ => {
+                eprintln!(
+                    "fireball: --sdk-path {}: not a Fireball checkout (no services-sdk/Cargo.toml)",
+                    path.display()
+                );
+                return ExitCode::from(1);
+            }
+        },
+        (None, Some(url)) => project::Sdk::Git {
+            url,
+            rev: args.sdk_rev,
+        },
+        (None, None) => match project::Sdk::this_checkout() {
+            Ok(sdk) => sdk,
+            Err(e) => {
+                eprintln!("fireball: {e}");
+                return ExitCode::from(1);
+            }
+        },
+    };
+    let kind = match args.kind {
+        NewKind::Service => project::Kind::Service,
+        NewKind::Guest => project::Kind::Guest,
+    };
+    let parent = args.dir.unwrap_or_else(|| PathBuf::from("."));
+    let dir = match project::create(kind, &args.name, &parent, &sdk) {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("fireball: new: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    eprintln!("fireball: made {}", dir.display());
+    if !args.no_snapshot {
+        eprintln!("fireball: building it and running fireball.toml once for its traffic snapshot");
+        if let Err(e) = project::record_snapshot(kind, &dir) {
+            eprintln!(
+                "fireball: new: the project is made, but its snapshot is not recorded: {e}\n\
+                 (fix that, then `INSTA_UPDATE=always cargo test` records it)"
+            );
+            return ExitCode::from(1);
+        }
+    }
+    eprintln!(
+        "fireball: next: cd {} && cargo test && fireball build && fireball run fireball.toml",
+        dir.display()
+    );
+    ExitCode::SUCCESS
 }
 
 /// A command line that parsed but does not make sense: clap's usage error (exit status 2).

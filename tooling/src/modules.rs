@@ -58,6 +58,14 @@ fn target_dir(meta: &Value) -> Result<PathBuf, String> {
         .ok_or_else(|| "cargo metadata output: no target_directory".to_string())
 }
 
+/// The root of the cargo workspace `dir` is in.
+pub fn workspace_root(dir: &Path) -> Result<PathBuf, String> {
+    metadata(dir)?["workspace_root"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| "cargo metadata output: no workspace_root".to_string())
+}
+
 /// Every module in the workspace at `root`, sorted by package name.
 pub fn discover(root: &Path) -> Result<Vec<ModuleSpec>, String> {
     specs(&metadata(root)?)
