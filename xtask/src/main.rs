@@ -11,6 +11,8 @@
 //! cargo xtask latency    interrupt to waiting guest, worst case on Cortex-M33 (QEMU -icount)
 //! cargo xtask demo       the main job: the demo deployment on the host simulator
 //! cargo xtask test       every check CI runs: fmt, clippy, no_std builds, host and QEMU tests
+//! cargo xtask new-project a user's projects outside the repository: fireball new, cargo
+//!                        test, fireball build, fireball run (part of `test`)
 //! cargo xtask keygen     a package-signing key pair
 //! cargo xtask package    a component's module as a signed package
 //! ```
@@ -24,6 +26,7 @@ mod firmware;
 mod footprint;
 mod latency;
 mod modules;
+mod new_project;
 mod nrf5340;
 mod package;
 mod profile;
@@ -252,6 +255,9 @@ fn test(root: &Path) -> Result<(), String> {
     // A stock lldb-22 debugs the sensor hub's aggregator over GDB remote (`fireball run --gdb`).
     debugger::run_check(root)?;
     debugger::run_board_check(&cross, root)?;
+    // A user's own projects, outside the repository: `fireball new`, `cargo test`,
+    // `fireball build`, `fireball run`.
+    new_project::run_check(root)?;
     eprintln!("xtask: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }
@@ -332,6 +338,7 @@ fn main() -> ExitCode {
         ["debugger", "--board"] => {
             Cross::setup(true).and_then(|cross| debugger::run_board_check(&cross, &root))
         }
+        ["new-project"] => Cross::setup(true).and_then(|_| new_project::run_check(&root)),
         ["control-port"] => Cross::setup(true)
             .and_then(|cross| modules::build_all(&cross, &root))
             .and_then(|_| control_port::run_check(&root)),

@@ -1,0 +1,119 @@
+//! `cargo xtask new-project`: what a user does with the `fireball` tool, outside this
+//! repository. In a temporary directory: `fireball new service alarm` and `fireball new
+//! guest watcher`, nothing edited; `cargo test` in each (the stub tests and the traffic
+//! snapshot pass); the service's reply changed, its snapshot test fails with a diff;
+//! `fireball build` and `fireball run fireball.toml` in each, exit status 0.
+//!
+//! The two projects share one cargo target directory (as a user's projects may), so the
+//! SDK and the simulator are compiled once for both.
+
+use std::{fs, path::Path, process::Command};
+
+use crate::{describe, host_cargo, host_cargo_cmd, run};
+
+/// Run the check; the scratch directory is removed when it passes and kept (and named)
+/// when it fails.
+pub fn run_check(root: &Path) -> Result<(), String> {
+    run(&mut host_cargo_cmd(root, &["build", "-p", "fireball"]))?;
+    let fireball = root.join("target/debug/fireball");
+    let scratch = std::env::temp_dir().join(format!("fireball-new-project-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    match check(&fireball, &scratch) {
+        Ok(()) => {
+            let _ = fs::remove_dir_all(&scratch);
+            eprintln!(
+                "xtask: new projects made, tested, built and run outside the repository \
+                 (a service and a guest)"
+            );
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "{e}\n(the projects are kept in {})",
+            scratch.display()
+        )),
+    }
+}
+
+fn check(fireball: &Path, scratch: &Path) -> Result<(), String> {
+    let target = scratch.join("target");
+    let tool = |dir: &Path, args: &[&str]| {
+        let mut cmd = Command::new(fireball);
+        cmd.current_dir(dir)
+            .args(args)
+            .env("CARGO_TARGET_DIR", &target);
+        cmd
+    };
+    run(&mut tool(scratch, &["new", "service", "alarm"]))?;
+    run(&mut tool(scratch, &["new", "guest", "watcher"]))?;
+    let alarm = scratch.join("alarm");
+    let watcher = scratch.join("watcher");
+    for project in [&alarm, &watcher] {
+        run(&mut cargo(project, &target, &["test"]))?;
+    }
+    snapshot_catches_a_changed_reply(&alarm, &target)?;
+    for project in [&alarm, &watcher] {
+        run(&mut tool(project, &["build"]))?;
+        for module in ["modules", "modules-debug"] {
+            let dir = project.join("target/fireball").join(module);
+            if fs::read_dir(&dir).map_or(0, Iterator::count) == 0 {
+                return Err(format!("fireball build left nothing in {}", dir.display()));
+            }
+        }
+        let mut deployment = tool(project, &["run", "fireball.toml", "--quiet"]);
+        let out = deployment
+            .output()
+            .map_err(|e| format!("cannot start {}: {e}", describe(&deployment)))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || !stdout.contains("finished") {
+            return Err(format!(
+                "`{}` in {} exited with {}:\n{stdout}{}",
+                describe(&deployment),
+                project.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Change what the service answers (each amount counts twice): the stub test and the
+/// traffic snapshot must fail, the snapshot with insta's diff of the replies. Then put it
+/// back.
+fn snapshot_catches_a_changed_reply(project: &Path, target: &Path) -> Result<(), String> {
+    let lib = project.join("service/src/lib.rs");
+    let original = fs::read_to_string(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
+    let from = "total.count.saturating_add(1)";
+    if !original.contains(from) {
+        return Err(format!("{} no longer counts with `{from}`", lib.display()));
+    }
+    let changed = original.replace(from, "total.count.saturating_add(2)");
+    fs::write(&lib, changed).map_err(|e| format!("{}: {e}", lib.display()))?;
+    let mut test = cargo(project, target, &["test", "--test", "deployment"]);
+    test.env("INSTA_UPDATE", "no");
+    let out = test.output();
+    fs::write(&lib, &original).map_err(|e| format!("{}: {e}", lib.display()))?;
+    let out = out.map_err(|e| format!("cannot start {}: {e}", describe(&test)))?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let diff = ["-old snapshot", "+new results", "count: 1u", "count: 2u"];
+    if out.status.success() || !diff.iter().all(|line| text.contains(line)) {
+        return Err(format!(
+            "a changed reply should fail the snapshot test with a diff; `{}` gave {}:\n{text}",
+            describe(&test),
+            out.status
+        ));
+    }
+    eprintln!("xtask: a changed reply fails the new service's snapshot test with a diff");
+    Ok(())
+}
+
+/// `cargo <args>` in the project `dir`, building in `target`.
+fn cargo(dir: &Path, target: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(host_cargo());
+    cmd.current_dir(dir)
+        .args(args)
+        .env("CARGO_TARGET_DIR", target);
+    cmd
+}
