@@ -92,6 +92,9 @@ enum Command {
         /// The project [default: the current directory]
         #[arg(long, value_name = "DIR")]
         path: Option<PathBuf>,
+        /// Build only this module (its package name; repeatable)
+        #[arg(short, long = "package", value_name = "NAME")]
+        packages: Vec<String>,
     },
 }
 
@@ -349,9 +352,13 @@ fn main() -> ExitCode {
         }
         Command::Inspect { module } => inspect(&module),
         Command::New(args) => new_project(args),
-        Command::Build { release, path } => {
+        Command::Build {
+            release,
+            path,
+            packages,
+        } => {
             let dir = path.unwrap_or_else(|| PathBuf::from("."));
-            match project::build(&dir, release) {
+            match project::build(&dir, release, &packages) {
                 Ok(dirs) => {
                     for dir in dirs {
                         eprintln!("fireball: modules in {}", dir.display());

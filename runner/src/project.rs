@@ -74,7 +74,10 @@ impl Sdk {
                     format!("path = {}", toml_string(&root.join(dir).to_string_lossy()))
                 }
                 Self::Git { url, rev: None } => format!("git = {}", toml_string(url)),
-                Self::Git { url, rev: Some(rev) } => {
+                Self::Git {
+                    url,
+                    rev: Some(rev),
+                } => {
                     format!("git = {}, rev = {}", toml_string(url), toml_string(rev))
                 }
             };
@@ -255,12 +258,19 @@ pub fn record_snapshot(kind: Kind, dir: &Path) -> Result<(), String> {
 /// them (`target/fireball/modules`), and unless `release_only` their debug builds with
 /// DWARF (`target/fireball/modules-debug`, for `fireball run --gdb`). Sets up the cross
 /// toolchain first (installing it as root, as `cargo xtask setup` does).
-pub fn build(dir: &Path, release_only: bool) -> Result<Vec<PathBuf>, String> {
+///
+/// `only` names the modules to build (package names); all of them when it is empty.
+pub fn build(dir: &Path, release_only: bool, only: &[String]) -> Result<Vec<PathBuf>, String> {
     let root = modules::workspace_root(dir)?;
     let cross = Cross::setup(true)?;
-    let mut dirs = vec![modules::build(&cross, &root, Build::Release)?];
+    let mut dirs = vec![modules::build_packages(
+        &cross,
+        &root,
+        Build::Release,
+        only,
+    )?];
     if !release_only {
-        dirs.push(modules::build(&cross, &root, Build::Debug)?);
+        dirs.push(modules::build_packages(&cross, &root, Build::Debug, only)?);
     }
     Ok(dirs)
 }
@@ -271,7 +281,13 @@ mod tests {
 
     #[test]
     fn names_must_serve_as_crate_component_and_segment() {
-        for good in ["alarm", "watcher", "a", "temp-sensor2", "abcdefghijklmnopqrstuvwxy"] {
+        for good in [
+            "alarm",
+            "watcher",
+            "a",
+            "temp-sensor2",
+            "abcdefghijklmnopqrstuvwxy",
+        ] {
             assert_eq!(check_name(good), Ok(()), "{good}");
         }
         for bad in [
@@ -292,12 +308,11 @@ mod tests {
     #[test]
     fn placeholders_are_filled_in() {
         let sdk = Sdk::Path(PathBuf::from("/opt/fire\"ball"));
-        let text = render(
-            "{{name}} {{crate}} {{Type}}\n{{sdk}}",
-            "temp-sensor",
-            &sdk,
+        let text = render("{{name}} {{crate}} {{Type}}\n{{sdk}}", "temp-sensor", &sdk);
+        assert!(
+            text.starts_with("temp-sensor temp_sensor TempSensor\n"),
+            "{text}"
         );
-        assert!(text.starts_with("temp-sensor temp_sensor TempSensor\n"), "{text}");
         assert!(
             text.contains(r#"fireball-services-sdk = { path = "/opt/fire\"ball/services-sdk" }"#),
             "{text}"
@@ -306,9 +321,10 @@ mod tests {
             url: "https://example.org/fireball.git".into(),
             rev: Some("v1".into()),
         };
-        assert!(render("{{sdk}}", "x", &git).contains(
-            r#"fireball = { git = "https://example.org/fireball.git", rev = "v1" }"#
-        ));
+        assert!(
+            render("{{sdk}}", "x", &git)
+                .contains(r#"fireball = { git = "https://example.org/fireball.git", rev = "v1" }"#)
+        );
     }
 
     #[test]

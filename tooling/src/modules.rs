@@ -156,6 +156,18 @@ impl Build {
 
 /// Build every module the `build` way; returns the directory holding the `.wasm` files.
 pub fn build(cross: &Cross, root: &Path, build: Build) -> Result<PathBuf, String> {
+    build_packages(cross, root, build, &[])
+}
+
+/// Build the modules named in `only` (package names; every module when empty) the `build`
+/// way; returns the directory holding the `.wasm` files. A name that is not a module of the
+/// workspace is an error that lists the ones there are.
+pub fn build_packages(
+    cross: &Cross,
+    root: &Path,
+    build: Build,
+    only: &[String],
+) -> Result<PathBuf, String> {
     let out = build.out_dir(root);
     fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let meta = metadata(root)?;
@@ -167,7 +179,20 @@ pub fn build(cross: &Cross, root: &Path, build: Build) -> Result<PathBuf, String
             root.display()
         ));
     }
-    for spec in specs {
+    if let Some(missing) = only
+        .iter()
+        .find(|name| !specs.iter().any(|s| &s.package == *name))
+    {
+        let known: Vec<&str> = specs.iter().map(|s| s.package.as_str()).collect();
+        return Err(format!(
+            "`{missing}` is not a module here; the modules are: {}",
+            known.join(", ")
+        ));
+    }
+    for spec in specs
+        .into_iter()
+        .filter(|s| only.is_empty() || only.contains(&s.package))
+    {
         let mut cmd = cross.cargo("rustc", WASM);
         cmd.current_dir(root)
             .args(["-p", &spec.package, "--lib", "--crate-type", "cdylib"])

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo xtask setup      find or install the cross toolchains and QEMU
 //! cargo xtask wasm       build every WASM module (guests, services), and debug builds with DWARF
+//!                        (`-p NAME`: one module)
 //! cargo xtask firmware   build the Cortex-M33 firmware (embeds the modules)
 //! cargo xtask qemu       build and run the firmware under QEMU mps2-an505
 //! cargo xtask bench      benchmark workloads: instructions on Cortex-M33 (QEMU -icount)
@@ -102,12 +103,20 @@ fn deploy_sizes(root: &Path, elf: &Path, manifest: &Path) -> Result<(), String> 
     let figures = budget::measure(elf, &modules::out_dir(root))?;
     println!("\nmeasured (flash from the ELF; RAM and boot on the board under QEMU -icount)");
     print!("{}", figures.table());
-    let manifest = manifest.canonicalize().ok();
+    let canonical = manifest.canonicalize().ok();
+    let mut held = false;
     for (file, budgeted) in budget::files(root)? {
-        if budgeted.canonicalize().ok() == manifest {
+        if budgeted.canonicalize().ok() == canonical {
             println!("\nbudgets ({})", file.display());
             print!("{}", budget::check(&figures, &file)?);
+            held = true;
         }
+    }
+    if !held {
+        println!(
+            "\nno budget: no file in firmware/budgets/ names {}",
+            manifest.display()
+        );
     }
     Ok(())
 }
@@ -281,6 +290,13 @@ fn main() -> ExitCode {
                 println!("modules in {}", release.display());
                 println!("debug builds in {}", debug.display());
             }),
+        ["wasm", "-p", package] => Cross::setup(true).and_then(|cross| {
+            let only = [package.to_string()];
+            let release = modules::build_packages(&cross, &root, modules::Build::Release, &only)?;
+            modules::build_packages(&cross, &root, modules::Build::Debug, &only)?;
+            println!("{package} in {}", release.display());
+            Ok(())
+        }),
         ["firmware"] => Cross::setup(true)
             .and_then(|cross| firmware::build(&cross, &root))
             .map(|elf| println!("firmware: {}", elf.display())),

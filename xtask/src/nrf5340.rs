@@ -48,12 +48,20 @@ pub fn sizes(root: &Path, manifest: &Path) -> Result<(), String> {
     let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk)?;
     print!("{}", firmware::sizes_on(&elf, Board::Nrf5340Dk)?);
     print!("{}", check_memory_map(&elf)?);
-    let manifest = manifest.canonicalize().ok();
+    let canonical = manifest.canonicalize().ok();
+    let mut held = false;
     for (file, budgeted) in budget_files(root)? {
-        if budgeted.canonicalize().ok() == manifest {
+        if budgeted.canonicalize().ok() == canonical {
             println!("\nbudgets ({})", file.display());
             print!("{}", budget::check(&figures(&elf)?, &file)?);
+            held = true;
         }
+    }
+    if !held {
+        println!(
+            "\nno budget: no file in firmware/budgets/nrf5340dk/ names {}",
+            manifest.display()
+        );
     }
     Ok(())
 }
