@@ -49,4 +49,6 @@ pub use memory::{PartitionRow, PartitionTable};
 pub use modules::{ModuleEntry, ModuleError, ModuleStore, RamStore, Source, StoreError};
 pub use plan::{ComponentPlan, Lifecycle, MAX_BACKOFF_FACTOR, Plan, Restart};
 pub use report::{ComponentRam, ComponentReport, RunReport};
+#[cfg(feature = "observe")]
+pub use system::{Activity, ComponentActivity};
 pub use system::{CONTROL, Installed, RunOptions, Sink, System, TARGET_MHZ, Turn, system_routes};

@@ -114,6 +114,42 @@ pub trait Sink {
     fn memory(&self, text: &str) {
         let _ = text;
     }
+
+    /// One [`System::turn`] has ended: the deployment's clock, tasks and router trace (given
+    /// to [`trace`](Self::trace) just before) can be read (feature `observe`; ignored by
+    /// default).
+    #[cfg(feature = "observe")]
+    fn turned(&self, system: &System) {
+        let _ = system;
+    }
+}
+
+/// What the deployment's tasks and components have done so far ([`System::activity`],
+/// feature `observe`).
+#[cfg(feature = "observe")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Every live task (the native subsystems, and the vSoC's runners that run the
+    /// components' slices) with the times the scheduler has polled it.
+    pub tasks: Vec<(&'static str, u32)>,
+    /// Every component.
+    pub components: Vec<ComponentActivity>,
+}
+
+/// What one component has done so far (feature `observe`).
+#[cfg(feature = "observe")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComponentActivity {
+    /// Its name.
+    pub name: String,
+    /// Guest or service.
+    pub kind: Kind,
+    /// Slices run (over every generation).
+    pub slices: u64,
+    /// Fuel burned (over every generation).
+    pub fuel: u64,
+    /// What it is doing now: `ready`, `blocked: wait for a request`, `finished`, …
+    pub state: String,
 }
 
 /// How a run is bounded and shown.
@@ -1146,7 +1182,29 @@ impl System {
             }
         };
         self.collect();
+        #[cfg(feature = "observe")]
+        self.options.sink.turned(self);
         turn
+    }
+
+    /// Every live task with its polls, every component with its slices, fuel and state
+    /// (feature `observe`: an observer's view between turns).
+    #[cfg(feature = "observe")]
+    pub fn activity(&self) -> Activity {
+        Activity {
+            tasks: self.executor.tasks().map(|t| (t.name, t.polls)).collect(),
+            components: self
+                .components
+                .iter()
+                .map(|c| ComponentActivity {
+                    name: c.name.clone(),
+                    kind: c.kind,
+                    slices: c.earlier.0 + c.monitor.stats().slices,
+                    fuel: c.earlier.1 + c.monitor.stats().fuel_consumed,
+                    state: c.monitor.state().to_string(),
+                })
+                .collect(),
+        }
     }
 
     /// Run turns until the clock reads `until_us` (or nothing is left to do, or the run

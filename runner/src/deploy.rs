@@ -14,10 +14,13 @@
 //! ```
 
 use std::{
+    cell::RefCell,
     fmt,
     path::{Path, PathBuf},
     rc::Rc,
 };
+
+use crate::timeline::{Recorder, Timeline};
 
 use fireball_kernel::mem::{HostHeap, LayoutError};
 use fireball_manifest::{
@@ -115,6 +118,11 @@ pub struct RunOptions {
     pub heap: Option<&'static HostHeap>,
     /// Components run from their instrumented debug builds.
     pub debug: DebugBuilds,
+    /// Record the run into this timeline (`fireball run --timeline`).
+    pub timeline: Option<Rc<RefCell<Timeline>>>,
+    /// Stream the router trace to this file as it happens (`fireball run --trace`) instead
+    /// of keeping it in memory for the report ([`RunReport::trace`] is then empty).
+    pub trace_to: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -126,6 +134,71 @@ impl Default for RunOptions {
             trace_bodies: true,
             heap: None,
             debug: DebugBuilds::default(),
+            timeline: None,
+            trace_to: None,
+        }
+    }
+}
+
+/// The router trace, streamed to a file line by line (`--trace`): a long or flooding run
+/// does not grow the host's memory.
+struct TraceFile {
+    inner: Rc<dyn Sink>,
+    file: RefCell<Option<std::io::BufWriter<std::fs::File>>>,
+    path: PathBuf,
+}
+
+impl Sink for TraceFile {
+    fn console(&self, label: &str) -> Box<dyn Console> {
+        self.inner.console(label)
+    }
+
+    fn line(&self, text: &str) {
+        self.inner.line(text);
+    }
+
+    fn trace(&self, lines: &str) {
+        use std::io::Write as _;
+        let mut file = self.file.borrow_mut();
+        if let Some(writer) = file.as_mut()
+            && let Err(e) = writer.write_all(lines.as_bytes())
+        {
+            eprintln!(
+                "fireball: {}: {e}; the trace stops here",
+                self.path.display()
+            );
+            *file = None;
+        }
+        drop(file);
+        self.inner.trace(lines);
+    }
+
+    fn status(&self, text: &str) {
+        self.inner.status(text);
+    }
+
+    fn booted(&self, name: &str) {
+        self.inner.booted(name);
+    }
+
+    fn memory(&self, text: &str) {
+        self.inner.memory(text);
+    }
+
+    fn aside(&self, f: &mut dyn FnMut()) {
+        self.inner.aside(f);
+    }
+
+    fn turned(&self, system: &System) {
+        self.inner.turned(system);
+    }
+}
+
+impl Drop for TraceFile {
+    fn drop(&mut self) {
+        use std::io::Write as _;
+        if let Some(writer) = self.file.get_mut().as_mut() {
+            let _ = writer.flush();
         }
     }
 }
@@ -177,26 +250,47 @@ impl Sink for Beside {
     fn aside(&self, f: &mut dyn FnMut()) {
         self.heap.beside(f);
     }
+
+    fn turned(&self, system: &System) {
+        self.heap.beside(|| self.sink.turned(system));
+    }
 }
 
 impl RunOptions {
-    fn for_deploy(&self) -> fireball_deploy::RunOptions {
+    fn for_deploy(&self) -> Result<fireball_deploy::RunOptions, BootError> {
         let mut sink: Rc<dyn Sink> = match (&self.output, self.status_line) {
             (Output::Stdout, true) => Rc::new(WithStatus(self.output.clone())),
             _ => Rc::new(self.output.clone()),
         };
+        if let Some(path) = &self.trace_to {
+            let file = std::fs::File::create(path).map_err(|e| BootError::Output {
+                path: path.clone(),
+                error: e.to_string(),
+            })?;
+            sink = Rc::new(TraceFile {
+                inner: sink,
+                file: RefCell::new(Some(std::io::BufWriter::new(file))),
+                path: path.clone(),
+            });
+        }
+        if let Some(timeline) = &self.timeline {
+            sink = Rc::new(Recorder {
+                inner: sink,
+                timeline: timeline.clone(),
+            });
+        }
         if let Some(heap) = self.heap {
             sink = Rc::new(Beside { sink, heap });
         }
-        fireball_deploy::RunOptions {
+        Ok(fireball_deploy::RunOptions {
             max_time_us: self.max_time_us,
             sink,
             trace_bodies: self.trace_bodies,
-            keep_trace: true,
+            keep_trace: self.trace_to.is_none(),
             heap: None,
             heap_scale: 1,
             devices: None,
-        }
+        })
     }
 }
 
@@ -244,6 +338,13 @@ pub enum BootError {
         /// What is wrong.
         error: String,
     },
+    /// A file the run writes (`--trace`) cannot be created.
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// What the file system said.
+        error: String,
+    },
     /// The deployment did not boot.
     Boot(fireball_deploy::BootError),
 }
@@ -271,6 +372,7 @@ impl fmt::Display for BootError {
                 path,
                 error,
             } => write!(f, "{component}: debug build {}: {error}", path.display()),
+            Self::Output { path, error } => write!(f, "cannot write {}: {error}", path.display()),
             Self::Boot(e) => write!(f, "{e}"),
         }
     }
@@ -496,7 +598,7 @@ pub fn boot(
     options: RunOptions,
 ) -> Result<System, BootError> {
     let plan = plan_debug(manifest, dirs, &options.debug)?;
-    let mut deploy = options.for_deploy();
+    let mut deploy = options.for_deploy()?;
     let Some(host) = options.heap else {
         return Ok(System::boot(&plan, deploy)?);
     };

@@ -33,6 +33,8 @@ use std::{
     process::ExitCode,
 };
 
+use std::{cell::RefCell, rc::Rc};
+
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use std::net::{TcpListener, UdpSocket};
@@ -41,6 +43,7 @@ use fireball::{
     Outcome, control,
     deploy::{self, Output, RunOptions},
     gdb, project, run_guests,
+    timeline::Timeline,
 };
 use fireball_kernel::mem::HostHeap;
 use fireball_vsoc::{Vsoc, VsocConfig, loader};
@@ -145,6 +148,10 @@ struct RunArgs {
     /// Stop after SECONDS of virtual time even if guests still run (default 60)
     #[arg(long = "for", value_name = "SECONDS")]
     seconds: Option<u64>,
+    /// Write the run as a timeline: FILE.json in Chrome's trace-event format (Perfetto,
+    /// chrome://tracing), FILE.html as a self-contained page drawing it in SVG
+    #[arg(long, value_name = "FILE")]
+    timeline: Option<PathBuf>,
     /// Where the manifest's modules are [default: $FIREBALL_MODULES_DIR, else
     /// target/fireball/modules, where `cargo xtask wasm` puts them]
     #[arg(long, value_name = "DIR")]
@@ -171,6 +178,7 @@ impl RunArgs {
     /// Whether any option that only a manifest takes was given.
     fn has_deployment_options(&self) -> bool {
         self.trace.is_some()
+            || self.timeline.is_some()
             || self.seconds.is_some()
             || self.modules.is_some()
             || self.quiet
@@ -198,6 +206,16 @@ fn run_deployment(manifest: PathBuf, args: RunArgs) -> ExitCode {
     if let Some(seconds) = args.seconds {
         options.max_time_us = seconds.saturating_mul(1_000_000);
     }
+    let timeline = match args.timeline.as_deref().map(timeline_format) {
+        None => None,
+        Some(Ok(format)) => {
+            let timeline = Rc::new(RefCell::new(Timeline::new(&module_name(&manifest))));
+            options.timeline = Some(timeline.clone());
+            Some((timeline, format))
+        }
+        Some(Err(message)) => return usage_error(&message),
+    };
+    options.trace_to = args.trace.clone();
     options.debug = deploy::DebugBuilds {
         dir: args
             .debug_modules
@@ -261,15 +279,24 @@ fn run_deployment(manifest: PathBuf, args: RunArgs) -> ExitCode {
             HEAP.overflows()
         );
     }
-    if let Some(path) = args.trace {
-        if let Err(e) = std::fs::write(&path, &report.trace) {
+    if let Some(path) = &args.trace {
+        eprintln!("fireball: router trace written to {}", path.display());
+    }
+    if let (Some((timeline, format)), Some(path)) = (timeline, &args.timeline) {
+        let mut timeline = timeline.borrow_mut();
+        timeline.set_name(&report.deployment);
+        let text = match format {
+            TimelineFormat::Json => timeline.to_json().to_string(),
+            TimelineFormat::Html => timeline.to_html(),
+        };
+        if let Err(e) = std::fs::write(path, text) {
             eprintln!(
-                "fireball: cannot write the trace to {}: {e}",
+                "fireball: cannot write the timeline to {}: {e}",
                 path.display()
             );
             return ExitCode::from(1);
         }
-        eprintln!("fireball: router trace written to {}", path.display());
+        eprintln!("fireball: timeline written to {}", path.display());
     }
     // With a control port the run lasts `--for`: it succeeded if the board did not halt.
     let served = served_control && report.halted.is_none();
@@ -277,6 +304,27 @@ fn run_deployment(manifest: PathBuf, args: RunArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// How `--timeline FILE` is written, by FILE's extension.
+#[derive(Clone, Copy)]
+enum TimelineFormat {
+    /// Chrome's trace-event JSON.
+    Json,
+    /// A self-contained HTML page with the timeline in SVG.
+    Html,
+}
+
+fn timeline_format(path: &Path) -> Result<TimelineFormat, String> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => Ok(TimelineFormat::Json),
+        Some("html" | "htm") => Ok(TimelineFormat::Html),
+        _ => Err(format!(
+            "--timeline {}: the file name says the format: .json (trace events, for \
+             Perfetto) or .html (a page drawing it)",
+            path.display()
+        )),
     }
 }
 
@@ -344,8 +392,8 @@ fn main() -> ExitCode {
                     "a deployment is one manifest: give `fireball run` one .toml, or only .wasm modules",
                 ),
                 _ if args.has_deployment_options() => usage_error(
-                    "--trace, --for, --modules, --quiet, --control, --gdb and --debug apply to a \
-                     manifest, not to bare modules",
+                    "--trace, --timeline, --for, --modules, --quiet, --control, --gdb and --debug apply \
+                     to a manifest, not to bare modules",
                 ),
                 paths => run_guest_modules(paths),
             }

@@ -49,6 +49,8 @@ fn meaningless_command_lines_are_usage_errors() {
             "x",
         ],
         &["run", "a.toml", "--for", "soon"],
+        &["run", "a.toml", "--timeline", "out.txt"],
+        &["run", "guest.wasm", "--timeline", "out.json"],
         &["inspect"],
     ];
     for args in cases {

@@ -18,6 +18,7 @@ mod c_guest;
 mod codec_fuel;
 mod debugger;
 mod demo_sensor_hub;
+mod demo_timeline;
 mod firmware_deploy;
 mod firmware_latency;
 mod hello;
