@@ -14,6 +14,39 @@
 //! module reach the route (else [`Error::Denied`]); a device `hal` does not have fails with
 //! [`Error::Failed(404)`](Error::Failed). GPIO and time stay builtins: see
 //! [`device`](crate::device).
+//!
+//! | client | binds (numbers in decimal) | what it answers |
+//! | --- | --- | --- |
+//! | [`Adc::open(0)`](Adc::open) | `hal://adc/0` | [`AdcSample`]: `raw` in `0..2^bits`, `millivolts` scaled to the board's reference (3,300 mV on the simulated board) |
+//! | [`Uart::open(1)`](Uart::open) | `hal://uart/1` | bytes taken / bytes received |
+//! | [`Timer::open(0)`](Timer::open) | `hal://timer/0` | microseconds since boot |
+//! | [`I2c::open(0, 0x44)`](I2c::open) | `hal://i2c/0/68` (the 7-bit address in decimal) | the device's bytes, as it sends them |
+//! | [`Spi::open(0)`](Spi::open) | `hal://spi/0` | the bytes clocked in |
+//! | [`Climate::open(0)`](Climate::open) | `hal://i2c/0/68` | temperature in [`CentiCelsius`], humidity in [`CentiPercent`] |
+//!
+//! The manifest's `reach` must name the route: `{ route = "hal://i2c/{bus}/{addr}", methods =
+//! ["call"] }` for every device, or one concrete URI such as `hal://i2c/0/68`.
+//!
+//! # The simulated board's devices
+//!
+//! What `fireball run` serves (`fireball_subsystems::sim`), so a guest written on the host
+//! meets the same bytes on the simulator every run:
+//!
+//! - `hal://adc/{0..3}`: 12-bit conversions (`raw` in `0..4096`, reference 3,300 mV) of
+//!   deterministic waveforms on the virtual clock: channel 0 a sine 2048 ± 1000 over 2 s,
+//!   channel 1 noise 1500 ± 300, channel 2 steps 500, 1500, 2500, 3500 of 250 ms each,
+//!   channel 3 a sine 3000 ± 500 over 5 s.
+//! - `hal://i2c/0/68`: a climate sensor (address `0x44`, [`Climate`]). Its registers:
+//!
+//!   | register | bytes | content |
+//!   | --- | --- | --- |
+//!   | `0x00` | 2 | temperature, centi-°C, `i16` big-endian |
+//!   | `0x02` | 2 | relative humidity, centi-%, `u16` big-endian |
+//!   | `0x0F` | 1 | identity, `0xBC` |
+//!
+//!   A write sets the register pointer; reads continue from it. Temperature swings
+//!   22.50 °C ± 2.00 over 60 s of virtual time, humidity 45.00 % ± 5.00 over 90 s.
+//! - `hal://timer/0`: the virtual clock.
 
 use alloc::vec::Vec;
 
@@ -151,10 +184,112 @@ impl Spi {
     }
 }
 
+/// A temperature in hundredths of a degree Celsius (`2250` is 22.50 °C).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CentiCelsius(pub i16);
+
+impl CentiCelsius {
+    /// Whole degrees, rounded towards zero.
+    pub const fn degrees(self) -> i16 {
+        self.0 / 100
+    }
+}
+
+/// A relative humidity in hundredths of a percent (`4500` is 45.00 %).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CentiPercent(pub u16);
+
+impl CentiPercent {
+    /// Whole percent, rounded down.
+    pub const fn percent(self) -> u16 {
+        self.0 / 100
+    }
+}
+
+/// The climate sensor at I2C address `0x44` (`hal://i2c/{bus}/68`): the simulated board's
+/// (its register map is in this module's documentation); a board with such a sensor serves
+/// the same registers.
+#[derive(Debug)]
+pub struct Climate {
+    device: I2c,
+}
+
+impl Climate {
+    /// The sensor's 7-bit address.
+    pub const ADDRESS: u8 = 0x44;
+    /// Register: temperature, `i16` big-endian, centi-°C.
+    pub const TEMPERATURE: u8 = 0x00;
+    /// Register: relative humidity, `u16` big-endian, centi-%.
+    pub const HUMIDITY: u8 = 0x02;
+    /// Register: identity.
+    pub const WHO_AM_I: u8 = 0x0F;
+    /// What [`WHO_AM_I`](Self::WHO_AM_I) reads.
+    pub const ID: u8 = 0xBC;
+
+    /// Bind the sensor on bus `bus` and check its identity: another device there is
+    /// [`Error::BadReply`].
+    pub fn open(bus: u8) -> Result<Self, Error> {
+        let device = I2c::open(bus, Self::ADDRESS)?;
+        match device.write_read(&[Self::WHO_AM_I], 1)?.as_slice() {
+            [Self::ID] => Ok(Self { device }),
+            _ => Err(Error::BadReply),
+        }
+    }
+
+    /// The temperature now.
+    pub fn temperature(&self) -> Result<CentiCelsius, Error> {
+        self.register(Self::TEMPERATURE)
+            .map(|b| CentiCelsius(i16::from_be_bytes(b)))
+    }
+
+    /// The relative humidity now.
+    pub fn humidity(&self) -> Result<CentiPercent, Error> {
+        self.register(Self::HUMIDITY)
+            .map(|b| CentiPercent(u16::from_be_bytes(b)))
+    }
+
+    fn register(&self, register: u8) -> Result<[u8; 2], Error> {
+        self.device
+            .write_read(&[register], 2)?
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::BadReply)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::stub::router;
+
+    #[test]
+    fn the_climate_sensor_reads_in_units() {
+        router::serve_typed("hal://i2c/0/68", |method, request: I2cTransfer| {
+            assert_eq!(method, Method::Call);
+            let data = match request.write.as_slice() {
+                [Climate::WHO_AM_I] => vec![Climate::ID],
+                [Climate::TEMPERATURE] => (-1234i16).to_be_bytes().to_vec(),
+                [Climate::HUMIDITY] => 4567u16.to_be_bytes().to_vec(),
+                _ => return Err(400),
+            };
+            assert_eq!(request.read as usize, data.len());
+            Ok(Data { data })
+        });
+        let climate = Climate::open(0).unwrap();
+        assert_eq!(climate.temperature(), Ok(CentiCelsius(-1234)));
+        assert_eq!(climate.temperature().unwrap().degrees(), -12);
+        assert_eq!(climate.humidity(), Ok(CentiPercent(4567)));
+        assert_eq!(climate.humidity().unwrap().percent(), 45);
+    }
+
+    #[test]
+    fn another_device_at_the_address_is_refused() {
+        router::serve_typed("hal://i2c/1/68", |_, _: I2cTransfer| {
+            Ok(Data { data: vec![0x12] })
+        });
+        assert_eq!(Climate::open(1).err(), Some(Error::BadReply));
+        assert_eq!(Climate::open(2).err(), Some(Error::NoRoute));
+    }
 
     #[test]
     fn adc_and_timer_read_typed_replies() {
