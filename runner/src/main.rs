@@ -41,7 +41,7 @@ use std::net::{TcpListener, UdpSocket};
 
 use fireball::{
     Outcome, control,
-    deploy::{self, Output, RunOptions},
+    deploy::{self, HOST_SCALE, Output, RunOptions},
     gdb, project, run_guests,
     timeline::Timeline,
 };
@@ -80,6 +80,18 @@ enum Command {
     Inspect {
         /// The module (`.wasm`)
         module: PathBuf,
+    },
+    /// Propose partition sizes and service quotas for a manifest, measured by running it
+    /// once on the host with generous sizes: for a board (and whether it fits
+    /// deployment.ram) and for the host, before any firmware build
+    #[command(after_help = EXIT_CODES)]
+    Plan {
+        /// The manifest
+        manifest: PathBuf,
+        /// Where its modules are [default: $FIREBALL_MODULES_DIR, else
+        /// target/fireball/modules]
+        #[arg(long, value_name = "DIR")]
+        modules: Option<PathBuf>,
     },
     /// Make a new project: a standalone cargo workspace with a service (its messages crate
     /// and a guest that calls it) or a guest, its tests, a fireball.toml and a README
@@ -190,10 +202,7 @@ impl RunArgs {
 }
 
 fn run_deployment(manifest: PathBuf, args: RunArgs) -> ExitCode {
-    let modules = args
-        .modules
-        .or_else(|| std::env::var_os("FIREBALL_MODULES_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("target/fireball/modules"));
+    let modules = modules_dir(args.modules.clone());
     let mut options = RunOptions {
         output: Output::Stdout,
         status_line: !args.quiet,
@@ -307,6 +316,13 @@ fn run_deployment(manifest: PathBuf, args: RunArgs) -> ExitCode {
     }
 }
 
+/// `--modules`, else `$FIREBALL_MODULES_DIR`, else `target/fireball/modules`.
+fn modules_dir(given: Option<PathBuf>) -> PathBuf {
+    given
+        .or_else(|| std::env::var_os("FIREBALL_MODULES_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("target/fireball/modules"))
+}
+
 /// How `--timeline FILE` is written, by FILE's extension.
 #[derive(Clone, Copy)]
 enum TimelineFormat {
@@ -400,6 +416,27 @@ fn main() -> ExitCode {
         }
         Command::Inspect { module } => inspect(&module),
         Command::New(args) => new_project(args),
+        Command::Plan { manifest, modules } => {
+            let modules = modules_dir(modules);
+            drop((std::io::stdout().lock(), std::io::stderr().lock()));
+            match fireball::plan::measure(&manifest, &modules, &HEAP) {
+                Ok(plan) => {
+                    println!("for a board (host peaks are never below the board's):\n");
+                    println!("{}", plan.render(true));
+                    println!("for the host (it lays out {HOST_SCALE}x the manifest's sizes):\n");
+                    print!("{}", plan.render(false));
+                    if plan.render(true).contains("does NOT fit") {
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("fireball: plan: {}: {e}", manifest.display());
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Build {
             release,
             path,

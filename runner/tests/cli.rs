@@ -73,3 +73,50 @@ fn a_file_that_cannot_be_read_fails_with_status_one() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("/nonexistent/fireball.toml"));
 }
+
+#[test]
+fn plan_proposes_sizes_that_hold_what_the_run_used() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let modules = std::env::var_os("FIREBALL_MODULES_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target/fireball/modules"));
+    let manifest = root.join("examples/sensor-hub/fireball.toml");
+    let out = fireball(&[
+        "plan",
+        manifest.to_str().unwrap(),
+        "--modules",
+        modules.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("fits deployment.ram (524288 B)"), "{text}");
+    // Every row: the board's proposal holds the host's peak, the host's holds half of it.
+    let mut rows = 0;
+    let mut scale = 0;
+    for line in text.lines() {
+        if line.starts_with("for a board") {
+            scale = 1;
+        } else if line.starts_with("for the host") {
+            scale = 2;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if let [name, now, peak, proposed] = fields.as_slice()
+            && let (Ok(_), Ok(peak), Ok(proposed)) = (
+                now.parse::<u64>(),
+                peak.parse::<u64>(),
+                proposed.parse::<u64>(),
+            )
+        {
+            assert!(proposed * scale >= peak, "{name}: {line}");
+            rows += 1;
+        }
+    }
+    // Six partitions and three quotas, for the board and for the host.
+    assert_eq!(rows, 18, "{text}");
+    for quota in ["filter", "mesh", "stats"] {
+        assert!(
+            text.contains(&format!("name = \"{quota}\": quota = ")),
+            "{text}"
+        );
+    }
+}
