@@ -10,6 +10,8 @@
 //! - [`testing`]: a user's project runs its deployment from its own tests (the traffic
 //!   snapshot `fireball new` sets up).
 //! - [`project`]: `fireball new` and `fireball build` — a user's own project, made and built.
+//! - [`image`]: a deployment's Cortex-M33 firmware image, built from its manifest (for
+//!   `cargo xtask` and `fireball run|deploy --board`).
 //! - [`plan`]: `fireball plan <manifest>` — partition sizes and quotas proposed from a
 //!   measured run, for the host and for a board.
 //! - [`timeline`]: `fireball run … --timeline` — the run as Chrome trace-event JSON
@@ -19,6 +21,7 @@
 pub mod control;
 pub mod deploy;
 pub mod gdb;
+pub mod image;
 pub mod plan;
 pub mod project;
 pub mod testing;

@@ -1,0 +1,254 @@
+//! A deployment's firmware image, built on the host: the manifest validated and turned into
+//! the generated plan the `deploy` image boots from (its modules pinned by digest and
+//! embedded in flash), then the `fireball-firmware` crate of a Fireball checkout built for
+//! the Cortex-M33 with the board's features. `cargo xtask deploy|sizes|flash` (this
+//! repository's deployments) and `fireball run|deploy --board` (a user's project) both build
+//! images here.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
+
+use fireball_tooling::{
+    run,
+    toolchain::{ARM, Cross},
+};
+
+/// Which image, and how it is built.
+#[derive(Clone, Copy, Debug)]
+pub struct Image<'a> {
+    /// The firmware's binary: `deploy` (or `latency`).
+    pub bin: &'a str,
+    /// The firmware's features, comma-separated (`deploy`, `deploy,nrf5340dk`, …).
+    pub features: &'a str,
+    /// The ELF's file name in [`Place::out_dir`].
+    pub out_name: &'a str,
+    /// Components run from their instrumented debug builds (the `gdb` image).
+    pub debug: &'a [String],
+}
+
+/// Where an image is built from and where it goes.
+#[derive(Clone, Debug)]
+pub struct Place {
+    /// The Fireball checkout whose `firmware` crate is built.
+    pub sdk: PathBuf,
+    /// Cargo's target directory for the Cortex-M33 build.
+    pub target_dir: PathBuf,
+    /// Where the generated plan, the pinned modules and the ELF go.
+    pub out_dir: PathBuf,
+    /// The modules the manifest names (built already).
+    pub modules: PathBuf,
+    /// Their debug builds (for [`Image::debug`]).
+    pub debug_modules: PathBuf,
+}
+
+/// Build `image` for `manifest` at `place`; the ELF's path.
+pub fn build(
+    cross: &Cross,
+    place: &Place,
+    manifest: &Path,
+    image: &Image<'_>,
+) -> Result<PathBuf, String> {
+    fs::create_dir_all(&place.out_dir).map_err(|e| format!("{}: {e}", place.out_dir.display()))?;
+    let plan = place.out_dir.join("plan.rs");
+    let debug = crate::deploy::DebugBuilds {
+        dir: place.debug_modules.clone(),
+        components: image.debug.to_vec(),
+    };
+    let PlanSource {
+        text,
+        services,
+        ram,
+    } = plan_source(
+        manifest,
+        &place.modules,
+        &place.out_dir.join("prevalidated"),
+        &debug,
+    )?;
+    if fs::read_to_string(&plan).ok().as_deref() != Some(text.as_str()) {
+        fs::write(&plan, text).map_err(|e| format!("{}: {e}", plan.display()))?;
+    }
+    let mut cmd = cross.cargo("build", ARM);
+    cmd.current_dir(&place.sdk)
+        .env("CARGO_TARGET_DIR", &place.target_dir)
+        .env("FIREBALL_MODULES_DIR", &place.modules)
+        .env("FIREBALL_PLAN", &plan)
+        // The kernel's table of P4 quotas is sized at build time: room for every service.
+        .env("FIREBALL_MAX_SERVICES", services.clamp(4, 32).to_string())
+        // The `gdb` image's RAM (`firmware/build.rs`; the others ignore it).
+        .env("FIREBALL_RAM", ram.to_string())
+        .args([
+            "-p",
+            "fireball-firmware",
+            "--bin",
+            image.bin,
+            "--features",
+            image.features,
+        ])
+        .args(["--profile", "firmware"]);
+    run(&mut cmd)?;
+    let built = place.target_dir.join(ARM).join("firmware").join(image.bin);
+    let elf = place.out_dir.join(image.out_name);
+    fs::copy(&built, &elf).map_err(|e| format!("{}: {e}", built.display()))?;
+    Ok(elf)
+}
+
+/// The generated plan and what the image's build needs to know of the manifest.
+struct PlanSource {
+    /// Rust source for `fn plan() -> Plan`.
+    text: String,
+    /// How many services the manifest runs.
+    services: usize,
+    /// The manifest's `deployment.ram`, bytes.
+    ram: u64,
+}
+
+/// Rust source for `fn plan() -> Plan`: the manifest, validated, with each module validated
+/// by wasmi here on the host (the firmware has no validator) and pinned by its SHA-256
+/// digest. The bytes that were validated are written to `pinned/<digest>.wasm` and
+/// `include_bytes!`-ed from there (so they stay in flash), so the image embeds exactly what
+/// was validated, whatever happens to `modules` in between. The components `debug` names
+/// are their instrumented debug builds (`crate::deploy::plan_debug`).
+fn plan_source(
+    manifest_path: &Path,
+    modules: &Path,
+    pinned: &Path,
+    debug: &crate::deploy::DebugBuilds,
+) -> Result<PlanSource, String> {
+    use fireball_manifest::{Component, Manifest, Method, ModuleDirs};
+    let manifest = Manifest::load(manifest_path).map_err(|e| e.to_string())?;
+    let dirs = ModuleDirs {
+        manifest_dir: manifest_path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        modules_dir: modules.to_path_buf(),
+    };
+    let system = crate::deploy::system_routes();
+    if let Err(errors) = manifest.validate(&system, Some(&dirs)) {
+        let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
+        return Err(format!(
+            "{}: the manifest has {} problem(s):\n{}",
+            manifest_path.display(),
+            errors.len(),
+            list.join("\n")
+        ));
+    }
+    // Each module read, held to the vSoC's limits and validated as the host runner does.
+    let validated = crate::deploy::plan_debug(&manifest, &dirs, debug)
+        .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
+    fs::create_dir_all(pinned).map_err(|e| format!("{}: {e}", pinned.display()))?;
+    let p = &manifest.partitions;
+    let mut out = format!(
+        "// Generated by `cargo xtask` from the deployment manifest; do not edit.\n\
+         /// Bytes of each partition, P1 to P6 (the heap is laid out before `plan()` runs).\n\
+         const PARTITIONS: [usize; 6] = [{}, {}, {}, {}, {}, {}];\n",
+        p.kernel, p.runtime, p.subsystems, p.services, p.guests, p.reserve
+    );
+    out += "fn plan() -> fireball_deploy::Plan {\n\
+         use alloc::{string::String, vec};\n\
+         use fireball_deploy::{ComponentPlan, Kind, Plan};\n\
+         use fireball_vsoc::Prevalidated;\n\
+         #[allow(unused_imports)]\n\
+         use fireball_router::Methods;\n\
+         let s = |t: &str| String::from(t);\n\
+         Plan {\n";
+    out += &format!(
+        "name: s({:?}),\nyield_interval: {},\nvalue_stack: {},\nguest_pool: {},\n\
+         partitions: PARTITIONS,\ncall_timeout_us: {:?},\ncomponents: vec![\n",
+        manifest.deployment.name,
+        manifest.deployment.yield_interval,
+        manifest.deployment.value_stack,
+        manifest.partitions.guests,
+        validated.call_timeout_us,
+    );
+    for (component, planned) in manifest.components().zip(&validated.components) {
+        let module = &planned.module;
+        let hex: String = module.digest().iter().map(|b| format!("{b:02x}")).collect();
+        let path = pinned.join(format!("{hex}.wasm"));
+        if fs::read(&path).ok().as_deref() != Some(module.bytes()) {
+            fs::write(&path, module.bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        let path = path
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let digest: Vec<String> = module
+            .digest()
+            .iter()
+            .map(|b| format!("{b:#04x}"))
+            .collect();
+        let (kind, quota, routes) = match component {
+            Component::Service(s) => ("Service", s.quota, s.routes.clone()),
+            Component::Guest(_) => ("Guest", 0, Vec::new()),
+        };
+        let routes: Vec<String> = routes.iter().map(|r| format!("s({r:?})")).collect();
+        let reach: Vec<String> = component
+            .reach()
+            .iter()
+            .map(|r| {
+                let methods: Vec<&str> = r
+                    .methods
+                    .iter()
+                    .map(|m| match m {
+                        Method::Read => "Methods::READ",
+                        Method::Write => "Methods::WRITE",
+                        Method::Call => "Methods::CALL",
+                        Method::Subscribe => "Methods::SUBSCRIBE",
+                    })
+                    .collect();
+                format!("(s({:?}), {})", r.route, methods.join(" | "))
+            })
+            .collect();
+        out += &format!(
+            "ComponentPlan {{ name: s({:?}), kind: Kind::{kind},\n\
+             // Safety: `cargo xtask` validated these bytes with wasmi (`Vsoc::prevalidate`)\n\
+             // and wrote them to a file named by their SHA-256 digest, the one pinned here.\n\
+             module: unsafe {{ Prevalidated::new_unchecked(include_bytes!({:?}), [{}]) }},\n\
+             quota: {quota}, routes: vec![{}], reach: vec![{}],\n\
+             call_timeouts: vec![{}], lifecycle: {} }},\n",
+            component.name(),
+            path.display().to_string(),
+            digest.join(", "),
+            routes.join(", "),
+            reach.join(", "),
+            planned
+                .call_timeouts
+                .iter()
+                .map(|(route, us)| format!("(s({route:?}), {us})"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            lifecycle_literal(&planned.lifecycle),
+        );
+    }
+    // The keys the board installs packages from, embedded in the image (`PublicKey::from_bytes`
+    // is `const`).
+    let keys: Vec<String> = validated
+        .keys
+        .iter()
+        .map(|key| {
+            let bytes: Vec<String> = key.to_bytes().iter().map(|b| format!("{b:#04x}")).collect();
+            format!(
+                "fireball_package::PublicKey::from_bytes([{}])",
+                bytes.join(", ")
+            )
+        })
+        .collect();
+    out += &format!("],\nkeys: vec![{}],\n}}\n}}\n", keys.join(", "));
+    Ok(PlanSource {
+        text: out,
+        services: manifest.services.len(),
+        ram: manifest.deployment.ram,
+    })
+}
+
+/// A component's [`crate::deploy::Lifecycle`] as Rust source for the generated plan.
+fn lifecycle_literal(l: &crate::deploy::Lifecycle) -> String {
+    if *l == crate::deploy::Lifecycle::NEVER {
+        return "fireball_deploy::Lifecycle::NEVER".into();
+    }
+    format!(
+        "fireball_deploy::Lifecycle {{ restart: fireball_deploy::Restart::{:?}, max_restarts: {}, \
+         window_us: {}, backoff_us: {}, watchdog_us: {:?} }}",
+        l.restart, l.max_restarts, l.window_us, l.backoff_us, l.watchdog_us
+    )
+}
