@@ -133,7 +133,8 @@ impl fmt::Display for ManifestError {
             ),
             Self::MissingModule { component, path } => write!(
                 f,
-                "`{component}`: module {} not found (build it with `cargo xtask wasm`)",
+                "`{component}`: module {} not found (build it with `fireball build` in its project, \
+                 `cargo xtask wasm` in Fireball's repository, or give `--modules DIR`)",
                 path.display()
             ),
             Self::RestartKeysWithoutRestart { component, keys } => write!(

@@ -88,8 +88,7 @@ enum Command {
     Plan {
         /// The manifest
         manifest: PathBuf,
-        /// Where its modules are [default: $FIREBALL_MODULES_DIR, else
-        /// target/fireball/modules]
+        /// Where its modules are [default: as for `fireball run`]
         #[arg(long, value_name = "DIR")]
         modules: Option<PathBuf>,
     },
@@ -165,7 +164,8 @@ struct RunArgs {
     #[arg(long, value_name = "FILE")]
     timeline: Option<PathBuf>,
     /// Where the manifest's modules are [default: $FIREBALL_MODULES_DIR, else
-    /// target/fireball/modules, where `cargo xtask wasm` puts them]
+    /// target/fireball/modules of the cargo project the manifest is in, where `fireball
+    /// build` puts them, else of the current directory]
     #[arg(long, value_name = "DIR")]
     modules: Option<PathBuf>,
     /// No status line per simulated second
@@ -202,7 +202,7 @@ impl RunArgs {
 }
 
 fn run_deployment(manifest: PathBuf, args: RunArgs) -> ExitCode {
-    let modules = modules_dir(args.modules.clone());
+    let modules = modules_dir(args.modules.clone(), &manifest);
     let mut options = RunOptions {
         output: Output::Stdout,
         status_line: !args.quiet,
@@ -316,10 +316,17 @@ fn run_deployment(manifest: PathBuf, args: RunArgs) -> ExitCode {
     }
 }
 
-/// `--modules`, else `$FIREBALL_MODULES_DIR`, else `target/fireball/modules`.
-fn modules_dir(given: Option<PathBuf>) -> PathBuf {
+/// `--modules`, else `$FIREBALL_MODULES_DIR`, else `target/fireball/modules` of the cargo
+/// project the manifest is in (where `fireball build` puts them), else of the current
+/// directory.
+fn modules_dir(given: Option<PathBuf>, manifest: &Path) -> PathBuf {
     given
         .or_else(|| std::env::var_os("FIREBALL_MODULES_DIR").map(PathBuf::from))
+        .or_else(|| {
+            let dir = manifest.parent().filter(|d| !d.as_os_str().is_empty())?;
+            let root = fireball_tooling::modules::workspace_root(dir).ok()?;
+            Some(root.join("target/fireball/modules"))
+        })
         .unwrap_or_else(|| PathBuf::from("target/fireball/modules"))
 }
 
@@ -417,7 +424,7 @@ fn main() -> ExitCode {
         Command::Inspect { module } => inspect(&module),
         Command::New(args) => new_project(args),
         Command::Plan { manifest, modules } => {
-            let modules = modules_dir(modules);
+            let modules = modules_dir(modules, &manifest);
             drop((std::io::stdout().lock(), std::io::stderr().lock()));
             match fireball::plan::measure(&manifest, &modules, &HEAP) {
                 Ok(plan) => {

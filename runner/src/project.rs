@@ -262,7 +262,7 @@ pub fn record_snapshot(kind: Kind, dir: &Path) -> Result<(), String> {
 /// `only` names the modules to build (package names); all of them when it is empty.
 pub fn build(dir: &Path, release_only: bool, only: &[String]) -> Result<Vec<PathBuf>, String> {
     let root = modules::workspace_root(dir)?;
-    let cross = Cross::setup(true)?;
+    let cross = Cross::setup_wasm(true)?;
     let mut dirs = vec![modules::build_packages(
         &cross,
         &root,

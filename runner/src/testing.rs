@@ -52,7 +52,7 @@ pub fn run_project(manifest: &Path) -> Result<ProjectRun, String> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let root = modules::workspace_root(dir)?;
-    let cross = Cross::setup(false)?;
+    let cross = Cross::setup_wasm(false)?;
     let built = modules::build(&cross, &root, Build::Release)?;
     run_manifest(manifest, &built)
 }

@@ -51,6 +51,11 @@ pub enum Cross {
     DebianBuildStd,
 }
 
+/// What builds WebAssembly modules and nothing else (a user's project: `fireball build`, a
+/// project's snapshot test): the same paths without the Cortex-M33 linker, QEMU, clang or
+/// newlib.
+const DEBIAN_WASM_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
+
 /// The LLDB `cargo xtask debugger` drives (Debian's package of LLVM 22).
 pub const LLDB: &str = "lldb-22";
 
@@ -105,6 +110,30 @@ impl Cross {
         Ok(cross)
     }
 
+    /// Find a path that builds WebAssembly modules (rustup's `wasm32-unknown-unknown`, or
+    /// Debian's rustc-web with `wasm-ld`), installing the Debian packages when allowed and
+    /// needed. What `fireball build` and a project's tests need: no Cortex-M33 toolchain, no
+    /// QEMU.
+    pub fn setup_wasm(install: bool) -> Result<Self, String> {
+        if rustup_has(&[WASM]) {
+            return Ok(Self::Rustup);
+        }
+        if !debian_wasm_ready() {
+            if !install {
+                return Err(missing_wasm_message());
+            }
+            apt_install(DEBIAN_WASM_PACKAGES)?;
+            if !debian_wasm_ready() {
+                return Err(format!(
+                    "installed {DEBIAN_WASM_PACKAGES:?} but the Debian toolchain is still \
+                     incomplete\n{}",
+                    missing_wasm_message()
+                ));
+            }
+        }
+        Ok(Self::DebianBuildStd)
+    }
+
     /// A `cargo <subcommand>` that builds for `target` on this path.
     pub fn cargo(&self, subcommand: &str, target: &str) -> Command {
         match self {
@@ -153,6 +182,10 @@ pub fn host_cargo() -> String {
 }
 
 fn rustup_has_targets() -> bool {
+    rustup_has(&[WASM, ARM])
+}
+
+fn rustup_has(targets: &[&str]) -> bool {
     let Ok(out) = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
@@ -160,15 +193,21 @@ fn rustup_has_targets() -> bool {
         return false;
     };
     let installed = String::from_utf8_lossy(&out.stdout);
-    [WASM, ARM]
+    targets
         .iter()
         .all(|t| installed.lines().any(|l| l.trim() == *t))
 }
 
 fn debian_ready() -> bool {
-    let files_present = [DEBIAN_RUSTC, DEBIAN_CARGO, DEBIAN_STD_SRC, WASM_LD, ARM_LD]
-        .iter()
-        .all(|p| Path::new(p).exists());
+    debian_has(&[DEBIAN_RUSTC, DEBIAN_CARGO, DEBIAN_STD_SRC, WASM_LD, ARM_LD])
+}
+
+fn debian_wasm_ready() -> bool {
+    debian_has(&[DEBIAN_RUSTC, DEBIAN_CARGO, DEBIAN_STD_SRC, WASM_LD])
+}
+
+fn debian_has(files: &[&str]) -> bool {
+    let files_present = files.iter().all(|p| Path::new(p).exists());
     // Debian's plain `rustc` package (1.63 on bookworm) is too old for edition 2024.
     files_present
         && Command::new(DEBIAN_RUSTC)
@@ -196,6 +235,16 @@ fn missing_message() -> String {
          or, on Debian 12 as root: apt-get install {}\n\
          (`cargo xtask setup` does the latter by itself when run as root)",
         DEBIAN_PACKAGES.join(" ")
+    )
+}
+
+fn missing_wasm_message() -> String {
+    format!(
+        "no way to build {WASM} modules here.\n\
+         Either: rustup target add {WASM}\n\
+         or, on Debian 12 as root: apt-get install {}\n\
+         (`fireball build` does the latter by itself when run as root)",
+        DEBIAN_WASM_PACKAGES.join(" ")
     )
 }
 
