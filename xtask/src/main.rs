@@ -25,6 +25,7 @@ mod control_port;
 mod debugger;
 mod firmware;
 mod footprint;
+mod guides;
 mod latency;
 mod modules;
 mod new_project;
@@ -267,6 +268,8 @@ fn test(root: &Path) -> Result<(), String> {
     // A user's own projects, outside the repository: `fireball new`, `cargo test`,
     // `fireball build`, `fireball run`.
     new_project::run_check(root)?;
+    // The user guides, followed as written in a scratch project.
+    guides::run_check(root)?;
     eprintln!("xtask: all checks passed in {:.0?}", started.elapsed());
     Ok(())
 }
@@ -355,6 +358,7 @@ fn main() -> ExitCode {
             Cross::setup(true).and_then(|cross| debugger::run_board_check(&cross, &root))
         }
         ["new-project"] => Cross::setup(true).and_then(|_| new_project::run_check(&root)),
+        ["guides"] => Cross::setup(true).and_then(|_| guides::run_check(&root)),
         ["control-port"] => Cross::setup(true)
             .and_then(|cross| modules::build_all(&cross, &root))
             .and_then(|_| control_port::run_check(&root)),
