@@ -28,7 +28,7 @@ use std::{
     process::Command,
 };
 
-use crate::{host_cargo_cmd, run};
+use crate::run;
 
 /// The guides, in the order they are followed.
 const GUIDES: [&str; 2] = ["docs/writing-a-service.md", "docs/writing-a-guest.md"];
@@ -242,11 +242,11 @@ pub fn run_check(root: &Path) -> Result<(), String> {
     if all.is_empty() {
         return Err("the guides mark no steps".into());
     }
-    run(&mut host_cargo_cmd(root, &["build", "-p", "fireball"]))?;
-    let bin = root.join("target/debug");
     let scratch = std::env::temp_dir().join(format!("fireball-guides-{}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
-    fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let bin = scratch.join("bin");
+    fs::create_dir_all(&bin).map_err(|e| format!("{}: {e}", bin.display()))?;
+    crate::new_project::install_tool(root, &bin.join("fireball"))?;
     let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     )))

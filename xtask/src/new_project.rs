@@ -14,11 +14,11 @@ use crate::{describe, host_cargo, host_cargo_cmd, run};
 /// Run the check; the scratch directory is removed when it passes and kept (and named)
 /// when it fails.
 pub fn run_check(root: &Path) -> Result<(), String> {
-    run(&mut host_cargo_cmd(root, &["build", "-p", "fireball"]))?;
-    let fireball = root.join("target/debug/fireball");
     let scratch = std::env::temp_dir().join(format!("fireball-new-project-{}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
     fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let fireball = scratch.join("fireball");
+    install_tool(root, &fireball)?;
     match check(&fireball, &scratch) {
         Ok(()) => {
             let _ = fs::remove_dir_all(&scratch);
@@ -33,6 +33,16 @@ pub fn run_check(root: &Path) -> Result<(), String> {
             scratch.display()
         )),
     }
+}
+
+/// Build the `fireball` tool and copy it to `to`, as a user's installed copy: what runs is
+/// this build, whatever is built in the target directory meanwhile.
+pub fn install_tool(root: &Path, to: &Path) -> Result<(), String> {
+    run(&mut host_cargo_cmd(root, &["build", "-p", "fireball"]))?;
+    let built = root.join("target/debug/fireball");
+    fs::copy(&built, to)
+        .map(drop)
+        .map_err(|e| format!("{} -> {}: {e}", built.display(), to.display()))
 }
 
 fn check(fireball: &Path, scratch: &Path) -> Result<(), String> {
