@@ -111,9 +111,9 @@ fn heap_at_failure() {
         let heap = &heap::partitioned::HEAP;
         error!(
             "fireball: allocating in {}; {} loan(s) from the reserve\n{}",
-            fmt::Text(heap.current()),
+            fmt::Text(&heap.current()),
             heap.loans(),
-            fmt::Text(heap.report())
+            fmt::Text(&heap.report())
         );
     }
 }

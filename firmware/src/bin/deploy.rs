@@ -147,7 +147,7 @@ fn main() -> ! {
     let heap = match partitioned::init(PARTITIONS) {
         Ok(heap) => heap,
         Err(e) => {
-            error!("fireball: cannot lay out the heap: {}", Text(e));
+            error!("fireball: cannot lay out the heap: {}", Text(&e));
             exit(false)
         }
     };
@@ -174,7 +174,11 @@ fn main() -> ! {
     let system = match System::boot(&plan, options) {
         Ok(system) => system,
         Err(e) => {
-            error!("fireball: {} did not boot: {}", plan.name.as_str(), Text(e));
+            error!(
+                "fireball: {} did not boot: {}",
+                plan.name.as_str(),
+                Text(&e)
+            );
             exit(false)
         }
     };
@@ -227,10 +231,10 @@ fn main() -> ! {
     // The board's own figures, with its log lines (the UART matches the host's).
     info!(
         "fireball: RAM by partition (bytes)\n{}",
-        Text(heap.report())
+        Text(&heap.report())
     );
     if let Some(table) = report.ram_table() {
-        info!("fireball: {}", Text(table));
+        info!("fireball: {}", Text(&table));
     }
     info!(
         "fireball: {} allocation(s) covered by the reserve",
