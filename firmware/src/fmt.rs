@@ -8,6 +8,11 @@
 //! | `deploy` on the nRF5340-DK | on | defmt frames over RTT (`defmt-rtt`), for `probe-rs` |
 //! | `bench`, `hello`, `latency`, the control-port and debugger-port images | off | text: semihosting on QEMU, UARTE0 on the DK |
 //!
+//! Not moved here yet: the `hello` and `latency` images and `gdb.rs` call
+//! `cortex_m_semihosting::hprintln!` themselves (text, as before: the latency table and the
+//! debugger's flash in `docs/perf.md` were measured on those images as they are), and the
+//! `bench` image's lines are its table for `cargo xtask bench`, not a log.
+//!
 //! A format string is written once for both: `{}` (and `{:?}`) on values that are
 //! `defmt::Format` and `Display` alike (integers, `&str`). A value that only has `Display`
 //! (a report, an error of another crate) goes in [`Text`], which defmt sends as a string
@@ -18,7 +23,14 @@
 //!
 //! Only the board's own diagnostics go through here. The components' consoles, the router
 //! trace and the report stay text on the console UART: the host prints them, and the QEMU
-//! tests compare the two byte for byte.
+//! tests compare the two byte for byte; as defmt `{=str}` frames they would cost the same
+//! bytes on the wire and need a decoder in front of every terminal.
+//!
+//! Panics: the `deploy` images abort on the spot (`-Cpanic=immediate-abort`), so a panic is
+//! a HardFault and its `error!` line says where (`pc`); the panic handler logs the message
+//! where panics reach it (builds without immediate-abort). A fault inside the logger itself
+//! cannot be logged: defmt's logger is still taken, the nested `error!` aborts again inside
+//! the HardFault handler and the core locks up (under QEMU the run is killed at its timeout).
 
 use core::fmt;
 
