@@ -26,6 +26,14 @@ pub fn text(elf: &Path, bytes: &[u8]) -> String {
     }
 }
 
+/// Whether `elf` carries a defmt table, i.e. logs with defmt.
+pub fn has_table(elf: &Path) -> bool {
+    std::fs::read(elf)
+        .ok()
+        .and_then(|image| Table::parse(&image).ok().flatten())
+        .is_some()
+}
+
 /// Every whole frame of `bytes`, each message on a line of its own.
 pub fn decode(table: &Table, bytes: &[u8]) -> String {
     let mut out = String::new();

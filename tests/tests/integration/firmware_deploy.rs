@@ -50,6 +50,11 @@ fn the_board_runs_the_manifest_exactly_as_the_host_does() {
     assert_eq!(board.status, Some(0), "{}\n{}", board.stdout, board.serial);
     // The board's own log lines are defmt frames (firmware feature `defmt`); `run_qemu`
     // decoded them with the image's table into the lines the text path printed.
+    assert!(
+        fireball_tests::defmt_stream::has_table(&elf),
+        "{} has no defmt table: the deploy image is built with feature `defmt`",
+        elf.display()
+    );
     for line in [
         "fireball: filter booted: P2 ",
         "fireball: sensor-hub booted in ",
