@@ -56,5 +56,10 @@ fn main() {
     println!("cargo:rerun-if-env-changed=FIREBALL_RAM");
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("none") {
         println!("cargo:rustc-link-arg-bins=-Tlink.x");
+        // defmt's table of interned strings: a section the ELF keeps and the chip never
+        // loads (the host's decoder reads it).
+        if env::var_os("CARGO_FEATURE_DEFMT").is_some() {
+            println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
+        }
     }
 }

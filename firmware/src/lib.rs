@@ -14,15 +14,27 @@
 //! counter), `control` (feature `control-port`: the `deploy` image's SMP port on UART1),
 //! `gdb` (feature `gdb`: the `deploy` image's debugger port on UART2),
 //! [`exit`] (semihosting exit, so QEMU's exit status is the
-//! firmware's verdict), [`status!`] (the board's status lines: semihosting under QEMU).
+//! firmware's verdict), [`fmt`] (the one logging facade, [`info!`], [`warn!`], [`error!`]:
+//! defmt frames with feature `defmt`, text otherwise; semihosting under QEMU).
 //!
 //! With feature `nrf5340dk` the same `deploy` image is built for the nRF5340-DK instead:
 //! `nrf5340` replaces `board`, `console` and `uart` (UARTE0 is the console and carries the
-//! status lines too; there is no semihosting on a board without a debugger), and [`exit`]
-//! parks the core. `docs/boards.md` has both boards.
+//! status lines too, unless they go over RTT as defmt frames; there is no semihosting on a
+//! board without a debugger), and [`exit`] parks the core. `docs/boards.md` has both boards.
 #![no_std]
 
 extern crate alloc;
+
+// The defmt transport of the board the image is built for (feature `defmt`): its
+// `#[defmt::global_logger]`. Only the one named here is linked.
+#[cfg(all(feature = "defmt", feature = "nrf5340dk"))]
+use defmt_rtt as _;
+#[cfg(all(feature = "defmt", not(feature = "nrf5340dk")))]
+use defmt_semihosting as _;
+
+// First: its macros are used by the modules below.
+#[macro_use]
+pub mod fmt;
 
 #[cfg(not(feature = "nrf5340dk"))]
 pub mod board;
@@ -57,26 +69,11 @@ pub fn console_uart() -> ConsoleUart {
     return nrf5340::console::Uarte0;
 }
 
-/// A status line for whoever watches the board: on QEMU's semihosting console (so UART0
-/// carries exactly what the host prints), on the nRF5340-DK's UARTE0.
-#[macro_export]
-macro_rules! status {
-    ($($arg:tt)*) => { $crate::status_line(format_args!($($arg)*)) };
-}
-
-#[doc(hidden)]
-pub fn status_line(args: core::fmt::Arguments<'_>) {
-    #[cfg(not(feature = "nrf5340dk"))]
-    cortex_m_semihosting::hprintln!("{}", args);
-    #[cfg(feature = "nrf5340dk")]
-    nrf5340::console::line(args);
-}
-
 /// End the run. On the nRF5340-DK there is nothing to exit to: the verdict goes to the
 /// console and the core sleeps.
 #[cfg(feature = "nrf5340dk")]
 pub fn exit(ok: bool) -> ! {
-    status!("fireball: run ended: {}", if ok { "ok" } else { "FAILED" });
+    info!("fireball: run ended: {}", if ok { "ok" } else { "FAILED" });
     loop {
         cortex_m::asm::wfi();
     }
@@ -100,7 +97,7 @@ pub fn exit(ok: bool) -> ! {
 /// Panics and faults end the run with a failure status, never a hang.
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    status!("fireball: firmware panic: {}", info);
+    error!("fireball: firmware panic: {}", fmt::Text(info));
     heap_at_failure();
     exit(false)
 }
@@ -112,18 +109,18 @@ fn heap_at_failure() {
     #[cfg(feature = "deploy")]
     {
         let heap = &heap::partitioned::HEAP;
-        status!(
+        error!(
             "fireball: allocating in {}; {} loan(s) from the reserve\n{}",
-            heap.current(),
+            fmt::Text(&heap.current()),
             heap.loans(),
-            heap.report()
+            fmt::Text(&heap.report())
         );
     }
 }
 
 #[cortex_m_rt::exception]
 unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
-    status!("fireball: HardFault at pc={:#010x}", frame.pc());
+    error!("fireball: HardFault at pc={:#010x}", frame.pc());
     heap_at_failure();
     exit(false)
 }

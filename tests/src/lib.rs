@@ -7,6 +7,7 @@
 //! `cargo xtask test`; a test run without them fails and says so.
 
 pub mod bench;
+pub mod defmt_stream;
 pub mod placed;
 pub mod wat;
 
@@ -67,7 +68,8 @@ pub fn firmware_elf() -> PathBuf {
 pub struct QemuRun {
     /// The firmware's exit status (semihosting exit), `None` if killed.
     pub status: Option<i32>,
-    /// Everything it printed through semihosting (QEMU's stdout).
+    /// Everything it printed through semihosting (QEMU's stdout): its log lines, decoded
+    /// when the image writes them as defmt frames ([`defmt_stream`]).
     pub stdout: String,
     /// Everything it sent on UART0 (QEMU's `-serial`, captured to a file).
     pub serial: String,
@@ -125,7 +127,7 @@ pub fn run_qemu(elf: &Path, timeout: Duration, icount: bool) -> std::io::Result<
     let _ = std::fs::remove_file(&serial_path);
     Ok(QemuRun {
         status: status.code(),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stdout: defmt_stream::text(elf, &stdout),
         serial: String::from_utf8_lossy(&serial).into_owned(),
         timed_out,
     })

@@ -74,14 +74,24 @@ impl Board {
 
 /// Build the `deploy` firmware for `manifest`: its modules embedded (in flash), the plan
 /// generated from the manifest, run by `fireball-deploy` as on the host. Returns the ELF.
+/// Its log lines are defmt frames on semihosting (feature `defmt`), which
+/// `fireball_tests::run_qemu` decodes.
 pub fn build_deploy(cross: &Cross, root: &Path, manifest: &Path) -> Result<PathBuf, String> {
-    build_from_manifest(cross, root, manifest, "deploy")
+    build_from_manifest_with(
+        cross,
+        root,
+        manifest,
+        "deploy",
+        "deploy,defmt",
+        "deploy.elf",
+        &[],
+    )
 }
 
 /// The `deploy` image for `manifest` on `board`: for QEMU [`build_deploy`]'s; for the
 /// nRF5340-DK the same plan, built with the firmware feature `nrf5340dk` (the chip's memory
-/// map, UARTE0 console, RTC0 clock, the DK's LEDs and buttons) and kept as
-/// `target/fireball/deploy-nrf5340dk.elf`.
+/// map, UARTE0 console, RTC0 clock, the DK's LEDs and buttons; its log lines as defmt over
+/// RTT) and kept as `target/fireball/deploy-nrf5340dk.elf`.
 pub fn build_deploy_on(
     cross: &Cross,
     root: &Path,
@@ -95,14 +105,15 @@ pub fn build_deploy_on(
             root,
             manifest,
             "deploy",
-            "deploy,nrf5340dk",
+            "deploy,nrf5340dk,defmt",
             "deploy-nrf5340dk.elf",
             &[],
         ),
     }
 }
 
-/// Build image `bin` (`deploy`, or `latency`) for `manifest`, as [`build_deploy`] does.
+/// Build image `bin` (`latency`) for `manifest`, as [`build_deploy`] does, its log lines as
+/// text.
 pub fn build_from_manifest(
     cross: &Cross,
     root: &Path,
@@ -322,6 +333,8 @@ const NOT_LOADED: &[&str] = &[
     ".symtab",
     ".strtab",
     ".shstrtab",
+    // defmt's interned strings: read by the host's decoder, never loaded (`INFO`).
+    ".defmt",
 ];
 
 fn sections(elf: &Path, board: Board) -> Result<Vec<Section>, String> {

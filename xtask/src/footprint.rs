@@ -41,6 +41,10 @@ fn component(symbol: &str) -> &'static str {
         k if k.starts_with("cortex_m") => "cortex-m runtime",
         "libm" | "serde_core" | "postcard" | "heapless" | "hashbrown" | "spin" | "embedded_io"
         | "embedded_hal" => "small dependencies",
+        // The log lines' encoder and its transport (firmware feature `defmt`).
+        k if k.starts_with("defmt") || k.starts_with("_defmt") || k == "semihosting" => {
+            "small dependencies"
+        }
         _ => "other",
     }
 }
@@ -63,6 +67,10 @@ pub fn components(
         };
         // Code and read-only data live in flash; .bss/.data symbols do not count here.
         if !matches!(kind, "t" | "T" | "r" | "R" | "W" | "w") {
+            continue;
+        }
+        // defmt's interned strings (JSON names) live in `.defmt`, which is not loaded.
+        if name.starts_with('{') {
             continue;
         }
         let size = u64::from_str_radix(size, 16).unwrap_or(0);

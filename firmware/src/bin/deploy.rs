@@ -26,9 +26,10 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m_rt::entry;
 use fireball_deploy::{RunOptions, Sink, System};
 use fireball_firmware::{
-    ConsoleUart, clock, exit,
+    ConsoleUart, clock, error, exit,
+    fmt::Text,
     heap::partitioned::{self, HEAP},
-    stack, status,
+    info, stack,
 };
 use fireball_subsystems::hal::{Console, Labelled};
 use fireball_vsoc::kernel::mem::{OwnerId, PartitionId, Placement};
@@ -91,10 +92,10 @@ impl Sink for UartSink {
     }
 
     fn booted(&self, name: &str) {
-        // On the semihosting console, not the UART: the UART carries what the host prints.
+        // With the board's log lines, not on the UART: the UART carries what the host prints.
         // Without probing for free blocks: this runs inside the boot being counted.
         let used = |p: PartitionId| HEAP.allocated(Placement::new(p, OwnerId(0)));
-        status!(
+        info!(
             "fireball: {} booted: P2 {} B, P4 {} B, P5 {} B in use",
             name,
             used(PartitionId::Runtime),
@@ -104,7 +105,7 @@ impl Sink for UartSink {
     }
 
     fn memory(&self, text: &str) {
-        status!("fireball: memory: {}", text);
+        info!("fireball: memory: {}", text);
     }
 
     fn trace(&self, lines: &str) {
@@ -146,7 +147,7 @@ fn main() -> ! {
     let heap = match partitioned::init(PARTITIONS) {
         Ok(heap) => heap,
         Err(e) => {
-            status!("fireball: cannot lay out the heap: {}", e);
+            error!("fireball: cannot lay out the heap: {}", Text(&e));
             exit(false)
         }
     };
@@ -173,7 +174,11 @@ fn main() -> ! {
     let system = match System::boot(&plan, options) {
         Ok(system) => system,
         Err(e) => {
-            status!("fireball: {} did not boot: {}", plan.name, e);
+            error!(
+                "fireball: {} did not boot: {}",
+                plan.name.as_str(),
+                Text(&e)
+            );
             exit(false)
         }
     };
@@ -183,10 +188,10 @@ fn main() -> ! {
     // Reset to every component spawned: the next instruction the core runs for the
     // deployment is the first component's first WASM instruction (exact under QEMU -icount
     // shift=0, to one SysTick tick).
-    status!(
+    info!(
         "fireball: {} booted in {} instructions (reset to main {}, main to every component \
          spawned {})",
-        plan.name,
+        plan.name.as_str(),
         to_instructions(before_main + booted - start),
         to_instructions(before_main),
         to_instructions(booted - start),
@@ -199,14 +204,16 @@ fn main() -> ! {
     };
     #[cfg(feature = "control-port")]
     let (report, ok) = {
-        status!(
+        info!(
             "fireball: control port: SMP on UART1 (serial framing, {}-byte buffer); a reset \
              request ends the run",
             fireball_firmware::control::BUF_SIZE
         );
         let served = fireball_firmware::control::serve(system, max_time_us);
         if !served.reset {
-            status!("fireball: control port: the run ended without a reset request");
+            fireball_firmware::warn!(
+                "fireball: control port: the run ended without a reset request"
+            );
         }
         let ok = served.reset && served.report.halted.is_none();
         (served.report, ok)
@@ -221,16 +228,19 @@ fn main() -> ! {
     // need one contiguous block of several KiB in a partition fragmented by the run.
     let mut uart = ConsoleWriter(uart());
     let _ = write!(uart, "\n{report}");
-    // The board's own figures, on the semihosting console (the UART matches the host's).
-    status!("fireball: RAM by partition (bytes)\n{}", heap.report());
+    // The board's own figures, with its log lines (the UART matches the host's).
+    info!(
+        "fireball: RAM by partition (bytes)\n{}",
+        Text(&heap.report())
+    );
     if let Some(table) = report.ram_table() {
-        status!("fireball: {}", table);
+        info!("fireball: {}", Text(&table));
     }
-    status!(
+    info!(
         "fireball: {} allocation(s) covered by the reserve",
         heap.loans()
     );
-    status!(
+    info!(
         "fireball: main stack peak {} of {} bytes",
         stack::peak(),
         stack::size()

@@ -60,7 +60,8 @@ impl fmt::Write for Uarte0 {
     }
 }
 
-/// One status line on the console.
+/// One log line on the console: where `crate::fmt`'s text path writes on this board (with
+/// feature `defmt` the lines are defmt frames over RTT instead).
 pub fn line(args: fmt::Arguments<'_>) {
     let mut console = Uarte0;
     let _ = fmt::Write::write_fmt(&mut console, args);

@@ -3,7 +3,7 @@
 //!
 //! | what | where | module |
 //! | --- | --- | --- |
-//! | console, status lines | UARTE0, 115200 8N1, TX P0.20 / RX P0.22 (the DK's VCOM) | [`console`] |
+//! | console (and the board's log lines without feature `defmt`; with it they go over RTT) | UARTE0, 115200 8N1, TX P0.20 / RX P0.22 (the DK's VCOM) | [`console`] |
 //! | `Clock`, `hal://timer/0` | RTC0 at 32,768 Hz, its 24 bits extended to 64 | [`rtc`] |
 //! | `hal://gpio/{0..8}` | LED1–4 on P0.28–P0.31, buttons 1–4 on P0.23, P0.24, P0.08, P0.09 | [`gpio`] |
 //!

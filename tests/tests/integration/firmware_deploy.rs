@@ -6,7 +6,8 @@
 //! `fireball-deploy` running it — and this test requires its UART output (consoles, the
 //! router trace as it happens, the report) to be what the same plan prints on the host
 //! through the same kind of sink, byte for byte (all but the partition table that ends the
-//! board's report: `partition_table.rs`).
+//! board's report: `partition_table.rs`). The board's own log lines (boot, memory, stack) are
+//! defmt frames on semihosting, decoded with the image's table by `run_qemu`.
 
 use std::{rc::Rc, time::Duration};
 
@@ -47,6 +48,30 @@ fn the_board_runs_the_manifest_exactly_as_the_host_does() {
         .expect("qemu-system-arm runs (installed by `cargo xtask setup`)");
     assert!(!board.timed_out, "the image hung:\n{}", board.stdout);
     assert_eq!(board.status, Some(0), "{}\n{}", board.stdout, board.serial);
+    // The board's own log lines are defmt frames (firmware feature `defmt`); `run_qemu`
+    // decoded them with the image's table into the lines the text path printed.
+    assert!(
+        fireball_tests::defmt_stream::has_table(&elf),
+        "{} has no defmt table: the deploy image is built with feature `defmt`",
+        elf.display()
+    );
+    for line in [
+        "fireball: filter booted: P2 ",
+        "fireball: sensor-hub booted in ",
+        "fireball: RAM by partition (bytes)\nP1 COOS ",
+        "fireball: main stack peak ",
+    ] {
+        assert!(
+            board.stdout.contains(line),
+            "no `{line}` in the decoded log:\n{}",
+            board.stdout
+        );
+    }
+    assert!(
+        !board.stdout.contains("fireball-tests:"),
+        "{}",
+        board.stdout
+    );
 
     let manifest = Manifest::load(&manifest_path).unwrap();
     let dirs = ModuleDirs {
