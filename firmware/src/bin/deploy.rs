@@ -178,6 +178,9 @@ fn main() -> ! {
         }
     };
     let booted = clock::ticks();
+    // The DK's buttons raise the deployment's ISR flags from now on.
+    #[cfg(feature = "nrf5340dk")]
+    fireball_firmware::nrf5340::buttons::connect(system.isr_flags());
     let per_tick = clock::instructions_per_tick_milli();
     let to_instructions = |ticks: u64| ticks * per_tick / 1000;
     // Reset to every component spawned: the next instruction the core runs for the
