@@ -1093,6 +1093,21 @@ impl System {
     /// [`spawn_native`](Self::spawn_native) a probe, [`settle`](Self::settle) and
     /// [`finish`](Self::finish).
     pub fn run_guests(&mut self) -> bool {
+        self.run_guests_with(None)
+    }
+
+    /// [`System::run`] on a board whose deployment clock is held to a real one: after each
+    /// turn, `pace` gets the system and what the turn did, and may wait for real time to
+    /// catch up with [`System::now`] (moving the clock on with [`System::advance_clock`]
+    /// when the turn was [`Turn::Idle`]). An idle turn does not end the run here: an
+    /// interrupt may still wake a guest, so the run lasts until every guest has stopped or
+    /// `max_time_us` of the paced clock has passed.
+    pub fn run_paced(mut self, pace: &mut dyn FnMut(&mut System, Turn)) -> RunReport {
+        let timed_out = self.run_guests_with(Some(pace));
+        self.finish_with(timed_out)
+    }
+
+    fn run_guests_with(&mut self, mut pace: Option<&mut dyn FnMut(&mut System, Turn)>) -> bool {
         let mut next_status = 1_000_000;
         let mut timed_out = false;
         while self.guests_running() > 0 && self.halted.is_none() {
@@ -1100,11 +1115,14 @@ impl System {
                 timed_out = true;
                 break;
             }
-            if self.turn() == Turn::Idle {
+            let turn = self.turn();
+            match pace.as_mut() {
+                Some(pace) => pace(self, turn),
                 // Nothing ready, nobody sleeping, no restart or call deadline pending:
                 // every guest waits on something only another guest could give. Report it
                 // rather than spin.
-                break;
+                None if turn == Turn::Idle => break,
+                None => {}
             }
             if self.now_us() >= next_status {
                 self.options.sink.status(&self.status());

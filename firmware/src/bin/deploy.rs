@@ -196,7 +196,11 @@ fn main() -> ! {
     );
     #[cfg(not(any(feature = "control-port", feature = "gdb")))]
     let (report, ok) = {
+        #[cfg(not(feature = "nrf5340dk"))]
         let report = system.run();
+        // On the DK the deployment's clock is held to RTC0.
+        #[cfg(feature = "nrf5340dk")]
+        let report = fireball_firmware::nrf5340::run(system);
         let ok = report.all_guests_finished() && report.halted.is_none();
         (report, ok)
     };

@@ -8,7 +8,10 @@
 //! [`GpioteRegisters`] to `nrf-pac`'s `GPIOTE0` and owns the GPIOTE0 interrupt
 //! (`embassy-nrf`'s `gpiote` feature, whose handler wakes futures, is off).
 
-use core::cell::RefCell;
+use core::{
+    cell::RefCell,
+    sync::atomic::{AtomicU32, Ordering},
+};
 
 use cortex_m::{
     interrupt::{self as critical, Mutex},
@@ -76,6 +79,15 @@ impl GpioteRegisters for Gpiote0 {
 
 static EDGES: Mutex<RefCell<Option<Edges<Gpiote0, 4>>>> = Mutex::new(RefCell::new(None));
 
+/// Interrupts that found an edge, so far (wrapping): a wait for real time ends early when it
+/// moves ([`crate::nrf5340::run`]).
+static SEEN: AtomicU32 = AtomicU32::new(0);
+
+/// How many interrupts have found an edge so far (wrapping): compare two readings.
+pub fn edges_seen() -> u32 {
+    SEEN.load(Ordering::Acquire)
+}
+
 /// Watch the buttons (their pins are inputs with pull-ups already: `gpio::DkGpio`). No
 /// interrupt until [`connect`].
 pub fn init() {
@@ -102,8 +114,10 @@ pub fn connect(sink: &'static dyn InterruptSink) {
 #[interrupt]
 fn GPIOTE0() {
     critical::free(|cs| {
-        if let Some(edges) = EDGES.borrow(cs).borrow_mut().as_mut() {
-            edges.on_interrupt();
+        if let Some(edges) = EDGES.borrow(cs).borrow_mut().as_mut()
+            && edges.on_interrupt() != 0
+        {
+            SEEN.fetch_add(1, Ordering::Release);
         }
     });
 }

@@ -17,6 +17,9 @@
 //! register blocks (`embassy_nrf::pac`). Nothing here has run on a board: no probe was
 //! attached where it was written (docs/boards.md).
 //!
+//! The deployment's clock is held to RTC0 ([`run`], `crate::pace`): virtual time never runs
+//! ahead of it. The vSoC's GPIO builtins (`gpio_read` …) still drive the simulated bank.
+//!
 //! Not here: I2C, SPI, a second UART, and the radio, which belongs to the network core (out
 //! of scope). [`Board::devices`] registers none of them, so `hal` serves no route for them:
 //! `hal://radio/0` (or `hal://i2c/…`) answers the router's `NO_ROUTE`.
@@ -29,7 +32,10 @@ pub mod saadc;
 
 use alloc::boxed::Box;
 
+use fireball_deploy::{RunReport, System};
 use fireball_subsystems::hal::{Device, DeviceRegistry};
+
+use crate::pace::Wall;
 
 /// The devices [`init`] set up that `hal` serves.
 pub struct Board {
@@ -84,4 +90,18 @@ impl Board {
         let _ = registry.register(0, Device::Timer(Box::new(rtc::RtcClock)));
         registry
     }
+}
+
+/// Run `system` to its end with its clock held to RTC0 ([`crate::pace`]): the deployment's
+/// time (`time_ticks`, `sleep_ticks`, `hal` requests' deadlines) goes no faster than RTC0,
+/// so a guest sleeping a second sleeps a second. A wait polls RTC0 (the core does not sleep
+/// yet) and ends early when a button's edge comes, so the guest waiting on it runs at once.
+pub fn run(system: System) -> RunReport {
+    let wall = Wall::start(rtc::RtcClock);
+    system.run_paced(&mut |system, turn| {
+        wall.hold(system, turn, u64::MAX, |until| {
+            let seen = buttons::edges_seen();
+            while wall.now() < until && buttons::edges_seen() == seen {}
+        });
+    })
 }
