@@ -181,3 +181,43 @@ fn a_wrong_manifest_is_refused_with_every_problem_named() {
     assert!(text.iter().any(|e| e.contains("missing.wasm")), "{text:?}");
     assert!(text.iter().any(|e| e.contains("quotas add up")), "{text:?}");
 }
+
+#[test]
+fn a_paced_run_waits_for_the_wall_and_runs_as_an_unpaced_one() {
+    use std::cell::Cell;
+
+    use fireball_deploy::Turn;
+
+    // A board's wall clock that moves only while the loop waits on it.
+    let wall = Cell::new(0u64);
+    let (waits, idles) = (Cell::new(0u32), Cell::new(0u32));
+    let (system, out, _dir) = boot(MANIFEST);
+    let report = system.unwrap().run_paced(&mut |system, turn| {
+        let now = system.now();
+        if turn == Turn::Idle {
+            idles.set(idles.get() + 1);
+        }
+        if now > wall.get() {
+            waits.set(waits.get() + 1);
+            wall.set(now);
+        }
+        assert!(
+            system.now() <= wall.get(),
+            "the clock ran ahead of the wall"
+        );
+    });
+    let (unpaced, unpaced_out, _dir) = boot(MANIFEST);
+    let unpaced = unpaced.unwrap().run();
+    assert!(!report.timed_out);
+    // The guests' three 1 ms sleeps were waited for, on the wall.
+    assert!(waits.get() >= 3, "{}", waits.get());
+    assert!(wall.get() >= 3_000);
+    assert_eq!(
+        idles.get(),
+        0,
+        "the guests always had something to wait for"
+    );
+    assert_eq!(out.contents(), unpaced_out.contents());
+    assert_eq!(report.trace, unpaced.trace);
+    assert_eq!(report.time_us, unpaced.time_us);
+}
