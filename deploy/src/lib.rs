@@ -49,4 +49,6 @@ pub use memory::{PartitionRow, PartitionTable};
 pub use modules::{ModuleEntry, ModuleError, ModuleStore, RamStore, Source, StoreError};
 pub use plan::{ComponentPlan, Lifecycle, MAX_BACKOFF_FACTOR, Plan, Restart};
 pub use report::{ComponentRam, ComponentReport, RunReport};
-pub use system::{CONTROL, Installed, RunOptions, Sink, System, TARGET_MHZ, Turn, system_routes};
+pub use system::{
+    CONTROL, Installed, Pace, RunOptions, Sink, System, TARGET_MHZ, Turn, system_routes,
+};

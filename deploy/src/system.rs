@@ -170,6 +170,9 @@ mod manage;
 
 pub use manage::{CONTROL, Installed};
 
+/// What a board does after each turn of [`System::run_paced`]: wait for its real clock.
+pub type Pace<'a> = dyn FnMut(&mut System, Turn) + 'a;
+
 /// What one [`System::turn`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Turn {
@@ -1102,12 +1105,12 @@ impl System {
     /// when the turn was [`Turn::Idle`]). An idle turn does not end the run here: an
     /// interrupt may still wake a guest, so the run lasts until every guest has stopped or
     /// `max_time_us` of the paced clock has passed.
-    pub fn run_paced(mut self, pace: &mut dyn FnMut(&mut System, Turn)) -> RunReport {
+    pub fn run_paced(mut self, pace: &mut Pace<'_>) -> RunReport {
         let timed_out = self.run_guests_with(Some(pace));
         self.finish_with(timed_out)
     }
 
-    fn run_guests_with(&mut self, mut pace: Option<&mut dyn FnMut(&mut System, Turn)>) -> bool {
+    fn run_guests_with(&mut self, mut pace: Option<&mut Pace<'_>>) -> bool {
         let mut next_status = 1_000_000;
         let mut timed_out = false;
         while self.guests_running() > 0 && self.halted.is_none() {
