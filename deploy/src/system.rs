@@ -11,7 +11,9 @@
 //! Nothing reads a wall clock. Every scheduler poll advances the virtual clock by the time
 //! one fuel slice takes on the target (`yield_interval` instructions at [`TARGET_MHZ`]);
 //! when nothing is ready, the clock jumps to the next sleeper's deadline. So the same plan
-//! gives the same run, line for line, wherever it runs: on the host, or on a board.
+//! gives the same run, line for line, wherever it runs: on the host, or on a board. A board
+//! that must keep to real time holds this clock to its own after each turn
+//! ([`System::run_paced`]: it waits, never makes the virtual clock run faster).
 
 use alloc::{
     boxed::Box,
@@ -143,8 +145,10 @@ pub struct RunOptions {
     /// still states the plan's sizes.
     pub heap_scale: usize,
     /// A real board's devices for `hal` to serve instead of the simulated board's (the
-    /// nRF5340-DK's GPIO and RTC, `fireball-firmware`'s `nrf5340`), made in P3 at boot. The
-    /// vSoC's GPIO builtins and the deployment's clock stay the simulated board's.
+    /// nRF5340-DK's GPIO, SAADC and RTC, `fireball-firmware`'s `nrf5340`), made in P3 at
+    /// boot; `hal` serves the routes of the kinds of device it holds, no others. The vSoC's
+    /// GPIO builtins and the deployment's clock stay the simulated board's (a board holds
+    /// the clock to its own with [`System::run_paced`]).
     /// `None` (the host, QEMU): the simulated board's registry. Called once per boot.
     pub devices: Option<Rc<dyn Fn() -> DeviceRegistry>>,
 }

@@ -4,6 +4,10 @@
 //! components' consoles and logs, the router trace (each line marked `~ `, as it happens)
 //! and the report go to UART0, so a test can compare them with the host's. Exits through semihosting with status 0 if every guest finished.
 //!
+//! Built for the nRF5340-DK (feature `nrf5340dk`), `hal` serves the DK's own devices (GPIO,
+//! SAADC, RTC0), the buttons' edges raise the deployment's ISR flags, and the deployment's
+//! clock is held to RTC0 (`fireball_firmware::nrf5340::run`; docs/boards.md).
+//!
 //! Built with a control port (feature `control-port`), each trace line and each of the
 //! runner's own lines is stamped `@<instructions> w<instructions> `: SysTick since `main`
 //! started it, and the part of it the loop spent waiting for SysTick to catch up with the
