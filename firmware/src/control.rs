@@ -11,7 +11,7 @@
 //!   it are read as they arrive (QEMU hands the UART one byte at a time), so a request is
 //!   decoded in one go rather than a byte per turn;
 //! - virtual time is held to SysTick (the board's real time; under QEMU without `-icount`,
-//!   the host's) by [`Wall::hold`](crate::pace::Wall::hold): when the deployment's clock gets
+//!   the host's) by [`Wall::hold`](fireball_deploy::Wall::hold): when the deployment's clock gets
 //!   ahead, or nothing is left to run ([`Turn::Idle`](fireball_deploy::Turn::Idle)), the loop
 //!   waits on UART1 instead of letting virtual time jump ahead, so a client talking at its
 //!   own pace finds the deployment where it expects it;
@@ -26,13 +26,12 @@ use core::cell::Cell;
 use cortex_m::interrupt::{self, Mutex};
 
 use embedded_io::{Read, ReadReady};
-use fireball_deploy::{RunReport, System, control::ControlPort};
+use fireball_deploy::{RunReport, System, Wall, control::ControlPort};
 use fireball_smp::{FrameDecoder, encode};
 use fireball_subsystems::hal::Console;
 
 use crate::{
     clock::{self, SysTickClock},
-    pace::Wall,
     uart::{CmsdkUart, UART1},
 };
 

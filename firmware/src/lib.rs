@@ -12,8 +12,7 @@
 //! [`console`] (semihosting console), [`uart`] (the CMSDK UART driver and
 //! console), [`clock`] (SysTick as a 64-bit tick
 //! counter), `control` (feature `control-port`: the `deploy` image's SMP port on UART1),
-//! `gdb` (feature `gdb`: the `deploy` image's debugger port on UART2), `pace` (the
-//! control-port and nRF5340-DK images: the deployment's clock held to a real one),
+//! `gdb` (feature `gdb`: the `deploy` image's debugger port on UART2),
 //! [`exit`] (semihosting exit, so QEMU's exit status is the
 //! firmware's verdict), [`status!`] (the board's status lines: semihosting under QEMU).
 //!
@@ -38,8 +37,6 @@ pub mod heap;
 mod mem;
 #[cfg(feature = "nrf5340dk")]
 pub mod nrf5340;
-#[cfg(any(feature = "control-port", feature = "nrf5340dk"))]
-pub mod pace;
 #[cfg(not(feature = "nrf5340dk"))]
 pub mod uart;
 

@@ -1,6 +1,6 @@
-//! A deployment's clock held to a real one (feature `control-port`, and the nRF5340-DK's
-//! image): virtual time goes no faster than the board's clock. It may go slower — a guest
-//! computing keeps the core busy however far behind the wall its slices put it.
+//! A deployment's clock held to a real one: virtual time goes no faster than the board's
+//! clock. It may go slower — a guest computing keeps the core busy however far behind the
+//! wall its slices put it.
 //!
 //! After each [`System::turn`], [`Wall::hold`] compares the deployment's clock with the
 //! wall's: when the deployment is ahead (a turn jumped it to the next sleeper's deadline, or
@@ -9,9 +9,9 @@
 //! a button's edge) and at most as long as it says — and an idle deployment's clock is
 //! moved on to the wall's, so a request or an interrupt finds it where a client expects it.
 //! The QEMU control-port image holds virtual time to SysTick this way, the nRF5340-DK's image
-//! to RTC0.
+//! to RTC0 (with [`System::run_paced`]).
 
-use fireball_deploy::{System, Turn};
+use crate::system::{System, Turn};
 use fireball_subsystems::hal::Clock;
 
 /// A real clock, counted from the start of the run.
@@ -44,5 +44,30 @@ impl<C: Clock> Wall<C> {
                 system.advance_clock(self.now());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::cell::Cell;
+
+    use super::*;
+
+    /// A wall clock that moves only when told.
+    struct Hands<'a>(&'a Cell<u64>);
+
+    impl Clock for Hands<'_> {
+        fn now_us(&self) -> u64 {
+            self.0.get()
+        }
+    }
+
+    #[test]
+    fn the_wall_counts_from_its_start() {
+        let time = Cell::new(5_000);
+        let wall = Wall::start(Hands(&time));
+        assert_eq!(wall.now(), 0);
+        time.set(5_250);
+        assert_eq!(wall.now(), 250);
     }
 }
