@@ -17,8 +17,9 @@
 //! register blocks (`embassy_nrf::pac`). Nothing here has run on a board: no probe was
 //! attached where it was written (docs/boards.md).
 //!
-//! The deployment's clock is held to RTC0 ([`run`], `fireball_deploy::pace`): virtual time never runs
-//! ahead of it. The vSoC's GPIO builtins (`gpio_read` …) still drive the simulated bank.
+//! The deployment's clock is held to RTC0 ([`run`], `fireball_deploy::pace`): virtual time
+//! never runs ahead of it. The vSoC's GPIO builtins (`gpio_read` …) still drive the simulated
+//! bank.
 //!
 //! Not here: I2C, SPI, a second UART, and the radio, which belongs to the network core (out
 //! of scope). [`Board::devices`] registers none of them, so `hal` serves no route for them:
@@ -90,8 +91,8 @@ impl Board {
     }
 }
 
-/// Run `system` to its end with its clock held to RTC0 ([`fireball_deploy::pace`]): the deployment's
-/// time (`time_ticks`, `sleep_ticks`, `hal` requests' deadlines) goes no faster than RTC0,
+/// Run `system` to its end with its clock held to RTC0 ([`fireball_deploy::pace`]): the
+/// deployment's time (`time_ticks`, `sleep_ticks`, call deadlines) goes no faster than RTC0,
 /// so a guest sleeping a second sleeps a second. A wait polls RTC0 (the core does not sleep
 /// yet) and ends early when a button's edge comes, so the guest waiting on it runs at once.
 pub fn run(system: System) -> RunReport {
