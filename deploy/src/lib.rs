@@ -20,10 +20,12 @@
 //! - [`control`] (feature `control`) — [`control::ControlPort`]: MCUmgr's SMP served by
 //!   the module manager, for a control port on any transport;
 //! - [`system`] — [`System::boot`], [`System::run`] and the steps in between, on all of the
-//!   above.
+//!   above;
+//! - [`pace`] — [`Wall`]: a board's real clock, and the deployment's held to it after each
+//!   turn ([`System::run_paced`]).
 //!
 //! The arrows point one way: `system` → `report` → `board`, `system` → `report` → `memory`,
-//! `system` → `lifecycle` → `plan`, `system` → `plan`, `system` → `modules`, `control` → `system`, and every one of them → `component`.
+//! `system` → `lifecycle` → `plan`, `system` → `plan`, `system` → `modules`, `control` → `system`, `pace` → `system`, and every one of them → `component`.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -38,6 +40,7 @@ pub mod error;
 mod lifecycle;
 pub mod memory;
 pub mod modules;
+pub mod pace;
 pub mod plan;
 pub mod report;
 pub mod system;
@@ -47,8 +50,11 @@ pub use component::{Kind, State};
 pub use error::BootError;
 pub use memory::{PartitionRow, PartitionTable};
 pub use modules::{ModuleEntry, ModuleError, ModuleStore, RamStore, Source, StoreError};
+pub use pace::Wall;
 pub use plan::{ComponentPlan, Lifecycle, MAX_BACKOFF_FACTOR, Plan, Restart};
 pub use report::{ComponentRam, ComponentReport, RunReport};
 #[cfg(feature = "observe")]
 pub use system::{Activity, ComponentActivity};
-pub use system::{CONTROL, Installed, RunOptions, Sink, System, TARGET_MHZ, Turn, system_routes};
+pub use system::{
+    CONTROL, Installed, Pace, RunOptions, Sink, System, TARGET_MHZ, Turn, system_routes,
+};

@@ -11,7 +11,9 @@
 //! Nothing reads a wall clock. Every scheduler poll advances the virtual clock by the time
 //! one fuel slice takes on the target (`yield_interval` instructions at [`TARGET_MHZ`]);
 //! when nothing is ready, the clock jumps to the next sleeper's deadline. So the same plan
-//! gives the same run, line for line, wherever it runs: on the host, or on a board.
+//! gives the same run, line for line, wherever it runs: on the host, or on a board. A board
+//! that must keep to real time holds this clock to its own after each turn
+//! ([`System::run_paced`]: it waits, never makes the virtual clock run faster).
 
 use alloc::{
     boxed::Box,
@@ -179,8 +181,10 @@ pub struct RunOptions {
     /// still states the plan's sizes.
     pub heap_scale: usize,
     /// A real board's devices for `hal` to serve instead of the simulated board's (the
-    /// nRF5340-DK's GPIO and RTC, `fireball-firmware`'s `nrf5340`), made in P3 at boot. The
-    /// vSoC's GPIO builtins and the deployment's clock stay the simulated board's.
+    /// nRF5340-DK's GPIO, SAADC and RTC, `fireball-firmware`'s `nrf5340`), made in P3 at
+    /// boot; `hal` serves the routes of the kinds of device it holds, no others. The vSoC's
+    /// GPIO builtins and the deployment's clock stay the simulated board's (a board holds
+    /// the clock to its own with [`System::run_paced`]).
     /// `None` (the host, QEMU): the simulated board's registry. Called once per boot.
     pub devices: Option<Rc<dyn Fn() -> DeviceRegistry>>,
 }
@@ -205,6 +209,9 @@ pub mod debug;
 mod manage;
 
 pub use manage::{CONTROL, Installed};
+
+/// What a board does after each turn of [`System::run_paced`]: wait for its real clock.
+pub type Pace<'a> = dyn FnMut(&mut System, Turn) + 'a;
 
 /// What one [`System::turn`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1129,6 +1136,21 @@ impl System {
     /// [`spawn_native`](Self::spawn_native) a probe, [`settle`](Self::settle) and
     /// [`finish`](Self::finish).
     pub fn run_guests(&mut self) -> bool {
+        self.run_guests_with(None)
+    }
+
+    /// [`System::run`] on a board whose deployment clock is held to a real one: after each
+    /// turn, `pace` gets the system and what the turn did, and may wait for real time to
+    /// catch up with [`System::now`] (moving the clock on with [`System::advance_clock`]
+    /// when the turn was [`Turn::Idle`]). An idle turn does not end the run here: an
+    /// interrupt may still wake a guest, so the run lasts until every guest has stopped or
+    /// `max_time_us` of the paced clock has passed.
+    pub fn run_paced(mut self, pace: &mut Pace<'_>) -> RunReport {
+        let timed_out = self.run_guests_with(Some(pace));
+        self.finish_with(timed_out)
+    }
+
+    fn run_guests_with(&mut self, mut pace: Option<&mut Pace<'_>>) -> bool {
         let mut next_status = 1_000_000;
         let mut timed_out = false;
         while self.guests_running() > 0 && self.halted.is_none() {
@@ -1136,11 +1158,14 @@ impl System {
                 timed_out = true;
                 break;
             }
-            if self.turn() == Turn::Idle {
+            let turn = self.turn();
+            match pace.as_mut() {
+                Some(pace) => pace(self, turn),
                 // Nothing ready, nobody sleeping, no restart or call deadline pending:
                 // every guest waits on something only another guest could give. Report it
                 // rather than spin.
-                break;
+                None if turn == Turn::Idle => break,
+                None => {}
             }
             if self.now_us() >= next_status {
                 self.options.sink.status(&self.status());

@@ -11,9 +11,10 @@
 //!   it are read as they arrive (QEMU hands the UART one byte at a time), so a request is
 //!   decoded in one go rather than a byte per turn;
 //! - virtual time is held to SysTick (the board's real time; under QEMU without `-icount`,
-//!   the host's): when the deployment's clock gets ahead, or nothing is left to run
-//!   ([`Turn::Idle`]), the loop waits on UART1 instead of letting virtual time jump ahead,
-//!   so a client talking at its own pace finds the deployment where it expects it;
+//!   the host's) by [`Wall::hold`](fireball_deploy::Wall::hold): when the deployment's clock gets
+//!   ahead, or nothing is left to run ([`Turn::Idle`](fireball_deploy::Turn::Idle)), the loop
+//!   waits on UART1 instead of letting virtual time jump ahead, so a client talking at its
+//!   own pace finds the deployment where it expects it;
 //! - the run ends when a client asks for a reset (SMP OS reset, answered first: under QEMU
 //!   the run ends with its report, a board would reset into the same image — the module
 //!   store is RAM), when a partition the board cannot lose runs out, or after
@@ -25,9 +26,9 @@ use core::cell::Cell;
 use cortex_m::interrupt::{self, Mutex};
 
 use embedded_io::{Read, ReadReady};
-use fireball_deploy::{RunReport, System, Turn, control::ControlPort};
+use fireball_deploy::{RunReport, System, Wall, control::ControlPort};
 use fireball_smp::{FrameDecoder, encode};
-use fireball_subsystems::hal::{Clock, Console};
+use fireball_subsystems::hal::Console;
 
 use crate::{
     clock::{self, SysTickClock},
@@ -132,8 +133,7 @@ pub fn serve(mut system: System, until_us: u64) -> Served {
         decoder,
         wire,
     };
-    let start = SysTickClock.now_us();
-    let wall = || SysTickClock.now_us() - start;
+    let wall = Wall::start(SysTickClock);
     while system.now() < until_us && system.halted().is_none() && !port.reset_requested() {
         let turn = system.turn();
         serial.receive(&mut port, &mut system);
@@ -142,20 +142,15 @@ pub fn serve(mut system: System, until_us: u64) -> Served {
         }
         // Virtual time goes no faster than SysTick (it may go slower): wait on UART1 until
         // real time catches up, a slice at a time.
-        let ahead = system.now().saturating_sub(wall());
-        if turn == Turn::Idle || ahead > 0 {
-            let until = wall() + ahead.clamp(1, WAIT_SLICE_US);
+        wall.hold(&mut system, turn, WAIT_SLICE_US, |until| {
             let from = clock::ticks();
-            while wall() < until && !serial.uart.read_ready().unwrap_or(false) {}
+            while wall.now() < until && !serial.uart.read_ready().unwrap_or(false) {}
             let waited = clock::ticks() - from;
             interrupt::free(|cs| {
                 let total = WAITED.borrow(cs);
                 total.set(total.get() + waited);
             });
-            if turn == Turn::Idle {
-                system.advance_clock(wall());
-            }
-        }
+        });
     }
     let reset = port.reset_requested();
     system.settle();

@@ -20,6 +20,7 @@ pub const NO_STD_CRATES: &[&str] = &[
     "fireball-deploy",
     "fireball-package",
     "fireball-smp",
+    "fireball-nrf5340",
 ];
 
 /// Build the modules, then the `hello` firmware embedding them. Returns the ELF path.

@@ -4,6 +4,10 @@
 //! components' consoles and logs, the router trace (each line marked `~ `, as it happens)
 //! and the report go to UART0, so a test can compare them with the host's. Exits through semihosting with status 0 if every guest finished.
 //!
+//! Built for the nRF5340-DK (feature `nrf5340dk`), `hal` serves the DK's own devices (GPIO,
+//! SAADC, RTC0), the buttons' edges raise the deployment's ISR flags, and the deployment's
+//! clock is held to RTC0 (`fireball_firmware::nrf5340::run`; docs/boards.md).
+//!
 //! Built with a control port (feature `control-port`), each trace line and each of the
 //! runner's own lines is stamped `@<instructions> w<instructions> `: SysTick since `main`
 //! started it, and the part of it the loop spent waiting for SysTick to catch up with the
@@ -183,6 +187,9 @@ fn main() -> ! {
         }
     };
     let booted = clock::ticks();
+    // The DK's buttons raise the deployment's ISR flags from now on.
+    #[cfg(feature = "nrf5340dk")]
+    fireball_firmware::nrf5340::buttons::connect(system.isr_flags());
     let per_tick = clock::instructions_per_tick_milli();
     let to_instructions = |ticks: u64| ticks * per_tick / 1000;
     // Reset to every component spawned: the next instruction the core runs for the
@@ -198,7 +205,11 @@ fn main() -> ! {
     );
     #[cfg(not(any(feature = "control-port", feature = "gdb")))]
     let (report, ok) = {
+        #[cfg(not(feature = "nrf5340dk"))]
         let report = system.run();
+        // On the DK the deployment's clock is held to RTC0.
+        #[cfg(feature = "nrf5340dk")]
+        let report = fireball_firmware::nrf5340::run(system);
         let ok = report.all_guests_finished() && report.halted.is_none();
         (report, ok)
     };

@@ -16,6 +16,12 @@ pub trait Adc {
     fn resolution_bits(&self) -> u8;
     /// Convert `channel` now.
     fn read(&mut self, channel: u8) -> Result<u16, HalError>;
+    /// The input voltage a full-scale sample stands for, in millivolts, when the converter
+    /// knows it (an nRF SAADC's gain and reference fix it); `None` leaves it to the `hal`
+    /// component's configured reference (`HalConfig::adc_reference_mv`).
+    fn full_scale_mv(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// An I2C controller, as `embedded_hal::i2c::I2c` with 7-bit addresses.

@@ -15,6 +15,9 @@ pub enum HalError {
     WouldBlock,
     /// The device or bus reported a fault (wiring, electrical, or a driver error).
     Bus,
+    /// The device did not finish in the time its driver allows (it is stuck, unclocked or
+    /// unpowered: the board's fault, not the caller's).
+    Timeout,
 }
 
 impl fmt::Display for HalError {
@@ -25,6 +28,7 @@ impl fmt::Display for HalError {
             Self::Nack => "device did not acknowledge",
             Self::WouldBlock => "nothing available yet",
             Self::Bus => "bus or device fault",
+            Self::Timeout => "device did not answer in time",
         })
     }
 }

@@ -10,8 +10,10 @@ use core::fmt;
 
 /// Something interrupt flags can be raised on (the vSoC's `IsrFlags`).
 ///
-/// `raise` must be cheap, lock-free and callable from an interrupt handler.
-pub trait InterruptSink {
+/// `raise` must be cheap, lock-free and callable from an interrupt handler; a sink is
+/// shared between the handlers and the runtime (`Sync`), so a board can keep its lines in a
+/// `static`.
+pub trait InterruptSink: Sync {
     /// Raise the flags in `mask`.
     fn raise(&self, mask: u32);
 }

@@ -35,10 +35,10 @@ use fireball_router::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::hal::{DeviceRegistry, HalError, gpio::GpioError, gpio::PinState, registry};
+use crate::hal::{DeviceKind, DeviceRegistry, HalError, gpio::GpioError, gpio::PinState, registry};
 pub use records::*;
 
-/// The routes the `hal` component serves.
+/// Every route the `hal` component can serve: one per kind of device.
 pub const ROUTES: &[&str] = &[
     "hal://gpio/{pin}",
     "hal://adc/{channel}",
@@ -49,6 +49,32 @@ pub const ROUTES: &[&str] = &[
     "hal://radio/{radio}",
 ];
 
+/// The kind of device each of [`ROUTES`] reaches, in the same order.
+const ROUTE_KINDS: [DeviceKind; 7] = [
+    DeviceKind::Gpio,
+    DeviceKind::Adc,
+    DeviceKind::Uart,
+    DeviceKind::I2c,
+    DeviceKind::Spi,
+    DeviceKind::Timer,
+    DeviceKind::Radio,
+];
+
+/// The routes `hal` registers for `devices`: those of the kinds of device the board has, in
+/// [`ROUTES`]' order. A kind the board has none of has no route, so a request for it gets
+/// the router's `NO_ROUTE` (the nRF5340-DK's radio belongs to the network core); an index the
+/// board does not have of a kind it has gets [`HalFailure::NoDevice`].
+pub fn served_routes<const N: usize>(
+    devices: &DeviceRegistry<N>,
+) -> heapless::Vec<&'static str, { ROUTE_KINDS.len() }> {
+    ROUTES
+        .iter()
+        .zip(ROUTE_KINDS)
+        .filter(|(_, kind)| devices.ids().any(|id| id.kind == *kind))
+        .map(|(route, _)| *route)
+        .collect()
+}
+
 /// How the `hal` component is set up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HalConfig {
@@ -56,7 +82,8 @@ pub struct HalConfig {
     pub name: &'static str,
     /// Its inbox capacity.
     pub inbox: usize,
-    /// The ADC reference voltage (full scale), in millivolts.
+    /// The ADC reference voltage (full scale), in millivolts, for a converter that does not
+    /// know its own ([`Adc::full_scale_mv`](crate::hal::Adc::full_scale_mv)).
     pub adc_reference_mv: u32,
 }
 
@@ -88,6 +115,8 @@ pub enum HalFailure {
     Nack,
     /// The device or bus reported a fault.
     Bus,
+    /// The device did not answer in the time its driver allows.
+    Timeout,
 }
 
 impl HalFailure {
@@ -101,6 +130,7 @@ impl HalFailure {
             Self::InvalidArgument => 422,
             Self::Bus => 500,
             Self::Nack => 502,
+            Self::Timeout => 504,
         }
     }
 }
@@ -118,6 +148,7 @@ impl From<HalError> for HalFailure {
             HalError::InvalidArgument | HalError::WouldBlock => Self::InvalidArgument,
             HalError::Nack => Self::Nack,
             HalError::Bus => Self::Bus,
+            HalError::Timeout => Self::Timeout,
         }
     }
 }
@@ -178,14 +209,16 @@ fn limit(len: u32) -> Result<usize, HalFailure> {
 }
 
 impl<const N: usize> HalService<N> {
-    /// Register the `hal` component with `router`, serving `devices`.
+    /// Register the `hal` component with `router`, serving `devices` on their routes
+    /// ([`served_routes`]).
     pub fn register(
         router: &Router,
         devices: DeviceRegistry<N>,
         config: HalConfig,
     ) -> Result<Self, RegisterError> {
+        let routes = served_routes(&devices);
         let endpoint =
-            router.register(Registration::new(config.name, ROUTES).inbox(config.inbox))?;
+            router.register(Registration::new(config.name, &routes).inbox(config.inbox))?;
         Ok(Self {
             endpoint,
             devices,
@@ -276,9 +309,10 @@ impl<const N: usize> HalService<N> {
         }
         let adc = self.devices.adc(0)?;
         let bits = adc.resolution_bits().clamp(1, 16);
+        let reference_mv = adc.full_scale_mv().unwrap_or(self.config.adc_reference_mv);
         let raw = adc.read(channel)?;
         let full_scale = (1u64 << bits) - 1;
-        let millivolts = u64::from(raw) * u64::from(self.config.adc_reference_mv) / full_scale;
+        let millivolts = u64::from(raw) * u64::from(reference_mv) / full_scale;
         encode(&AdcSample {
             channel,
             raw,

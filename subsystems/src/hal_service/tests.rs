@@ -73,10 +73,84 @@ fn failure_codes_are_distinct() {
         InvalidArgument,
         Bus,
         Nack,
+        Timeout,
     ];
     for (i, a) in all.iter().enumerate() {
         for b in &all[i + 1..] {
             assert_ne!(a.code(), b.code(), "{a} / {b}");
         }
     }
+}
+
+#[test]
+fn a_kind_of_device_the_board_lacks_has_no_route() {
+    // A board with GPIO and a clock but no radio (the nRF5340-DK's application core).
+    let (router, authority) = Router::new(RouterConfig::default());
+    let clock = SimClock::new();
+    let mut devices = DeviceRegistry::<4>::new();
+    devices
+        .register(0, Device::Gpio(Box::new(SimGpio::new(clock.clone(), 8, 0))))
+        .unwrap();
+    devices.register(0, Device::Timer(Box::new(clock))).unwrap();
+    assert_eq!(
+        served_routes(&devices).as_slice(),
+        ["hal://gpio/{pin}", "hal://timer/{timer}"]
+    );
+    let hal = HalService::register(&router, devices, HalConfig::default()).unwrap();
+    authority
+        .allow("app", "hal://radio/{radio}", Methods::READ)
+        .unwrap();
+    authority
+        .allow("app", "hal://timer/{timer}", Methods::READ)
+        .unwrap();
+    let mut app = router.register(Registration::new("app", &[])).unwrap();
+    let mut executor = Executor::with_capacity(2).unwrap();
+    executor.spawn("hal", hal.run()).unwrap();
+    let seen = Rc::new(RefCell::new(alloc::vec::Vec::new()));
+    let out = seen.clone();
+    executor
+        .spawn("app", async move {
+            // No radio: the router has no such route (a guest's `status::NO_ROUTE`).
+            out.borrow_mut().push(app.bind("hal://radio/0").map(drop));
+            // A timer the board does not have, of a kind it has: `hal`'s own refusal.
+            let timer = app.bind("hal://timer/1").unwrap();
+            let refused = app.call(&timer, Method::Read, Record::new()).await;
+            out.borrow_mut().push(refused.map(drop));
+        })
+        .unwrap();
+    executor.run_until_idle();
+    assert_eq!(
+        *seen.borrow(),
+        [
+            Err(CallError::NoRoute),
+            Err(CallError::Failed(HalFailure::NoDevice.code())),
+        ]
+    );
+}
+
+#[test]
+fn every_route_is_served_when_every_kind_is_there() {
+    use crate::hal::{Adc, Clock, Radio};
+    use crate::sim::{RadioMedium, SimAdc, SimI2cBus, SimUart, SpiLoopback, Waveform};
+    let clock = SimClock::new();
+    let adc: Box<dyn Adc> = Box::new(SimAdc::new(
+        clock.clone(),
+        12,
+        &[Waveform::Constant { level: 1 }],
+    ));
+    let radio: Box<dyn Radio> = Box::new(RadioMedium::new(1).join());
+    let timer: Box<dyn Clock> = Box::new(clock.clone());
+    let mut devices = DeviceRegistry::<8>::new();
+    for device in [
+        Device::Radio(radio),
+        Device::Timer(timer),
+        Device::Spi(Box::new(SpiLoopback::new())),
+        Device::I2c(Box::new(SimI2cBus::new())),
+        Device::Uart(Box::new(SimUart::new())),
+        Device::Adc(adc),
+        Device::Gpio(Box::new(SimGpio::new(clock, 1, 0))),
+    ] {
+        devices.register(0, device).unwrap();
+    }
+    assert_eq!(served_routes(&devices).as_slice(), ROUTES);
 }

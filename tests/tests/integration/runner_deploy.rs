@@ -181,3 +181,117 @@ fn a_wrong_manifest_is_refused_with_every_problem_named() {
     assert!(text.iter().any(|e| e.contains("missing.wasm")), "{text:?}");
     assert!(text.iter().any(|e| e.contains("quotas add up")), "{text:?}");
 }
+
+/// A board's wall clock that moves only while the deployment waits on it.
+struct Hands<'a>(&'a std::cell::Cell<u64>);
+
+impl fireball_subsystems::hal::Clock for Hands<'_> {
+    fn now_us(&self) -> u64 {
+        self.0.get()
+    }
+}
+
+#[test]
+fn a_paced_run_waits_for_the_wall_and_runs_as_an_unpaced_one() {
+    use std::cell::Cell;
+
+    use fireball_deploy::{Turn, Wall};
+
+    let time = Cell::new(1_000_000);
+    let wall = Wall::start(Hands(&time));
+    let (waits, idles) = (Cell::new(0u32), Cell::new(0u32));
+    let (system, out, _dir) = boot(MANIFEST);
+    let report = system.unwrap().run_paced(&mut |system, turn| {
+        if turn == Turn::Idle {
+            idles.set(idles.get() + 1);
+        }
+        // What the nRF5340-DK's image does: wait until its clock reads `until`, however far.
+        wall.hold(system, turn, u64::MAX, |until| {
+            waits.set(waits.get() + 1);
+            time.set(1_000_000 + until);
+        });
+        assert!(
+            system.now() <= wall.now(),
+            "the deployment's clock ran ahead of the wall: {} > {}",
+            system.now(),
+            wall.now()
+        );
+    });
+    let (unpaced, unpaced_out, _dir) = boot(MANIFEST);
+    let unpaced = unpaced.unwrap().run();
+    assert!(!report.timed_out);
+    // The guests' three 1 ms sleeps were waited for, on the wall.
+    assert!(waits.get() >= 3, "{}", waits.get());
+    assert!(wall.now() >= 3_000, "{}", wall.now());
+    assert_eq!(
+        idles.get(),
+        0,
+        "the guests always had something to wait for"
+    );
+    assert_eq!(out.contents(), unpaced_out.contents());
+    assert_eq!(report.trace, unpaced.trace);
+    assert_eq!(report.time_us, unpaced.time_us);
+}
+
+#[test]
+fn an_idle_deployment_is_moved_on_to_the_wall_and_runs_to_its_time_limit() {
+    use std::cell::Cell;
+
+    use fireball_deploy::{Turn, Wall};
+
+    // A guest waiting for an ISR flag nobody raises: every turn is idle.
+    let dir = tempfile::tempdir().unwrap();
+    let waiter = r#"(module
+        (import "fb" "irq_subscribe" (func $subscribe (param i32) (result i32)))
+        (import "fb" "wait_irq" (func $wait (param i32) (result i32)))
+        (memory (export "memory") 4096 4096 (pagesize 1))
+        (func (export "fb_main")
+            (drop (call $subscribe (i32.const 16)))
+            (drop (call $wait (i32.const 16)))))"#;
+    std::fs::write(
+        dir.path().join("waiter.wasm"),
+        wat::parse_str(waiter).unwrap(),
+    )
+    .unwrap();
+    let manifest = Manifest::parse(
+        r#"
+[deployment]
+name = "idle"
+
+[[guest]]
+name = "waiter"
+module = "waiter.wasm"
+"#,
+    )
+    .unwrap();
+    let dirs = ModuleDirs {
+        manifest_dir: dir.path().to_path_buf(),
+        modules_dir: dir.path().to_path_buf(),
+    };
+    let options = RunOptions {
+        output: Output::Buffer(BufferConsole::new()),
+        max_time_us: 50_000,
+        ..RunOptions::default()
+    };
+    let system = deploy::boot(&manifest, &dirs, options).unwrap();
+    let time = Cell::new(0);
+    let wall = Wall::start(Hands(&time));
+    let idles = Cell::new(0u32);
+    let report = system.run_paced(&mut |system, turn| {
+        if turn == Turn::Idle {
+            idles.set(idles.get() + 1);
+        }
+        wall.hold(system, turn, 2_000, |until| time.set(until));
+    });
+    // Unpaced, an idle deployment ends the run at once; paced, it waits for the wall (an
+    // interrupt may still come), as little as the wall allows at a time (here 1 µs), and
+    // its clock follows the wall's to the time limit.
+    assert!(report.timed_out, "{report}");
+    assert!(idles.get() >= 1_000, "{}", idles.get());
+    assert!(
+        (50_000..50_100).contains(&report.time_us),
+        "{}",
+        report.time_us
+    );
+    assert_eq!(wall.now(), report.time_us);
+}
