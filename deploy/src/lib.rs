@@ -46,7 +46,9 @@ pub use board::SimBoard;
 pub use component::{Kind, State};
 pub use error::BootError;
 pub use memory::{PartitionRow, PartitionTable};
-pub use modules::{ModuleEntry, ModuleError, ModuleStore, RamStore, Source, StoreError};
+pub use modules::{
+    FlashStore, MappedFlash, ModuleEntry, ModuleError, ModuleStore, RamStore, Source, StoreError,
+};
 pub use plan::{ComponentPlan, Lifecycle, MAX_BACKOFF_FACTOR, Plan, Restart};
 pub use report::{ComponentRam, ComponentReport, RunReport};
 pub use system::{CONTROL, Installed, RunOptions, Sink, System, TARGET_MHZ, Turn, system_routes};

@@ -22,6 +22,7 @@ mod firmware_deploy;
 mod firmware_latency;
 mod hello;
 mod lifecycle;
+mod module_store;
 mod modules;
 mod runner_deploy;
 mod service_buffer;

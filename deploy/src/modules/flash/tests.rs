@@ -157,7 +157,10 @@ impl NorFlash for FakeFlash {
             if new.iter().all(|&b| b == 0xFF) {
                 continue;
             }
-            assert!(!self.written[w], "word {w:#x} written twice without an erase");
+            assert!(
+                !self.written[w],
+                "word {w:#x} written twice without an erase"
+            );
             match self.step() {
                 Ok(()) => {
                     for (j, &b) in new.iter().enumerate() {
@@ -234,10 +237,7 @@ fn one_slot_stays_free_so_a_full_store_still_takes_updates() {
         store.save("d", &[1; 5]),
         Err(StoreError::NoSlot { packages: 3 })
     );
-    assert_eq!(
-        store.room("d", 5),
-        Err(StoreError::NoSlot { packages: 3 })
-    );
+    assert_eq!(store.room("d", 5), Err(StoreError::NoSlot { packages: 3 }));
     // Every kept package can still be updated, over and over.
     for round in 0..5u8 {
         for name in ["a", "b", "c"] {
