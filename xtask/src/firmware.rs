@@ -80,23 +80,36 @@ pub fn build_deploy(cross: &Cross, root: &Path, manifest: &Path) -> Result<PathB
 
 /// The `deploy` image for `manifest` on `board`: for QEMU [`build_deploy`]'s; for the
 /// nRF5340-DK the same plan, built with the firmware feature `nrf5340dk` (the chip's memory
-/// map, UARTE0 console, RTC0 clock, the DK's LEDs and buttons) and kept as
-/// `target/fireball/deploy-nrf5340dk.elf`.
+/// map, UARTE0 console, RTC0 clock, the DK's LEDs and buttons, the NVMC module store) and
+/// kept as `target/fireball/deploy-nrf5340dk.elf`; with `control`, also feature
+/// `control-port` (SMP on UARTE1), kept as `deploy-nrf5340dk-control.elf`. (QEMU's image with
+/// a control port is [`build_deploy_control`]'s.)
 pub fn build_deploy_on(
     cross: &Cross,
     root: &Path,
     manifest: &Path,
     board: Board,
+    control: bool,
 ) -> Result<PathBuf, String> {
-    match board {
-        Board::Qemu => build_deploy(cross, root, manifest),
-        Board::Nrf5340Dk => build_from_manifest_with(
+    match (board, control) {
+        (Board::Qemu, false) => build_deploy(cross, root, manifest),
+        (Board::Qemu, true) => build_deploy_control(cross, root, manifest),
+        (Board::Nrf5340Dk, false) => build_from_manifest_with(
             cross,
             root,
             manifest,
             "deploy",
             "deploy,nrf5340dk",
             "deploy-nrf5340dk.elf",
+            &[],
+        ),
+        (Board::Nrf5340Dk, true) => build_from_manifest_with(
+            cross,
+            root,
+            manifest,
+            "deploy",
+            "deploy,nrf5340dk,control-port",
+            "deploy-nrf5340dk-control.elf",
             &[],
         ),
     }

@@ -22,34 +22,43 @@ pub const CHIP: &str = "nRF5340_xxAA";
 /// The nRF5340-DK's budgets (flash and static RAM from the ELF), one file per manifest.
 pub const BUDGETS: &str = "firmware/budgets/nrf5340dk";
 
-/// Build the image for `manifest`; say where it is and how to flash it.
-pub fn deploy(root: &Path, manifest: &Path) -> Result<(), String> {
+/// Build the image for `manifest` (with a control port on UARTE1 if `control`); say where it
+/// is and how to flash it.
+pub fn deploy(root: &Path, manifest: &Path, control: bool) -> Result<(), String> {
     let cross = Cross::setup(true)?;
-    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk)?;
+    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk, control)?;
     check_memory_map(&elf)?;
     println!(
         "nRF5340-DK image: {}\n\
          It does not run here (no probe). To flash it and watch its console:\n  \
-         cargo xtask flash {} --board nrf5340dk    # probe-rs download + reset\n  \
+         cargo xtask flash {} --board nrf5340dk{}    # probe-rs download + reset\n  \
          probe-rs run --chip {CHIP} {}           # or flash and stay attached\n\
          The console is UARTE0 at 115200 8N1 on the DK's VCOM (its J-Link's USB serial \
-         port), e.g. `picocom -b 115200 /dev/ttyACM0` (docs/boards.md).",
+         port), e.g. `picocom -b 115200 /dev/ttyACM0` (docs/boards.md).{}",
         elf.display(),
         manifest.display(),
-        elf.display()
+        if control { " --control" } else { "" },
+        elf.display(),
+        if control {
+            "\nThe control port (SMP, serial framing) is UARTE1 at 115200 8N1, TX P1.01 / RX \
+             P1.00: the DK's second VCOM (unverified), e.g. `smpmgr --port /dev/ttyACM1`."
+        } else {
+            ""
+        }
     );
     Ok(())
 }
 
 /// The image's flash and static RAM against the chip, by section and component, and against
 /// its budgets when `firmware/budgets/nrf5340dk/` holds the manifest to some.
-pub fn sizes(root: &Path, manifest: &Path) -> Result<(), String> {
+pub fn sizes(root: &Path, manifest: &Path, control: bool) -> Result<(), String> {
     let cross = Cross::setup(true)?;
-    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk)?;
+    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk, control)?;
     print!("{}", firmware::sizes_on(&elf, Board::Nrf5340Dk)?);
     print!("{}", check_memory_map(&elf)?);
     let manifest = manifest.canonicalize().ok();
-    for (file, budgeted) in budget_files(root)? {
+    // The budgets hold the image without a control port (what CI builds).
+    for (file, budgeted) in budget_files(root)?.into_iter().filter(|_| !control) {
         if budgeted.canonicalize().ok() == manifest {
             println!("\nbudgets ({})", file.display());
             print!("{}", budget::check(&figures(&elf)?, &file)?);
@@ -58,10 +67,11 @@ pub fn sizes(root: &Path, manifest: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Flash the image with probe-rs, installing it first if it is missing.
-pub fn flash(root: &Path, manifest: &Path) -> Result<(), String> {
+/// Flash the image (with a control port if `control`) with probe-rs, installing it first if
+/// it is missing.
+pub fn flash(root: &Path, manifest: &Path, control: bool) -> Result<(), String> {
     let cross = Cross::setup(true)?;
-    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk)?;
+    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk, control)?;
     check_memory_map(&elf)?;
     if Command::new("probe-rs").arg("--version").output().is_err() {
         eprintln!("xtask: probe-rs is missing; installing it (cargo install probe-rs-tools)");
