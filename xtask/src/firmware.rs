@@ -484,8 +484,12 @@ const FLASH: std::ops::Range<u64> = 0x1000_0000..0x1010_0000;
 /// The RAM an image may link against: 512 KiB, or, the `gdb` image, up to QEMU mps2-an505's
 /// 4 MiB of SSRAM there (`firmware/build.rs`).
 const RAM: std::ops::Range<u64> = 0x3800_0000..0x3840_0000;
-/// The nRF5340 application core's flash (1 MiB) and RAM (512 KiB): `firmware/memory-nrf5340.x`.
-pub const NRF5340_FLASH: std::ops::Range<u64> = 0x0000_0000..0x0010_0000;
+/// The nRF5340 application core's flash for the image (the first 768 KiB of its 1 MiB; the
+/// last 256 KiB are the module store, [`NRF5340_STORE`]) and RAM (512 KiB):
+/// `firmware/memory-nrf5340.x`.
+pub const NRF5340_FLASH: std::ops::Range<u64> = 0x0000_0000..0x000C_0000;
+/// The nRF5340-DK's module store: flash the image does not link into, written at runtime.
+pub const NRF5340_STORE: std::ops::Range<u64> = 0x000C_0000..0x0010_0000;
 /// See [`NRF5340_FLASH`].
 pub const NRF5340_RAM: std::ops::Range<u64> = 0x2000_0000..0x2008_0000;
 
@@ -572,10 +576,12 @@ pub fn sizes_on(elf: &Path, board: Board) -> Result<String, String> {
         };
         out += &format!("{:<16} {:>10} {:>#12x}  {region}\n", s.name, s.size, s.addr);
     }
+    let region = board.flash();
     out += &format!(
-        "flash total: {flash} bytes ({:.1} KiB of 1024 KiB)\n\
+        "flash total: {flash} bytes ({:.1} KiB of {} KiB)\n\
          ram total:   {ram} bytes ({:.1} KiB of 512 KiB, heap included)\n\n",
         flash as f64 / 1024.0,
+        (region.end - region.start) / 1024,
         ram as f64 / 1024.0
     );
     let modules = elf

@@ -12,7 +12,7 @@ use std::{
 
 use crate::{
     budget,
-    firmware::{self, Board, NRF5340_FLASH, NRF5340_RAM},
+    firmware::{self, Board, NRF5340_FLASH, NRF5340_RAM, NRF5340_STORE},
     run, sh,
     toolchain::Cross,
 };
@@ -177,9 +177,15 @@ pub fn check_memory_map(elf: &Path) -> Result<String, String> {
         }
     }
     out += &format!(
-        "  vector table at {:#010x} (flash {:#010x}..{:#010x}); RAM sections in \
-         {:#010x}..{:#010x}: ok\n",
-        0, NRF5340_FLASH.start, NRF5340_FLASH.end, NRF5340_RAM.start, NRF5340_RAM.end
+        "  vector table at {:#010x} (image flash {:#010x}..{:#010x}, module store \
+         {:#010x}..{:#010x}); RAM sections in {:#010x}..{:#010x}: ok\n",
+        0,
+        NRF5340_FLASH.start,
+        NRF5340_FLASH.end,
+        NRF5340_STORE.start,
+        NRF5340_STORE.end,
+        NRF5340_RAM.start,
+        NRF5340_RAM.end
     );
     Ok(out)
 }

@@ -16,6 +16,7 @@ mod subsystems_common;
 mod abi_builtins;
 mod c_guest;
 mod codec_fuel;
+mod control_serial;
 mod debugger;
 mod demo_sensor_hub;
 mod firmware_deploy;
