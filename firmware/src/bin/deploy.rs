@@ -4,6 +4,10 @@
 //! components' consoles and logs, the router trace (each line marked `~ `, as it happens)
 //! and the report go to UART0, so a test can compare them with the host's. Exits through semihosting with status 0 if every guest finished.
 //!
+//! On the nRF5340-DK (feature `nrf5340dk`) the deployment's module store is the chip's flash
+//! (NVMC): a module installed over the control port runs again after a reset, and an SMP
+//! reset request resets the chip once the report is out.
+//!
 //! Built with a control port (feature `control-port`), each trace line and each of the
 //! runner's own lines is stamped `@<instructions> w<instructions> `: SysTick since `main`
 //! started it, and the part of it the loop spent waiting for SysTick to catch up with the

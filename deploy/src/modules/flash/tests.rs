@@ -116,7 +116,7 @@ impl NorFlash for FakeFlash {
 
     fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
         let (from, to) = (from as usize, to as usize);
-        if from % PAGE != 0 || to % PAGE != 0 {
+        if !from.is_multiple_of(PAGE) || !to.is_multiple_of(PAGE) {
             return Err(NorFlashErrorKind::NotAligned);
         }
         if from > to || to > REGION {
@@ -145,7 +145,7 @@ impl NorFlash for FakeFlash {
 
     fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
         let at = offset as usize;
-        if at % WORD != 0 || bytes.len() % WORD != 0 {
+        if !at.is_multiple_of(WORD) || !bytes.len().is_multiple_of(WORD) {
             return Err(NorFlashErrorKind::NotAligned);
         }
         if at + bytes.len() > REGION {
