@@ -21,8 +21,8 @@ const MAX: usize = SLOT - HEADER_BYTES;
 /// A NOR flash: erases pages to `0xFF`, writes whole words that only clear bits, refuses a
 /// second write to a word before its page is erased (a bug in the store: the test fails). It
 /// loses power after `budget` operations (page erases and word writes): the operation it
-/// loses power in leaves its page (erase) or word (write) undefined — noise — and every one
-/// after it does nothing and fails.
+/// loses power in had not begun, left its page (erase) or word (write) undefined — noise —
+/// or had finished, as the noise decides; every one after it does nothing and fails.
 #[derive(Clone, Debug)]
 struct FakeFlash {
     bytes: Vec<u8>,
@@ -130,11 +130,20 @@ impl NorFlash for FakeFlash {
                 }
                 Err(during) => {
                     if during {
-                        for i in page..page + PAGE {
-                            self.bytes[i] = self.random();
+                        match self.random() % 3 {
+                            0 => {}
+                            1 => {
+                                for i in page..page + PAGE {
+                                    self.bytes[i] = self.random();
+                                }
+                                // Undefined: the store must erase it before writing.
+                                self.written[page / WORD..(page + PAGE) / WORD].fill(true);
+                            }
+                            _ => {
+                                self.bytes[page..page + PAGE].fill(0xFF);
+                                self.written[page / WORD..(page + PAGE) / WORD].fill(false);
+                            }
                         }
-                        // Undefined: the store must erase it before writing.
-                        self.written[page / WORD..(page + PAGE) / WORD].fill(true);
                     }
                     return Err(NorFlashErrorKind::Other);
                 }
@@ -170,11 +179,16 @@ impl NorFlash for FakeFlash {
                 }
                 Err(during) => {
                     if during {
-                        for j in 0..WORD {
+                        let finished = self.random() % 3;
+                        for (j, &b) in new.iter().enumerate() {
                             let noise = self.random();
-                            self.bytes[w * WORD + j] &= noise;
+                            self.bytes[w * WORD + j] &= match finished {
+                                0 => 0xFF,
+                                1 => noise,
+                                _ => b,
+                            };
                         }
-                        self.written[w] = true;
+                        self.written[w] = finished != 0;
                     }
                     return Err(NorFlashErrorKind::Other);
                 }
@@ -357,15 +371,29 @@ proptest! {
         }
     }
 
-    /// A reset after any number of a removal's erases: the package is there whole, or gone.
+    /// A reset after any number of a removal's erases: the package is there whole, or gone
+    /// — also when an update before it lost power while it erased the old copy (which may
+    /// then still be there, stale, for the removal to find).
     #[test]
     fn a_reset_at_any_point_of_a_remove_leaves_the_package_or_nothing(
-        old in package(),
+        first in package(),
+        update in prop::option::of(package()),
         other in package(),
         moves in 0usize..3,
         seed in any::<u64>(),
     ) {
-        let flash = prepared(&Some(old.clone()), &other, moves);
+        let mut flash = prepared(&Some(first.clone()), &other, moves);
+        let mut old = first;
+        if let Some(update) = update {
+            // Power lost in the update's last operation: the erase of the old copy.
+            let total = ops_of(&flash, |s| s.save("a", &update).unwrap());
+            let mut store = open(flash.cut_after(total - 1, seed ^ 0x5555));
+            let _ = store.save("a", &update);
+            let store = reset(store);
+            prop_assert_eq!(store.get("a"), Some(&update[..]));
+            flash = store.into_flash();
+            old = update;
+        }
         let total = ops_of(&flash, |s| assert!(s.remove("a")));
         for cut in 0..=total {
             let mut store = open(flash.clone().cut_after(cut, seed));
