@@ -11,11 +11,16 @@
 //!
 //! A reset request is granted and remembered ([`ControlPort::reset_requested`]): the
 //! board resets once the answer is out (under QEMU, and on the host, the run ends).
+//!
+//! [`SerialPort`] carries the packets over a board's UART in SMP's serial framing, for any
+//! driver that implements `embedded-io`'s `Read + ReadReady + Write` (the QEMU image's CMSDK
+//! UART1, the nRF5340-DK's UARTE1): what the firmware's loop polls between turns.
 
 use alloc::{string::ToString, vec::Vec};
 
+use embedded_io::{Read, ReadReady, Write};
 use fireball_package::PackageError;
-use fireball_smp::{Control, Image, Install, Rc, Refusal, Server};
+use fireball_smp::{Control, FrameDecoder, Image, Install, Rc, Refusal, Server, encode};
 
 use crate::{ModuleError, System, modules::MAX_PACKAGE_BYTES, system::CONTROL};
 
@@ -107,8 +112,9 @@ impl Control for Managed<'_> {
                 name: entry.name,
                 hash: entry.digest,
                 active: entry.running,
-                // An installed module runs until it is replaced or removed; its store is RAM
-                // (the host, QEMU), so nothing survives a reset.
+                // An installed module runs until it is replaced or removed: kept in RAM on
+                // the host and QEMU (a reset forgets it), in flash on the nRF5340-DK (the
+                // next boot runs it again).
                 confirmed: entry.running,
                 pending: false,
                 permanent: false,
@@ -131,5 +137,82 @@ impl Control for Managed<'_> {
     fn reset(&mut self) -> Result<(), Refusal> {
         *self.reset = true;
         Ok(())
+    }
+}
+
+/// SMP's serial framing on a byte transport `T` (a UART): requests decoded as their bytes
+/// arrive, each answered through a [`ControlPort`], answers framed and written out.
+pub struct SerialPort<T> {
+    transport: T,
+    decoder: FrameDecoder,
+    wire: Vec<u8>,
+    following_polls: u32,
+}
+
+impl<T: Read + ReadReady + Write> SerialPort<T> {
+    /// The framing over `transport` for frames of at most `buf_size` bytes (what the
+    /// [`ControlPort`] announces). After a byte, [`receive`](Self::receive) polls an empty
+    /// receiver `following_polls` times for the next before it gives up: a request's bytes
+    /// follow one another closely, the next request comes much later. Its buffers are in P2.
+    pub fn new(system: &System, transport: T, buf_size: u16, following_polls: u32) -> Self {
+        let (decoder, wire) = System::in_module_partition(system.heap(), || {
+            (
+                FrameDecoder::new(usize::from(buf_size).saturating_sub(4)),
+                Vec::with_capacity(usize::from(buf_size) * 2),
+            )
+        });
+        Self {
+            transport,
+            decoder,
+            wire,
+            following_polls,
+        }
+    }
+
+    /// The transport (to wait on its receiver, say).
+    pub fn transport(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// Read what the transport has; each whole request answered. Returns at once if nothing
+    /// came, and after a reset request's answer (the loop ends the run).
+    pub fn receive(&mut self, port: &mut ControlPort, system: &mut System) {
+        let mut quiet = 0;
+        while quiet < self.following_polls {
+            if !self.transport.read_ready().unwrap_or(false) {
+                quiet += 1;
+                continue;
+            }
+            quiet = 0;
+            let mut byte = [0];
+            if self.transport.read(&mut byte).unwrap_or(0) == 0 {
+                continue;
+            }
+            let response = match self.decoder.push(byte[0]) {
+                Ok(Some(packet)) => port.handle(system, packet),
+                // Between frames, or a damaged frame: the client's timeout resends it.
+                Ok(None) | Err(_) => None,
+            };
+            if let Some(response) = response {
+                self.send(system, &response);
+            }
+            if port.reset_requested() {
+                return;
+            }
+        }
+    }
+
+    /// `packet`, framed, out on the transport (a transport that fails drops it: the
+    /// client's timeout asks again).
+    pub fn send(&mut self, system: &System, packet: &[u8]) {
+        let wire = &mut self.wire;
+        let framed = System::in_module_partition(system.heap(), || {
+            wire.clear();
+            encode(packet, wire).is_ok()
+        });
+        if framed {
+            let _ = self.transport.write_all(&self.wire);
+            let _ = self.transport.flush();
+        }
     }
 }

@@ -16,9 +16,11 @@
 //! - [`memory`] — [`PartitionTable`], the partitioned heap's figures at the end of a run,
 //!   printed alike by the board and the host runner;
 //! - [`modules`] — runtime module management as data: what `sys://modules` answers and
-//!   refuses, a chunked upload, the module store ([`ModuleStore`], [`RamStore`]);
+//!   refuses, a chunked upload, the module store ([`ModuleStore`]: [`RamStore`], and
+//!   [`FlashStore`] on any `embedded-storage` NOR flash, power-safe);
 //! - [`control`] (feature `control`) — [`control::ControlPort`]: MCUmgr's SMP served by
-//!   the module manager, for a control port on any transport;
+//!   the module manager, for a control port on any transport; [`control::SerialPort`], its
+//!   serial framing over any `embedded-io` UART;
 //! - [`system`] — [`System::boot`], [`System::run`] and the steps in between, on all of the
 //!   above;
 //! - [`pace`] — [`Wall`]: a board's real clock, and the deployment's held to it after each
@@ -49,7 +51,9 @@ pub use board::SimBoard;
 pub use component::{Kind, State};
 pub use error::BootError;
 pub use memory::{PartitionRow, PartitionTable};
-pub use modules::{ModuleEntry, ModuleError, ModuleStore, RamStore, Source, StoreError};
+pub use modules::{
+    FlashStore, MappedFlash, ModuleEntry, ModuleError, ModuleStore, RamStore, Source, StoreError,
+};
 pub use pace::Wall;
 pub use plan::{ComponentPlan, Lifecycle, MAX_BACKOFF_FACTOR, Plan, Restart};
 pub use report::{ComponentRam, ComponentReport, RunReport};

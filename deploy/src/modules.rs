@@ -1,6 +1,7 @@
 //! Runtime module management, the parts that are plain data: what `sys://modules` answers
 //! and refuses ([`ModuleError`] and its codes), a chunked upload ([`Upload`]), the module
-//! store ([`ModuleStore`], [`RamStore`]) and where a running module came from ([`Source`]).
+//! store ([`ModuleStore`]: [`RamStore`], and [`FlashStore`] on a board's flash, in [`flash`])
+//! and where a running module came from ([`Source`]).
 //!
 //! The deployment loop (`system`) does the work: it verifies an uploaded package against
 //! the board's keys and the manifest, compiles it, drains the old instance, starts the new
@@ -32,6 +33,10 @@ use fireball_package::{PackageError, Version};
 use fireball_vsoc::LoadError;
 
 use crate::component::Kind;
+
+pub mod flash;
+
+pub use flash::{FlashStore, MappedFlash};
 
 /// The routes the module manager serves (a manifest grants them like any other).
 pub const ROUTES: [&str; 2] = ["sys://modules", "sys://modules/{name}"];
@@ -166,7 +171,8 @@ impl fmt::Display for ModuleError {
     }
 }
 
-/// Why the module store refused a package.
+/// Why the module store refused a package (or a removal did not happen). In every case the
+/// store holds what it held before.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StoreError {
     /// It would take the store past its capacity.
@@ -176,18 +182,60 @@ pub enum StoreError {
         /// Bytes free (counting the slot it replaces).
         free: usize,
     },
+    /// The package is larger than a slot of the flash store holds.
+    TooLarge {
+        /// Its size.
+        len: usize,
+        /// The most a slot holds.
+        max: usize,
+    },
+    /// Every slot but the one kept free for updates holds another component's package:
+    /// remove one first.
+    NoSlot {
+        /// How many packages the store keeps at most.
+        packages: usize,
+    },
+    /// The component's name is longer than a slot's header holds.
+    Name {
+        /// Its length, bytes.
+        len: usize,
+        /// The longest taken.
+        max: usize,
+    },
+    /// The flash region cannot be cut into slots (the board's layout is wrong: fix the
+    /// region or the slot size).
+    Geometry,
+    /// The flash driver refused an erase or a write (the board's flash, or the region given
+    /// to the store, is at fault).
+    Flash(embedded_storage::nor_flash::NorFlashErrorKind),
+    /// What was read back is not what was written (a worn or failing flash page).
+    Mismatch,
 }
 
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Full { needs, free } => write!(f, "{needs} B asked, {free} B free"),
+            Self::TooLarge { len, max } => {
+                write!(f, "{len} B is more than the {max} B a flash slot holds")
+            }
+            Self::NoSlot { packages } => write!(
+                f,
+                "the flash store keeps {packages} packages and is full: remove one first"
+            ),
+            Self::Name { len, max } => {
+                write!(f, "a {len}-byte name is longer than the {max} bytes kept")
+            }
+            Self::Geometry => f.write_str("the flash region cannot be cut into slots"),
+            Self::Flash(kind) => write!(f, "the flash refused: {kind}"),
+            Self::Mismatch => f.write_str("the flash did not keep what was written"),
         }
     }
 }
 
 /// Where installed packages are kept, by component name. RAM on the host and under QEMU
-/// ([`RamStore`]); a board keeps them in flash (so an installed module survives a reset).
+/// ([`RamStore`]); a board keeps them in flash ([`FlashStore`]), so an installed module
+/// survives a reset: the boot runs a component's kept package instead of the image's module.
 ///
 /// A [`save`](Self::save) is all or nothing: if it fails (or the board resets during it),
 /// the package kept before under that name is still there.
@@ -200,6 +248,19 @@ pub trait ModuleStore {
     fn remove(&mut self, name: &str) -> bool;
     /// Bytes kept, and the capacity.
     fn usage(&self) -> (usize, usize);
+
+    /// Whether a [`save`](Self::save) of `len` bytes for `name` would be taken (checked
+    /// before an install starts). By default, from [`usage`](Self::usage): the bytes free,
+    /// counting `name`'s package, which it replaces.
+    fn room(&self, name: &str, len: usize) -> Result<(), StoreError> {
+        let (used, capacity) = self.usage();
+        let kept = self.get(name).map_or(0, <[u8]>::len);
+        let free = capacity - used + kept;
+        if len > free {
+            return Err(StoreError::Full { needs: len, free });
+        }
+        Ok(())
+    }
 }
 
 /// A [`ModuleStore`] in RAM, holding at most `capacity` bytes of packages.

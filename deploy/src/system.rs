@@ -54,7 +54,7 @@ use crate::component::{Kind, State};
 use crate::error::{BootError, describe};
 use crate::lifecycle::{Decision, Restarts, duration};
 use crate::memory::PartitionTable;
-use crate::modules::{self, ModuleStore, RamStore, Source, Upload};
+use crate::modules::{self, ModuleError, ModuleStore, RamStore, Source, Upload};
 use crate::plan::{ComponentPlan, Lifecycle, Plan};
 use crate::report::{ComponentRam, ComponentReport, RunReport};
 
@@ -187,6 +187,12 @@ pub struct RunOptions {
     /// the clock to its own with [`System::run_paced`]).
     /// `None` (the host, QEMU): the simulated board's registry. Called once per boot.
     pub devices: Option<Rc<dyn Fn() -> DeviceRegistry>>,
+    /// The board's module store (the nRF5340-DK's flash, [`crate::FlashStore`]), made in P2
+    /// at boot. A component it keeps a package for boots from that package (verified again
+    /// against the plan's keys and held to the manifest) instead of the image's module: an
+    /// installed module survives a reset. `None` (the host, QEMU): an empty [`RamStore`] of
+    /// [`modules::RAM_STORE_BYTES`]. Called once per boot.
+    pub store: Option<Rc<dyn Fn() -> Box<dyn ModuleStore>>>,
 }
 
 impl RunOptions {
@@ -200,6 +206,7 @@ impl RunOptions {
             heap: None,
             heap_scale: 1,
             devices: None,
+            store: None,
         }
     }
 }
@@ -378,6 +385,8 @@ struct Booting<'p> {
     next_service: u16,
     /// `sys://modules`, registered with the subsystems.
     manager: Option<Endpoint>,
+    /// Where installed packages are kept: what the components boot from, when it holds one.
+    store: Box<dyn ModuleStore>,
 }
 
 /// Where the native subsystems (router, `hal`, `logger`) allocate.
@@ -462,6 +471,10 @@ impl<'p> Booting<'p> {
             )))
         });
         vsoc.observe_channels(log);
+        let store = within(heap, RUNTIME, || match options.store.take() {
+            Some(board) => board(),
+            None => Box::new(RamStore::new(modules::RAM_STORE_BYTES)) as Box<dyn ModuleStore>,
+        });
         let mut executor = Executor::new().map_err(BootError::Kernel)?;
         executor.set_observer(log);
         if let Some(heap) = heap {
@@ -483,6 +496,7 @@ impl<'p> Booting<'p> {
             compiled: Vec::new(),
             next_service: 1,
             manager: None,
+            store,
         };
         Ok((booting, devices))
     }
@@ -633,6 +647,61 @@ impl<'p> Booting<'p> {
         Ok((module, module_ram))
     }
 
+    /// `component`'s package from the module store, if the store keeps one that passes:
+    /// verified against the plan's keys, for this component, held to the manifest (routes,
+    /// reach), compiled in P2 (with the room boot asks of any module). A package that does
+    /// not pass is left in the store and the component boots from the image (a line says
+    /// why): a kept package can make a boot run older code, never stop it.
+    // A frame of its own: boot's stack peak is its deepest step, not their sum.
+    #[inline(never)]
+    fn restore(&mut self, component: &ComponentPlan) -> Option<(LoadedModule, usize, Source)> {
+        let name = component.name.as_str();
+        let bytes = self.store.get(name)?;
+        let before = in_use(self.heap, RUNTIME);
+        let restored = (|| {
+            let package = fireball_package::Package::verify(bytes, &self.plan.keys)
+                .map_err(ModuleError::Package)?;
+            if package.name() != name {
+                return Err(ModuleError::NameMismatch {
+                    package: package.name().into(),
+                });
+            }
+            manage::held_to_manifest(&package, &component.routes, &component.reach)?;
+            if let Some(heap) = self.heap {
+                let available = heap.largest_free(RUNTIME);
+                let needs = package.module().len() * COMPILED_PER_MODULE_BYTE;
+                if available < needs {
+                    return Err(ModuleError::NoRoom(format!(
+                        "its compiled code needs ~{needs} B of P2, {available} B free"
+                    )));
+                }
+            }
+            let module = self
+                .vsoc
+                .load_package(&package)
+                .map_err(ModuleError::Load)?;
+            let source = Source::Package {
+                version: package.version(),
+                digest: package.digest(),
+            };
+            Ok((module, source))
+        })();
+        let text = match &restored {
+            Ok((_, source)) => format!(
+                "[fireball] {name} runs {} from the module store",
+                manage::version_of(source)
+            ),
+            Err(error) => format!(
+                "[fireball] {name}: the module store's package is refused ({error}); \
+                 running the image's module"
+            ),
+        };
+        self.options.sink.line(&text);
+        let (module, source) = restored.ok()?;
+        let module_ram = in_use(self.heap, RUNTIME).saturating_sub(before);
+        Some((module, module_ram, source))
+    }
+
     /// One component: placed, compiled, instantiated in its heap, then spawned (or, if its
     /// heap could not hold the instance, recorded as stopped).
     // A frame of its own: boot's stack peak is its deepest step, not their sum.
@@ -641,7 +710,13 @@ impl<'p> Booting<'p> {
         let name = component.name.as_str();
         let heap = self.heap;
         let placement = self.place(component)?;
-        let (module, module_ram) = self.compile(component)?;
+        let (module, module_ram, source) = match self.restore(component) {
+            Some(restored) => restored,
+            None => {
+                let (module, module_ram) = self.compile(component)?;
+                (module, module_ram, Source::Image)
+            }
+        };
         if let Some(heap) = heap {
             // Nor can wasmi fail an instantiation cleanly (the reserve lends only a few
             // KiB): refuse one its heap cannot be expected to hold.
@@ -721,12 +796,14 @@ impl<'p> Booting<'p> {
             quota,
             state,
             ram,
-            module: (component.lifecycle.restart != crate::plan::Restart::Never)
+            // A package's module is kept whatever the policy: an update rolls back to it.
+            module: (component.lifecycle.restart != crate::plan::Restart::Never
+                || source != Source::Image)
                 .then(|| Box::new(module)),
             routes: component.routes.clone(),
             restarts: Restarts::new(component.lifecycle),
             earlier: (0, 0),
-            source: Source::Image,
+            source,
             image: component.module.clone(),
             reach: component.reach.clone(),
         });
@@ -792,9 +869,7 @@ impl<'p> Booting<'p> {
             pending: self.pending,
             call_deadline: None,
             keys: self.plan.keys.clone(),
-            store: within(self.heap, RUNTIME, || {
-                Box::new(RamStore::new(modules::RAM_STORE_BYTES)) as Box<dyn ModuleStore>
-            }),
+            store: self.store,
             manager: self.manager,
             #[cfg(feature = "debug")]
             debugger: None,

@@ -11,7 +11,8 @@
 //! [`heap`] (the global allocator, with a high-water mark),
 //! [`console`] (semihosting console), [`uart`] (the CMSDK UART driver and
 //! console), [`clock`] (SysTick as a 64-bit tick
-//! counter), `control` (feature `control-port`: the `deploy` image's SMP port on UART1),
+//! counter), `control` (feature `control-port`: the `deploy` image's SMP port on UART1, or
+//! UARTE1 on the nRF5340-DK),
 //! `gdb` (feature `gdb`: the `deploy` image's debugger port on UART2),
 //! [`exit`] (semihosting exit, so QEMU's exit status is the
 //! firmware's verdict), [`fmt`] (the one logging facade, [`info!`], [`warn!`], [`error!`]:
@@ -20,7 +21,8 @@
 //! With feature `nrf5340dk` the same `deploy` image is built for the nRF5340-DK instead:
 //! `nrf5340` replaces `board`, `console` and `uart` (UARTE0 is the console and carries the
 //! status lines too, unless they go over RTT as defmt frames; there is no semihosting on a
-//! board without a debugger), and [`exit`] parks the core. `docs/boards.md` has both boards.
+//! board without a debugger; NVMC keeps the installed modules; UARTE1 carries the control
+//! port), and [`exit`] parks the core. `docs/boards.md` has both boards.
 #![no_std]
 
 extern crate alloc;

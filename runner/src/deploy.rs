@@ -290,6 +290,8 @@ impl RunOptions {
             heap: None,
             heap_scale: 1,
             devices: None,
+            // Installed packages are kept in RAM: a run starts from the manifest's modules.
+            store: None,
         })
     }
 }

@@ -91,23 +91,37 @@ pub fn build_deploy(cross: &Cross, root: &Path, manifest: &Path) -> Result<PathB
 
 /// The `deploy` image for `manifest` on `board`: for QEMU [`build_deploy`]'s; for the
 /// nRF5340-DK the same plan, built with the firmware feature `nrf5340dk` (the chip's memory
-/// map, UARTE0 console, RTC0 clock, the DK's LEDs and buttons; its log lines as defmt over
-/// RTT) and kept as `target/fireball/deploy-nrf5340dk.elf`.
+/// map, UARTE0 console, RTC0 clock, the DK's LEDs and buttons, the NVMC module store; its log
+/// lines as defmt over RTT) and kept as `target/fireball/deploy-nrf5340dk.elf`; with
+/// `control`, also feature `control-port` (SMP on UARTE1), kept as
+/// `deploy-nrf5340dk-control.elf`. (QEMU's image with a control port is
+/// [`build_deploy_control`]'s.)
 pub fn build_deploy_on(
     cross: &Cross,
     root: &Path,
     manifest: &Path,
     board: Board,
+    control: bool,
 ) -> Result<PathBuf, String> {
-    match board {
-        Board::Qemu => build_deploy(cross, root, manifest),
-        Board::Nrf5340Dk => build_from_manifest_with(
+    match (board, control) {
+        (Board::Qemu, false) => build_deploy(cross, root, manifest),
+        (Board::Qemu, true) => build_deploy_control(cross, root, manifest),
+        (Board::Nrf5340Dk, false) => build_from_manifest_with(
             cross,
             root,
             manifest,
             "deploy",
             "deploy,nrf5340dk,defmt",
             "deploy-nrf5340dk.elf",
+            &[],
+        ),
+        (Board::Nrf5340Dk, true) => build_from_manifest_with(
+            cross,
+            root,
+            manifest,
+            "deploy",
+            "deploy,nrf5340dk,control-port",
+            "deploy-nrf5340dk-control.elf",
             &[],
         ),
     }
@@ -300,8 +314,12 @@ const FLASH: std::ops::Range<u64> = 0x1000_0000..0x1010_0000;
 /// The RAM an image may link against: 512 KiB, or, the `gdb` image, up to QEMU mps2-an505's
 /// 4 MiB of SSRAM there (`firmware/build.rs`).
 const RAM: std::ops::Range<u64> = 0x3800_0000..0x3840_0000;
-/// The nRF5340 application core's flash (1 MiB) and RAM (512 KiB): `firmware/memory-nrf5340.x`.
-pub const NRF5340_FLASH: std::ops::Range<u64> = 0x0000_0000..0x0010_0000;
+/// The nRF5340 application core's flash for the image (the first 768 KiB of its 1 MiB; the
+/// last 256 KiB are the module store, [`NRF5340_STORE`]) and RAM (512 KiB):
+/// `firmware/memory-nrf5340.x`.
+pub const NRF5340_FLASH: std::ops::Range<u64> = 0x0000_0000..0x000C_0000;
+/// The nRF5340-DK's module store: flash the image does not link into, written at runtime.
+pub const NRF5340_STORE: std::ops::Range<u64> = 0x000C_0000..0x0010_0000;
 /// See [`NRF5340_FLASH`].
 pub const NRF5340_RAM: std::ops::Range<u64> = 0x2000_0000..0x2008_0000;
 
@@ -390,10 +408,12 @@ pub fn sizes_on(elf: &Path, board: Board) -> Result<String, String> {
         };
         out += &format!("{:<16} {:>10} {:>#12x}  {region}\n", s.name, s.size, s.addr);
     }
+    let region = board.flash();
     out += &format!(
-        "flash total: {flash} bytes ({:.1} KiB of 1024 KiB)\n\
+        "flash total: {flash} bytes ({:.1} KiB of {} KiB)\n\
          ram total:   {ram} bytes ({:.1} KiB of 512 KiB, heap included)\n\n",
         flash as f64 / 1024.0,
+        (region.end - region.start) / 1024,
         ram as f64 / 1024.0
     );
     let modules = elf

@@ -190,10 +190,15 @@ fn test(root: &Path) -> Result<(), String> {
     // memory map (checked with llvm-readelf), its flash and static RAM held to
     // `firmware/budgets/nrf5340dk/`. Nothing runs: there is no probe in CI.
     for (file, manifest) in nrf5340::budget_files(root)? {
-        let elf = firmware::build_deploy_on(&cross, root, &manifest, firmware::Board::Nrf5340Dk)?;
+        let elf =
+            firmware::build_deploy_on(&cross, root, &manifest, firmware::Board::Nrf5340Dk, false)?;
         eprint!("{}", nrf5340::check_memory_map(&elf)?);
         eprintln!("xtask: nRF5340-DK budgets of {}", manifest.display());
         eprint!("{}", budget::check(&nrf5340::figures(&elf)?, &file)?);
+        // And with a control port (SMP on UARTE1): built and laid out, so it cannot rot.
+        let elf =
+            firmware::build_deploy_on(&cross, root, &manifest, firmware::Board::Nrf5340Dk, true)?;
+        eprint!("{}", nrf5340::check_memory_map(&elf)?);
     }
     let deploy_elf = match deploy_elf {
         Some(elf) => elf,
@@ -308,15 +313,24 @@ fn main() -> ExitCode {
         ["deploy"] => return deploy(&root, &root.join(DEMO_MANIFEST)).unwrap_or_else(fail),
         ["deploy", manifest] => return deploy(&root, Path::new(manifest)).unwrap_or_else(fail),
         ["deploy", manifest, "--board", board] => {
-            on_board(&root, board, manifest, BoardCommand::Deploy)
+            on_board(&root, board, manifest, BoardCommand::Deploy, false)
+        }
+        ["deploy", manifest, "--board", board, "--control"] => {
+            on_board(&root, board, manifest, BoardCommand::Deploy, true)
         }
         ["sizes", manifest, "--board", board] => {
-            on_board(&root, board, manifest, BoardCommand::Sizes)
+            on_board(&root, board, manifest, BoardCommand::Sizes, false)
+        }
+        ["sizes", manifest, "--board", board, "--control"] => {
+            on_board(&root, board, manifest, BoardCommand::Sizes, true)
         }
         ["flash", manifest, "--board", board] => {
-            on_board(&root, board, manifest, BoardCommand::Flash)
+            on_board(&root, board, manifest, BoardCommand::Flash, false)
         }
-        ["flash", manifest] => nrf5340::flash(&root, Path::new(manifest)),
+        ["flash", manifest, "--board", board, "--control"] => {
+            on_board(&root, board, manifest, BoardCommand::Flash, true)
+        }
+        ["flash", manifest] => nrf5340::flash(&root, Path::new(manifest), false),
         ["deploy", manifest, rest @ ..] => {
             return debugger::deploy(&root, Path::new(manifest), rest).unwrap_or_else(fail);
         }
@@ -382,13 +396,34 @@ enum BoardCommand {
     Flash,
 }
 
-/// `deploy`, `sizes` or `flash` of `manifest` on the board named `board`.
-fn on_board(root: &Path, board: &str, manifest: &str, what: BoardCommand) -> Result<(), String> {
+/// `deploy`, `sizes` or `flash` of `manifest` on the board named `board`; `control`: the
+/// image with a control port (SMP; on the nRF5340-DK, UARTE1).
+fn on_board(
+    root: &Path,
+    board: &str,
+    manifest: &str,
+    what: BoardCommand,
+    control: bool,
+) -> Result<(), String> {
     let manifest = Path::new(manifest);
-    match (firmware::Board::from_name(board)?, what) {
-        (firmware::Board::Nrf5340Dk, BoardCommand::Deploy) => nrf5340::deploy(root, manifest),
-        (firmware::Board::Nrf5340Dk, BoardCommand::Sizes) => nrf5340::sizes(root, manifest),
-        (firmware::Board::Nrf5340Dk, BoardCommand::Flash) => nrf5340::flash(root, manifest),
+    let board = firmware::Board::from_name(board)?;
+    if control && board == firmware::Board::Qemu {
+        return Err(
+            "--control is for --board nrf5340dk: under QEMU, `cargo xtask control-port \
+                    --board` builds and drives the image with a control port"
+                .into(),
+        );
+    }
+    match (board, what) {
+        (firmware::Board::Nrf5340Dk, BoardCommand::Deploy) => {
+            nrf5340::deploy(root, manifest, control)
+        }
+        (firmware::Board::Nrf5340Dk, BoardCommand::Sizes) => {
+            nrf5340::sizes(root, manifest, control)
+        }
+        (firmware::Board::Nrf5340Dk, BoardCommand::Flash) => {
+            nrf5340::flash(root, manifest, control)
+        }
         (firmware::Board::Qemu, BoardCommand::Deploy) => match deploy(root, manifest)? {
             code if code == ExitCode::SUCCESS => Ok(()),
             _ => Err("the image failed under QEMU".into()),

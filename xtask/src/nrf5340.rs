@@ -12,7 +12,7 @@ use std::{
 
 use crate::{
     budget,
-    firmware::{self, Board, NRF5340_FLASH, NRF5340_RAM},
+    firmware::{self, Board, NRF5340_FLASH, NRF5340_RAM, NRF5340_STORE},
     run, sh,
     toolchain::Cross,
 };
@@ -22,42 +22,53 @@ pub const CHIP: &str = "nRF5340_xxAA";
 /// The nRF5340-DK's budgets (flash and static RAM from the ELF), one file per manifest.
 pub const BUDGETS: &str = "firmware/budgets/nrf5340dk";
 
-/// Build the image for `manifest`; say where it is and how to flash it.
-pub fn deploy(root: &Path, manifest: &Path) -> Result<(), String> {
+/// Build the image for `manifest` (with a control port on UARTE1 if `control`); say where it
+/// is and how to flash it.
+pub fn deploy(root: &Path, manifest: &Path, control: bool) -> Result<(), String> {
     let cross = Cross::setup(true)?;
-    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk)?;
+    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk, control)?;
     check_memory_map(&elf)?;
     println!(
         "nRF5340-DK image: {}\n\
          It does not run here (no probe). To flash it and watch its console:\n  \
-         cargo xtask flash {} --board nrf5340dk    # probe-rs download + reset\n  \
+         cargo xtask flash {} --board nrf5340dk{}    # probe-rs download + reset\n  \
          probe-rs run --chip {CHIP} {}           # or flash and stay attached\n\
          The console is UARTE0 at 115200 8N1 on the DK's VCOM (its J-Link's USB serial \
-         port), e.g. `picocom -b 115200 /dev/ttyACM0` (docs/boards.md).",
+         port), e.g. `picocom -b 115200 /dev/ttyACM0` (docs/boards.md).{}",
         elf.display(),
         manifest.display(),
-        elf.display()
+        if control { " --control" } else { "" },
+        elf.display(),
+        if control {
+            "\nThe control port (SMP, serial framing) is UARTE1 at 115200 8N1, TX P1.01 / RX \
+             P1.00: the DK's second VCOM (unverified), e.g. `smpmgr --port /dev/ttyACM1`."
+        } else {
+            ""
+        }
     );
     Ok(())
 }
 
 /// The image's flash and static RAM against the chip, by section and component, and against
 /// its budgets when `firmware/budgets/nrf5340dk/` holds the manifest to some.
-pub fn sizes(root: &Path, manifest: &Path) -> Result<(), String> {
+pub fn sizes(root: &Path, manifest: &Path, control: bool) -> Result<(), String> {
     let cross = Cross::setup(true)?;
-    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk)?;
+    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk, control)?;
     print!("{}", firmware::sizes_on(&elf, Board::Nrf5340Dk)?);
     print!("{}", check_memory_map(&elf)?);
     let canonical = manifest.canonicalize().ok();
     let mut held = false;
-    for (file, budgeted) in budget_files(root)? {
+    // The budgets hold the image without a control port (what CI builds).
+    for (file, budgeted) in budget_files(root)?.into_iter().filter(|_| !control) {
         if budgeted.canonicalize().ok() == canonical {
             println!("\nbudgets ({})", file.display());
             print!("{}", budget::check(&figures(&elf)?, &file)?);
             held = true;
         }
     }
-    if !held {
+    if control {
+        println!("\nno budget: the budgets hold the image without a control port");
+    } else if !held {
         println!(
             "\nno budget: no file in firmware/budgets/nrf5340dk/ names {}",
             manifest.display()
@@ -66,10 +77,11 @@ pub fn sizes(root: &Path, manifest: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Flash the image with probe-rs, installing it first if it is missing.
-pub fn flash(root: &Path, manifest: &Path) -> Result<(), String> {
+/// Flash the image (with a control port if `control`) with probe-rs, installing it first if
+/// it is missing.
+pub fn flash(root: &Path, manifest: &Path, control: bool) -> Result<(), String> {
     let cross = Cross::setup(true)?;
-    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk)?;
+    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk, control)?;
     check_memory_map(&elf)?;
     if Command::new("probe-rs").arg("--version").output().is_err() {
         eprintln!("xtask: probe-rs is missing; installing it (cargo install probe-rs-tools)");
@@ -175,9 +187,15 @@ pub fn check_memory_map(elf: &Path) -> Result<String, String> {
         }
     }
     out += &format!(
-        "  vector table at {:#010x} (flash {:#010x}..{:#010x}); RAM sections in \
-         {:#010x}..{:#010x}: ok\n",
-        0, NRF5340_FLASH.start, NRF5340_FLASH.end, NRF5340_RAM.start, NRF5340_RAM.end
+        "  vector table at {:#010x} (image flash {:#010x}..{:#010x}, module store \
+         {:#010x}..{:#010x}); RAM sections in {:#010x}..{:#010x}: ok\n",
+        0,
+        NRF5340_FLASH.start,
+        NRF5340_FLASH.end,
+        NRF5340_STORE.start,
+        NRF5340_STORE.end,
+        NRF5340_RAM.start,
+        NRF5340_RAM.end
     );
     Ok(out)
 }

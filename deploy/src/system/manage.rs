@@ -19,14 +19,14 @@ use alloc::{
     vec::Vec,
 };
 
-use fireball_package::Package;
-use fireball_router::{CallError, Method, Record, Request, Value};
+use fireball_package::{Package, VerifiedPackage};
+use fireball_router::{CallError, Method, Methods, Record, Request, Value};
 use fireball_subsystems::logger::Level;
 use fireball_vsoc::{LoadedModule, builtins::Pending, monitor::RunState};
 
 use super::{COMPILED_PER_MODULE_BYTE, RUNTIME, System, within};
 use crate::component::{Kind, State};
-use crate::modules::{self, Chunk, ModuleEntry, ModuleError, Source, Upload};
+use crate::modules::{self, Chunk, ModuleEntry, ModuleError, Source, StoreError, Upload};
 
 /// The name the control port acts under (in the log and as an upload's sender).
 pub const CONTROL: &str = "control";
@@ -309,28 +309,14 @@ impl System {
         }
         let index = self.index_of(package.name()).ok_or(ModuleError::Unknown)?;
         let c = &self.components[index];
-        let same_routes = package.routes().len() == c.routes.len()
-            && package
-                .routes()
-                .iter()
-                .all(|r| c.routes.iter().any(|m| m == r));
-        if !same_routes {
-            return Err(ModuleError::RoutesDiffer);
-        }
-        package
-            .check_reach(|route, methods| {
-                c.reach
-                    .iter()
-                    .any(|(granted, m)| granted == route && m.union(methods) == *m)
-            })
-            .map_err(ModuleError::Package)?;
-        let (used, capacity) = self.store.usage();
-        let kept = self.store.get(package.name()).map_or(0, <[u8]>::len);
-        if bytes.len() > capacity - used + kept {
-            return Err(ModuleError::NoRoom(format!(
-                "the module store has {} B free",
-                capacity - used + kept
-            )));
+        held_to_manifest(&package, &c.routes, &c.reach)?;
+        if let Err(error) = self.store.room(package.name(), bytes.len()) {
+            return Err(match error {
+                StoreError::Full { free, .. } => {
+                    ModuleError::NoRoom(format!("the module store has {free} B free"))
+                }
+                other => ModuleError::Store(other),
+            });
         }
         let heap = self.options.heap;
         if let Some(heap) = heap {
@@ -635,7 +621,32 @@ impl System {
     }
 }
 
-fn version_of(source: &Source) -> String {
+/// Whether `package` serves exactly the routes the manifest registers for its component
+/// (`routes`) and reaches no more than it grants (`reach`): what an install and the boot
+/// that restores a kept package both require.
+pub(super) fn held_to_manifest(
+    package: &VerifiedPackage<'_>,
+    routes: &[String],
+    reach: &[(String, Methods)],
+) -> Result<(), ModuleError> {
+    let same_routes = package.routes().len() == routes.len()
+        && package
+            .routes()
+            .iter()
+            .all(|r| routes.iter().any(|m| m == r));
+    if !same_routes {
+        return Err(ModuleError::RoutesDiffer);
+    }
+    package
+        .check_reach(|route, methods| {
+            reach
+                .iter()
+                .any(|(granted, m)| granted == route && m.union(methods) == *m)
+        })
+        .map_err(ModuleError::Package)
+}
+
+pub(super) fn version_of(source: &Source) -> String {
     match source {
         Source::Image => "the image's module".into(),
         Source::Package { version, .. } => format!("version {version}"),

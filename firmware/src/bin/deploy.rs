@@ -7,6 +7,8 @@
 //! Built for the nRF5340-DK (feature `nrf5340dk`), `hal` serves the DK's own devices (GPIO,
 //! SAADC, RTC0), the buttons' edges raise the deployment's ISR flags, and the deployment's
 //! clock is held to RTC0 (`fireball_firmware::nrf5340::run`; docs/boards.md).
+//! Its module store is the chip's flash (NVMC): a module installed over the control port runs
+//! again after a reset, and an SMP reset request resets the chip once the report is out.
 //!
 //! Built with a control port (feature `control-port`), each trace line and each of the
 //! runner's own lines is stamped `@<instructions> w<instructions> `: SysTick since `main`
@@ -42,8 +44,8 @@ include!(env!("FIREBALL_PLAN"));
 
 #[cfg(all(feature = "gdb", feature = "control-port"))]
 compile_error!("a control port and a debugger port cannot be served in one image yet");
-#[cfg(all(feature = "nrf5340dk", any(feature = "gdb", feature = "control-port")))]
-compile_error!("the nRF5340-DK image has no control or debugger port yet (docs/boards.md)");
+#[cfg(all(feature = "nrf5340dk", feature = "gdb"))]
+compile_error!("the nRF5340-DK image has no debugger port yet (docs/boards.md)");
 
 fn uart() -> ConsoleUart {
     fireball_firmware::console_uart()
@@ -141,7 +143,7 @@ fn main() -> ! {
     clock::start(peripherals.SYST);
     // The chip, its console and clock; its devices go to `hal` below.
     #[cfg(feature = "nrf5340dk")]
-    let board = fireball_firmware::nrf5340::init();
+    let mut board = fireball_firmware::nrf5340::init();
     #[cfg(feature = "control-port")]
     PER_TICK_MILLI.store(
         u32::try_from(clock::instructions_per_tick_milli()).unwrap_or(u32::MAX),
@@ -160,8 +162,34 @@ fn main() -> ! {
     // The whole trace would not fit in RAM beside the modules: it streams to the UART.
     options.keep_trace = false;
     options.heap = Some(heap);
+    #[cfg(all(feature = "nrf5340dk", feature = "control-port"))]
+    let control = board.control.take();
     #[cfg(feature = "nrf5340dk")]
     {
+        // The module store on the chip's flash: a component it keeps a package for boots
+        // from it. A region that cannot be cut into slots leaves the board with a RAM store.
+        let flash = core::cell::RefCell::new(board.flash.take());
+        options.store = Some(Rc::new(move || {
+            let store = flash
+                .borrow_mut()
+                .take()
+                .map(fireball_firmware::nrf5340::store::open);
+            match store {
+                Some(Ok(store)) => Box::new(store) as Box<dyn fireball_deploy::ModuleStore>,
+                Some(Err(e)) => {
+                    fireball_firmware::warn!(
+                        "fireball: the module store is unusable ({}): installs stay in RAM",
+                        Text(&e)
+                    );
+                    Box::new(fireball_deploy::RamStore::new(
+                        fireball_deploy::modules::RAM_STORE_BYTES,
+                    ))
+                }
+                None => Box::new(fireball_deploy::RamStore::new(
+                    fireball_deploy::modules::RAM_STORE_BYTES,
+                )),
+            }
+        }));
         // The board's devices move to `hal` at the one boot this image does.
         let board = core::cell::RefCell::new(Some(board));
         options.devices = Some(Rc::new(move || {
@@ -214,20 +242,32 @@ fn main() -> ! {
         (report, ok)
     };
     #[cfg(feature = "control-port")]
-    let (report, ok) = {
+    let (report, ok, reset) = {
         info!(
-            "fireball: control port: SMP on UART1 (serial framing, {}-byte buffer); a reset \
+            "fireball: control port: SMP on {} (serial framing, {}-byte buffer); a reset \
              request ends the run",
+            fireball_firmware::control::PORT,
             fireball_firmware::control::BUF_SIZE
         );
-        let served = fireball_firmware::control::serve(system, max_time_us);
+        #[cfg(not(feature = "nrf5340dk"))]
+        let transport = fireball_firmware::control::qemu_uart1();
+        // UARTE1's rings in P2 with the port's other buffers.
+        #[cfg(feature = "nrf5340dk")]
+        let Some(transport) = control.map(|p| {
+            System::in_module_partition(system.heap(), || {
+                fireball_firmware::nrf5340::serial::ControlSerial::open(p)
+            })
+        }) else {
+            exit(false)
+        };
+        let served = fireball_firmware::control::serve(system, max_time_us, transport);
         if !served.reset {
             fireball_firmware::warn!(
                 "fireball: control port: the run ended without a reset request"
             );
         }
         let ok = served.reset && served.report.halted.is_none();
-        (served.report, ok)
+        (served.report, ok, served.reset)
     };
     #[cfg(feature = "gdb")]
     let (report, ok) = {
@@ -256,6 +296,14 @@ fn main() -> ! {
         stack::peak(),
         stack::size()
     );
+    // A board asked to reset resets: it boots again, from the packages its flash kept.
+    #[cfg(all(feature = "nrf5340dk", feature = "control-port"))]
+    if reset {
+        info!("fireball: resetting");
+        cortex_m::peripheral::SCB::sys_reset();
+    }
+    #[cfg(all(feature = "control-port", not(feature = "nrf5340dk")))]
+    let _ = reset;
     exit(ok)
 }
 

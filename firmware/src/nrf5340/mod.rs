@@ -8,6 +8,8 @@
 //! | `hal://gpio/{0..8}` | LED1–4 on P0.28–P0.31, buttons 1–4 on P0.23, P0.24, P0.08, P0.09 | [`gpio`] |
 //! | ISR flags 4–7 | edges of buttons 1–4 (GPIOTE0 channels 0–3, both ways) | [`buttons`] |
 //! | `hal://adc/{0..4}` | SAADC, AIN0–AIN3 on P0.04–P0.07 (Arduino A0–A3), 12 bits, 0–3.6 V | [`saadc`] |
+//! | module store | NVMC over the top 256 KiB of flash (0x000C_0000..0x0010_0000): four 64 KiB slots | [`store`] |
+//! | control port (feature `control-port`) | UARTE1, 115200 8N1, TX P1.01 / RX P1.00 (the DK's second VCOM; unverified) | `serial` |
 //!
 //! Drivers: `embassy-nrf`'s where they work blocking (UARTE, RTC, GPIO): Fireball's
 //! cooperative kernel polls its devices from one thread, so there is no `embassy-executor`
@@ -21,7 +23,8 @@
 //! never runs ahead of it. The vSoC's GPIO builtins (`gpio_read` …) still drive the simulated
 //! bank.
 //!
-//! Not here: I2C, SPI, a second UART, and the radio, which belongs to the network core (out
+//! Installed modules are kept in flash ([`store`]: a module installed over the control port
+//! runs again after a reset). Not here: I2C, SPI, `hal://uart`, the debugger port, and the radio, which belongs to the network core (out
 //! of scope). [`Board::devices`] registers none of them, so `hal` serves no route for them:
 //! `hal://radio/0` (or `hal://i2c/…`) answers the router's `NO_ROUTE`.
 
@@ -30,23 +33,33 @@ pub mod console;
 pub mod gpio;
 pub mod rtc;
 pub mod saadc;
+#[cfg(feature = "control-port")]
+pub mod serial;
+pub mod store;
 
 use alloc::boxed::Box;
 
 use fireball_deploy::{RunReport, System, Wall};
 use fireball_subsystems::hal::{Device, DeviceRegistry};
 
-/// The devices [`init`] set up that `hal` serves.
+/// The devices [`init`] set up: what `hal` serves, the module store's flash and the control
+/// port's UARTE.
 pub struct Board {
     /// The DK's LEDs and buttons.
     pub gpio: gpio::DkGpio,
     /// The SAADC on AIN0–AIN3.
     pub adc: fireball_nrf5340::saadc::Saadc<saadc::SaadcRegs>,
+    /// The module store's flash region (taken by the image for `RunOptions::store`).
+    pub flash: Option<store::NvmcRegion>,
+    /// UARTE1's peripherals, opened once the heap exists (taken by the control port).
+    #[cfg(feature = "control-port")]
+    pub control: Option<serial::Peripherals>,
 }
 
 /// Bring the chip up (`embassy_nrf::init`: clocks, DCDC), then the console, the RTC, the LEDs
 /// and buttons (their edges watched, raised once [`buttons::connect`] is called) and the
-/// SAADC. Call once, first thing in `main`.
+/// SAADC; the NVMC and (with a control port) UARTE1 are handed over unopened. Call once,
+/// first thing in `main`.
 pub fn init() -> Board {
     let p = embassy_nrf::init(embassy_nrf::config::Config::default());
     console::init(p.SERIAL0, p.P0_22, p.P0_20);
@@ -75,7 +88,21 @@ pub fn init() -> Board {
             p.P0_07.into(),
         ],
     );
-    Board { gpio, adc }
+    Board {
+        gpio,
+        adc,
+        flash: Some(store::NvmcRegion::new(p.NVMC)),
+        #[cfg(feature = "control-port")]
+        control: Some(serial::Peripherals {
+            serial: p.SERIAL1,
+            timer: p.TIMER0,
+            ppi_ch1: p.PPI_CH0,
+            ppi_ch2: p.PPI_CH1,
+            ppi_group: p.PPI_GROUP0,
+            rx: p.P1_00,
+            tx: p.P1_01,
+        }),
+    }
 }
 
 impl Board {

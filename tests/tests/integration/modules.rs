@@ -16,7 +16,7 @@ use fireball_subsystems::host::BufferConsole;
 
 /// An echo service: answers each request with its body. `start` runs before it serves
 /// (`unreachable` makes a module that traps while it starts).
-fn echo(start: &str) -> String {
+pub(crate) fn echo(start: &str) -> String {
     echo_holding(start, 0)
 }
 
@@ -48,7 +48,7 @@ fn echo_holding(start: &str, hold_us: u64) -> String {
 /// A guest calling `svc://echo/x` `times` times, 10 ms apart, binding afresh for each call
 /// (as the SDK rebinds): prints `o` per reply, `R` per `RESTARTED`, `N` per `NO_ROUTE`, `E`
 /// per other refusal.
-fn caller(times: u32) -> String {
+pub(crate) fn caller(times: u32) -> String {
     let uri = "svc://echo/x";
     format!(
         r#"(module
@@ -85,7 +85,7 @@ fn caller(times: u32) -> String {
     )
 }
 
-const MANIFEST: &str = r#"
+pub(crate) const MANIFEST: &str = r#"
 [deployment]
 name = "modules"
 keys = ["board.pub"]
@@ -103,7 +103,7 @@ reach = [{ route = "svc://echo/{x}", methods = ["read"] }]
 "#;
 
 /// The board's key and another one.
-fn keys() -> (SigningKey, SigningKey) {
+pub(crate) fn keys() -> (SigningKey, SigningKey) {
     (
         SigningKey::from_seed(&[1; 32]),
         SigningKey::from_seed(&[2; 32]),
@@ -111,7 +111,13 @@ fn keys() -> (SigningKey, SigningKey) {
 }
 
 /// A package of `wat` for `name` at `version`, signed with `key`, serving `routes`.
-fn package(name: &str, version: &str, wat: &str, routes: &[&str], key: &SigningKey) -> Vec<u8> {
+pub(crate) fn package(
+    name: &str,
+    version: &str,
+    wat: &str,
+    routes: &[&str],
+    key: &SigningKey,
+) -> Vec<u8> {
     let module = wat::parse_str(wat).unwrap();
     let contents = Contents {
         name,
@@ -154,19 +160,19 @@ fn boot_with(
     (system, out, dir)
 }
 
-type Outcomes = Rc<RefCell<Vec<(String, Result<Record, CallError>)>>>;
+pub(crate) type Outcomes = Rc<RefCell<Vec<(String, Result<Record, CallError>)>>>;
 
 /// A native probe allowed everything on `sys://modules`: runs `steps` in order (an upload
 /// in 400-byte chunks, a read, a remove), recording each outcome under its label.
 #[derive(Clone)]
-enum Step {
+pub(crate) enum Step {
     Upload(&'static str, Vec<u8>),
     Read(&'static str),
     Remove(&'static str),
     Call(&'static str),
 }
 
-fn probe(system: &mut System, steps: Vec<(&'static str, Step)>) -> Outcomes {
+pub(crate) fn probe(system: &mut System, steps: Vec<(&'static str, Step)>) -> Outcomes {
     let authority = system.router_authority();
     let all = Methods::READ | Methods::WRITE | Methods::CALL;
     for route in ["sys://modules", "sys://modules/{name}", "svc://echo/{x}"] {
@@ -249,7 +255,7 @@ fn every_request_answered(trace: &str) {
     assert_eq!(requests, answers, "{trace}");
 }
 
-fn outcome(outcomes: &Outcomes, label: &str) -> Result<Record, CallError> {
+pub(crate) fn outcome(outcomes: &Outcomes, label: &str) -> Result<Record, CallError> {
     outcomes
         .borrow()
         .iter()
@@ -260,7 +266,7 @@ fn outcome(outcomes: &Outcomes, label: &str) -> Result<Record, CallError> {
 }
 
 /// The guests' outcomes (`o`, `R`, `N`, `E`), in the order printed.
-fn calls(out: &BufferConsole) -> String {
+pub(crate) fn calls(out: &BufferConsole) -> String {
     // The guest prints without newlines: the runner's own lines land in between.
     out.contents()
         .replace("[app] ", "")
