@@ -15,6 +15,48 @@ use fireball_tooling::{
     toolchain::{ARM, Cross},
 };
 
+/// The boards a `deploy` image is built for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Board {
+    /// QEMU `mps2-an505` (Cortex-M33), linked against nRF5340 sizes: what CI runs.
+    Qemu,
+    /// The nRF5340-DK's application core (Secure): its memory map and peripherals.
+    Nrf5340Dk,
+}
+
+impl Board {
+    /// The board `--board NAME` names.
+    pub fn from_name(name: &str) -> Result<Self, String> {
+        match name {
+            "qemu" | "mps2-an505" => Ok(Self::Qemu),
+            "nrf5340dk" => Ok(Self::Nrf5340Dk),
+            other => Err(format!(
+                "no board `{other}`: the boards are `qemu` (mps2-an505) and `nrf5340dk`"
+            )),
+        }
+    }
+
+    /// The `deploy` image for this board: with `control`, a control port (SMP) beside the
+    /// deployment. The board's log lines are defmt frames in the images without one.
+    pub fn deploy_image(self, control: bool) -> Image<'static> {
+        let (features, out_name) = match (self, control) {
+            (Self::Qemu, false) => ("deploy,defmt", "deploy.elf"),
+            (Self::Qemu, true) => ("deploy,control-port", "deploy-control.elf"),
+            (Self::Nrf5340Dk, false) => ("deploy,nrf5340dk,defmt", "deploy-nrf5340dk.elf"),
+            (Self::Nrf5340Dk, true) => (
+                "deploy,nrf5340dk,control-port",
+                "deploy-nrf5340dk-control.elf",
+            ),
+        };
+        Image {
+            bin: "deploy",
+            features,
+            out_name,
+            debug: &[],
+        }
+    }
+}
+
 /// Which image, and how it is built.
 #[derive(Clone, Copy, Debug)]
 pub struct Image<'a> {

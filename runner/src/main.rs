@@ -81,6 +81,19 @@ enum Command {
         /// The module (`.wasm`)
         module: PathBuf,
     },
+    /// Build a deployment's firmware image for a board (`qemu`: mps2-an505; `nrf5340dk`:
+    /// the nRF5340-DK's application core) and print where it is and its size
+    #[command(after_help = EXIT_CODES)]
+    Deploy {
+        /// The manifest
+        manifest: PathBuf,
+        /// The board: qemu or nrf5340dk
+        #[arg(long, value_name = "BOARD")]
+        board: String,
+        /// Where its modules are [default: those of the manifest's cargo project, built]
+        #[arg(long, value_name = "DIR")]
+        modules: Option<PathBuf>,
+    },
     /// Propose partition sizes and service quotas for a manifest, measured by running it
     /// once on the host with generous sizes: for a board (and whether it fits
     /// deployment.ram) and for the host, before any firmware build
@@ -159,6 +172,11 @@ struct RunArgs {
     /// Stop after SECONDS of virtual time even if guests still run (default 60)
     #[arg(long = "for", value_name = "SECONDS")]
     seconds: Option<u64>,
+    /// Run the deployment's firmware image on a board instead of the host simulator:
+    /// `qemu` (mps2-an505, Cortex-M33) builds the image and runs it under QEMU, its UART
+    /// shown as it comes
+    #[arg(long, value_name = "BOARD")]
+    board: Option<String>,
     /// Write the run as a timeline: FILE.json in Chrome's trace-event format (Perfetto,
     /// chrome://tracing), FILE.html as a self-contained page drawing it in SVG
     #[arg(long, value_name = "FILE")]
@@ -190,6 +208,7 @@ impl RunArgs {
     /// Whether any option that only a manifest takes was given.
     fn has_deployment_options(&self) -> bool {
         self.trace.is_some()
+            || self.board.is_some()
             || self.timeline.is_some()
             || self.seconds.is_some()
             || self.modules.is_some()
@@ -409,20 +428,49 @@ fn main() -> ExitCode {
             match args.inputs.as_slice() {
                 [manifest] if is_manifest(manifest) => {
                     let manifest = args.inputs.remove(0);
-                    run_deployment(manifest, args)
+                    match args.board.clone() {
+                        Some(board) => run_on_board(&manifest, &board, args),
+                        None => run_deployment(manifest, args),
+                    }
                 }
                 inputs if inputs.iter().any(is_manifest) => usage_error(
                     "a deployment is one manifest: give `fireball run` one .toml, or only .wasm modules",
                 ),
                 _ if args.has_deployment_options() => usage_error(
-                    "--trace, --timeline, --for, --modules, --quiet, --control, --gdb and --debug apply \
-                     to a manifest, not to bare modules",
+                    "--board, --trace, --timeline, --for, --modules, --quiet, --control, --gdb and \
+                     --debug apply to a manifest, not to bare modules",
                 ),
                 paths => run_guest_modules(paths),
             }
         }
         Command::Inspect { module } => inspect(&module),
         Command::New(args) => new_project(args),
+        Command::Deploy {
+            manifest,
+            board,
+            modules,
+        } => {
+            let board = match fireball::image::Board::from_name(&board) {
+                Ok(board) => board,
+                Err(e) => return usage_error(&e),
+            };
+            match project::build_image(&manifest, modules, board) {
+                Ok(elf) => {
+                    let size = std::fs::metadata(&elf).map_or(0, |m| m.len());
+                    println!("{}", elf.display());
+                    eprintln!(
+                        "fireball: {} image for {board:?}: {size} bytes of ELF (cargo xtask \
+                         sizes gives flash and RAM by section)",
+                        manifest.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("fireball: deploy: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Plan { manifest, modules } => {
             let modules = modules_dir(modules, &manifest);
             drop((std::io::stdout().lock(), std::io::stderr().lock()));
@@ -518,6 +566,67 @@ fn new_project(args: NewArgs) -> ExitCode {
         dir.display()
     );
     ExitCode::SUCCESS
+}
+
+/// `fireball run <manifest> --board BOARD`: the deployment's image on the board (QEMU here).
+fn run_on_board(manifest: &Path, board: &str, args: RunArgs) -> ExitCode {
+    let board = match fireball::image::Board::from_name(board) {
+        Ok(fireball::image::Board::Qemu) => fireball::image::Board::Qemu,
+        Ok(fireball::image::Board::Nrf5340Dk) => {
+            return usage_error(
+                "fireball runs images under QEMU only: for an nRF5340-DK, `fireball deploy \
+                 --board nrf5340dk` builds the image, `cargo xtask flash` flashes it",
+            );
+        }
+        Err(e) => return usage_error(&e),
+    };
+    if args.trace.is_some()
+        || args.timeline.is_some()
+        || args.control.is_some()
+        || args.gdb.is_some()
+        || !args.debug.is_empty()
+    {
+        return usage_error(
+            "--trace, --timeline, --control, --gdb and --debug are the host simulator's; \
+             with --board the image's UART shows the trace lines",
+        );
+    }
+    let elf = match project::build_image(manifest, args.modules.clone(), board) {
+        Ok(elf) => elf,
+        Err(e) => {
+            eprintln!("fireball: {}: {e}", manifest.display());
+            return ExitCode::from(1);
+        }
+    };
+    eprintln!("fireball: running {} under QEMU mps2-an505", elf.display());
+    let timeout = std::time::Duration::from_secs(args.seconds.unwrap_or(60).saturating_mul(10).max(120));
+    let mut stdout = std::io::stdout();
+    let run = fireball_tooling::qemu::run_qemu_with(&elf, timeout, false, &mut |bytes| {
+        use std::io::Write as _;
+        let _ = stdout.write_all(bytes);
+        let _ = stdout.flush();
+    });
+    match run {
+        Ok(run) => {
+            // The board's own lines (boot, memory, the verdict), decoded from its defmt frames.
+            if !args.quiet {
+                eprint!("{}", run.stdout);
+            }
+            if run.timed_out {
+                eprintln!("fireball: the image ran past {} s and was stopped", timeout.as_secs());
+                ExitCode::from(1)
+            } else if run.status == Some(0) {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("fireball: the board exited with {:?}", run.status);
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("fireball: cannot run qemu-system-arm: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// A command line that parsed but does not make sense: clap's usage error (exit status 2).

@@ -50,6 +50,11 @@ fn meaningless_command_lines_are_usage_errors() {
         ],
         &["run", "a.toml", "--for", "soon"],
         &["run", "a.toml", "--timeline", "out.txt"],
+        &["run", "a.toml", "--board", "nrf5340dk"],
+        &["run", "a.toml", "--board", "esp32"],
+        &["run", "a.toml", "--board", "qemu", "--trace", "t.txt"],
+        &["deploy", "a.toml", "--board", "esp32"],
+        &["deploy", "a.toml"],
         &["run", "guest.wasm", "--timeline", "out.json"],
         &["inspect"],
     ];

@@ -5,6 +5,8 @@
 //! - [`toolchain`]: the cross-compilation path for `wasm32-unknown-unknown` and
 //!   `thumbv8m.main-none-eabihf` (rustup's targets, or Debian's rustc with `-Zbuild-std`),
 //!   found or, as root, installed.
+//! - [`qemu`]: a firmware image run under QEMU `mps2-an505`; [`defmt_stream`] decodes its
+//!   defmt log frames.
 //! - [`modules`]: a workspace's modules (`[package.metadata.fireball]`) and their build with
 //!   1-byte pages and the declared memory.
 //!
@@ -13,7 +15,9 @@
 //! while shows what it is doing.
 #![forbid(unsafe_code)]
 
+pub mod defmt_stream;
 pub mod modules;
+pub mod qemu;
 pub mod toolchain;
 
 use std::{process::Command, sync::OnceLock};

@@ -34,38 +34,27 @@ pub fn build(cross: &Cross, root: &Path) -> Result<PathBuf, String> {
     )
 }
 
-/// The boards a `deploy` image is built for (`--board NAME`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Board {
-    /// QEMU `mps2-an505`, linked against nRF5340 sizes: what CI runs.
-    Qemu,
-    /// The nRF5340-DK's application core (Secure), its own memory map and peripherals.
-    Nrf5340Dk,
+/// The boards a `deploy` image is built for (`--board NAME`): `fireball`'s, so the tool and
+/// xtask build the same image for a board.
+pub use fireball::image::Board;
+
+/// Where a board's flash and RAM are.
+pub trait Regions {
+    /// Where the board's flash is.
+    fn flash(self) -> std::ops::Range<u64>;
+    /// Where the board's RAM is (QEMU: as much as the `gdb` image may take).
+    fn ram(self) -> std::ops::Range<u64>;
 }
 
-impl Board {
-    /// The board `--board NAME` names.
-    pub fn from_name(name: &str) -> Result<Self, String> {
-        match name {
-            "qemu" | "mps2-an505" => Ok(Self::Qemu),
-            "nrf5340dk" => Ok(Self::Nrf5340Dk),
-            other => Err(format!(
-                "no board `{other}`: the boards are `qemu` (mps2-an505, the default) and \
-                 `nrf5340dk`"
-            )),
-        }
-    }
-
-    /// Where the board's flash is.
-    pub fn flash(self) -> std::ops::Range<u64> {
+impl Regions for Board {
+    fn flash(self) -> std::ops::Range<u64> {
         match self {
             Self::Qemu => FLASH,
             Self::Nrf5340Dk => NRF5340_FLASH,
         }
     }
 
-    /// Where the board's RAM is (QEMU: as much as the `gdb` image may take).
-    pub fn ram(self) -> std::ops::Range<u64> {
+    fn ram(self) -> std::ops::Range<u64> {
         match self {
             Self::Qemu => RAM,
             Self::Nrf5340Dk => NRF5340_RAM,
@@ -78,15 +67,7 @@ impl Board {
 /// Its log lines are defmt frames on semihosting (feature `defmt`), which
 /// `fireball_tests::run_qemu` decodes.
 pub fn build_deploy(cross: &Cross, root: &Path, manifest: &Path) -> Result<PathBuf, String> {
-    build_from_manifest_with(
-        cross,
-        root,
-        manifest,
-        "deploy",
-        "deploy,defmt",
-        "deploy.elf",
-        &[],
-    )
+    build_deploy_on(cross, root, manifest, Board::Qemu, false)
 }
 
 /// The `deploy` image for `manifest` on `board`: for QEMU [`build_deploy`]'s; for the
@@ -103,28 +84,16 @@ pub fn build_deploy_on(
     board: Board,
     control: bool,
 ) -> Result<PathBuf, String> {
-    match (board, control) {
-        (Board::Qemu, false) => build_deploy(cross, root, manifest),
-        (Board::Qemu, true) => build_deploy_control(cross, root, manifest),
-        (Board::Nrf5340Dk, false) => build_from_manifest_with(
-            cross,
-            root,
-            manifest,
-            "deploy",
-            "deploy,nrf5340dk,defmt",
-            "deploy-nrf5340dk.elf",
-            &[],
-        ),
-        (Board::Nrf5340Dk, true) => build_from_manifest_with(
-            cross,
-            root,
-            manifest,
-            "deploy",
-            "deploy,nrf5340dk,control-port",
-            "deploy-nrf5340dk-control.elf",
-            &[],
-        ),
-    }
+    let image = board.deploy_image(control);
+    build_from_manifest_with(
+        cross,
+        root,
+        manifest,
+        image.bin,
+        image.features,
+        image.out_name,
+        &[],
+    )
 }
 
 /// Build image `bin` (`latency`) for `manifest`, as [`build_deploy`] does, its log lines as
@@ -154,15 +123,7 @@ pub fn build_deploy_control(
     root: &Path,
     manifest: &Path,
 ) -> Result<PathBuf, String> {
-    build_from_manifest_with(
-        cross,
-        root,
-        manifest,
-        "deploy",
-        "deploy,control-port",
-        "deploy-control.elf",
-        &[],
-    )
+    build_deploy_on(cross, root, manifest, Board::Qemu, true)
 }
 
 /// The `deploy` image for `manifest` with a debugger port: GDB remote on UART2 beside the

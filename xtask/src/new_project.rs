@@ -2,7 +2,8 @@
 //! repository. In a temporary directory: `fireball new service alarm` and `fireball new
 //! guest watcher`, nothing edited; `cargo test` in each (the stub tests and the traffic
 //! snapshot pass); the service's reply changed, its snapshot test fails with a diff;
-//! `fireball build` and `fireball run fireball.toml` in each, exit status 0.
+//! `fireball build` and `fireball run fireball.toml` in each, exit status 0; the service's
+//! deployment again on the Cortex-M33 under QEMU (`fireball run fireball.toml --board qemu`).
 //!
 //! The two projects share one cargo target directory (as a user's projects may), so the
 //! SDK and the simulator are compiled once for both.
@@ -85,6 +86,23 @@ fn check(fireball: &Path, scratch: &Path) -> Result<(), String> {
             ));
         }
     }
+    // The service's deployment on the Cortex-M33 under QEMU, from the project: the image is
+    // built from this checkout's firmware with the project's modules.
+    let mut board = tool(&alarm, &["run", "fireball.toml", "--board", "qemu", "--quiet"]);
+    let out = board
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", describe(&board)))?;
+    let uart = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() || !uart.contains("[fireball] alarm-client finished") {
+        return Err(format!(
+            "`{}` in {} exited with {}:\n{uart}{}",
+            describe(&board),
+            alarm.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    eprintln!("xtask: the new service's deployment ran on the Cortex-M33 under QEMU");
     Ok(())
 }
 

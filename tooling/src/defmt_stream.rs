@@ -19,7 +19,7 @@ pub fn text(elf: &Path, bytes: &[u8]) -> String {
         Ok(Some(table)) => decode(&table, bytes),
         Ok(None) => String::from_utf8_lossy(bytes).into_owned(),
         Err(e) => format!(
-            "fireball-tests: cannot read the defmt table of {}: {e}\n{}",
+            "defmt: cannot read the defmt table of {}: {e}\n{}",
             elf.display(),
             String::from_utf8_lossy(bytes)
         ),
@@ -48,10 +48,10 @@ pub fn decode(table: &Table, bytes: &[u8]) -> String {
             // A run cut short (killed, faulted) may end in the middle of a frame.
             Err(DecodeError::UnexpectedEof) => break,
             Err(DecodeError::Malformed) if table.encoding().can_recover() => {
-                out += "fireball-tests: a malformed defmt frame (skipped)\n";
+                out += "defmt: a malformed frame (skipped)\n";
             }
             Err(DecodeError::Malformed) => {
-                out += "fireball-tests: a malformed defmt frame; the rest is not decoded\n";
+                out += "defmt: a malformed frame; the rest is not decoded\n";
                 break;
             }
         }
