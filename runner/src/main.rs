@@ -41,7 +41,7 @@ use std::net::{TcpListener, UdpSocket};
 
 use fireball::{
     Outcome, control,
-    deploy::{self, HOST_SCALE, Output, RunOptions},
+    deploy::{self, Output, RunOptions},
     gdb, project, run_guests,
     timeline::Timeline,
 };
@@ -95,8 +95,8 @@ enum Command {
         modules: Option<PathBuf>,
     },
     /// Propose partition sizes and service quotas for a manifest, measured by running it
-    /// once on the host with generous sizes: for a board (and whether it fits
-    /// deployment.ram) and for the host, before any firmware build
+    /// once on the host with generous sizes, before any firmware build: enough for a board
+    /// (and whether they fit deployment.ram) and for the host
     #[command(after_help = EXIT_CODES)]
     Plan {
         /// The manifest
@@ -476,11 +476,8 @@ fn main() -> ExitCode {
             drop((std::io::stdout().lock(), std::io::stderr().lock()));
             match fireball::plan::measure(&manifest, &modules, &HEAP) {
                 Ok(plan) => {
-                    println!("for a board (host peaks are never below the board's):\n");
-                    println!("{}", plan.render(true));
-                    println!("for the host (it lays out {HOST_SCALE}x the manifest's sizes):\n");
-                    print!("{}", plan.render(false));
-                    if plan.render(true).contains("does NOT fit") {
+                    print!("{}", plan.render());
+                    if !plan.fits() {
                         ExitCode::from(1)
                     } else {
                         ExitCode::SUCCESS
@@ -599,7 +596,8 @@ fn run_on_board(manifest: &Path, board: &str, args: RunArgs) -> ExitCode {
         }
     };
     eprintln!("fireball: running {} under QEMU mps2-an505", elf.display());
-    let timeout = std::time::Duration::from_secs(args.seconds.unwrap_or(60).saturating_mul(10).max(120));
+    let timeout =
+        std::time::Duration::from_secs(args.seconds.unwrap_or(60).saturating_mul(10).max(120));
     let mut stdout = std::io::stdout();
     let run = fireball_tooling::qemu::run_qemu_with(&elf, timeout, false, &mut |bytes| {
         use std::io::Write as _;
@@ -613,7 +611,10 @@ fn run_on_board(manifest: &Path, board: &str, args: RunArgs) -> ExitCode {
                 eprint!("{}", run.stdout);
             }
             if run.timed_out {
-                eprintln!("fireball: the image ran past {} s and was stopped", timeout.as_secs());
+                eprintln!(
+                    "fireball: the image ran past {} s and was stopped",
+                    timeout.as_secs()
+                );
                 ExitCode::from(1)
             } else if run.status == Some(0) {
                 ExitCode::SUCCESS

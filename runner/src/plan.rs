@@ -6,21 +6,27 @@
 //! finish; the peaks it reaches are the measurement. The host's allocations are as large as
 //! the board's or larger, never smaller (docs/memory-partitions.md), so:
 //!
-//! - **for a board**, each size is the host's peak rounded up to a KiB, plus a KiB of
-//!   headroom: enough on the board, which needs no more (often 15–30 % less; `cargo xtask
-//!   sizes` measures the board image under QEMU when it is built);
-//! - **for the host**, which lays out [`HOST_SCALE`] times the manifest's sizes, each size
-//!   is the peak over that scale, rounded up and with the same headroom.
+//! - each size is the host's peak rounded up to a KiB, plus a KiB of headroom. The host's
+//!   allocations are never smaller than the board's (docs/memory-partitions.md), so this is
+//!   enough on a board, which often needs 15–30 % less (`cargo xtask sizes` measures the
+//!   board image under QEMU once it is built); and the host, which lays out [`HOST_SCALE`](crate::deploy::HOST_SCALE)
+//!   times the manifest's sizes, runs it too. (Halving the host's peaks for a host-only
+//!   manifest is not safe: a module's load is checked against a worst case, not its peak.)
 //!
-//! P4 is the quotas' sum and a KiB for their blocks' headers; P6 (the reserve) keeps the
-//! manifest's size. The board's column is checked against `deployment.ram`.
+//! A quota, and the guests' partition (P5), are never proposed below what admission charges
+//! their instances before they start (linear memory, value-stack cap and store; counted in
+//! the manifest's bytes on the host as on a board). P4 is the quotas' sum and a KiB for their
+//! blocks' headers; P6 (the reserve) keeps the manifest's size. The board's column is checked
+//! against `deployment.ram`.
 
 use std::{fmt::Write as _, path::Path};
 
 use fireball_kernel::mem::HostHeap;
 use fireball_manifest::{Manifest, ModuleDirs};
 
-use crate::deploy::{self, HOST_SCALE, Output, RunOptions};
+use fireball_vsoc::budget::STORE_OVERHEAD_BYTES;
+
+use crate::deploy::{self, Output, RunOptions};
 
 /// Bytes every size is made generous with for the measuring run.
 const GENEROUS: u64 = 1024 * 1024;
@@ -36,10 +42,8 @@ pub struct Proposal {
     pub now: u64,
     /// The host's peak in the measuring run.
     pub peak: u64,
-    /// Proposed for a board.
+    /// Proposed: enough for a board, and for the host.
     pub board: u64,
-    /// Proposed for the host.
-    pub host: u64,
 }
 
 /// The measured proposal for a manifest.
@@ -60,12 +64,18 @@ fn round_up(bytes: u64) -> u64 {
 }
 
 fn propose(what: &str, now: u64, peak: u64) -> Proposal {
+    admitted(what, now, peak, 0)
+}
+
+/// [`propose`], and never below `admission`: what the vSoC charges a quota or the guests'
+/// pool before its instances start (their linear memory, value-stack caps and stores),
+/// counted in the manifest's bytes on the host too.
+fn admitted(what: &str, now: u64, peak: u64, admission: u64) -> Proposal {
     Proposal {
         what: what.to_string(),
         now,
         peak,
-        board: round_up(peak) + HEADROOM,
-        host: round_up(peak.div_ceil(HOST_SCALE as u64)) + HEADROOM,
+        board: (round_up(peak) + HEADROOM).max(round_up(admission)),
     }
 }
 
@@ -117,6 +127,16 @@ pub fn measure(manifest: &Path, modules: &Path, heap: &'static HostHeap) -> Resu
         propose("runtime", p.runtime, peak_of("P2")),
         propose("subsystems", p.subsystems, peak_of("P3")),
     ];
+    // What admission charges an instance beside its linear memory: its store and its value
+    // stack's cap.
+    let fixed = (STORE_OVERHEAD_BYTES as u64) + original.deployment.value_stack;
+    let admission = |name: &str| {
+        report
+            .components
+            .iter()
+            .find(|c| c.name == name)
+            .map_or(0, |c| fixed + c.memory as u64)
+    };
     let quotas: Vec<Proposal> = original
         .services
         .iter()
@@ -131,9 +151,10 @@ pub fn measure(manifest: &Path, modules: &Path, heap: &'static HostHeap) -> Resu
                 })
                 .and_then(|r| r.peak)
                 .unwrap_or(0) as u64;
-            propose(&s.name, s.quota, peak)
+            admitted(&s.name, s.quota, peak, admission(&s.name))
         })
         .collect();
+    let guests: u64 = original.guests.iter().map(|g| admission(&g.name)).sum();
     let sum = |f: fn(&Proposal) -> u64| quotas.iter().map(f).sum::<u64>() + HEADROOM;
     partitions.push(Proposal {
         what: "services".to_string(),
@@ -141,15 +162,13 @@ pub fn measure(manifest: &Path, modules: &Path, heap: &'static HostHeap) -> Resu
         // The quotas' blocks fill P4 whatever they hold: their peaks are what counts.
         peak: quotas.iter().map(|q| q.peak).sum(),
         board: sum(|q| q.board),
-        host: sum(|q| q.host),
     });
-    partitions.push(propose("guests", p.guests, peak_of("P5")));
+    partitions.push(admitted("guests", p.guests, peak_of("P5"), guests));
     partitions.push(Proposal {
         what: "reserve".to_string(),
         now: p.reserve,
         peak: peak_of("P6"),
         board: p.reserve,
-        host: p.reserve,
     });
     Ok(Plan {
         partitions,
@@ -165,43 +184,32 @@ impl Plan {
         self.partitions.iter().map(column).sum()
     }
 
-    /// The table and the TOML to paste, for `board` or the host.
-    pub fn render(&self, board: bool) -> String {
-        let column = if board {
-            |p: &Proposal| p.board
-        } else {
-            |p: &Proposal| p.host
-        };
-        let mut out = String::new();
+    /// The table, whether it fits `deployment.ram`, and the TOML to paste.
+    pub fn render(&self) -> String {
+        let mut out = String::from(
+            "proposed from the host's peaks (never below a board's): enough for a board, and \
+             for the host, which lays out twice these sizes\n\n",
+        );
         let _ = writeln!(
             out,
             "{:<16} {:>10} {:>12} {:>10}",
-            "",
-            "manifest",
-            "host peak",
-            if board { "board" } else { "host" }
+            "", "manifest", "host peak", "proposed"
         );
         for p in &self.partitions {
             let _ = writeln!(
                 out,
                 "{:<16} {:>10} {:>12} {:>10}",
-                p.what,
-                p.now,
-                p.peak,
-                column(p)
+                p.what, p.now, p.peak, p.board
             );
         }
         for q in &self.quotas {
             let _ = writeln!(
                 out,
                 "  {:<14} {:>10} {:>12} {:>10}",
-                q.what,
-                q.now,
-                q.peak,
-                column(q)
+                q.what, q.now, q.peak, q.board
             );
         }
-        let total = self.total(column);
+        let total = self.total(|p| p.board);
         let _ = writeln!(
             out,
             "{:<16} {:>10} {:>12} {:>10}",
@@ -210,41 +218,46 @@ impl Plan {
             "",
             total
         );
-        if board {
-            let verdict = if total <= self.ram {
-                format!(
-                    "fits deployment.ram ({} B), {} B to spare",
-                    self.ram,
-                    self.ram - total
-                )
-            } else {
-                format!(
-                    "does NOT fit deployment.ram ({} B): {} B over — fewer or smaller components",
-                    self.ram,
-                    total - self.ram
-                )
-            };
-            let _ = writeln!(out, "{verdict}");
-        }
+        let verdict = if total <= self.ram {
+            format!(
+                "fits deployment.ram ({} B), {} B to spare",
+                self.ram,
+                self.ram - total
+            )
+        } else {
+            format!(
+                "does NOT fit deployment.ram ({} B): {} B over — fewer or smaller components",
+                self.ram,
+                total - self.ram
+            )
+        };
+        let _ = writeln!(out, "{verdict}");
         if !self.finished {
             let _ = writeln!(
                 out,
                 "note: not every guest finished in the measuring run; the peaks may be short"
             );
         }
-        let _ = writeln!(out, "\n[partitions]");
+        let _ = writeln!(
+            out,
+            "\nto paste into the manifest (the quotas go in each [[service]]):\n\n[partitions]"
+        );
         for p in &self.partitions {
-            let _ = writeln!(out, "{:<10} = {}", p.what, column(p));
+            let _ = writeln!(out, "{:<10} = {}", p.what, p.board);
         }
         for q in &self.quotas {
             let _ = writeln!(
                 out,
                 "# [[service]] name = \"{}\": quota = {}",
-                q.what,
-                column(q)
+                q.what, q.board
             );
         }
         out
+    }
+
+    /// Whether the proposal fits `deployment.ram`.
+    pub fn fits(&self) -> bool {
+        self.total(|p| p.board) <= self.ram
     }
 }
 
@@ -256,11 +269,9 @@ mod tests {
     fn a_proposal_rounds_up_and_keeps_headroom() {
         let p = propose("runtime", 65_536, 58_268);
         assert_eq!(p.board, 57 * 1024 + 1024);
-        assert_eq!(
-            p.host,
-            round_up(58_268u64.div_ceil(HOST_SCALE as u64)) + 1024
-        );
-        assert!(p.board >= p.peak && p.host * HOST_SCALE as u64 >= p.peak);
+        assert!(p.board >= p.peak);
+        // Never below what admission charges before the instances start.
+        assert_eq!(admitted("x", 0, 1000, 20_000).board, 20_480);
         assert_eq!(propose("x", 0, 0).board, 1024);
     }
 }

@@ -275,6 +275,49 @@ pub fn build(dir: &Path, release_only: bool, only: &[String]) -> Result<Vec<Path
     Ok(dirs)
 }
 
+/// The `deploy` image of `manifest` for `board` (`fireball run|deploy --board`): its modules
+/// from `modules`, or else those of the cargo project the manifest is in, built (as `fireball
+/// build --release` does); the image built from the Fireball checkout this tool comes from,
+/// in that checkout's target directory (where every project's firmware builds share the
+/// compiled SDK), as `cargo xtask deploy` builds it. The ELF goes to the project's
+/// `target/fireball/`.
+pub fn build_image(
+    manifest: &Path,
+    modules: Option<PathBuf>,
+    board: crate::image::Board,
+) -> Result<PathBuf, String> {
+    let Sdk::Path(sdk) = Sdk::this_checkout()? else {
+        return Err("a board image is built from a Fireball checkout".into());
+    };
+    let cross = Cross::setup(true)?;
+    let dir = manifest
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let project = modules::workspace_root(dir).ok();
+    let modules = match (modules, &project) {
+        (Some(dir), _) => dir,
+        (None, Some(root)) => modules::build(&cross, root, Build::Release)?,
+        (None, None) => {
+            return Err(format!(
+                "{} is not in a cargo project: give --modules DIR",
+                manifest.display()
+            ));
+        }
+    };
+    let out_dir = project
+        .unwrap_or_else(|| dir.to_path_buf())
+        .join("target/fireball");
+    let place = crate::image::Place {
+        target_dir: sdk.join("target"),
+        debug_modules: modules.with_file_name("modules-debug"),
+        sdk,
+        out_dir,
+        modules,
+    };
+    crate::image::build(&cross, &place, manifest, &board.deploy_image(false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,47 +384,4 @@ mod tests {
         assert!(!lib.contains("{{"), "{lib}");
         fs::remove_dir_all(&parent).unwrap();
     }
-}
-
-/// The `deploy` image of `manifest` for `board` (`fireball run|deploy --board`): its modules
-/// from `modules`, or else those of the cargo project the manifest is in, built (as `fireball
-/// build --release` does); the image built from the Fireball checkout this tool comes from,
-/// in that checkout's target directory (where every project's firmware builds share the
-/// compiled SDK), as `cargo xtask deploy` builds it. The ELF goes to the project's
-/// `target/fireball/`.
-pub fn build_image(
-    manifest: &Path,
-    modules: Option<PathBuf>,
-    board: crate::image::Board,
-) -> Result<PathBuf, String> {
-    let Sdk::Path(sdk) = Sdk::this_checkout()? else {
-        return Err("a board image is built from a Fireball checkout".into());
-    };
-    let cross = Cross::setup(true)?;
-    let dir = manifest
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let project = modules::workspace_root(dir).ok();
-    let modules = match (modules, &project) {
-        (Some(dir), _) => dir,
-        (None, Some(root)) => modules::build(&cross, root, Build::Release)?,
-        (None, None) => {
-            return Err(format!(
-                "{} is not in a cargo project: give --modules DIR",
-                manifest.display()
-            ));
-        }
-    };
-    let out_dir = project
-        .unwrap_or_else(|| dir.to_path_buf())
-        .join("target/fireball");
-    let place = crate::image::Place {
-        target_dir: sdk.join("target"),
-        debug_modules: modules.with_file_name("modules-debug"),
-        sdk,
-        out_dir,
-        modules,
-    };
-    crate::image::build(&cross, &place, manifest, &board.deploy_image(false))
 }

@@ -59,4 +59,3 @@ pub fn latency_elf() -> PathBuf {
 pub fn firmware_elf() -> PathBuf {
     artifact("FIREBALL_FIRMWARE_ELF")
 }
-

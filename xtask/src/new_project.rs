@@ -88,7 +88,10 @@ fn check(fireball: &Path, scratch: &Path) -> Result<(), String> {
     }
     // The service's deployment on the Cortex-M33 under QEMU, from the project: the image is
     // built from this checkout's firmware with the project's modules.
-    let mut board = tool(&alarm, &["run", "fireball.toml", "--board", "qemu", "--quiet"]);
+    let mut board = tool(
+        &alarm,
+        &["run", "fireball.toml", "--board", "qemu", "--quiet"],
+    );
     let out = board
         .output()
         .map_err(|e| format!("cannot start {}: {e}", describe(&board)))?;
