@@ -48,11 +48,13 @@
 //! down this list, so there is no cycle. [`Vsoc`], here in `lib.rs`, is the top: it uses
 //! them all and nothing below names it (only `bench`, which drives a whole vSoC).
 //!
-//! - `config`, `guest_memory`, `platform`, `budget`, `pending` → nothing (leaves)
+//! - `config`, `guest_memory`, `platform`, `budget`, `pending`, `breakpoints` → nothing
+//!   (leaves)
 //! - `offload` → `guest_memory`
 //! - `stop` → `budget`, `guest_memory`, `offload`
 //! - `watchdog` → `stop`
-//! - `monitor` → `pending`, `stop`
+//! - `monitor` → `breakpoints`, `pending`, `stop`
+//! - `probes` (feature `debug`) → `breakpoints`
 //! - `soc` → `offload`, `platform`
 //! - `route_bridge` → `pending`
 //! - `registry` → `budget`, `monitor`, `route_bridge`, `stop`, `watchdog`
@@ -63,6 +65,7 @@
 //!   `pending`, `registry`, `soc`, `stop`
 //! - `task` → `builtins`, `instance`, `monitor`, `registry`, `soc`, `stop`, `watchdog`
 //! - `dump` → `registry`
+//! - `debug` (feature `debug`) → `monitor`, `probes`, `registry`
 //! - `lib.rs` ([`Vsoc`]) → all of the above; `bench` → `lib.rs`
 #![no_std]
 #![deny(missing_docs)]
@@ -73,6 +76,7 @@ extern crate alloc;
 
 #[cfg(feature = "bench")]
 pub mod bench;
+mod breakpoints;
 pub mod budget;
 pub mod builtins;
 pub mod config;

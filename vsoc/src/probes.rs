@@ -15,7 +15,7 @@ use core::cell::{Cell, RefCell};
 
 use fireball_subsystems::debugger::{InstanceId, StopKind};
 
-use crate::monitor::Breakpoints;
+use crate::breakpoints::Breakpoints;
 
 /// One local's value, as the probe recorded it.
 #[derive(Clone, Copy, Debug, PartialEq)]

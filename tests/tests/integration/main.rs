@@ -24,6 +24,7 @@ mod firmware_deploy;
 mod firmware_latency;
 mod hello;
 mod lifecycle;
+mod module_arrows;
 mod module_store;
 mod modules;
 mod runner_deploy;
