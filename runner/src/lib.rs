@@ -12,7 +12,7 @@
 //! - [`project`]: `fireball new` and `fireball build` — a user's own project, made and built.
 //! - [`image`]: a deployment's Cortex-M33 firmware image, built from its manifest (for
 //!   `cargo xtask` and `fireball run|deploy --board`).
-//! - [`plan`]: `fireball plan <manifest>` — partition sizes and quotas proposed from a
+//! - [`sizing`]: `fireball plan <manifest>` — partition sizes and quotas proposed from a
 //!   measured run, for the host and for a board.
 //! - [`timeline`]: `fireball run … --timeline` — the run as Chrome trace-event JSON
 //!   (Perfetto) or a self-contained HTML/SVG page.
@@ -22,8 +22,8 @@ pub mod control;
 pub mod deploy;
 pub mod gdb;
 pub mod image;
-pub mod plan;
 pub mod project;
+pub mod sizing;
 pub mod testing;
 pub mod timeline;
 

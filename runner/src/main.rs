@@ -474,7 +474,7 @@ fn main() -> ExitCode {
         Command::Plan { manifest, modules } => {
             let modules = modules_dir(modules, &manifest);
             drop((std::io::stdout().lock(), std::io::stderr().lock()));
-            match fireball::plan::measure(&manifest, &modules, &HEAP) {
+            match fireball::sizing::measure(&manifest, &modules, &HEAP) {
                 Ok(plan) => {
                     print!("{}", plan.render());
                     if !plan.fits() {

@@ -46,9 +46,10 @@ pub struct Proposal {
     pub board: u64,
 }
 
-/// The measured proposal for a manifest.
+/// The measured proposal for a manifest (not to be confused with `fireball_deploy::Plan`,
+/// what a deployment boots from).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Plan {
+pub struct Sizing {
     /// P1 to P6, by their manifest names.
     pub partitions: Vec<Proposal>,
     /// Each service's quota.
@@ -81,7 +82,7 @@ fn admitted(what: &str, now: u64, peak: u64, admission: u64) -> Proposal {
 
 /// Measure `manifest` (its modules in `modules`) on `heap` and propose its sizes. `heap` is
 /// laid out by this call: a process measures one manifest.
-pub fn measure(manifest: &Path, modules: &Path, heap: &'static HostHeap) -> Result<Plan, String> {
+pub fn measure(manifest: &Path, modules: &Path, heap: &'static HostHeap) -> Result<Sizing, String> {
     let original = Manifest::load(manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
     let mut generous = original.clone();
     let p = &mut generous.partitions;
@@ -170,7 +171,7 @@ pub fn measure(manifest: &Path, modules: &Path, heap: &'static HostHeap) -> Resu
         peak: peak_of("P6"),
         board: p.reserve,
     });
-    Ok(Plan {
+    Ok(Sizing {
         partitions,
         quotas,
         ram: original.deployment.ram,
@@ -178,7 +179,7 @@ pub fn measure(manifest: &Path, modules: &Path, heap: &'static HostHeap) -> Resu
     })
 }
 
-impl Plan {
+impl Sizing {
     /// Total of a column.
     fn total(&self, column: fn(&Proposal) -> u64) -> u64 {
         self.partitions.iter().map(column).sum()
