@@ -541,17 +541,9 @@ impl Sink for Recorder {
     }
 
     fn turned(&self, system: &System) {
-        let partitions = system.heap().map(|heap| {
-            [
-                PartitionId::Kernel,
-                PartitionId::Runtime,
-                PartitionId::Subsystems,
-                PartitionId::Services,
-                PartitionId::Guests,
-                PartitionId::Reserve,
-            ]
-            .map(|p| heap.stats(p).map_or(0, |s| s.allocated))
-        });
+        let partitions = system
+            .heap()
+            .map(|heap| PartitionId::ALL.map(|p| heap.stats(p).map_or(0, |s| s.allocated)));
         let activity = system.activity();
         self.timeline
             .borrow_mut()
