@@ -961,7 +961,7 @@ impl System {
         for event in &events {
             match event.event {
                 TraceEvent::Request { .. } => self.requests += 1,
-                TraceEvent::Denied { .. } => self.denied += 1,
+                TraceEvent::Denied { .. } => self.denied += 1 + u64::from(event.repeats),
                 _ => {}
             }
         }

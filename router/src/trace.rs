@@ -391,11 +391,28 @@ pub struct Traced {
     pub seq: u64,
     /// What happened.
     pub event: TraceEvent,
+    /// How many more times it happened right after, the same way (a refusal repeated: see
+    /// [`TraceEvent::coalesces`]).
+    pub repeats: u32,
 }
 
 impl fmt::Display for Traced {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04} {}", self.seq, self.event)
+        write!(f, "{:04} {}", self.seq, self.event)?;
+        if self.repeats > 0 {
+            write!(f, " (+{} more)", self.repeats)?;
+        }
+        Ok(())
+    }
+}
+
+impl TraceEvent {
+    /// Whether the same event right after this one is counted on it instead of recorded:
+    /// refusals, which a component can repeat as fast as it runs (a flood of notifications
+    /// into a full inbox, a loop of denied calls). One event with a count keeps the trace
+    /// readable and the buffer, and the turn that drains it, small.
+    pub fn coalesces(&self) -> bool {
+        matches!(self, Self::Denied { .. } | Self::Failed { .. })
     }
 }
 
@@ -427,6 +444,13 @@ impl TraceBuffer {
         if !self.on() {
             return;
         }
+        if event.coalesces()
+            && let Some(last) = self.events.back_mut()
+            && last.event == event
+        {
+            last.repeats = last.repeats.saturating_add(1);
+            return;
+        }
         if self.events.len() == self.config.capacity {
             self.events.pop_front();
             self.lost += 1;
@@ -434,6 +458,7 @@ impl TraceBuffer {
         self.events.push_back(Traced {
             seq: self.next_seq,
             event,
+            repeats: 0,
         });
         self.next_seq += 1;
     }

@@ -151,6 +151,9 @@ impl<const N: usize> EventLog<N> {
                 } => {
                     let mut text = Cut::default();
                     let _ = write!(text, "request denied: {caller} -> {target} {method} {uri}");
+                    if t.repeats > 0 {
+                        let _ = write!(text, " (+{} more)", t.repeats);
+                    }
                     self.message(Level::Warn, "router", &text.0);
                     recorded += 1;
                 }

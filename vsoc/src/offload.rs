@@ -180,6 +180,11 @@ pub fn matmul_f32(
     let a = operand(memory, a, m, k)?;
     let b = operand(memory, b, k, n)?;
     let c = operand(memory, c, m, n)?;
+    // An empty `C` is no work, however many rows or columns it has on its other side: the
+    // loops below would spin through up to 2^32 empty rows (found by the fault matrix).
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
     let (m, k, n) = (m as usize, k as usize, n as usize);
     for row in 0..m {
         for col in 0..n {
@@ -212,6 +217,16 @@ mod tests {
         matmul_f32(&mut memory, (0, 32, 64), (2, 3, 2)).unwrap();
         let c: Vec<f32> = (0..4).map(|i| load(&memory, 64 + 4 * i)).collect();
         assert_eq!(c, [58.0, 64.0, 139.0, 154.0]);
+    }
+
+    #[test]
+    fn an_empty_product_returns_at_once() {
+        let mut memory = [0u8; 16];
+        // 2^32 - 1 rows of nothing: C is empty, and so is the work.
+        matmul_f32(&mut memory, (0, 0, 0), (-1, 0, 0)).unwrap();
+        matmul_f32(&mut memory, (0, 0, 0), (0, 0, -1)).unwrap();
+        matmul_f32(&mut memory, (0, 0, 0), (0, -1, 0)).unwrap();
+        assert_eq!(memory, [0; 16]);
     }
 
     #[test]

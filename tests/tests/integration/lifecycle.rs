@@ -4,77 +4,12 @@
 //! WAT modules; every stop, restart and give-up is in the output and the report.
 
 use fireball::deploy::{self, Output, RunOptions, RunReport, State};
-use fireball_abi::status;
 use fireball_manifest::{Manifest, ModuleDirs};
 use fireball_subsystems::host::BufferConsole;
-
-/// Calls `uri` with an empty record `times` times, `gap_us` apart, binding it afresh for
-/// each call; prints `ok` per reply, `R` per `RESTARTED`, `T` per `TIMEOUT` and `E` per other
-/// refusal.
-fn caller(uri: &str, times: u32, gap_us: u64) -> String {
-    format!(
-        r#"(module
-            (import "fb" "route_bind" (func $bind (param i32 i32) (result i32)))
-            (import "fb" "route_unbind" (func $unbind (param i32) (result i32)))
-            (import "fb" "route_call" (func $call (param i32 i32 i32 i32) (result i32)))
-            (import "fb" "sleep_ticks" (func $sleep (param i64)))
-            (import "fb" "print" (func $print (param i32 i32)))
-            (memory (export "memory") 8192 8192 (pagesize 1))
-            (data (i32.const 0) "{uri}")
-            (data (i32.const 200) "\00")
-            (data (i32.const 300) "ok\nE\nR\nT\n")
-            (func (export "fb_main") (local $b i32) (local $i i32) (local $s i32)
-                (loop $again
-                    (call $sleep (i64.const {gap_us}))
-                    (local.set $b (call $bind (i32.const 0) (i32.const {len})))
-                    (local.set $s (call $call (local.get $b) (i32.const 0) (i32.const 200) (i32.const 1)))
-                    (drop (call $unbind (local.get $b)))
-                    (if (i32.ge_s (local.get $s) (i32.const 0))
-                        (then (call $print (i32.const 300) (i32.const 3)))
-                        (else (if (i32.eq (local.get $s) (i32.const {restarted}))
-                            (then (call $print (i32.const 305) (i32.const 2)))
-                            (else (if (i32.eq (local.get $s) (i32.const {timeout}))
-                                (then (call $print (i32.const 307) (i32.const 2)))
-                                (else (call $print (i32.const 303) (i32.const 2))))))))
-                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                    (br_if $again (i32.lt_u (local.get $i) (i32.const {times}))))))"#,
-        len = uri.len(),
-        restarted = status::RESTARTED,
-        timeout = status::TIMEOUT,
-    )
-}
-
-/// An echo service that traps (`unreachable`) on request `nth` of each instance; `nth = 0`
-/// never traps. What it does with a request it does not answer: `hold` (nothing: `hold =
-/// "sleep"` sleeps a minute, `"spin"` loops forever) — `""` answers.
-fn service(nth: u32, hold: &str) -> String {
-    let hold = match hold {
-        "sleep" => "(call $sleep (i64.const 60000000))",
-        "spin" => "(loop $spin (br $spin))",
-        _ => "",
-    };
-    format!(
-        r#"(module
-            (import "fb" "route_next" (func $next (result i32)))
-            (import "fb" "route_take" (func $take (param i32 i32) (result i32)))
-            (import "fb" "route_respond" (func $respond (param i32 i32 i32 i32) (result i32)))
-            (import "fb" "sleep_ticks" (func $sleep (param i64)))
-            (memory (export "memory") 8192 8192 (pagesize 1))
-            (func (export "fb_main")
-                (loop $serve
-                    (if (i32.lt_s (call $next) (i32.const 0)) (then (return)))
-                    (drop (call $take (i32.const 0) (i32.const 4096)))
-                    (i32.store (i32.const 8000) (i32.add (i32.load (i32.const 8000)) (i32.const 1)))
-                    (if (i32.eq (i32.load (i32.const 8000)) (i32.const {nth})) (then unreachable))
-                    {hold}
-                    (if (i32.eqz (i32.load8_u (i32.const 0)))
-                        (then (drop (call $respond (i32.load (i32.const 4)) (i32.const 0)
-                            (i32.add (i32.const 16)
-                                (i32.add (i32.load16_u (i32.const 2)) (i32.load16_u (i32.const 8))))
-                            (i32.load (i32.const 12))))))
-                    (br $serve))))"#
-    )
-}
+use fireball_tests::{
+    trace::each_request_answered_once,
+    wat::{caller, service},
+};
 
 /// A service that spins before it ever takes a request.
 const SPINNER: &str = r#"(module
@@ -187,40 +122,6 @@ fn a_service_that_traps_is_restarted_after_its_back_off_and_serves_again() {
         5,
         "{}",
         report.trace
-    );
-}
-
-/// Every request in `trace` answered exactly once: a `reply` (a reply or a typed failure) or
-/// a `timeout` per `request` id, and nothing answered that was not asked.
-fn each_request_answered_once(trace: &str) {
-    let id = |line: &str| -> Option<String> {
-        line.split_whitespace()
-            .find(|w| w.starts_with('#'))
-            .map(str::to_string)
-    };
-    let mut asked = std::collections::BTreeMap::<String, u32>::new();
-    let mut answered = std::collections::BTreeMap::<String, u32>::new();
-    for line in trace.lines() {
-        let body = line
-            .split_once(' ')
-            .map_or(line, |(_, rest)| rest)
-            .trim_start();
-        let kind = body.split_whitespace().next().unwrap_or("");
-        match kind {
-            "request" => *asked.entry(id(body).unwrap()).or_default() += 1,
-            "reply" | "timeout" => *answered.entry(id(body).unwrap()).or_default() += 1,
-            _ => {}
-        }
-    }
-    assert!(!asked.is_empty(), "no requests in the trace:\n{trace}");
-    assert_eq!(
-        asked.keys().collect::<Vec<_>>(),
-        answered.keys().collect::<Vec<_>>(),
-        "requests = replies + failures:\n{trace}"
-    );
-    assert!(
-        answered.values().all(|&n| n == 1),
-        "each answered once:\n{trace}"
     );
 }
 
