@@ -1273,6 +1273,14 @@ impl System {
             match self.next_wake() {
                 Some(deadline) => {
                     let now = self.now_us();
+                    // A sleeper far off (`sleep_ticks(i64::MAX)`) does not carry the clock
+                    // past the run's end: the run ends at `max_time_us`, the sleeper asleep.
+                    let end = self.options.max_time_us;
+                    let deadline = if now < end {
+                        deadline.min(end)
+                    } else {
+                        deadline
+                    };
                     self.board
                         .clock
                         .advance(deadline.saturating_sub(now).max(1));

@@ -408,11 +408,15 @@ impl fmt::Display for Traced {
 
 impl TraceEvent {
     /// Whether the same event right after this one is counted on it instead of recorded:
-    /// refusals, which a component can repeat as fast as it runs (a flood of notifications
-    /// into a full inbox, a loop of denied calls). One event with a count keeps the trace
-    /// readable and the buffer, and the turn that drains it, small.
+    /// what a component can repeat as fast as it runs without waiting — refusals (a flood
+    /// of notifications into a full inbox, a loop of denied calls) and bindings (a loop of
+    /// bind and unbind). One event with a count keeps the trace readable and the buffer,
+    /// and the turn that drains it, small.
     pub fn coalesces(&self) -> bool {
-        matches!(self, Self::Denied { .. } | Self::Failed { .. })
+        matches!(
+            self,
+            Self::Denied { .. } | Self::Failed { .. } | Self::Bound { .. }
+        )
     }
 }
 

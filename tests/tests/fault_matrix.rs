@@ -281,10 +281,33 @@ fn healthy_traffic(trace: &str) -> BTreeMap<(String, String, String, String), us
     counts
 }
 
+/// Requests by healthy callers that failed or timed out, and refusals of their calls.
+fn healthy_failures(trace: &str) -> usize {
+    let healthy = |who: &str| HEALTHY.contains(&who.split('#').next().unwrap_or(who));
+    let mut theirs = std::collections::BTreeSet::new();
+    let mut failures = 0;
+    for line in trace.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.as_slice() {
+            [_, "request", id, caller, ..] if healthy(caller) => {
+                theirs.insert(id.to_string());
+            }
+            [_, "reply", id, outcome, ..] if *outcome != "ok" && theirs.contains(*id) => {
+                failures += 1;
+            }
+            [_, "timeout", id, ..] if theirs.contains(*id) => failures += 1,
+            [_, "failed" | "denied", caller, ..] if healthy(caller) => failures += 1,
+            _ => {}
+        }
+    }
+    failures
+}
+
 /// The checks every row makes: the run ended with a report (no panic), the healthy
 /// components did what they do without the fault, and every request was answered.
 fn check_healthy(run: &Run, baseline: &Run) {
     let report = &run.report;
+
     assert!(report.halted.is_none(), "halted: {report}\n{}", run.output);
     for name in HEALTHY {
         let c = run.component(name);
@@ -329,6 +352,12 @@ fn check_healthy(run: &Run, baseline: &Run) {
             .collect::<Vec<_>>()
     };
     assert_eq!(work(&ours), work(&theirs), "{}", run.output);
+    assert_eq!(
+        healthy_failures(&report.trace),
+        healthy_failures(&baseline.report.trace),
+        "a healthy caller's request failed:\n{}",
+        run.output
+    );
     each_request_answered_once(&report.trace);
 }
 
@@ -351,6 +380,9 @@ fn matrix(name: &str, row: impl FnOnce() -> Row, check: impl FnOnce(&Run)) {
                 "row {name}: {} {:?}, restarts {}",
                 c.name, c.state, c.restarts
             );
+        }
+        if !run.after.is_empty() {
+            println!("row {name}: {}", run.after);
         }
         let (requests, failures) = each_request_answered_once(&run.report.trace);
         println!("row {name}: {requests} requests, {failures} failed or timed out");
@@ -1024,10 +1056,12 @@ fn notifier(n: u32) -> String {
     guest(&body, "svc://stats/flood")
 }
 
-/// Calls `svc://stats/flood` `n` times back to back; prints the replies and the failures.
+/// Calls `svc://stats/flood` `n` times back to back, from 300 ms on (when the notifications
+/// have drained and the aggregator is at work); prints the replies and the failures.
 fn requester(n: u32) -> String {
     let body = format!(
-        r#"(local.set $b (call $bind (i32.const 0) (i32.const 17)))
+        r#"(call $sleep (i64.const 300000))
+        (local.set $b (call $bind (i32.const 0) (i32.const 17)))
         (loop $again
             (local.set $s (call $call (local.get $b) (i32.const 1) (i32.const 100) (i32.const 1)))
             (if (i32.ge_s (local.get $s) (i32.const 0))
@@ -1218,6 +1252,44 @@ fn a_restart_loop() {
             );
             assert_eq!(run.component("flaky").restarts, 2);
             assert!(!run.said("app").contains(&"ok"), "{}", run.output);
+        },
+    );
+}
+
+/// Binds a route 100,000 times without unbinding, then binds and unbinds it 100,000 times:
+/// the binding table is bounded (8 a guest), refusals cost nothing, and a loop of bindings
+/// is one trace event with a count.
+#[test]
+fn a_binding_flood() {
+    let body = r#"
+        (loop $again
+            (local.set $s (call $bind (i32.const 0) (i32.const 17)))
+            (if (i32.lt_s (local.get $s) (i32.const 0))
+                (then (local.set $n (i32.add (local.get $n) (i32.const 1))))
+                (else (local.set $b (i32.add (local.get $b) (i32.const 1)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $again (i32.lt_u (local.get $i) (i32.const 100000))))
+        (call $show (local.get $b))
+        (call $show (local.get $n))
+        (drop (call $unbind (i32.const 0)))
+        (local.set $i (i32.const 0))
+        (loop $again
+            (drop (call $unbind (call $bind (i32.const 0) (i32.const 17))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $again (i32.lt_u (local.get $i) (i32.const 100000))))"#;
+    matrix(
+        "a_binding_flood",
+        move || Row::new(&stats_writer("faulty")).wat("faulty", &guest(body, "svc://stats/flood")),
+        |run| {
+            assert_eq!(run.said("faulty"), ["8", "99992"], "{}", run.output);
+            assert_eq!(run.component("faulty").state, State::Finished);
+            let bound = run
+                .report
+                .trace
+                .lines()
+                .filter(|l| l.contains(" bind ") && l.contains("faulty#"))
+                .count();
+            assert!(bound < 20, "{bound} bind events");
         },
     );
 }

@@ -393,6 +393,11 @@ impl RouteBridge {
             let Some(endpoint) = &r.endpoint else {
                 return status::NO_REPLY;
             };
+            // Refused before the router resolves it: a guest binding in a loop costs the
+            // router nothing, not a trace event per try.
+            if r.bindings.len() >= MAX_BINDINGS {
+                return status::TABLE_FULL;
+            }
             match endpoint.bind(uri) {
                 Ok(binding) => match r.bindings.insert(binding) {
                     // Handles are 16-bit index + 16-bit generation: `as i32` may be negative.
