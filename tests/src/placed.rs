@@ -67,10 +67,13 @@ unsafe impl GlobalAlloc for Routed {
 }
 
 /// Give `heap` its six partitions, `sizes` bytes each (P1 first), from leaked system memory.
+/// The memory is written once first, so all of it is resident from the start: a test that
+/// watches the process's resident set (the soak) does not see the heap's first use of a page
+/// as the process growing.
 pub fn lay_out(heap: &'static PartitionedHeap, sizes: [usize; 6]) {
     for (id, size) in PartitionId::ALL.into_iter().zip(sizes) {
         let memory: &'static mut [MaybeUninit<u8>] =
-            Box::leak(vec![MaybeUninit::uninit(); size].into_boxed_slice());
+            Box::leak(vec![MaybeUninit::new(0); size].into_boxed_slice());
         heap.add_partition(id, Region::new(memory))
             .unwrap_or_else(|e| panic!("partition {id}: {e:?}"));
     }

@@ -294,7 +294,7 @@ impl Counter {
                             Some((_, e)) => e.to_string(),
                             None => "timeout".into(),
                         };
-                        *f.failures.entry(kind(&why)).or_default() += 1;
+                        *f.failures.entry(why).or_default() += 1;
                     }
                 }
                 "notify" => f.notified += 1,

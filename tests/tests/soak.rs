@@ -34,6 +34,8 @@ fn the_sensor_hub_loses_nothing_over_minutes_of_a_misbehaving_guest() {
     assert!(figures.restarts >= 15, "{figures}");
     assert!(figures.stops.len() >= 5, "every kind of stop: {figures}");
     assert!(figures.spins > 0 && figures.floods > 0, "{figures}");
+    // Typed failures (stats refusing chaos's samples that are not numbers) are counted too.
+    assert!(figures.failed() > 0, "{figures}");
     assert!(figures.requests > 2_000, "{figures}");
     assert_eq!(figures.violations(), Vec::<String>::new(), "{figures}");
 }

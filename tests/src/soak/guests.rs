@@ -6,7 +6,7 @@
 //! pick a different sequence after each restart (the run stays deterministic: the clock is
 //! virtual).
 
-use fireball_abi::method;
+use fireball_abi::{method, status};
 
 /// The imports every soak guest may use (a module that leaves one unused still links).
 const IMPORTS: &str = r#"
@@ -131,7 +131,7 @@ pub fn sensors(period_us: u64, end_us: u64) -> String {
 }
 
 /// What `chaos` does when its interval is up, by the PRNG's pick (`cases` of [`chaos`]).
-pub const MISDEEDS: [&str; 9] = [
+pub const MISDEEDS: [&str; 10] = [
     "unreachable",
     "divide by zero",
     "out-of-bounds load",
@@ -141,13 +141,15 @@ pub const MISDEEDS: [&str; 9] = [
     "panic",
     "spin",
     "flood",
+    "not a number",
 ];
 
 /// The misbehaving guest. It sleeps a random 250 ms – 3 s (seeded xorshift), adds a sample to
 /// `svc://stats/chaos` (it does some real work too), then does one of [`MISDEEDS`]: the first
 /// seven stop it (a failure, restarted by its policy), a spin (up to 400,000 loop turns
-/// without a host call) or a flood (notifications to `stats` until its inbox is full, at
-/// most 64) it survives and goes on. It returns once the clock passes `end_us`.
+/// without a host call), a flood (notifications to `stats` until its inbox is full, at most
+/// 64) or a sample that is not a number (which `stats` must fail with 422, a typed failure
+/// in the trace) it survives and goes on. It returns once the clock passes `end_us`.
 pub fn chaos(seed: u32, end_us: u64) -> String {
     // Each trap in its own function, so the stop reason names what happened.
     format!(
@@ -193,6 +195,17 @@ pub fn chaos(seed: u32, end_us: u64) -> String {
                     (i32.const 144) (i32.const 16)) (i32.const 0))
                 (i32.lt_u (local.get $n) (i32.const 64)))))
         (drop (call $unbind (local.get $b))))
+    (func $nan (local $b i32) (local $s i32)
+        (f64.store (i32.const 152) (f64.const nan))
+        (local.set $b (call $bind (i32.const 96) (i32.const 17)))
+        (if (i32.lt_s (local.get $b) (i32.const 0))
+            (then (call $print (i32.const 900) (i32.const 11)) (return)))
+        (local.set $s (call $call (local.get $b) (i32.const {write})
+            (i32.const 144) (i32.const 16)))
+        (if (i32.and (i32.ne (local.get $s) (i32.const {refused}))
+                     (i32.ne (local.get $s) (i32.const -11)))
+            (then (call $print (i32.const 900) (i32.const 11))))
+        (drop (call $unbind (local.get $b))))
     (func (export "fb_main") (local $x i32)
         (global.set $rng (i32.or (i32.xor (i32.const {seed})
             (i32.mul (i32.wrap_i64 (call $now)) (i32.const -1640531535))) (i32.const 1)))
@@ -204,10 +217,10 @@ pub fn chaos(seed: u32, end_us: u64) -> String {
             (drop (call $request (i32.const 96) (i32.const 17) (i32.const {write})
                 (i32.const 144) (i32.const 16)))
             (block $done
-                (block $flood (block $spin (block $panic (block $oom (block $mismatch
+                (block $nan (block $flood (block $spin (block $panic (block $oom (block $mismatch
                 (block $stack (block $oob (block $div (block $unreachable
                     (br_table $unreachable $div $oob $stack $mismatch $oom $panic $spin $flood
-                        (call $below (i32.const 9))))
+                        $nan (call $below (i32.const 10))))
                 unreachable)
                 (local.set $x (i32.div_u (i32.const 1) (i32.const 0))) (br $done))
                 (local.set $x (i32.load (i32.const -16))) (br $done))
@@ -217,9 +230,11 @@ pub fn chaos(seed: u32, end_us: u64) -> String {
                 (call $abort (i32.const 300) (i32.const 21)) (br $done))
                 (call $spin (i32.add (i32.const 20000) (call $below (i32.const 380000))))
                 (br $done))
-                (call $flood))
+                (call $flood) (br $done))
+                (call $nan))
             (drop (local.get $x))
             (br $life))))"#,
         write = method::WRITE,
+        refused = status::failed(422),
     )
 }
