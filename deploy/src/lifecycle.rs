@@ -42,11 +42,21 @@ pub(crate) struct Restarts {
     pub(crate) last: Option<(u32, u64)>,
 }
 
+/// Stops of the window kept in room reserved at boot: a window of up to this many restarts
+/// never allocates while a component crashes (a board's P1 does not grow with the crash rate;
+/// the soak run found its 32 B growing as a window first held five stops). A longer window
+/// grows beyond it as it fills, as before.
+const RESERVED_STOPS: u32 = 32;
+
 impl Restarts {
     pub(crate) fn new(policy: Lifecycle) -> Self {
+        let reserved = match policy.restart {
+            Restart::Never => 0,
+            _ => policy.max_restarts.min(RESERVED_STOPS) as usize,
+        };
         Self {
             policy,
-            stops: Vec::new(),
+            stops: Vec::with_capacity(reserved),
             total: 0,
             due_us: None,
             last: None,
@@ -118,6 +128,26 @@ pub(crate) fn duration(us: u64) -> alloc::string::String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_of_up_to_32_restarts_is_reserved_at_boot_and_never_reallocated() {
+        let thirty = Lifecycle {
+            max_restarts: 30,
+            ..policy(Restart::OnFailure)
+        };
+        let mut r = Restarts::new(thirty);
+        let room = r.stops.capacity();
+        assert!(room >= 30, "{room}");
+        for stop in 0..30 {
+            assert!(matches!(r.on_stop(stop, true), Decision::Restart { .. }));
+        }
+        assert_eq!(
+            r.stops.capacity(),
+            room,
+            "the stops stayed in the room reserved"
+        );
+        assert_eq!(Restarts::new(policy(Restart::Never)).stops.capacity(), 0);
+    }
 
     fn policy(restart: Restart) -> Lifecycle {
         Lifecycle {

@@ -124,6 +124,15 @@ pub trait Sink {
     fn turned(&self, system: &System) {
         let _ = system;
     }
+
+    /// Component `name` was restarted: its new instance is made and registered, and has not
+    /// run yet; nothing the restart allocated for itself is left (feature `observe`; ignored
+    /// by default). The moment to read the heap after a restart: what the old instance left
+    /// behind, if anything, is still there.
+    #[cfg(feature = "observe")]
+    fn restarted(&self, system: &System, name: &str) {
+        let _ = (system, name);
+    }
 }
 
 /// What the deployment's tasks and components have done so far ([`System::activity`],
@@ -1152,6 +1161,13 @@ impl System {
             CallError::DeadPeer
         };
         set_stop_answer(&self.authority, &name, answer);
+        // Last, once the lines above are freed: what the observer reads is the new instance
+        // and nothing of the restart's own.
+        drop((text, name));
+        #[cfg(feature = "observe")]
+        self.options
+            .sink
+            .restarted(self, &self.components[index].name);
     }
 
     /// Time out the router's calls whose deadline passed; the earliest deadline left.

@@ -192,6 +192,10 @@ impl Sink for TraceFile {
     fn turned(&self, system: &System) {
         self.inner.turned(system);
     }
+
+    fn restarted(&self, system: &System, name: &str) {
+        self.inner.restarted(system, name);
+    }
 }
 
 impl Drop for TraceFile {
@@ -253,6 +257,10 @@ impl Sink for Beside {
 
     fn turned(&self, system: &System) {
         self.heap.beside(|| self.sink.turned(system));
+    }
+
+    fn restarted(&self, system: &System, name: &str) {
+        self.heap.beside(|| self.sink.restarted(system, name));
     }
 }
 

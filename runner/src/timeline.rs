@@ -550,4 +550,8 @@ impl Sink for Recorder {
             .turned(system.now(), &activity, partitions);
         self.inner.turned(system);
     }
+
+    fn restarted(&self, system: &System, name: &str) {
+        self.inner.restarted(system, name);
+    }
 }

@@ -12,6 +12,7 @@ pub use fireball_tooling::{
     qemu::{QemuRun, run_qemu},
 };
 pub mod placed;
+pub mod soak;
 pub mod trace;
 pub mod wat;
 

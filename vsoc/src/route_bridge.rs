@@ -35,6 +35,30 @@ use crate::pending::Completion;
 /// receives publications (not exposed yet); one slot is enough.
 const GUEST_INBOX: usize = 1;
 
+/// Bits of a guest's binding handle that hold the slot's index (the rest, its generation).
+const INDEX_BITS: u32 = 8;
+const _: () = assert!(MAX_BINDINGS <= 1usize << INDEX_BITS);
+
+/// A binding's handle as its guest sees it: the slot's generation above its index, in 24 bits,
+/// so every generation a slot may reach is a non-negative `i32`. (The kernel's [`Handle`]
+/// keeps the generation in the top 16 bits: from a slot's 32,768th bind on it read as a
+/// negative status, and `route_bind` answered `TABLE_FULL` with the binding left in the table,
+/// out of the guest's reach — a guest that bound and unbound per call lost its bindings one
+/// slot at a time.)
+fn to_guest(handle: Handle) -> i32 {
+    (i32::from(handle.generation()) << INDEX_BITS) | i32::from(handle.index())
+}
+
+/// The kernel's [`Handle`] for a binding handle a guest alleges: bits beyond the 24 name an
+/// index past the table, refused as any forged handle is.
+fn from_guest(handle: i32) -> Handle {
+    let raw = handle as u32;
+    if raw >> (INDEX_BITS + 16) != 0 {
+        return Handle::from_raw(u32::from(u16::MAX));
+    }
+    Handle::from_raw(((raw >> INDEX_BITS) << 16) | (raw & ((1 << INDEX_BITS) - 1)))
+}
+
 struct Routed {
     serial: u16,
     /// `None` while a call is in flight (the endpoint is inside the call's future).
@@ -400,8 +424,7 @@ impl RouteBridge {
             }
             match endpoint.bind(uri) {
                 Ok(binding) => match r.bindings.insert(binding) {
-                    // Handles are 16-bit index + 16-bit generation: `as i32` may be negative.
-                    Ok(handle) => i32::try_from(handle.to_raw()).unwrap_or(status::TABLE_FULL),
+                    Ok(handle) => to_guest(handle),
                     Err(_) => status::TABLE_FULL,
                 },
                 Err(e) => call_status(e),
@@ -412,7 +435,7 @@ impl RouteBridge {
 
     pub(crate) fn unbind(&self, serial: u16, name: &str, handle: i32) -> i32 {
         self.with(serial, name, |r| {
-            match r.bindings.remove(Handle::from_raw(handle as u32)) {
+            match r.bindings.remove(from_guest(handle)) {
                 Ok(()) => status::OK,
                 Err(_) => status::BAD_HANDLE,
             }
@@ -426,7 +449,7 @@ impl RouteBridge {
             return status::BAD_MESSAGE;
         };
         self.with(serial, name, |r| {
-            match r.bindings.get_mut(Handle::from_raw(handle as u32)) {
+            match r.bindings.get_mut(from_guest(handle)) {
                 Ok(binding) => {
                     binding.set_timeout_us((ms > 0).then_some(ms * 1000));
                     status::OK
@@ -447,7 +470,7 @@ impl RouteBridge {
     ) -> Result<(Binding, Method, Record), i32> {
         let binding = r
             .bindings
-            .get(Handle::from_raw(handle as u32))
+            .get(from_guest(handle))
             .map_err(|_| status::BAD_HANDLE)?
             .clone();
         let method = Method::requested(method).ok_or(status::BAD_URI)?;

@@ -11,6 +11,7 @@
 //! cargo xtask flash      flash a manifest's image to the nRF5340-DK with probe-rs
 //! cargo xtask latency    interrupt to waiting guest, worst case on Cortex-M33 (QEMU -icount)
 //! cargo xtask demo       the main job: the demo deployment on the host simulator
+//! cargo xtask soak       the sensor hub for hours of virtual time with a misbehaving guest
 //! cargo xtask test       every check CI runs: fmt, clippy, no_std builds, host and QEMU tests
 //! cargo xtask new-project a user's projects outside the repository: fireball new, cargo
 //!                        test, fireball build, fireball run (part of `test`)
@@ -32,6 +33,7 @@ mod new_project;
 mod nrf5340;
 mod package;
 mod profile;
+mod soak;
 mod toolchain;
 
 use std::{
@@ -360,6 +362,7 @@ fn main() -> ExitCode {
         }
         ["latency"] => latency::run(&root),
         ["demo"] => demo(&root),
+        ["soak", rest @ ..] => soak::run_soak(&root, rest),
         ["test"] => test(&root),
         ["keygen", dir] => package::keygen(Path::new(dir)),
         ["debugger"] => Cross::setup(true)
