@@ -366,10 +366,11 @@ impl Manifest {
     }
 
     /// Where a component's module file is: a bare name is looked up as
-    /// `<modules_dir>/<name>.wasm`; anything with a `/` or ending in `.wasm`
-    /// is a path relative to `manifest_dir`.
+    /// `<modules_dir>/<name>.wasm`; anything with a `/` or ending in `.wasm` (or `.wat`,
+    /// WebAssembly text, assembled when the deployment is planned) is a path relative to
+    /// `manifest_dir`.
     pub fn module_path(module: &str, manifest_dir: &Path, modules_dir: &Path) -> PathBuf {
-        if module.contains('/') || module.ends_with(".wasm") {
+        if module.contains('/') || module.ends_with(".wasm") || module.ends_with(".wat") {
             manifest_dir.join(module)
         } else {
             modules_dir.join(format!("{module}.wasm"))

@@ -322,6 +322,15 @@ pub enum BootError {
         /// What the file system said.
         error: std::io::Error,
     },
+    /// A component's module is WebAssembly text (`.wat`) that does not assemble.
+    Text {
+        /// The component.
+        component: String,
+        /// Its file.
+        path: PathBuf,
+        /// What the assembler said (with the line and column).
+        error: String,
+    },
     /// A component's module is refused by the vSoC's checks (limits, wasmi's validator): the
     /// module is at fault.
     Module {
@@ -375,6 +384,11 @@ impl fmt::Display for BootError {
                 path,
                 error,
             } => write!(f, "`{component}`: cannot read {}: {error}", path.display()),
+            Self::Text {
+                component,
+                path,
+                error,
+            } => write!(f, "`{component}`: {}: {error}", path.display()),
             Self::Module { component, error } => write!(f, "`{component}`: {error}"),
             Self::Key { path, error } => write!(f, "key {}: {error}", path.display()),
             Self::Instrument {
@@ -519,6 +533,17 @@ pub fn plan_debug(
             error,
             path: path.clone(),
         })?;
+        // WebAssembly text (a test's or a hand-written module) is assembled here, so the host
+        // and a board image run the same bytes.
+        if path.extension().is_some_and(|e| e == "wat") {
+            module = wat::parse_bytes(&module)
+                .map_err(|e| BootError::Text {
+                    component: component.name().into(),
+                    path: path.clone(),
+                    error: e.to_string(),
+                })?
+                .into_owned();
+        }
         if debugged {
             module = instrument(component.name(), &path, &module)?;
         }

@@ -7,6 +7,7 @@
 //! `cargo xtask test`; a test run without them fails and says so.
 
 pub mod bench;
+pub mod board;
 pub use fireball_tooling::{
     defmt_stream,
     qemu::{QemuRun, run_qemu},
@@ -49,6 +50,15 @@ pub fn deploy_elf() -> (PathBuf, PathBuf) {
     (
         artifact("FIREBALL_DEPLOY_ELF"),
         artifact("FIREBALL_DEPLOY_MANIFEST"),
+    )
+}
+
+/// The fault matrix's board image `cargo xtask test` built, and its manifest
+/// (`tests/faults/board.toml`).
+pub fn faults_elf() -> (PathBuf, PathBuf) {
+    (
+        artifact("FIREBALL_FAULTS_ELF"),
+        artifact("FIREBALL_FAULTS_MANIFEST"),
     )
 }
 

@@ -96,6 +96,9 @@ fn run_elf(elf: &Path, icount: bool) -> Result<ExitCode, String> {
 /// demo, its six components on the board.
 const DEPLOY_TEST_MANIFEST: &str = DEMO_MANIFEST;
 
+/// The fault matrix's board subset (`fault_matrix_board` runs its image under QEMU).
+const FAULTS_MANIFEST: &str = "tests/faults/board.toml";
+
 /// The demo deployment's manifest.
 const DEMO_MANIFEST: &str = "examples/sensor-hub/fireball.toml";
 
@@ -206,6 +209,14 @@ fn test(root: &Path) -> Result<(), String> {
         Some(elf) => elf,
         None => firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?,
     };
+    // The fault matrix's board subset: the sensor hub's services beside faulty guests
+    // (`fault_matrix_board` runs it and compares it with the host).
+    let faults_elf = {
+        let elf = firmware::build_deploy(&cross, root, &root.join(FAULTS_MANIFEST))?;
+        let kept = elf.with_file_name("deploy-faults.elf");
+        std::fs::copy(&elf, &kept).map_err(|e| format!("{}: {e}", kept.display()))?;
+        kept
+    };
     // The interrupt-to-guest image (`cargo xtask latency`); `firmware_latency` runs it.
     let latency_elf =
         firmware::build_from_manifest(&cross, root, &root.join(latency::MANIFEST), "latency")?;
@@ -217,7 +228,9 @@ fn test(root: &Path) -> Result<(), String> {
             .env("FIREBALL_LATENCY_ELF", &latency_elf)
             .env("FIREBALL_FIRMWARE_ELF", &elf)
             .env("FIREBALL_DEPLOY_ELF", &deploy_elf)
-            .env("FIREBALL_DEPLOY_MANIFEST", root.join(DEPLOY_TEST_MANIFEST));
+            .env("FIREBALL_DEPLOY_MANIFEST", root.join(DEPLOY_TEST_MANIFEST))
+            .env("FIREBALL_FAULTS_ELF", &faults_elf)
+            .env("FIREBALL_FAULTS_MANIFEST", root.join(FAULTS_MANIFEST));
     };
     let mut doc = host_cargo_cmd(
         root,

@@ -9,37 +9,12 @@
 //! board's report: `partition_table.rs`). The board's own log lines (boot, memory, stack) are
 //! defmt frames on semihosting, decoded with the image's table by `run_qemu`.
 
-use std::{rc::Rc, time::Duration};
+use std::time::Duration;
 
-use fireball::deploy;
-use fireball_deploy::{RunOptions, Sink, System, memory::TABLE_TITLE};
-use fireball_manifest::{Manifest, ModuleDirs};
-use fireball_subsystems::{
-    hal::{Console, Labelled},
-    host::BufferConsole,
+use fireball_tests::{
+    board::{before_the_partition_table, run_as_the_board_does},
+    deploy_elf, modules_dir, run_qemu,
 };
-use fireball_tests::{deploy_elf, modules_dir, run_qemu};
-
-/// What the firmware's UART sink does, into a buffer: labelled consoles, the runner's lines,
-/// and the trace streamed with each line marked `~ `.
-#[derive(Clone, Default)]
-struct UartLike(BufferConsole);
-
-impl Sink for UartLike {
-    fn console(&self, label: &str) -> Box<dyn Console> {
-        Box::new(Labelled::new(label, self.0.clone()))
-    }
-
-    fn line(&self, text: &str) {
-        self.0.clone().write(format!("{text}\n").as_bytes());
-    }
-
-    fn trace(&self, lines: &str) {
-        for line in lines.lines() {
-            self.0.clone().write(format!("~ {line}\n").as_bytes());
-        }
-    }
-}
 
 #[test]
 fn the_board_runs_the_manifest_exactly_as_the_host_does() {
@@ -73,23 +48,10 @@ fn the_board_runs_the_manifest_exactly_as_the_host_does() {
         board.stdout
     );
 
-    let manifest = Manifest::load(&manifest_path).unwrap();
-    let dirs = ModuleDirs {
-        manifest_dir: manifest_path.parent().unwrap().to_path_buf(),
-        modules_dir: modules_dir(),
-    };
-    let plan = deploy::plan(&manifest, &dirs).unwrap();
-    let sink = UartLike::default();
-    let mut options = RunOptions::new(Rc::new(sink.clone()));
-    options.keep_trace = false;
-    let report = System::boot(&plan, options).unwrap().run();
-    let host = format!("{}\n{report}", sink.0.contents());
+    let (host, report) = run_as_the_board_does(&manifest_path, &modules_dir());
     // The board's report ends with its partition table (the one part a 64-bit host measures
     // larger; `partition_table.rs` compares the two): the rest is the host's, byte for byte.
-    let (serial, _) = board
-        .serial
-        .split_once(&format!("\n{TABLE_TITLE}\n"))
-        .expect("the board's report ends with its partition table");
+    let serial = before_the_partition_table(&board.serial);
     assert_eq!(serial, host);
     assert!(report.all_guests_finished(), "{report}");
     let services = report

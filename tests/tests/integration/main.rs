@@ -20,6 +20,7 @@ mod control_serial;
 mod debugger;
 mod demo_sensor_hub;
 mod demo_timeline;
+mod fault_matrix_board;
 mod firmware_deploy;
 mod firmware_latency;
 mod hello;

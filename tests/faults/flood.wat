@@ -1,0 +1,31 @@
+;; 2,000 one-way messages to the statistics service back to back: those past its inbox are
+;; refused QUEUE_FULL. Prints how many were taken and how many refused.
+(module
+  (import "fb" "print" (func $print (param i32 i32)))
+  (import "fb" "route_bind" (func $bind (param i32 i32) (result i32)))
+  (import "fb" "route_notify" (func $notify (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1024 1024 (pagesize 1))
+  (data (i32.const 0) "svc://stats/flood")
+  (data (i32.const 64) "\00")
+  (data (i32.const 96) "taken ")
+  (data (i32.const 112) "refused ")
+  (func $show (param $label i32) (param $label_len i32) (param $v i32) (local $p i32)
+    (call $print (local.get $label) (local.get $label_len))
+    (local.set $p (i32.const 1023))
+    (i32.store8 (local.get $p) (i32.const 10))
+    (loop $digit
+      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+      (i32.store8 (local.get $p) (i32.add (i32.const 48) (i32.rem_u (local.get $v) (i32.const 10))))
+      (local.set $v (i32.div_u (local.get $v) (i32.const 10)))
+      (br_if $digit (local.get $v)))
+    (call $print (local.get $p) (i32.sub (i32.const 1024) (local.get $p))))
+  (func (export "fb_main") (local $b i32) (local $s i32) (local $taken i32) (local $refused i32)
+    (local.set $b (call $bind (i32.const 0) (i32.const 17)))
+    (loop $again
+      (local.set $s (call $notify (local.get $b) (i32.const 1) (i32.const 64) (i32.const 1)))
+      (if (i32.eqz (local.get $s))
+        (then (local.set $taken (i32.add (local.get $taken) (i32.const 1))))
+        (else (local.set $refused (i32.add (local.get $refused) (i32.const 1)))))
+      (br_if $again (i32.lt_u (i32.add (local.get $taken) (local.get $refused)) (i32.const 2000))))
+    (call $show (i32.const 96) (i32.const 6) (local.get $taken))
+    (call $show (i32.const 112) (i32.const 8) (local.get $refused))))
