@@ -33,8 +33,11 @@
 //! to 10 columns, then the event's fields. Components appear as `name#generation`, requests
 //! as `#id` (the correlation id, shared by a request and its reply), bodies (when
 //! [`TraceConfig::bodies`] is on) in [`Record`](crate::Record)'s `{key: value}` form and sizes
-//! as encoded bytes. Raw URIs that failed to parse are quoted. When the buffer overflowed,
-//! the rendering starts with `…  N earlier events lost`. Nothing in it depends on time,
+//! as encoded bytes. Raw URIs that failed to parse are quoted. An event a component repeats
+//! the same way right after (a refusal, a binding) is one line ending `(+N more)`. When
+//! events were not kept — the buffer overflowed, or a component made more than
+//! [`REPEATABLE_PER_DRAIN`] refusals or bindings of different kinds between two drains —
+//! the rendering starts with `…  N events lost`. Nothing in it depends on time,
 //! addresses or hashing, so the same deployment and inputs always render the same text.
 
 use alloc::boxed::Box;
@@ -420,6 +423,13 @@ impl TraceEvent {
     }
 }
 
+/// Events that a component can repeat without waiting (see [`TraceEvent::coalesces`]) kept
+/// between two drains. Identical ones coalesce; past this many different ones (a guest
+/// alternating two refused calls as fast as it runs) the rest are counted as lost, so the
+/// buffer (on a board, in the subsystems' partition) and the turn that drains it stay small
+/// whatever a component does.
+pub const REPEATABLE_PER_DRAIN: u32 = 32;
+
 /// The bounded buffer the router records into.
 #[derive(Debug)]
 pub(crate) struct TraceBuffer {
@@ -427,6 +437,8 @@ pub(crate) struct TraceBuffer {
     events: VecDeque<Traced>,
     next_seq: u64,
     lost: u64,
+    /// Repeatable events kept since the last drain.
+    repeatable: u32,
 }
 
 impl TraceBuffer {
@@ -436,6 +448,7 @@ impl TraceBuffer {
             events: VecDeque::new(),
             next_seq: 1,
             lost: 0,
+            repeatable: 0,
         }
     }
 
@@ -455,6 +468,13 @@ impl TraceBuffer {
             last.repeats = last.repeats.saturating_add(1);
             return;
         }
+        if event.coalesces() {
+            if self.repeatable >= REPEATABLE_PER_DRAIN {
+                self.lost += 1;
+                return;
+            }
+            self.repeatable += 1;
+        }
         if self.events.len() == self.config.capacity {
             self.events.pop_front();
             self.lost += 1;
@@ -469,6 +489,7 @@ impl TraceBuffer {
 
     pub(crate) fn drain(&mut self) -> (u64, Vec<Traced>) {
         let lost = core::mem::take(&mut self.lost);
+        self.repeatable = 0;
         (lost, self.events.drain(..).collect())
     }
 }
@@ -477,7 +498,7 @@ impl TraceBuffer {
 pub fn render(lost: u64, events: &[Traced]) -> String {
     let mut out = String::new();
     if lost > 0 {
-        let _ = writeln!(out, "…  {lost} earlier events lost");
+        let _ = writeln!(out, "…  {lost} events lost");
     }
     for e in events {
         let _ = writeln!(out, "{e}");

@@ -145,7 +145,7 @@ fn an_overflowing_trace_says_how_much_it_lost() {
         std::mem::forget(router.register(Registration::new(name, &[])).unwrap());
     }
     insta::assert_snapshot!(router.render_trace(), @r"
-    …  2 earlier events lost
+    …  2 events lost
     0003 register   c#1 routes=[] inbox=4
     0004 register   d#1 routes=[] inbox=4
     ");
@@ -163,4 +163,56 @@ fn tracing_off_records_nothing() {
     });
     let _a = router.register(Registration::new("a", &[])).unwrap();
     assert_eq!(router.drain_trace(), (0, vec![]));
+}
+
+/// Refusals coalesce when repeated the same way; different ones past
+/// `REPEATABLE_PER_DRAIN` between two drains are counted as lost, not kept.
+#[test]
+fn repeated_refusals_coalesce_and_alternating_ones_are_capped() {
+    let (router, authority) = Router::new(RouterConfig {
+        trace: TraceConfig {
+            capacity: 4096,
+            bodies: false,
+        },
+        ..RouterConfig::default()
+    });
+    let _svc = router
+        .register(Registration::new("svc", &["svc://x", "svc://y"]))
+        .unwrap();
+    authority
+        .allow("app", "svc://x", fireball_router::Methods::READ)
+        .unwrap();
+    authority
+        .allow("app", "svc://y", fireball_router::Methods::READ)
+        .unwrap();
+    let app = router.register(Registration::new("app", &[])).unwrap();
+    let (x, y) = (app.bind("svc://x").unwrap(), app.bind("svc://y").unwrap());
+    let _ = router.render_trace();
+    // The same refusal 100 times: one line.
+    for _ in 0..100 {
+        assert!(
+            app.notify(&x, fireball_router::Method::Write, Record::new())
+                .is_err()
+        );
+    }
+    let text = router.render_trace();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.ends_with("(+99 more)\n"), "{text}");
+    // Two refusals alternating, 1,000 times: 32 lines kept, the rest counted.
+    for i in 0..1000 {
+        let binding = if i % 2 == 0 { &x } else { &y };
+        assert!(
+            app.notify(binding, fireball_router::Method::Write, Record::new())
+                .is_err()
+        );
+    }
+    let text = router.render_trace();
+    assert!(
+        text.starts_with("…  ") && text.lines().next().unwrap().ends_with(" events lost"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().count(),
+        1 + fireball_router::trace::REPEATABLE_PER_DRAIN as usize
+    );
 }

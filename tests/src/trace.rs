@@ -24,10 +24,7 @@ pub fn each_request_answered_once(trace: &str) -> (usize, usize) {
             _ => {}
         }
     }
-    assert!(
-        !trace.contains("earlier events lost"),
-        "the whole trace is kept"
-    );
+    assert!(!trace.contains(" events lost"), "the whole trace is kept");
     assert!(!asked.is_empty(), "no requests in the trace");
     let unanswered: Vec<_> = asked
         .keys()
