@@ -10,6 +10,9 @@
 //! `target/fuzz/artifacts/NAME/`. Prints executions, coverage (libFuzzer's `cov` edges and
 //! `ft` features) and corpus size per target: the table of `docs/reliability.md`.
 //!
+//! `--minimize` replaces each target's seeds with libFuzzer's minimized merge of them and its
+//! corpus, its smallest inputs within [`SEED_BUDGET`] (what is checked in after a campaign).
+//!
 //! Not part of `cargo xtask test` (CI replays the targets over their seeds instead:
 //! `fuzz/tests/replay.rs`).
 
@@ -25,6 +28,9 @@ use crate::{host_cargo_cmd, run};
 const DEFAULT_SECONDS: u64 = 60;
 /// Seconds an input may take before libFuzzer calls it a hang.
 const TIMEOUT_S: u64 = 10;
+/// Bytes of seeds checked in per target: the replay in CI stays short and the repository
+/// small (the whole corpus stays in `target/fuzz/corpus`).
+const SEED_BUDGET: u64 = 32 * 1024;
 /// Where the libFuzzer crate is, from the root.
 const FUZZ_DIR: &str = "fuzz/libfuzzer";
 
@@ -39,6 +45,10 @@ struct Figures {
 }
 
 pub fn run_command(root: &Path, args: &[&str]) -> Result<(), String> {
+    let (minimize, args) = match args {
+        ["--minimize", rest @ ..] => (true, rest),
+        rest => (false, rest),
+    };
     let (seconds, only) = parse(args)?;
     ensure_cargo_fuzz()?;
     let all = targets(root)?;
@@ -66,6 +76,12 @@ pub fn run_command(root: &Path, args: &[&str]) -> Result<(), String> {
     run(&mut build)?;
 
     let bin = target_dir(root).join(host_triple()?).join("release");
+    if minimize {
+        for name in &targets {
+            self::minimize(root, &bin.join(name), name)?;
+        }
+        return Ok(());
+    }
     let mut rows = Vec::new();
     let mut failed = Vec::new();
     for name in &targets {
@@ -99,7 +115,7 @@ pub fn run_command(root: &Path, args: &[&str]) -> Result<(), String> {
 }
 
 fn parse<'a>(args: &[&'a str]) -> Result<(u64, Vec<&'a str>), String> {
-    let usage = || "usage: cargo xtask fuzz [--seconds N] [TARGET...]".to_string();
+    let usage = || "usage: cargo xtask fuzz [--minimize | --seconds N] [TARGET...]".to_string();
     match args {
         ["--seconds", n, rest @ ..] => {
             let n = n.parse().map_err(|_| usage())?;
@@ -212,4 +228,54 @@ fn fuzz_one(root: &Path, bin: &Path, name: &str, seconds: u64) -> Result<(Figure
         }
     }
     Ok((figures, ok))
+}
+
+/// Replace `fuzz/seeds/NAME` with libFuzzer's minimized merge of it and the campaign's corpus
+/// (`-merge=1`: the smallest inputs that keep every feature either reached).
+fn minimize(root: &Path, bin: &Path, name: &str) -> Result<(), String> {
+    let seeds = root.join("fuzz/seeds").join(name);
+    let merged = target_dir(root).join("fuzz/minimized").join(name);
+    let _ = std::fs::remove_dir_all(&merged);
+    std::fs::create_dir_all(&merged).map_err(|e| format!("{}: {e}", merged.display()))?;
+    let out = Command::new(bin)
+        .arg("-merge=1")
+        .arg(format!("-timeout={TIMEOUT_S}"))
+        .arg(&merged)
+        .arg(&seeds)
+        .arg(target_dir(root).join("fuzz/corpus").join(name))
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "merging {name} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    // The merge takes inputs smallest first, each for the features it adds: keeping the
+    // smallest within the budget drops the large inputs that added the fewest.
+    let mut files: Vec<(u64, PathBuf)> = std::fs::read_dir(&merged)
+        .map_err(|e| format!("{}: {e}", merged.display()))?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            Some((entry.metadata().ok()?.len(), entry.path()))
+        })
+        .collect();
+    files.sort();
+    let (mut kept, mut bytes) = (0, 0);
+    for (len, path) in &files {
+        if bytes + len > SEED_BUDGET {
+            std::fs::remove_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        } else {
+            kept += 1;
+            bytes += len;
+        }
+    }
+    std::fs::remove_dir_all(&seeds).map_err(|e| format!("{}: {e}", seeds.display()))?;
+    std::fs::rename(&merged, &seeds).map_err(|e| format!("{}: {e}", seeds.display()))?;
+    println!(
+        "{name}: {kept} of {} minimized inputs ({bytes} B) in {}",
+        files.len(),
+        seeds.display()
+    );
+    Ok(())
 }
