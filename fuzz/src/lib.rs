@@ -8,7 +8,7 @@
 //!
 //! - `cargo xtask fuzz` builds `fuzz/libfuzzer` (cargo-fuzz, one binary per target, each
 //!   one line calling the function here) and runs libFuzzer from the seeds in `fuzz/seeds/`.
-//! - `cargo test -p fireball-fuzz` (CI) replays every target over its seeds and a few
+//! - `cargo test -p fireball-fuzz` (CI) replays every target over its seeds and up to a
 //!   thousand generated inputs (`tests/replay.rs`): the short run that keeps them from rotting.
 //!
 //! Modules: [`parsers`] (module loader, records, URIs, delivery header, manifest, package),

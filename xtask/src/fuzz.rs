@@ -44,6 +44,7 @@ struct Figures {
     seconds: u64,
 }
 
+/// `cargo xtask fuzz ARGS…`: a campaign, or with `--minimize` the seeds from its corpus.
 pub fn run_command(root: &Path, args: &[&str]) -> Result<(), String> {
     let (minimize, args) = match args {
         ["--minimize", rest @ ..] => (true, rest),
