@@ -1,5 +1,5 @@
 //! Untrusted bytes never panic: `verify` and `parse` return a package or a typed error for
-//! any input (the property `package/fuzz`'s target checks coverage-guided).
+//! any input (the property the `package` target of `fuzz/` checks coverage-guided).
 
 mod common;
 

@@ -3,8 +3,8 @@
 //! Whatever the input, the answer is a value or a typed error — never a panic, a runaway
 //! recursion or an allocation sized by the input's claims.
 //!
-//! The same targets exist for coverage-guided fuzzing with cargo-fuzz in `router/fuzz/`
-//! (a separate crate, not a workspace member); this file runs in every `cargo test`.
+//! The same properties run coverage-guided under libFuzzer as the `record` and `route_table`
+//! targets of `fuzz/` (`cargo xtask fuzz`); this file runs in every `cargo test`.
 
 use fireball_router::record::RecordView;
 use fireball_router::table::RouteTable;

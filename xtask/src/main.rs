@@ -17,6 +17,7 @@
 //!                        test, fireball build, fireball run (part of `test`)
 //! cargo xtask keygen     a package-signing key pair
 //! cargo xtask package    a component's module as a signed package
+//! cargo xtask fuzz       the fuzz targets under libFuzzer (`--seconds N`, some TARGETs)
 //! ```
 #![forbid(unsafe_code)]
 
@@ -26,6 +27,7 @@ mod control_port;
 mod debugger;
 mod firmware;
 mod footprint;
+mod fuzz;
 mod guides;
 mod latency;
 mod modules;
@@ -396,6 +398,7 @@ fn main() -> ExitCode {
             Cross::setup(true).and_then(|cross| control_port::run_board_check(&cross, &root))
         }
         ["package", rest @ ..] => package::run(rest),
+        ["fuzz", rest @ ..] => fuzz::run_command(&root, rest),
         _ => {
             eprintln!("{}", include_str!("usage.txt"));
             return ExitCode::from(2);
