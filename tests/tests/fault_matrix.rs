@@ -202,9 +202,10 @@ impl Run {
     }
 }
 
-/// Boot `manifest` (the sensor hub with `row` added) and run it; `heap`: on the partitioned
-/// heap (once per process).
-fn boot_and_run(row: Row, heap: bool) -> Run {
+/// `row`'s deployment on disk: its modules and the key beside the manifest (the sensor hub
+/// with the row added, its partition sizes applied), in a scratch directory kept while the
+/// returned handle lives.
+fn lay_down(row: &Row) -> (tempfile::TempDir, Manifest, ModuleDirs) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("board.pub"), key().public_key().to_bytes()).unwrap();
     for (name, bytes) in &row.modules {
@@ -221,6 +222,13 @@ fn boot_and_run(row: Row, heap: bool) -> Run {
         manifest_dir: dir.path().to_path_buf(),
         modules_dir: modules_dir(),
     };
+    (dir, manifest, dirs)
+}
+
+/// Boot `manifest` (the sensor hub with `row` added) and run it; `heap`: on the partitioned
+/// heap (once per process).
+fn boot_and_run(row: Row, heap: bool) -> Run {
+    let (_dir, manifest, dirs) = lay_down(&row);
     let out = BufferConsole::new();
     let options = RunOptions {
         output: Output::Buffer(out.clone()),
@@ -514,15 +522,17 @@ fn panic_with_a_message() {
     );
 }
 
+/// Grows its memory 4 KiB at a time (up to 64 KiB) until refused, then gives up as a Rust
+/// component does when its allocator gets null: the out-of-memory rows' guest and service.
+const GROWS_UNTIL_REFUSED: &str = r#"(module
+    (memory (export "memory") 1024 65536 (pagesize 1))
+    (func (export "fb_main")
+        (loop $l (br_if $l (i32.ne (memory.grow (i32.const 4096)) (i32.const -1))))
+        unreachable))"#;
+
 #[test]
 fn guest_out_of_memory() {
-    // Grows its memory 64 KiB at a time until refused, then gives up as a Rust guest does
-    // when its allocator gets null.
-    let hog = r#"(module
-        (memory (export "memory") 1024 65536 (pagesize 1))
-        (func (export "fb_main")
-            (loop $l (br_if $l (i32.ne (memory.grow (i32.const 4096)) (i32.const -1))))
-            unreachable))"#;
+    let hog = GROWS_UNTIL_REFUSED;
     matrix(
         "guest_out_of_memory",
         // P5 as on the board (the sensor hub's guests take 67 KiB of it), and room for the
@@ -554,13 +564,7 @@ fn service_entry(name: &str, routes: &str, extra: &str) -> String {
 
 #[test]
 fn service_out_of_memory() {
-    // Grows its memory 4 KiB at a time past its quota, then gives up as a Rust service does
-    // when its allocator gets null.
-    let hog = r#"(module
-        (memory (export "memory") 1024 65536 (pagesize 1))
-        (func (export "fb_main")
-            (loop $l (br_if $l (i32.ne (memory.grow (i32.const 4096)) (i32.const -1))))
-            unreachable))"#;
+    let hog = GROWS_UNTIL_REFUSED;
     matrix(
         "service_out_of_memory",
         || {
@@ -628,17 +632,7 @@ fn malformed_module_at_load() {
             ("empty", Vec::new()),
         ] {
             let row = Row::new(&guest_entry("faulty", "")).bytes("faulty", bytes);
-            let dir = tempfile::tempdir().unwrap();
-            std::fs::write(dir.path().join("board.pub"), key().public_key().to_bytes()).unwrap();
-            for (name, bytes) in &row.modules {
-                std::fs::write(dir.path().join(name), bytes).unwrap();
-            }
-            let manifest =
-                Manifest::parse(&format!("{}\n{}", base_manifest(), row.manifest)).unwrap();
-            let dirs = ModuleDirs {
-                manifest_dir: dir.path().to_path_buf(),
-                modules_dir: modules_dir(),
-            };
+            let (_dir, manifest, dirs) = lay_down(&row);
             let options = RunOptions {
                 output: Output::Buffer(BufferConsole::new()),
                 ..RunOptions::default()
