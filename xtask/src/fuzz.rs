@@ -133,15 +133,7 @@ fn ensure_cargo_fuzz() -> Result<(), String> {
         .args(["fuzz", "--version"])
         .output()
         .is_ok_and(|out| out.status.success());
-    if !found {
-        eprintln!("xtask: cargo-fuzz is missing; installing it (cargo install cargo-fuzz)");
-        run(Command::new(crate::toolchain::host_cargo()).args([
-            "install",
-            "cargo-fuzz",
-            "--locked",
-        ]))?;
-    }
-    Ok(())
+    crate::install_unless(found, "cargo-fuzz")
 }
 
 /// `cargo fuzz` with the unstable flags it passes rustc allowed on a stable toolchain.

@@ -63,6 +63,16 @@ fn host_cargo_cmd(root: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// `cargo install --locked <krate>` unless `present` (the tool it provides answered): the
+/// tools only some commands need (probe-rs for `flash`, cargo-fuzz for `fuzz`).
+fn install_unless(present: bool, krate: &str) -> Result<(), String> {
+    if !present {
+        eprintln!("xtask: {krate} is missing; installing it (cargo install {krate})");
+        run(Command::new(host_cargo()).args(["install", krate, "--locked"]))?;
+    }
+    Ok(())
+}
+
 fn qemu(root: &Path, icount: bool) -> Result<ExitCode, String> {
     let cross = Cross::setup(true)?;
     let elf = firmware::build(&cross, root)?;

@@ -83,14 +83,8 @@ pub fn flash(root: &Path, manifest: &Path, control: bool) -> Result<(), String> 
     let cross = Cross::setup(true)?;
     let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk, control)?;
     check_memory_map(&elf)?;
-    if Command::new("probe-rs").arg("--version").output().is_err() {
-        eprintln!("xtask: probe-rs is missing; installing it (cargo install probe-rs-tools)");
-        run(Command::new(crate::toolchain::host_cargo()).args([
-            "install",
-            "probe-rs-tools",
-            "--locked",
-        ]))?;
-    }
+    let found = Command::new("probe-rs").arg("--version").output().is_ok();
+    crate::install_unless(found, "probe-rs-tools")?;
     let probes = sh("probe-rs", &["list"]).unwrap_or_default();
     if !probes
         .lines()
