@@ -547,9 +547,9 @@ pub fn plan_debug(
         if debugged {
             module = instrument(component.name(), &path, &module)?;
         }
-        // Kept for the life of the process, as a board keeps its modules in flash: the plan
-        // borrows them, so a copy of it does not copy them.
-        let module: &'static [u8] = module.leak();
+        // Shared, as a board's modules in flash are: a copy of the plan (the one booted
+        // from the kernel's partition) and the system's copy for restarts hold the same
+        // bytes, freed with the last of them.
         let module = vsoc
             .prevalidate(component.name(), module)
             .map_err(|error| BootError::Module {

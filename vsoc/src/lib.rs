@@ -105,7 +105,7 @@ pub use fireball_kernel as kernel;
 
 pub use config::VsocConfig;
 pub use instance::{Instance, InstanceError, InstanceStats, Slice, Turn};
-pub use loader::{Digest, LoadError, LoadedModule, ModuleInfo, Prevalidated};
+pub use loader::{Digest, LoadError, LoadedModule, ModuleBytes, ModuleInfo, Prevalidated};
 pub use stop::{Overrun, StopReason, Trap, TrapKind, VsocEvent};
 pub use task::{ExecutorFull, InstanceTask};
 
@@ -257,7 +257,7 @@ impl Vsoc {
     pub fn prevalidate(
         &self,
         name: &str,
-        bytes: impl Into<alloc::borrow::Cow<'static, [u8]>>,
+        bytes: impl Into<ModuleBytes>,
     ) -> Result<Prevalidated, LoadError> {
         loader::prevalidate(&self.engine, &self.config, name, bytes.into())
     }

@@ -14,9 +14,9 @@
 //! pass still runs on the device, then wasmi compiles them without validating again.
 
 use alloc::{
-    borrow::Cow,
     format,
     string::{String, ToString},
+    sync::Arc,
     vec::Vec,
 };
 use core::fmt;
@@ -180,8 +180,50 @@ pub fn digest(bytes: &[u8]) -> Digest {
 /// not match ([`LoadError::DigestMismatch`]); without it, the build's check is the only one.
 #[derive(Clone)]
 pub struct Prevalidated {
-    bytes: Cow<'static, [u8]>,
+    bytes: ModuleBytes,
     digest: Digest,
+}
+
+/// Where a module's bytes live: in flash (a board image's `include_bytes!`), or in one
+/// shared heap buffer (a module read from a file by the host runner, or a package installed
+/// at runtime). Copies of a [`Prevalidated`] share the buffer: a deployment that keeps a
+/// module for restarts and rollbacks does not copy its bytes again, and the buffer is freed
+/// with its last holder.
+#[derive(Clone, Debug)]
+pub enum ModuleBytes {
+    /// Bytes that live as long as the program (flash on a board).
+    Static(&'static [u8]),
+    /// Bytes on the heap, shared by every copy.
+    Shared(Arc<[u8]>),
+}
+
+impl core::ops::Deref for ModuleBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Self::Static(bytes) => bytes,
+            Self::Shared(bytes) => bytes,
+        }
+    }
+}
+
+impl From<&'static [u8]> for ModuleBytes {
+    fn from(bytes: &'static [u8]) -> Self {
+        Self::Static(bytes)
+    }
+}
+
+impl From<Vec<u8>> for ModuleBytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::Shared(bytes.into())
+    }
+}
+
+impl From<Arc<[u8]>> for ModuleBytes {
+    fn from(bytes: Arc<[u8]>) -> Self {
+        Self::Shared(bytes)
+    }
 }
 
 impl Prevalidated {
@@ -200,7 +242,7 @@ impl Prevalidated {
     #[allow(unsafe_code)]
     pub const unsafe fn new_unchecked(bytes: &'static [u8], digest: Digest) -> Self {
         Self {
-            bytes: Cow::Borrowed(bytes),
+            bytes: ModuleBytes::Static(bytes),
             digest,
         }
     }
@@ -216,7 +258,7 @@ impl Prevalidated {
     #[cfg(feature = "packages")]
     pub fn from_package(package: &fireball_package::VerifiedPackage<'_>) -> Self {
         Self {
-            bytes: Cow::Owned(package.module().to_vec()),
+            bytes: ModuleBytes::Shared(package.module().into()),
             digest: package.digest(),
         }
     }
@@ -458,7 +500,7 @@ pub(crate) fn prevalidate(
     engine: &wasmi::Engine,
     config: &VsocConfig,
     name: &str,
-    bytes: Cow<'static, [u8]>,
+    bytes: ModuleBytes,
 ) -> Result<Prevalidated, LoadError> {
     inspect(config, name, &bytes)?;
     wasmi::Module::validate(engine, &bytes).map_err(invalid)?;
