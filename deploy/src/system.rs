@@ -388,9 +388,9 @@ struct Booting<'p> {
     components: Vec<Loaded>,
     /// Exhaustions seen while booting another component, applied when the run starts.
     pending: Vec<Exhaustion>,
-    /// Modules compiled so far, by their bytes: one more component of a module costs only
-    /// its instance.
-    compiled: Vec<(&'p [u8], LoadedModule)>,
+    /// Modules compiled so far, by their pinned SHA-256 digest: one more component of a
+    /// module costs only its instance.
+    compiled: Vec<(&'p fireball_vsoc::Digest, LoadedModule)>,
     next_service: u16,
     /// `sys://modules`, registered with the subsystems.
     manager: Option<Endpoint>,
@@ -616,7 +616,7 @@ impl<'p> Booting<'p> {
         let cached = self
             .compiled
             .iter()
-            .position(|(bytes, _)| *bytes == component.module.bytes());
+            .position(|(digest, _)| *digest == component.module.digest());
         let index = match cached {
             Some(index) => index,
             None => {
@@ -624,7 +624,7 @@ impl<'p> Booting<'p> {
                     // wasmi cannot fail a translation cleanly when P2 runs out (its code
                     // buffers are infallible): refuse a module P2 cannot be expected to hold.
                     let available = heap.largest_free(RUNTIME);
-                    let needs = component.module.bytes().len() * COMPILED_PER_MODULE_BYTE;
+                    let needs = component.module.len() * COMPILED_PER_MODULE_BYTE;
                     if available < needs {
                         return Err(BootError::Room {
                             component: name.into(),
@@ -641,7 +641,7 @@ impl<'p> Booting<'p> {
                         component: name.into(),
                         error: Box::new(error),
                     })?;
-                self.compiled.push((component.module.bytes(), module));
+                self.compiled.push((component.module.digest(), module));
                 self.compiled.len() - 1
             }
         };

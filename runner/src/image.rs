@@ -207,9 +207,16 @@ fn plan_source(
     for (component, planned) in manifest.components().zip(&validated.components) {
         let module = &planned.module;
         let hex: String = module.digest().iter().map(|b| format!("{b:02x}")).collect();
-        let path = pinned.join(format!("{hex}.wasm"));
-        if fs::read(&path).ok().as_deref() != Some(module.bytes()) {
-            fs::write(&path, module.bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Kept in flash as an LZ4 block, inflated while it compiles (docs/perf.md,
+        // "Modules compressed in flash").
+        let bytes = module
+            .bytes()
+            .module()
+            .map_err(|e| format!("{}: {e}", component.name()))?;
+        let block = fireball_vsoc::compress(&bytes);
+        let path = pinned.join(format!("{hex}.lz4"));
+        if fs::read(&path).ok().as_deref() != Some(&block[..]) {
+            fs::write(&path, &block).map_err(|e| format!("{}: {e}", path.display()))?;
         }
         let path = path
             .canonicalize()
@@ -244,12 +251,14 @@ fn plan_source(
         out += &format!(
             "ComponentPlan {{ name: s({:?}), kind: Kind::{kind},\n\
              // Safety: `cargo xtask` validated these bytes with wasmi (`Vsoc::prevalidate`)\n\
-             // and wrote them to a file named by their SHA-256 digest, the one pinned here.\n\
-             module: unsafe {{ Prevalidated::new_unchecked(include_bytes!({:?}), [{}]) }},\n\
+             // and wrote them, LZ4-compressed, to a file named by their SHA-256 digest, the\n\
+             // one pinned here.\n\
+             module: unsafe {{ Prevalidated::new_lz4_unchecked(include_bytes!({:?}), {}, [{}]) }},\n\
              quota: {quota}, routes: vec![{}], reach: vec![{}],\n\
              call_timeouts: vec![{}], lifecycle: {} }},\n",
             component.name(),
             path.display().to_string(),
+            bytes.len(),
             digest.join(", "),
             routes.join(", "),
             reach.join(", "),

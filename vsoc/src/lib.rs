@@ -105,6 +105,8 @@ pub use fireball_kernel as kernel;
 
 pub use config::VsocConfig;
 pub use instance::{Instance, InstanceError, InstanceStats, Slice, Turn};
+#[cfg(feature = "validate")]
+pub use loader::compress;
 pub use loader::{Digest, LoadError, LoadedModule, ModuleBytes, ModuleInfo, Prevalidated};
 pub use stop::{Overrun, StopReason, Trap, TrapKind, VsocEvent};
 pub use task::{ExecutorFull, InstanceTask};

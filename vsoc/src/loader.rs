@@ -14,9 +14,11 @@
 //! pass still runs on the device, then wasmi compiles them without validating again.
 
 use alloc::{
+    borrow::Cow,
     format,
     string::{String, ToString},
     sync::Arc,
+    vec,
     vec::Vec,
 };
 use core::fmt;
@@ -97,6 +99,13 @@ pub enum LoadError {
         /// The digest of the bytes at hand.
         actual: Digest,
     },
+    /// A module kept compressed ([`ModuleBytes::Lz4`]) does not inflate to its size.
+    Inflate {
+        /// The size it should inflate to.
+        expected: usize,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl fmt::Display for LoadError {
@@ -139,6 +148,10 @@ impl fmt::Display for LoadError {
                 "module bytes have SHA-256 {}, not the validated module's {}",
                 Hex(actual),
                 Hex(pinned)
+            ),
+            Self::Inflate { expected, reason } => write!(
+                f,
+                "compressed module does not inflate to its {expected} bytes: {reason}"
             ),
         }
     }
@@ -184,28 +197,81 @@ pub struct Prevalidated {
     digest: Digest,
 }
 
-/// Where a module's bytes live: in flash (a board image's `include_bytes!`), or in one
-/// shared heap buffer (a module read from a file by the host runner, or a package installed
-/// at runtime). Copies of a [`Prevalidated`] share the buffer: a deployment that keeps a
-/// module for restarts and rollbacks does not copy its bytes again, and the buffer is freed
-/// with its last holder.
+/// Where a module's bytes live: in flash (a board image's `include_bytes!`), plain or
+/// LZ4-compressed, or in one shared heap buffer (a module read from a file by the host
+/// runner, or a package installed at runtime). Copies of a [`Prevalidated`] share the
+/// buffer: a deployment that keeps a module for restarts and rollbacks does not copy its
+/// bytes again, and the buffer is freed with its last holder.
 #[derive(Clone, Debug)]
 pub enum ModuleBytes {
     /// Bytes that live as long as the program (flash on a board).
     Static(&'static [u8]),
     /// Bytes on the heap, shared by every copy.
     Shared(Arc<[u8]>),
+    /// An LZ4 block (no frame, no size prefix) that inflates to `len` bytes: how an image
+    /// keeps its modules in flash ([`compress`]). Inflated into the current placement each
+    /// time the module is compiled, and freed once it is.
+    Lz4 {
+        /// The compressed block.
+        block: &'static [u8],
+        /// The module's size, inflated.
+        len: usize,
+    },
 }
 
-impl core::ops::Deref for ModuleBytes {
-    type Target = [u8];
+impl ModuleBytes {
+    /// The module's size in bytes (inflated).
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Static(bytes) => bytes.len(),
+            Self::Shared(bytes) => bytes.len(),
+            Self::Lz4 { len, .. } => *len,
+        }
+    }
 
-    fn deref(&self) -> &[u8] {
+    /// Whether the module has no bytes (never a valid module).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes as kept: a module's own, or its compressed block.
+    pub fn stored(&self) -> &[u8] {
         match self {
             Self::Static(bytes) => bytes,
             Self::Shared(bytes) => bytes,
+            Self::Lz4 { block, .. } => block,
         }
     }
+
+    /// The module's bytes: borrowed, or inflated into a new buffer (allocated in the
+    /// current placement). A block that does not inflate to exactly `len` bytes (flash
+    /// corrupted, or not what the build wrote) is refused.
+    pub fn module(&self) -> Result<Cow<'_, [u8]>, LoadError> {
+        match self {
+            Self::Static(bytes) => Ok(Cow::Borrowed(bytes)),
+            Self::Shared(bytes) => Ok(Cow::Borrowed(bytes)),
+            Self::Lz4 { block, len } => {
+                let mut module = vec![0; *len];
+                match lz4_flex::block::decompress_into(block, &mut module) {
+                    Ok(n) if n == *len => Ok(Cow::Owned(module)),
+                    Ok(n) => Err(LoadError::Inflate {
+                        expected: *len,
+                        reason: format!("inflates to {n} bytes"),
+                    }),
+                    Err(e) => Err(LoadError::Inflate {
+                        expected: *len,
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// `module` as an LZ4 block, for [`ModuleBytes::Lz4`] (what an image builder embeds).
+#[cfg(feature = "validate")]
+pub fn compress(module: &[u8]) -> Vec<u8> {
+    lz4_flex::block::compress(module)
 }
 
 impl From<&'static [u8]> for ModuleBytes {
@@ -247,6 +313,25 @@ impl Prevalidated {
         }
     }
 
+    /// An LZ4 block that inflates to `len` bytes ([`compress`]), pinned as validated under
+    /// `digest`: how an image keeps its modules in flash.
+    ///
+    /// # Safety
+    ///
+    /// As [`Prevalidated::new_unchecked`], for the bytes the block inflates to (a block that
+    /// does not inflate to `len` bytes is refused when the module is loaded).
+    #[allow(unsafe_code)]
+    pub const unsafe fn new_lz4_unchecked(
+        block: &'static [u8],
+        len: usize,
+        digest: Digest,
+    ) -> Self {
+        Self {
+            bytes: ModuleBytes::Lz4 { block, len },
+            digest,
+        }
+    }
+
     /// The module of a signed package, pinned under its signed digest (a copy of its
     /// bytes: the package's buffer is not kept).
     ///
@@ -263,9 +348,19 @@ impl Prevalidated {
         }
     }
 
-    /// The module's bytes.
-    pub fn bytes(&self) -> &[u8] {
+    /// Where and how the module's bytes are kept.
+    pub fn bytes(&self) -> &ModuleBytes {
         &self.bytes
+    }
+
+    /// The module's size in bytes (inflated).
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether the module has no bytes (never a valid module).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
     }
 
     /// The SHA-256 digest pinned when the bytes were validated.
@@ -275,8 +370,8 @@ impl Prevalidated {
 
     /// Check the bytes against the pinned digest (feature `check-digest`).
     #[cfg(feature = "check-digest")]
-    fn check_digest(&self) -> Result<(), LoadError> {
-        let actual = digest(&self.bytes);
+    fn check_digest(&self, module: &[u8]) -> Result<(), LoadError> {
+        let actual = digest(module);
         if actual == self.digest {
             Ok(())
         } else {
@@ -502,12 +597,12 @@ pub(crate) fn prevalidate(
     name: &str,
     bytes: ModuleBytes,
 ) -> Result<Prevalidated, LoadError> {
-    inspect(config, name, &bytes)?;
-    wasmi::Module::validate(engine, &bytes).map_err(invalid)?;
-    Ok(Prevalidated {
-        digest: digest(&bytes),
-        bytes,
-    })
+    let module = bytes.module()?;
+    inspect(config, name, &module)?;
+    wasmi::Module::validate(engine, &module).map_err(invalid)?;
+    let digest = digest(&module);
+    drop(module);
+    Ok(Prevalidated { digest, bytes })
 }
 
 /// Check a pre-validated module against `config` and compile it with `engine`, without
@@ -519,16 +614,16 @@ pub(crate) fn load_prevalidated(
     name: &str,
     module: &Prevalidated,
 ) -> Result<LoadedModule, LoadError> {
+    let bytes = module.bytes.module()?;
     #[cfg(feature = "check-digest")]
-    module.check_digest()?;
-    let info = inspect(config, name, module.bytes())?;
+    module.check_digest(&bytes)?;
+    let info = inspect(config, name, &bytes)?;
     // Safety: a `Prevalidated` holds bytes wasmi's validator accepted with a vSoC engine's
     // configuration (every `Vsoc` configures its engine alike: `Vsoc::with_platform`):
     // `prevalidate` validated them, or the caller of `Prevalidated::new_unchecked`
     // guaranteed it (and with `check-digest`, the bytes were just checked against the
     // digest of the validated module).
-    let module =
-        unsafe { wasmi::Module::new_unchecked(engine, module.bytes()) }.map_err(invalid)?;
+    let module = unsafe { wasmi::Module::new_unchecked(engine, &bytes) }.map_err(invalid)?;
     Ok(LoadedModule { info, module })
 }
 

@@ -1,9 +1,11 @@
 //! Modules validated once, when a plan or an image is made, and loaded without wasmi's
 //! validator: `Vsoc::prevalidate` refuses what `Vsoc::load` refuses, pins the SHA-256
-//! digest, and `Vsoc::load_prevalidated` (with `check-digest`) refuses other bytes.
+//! digest, and `Vsoc::load_prevalidated` (with `check-digest`) refuses other bytes. An
+//! image keeps them LZ4-compressed (`ModuleBytes::Lz4`): they inflate to the very bytes,
+//! and a block that does not is refused with a typed error.
 
 use fireball_subsystems::host::BufferConsole;
-use fireball_vsoc::{LoadError, Prevalidated, Slice, Vsoc, VsocConfig, loader};
+use fireball_vsoc::{LoadError, ModuleBytes, Prevalidated, Slice, Vsoc, VsocConfig, loader};
 
 const GREETING: &str = "Hello from a Fireball guest!\nsum(1..=10) = 55\n";
 
@@ -25,7 +27,8 @@ fn a_prevalidated_module_loads_and_runs_like_a_validated_one() {
     let vsoc = Vsoc::new(VsocConfig::default());
     let bytes = fireball_tests::module("hello");
     let module = vsoc.prevalidate("hello", bytes.clone()).unwrap();
-    assert_eq!(module.bytes(), &bytes[..]);
+    assert_eq!(&module.bytes().module().unwrap()[..], &bytes[..]);
+    assert_eq!(module.len(), bytes.len());
     assert_eq!(module.digest(), &loader::digest(&bytes));
     // Another vSoC (as on the board) loads it.
     let board = Vsoc::new(VsocConfig::default());
@@ -82,4 +85,79 @@ fn bytes_other_than_the_pinned_ones_are_refused() {
         err.to_string().starts_with("module bytes have SHA-256 "),
         "{err}"
     );
+}
+
+#[test]
+fn a_module_kept_compressed_runs_as_the_module_itself() {
+    let vsoc = Vsoc::new(VsocConfig::default());
+    let bytes = fireball_tests::module("hello");
+    let digest = loader::digest(&bytes);
+    let block: &'static [u8] = fireball_vsoc::compress(&bytes).leak();
+    assert!(
+        block.len() < bytes.len(),
+        "{} of {}",
+        block.len(),
+        bytes.len()
+    );
+    // Safety: the block inflates to `bytes`, which `prevalidate` validates below (and this
+    // crate enables `check-digest`).
+    let module = unsafe { Prevalidated::new_lz4_unchecked(block, bytes.len(), digest) };
+    vsoc.prevalidate("hello", bytes.clone()).unwrap();
+    assert_eq!(module.len(), bytes.len());
+    assert_eq!(module.bytes().stored(), block);
+    assert_eq!(&module.bytes().module().unwrap()[..], &bytes[..]);
+    let loaded = vsoc.load_prevalidated("hello", &module).unwrap();
+    let console = BufferConsole::new();
+    let mut instance = vsoc
+        .instantiate(&loaded, Box::new(console.clone()))
+        .unwrap();
+    assert_eq!(instance.run_to_completion().0, Slice::Finished);
+    assert_eq!(console.contents(), GREETING);
+    // Prevalidating a compressed module validates what it inflates to.
+    let again = vsoc
+        .prevalidate(
+            "hello",
+            ModuleBytes::Lz4 {
+                block,
+                len: bytes.len(),
+            },
+        )
+        .unwrap();
+    assert_eq!(again.digest(), &digest);
+}
+
+#[test]
+fn a_compressed_block_that_does_not_inflate_to_its_size_is_refused() {
+    let vsoc = Vsoc::default();
+    let bytes = fireball_tests::module("hello");
+    let digest = loader::digest(&bytes);
+    let block = fireball_vsoc::compress(&bytes);
+    let cut: &'static [u8] = block[..block.len() / 2].to_vec().leak();
+    let garbage: &'static [u8] = vec![0xff; 64].leak();
+    let whole: &'static [u8] = block.leak();
+    let cases = [
+        // Truncated: the block ends early.
+        (cut, bytes.len()),
+        // Not LZ4 at all: lengths that point past the block.
+        (garbage, bytes.len()),
+        // The size the image claims is more than the block holds.
+        (whole, bytes.len() + 1),
+        // … or less.
+        (whole, bytes.len() - 1),
+    ];
+    for (block, len) in cases {
+        // Safety: none of these is loaded: each fails to inflate before wasmi sees it.
+        let module = unsafe { Prevalidated::new_lz4_unchecked(block, len, digest) };
+        let err = vsoc.load_prevalidated("hello", &module).unwrap_err();
+        assert!(
+            matches!(err, LoadError::Inflate { expected, .. } if expected == len),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().starts_with(&format!(
+                "compressed module does not inflate to its {len} bytes"
+            )),
+            "{err}"
+        );
+    }
 }
