@@ -202,6 +202,11 @@ pub struct RunOptions {
     /// installed module survives a reset. `None` (the host, QEMU): an empty [`RamStore`] of
     /// [`modules::RAM_STORE_BYTES`]. Called once per boot.
     pub store: Option<Rc<dyn Fn() -> Box<dyn ModuleStore>>>,
+    /// A board's interrupt flags: a `static` its interrupt handlers raise (the nRF5340-DK's
+    /// buttons), which the guests' `irq_subscribe` / `wait_irq` see. `None` (the host,
+    /// QEMU's deployments): the vSoC's own flags ([`System::isr_flags`]), raised by whoever
+    /// holds the system.
+    pub isr: Option<&'static IsrFlags>,
 }
 
 impl RunOptions {
@@ -216,6 +221,7 @@ impl RunOptions {
             heap_scale: 1,
             devices: None,
             store: None,
+            isr: None,
         }
     }
 }
@@ -334,9 +340,8 @@ pub struct System {
     /// The power to change the router's policy: kept here, never handed to a component.
     authority: RouterAuthority,
     vsoc: Vsoc,
-    isr: &'static IsrFlags,
     executor: Executor,
-    log: &'static EventLog,
+    log: Rc<EventLog>,
     components: Vec<Loaded>,
     options: RunOptions,
     trace: String,
@@ -378,12 +383,11 @@ struct Booting<'p> {
     options: RunOptions,
     heap: Option<&'static PartitionedHeap>,
     board: SimBoard,
-    isr: &'static IsrFlags,
     vsoc: Vsoc,
     router: Router,
     /// The power to set the router's policy ([`Booting::install_policy`]); kept by the system.
     authority: RouterAuthority,
-    log: &'static EventLog,
+    log: Rc<EventLog>,
     executor: Executor,
     components: Vec<Loaded>,
     /// Exhaustions seen while booting another component, applied when the run starts.
@@ -443,11 +447,10 @@ impl<'p> Booting<'p> {
             Some(real) => within(heap, SUBSYSTEMS, || real()),
             None => devices,
         };
-        let isr: &'static IsrFlags = Box::leak(Box::new(IsrFlags::new()));
         let platform = Platform {
             gpio: Box::new(board.gpio.clone()),
             clock: Box::new(board.clock.clone()),
-            isr: Some(isr),
+            isr: options.isr,
         };
         let config = VsocConfig {
             yield_interval: plan.yield_interval,
@@ -473,19 +476,16 @@ impl<'p> Booting<'p> {
         if let Some(heap) = heap {
             router.place_allocations(heap, SUBSYSTEMS);
         }
-        let log: &'static EventLog = within(heap, SUBSYSTEMS, || {
-            Box::leak(Box::new(EventLog::new(
-                Level::Info,
-                Box::new(board.clock.clone()),
-            )))
+        let log = within(heap, SUBSYSTEMS, || {
+            Rc::new(EventLog::new(Level::Info, Box::new(board.clock.clone())))
         });
-        vsoc.observe_channels(log);
+        vsoc.observe_channels(log.clone());
         let store = within(heap, RUNTIME, || match options.store.take() {
             Some(board) => board(),
             None => Box::new(RamStore::new(modules::RAM_STORE_BYTES)) as Box<dyn ModuleStore>,
         });
         let mut executor = Executor::new().map_err(BootError::Kernel)?;
-        executor.set_observer(log);
+        executor.set_observer(log.clone());
         if let Some(heap) = heap {
             executor.set_partition_switch(heap);
         }
@@ -494,7 +494,6 @@ impl<'p> Booting<'p> {
             options,
             heap,
             board,
-            isr,
             vsoc,
             router,
             authority,
@@ -518,7 +517,7 @@ impl<'p> Booting<'p> {
         let (router, executor, log, sink) = (
             &self.router,
             &mut self.executor,
-            self.log,
+            self.log.clone(),
             &self.options.sink,
         );
         within(self.heap, SUBSYSTEMS, || {
@@ -860,7 +859,6 @@ impl<'p> Booting<'p> {
             router: self.router,
             authority: self.authority,
             vsoc: self.vsoc,
-            isr: self.isr,
             executor: self.executor,
             log: self.log,
             components: self.components,
@@ -915,8 +913,8 @@ impl System {
 
     /// The interrupt flags the guests subscribe to (`irq_subscribe`, `wait_irq`): a board's
     /// interrupt handlers raise them (nothing does in a plain run).
-    pub fn isr_flags(&self) -> &'static IsrFlags {
-        self.isr
+    pub fn isr_flags(&self) -> &IsrFlags {
+        self.vsoc.isr_flags()
     }
 
     /// Map a device model into the guests' MMIO window (`mmio_read32` / `mmio_write32`):

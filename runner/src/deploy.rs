@@ -300,6 +300,8 @@ impl RunOptions {
             devices: None,
             // Installed packages are kept in RAM: a run starts from the manifest's modules.
             store: None,
+            // Nothing interrupts a host run: the vSoC's own flags (a test raises them).
+            isr: None,
         })
     }
 }

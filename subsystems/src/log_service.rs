@@ -21,7 +21,7 @@
 //! inbox is empty. Nothing here blocks: a full inbox is the sender's
 //! `QueueFull`, a full message queue or ring is counted and reported by the drain.
 
-use alloc::boxed::Box;
+use alloc::{boxed::Box, rc::Rc};
 use core::cell::{Cell, RefCell};
 use core::fmt::{self, Write as _};
 
@@ -244,7 +244,7 @@ impl<const N: usize> ChannelObserver for EventLog<N> {
 /// hook needs it so: create it once at start-up (`Box::leak` on the host).
 pub struct LogService<const N: usize = DEFAULT_EVENTS> {
     endpoint: Endpoint,
-    log: &'static EventLog<N>,
+    log: Rc<EventLog<N>>,
 }
 
 impl<const N: usize> LogService<N> {
@@ -253,7 +253,7 @@ impl<const N: usize> LogService<N> {
         router: &Router,
         name: &str,
         inbox: usize,
-        log: &'static EventLog<N>,
+        log: Rc<EventLog<N>>,
     ) -> Result<Self, RegisterError> {
         let endpoint = router.register(Registration::new(name, &[ROUTE]).inbox(inbox))?;
         Ok(Self { endpoint, log })

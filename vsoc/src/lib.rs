@@ -374,8 +374,8 @@ impl Vsoc {
 
     /// Tell `observer` (normally the logger's `EventLog`) of every send, receive and close on
     /// the channels opened from now on; each is named by its handle's slot index.
-    pub fn observe_channels(&self, observer: &'static dyn ChannelObserver) {
-        self.registry.channel_observer.set(Some(observer));
+    pub fn observe_channels(&self, observer: Rc<dyn ChannelObserver>) {
+        *self.registry.channel_observer.borrow_mut() = Some(observer);
     }
 
     /// Close a channel and retire its handle; returns whether it was open.

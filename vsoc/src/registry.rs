@@ -32,7 +32,7 @@ pub(crate) struct Registry {
     pub(crate) budget: Rc<RefCell<MemoryBudget>>,
     channels: RefCell<HandleTable<GuestChannel>>,
     /// Told of every guest channel's traffic (the logger), if set.
-    pub(crate) channel_observer: Cell<Option<&'static dyn ChannelObserver>>,
+    pub(crate) channel_observer: RefCell<Option<Rc<dyn ChannelObserver>>>,
     pub(crate) monitors: RefCell<Vec<(TaskId, Rc<Monitor>)>>,
     pub(crate) events: RefCell<VecDeque<VsocEvent>>,
     /// Router endpoints of the instances (empty until a router is attached).
@@ -49,7 +49,7 @@ impl Registry {
         Self {
             budget: Rc::new(RefCell::new(budget)),
             channels: RefCell::new(HandleTable::from_config()),
-            channel_observer: Cell::new(None),
+            channel_observer: RefCell::new(None),
             // Reserved up front (in the partition the vSoC is built in): the
             // first push happens while an instance's partition is current,
             // and must not leave the registry charged to that instance.
@@ -104,7 +104,7 @@ impl Registry {
     pub(crate) fn open_channel(&self, capacity: usize) -> Option<Handle> {
         let channel = Rc::new(Channel::new(capacity));
         let handle = self.channels.borrow_mut().insert(channel.clone()).ok()?;
-        if let Some(observer) = self.channel_observer.get() {
+        if let Some(observer) = self.channel_observer.borrow().clone() {
             // The event subject is the handle's slot: what a dump or a guest's trace shows.
             channel.observe(handle.index(), observer);
         }

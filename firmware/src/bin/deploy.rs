@@ -134,6 +134,10 @@ impl Sink for UartSink {
 }
 
 #[entry]
+/// The deployment's interrupt flags (`RunOptions::isr`): the guests' `irq_subscribe` /
+/// `wait_irq` flags, raised by the board's interrupt handlers.
+static ISR_FLAGS: fireball_vsoc::platform::IsrFlags = fireball_vsoc::platform::IsrFlags::new();
+
 fn main() -> ! {
     let Some(peripherals) = cortex_m::Peripherals::take() else {
         exit(false)
@@ -159,6 +163,8 @@ fn main() -> ! {
     };
     let plan = plan();
     let mut options = RunOptions::new(Rc::new(UartSink));
+    // The guests' interrupt flags live as long as the image: the board's handlers raise them.
+    options.isr = Some(&ISR_FLAGS);
     // The whole trace would not fit in RAM beside the modules: it streams to the UART.
     options.keep_trace = false;
     options.heap = Some(heap);
@@ -217,7 +223,7 @@ fn main() -> ! {
     let booted = clock::ticks();
     // The DK's buttons raise the deployment's ISR flags from now on.
     #[cfg(feature = "nrf5340dk")]
-    fireball_firmware::nrf5340::buttons::connect(system.isr_flags());
+    fireball_firmware::nrf5340::buttons::connect(&ISR_FLAGS);
     let per_tick = clock::instructions_per_tick_milli();
     let to_instructions = |ticks: u64| ticks * per_tick / 1000;
     // Reset to every component spawned: the next instruction the core runs for the

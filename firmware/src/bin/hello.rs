@@ -130,14 +130,11 @@ fn main() -> ! {
     };
     // The instance runs as a kernel task; the scheduler's events go to the
     // logger, which drains to the UART when the guest is done.
-    let log: &'static EventLog = Box::leak(Box::new(EventLog::new(
-        Level::Debug,
-        Box::new(clock::SysTickClock),
-    )));
+    let log: Rc<EventLog> = Rc::new(EventLog::new(Level::Debug, Box::new(clock::SysTickClock)));
     let Ok(mut executor) = Executor::new() else {
         exit(false)
     };
-    executor.set_observer(log);
+    executor.set_observer(log.clone());
     if vsoc.spawn(&mut executor, instance).is_err() {
         exit(false)
     }

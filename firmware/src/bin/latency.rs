@@ -82,6 +82,9 @@ struct Shared {
     hub_guests_done: Cell<usize>,
 }
 
+/// The deployment's interrupt flags (`RunOptions::isr`), raised by the timer's handler.
+static ISR_FLAGS: IsrFlags = IsrFlags::new();
+
 static SHARED: Mutex<Shared> = Mutex::new(Shared {
     flags: Cell::new(None),
     raised: Cell::new(None),
@@ -297,6 +300,7 @@ fn main() -> ! {
     options.heap = Some(heap);
     // The probe ends the run; this only bounds a run whose probe never hears the timer.
     options.max_time_us = u64::MAX;
+    options.isr = Some(&ISR_FLAGS);
     let system = match System::boot(&plan, options) {
         Ok(system) => system,
         Err(e) => {
@@ -308,7 +312,7 @@ fn main() -> ! {
         hprintln!("fireball: cannot map the probe register");
         exit(false)
     }
-    let flags = system.isr_flags();
+    let flags: &'static IsrFlags = &ISR_FLAGS;
     let first = free(|cs| {
         let shared = SHARED.borrow(cs);
         shared.flags.set(Some(flags));

@@ -43,7 +43,7 @@ mod model_tests;
 mod tests;
 
 use alloc::rc::Rc;
-use core::cell::Cell;
+use core::cell::{Cell, OnceCell};
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -105,7 +105,7 @@ pub struct Channel<T> {
     state: State<T>,
     senders: Cell<usize>,
     receivers: Cell<usize>,
-    observer: Cell<Option<&'static dyn ChannelObserver>>,
+    observer: OnceCell<Rc<dyn ChannelObserver>>,
     id: Cell<u16>,
 }
 
@@ -116,16 +116,17 @@ impl<T> Channel<T> {
             state: State::new(capacity),
             senders: Cell::new(0),
             receivers: Cell::new(0),
-            observer: Cell::new(None),
+            observer: OnceCell::new(),
             id: Cell::new(0),
         }
     }
 
     /// Names this channel `id` and tells `observer` of every value sent and received on it
-    /// from now on, and of its close.
-    pub fn observe(&self, id: u16, observer: &'static dyn ChannelObserver) {
+    /// from now on, and of its close. A channel has one observer for its life: a second
+    /// call renames it and keeps the first observer.
+    pub fn observe(&self, id: u16, observer: Rc<dyn ChannelObserver>) {
         self.id.set(id);
-        self.observer.set(Some(observer));
+        let _ = self.observer.set(observer);
         self.state.set_observed();
     }
 

@@ -348,12 +348,12 @@ impl ChannelObserver for ChannelLog {
 
 #[test]
 fn an_observed_channel_reports_every_send_receive_and_one_close() {
-    let observer: &'static ChannelLog = alloc::boxed::Box::leak(Default::default());
+    let observer: Rc<ChannelLog> = Rc::default();
     let mut ex = Executor::new().unwrap();
     let rendezvous = Rc::new(Channel::<u32>::rendezvous());
-    rendezvous.observe(7, observer);
+    rendezvous.observe(7, observer.clone());
     let buffered = Rc::new(Channel::<u32>::new(2));
-    buffered.observe(9, observer);
+    buffered.observe(9, observer.clone());
     let unobserved = Channel::<u32>::new(1);
 
     let (r, b) = (rendezvous.clone(), buffered.clone());
@@ -403,10 +403,10 @@ fn an_observed_channel_reports_every_send_receive_and_one_close() {
 /// an observed channel with blocked senders must still refill, count and close like any other.
 #[test]
 fn an_observed_channel_with_blocked_senders_delivers_in_order() {
-    let observer: &'static ChannelLog = alloc::boxed::Box::leak(Default::default());
+    let observer: Rc<ChannelLog> = Rc::default();
     let mut ex = Executor::new().unwrap();
     let chan = Rc::new(Channel::<u32>::new(1));
-    chan.observe(3, observer);
+    chan.observe(3, observer.clone());
     let got = Rc::new(RefCell::new(Vec::new()));
     for first in [10, 20] {
         let c = chan.clone();

@@ -46,6 +46,7 @@ mod wake_board;
 mod waker;
 
 use alloc::boxed::Box;
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::future::Future;
@@ -178,7 +179,7 @@ pub struct Executor {
     live: usize,
 
     switch: Option<&'static dyn PartitionSwitch>,
-    observer: Option<&'static dyn TaskObserver>,
+    observer: Option<Rc<dyn TaskObserver>>,
 }
 
 impl Executor {
@@ -213,7 +214,7 @@ impl Executor {
     }
 
     /// Tells `observer` of every spawn, resume, completion and cancellation from now on.
-    pub fn set_observer(&mut self, observer: &'static dyn TaskObserver) {
+    pub fn set_observer(&mut self, observer: Rc<dyn TaskObserver>) {
         self.observer = Some(observer);
     }
 
@@ -269,7 +270,7 @@ impl Executor {
             slot: slot as u16,
             generation,
         };
-        if let Some(observer) = self.observer {
+        if let Some(observer) = &self.observer {
             observer.spawned(id, label, placement);
         }
         Ok(id)
@@ -298,7 +299,7 @@ impl Executor {
         let waker = waker::running_waker(self.board);
         let mut cx = Context::from_waker(&waker);
         let switch = self.switch;
-        if let Some(observer) = self.observer {
+        if let Some(observer) = &self.observer {
             observer.resumed(id);
         }
         let task = &mut self.slots[slot];
@@ -402,7 +403,7 @@ impl Executor {
     fn finished(&mut self, id: TaskId) {
         self.board.vacate(usize::from(id.slot), self.head);
         self.live -= 1;
-        if let Some(observer) = self.observer {
+        if let Some(observer) = &self.observer {
             observer.completed(id);
         }
     }
@@ -450,7 +451,7 @@ impl Executor {
     pub fn cancel(&mut self, id: TaskId) -> Result<(), TaskError> {
         self.check(id)?;
         self.vacate(usize::from(id.slot));
-        if let Some(observer) = self.observer {
+        if let Some(observer) = &self.observer {
             observer.cancelled(id);
         }
         Ok(())

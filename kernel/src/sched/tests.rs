@@ -351,9 +351,9 @@ impl TaskObserver for TaskLog {
 
 #[test]
 fn the_observer_sees_spawn_resume_complete_and_cancel() {
-    let recorder: &'static TaskLog = Box::leak(Box::default());
+    let recorder: Rc<TaskLog> = Rc::default();
     let mut ex = Executor::with_capacity(4).unwrap();
-    ex.set_observer(recorder);
+    ex.set_observer(recorder.clone());
     ex.spawn("a", async { yield_now().await }).unwrap();
     let b = ex.spawn("b", core::future::pending::<()>()).unwrap();
     ex.run_until_idle();

@@ -6,6 +6,8 @@
 
 use crate::subsystems_common;
 
+use std::rc::Rc;
+
 use fireball_abi::status;
 use fireball_router::{CallError, Method, Methods, Registration, Router, RouterConfig, to_record};
 use fireball_subsystems::logger::EventKind;
@@ -31,11 +33,8 @@ fn line(text: &str) -> fireball_router::Record {
 fn ten_thousand_lines_give_counted_refusals_and_drops() {
     let (router, authority) = Router::new(RouterConfig::default());
     let clock = SimClock::new();
-    let log: &'static EventLog = Box::leak(Box::new(EventLog::new(
-        Level::Debug,
-        Box::new(clock.clone()),
-    )));
-    let service = LogService::register(&router, "logger", 64, log).unwrap();
+    let log: Rc<EventLog> = Rc::new(EventLog::new(Level::Debug, Box::new(clock.clone())));
+    let service = LogService::register(&router, "logger", 64, log.clone()).unwrap();
     authority.allow("app", ROUTE, Methods::WRITE).unwrap();
     let app = router.register(Registration::new("app", &[])).unwrap();
     let binding = app.bind("log://").unwrap();
@@ -76,11 +75,8 @@ fn ten_thousand_lines_give_counted_refusals_and_drops() {
 #[test]
 fn a_guest_logs_under_its_own_name_and_the_task_drains_to_the_console() {
     let mut rig = rig();
-    let log: &'static EventLog = Box::leak(Box::new(EventLog::new(
-        Level::Info,
-        Box::new(rig.clock.clone()),
-    )));
-    let service = LogService::register(&rig.router, "logger", 4, log).unwrap();
+    let log: Rc<EventLog> = Rc::new(EventLog::new(Level::Info, Box::new(rig.clock.clone())));
+    let service = LogService::register(&rig.router, "logger", 4, log.clone()).unwrap();
     rig.authority
         .allow("sensor", ROUTE, Methods::WRITE)
         .unwrap();
@@ -122,12 +118,9 @@ fn a_guest_logs_under_its_own_name_and_the_task_drains_to_the_console() {
 
 #[test]
 fn scheduler_events_enter_the_ring_and_overflow_is_counted() {
-    let log: &'static EventLog = Box::leak(Box::new(EventLog::new(
-        Level::Debug,
-        Box::new(SimClock::new()),
-    )));
+    let log: Rc<EventLog> = Rc::new(EventLog::new(Level::Debug, Box::new(SimClock::new())));
     let mut executor = Executor::with_capacity(4).unwrap();
-    executor.set_observer(log);
+    executor.set_observer(log.clone());
     executor.spawn("a", async {}).unwrap();
     executor.run_until_idle();
     let console = BufferConsole::new();
@@ -155,12 +148,9 @@ fn scheduler_events_enter_the_ring_and_overflow_is_counted() {
 
 #[test]
 fn guest_channel_traffic_enters_the_ring() {
-    let log: &'static EventLog = Box::leak(Box::new(EventLog::new(
-        Level::Debug,
-        Box::new(SimClock::new()),
-    )));
+    let log: Rc<EventLog> = Rc::new(EventLog::new(Level::Debug, Box::new(SimClock::new())));
     let vsoc = Vsoc::new(VsocConfig::default());
-    vsoc.observe_channels(log);
+    vsoc.observe_channels(log.clone());
     let _unused = vsoc.open_channel(1).unwrap();
     let chan = vsoc.open_channel(0).unwrap();
     let raw = chan.to_raw();
