@@ -133,11 +133,11 @@ impl Sink for UartSink {
     }
 }
 
-#[entry]
 /// The deployment's interrupt flags (`RunOptions::isr`): the guests' `irq_subscribe` /
 /// `wait_irq` flags, raised by the board's interrupt handlers.
 static ISR_FLAGS: fireball_vsoc::platform::IsrFlags = fireball_vsoc::platform::IsrFlags::new();
 
+#[entry]
 fn main() -> ! {
     let Some(peripherals) = cortex_m::Peripherals::take() else {
         exit(false)
