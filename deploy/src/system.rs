@@ -30,7 +30,7 @@ use fireball_router::{
     trace,
 };
 use fireball_subsystems::{
-    hal::{Console, DeviceRegistry},
+    hal::{Console, DeviceRegistry, gpio::Gpio},
     hal_service::{self, HalConfig, HalService},
     log_service::{self, EventLog, LogService},
     logger::Level,
@@ -191,9 +191,9 @@ pub struct RunOptions {
     pub heap_scale: usize,
     /// A real board's devices for `hal` to serve instead of the simulated board's (the
     /// nRF5340-DK's GPIO, SAADC and RTC, `fireball-firmware`'s `nrf5340`), made in P3 at
-    /// boot; `hal` serves the routes of the kinds of device it holds, no others. The vSoC's
-    /// GPIO builtins and the deployment's clock stay the simulated board's (a board holds
-    /// the clock to its own with [`System::run_paced`]).
+    /// boot; `hal` serves the routes of the kinds of device it holds, no others. The
+    /// deployment's clock stays the simulated board's (a board holds the clock to its own
+    /// with [`System::run_paced`]); the vSoC's GPIO builtins drive [`gpio`](Self::gpio).
     /// `None` (the host, QEMU): the simulated board's registry. Called once per boot.
     pub devices: Option<Rc<dyn Fn() -> DeviceRegistry>>,
     /// The board's module store (the nRF5340-DK's flash, [`crate::FlashStore`]), made in P2
@@ -207,6 +207,12 @@ pub struct RunOptions {
     /// QEMU's deployments): the vSoC's own flags ([`System::isr_flags`]), raised by whoever
     /// holds the system.
     pub isr: Option<&'static IsrFlags>,
+    /// The bank the guests' GPIO builtins (`gpio_read`, `gpio_write`, `gpio_toggle`) drive: a
+    /// real board's pins, normally a [`SharedGpio`](fireball_subsystems::hal::gpio::SharedGpio)
+    /// handle to the bank its [`devices`](Self::devices) give `hal`, so a guest's write shows
+    /// on `hal://gpio` and on the board. Made in P2 at boot. `None` (the host, QEMU): the
+    /// simulated board's bank, which `hal` serves too.
+    pub gpio: Option<Rc<dyn Fn() -> Box<dyn Gpio>>>,
 }
 
 impl RunOptions {
@@ -222,6 +228,7 @@ impl RunOptions {
             devices: None,
             store: None,
             isr: None,
+            gpio: None,
         }
     }
 }
@@ -447,8 +454,12 @@ impl<'p> Booting<'p> {
             Some(real) => within(heap, SUBSYSTEMS, || real()),
             None => devices,
         };
+        let gpio = match options.gpio.take() {
+            Some(real) => within(heap, RUNTIME, || real()),
+            None => Box::new(board.gpio.clone()) as Box<dyn Gpio>,
+        };
         let platform = Platform {
-            gpio: Box::new(board.gpio.clone()),
+            gpio,
             clock: Box::new(board.clock.clone()),
             isr: options.isr,
         };

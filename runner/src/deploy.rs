@@ -302,6 +302,8 @@ impl RunOptions {
             store: None,
             // Nothing interrupts a host run: the vSoC's own flags (a test raises them).
             isr: None,
+            // The simulated board's bank, which `hal` serves too.
+            gpio: None,
         })
     }
 }

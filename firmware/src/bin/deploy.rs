@@ -196,15 +196,26 @@ fn main() -> ! {
                 )),
             }
         }));
-        // The board's devices move to `hal` at the one boot this image does.
+        // The board's devices move to `hal` at the one boot this image does, and the guests'
+        // GPIO builtins get the same LEDs and buttons (`hal` is made first, in P3).
+        use fireball_subsystems::hal::gpio::Gpio;
         let board = core::cell::RefCell::new(Some(board));
+        let pins = Rc::new(core::cell::RefCell::new(None));
+        let for_vsoc = pins.clone();
         options.devices = Some(Rc::new(move || {
-            board
-                .borrow_mut()
-                .take()
-                .map_or_else(fireball_subsystems::hal::DeviceRegistry::new, |b| {
-                    b.devices()
-                })
+            board.borrow_mut().take().map_or_else(
+                fireball_subsystems::hal::DeviceRegistry::new,
+                |b| {
+                    let (devices, gpio) = b.devices();
+                    *pins.borrow_mut() = Some(gpio);
+                    devices
+                },
+            )
+        }));
+        options.gpio = Some(Rc::new(move || match for_vsoc.borrow_mut().take() {
+            Some(gpio) => Box::new(gpio) as Box<dyn Gpio>,
+            // No second boot in this image; a bank without pins refuses every pin.
+            None => Box::new(fireball_subsystems::hal::gpio::MemoryGpio::new(0, 0)),
         }));
     }
     #[cfg(any(feature = "control-port", feature = "gdb"))]

@@ -20,8 +20,9 @@
 //! attached where it was written (docs/boards.md).
 //!
 //! The deployment's clock is held to RTC0 ([`run`], `fireball_deploy::pace`): virtual time
-//! never runs ahead of it. The vSoC's GPIO builtins (`gpio_read` …) still drive the simulated
-//! bank.
+//! never runs ahead of it. The vSoC's GPIO builtins (`gpio_read`, `gpio_write`,
+//! `gpio_toggle`) drive the DK's LEDs and buttons, the same pins `hal://gpio` serves
+//! ([`Board::devices`] shares them: `SharedGpio`).
 //!
 //! Installed modules are kept in flash ([`store`]: a module installed over the control port
 //! runs again after a reset). Not here: I2C, SPI, `hal://uart`, the debugger port, and the radio, which belongs to the network core (out
@@ -40,7 +41,7 @@ pub mod store;
 use alloc::boxed::Box;
 
 use fireball_deploy::{RunReport, System, Wall};
-use fireball_subsystems::hal::{Device, DeviceRegistry};
+use fireball_subsystems::hal::{Device, DeviceRegistry, gpio::SharedGpio};
 
 /// The devices [`init`] set up: what `hal` serves, the module store's flash and the control
 /// port's UARTE.
@@ -107,14 +108,16 @@ pub fn init() -> Board {
 
 impl Board {
     /// The registry `hal` serves: GPIO 0 (the DK's LEDs and buttons), ADC 0 (the SAADC) and
-    /// timer 0 (RTC0).
-    pub fn devices(self) -> DeviceRegistry {
+    /// timer 0 (RTC0); and the LEDs and buttons again, shared with `hal`, for the guests'
+    /// GPIO builtins (`RunOptions::gpio`). Call it once the heap exists.
+    pub fn devices(self) -> (DeviceRegistry, SharedGpio<gpio::DkGpio>) {
+        let pins = SharedGpio::new(self.gpio);
         let mut registry = DeviceRegistry::new();
         // Three devices in a registry of sixteen: registration cannot fail.
-        let _ = registry.register(0, Device::Gpio(Box::new(self.gpio)));
+        let _ = registry.register(0, Device::Gpio(Box::new(pins.clone())));
         let _ = registry.register(0, Device::Adc(Box::new(self.adc)));
         let _ = registry.register(0, Device::Timer(Box::new(rtc::RtcClock)));
-        registry
+        (registry, pins)
     }
 }
 

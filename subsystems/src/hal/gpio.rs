@@ -7,7 +7,12 @@
 //! [`GpioError`] instead of an associated error type, so it works as `dyn Gpio`.
 //!
 //! [`MemoryGpio`] is a deterministic in-memory bank (no I/O, no allocation) usable
-//! on the host and on the target, e.g. as a simulated board in tests.
+//! on the host and on the target, e.g. as a simulated board in tests. [`SharedGpio`]
+//! hands one bank to several holders — a board's pins to both `hal` (`hal://gpio`) and
+//! the vSoC's builtins — so they see and drive the same pins.
+
+use alloc::rc::Rc;
+use core::cell::RefCell;
 
 /// A pin level, as `embedded_hal::digital::PinState`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -150,9 +155,73 @@ impl Gpio for MemoryGpio {
     }
 }
 
+/// One bank shared by several holders (`Clone` gives another handle to the same pins):
+/// how a board gives its pins to `hal` and to the vSoC's GPIO builtins at once. A call
+/// made while another holder's call is in progress (never, in the cooperative kernel:
+/// calls do not nest) is refused as [`GpioError::NoSuchPin`] rather than panicking.
+pub struct SharedGpio<G>(Rc<RefCell<G>>);
+
+impl<G> SharedGpio<G> {
+    /// Share `bank`.
+    pub fn new(bank: G) -> Self {
+        Self(Rc::new(RefCell::new(bank)))
+    }
+
+    fn with<R>(
+        &self,
+        pin: u32,
+        f: impl FnOnce(&mut G) -> Result<R, GpioError>,
+    ) -> Result<R, GpioError> {
+        match self.0.try_borrow_mut() {
+            Ok(mut bank) => f(&mut bank),
+            Err(_) => Err(GpioError::NoSuchPin(pin)),
+        }
+    }
+}
+
+impl<G> Clone for SharedGpio<G> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<G: Gpio> Gpio for SharedGpio<G> {
+    fn pins(&self) -> u32 {
+        self.0.try_borrow().map_or(0, |bank| bank.pins())
+    }
+
+    fn is_high(&mut self, pin: u32) -> Result<bool, GpioError> {
+        self.with(pin, |bank| bank.is_high(pin))
+    }
+
+    fn set_state(&mut self, pin: u32, state: PinState) -> Result<(), GpioError> {
+        self.with(pin, |bank| bank.set_state(pin, state))
+    }
+
+    fn toggle(&mut self, pin: u32) -> Result<bool, GpioError> {
+        self.with(pin, |bank| bank.toggle(pin))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_bank_is_one_set_of_pins() {
+        let mut hal = SharedGpio::new(MemoryGpio::new(4, 0b0011));
+        let mut vsoc = hal.clone();
+        assert_eq!(vsoc.pins(), 4);
+        vsoc.set_state(1, PinState::High).unwrap();
+        assert_eq!(hal.is_high(1), Ok(true));
+        assert_eq!(hal.toggle(1), Ok(false));
+        assert_eq!(vsoc.is_high(1), Ok(false));
+        assert_eq!(
+            vsoc.set_state(2, PinState::High),
+            Err(GpioError::NotOutput(2))
+        );
+        assert_eq!(hal.is_high(9), Err(GpioError::NoSuchPin(9)));
+    }
 
     #[test]
     fn outputs_are_driven_and_toggled() {

@@ -14,6 +14,7 @@
 mod subsystems_common;
 
 mod abi_builtins;
+mod board_gpio;
 mod c_guest;
 mod codec_fuel;
 mod control_serial;
