@@ -148,9 +148,10 @@ struct PlanSource {
 
 /// Rust source for `fn plan() -> Plan`: the manifest, validated, with each module validated
 /// by wasmi here on the host (the firmware has no validator) and pinned by its SHA-256
-/// digest. The bytes that were validated are written to `pinned/<digest>.wasm` and
-/// `include_bytes!`-ed from there (so they stay in flash), so the image embeds exactly what
-/// was validated, whatever happens to `modules` in between. The components `debug` names
+/// digest. The bytes that were validated are written, LZ4-compressed, to
+/// `pinned/<digest>.lz4` and `include_bytes!`-ed from there (so they stay in flash, inflated
+/// only while they compile), so the image embeds exactly what was validated, whatever
+/// happens to `modules` in between. The components `debug` names
 /// are their instrumented debug builds (`crate::deploy::plan_debug`).
 fn plan_source(
     manifest_path: &Path,
