@@ -71,3 +71,23 @@ pub fn latency_elf() -> PathBuf {
 pub fn firmware_elf() -> PathBuf {
     artifact("FIREBALL_FIRMWARE_ELF")
 }
+
+/// A deployment laid down in a scratch directory: `manifest` (TOML) and `files` beside it
+/// (modules, keys: each a file name and its bytes), and the [`Plan`](fireball_deploy::Plan)
+/// the host runner makes of them. The directory goes when the `TempDir` is dropped.
+pub fn scratch_plan(
+    manifest: &str,
+    files: &[(&str, Vec<u8>)],
+) -> (fireball_deploy::Plan, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).expect("a scratch file written");
+    }
+    let dirs = fireball_manifest::ModuleDirs {
+        manifest_dir: dir.path().to_path_buf(),
+        modules_dir: dir.path().to_path_buf(),
+    };
+    let manifest = fireball_manifest::Manifest::parse(manifest).expect("the manifest parses");
+    let plan = fireball::deploy::plan(&manifest, &dirs).expect("the deployment plans");
+    (plan, dir)
+}

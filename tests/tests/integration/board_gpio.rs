@@ -5,9 +5,8 @@
 
 use std::rc::Rc;
 
-use fireball::deploy::{self, Output};
+use fireball::deploy::Output;
 use fireball_deploy::{RunOptions, System};
-use fireball_manifest::{Manifest, ModuleDirs};
 use fireball_subsystems::{
     hal::{
         Device, DeviceRegistry,
@@ -54,13 +53,8 @@ fn the_gpio_builtins_drive_the_boards_own_pins() {
     pins.set_input(5, PinState::High).unwrap();
     let bank = SharedGpio::new(pins);
 
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("leds.wasm"), wat::parse_str(LEDS).unwrap()).unwrap();
-    let dirs = ModuleDirs {
-        manifest_dir: dir.path().to_path_buf(),
-        modules_dir: dir.path().to_path_buf(),
-    };
-    let plan = deploy::plan(&Manifest::parse(MANIFEST).unwrap(), &dirs).unwrap();
+    let (plan, _dir) =
+        fireball_tests::scratch_plan(MANIFEST, &[("leds.wasm", wat::parse_str(LEDS).unwrap())]);
     let out = BufferConsole::new();
     let mut options = RunOptions::new(Rc::new(Output::Buffer(out.clone())));
     let for_hal = bank.clone();

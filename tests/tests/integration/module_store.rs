@@ -9,9 +9,8 @@
 use std::{cell::RefCell, rc::Rc};
 
 use embedded_storage::nor_flash::{ErrorType, NorFlash, NorFlashErrorKind, ReadNorFlash};
-use fireball::deploy::{self, Output};
+use fireball::deploy::Output;
 use fireball_deploy::{FlashStore, MappedFlash, ModuleStore, RunOptions, Source, System};
-use fireball_manifest::{Manifest, ModuleDirs};
 use fireball_subsystems::host::BufferConsole;
 
 use super::modules::{MANIFEST, Step, caller, calls, echo, keys, outcome, package, probe};
@@ -86,19 +85,15 @@ fn new_chip() -> Chip {
 /// Boot the modules test's manifest (the echo service, a guest calling it `calls` times)
 /// with its store on `chip`.
 fn boot_on(chip: &Chip, calls: u32) -> (System, BufferConsole, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, wat: &str| {
-        std::fs::write(dir.path().join(name), wat::parse_str(wat).unwrap()).unwrap();
-    };
-    write("echo.wasm", &echo(""));
-    write("app.wasm", &caller(calls));
     let (board, _) = keys();
-    std::fs::write(dir.path().join("board.pub"), board.public_key().to_bytes()).unwrap();
-    let dirs = ModuleDirs {
-        manifest_dir: dir.path().to_path_buf(),
-        modules_dir: dir.path().to_path_buf(),
-    };
-    let plan = deploy::plan(&Manifest::parse(MANIFEST).unwrap(), &dirs).unwrap();
+    let (plan, dir) = fireball_tests::scratch_plan(
+        MANIFEST,
+        &[
+            ("echo.wasm", wat::parse_str(echo("")).unwrap()),
+            ("app.wasm", wat::parse_str(caller(calls)).unwrap()),
+            ("board.pub", board.public_key().to_bytes().to_vec()),
+        ],
+    );
     let out = BufferConsole::new();
     let mut options = RunOptions::new(Rc::new(Output::Buffer(out.clone())));
     let chip = chip.clone();
