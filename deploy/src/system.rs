@@ -614,12 +614,15 @@ impl<'p> Booting<'p> {
     }
 
     /// `component`'s module, compiled in P2 unless a component of the same module was; and
-    /// the bytes that added to P2.
+    /// the bytes that added to P2. A module kept compressed is inflated into `placement`,
+    /// the component's own heap (empty until it is instantiated), when that has room, so
+    /// the passing buffer leaves no hole between P2's compiled modules; otherwise into P2.
     // A frame of its own: boot's stack peak is its deepest step, not their sum.
     #[inline(never)]
     fn compile(
         &mut self,
         component: &'p ComponentPlan,
+        placement: Placement,
     ) -> Result<(LoadedModule, usize), BootError> {
         let name = component.name.as_str();
         let before = in_use(self.heap, RUNTIME);
@@ -644,9 +647,13 @@ impl<'p> Booting<'p> {
                         });
                     }
                 }
+                let scratch = match self.heap {
+                    Some(heap) if heap.largest_free(placement) < component.module.len() => RUNTIME,
+                    _ => placement,
+                };
                 let module = self
                     .vsoc
-                    .load_prevalidated(name, &component.module)
+                    .load_prevalidated_in(name, &component.module, scratch)
                     .map_err(|error| BootError::Load {
                         component: name.into(),
                         error: Box::new(error),
@@ -732,7 +739,7 @@ impl<'p> Booting<'p> {
         let (module, module_ram, source) = match self.restore(component) {
             Some(restored) => restored,
             None => {
-                let (module, module_ram) = self.compile(component)?;
+                let (module, module_ram) = self.compile(component, placement)?;
                 (module, module_ram, Source::Image)
             }
         };

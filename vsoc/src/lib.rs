@@ -273,8 +273,24 @@ impl Vsoc {
         module: &Prevalidated,
     ) -> Result<LoadedModule, LoadError> {
         let runtime = Placement::new(PartitionId::Runtime, OwnerId(0));
+        self.load_prevalidated_in(name, module, runtime)
+    }
+
+    /// [`load_prevalidated`](Self::load_prevalidated), a module kept compressed
+    /// ([`ModuleBytes::Lz4`]) inflated into `scratch` rather than P2 while it compiles: the
+    /// component's own heap (its P4 quota, P5), empty until it is instantiated, so the
+    /// buffer leaves no hole in P2 between the compiled modules. The compiled module is in
+    /// P2 either way.
+    pub fn load_prevalidated_in(
+        &self,
+        name: &str,
+        module: &Prevalidated,
+        scratch: Placement,
+    ) -> Result<LoadedModule, LoadError> {
+        let bytes = self.in_placement(scratch, || module.bytes().module())?;
+        let runtime = Placement::new(PartitionId::Runtime, OwnerId(0));
         self.in_placement(runtime, || {
-            loader::load_prevalidated(&self.engine, &self.config, name, module)
+            loader::load_prevalidated(&self.engine, &self.config, name, module, &bytes)
         })
     }
 

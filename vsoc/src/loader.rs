@@ -605,25 +605,27 @@ pub(crate) fn prevalidate(
     Ok(Prevalidated { digest, bytes })
 }
 
-/// Check a pre-validated module against `config` and compile it with `engine`, without
-/// validating it again.
+/// Check a pre-validated module (`bytes`: its bytes, inflated) against `config` and
+/// compile it with `engine`, without validating it again.
 #[allow(unsafe_code)]
 pub(crate) fn load_prevalidated(
     engine: &wasmi::Engine,
     config: &VsocConfig,
     name: &str,
     module: &Prevalidated,
+    bytes: &[u8],
 ) -> Result<LoadedModule, LoadError> {
-    let bytes = module.bytes.module()?;
     #[cfg(feature = "check-digest")]
-    module.check_digest(&bytes)?;
-    let info = inspect(config, name, &bytes)?;
+    module.check_digest(bytes)?;
+    #[cfg(not(feature = "check-digest"))]
+    let _ = module;
+    let info = inspect(config, name, bytes)?;
     // Safety: a `Prevalidated` holds bytes wasmi's validator accepted with a vSoC engine's
     // configuration (every `Vsoc` configures its engine alike: `Vsoc::with_platform`):
     // `prevalidate` validated them, or the caller of `Prevalidated::new_unchecked`
     // guaranteed it (and with `check-digest`, the bytes were just checked against the
     // digest of the validated module).
-    let module = unsafe { wasmi::Module::new_unchecked(engine, &bytes) }.map_err(invalid)?;
+    let module = unsafe { wasmi::Module::new_unchecked(engine, bytes) }.map_err(invalid)?;
     Ok(LoadedModule { info, module })
 }
 
