@@ -1,8 +1,9 @@
 //! The `deploy` image's debugger port (feature `gdb`): the GDB remote protocol with LLDB's
-//! WebAssembly extensions (the `debugger` subsystem's [`Stub`]) on UART2, beside the running
-//! deployment — a stock `lldb-22` debugs the components built from their instrumented
-//! debug builds (`cargo xtask deploy <manifest> --gdb PORT --debug NAME`) while every other
-//! component runs on, as `fireball run --gdb` does on the host (`docs/debugger.md`).
+//! WebAssembly extensions (the `debugger` subsystem's [`Stub`]) on a serial port ([`PORT`]:
+//! QEMU's UART2, the nRF5340-DK's UARTE1), beside the running deployment — a stock
+//! `lldb-22` debugs the components built from their instrumented debug builds (`cargo xtask
+//! deploy <manifest> --gdb PORT --debug NAME` under QEMU, `cargo xtask deploy <manifest>
+//! --board nrf5340dk --debug NAME` for the DK) while every other component runs on, as `fireball run --gdb` does on the host (`docs/debugger.md`).
 //!
 //! What a packet does is the stub's and the vSoC's debug port's (shared with the host's
 //! `--gdb`). This file is the transport and the loop, shaped like the control port's
@@ -10,7 +11,7 @@
 //!
 //! - the debugged components are interrupted at boot, so each waits at its first line for
 //!   a debugger;
-//! - each turn of the deployment ([`System::turn`]) is followed by a poll of UART2's
+//! - each turn of the deployment ([`System::turn`]) is followed by a poll of the port's
 //!   receiver that never blocks when nothing came; once a byte came, the bytes that follow
 //!   it are read as they arrive (QEMU hands the UART one byte at a time) and given to the
 //!   stub together, then the stub reports what the debugged components did meanwhile;
@@ -25,59 +26,74 @@
 //! with its `D` or `k` (the stopped components then run on); a debugger that vanishes
 //! without one leaves its breakpoints behind until the next session's first packet.
 
-use cortex_m_semihosting::hprintln;
-use embedded_io::{Read, ReadReady};
+use embedded_io::{Read, ReadReady, Write};
 use fireball_deploy::{RunReport, System, Turn};
 use fireball_subsystems::{
     debugger::{Connection, Stub},
-    hal::{Clock, Console},
+    hal::Clock,
 };
 
-use crate::{
-    clock::SysTickClock,
-    uart::{CmsdkUart, UART2},
-};
+use crate::clock::SysTickClock;
+
+/// The debugger port, as the board's log line names it.
+#[cfg(not(feature = "nrf5340dk"))]
+pub const PORT: &str = "UART2";
+/// The debugger port, as the board's log line names it: UARTE1, the pins the control port
+/// uses in an image with one (an image serves one or the other).
+#[cfg(feature = "nrf5340dk")]
+pub const PORT: &str = "UARTE1 (TX P1.01, RX P1.00, 115200 8N1)";
+
+/// QEMU's UART2, the debugger port of the `mps2-an505` image.
+#[cfg(not(feature = "nrf5340dk"))]
+pub fn qemu_uart2() -> crate::uart::CmsdkUart {
+    // Safety: UART2 is the mps2-an505's third CMSDK UART; nothing else in this image drives
+    // it (every console and log line goes to UART0).
+    unsafe { crate::uart::CmsdkUart::new(crate::uart::UART2) }
+}
 
 /// Polls of an empty receiver after a byte before the loop goes back to the deployment: a
 /// packet's bytes follow one another closely, the next packet comes after the reply.
 const FOLLOWING_POLLS: u32 = 2_000;
 
-/// Longest wait on UART2 in one go (µs of SysTick) while the deployment waits for time to
+/// Longest wait on the port in one go (µs of SysTick) while the deployment waits for time to
 /// pass.
 const WAIT_SLICE_US: u64 = 2_000;
 
 /// Bytes handed to the stub at once (a packet longer than this is handed over in pieces).
 const CHUNK: usize = 256;
 
-/// UART2 as the stub's byte sink: a reply goes out whole, the UART's transmitter paces it.
-struct Serial(CmsdkUart);
+/// The port as the stub's byte sink: a reply goes out whole, the transmitter paces it.
+struct Serial<T>(T);
 
-impl Connection for Serial {
-    type Error = core::convert::Infallible;
+impl<T: Write> Connection for Serial<T> {
+    type Error = T::Error;
 
     fn write(&mut self, byte: u8) -> Result<(), Self::Error> {
-        Console::write(&mut self.0, &[byte]);
-        Ok(())
+        self.0.write_all(&[byte])
     }
 
     fn write_all(&mut self, buf: &[u8]) -> Result<(), Self::Error> {
-        Console::write(&mut self.0, buf);
-        Ok(())
+        self.0.write_all(buf)
     }
 
     fn flush(&mut self) -> Result<(), Self::Error> {
-        embedded_io::Write::flush(&mut self.0)
+        self.0.flush()
     }
 }
 
-/// Read what UART2 has into `buffer`, waiting [`FOLLOWING_POLLS`] after each byte for the
-/// next one; the bytes read (none at once if nothing came).
-fn receive(uart: &mut CmsdkUart, buffer: &mut [u8]) -> usize {
+/// Read what the port has into `buffer`, waiting [`FOLLOWING_POLLS`] after each byte for the
+/// next one; the bytes read (none at once if nothing came). Reads only what is there: a
+/// read never waits.
+fn receive<T: Read + ReadReady>(uart: &mut T, buffer: &mut [u8]) -> usize {
     let mut n = 0;
     let mut quiet = 0;
     while n < buffer.len() && quiet < FOLLOWING_POLLS {
-        if n == 0 && quiet == 0 && !uart.read_ready().unwrap_or(false) {
-            return 0;
+        if !uart.read_ready().unwrap_or(false) {
+            if n == 0 {
+                return 0;
+            }
+            quiet += 1;
+            continue;
         }
         match uart.read(&mut buffer[n..n + 1]) {
             Ok(1) => {
@@ -90,24 +106,23 @@ fn receive(uart: &mut CmsdkUart, buffer: &mut [u8]) -> usize {
     n
 }
 
-/// Run `system` serving the debugger on UART2 until every guest has finished, the board
-/// halts, or the clock reads `until_us`; the run's report.
-pub fn serve(mut system: System, until_us: u64) -> RunReport {
+/// Run `system` serving the debugger on `port` ([`PORT`]) until every guest has finished,
+/// the board halts, or the clock reads `until_us`; the run's report.
+pub fn serve<T: Read + ReadReady + Write>(mut system: System, until_us: u64, port: T) -> RunReport {
     let heap = system.heap();
+    let uart = port;
     let mut port = system.debug_port();
     // The debugged components wait for the debugger: each stops at its first line.
     port.hold(&mut |id, component, library| {
-        hprintln!(
+        info!(
             "fireball: debugger: {} (thread {}) waits at its first line; DWARF from {}",
-            component,
-            id,
-            library
+            component, id, library
         );
     });
-    hprintln!("fireball: debugger: GDB remote on UART2 (lldb-22: process connect --plugin wasm)");
-    // Safety: UART2 is the mps2-an505's third CMSDK UART; nothing else in this image drives
-    // it (every console and log line goes to UART0).
-    let uart = unsafe { CmsdkUart::new(UART2) };
+    info!(
+        "fireball: debugger: GDB remote on {} (lldb-22: process connect --plugin wasm)",
+        PORT
+    );
     // The stub's packet buffers in P2, beside the instrumented modules it reads: P1 and P3
     // are sized for the deployment without a debugger.
     let mut stub = System::in_module_partition(heap, || Stub::new(Serial(uart)));
@@ -123,12 +138,12 @@ pub fn serve(mut system: System, until_us: u64) -> RunReport {
                 if n == 0 {
                     break;
                 }
-                // Replies cannot fail to go out on a UART (`Infallible`).
+                // A reply the port could not send is LLDB's to ask again (it times out).
                 let _ = stub.receive(&mut port, &buffer[..n]);
             }
             let _ = stub.poll(&mut port);
         });
-        // Virtual time goes no faster than SysTick (it may go slower): wait on UART2 until
+        // Virtual time goes no faster than SysTick (it may go slower): wait on the port until
         // real time catches up, a slice at a time. Where the board ran slower than real
         // time, the clock stays behind by as much (`behind`): when everything sleeps it
         // moves on at SysTick's pace from there, never in one jump to SysTick — a jump

@@ -55,6 +55,23 @@ impl Board {
             debug: &[],
         }
     }
+
+    /// The `deploy` image with a debugger port (the GDB remote protocol with LLDB's
+    /// WebAssembly extensions) beside the deployment: QEMU's on UART2, the DK's on UARTE1
+    /// (where the control port would be). Which components run from their instrumented
+    /// debug builds is the caller's to set ([`Image::debug`]).
+    pub fn debugger_image(self) -> Image<'static> {
+        let (features, out_name) = match self {
+            Self::Qemu => ("deploy,gdb", "deploy-gdb.elf"),
+            Self::Nrf5340Dk => ("deploy,nrf5340dk,gdb,defmt", "deploy-nrf5340dk-gdb.elf"),
+        };
+        Image {
+            bin: "deploy",
+            features,
+            out_name,
+            debug: &[],
+        }
+    }
 }
 
 /// Which image, and how it is built.

@@ -138,14 +138,27 @@ pub fn build_deploy_gdb(
     manifest: &Path,
     debug: &[String],
 ) -> Result<PathBuf, String> {
+    build_deploy_gdb_on(cross, root, manifest, Board::Qemu, debug)
+}
+
+/// [`build_deploy_gdb`] for `board`: on the nRF5340-DK the debugger port is UARTE1 and the
+/// image has the chip's 512 KiB (`target/fireball/deploy-nrf5340dk-gdb.elf`).
+pub fn build_deploy_gdb_on(
+    cross: &Cross,
+    root: &Path,
+    manifest: &Path,
+    board: Board,
+    debug: &[String],
+) -> Result<PathBuf, String> {
     modules::build(cross, root, modules::Build::Debug)?;
+    let image = board.debugger_image();
     build_from_manifest_with(
         cross,
         root,
         manifest,
-        "deploy",
-        "deploy,gdb",
-        "deploy-gdb.elf",
+        image.bin,
+        image.features,
+        image.out_name,
         debug,
     )
 }

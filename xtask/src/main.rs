@@ -217,6 +217,16 @@ fn test(root: &Path) -> Result<(), String> {
             firmware::build_deploy_on(&cross, root, &manifest, firmware::Board::Nrf5340Dk, true)?;
         eprint!("{}", nrf5340::check_memory_map(&elf)?);
     }
+    // The DK's image with a debugger port (GDB remote on UARTE1), for a deployment whose
+    // debug build fits the chip's 512 KiB: built and laid out, so it cannot rot.
+    let elf = firmware::build_deploy_gdb_on(
+        &cross,
+        root,
+        &root.join(nrf5340::DEBUG_MANIFEST),
+        firmware::Board::Nrf5340Dk,
+        &[nrf5340::DEBUG_COMPONENT.into()],
+    )?;
+    eprint!("{}", nrf5340::check_memory_map(&elf)?);
     let deploy_elf = match deploy_elf {
         Some(elf) => elf,
         None => firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?,
@@ -339,25 +349,18 @@ fn main() -> ExitCode {
         ["qemu", "--icount"] => return qemu(&root, true).unwrap_or_else(fail),
         ["deploy"] => return deploy(&root, &root.join(DEMO_MANIFEST)).unwrap_or_else(fail),
         ["deploy", manifest] => return deploy(&root, Path::new(manifest)).unwrap_or_else(fail),
-        ["deploy", manifest, "--board", board] => {
-            on_board(&root, board, manifest, BoardCommand::Deploy, false)
+        ["deploy", manifest, "--board", board, rest @ ..] => {
+            on_board(&root, board, manifest, BoardCommand::Deploy, rest)
         }
-        ["deploy", manifest, "--board", board, "--control"] => {
-            on_board(&root, board, manifest, BoardCommand::Deploy, true)
+        ["sizes", manifest, "--board", board, rest @ ..] => {
+            on_board(&root, board, manifest, BoardCommand::Sizes, rest)
         }
-        ["sizes", manifest, "--board", board] => {
-            on_board(&root, board, manifest, BoardCommand::Sizes, false)
+        ["flash", manifest, "--board", board, rest @ ..] => {
+            on_board(&root, board, manifest, BoardCommand::Flash, rest)
         }
-        ["sizes", manifest, "--board", board, "--control"] => {
-            on_board(&root, board, manifest, BoardCommand::Sizes, true)
+        ["flash", manifest] => {
+            nrf5340::flash(&root, Path::new(manifest), &nrf5340::Uarte1::Nothing)
         }
-        ["flash", manifest, "--board", board] => {
-            on_board(&root, board, manifest, BoardCommand::Flash, false)
-        }
-        ["flash", manifest, "--board", board, "--control"] => {
-            on_board(&root, board, manifest, BoardCommand::Flash, true)
-        }
-        ["flash", manifest] => nrf5340::flash(&root, Path::new(manifest), false),
         ["deploy", manifest, rest @ ..] => {
             return debugger::deploy(&root, Path::new(manifest), rest).unwrap_or_else(fail);
         }
@@ -425,33 +428,36 @@ enum BoardCommand {
     Flash,
 }
 
-/// `deploy`, `sizes` or `flash` of `manifest` on the board named `board`; `control`: the
-/// image with a control port (SMP; on the nRF5340-DK, UARTE1).
+/// `deploy`, `sizes` or `flash` of `manifest` on the board named `board`; `options`: what
+/// the image serves beside the deployment (on the nRF5340-DK's UARTE1: `--control`, a
+/// control port, or `--debug NAME...`, a debugger port).
 fn on_board(
     root: &Path,
     board: &str,
     manifest: &str,
     what: BoardCommand,
-    control: bool,
+    options: &[&str],
 ) -> Result<(), String> {
     let manifest = Path::new(manifest);
     let board = firmware::Board::from_name(board)?;
-    if control && board == firmware::Board::Qemu {
+    let uarte1 = nrf5340::Uarte1::parse(options)?;
+    if uarte1 != nrf5340::Uarte1::Nothing && board == firmware::Board::Qemu {
         return Err(
-            "--control is for --board nrf5340dk: under QEMU, `cargo xtask control-port \
-                    --board` builds and drives the image with a control port"
+            "--control and --debug are for --board nrf5340dk: under QEMU, `cargo xtask \
+             control-port --board` builds and drives the image with a control port, and \
+             `cargo xtask deploy <manifest> --gdb PORT --debug NAME` the one with a debugger port"
                 .into(),
         );
     }
     match (board, what) {
         (firmware::Board::Nrf5340Dk, BoardCommand::Deploy) => {
-            nrf5340::deploy(root, manifest, control)
+            nrf5340::deploy(root, manifest, &uarte1)
         }
         (firmware::Board::Nrf5340Dk, BoardCommand::Sizes) => {
-            nrf5340::sizes(root, manifest, control)
+            nrf5340::sizes(root, manifest, &uarte1)
         }
         (firmware::Board::Nrf5340Dk, BoardCommand::Flash) => {
-            nrf5340::flash(root, manifest, control)
+            nrf5340::flash(root, manifest, &uarte1)
         }
         (firmware::Board::Qemu, BoardCommand::Deploy) => match deploy(root, manifest)? {
             code if code == ExitCode::SUCCESS => Ok(()),

@@ -21,12 +21,80 @@ use crate::{
 pub const CHIP: &str = "nRF5340_xxAA";
 /// The nRF5340-DK's budgets (flash and static RAM from the ELF), one file per manifest.
 pub const BUDGETS: &str = "firmware/budgets/nrf5340dk";
+/// The deployment CI builds the DK's debugger image for, and the component it debugs: its
+/// debug build fits the chip's 512 KiB (the sensor hub's aggregator does not).
+pub const DEBUG_MANIFEST: &str = "examples/hello/fireball.toml";
+/// See [`DEBUG_MANIFEST`].
+pub const DEBUG_COMPONENT: &str = "hello";
 
-/// Build the image for `manifest` (with a control port on UARTE1 if `control`); say where it
-/// is and how to flash it.
-pub fn deploy(root: &Path, manifest: &Path, control: bool) -> Result<(), String> {
+/// What the DK's image serves on UARTE1 beside the deployment (`--control`, `--debug NAME`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Uarte1 {
+    /// Nothing: the image CI budgets.
+    Nothing,
+    /// The control port (SMP, serial framing).
+    Control,
+    /// The debugger port (GDB remote with LLDB's WebAssembly extensions), these components
+    /// run from their instrumented debug builds.
+    Debugger(Vec<String>),
+}
+
+impl Uarte1 {
+    /// The options after `--board nrf5340dk`: none, `--control`, or `--debug NAME` (again for
+    /// each component to debug).
+    pub fn parse(args: &[&str]) -> Result<Self, String> {
+        match args {
+            [] => Ok(Self::Nothing),
+            ["--control"] => Ok(Self::Control),
+            _ => {
+                let mut debug = Vec::new();
+                let mut rest = args.iter();
+                while let Some(&arg) = rest.next() {
+                    match (arg, rest.next()) {
+                        ("--debug", Some(name)) => debug.push((*name).to_string()),
+                        ("--debug", None) => return Err("--debug wants a component's name".into()),
+                        _ => {
+                            return Err(format!(
+                                "{}: after --board nrf5340dk, either --control or --debug NAME...",
+                                args.join(" ")
+                            ));
+                        }
+                    }
+                }
+                Ok(Self::Debugger(debug))
+            }
+        }
+    }
+
+    fn build(&self, cross: &Cross, root: &Path, manifest: &Path) -> Result<PathBuf, String> {
+        match self {
+            Self::Debugger(debug) => {
+                firmware::build_deploy_gdb_on(cross, root, manifest, Board::Nrf5340Dk, debug)
+            }
+            other => firmware::build_deploy_on(
+                cross,
+                root,
+                manifest,
+                Board::Nrf5340Dk,
+                *other == Self::Control,
+            ),
+        }
+    }
+
+    fn flag(&self) -> String {
+        match self {
+            Self::Nothing => String::new(),
+            Self::Control => " --control".into(),
+            Self::Debugger(debug) => debug.iter().map(|d| format!(" --debug {d}")).collect(),
+        }
+    }
+}
+
+/// Build the image for `manifest` (with a control or debugger port on UARTE1 as `uarte1`
+/// says); say where it is and how to flash it.
+pub fn deploy(root: &Path, manifest: &Path, uarte1: &Uarte1) -> Result<(), String> {
     let cross = Cross::setup(true)?;
-    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk, control)?;
+    let elf = uarte1.build(&cross, root, manifest)?;
     check_memory_map(&elf)?;
     println!(
         "nRF5340-DK image: {}\n\
@@ -37,13 +105,18 @@ pub fn deploy(root: &Path, manifest: &Path, control: bool) -> Result<(), String>
          port), e.g. `picocom -b 115200 /dev/ttyACM0` (docs/boards.md).{}",
         elf.display(),
         manifest.display(),
-        if control { " --control" } else { "" },
+        uarte1.flag(),
         elf.display(),
-        if control {
-            "\nThe control port (SMP, serial framing) is UARTE1 at 115200 8N1, TX P1.01 / RX \
-             P1.00: the DK's second VCOM (unverified), e.g. `smpmgr --port /dev/ttyACM1`."
-        } else {
-            ""
+        match uarte1 {
+            Uarte1::Nothing => "",
+            Uarte1::Control =>
+                "\nThe control port (SMP, serial framing) is UARTE1 at 115200 8N1, TX P1.01 / RX \
+                 P1.00: the DK's second VCOM (unverified), e.g. `smpmgr --port /dev/ttyACM1`.",
+            Uarte1::Debugger(_) =>
+                "\nThe debugger port (GDB remote, LLDB's WebAssembly extensions) is UARTE1 at \
+                 115200 8N1, TX P1.01 / RX P1.00: the DK's second VCOM (unverified), e.g. \
+                 `lldb-22 -o 'process connect --plugin wasm serial:///dev/ttyACM1?baud=115200'` \
+                 (docs/debugger.md). The debugged components wait at their first line.",
         }
     );
     Ok(())
@@ -51,9 +124,10 @@ pub fn deploy(root: &Path, manifest: &Path, control: bool) -> Result<(), String>
 
 /// The image's flash and static RAM against the chip, by section and component, and against
 /// its budgets when `firmware/budgets/nrf5340dk/` holds the manifest to some.
-pub fn sizes(root: &Path, manifest: &Path, control: bool) -> Result<(), String> {
+pub fn sizes(root: &Path, manifest: &Path, uarte1: &Uarte1) -> Result<(), String> {
     let cross = Cross::setup(true)?;
-    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk, control)?;
+    let elf = uarte1.build(&cross, root, manifest)?;
+    let control = *uarte1 != Uarte1::Nothing;
     print!("{}", firmware::sizes_on(&elf, Board::Nrf5340Dk)?);
     print!("{}", check_memory_map(&elf)?);
     let canonical = manifest.canonicalize().ok();
@@ -67,7 +141,7 @@ pub fn sizes(root: &Path, manifest: &Path, control: bool) -> Result<(), String> 
         }
     }
     if control {
-        println!("\nno budget: the budgets hold the image without a control port");
+        println!("\nno budget: the budgets hold the image without a control or debugger port");
     } else if !held {
         println!(
             "\nno budget: no file in firmware/budgets/nrf5340dk/ names {}",
@@ -77,11 +151,11 @@ pub fn sizes(root: &Path, manifest: &Path, control: bool) -> Result<(), String> 
     Ok(())
 }
 
-/// Flash the image (with a control port if `control`) with probe-rs, installing it first if
-/// it is missing.
-pub fn flash(root: &Path, manifest: &Path, control: bool) -> Result<(), String> {
+/// Flash the image (with a control or debugger port as `uarte1` says) with probe-rs,
+/// installing it first if it is missing.
+pub fn flash(root: &Path, manifest: &Path, uarte1: &Uarte1) -> Result<(), String> {
     let cross = Cross::setup(true)?;
-    let elf = firmware::build_deploy_on(&cross, root, manifest, Board::Nrf5340Dk, control)?;
+    let elf = uarte1.build(&cross, root, manifest)?;
     check_memory_map(&elf)?;
     let found = Command::new("probe-rs").arg("--version").output().is_ok();
     crate::install_unless(found, "probe-rs-tools")?;
@@ -192,4 +266,27 @@ pub fn check_memory_map(elf: &Path) -> Result<String, String> {
         NRF5340_RAM.end
     );
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Uarte1;
+
+    #[test]
+    fn uarte1_serves_nothing_a_control_port_or_a_debugger_port() {
+        assert_eq!(Uarte1::parse(&[]), Ok(Uarte1::Nothing));
+        assert_eq!(Uarte1::parse(&["--control"]), Ok(Uarte1::Control));
+        assert_eq!(
+            Uarte1::parse(&["--debug", "hello", "--debug", "mesh"]),
+            Ok(Uarte1::Debugger(vec!["hello".into(), "mesh".into()]))
+        );
+        assert!(
+            Uarte1::parse(&["--debug"])
+                .unwrap_err()
+                .contains("component's name")
+        );
+        let both = Uarte1::parse(&["--control", "--debug", "hello"]).unwrap_err();
+        assert!(both.contains("either --control or --debug"), "{both}");
+        assert!(Uarte1::parse(&["--gdb", "9000"]).is_err());
+    }
 }

@@ -17,7 +17,8 @@
 //! exact under QEMU `-icount shift=0`, to one tick). `tests/control_port.py` measures an
 //! update's downtime from them. The images without it print what the host prints.
 //!
-//! Built with a debugger port (feature `gdb`), the image serves LLDB on UART2 and runs until
+//! Built with a debugger port (feature `gdb`), the image serves LLDB on UART2 (the DK's
+//! UARTE1) and runs until
 //! every guest has finished, as `fireball run --gdb` does (`fireball_firmware::gdb`).
 #![no_std]
 #![no_main]
@@ -44,8 +45,6 @@ include!(env!("FIREBALL_PLAN"));
 
 #[cfg(all(feature = "gdb", feature = "control-port"))]
 compile_error!("a control port and a debugger port cannot be served in one image yet");
-#[cfg(all(feature = "nrf5340dk", feature = "gdb"))]
-compile_error!("the nRF5340-DK image has no debugger port yet (docs/boards.md)");
 
 fn uart() -> ConsoleUart {
     fireball_firmware::console_uart()
@@ -168,7 +167,8 @@ fn main() -> ! {
     // The whole trace would not fit in RAM beside the modules: it streams to the UART.
     options.keep_trace = false;
     options.heap = Some(heap);
-    #[cfg(all(feature = "nrf5340dk", feature = "control-port"))]
+    // UARTE1: the control port's, or the debugger port's.
+    #[cfg(all(feature = "nrf5340dk", any(feature = "control-port", feature = "gdb")))]
     let control = board.control.take();
     #[cfg(feature = "nrf5340dk")]
     {
@@ -288,7 +288,18 @@ fn main() -> ! {
     };
     #[cfg(feature = "gdb")]
     let (report, ok) = {
-        let report = fireball_firmware::gdb::serve(system, max_time_us);
+        #[cfg(not(feature = "nrf5340dk"))]
+        let transport = fireball_firmware::gdb::qemu_uart2();
+        // UARTE1's rings in P2 with the stub's buffers.
+        #[cfg(feature = "nrf5340dk")]
+        let Some(transport) = control.map(|p| {
+            System::in_module_partition(system.heap(), || {
+                fireball_firmware::nrf5340::serial::ControlSerial::open(p)
+            })
+        }) else {
+            exit(false)
+        };
+        let report = fireball_firmware::gdb::serve(system, max_time_us, transport);
         let ok = report.all_guests_finished() && report.halted.is_none();
         (report, ok)
     };

@@ -9,7 +9,7 @@
 //! | ISR flags 4–7 | edges of buttons 1–4 (GPIOTE0 channels 0–3, both ways) | [`buttons`] |
 //! | `hal://adc/{0..4}` | SAADC, AIN0–AIN3 on P0.04–P0.07 (Arduino A0–A3), 12 bits, 0–3.6 V | [`saadc`] |
 //! | module store | NVMC over the top 256 KiB of flash (0x000C_0000..0x0010_0000): four 64 KiB slots | [`store`] |
-//! | control port (feature `control-port`) | UARTE1, 115200 8N1, TX P1.01 / RX P1.00 (the DK's second VCOM; unverified) | `serial` |
+//! | control port (feature `control-port`) or debugger port (feature `gdb`) | UARTE1, 115200 8N1, TX P1.01 / RX P1.00 (the DK's second VCOM; unverified) | `serial` |
 //!
 //! Drivers: `embassy-nrf`'s where they work blocking (UARTE, RTC, GPIO): Fireball's
 //! cooperative kernel polls its devices from one thread, so there is no `embassy-executor`
@@ -25,8 +25,9 @@
 //! ([`Board::devices`] shares them: `SharedGpio`).
 //!
 //! Installed modules are kept in flash ([`store`]: a module installed over the control port
-//! runs again after a reset). Not here: I2C, SPI, `hal://uart`, the debugger port, and the radio, which belongs to the network core (out
-//! of scope). [`Board::devices`] registers none of them, so `hal` serves no route for them:
+//! runs again after a reset). The debugger port (feature `gdb`) is UARTE1, as the control
+//! port is (an image serves one or the other). Not here: I2C, SPI, `hal://uart`, and the
+//! radio, which belongs to the network core (out of scope). [`Board::devices`] registers none of them, so `hal` serves no route for them:
 //! `hal://radio/0` (or `hal://i2c/…`) answers the router's `NO_ROUTE`.
 
 pub mod buttons;
@@ -34,7 +35,7 @@ pub mod console;
 pub mod gpio;
 pub mod rtc;
 pub mod saadc;
-#[cfg(feature = "control-port")]
+#[cfg(any(feature = "control-port", feature = "gdb"))]
 pub mod serial;
 pub mod store;
 
@@ -53,7 +54,7 @@ pub struct Board {
     /// The module store's flash region (taken by the image for `RunOptions::store`).
     pub flash: Option<store::NvmcRegion>,
     /// UARTE1's peripherals, opened once the heap exists (taken by the control port).
-    #[cfg(feature = "control-port")]
+    #[cfg(any(feature = "control-port", feature = "gdb"))]
     pub control: Option<serial::Peripherals>,
 }
 
@@ -93,7 +94,7 @@ pub fn init() -> Board {
         gpio,
         adc,
         flash: Some(store::NvmcRegion::new(p.NVMC)),
-        #[cfg(feature = "control-port")]
+        #[cfg(any(feature = "control-port", feature = "gdb"))]
         control: Some(serial::Peripherals {
             serial: p.SERIAL1,
             timer: p.TIMER0,

@@ -1,4 +1,5 @@
-//! UARTE1 as the control port's transport (feature `control-port`): 115200 8N1, TX P1.01 /
+//! UARTE1 as the control port's transport (feature `control-port`), or the debugger port's
+//! (feature `gdb`): 115200 8N1, TX P1.01 /
 //! RX P1.00 — the pins embassy-nrf's nRF5340 UART example uses, which the DK routes to its
 //! J-Link's second VCOM (UNVERIFIED on a board: no probe here).
 //!
