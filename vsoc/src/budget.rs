@@ -145,6 +145,9 @@ pub(crate) struct Limiter {
     pub(crate) placement: Placement,
     /// Largest linear memory this module may have ([`crate::VsocConfig::max_memory_bytes`]).
     pub(crate) max_memory: usize,
+    /// Most elements its table may grow to ([`crate::VsocConfig::max_table_elements`], the
+    /// loader's limit on a declared table).
+    pub(crate) max_table_elements: usize,
     /// Linear-memory bytes charged to the pool so far.
     pub(crate) charged: usize,
     /// Peak linear memory.
@@ -248,7 +251,11 @@ impl wasmi::ResourceLimiter for Limiter {
         maximum: Option<usize>,
     ) -> Result<bool, wasmi_core::LimiterError> {
         self.growing_from(current);
-        Ok(maximum.is_none_or(|max| desired <= max))
+        // A `table.grow` past the vSoC's limit fails as the guest's own `-1`, as one past
+        // the table's declared maximum does: a guest cannot make the host allocate a table
+        // of 2^30 elements (16 GiB), which a host run without the partitioned heap would try
+        // (the `guest` fuzz target found it).
+        Ok(desired <= self.max_table_elements && maximum.is_none_or(|max| desired <= max))
     }
 
     fn instances(&self) -> usize {

@@ -41,7 +41,8 @@ pub struct VsocConfig {
     pub max_functions: u32,
     /// Most tables a module may have.
     pub max_tables: u32,
-    /// Most elements any one table may declare.
+    /// Most elements any one table may declare, or grow to (`table.grow` past it returns
+    /// `-1`).
     pub max_table_elements: u64,
     /// Deepest call nesting before the instance traps with a stack overflow.
     pub max_call_depth: usize,

@@ -188,6 +188,8 @@ impl Instance {
             limiter: Limiter {
                 placement,
                 max_memory: usize::try_from(config.max_memory_bytes).unwrap_or(usize::MAX),
+                max_table_elements: usize::try_from(config.max_table_elements)
+                    .unwrap_or(usize::MAX),
                 charged: 0,
                 peak: 0,
                 denied: None,

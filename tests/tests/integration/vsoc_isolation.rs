@@ -192,3 +192,41 @@ fn a_service_exhausting_its_quota_is_terminated_alone() {
     assert_eq!(guest.monitor.state(), RunState::Running);
     assert_eq!(vsoc.pool(Placement::service(7)).unwrap().used, 0);
 }
+
+/// Grows its table by 2^30 elements (16 GiB of wasmi's table entries), then by 8; prints
+/// what each `table.grow` returned and the table's size.
+const TABLE_GROWER: &str = r#"(module
+    (import "fb" "print" (func $print (param i32 i32)))
+    (memory (export "memory") 64 64 (pagesize 1))
+    (table 1 funcref)
+    (func $digit (param $v i32) (param $at i32)
+        (i32.store8 (local.get $at)
+            (select (i32.add (i32.const 48) (local.get $v)) (i32.const 45)
+                (i32.ge_s (local.get $v) (i32.const 0)))))
+    (func (export "fb_main")
+        (call $digit (table.grow (ref.null func) (i32.const 0x40000000)) (i32.const 0))
+        (call $digit (table.grow (ref.null func) (i32.const 8)) (i32.const 1))
+        (call $digit (i32.sub (table.size) (i32.const 8)) (i32.const 2))
+        (call $print (i32.const 0) (i32.const 3))))"#;
+
+/// A guest cannot make the host allocate a huge table: `table.grow` past the vSoC's
+/// `max_table_elements` returns -1 to the guest (as past a declared maximum), and growing
+/// within it works. Without the partitioned heap (a host run, a test, the fuzz target) the
+/// 2^30-element grow used to be a real 16 GiB allocation.
+#[test]
+fn a_table_grown_past_the_limit_answers_minus_one() {
+    let vsoc = Vsoc::new(VsocConfig::default());
+    let module = vsoc
+        .load("grower", &wat::parse_str(TABLE_GROWER).unwrap())
+        .unwrap();
+    let console = fireball_subsystems::host::BufferConsole::new();
+    let mut instance = vsoc
+        .instantiate(&module, Box::new(console.clone()))
+        .unwrap();
+    assert_eq!(
+        instance.run_to_completion().0,
+        fireball_vsoc::Slice::Finished
+    );
+    // -1 (refused), 1 (the old size), 1 (size 9, less 8).
+    assert_eq!(console.contents(), "-11");
+}
