@@ -175,8 +175,8 @@ fn test(root: &Path) -> Result<(), String> {
     let cross = Cross::setup(true)?;
     eprintln!("xtask: cross-compiling with {cross}");
     firmware::check_no_std(&cross, root)?;
-    let elf = firmware::build(&cross, root)?;
-    eprint!("{}", firmware::sizes(&elf)?);
+    let hello_elf = firmware::build(&cross, root)?;
+    eprint!("{}", firmware::sizes(&hello_elf)?);
     // The benchmark workloads run as part of CI so they cannot rot; each hot path is held
     // to its ceiling and the docs' table to this run.
     let bench_elf = firmware::build_bench(&cross, root)?;
@@ -219,14 +219,14 @@ fn test(root: &Path) -> Result<(), String> {
     }
     // The DK's image with a debugger port (GDB remote on UARTE1), for a deployment whose
     // debug build fits the chip's 512 KiB: built and laid out, so it cannot rot.
-    let elf = firmware::build_deploy_gdb_on(
+    let dk_debugger_elf = firmware::build_deploy_gdb_on(
         &cross,
         root,
         &root.join(nrf5340::DEBUG_MANIFEST),
         firmware::Board::Nrf5340Dk,
         &[nrf5340::DEBUG_COMPONENT.into()],
     )?;
-    eprint!("{}", nrf5340::check_memory_map(&elf)?);
+    eprint!("{}", nrf5340::check_memory_map(&dk_debugger_elf)?);
     let deploy_elf = match deploy_elf {
         Some(elf) => elf,
         None => firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?,
@@ -248,7 +248,7 @@ fn test(root: &Path) -> Result<(), String> {
     let with_artifacts = |cmd: &mut Command| {
         cmd.env("FIREBALL_MODULES_DIR", modules::out_dir(root))
             .env("FIREBALL_LATENCY_ELF", &latency_elf)
-            .env("FIREBALL_FIRMWARE_ELF", &elf)
+            .env("FIREBALL_FIRMWARE_ELF", &hello_elf)
             .env("FIREBALL_DEPLOY_ELF", &deploy_elf)
             .env("FIREBALL_DEPLOY_MANIFEST", root.join(DEPLOY_TEST_MANIFEST))
             .env("FIREBALL_FAULTS_ELF", &faults_elf)
