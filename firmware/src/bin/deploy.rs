@@ -132,6 +132,22 @@ impl Sink for UartSink {
     }
 }
 
+/// UARTE1 opened for the port this image serves beside the deployment (control or
+/// debugger), its rings in P2 with the port's other buffers; without its peripherals the
+/// image cannot serve the port and exits.
+#[cfg(all(feature = "nrf5340dk", any(feature = "control-port", feature = "gdb")))]
+fn open_uarte1(
+    system: &System,
+    peripherals: Option<fireball_firmware::nrf5340::serial::Peripherals>,
+) -> fireball_firmware::nrf5340::serial::ControlSerial {
+    match peripherals {
+        Some(p) => System::in_module_partition(system.heap(), || {
+            fireball_firmware::nrf5340::serial::ControlSerial::open(p)
+        }),
+        None => exit(false),
+    }
+}
+
 /// The deployment's interrupt flags (`RunOptions::isr`): the guests' `irq_subscribe` /
 /// `wait_irq` flags, raised by the board's interrupt handlers.
 static ISR_FLAGS: fireball_vsoc::platform::IsrFlags = fireball_vsoc::platform::IsrFlags::new();
@@ -268,15 +284,8 @@ fn main() -> ! {
         );
         #[cfg(not(feature = "nrf5340dk"))]
         let transport = fireball_firmware::control::qemu_uart1();
-        // UARTE1's rings in P2 with the port's other buffers.
         #[cfg(feature = "nrf5340dk")]
-        let Some(transport) = control.map(|p| {
-            System::in_module_partition(system.heap(), || {
-                fireball_firmware::nrf5340::serial::ControlSerial::open(p)
-            })
-        }) else {
-            exit(false)
-        };
+        let transport = open_uarte1(&system, control);
         let served = fireball_firmware::control::serve(system, max_time_us, transport);
         if !served.reset {
             fireball_firmware::warn!(
@@ -290,15 +299,8 @@ fn main() -> ! {
     let (report, ok) = {
         #[cfg(not(feature = "nrf5340dk"))]
         let transport = fireball_firmware::gdb::qemu_uart2();
-        // UARTE1's rings in P2 with the stub's buffers.
         #[cfg(feature = "nrf5340dk")]
-        let Some(transport) = control.map(|p| {
-            System::in_module_partition(system.heap(), || {
-                fireball_firmware::nrf5340::serial::ControlSerial::open(p)
-            })
-        }) else {
-            exit(false)
-        };
+        let transport = open_uarte1(&system, control);
         let report = fireball_firmware::gdb::serve(system, max_time_us, transport);
         let ok = report.all_guests_finished() && report.halted.is_none();
         (report, ok)
