@@ -28,8 +28,9 @@ use crate::{ModuleError, System, modules::MAX_PACKAGE_BYTES, system::CONTROL};
 pub fn refusal(error: &ModuleError) -> Refusal {
     let rc = match error {
         ModuleError::BadRequest(_) => Rc::Invalid,
-        ModuleError::Method => Rc::NotSupported,
+        ModuleError::Method | ModuleError::NoInstaller => Rc::NotSupported,
         ModuleError::Package(PackageError::UnknownKey | PackageError::BadSignature)
+        | ModuleError::NoKeys
         | ModuleError::Package(PackageError::ReachNotGranted { .. })
         | ModuleError::NameMismatch { .. }
         | ModuleError::RoutesDiffer => Rc::AccessDenied,
@@ -128,6 +129,10 @@ impl Control for Managed<'_> {
             .install_package(package)
             .map(|()| Install::Deferred)
             .map_err(|e| refusal(&e))
+    }
+
+    fn accepts_uploads(&self) -> Result<(), Refusal> {
+        self.system.installable().map_err(|e| refusal(&e))
     }
 
     fn remove(&mut self, name: &str) -> Result<(), Refusal> {

@@ -123,6 +123,12 @@ pub enum ModuleError {
     NoRoom(String),
     /// The store refused it.
     Store(StoreError),
+    /// This deployment trusts no key (its manifest names no `deployment.keys`): nothing can
+    /// be installed, and an upload is refused at its first chunk.
+    NoKeys,
+    /// This image was built without the installer (`fireball-deploy`'s feature `install`,
+    /// which a board image gets when its manifest names keys).
+    NoInstaller,
 }
 
 impl ModuleError {
@@ -131,7 +137,9 @@ impl ModuleError {
         match self {
             Self::BadRequest(_) => code::BAD_REQUEST,
             Self::Method => code::METHOD,
-            Self::Package(PackageError::UnknownKey | PackageError::BadSignature) => code::UNTRUSTED,
+            Self::Package(PackageError::UnknownKey | PackageError::BadSignature)
+            | Self::NoKeys
+            | Self::NoInstaller => code::UNTRUSTED,
             Self::Package(PackageError::ReachNotGranted { .. })
             | Self::NameMismatch { .. }
             | Self::RoutesDiffer => code::NOT_GRANTED,
@@ -167,6 +175,10 @@ impl fmt::Display for ModuleError {
             }
             Self::NoRoom(why) => write!(f, "no room: {why}"),
             Self::Store(e) => write!(f, "the module store refused it: {e}"),
+            Self::NoKeys => f.write_str(
+                "this deployment trusts no key (its manifest names no `deployment.keys`)",
+            ),
+            Self::NoInstaller => f.write_str("this image was built without the installer"),
         }
     }
 }

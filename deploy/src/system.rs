@@ -26,8 +26,7 @@ use core::future::Future;
 
 use fireball_package::PublicKey;
 use fireball_router::{
-    CallError, Endpoint, Methods, Registration, Router, RouterAuthority, RouterConfig, TraceEvent,
-    trace,
+    CallError, Endpoint, Registration, Router, RouterAuthority, RouterConfig, TraceEvent, trace,
 };
 use fireball_subsystems::{
     hal::{Console, DeviceRegistry, gpio::Gpio},
@@ -235,6 +234,12 @@ impl RunOptions {
 
 #[cfg(feature = "debug")]
 pub mod debug;
+#[cfg(feature = "install")]
+mod install;
+// Without `install`: the same interface, nothing ever installed.
+#[cfg(not(feature = "install"))]
+#[path = "system/no_install.rs"]
+mod install;
 mod manage;
 
 pub use manage::{CONTROL, Installed};
@@ -278,7 +283,8 @@ struct Loaded {
     /// module kept to restart from is not there.
     image: Prevalidated,
     /// What the manifest lets it reach (a package may ask for no more).
-    reach: Vec<(String, Methods)>,
+    #[cfg(feature = "install")]
+    reach: Vec<(String, fireball_router::Methods)>,
 }
 
 impl Loaded {
@@ -378,7 +384,7 @@ pub struct System {
     /// The package being uploaded through `sys://modules`, if one is.
     upload: Option<Upload>,
     /// The install or update in progress, if one is.
-    update: Option<manage::Update>,
+    update: Option<install::Update>,
     /// Installs the control port started, finished (it polls them with
     /// [`System::take_installed`]).
     installed: Vec<Installed>,
@@ -684,34 +690,11 @@ impl<'p> Booting<'p> {
         let name = component.name.as_str();
         let bytes = self.store.get(name)?;
         let before = in_use(self.heap, RUNTIME);
-        let restored = (|| {
-            let package = fireball_package::Package::verify(bytes, &self.plan.keys)
-                .map_err(ModuleError::Package)?;
-            if package.name() != name {
-                return Err(ModuleError::NameMismatch {
-                    package: package.name().into(),
-                });
-            }
-            manage::held_to_manifest(&package, &component.routes, &component.reach)?;
-            if let Some(heap) = self.heap {
-                let available = heap.largest_free(RUNTIME);
-                let needs = package.module().len() * COMPILED_PER_MODULE_BYTE;
-                if available < needs {
-                    return Err(ModuleError::NoRoom(format!(
-                        "its compiled code needs ~{needs} B of P2, {available} B free"
-                    )));
-                }
-            }
-            let module = self
-                .vsoc
-                .load_package(&package)
-                .map_err(ModuleError::Load)?;
-            let source = Source::Package {
-                version: package.version(),
-                digest: package.digest(),
-            };
-            Ok((module, source))
-        })();
+        let restored = if self.plan.keys.is_empty() {
+            Err(ModuleError::NoKeys)
+        } else {
+            install::restore_package(&mut self.vsoc, self.heap, &self.plan.keys, component, bytes)
+        };
         let text = match &restored {
             Ok((_, source)) => format!(
                 "[fireball] {name} runs {} from the module store",
@@ -831,6 +814,7 @@ impl<'p> Booting<'p> {
             earlier: (0, 0),
             source,
             image: component.module.clone(),
+            #[cfg(feature = "install")]
             reach: component.reach.clone(),
         });
         Ok(())
@@ -976,6 +960,8 @@ impl System {
     }
 
     /// Take the router's trace into the run's record (and the logger's denials).
+    // Its own frame, not the deployment loop's (every component's poll runs on top of that).
+    #[inline(never)]
     fn collect_trace(&mut self) {
         let (lost, events) = self.router.drain_trace();
         if events.is_empty() && lost == 0 {
@@ -1092,6 +1078,8 @@ impl System {
     /// A new instance of `module` for component `index`, in its emptied heap, registered
     /// for its routes (the router gives it a new generation), watched and spawned; or why
     /// not (nothing is left behind).
+    // Cold (restarts, updates): its own frame, not the deployment loop's.
+    #[inline(never)]
     fn start_instance(
         &mut self,
         index: usize,

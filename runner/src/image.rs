@@ -119,6 +119,7 @@ pub fn build(
         text,
         services,
         ram,
+        keys,
     } = plan_source(
         manifest,
         &place.modules,
@@ -128,6 +129,13 @@ pub fn build(
     if fs::read_to_string(&plan).ok().as_deref() != Some(text.as_str()) {
         fs::write(&plan, text).map_err(|e| format!("{}: {e}", plan.display()))?;
     }
+    // The installer only where something could be installed: a manifest without keys
+    // refuses every package, and its image carries no verifier.
+    let features = if keys > 0 {
+        format!("{},install", image.features)
+    } else {
+        image.features.to_owned()
+    };
     let mut cmd = cross.cargo("build", ARM);
     cmd.current_dir(&place.sdk)
         .env("CARGO_TARGET_DIR", &place.target_dir)
@@ -143,7 +151,7 @@ pub fn build(
             "--bin",
             image.bin,
             "--features",
-            image.features,
+            &features,
         ])
         .args(["--profile", "firmware"]);
     run(&mut cmd)?;
@@ -161,6 +169,8 @@ struct PlanSource {
     services: usize,
     /// The manifest's `deployment.ram`, bytes.
     ram: u64,
+    /// How many keys the manifest names (`deployment.keys`).
+    keys: usize,
 }
 
 /// Rust source for `fn plan() -> Plan`: the manifest, validated, with each module validated
@@ -307,6 +317,7 @@ fn plan_source(
         text: out,
         services: manifest.services.len(),
         ram: manifest.deployment.ram,
+        keys: keys.len(),
     })
 }
 

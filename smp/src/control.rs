@@ -69,6 +69,13 @@ pub trait Control {
     /// over, not copied: on a board a second copy of a package may not fit.
     fn install(&mut self, package: Vec<u8>) -> Result<Install, Refusal>;
 
+    /// Whether the board takes an upload at all, asked at its first chunk (offset 0): a
+    /// refusal ends it before a byte is kept (a board that trusts no key need not receive
+    /// a package to refuse it). Taken unless the board says otherwise.
+    fn accepts_uploads(&self) -> Result<(), Refusal> {
+        Ok(())
+    }
+
     /// Remove module `name` (the Fireball group's `remove`).
     fn remove(&mut self, name: &str) -> Result<(), Refusal>;
 

@@ -358,6 +358,53 @@ fn an_update_swaps_the_module_while_its_caller_keeps_getting_answers() {
     every_request_answered(&system.finish().trace);
 }
 
+/// A deployment whose manifest names no keys could trust no package: an upload is refused
+/// at its first chunk (`UNTRUSTED`, nothing received), the control port's as well, and the
+/// module that runs goes on serving. (A board image of such a manifest carries no installer
+/// at all: `docs/perf.md`, "Making the image small".)
+#[test]
+fn a_deployment_without_keys_refuses_an_upload_at_its_first_chunk() {
+    let manifest = MANIFEST.replace("keys = [\"board.pub\"]\n", "");
+    assert_ne!(manifest, MANIFEST);
+    let (mut system, out, _dir) = boot_with(&manifest, &echo(""), 10);
+    let (board, _) = keys();
+    let v2 = package("echo", "2.0.0", &echo(""), &["svc://echo/{x}"], &board);
+    assert!(v2.len() > 400, "more than one chunk");
+    system.run_until(50_000);
+    assert!(matches!(
+        system.installable(),
+        Err(fireball_deploy::ModuleError::NoKeys)
+    ));
+    let outcomes = probe(
+        &mut system,
+        vec![
+            ("v2", Step::Upload("echo", v2.clone())),
+            ("list", Step::Read("sys://modules/echo")),
+        ],
+    );
+    assert!(!system.run_guests());
+    assert_eq!(
+        outcome(&outcomes, "v2"),
+        Err(CallError::Failed(code::UNTRUSTED))
+    );
+    let text = out.contents();
+    let entry = outcome(&outcomes, "list").unwrap();
+    assert_eq!(entry.str("source"), Some("image"), "{entry:?}");
+    assert!(
+        system.install_package(v2).is_err(),
+        "the control port's install is refused too"
+    );
+    assert_eq!(calls(&out), "o".repeat(10), "{text}");
+    // Refused at offset 0: no later chunk was sent.
+    let trace = system.finish().trace;
+    let writes: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.contains(" request ") && l.contains("write sys://modules/echo"))
+        .collect();
+    assert_eq!(writes.len(), 1, "{trace}");
+    every_request_answered(&trace);
+}
+
 #[test]
 fn a_removed_service_answers_no_route_and_can_be_installed_again() {
     let (mut system, out, _dir) = boot(30);
