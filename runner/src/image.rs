@@ -161,6 +161,107 @@ pub fn build(
     Ok(elf)
 }
 
+/// How an image keeps its modules in flash: LZ4 blocks (liblz4's HC mode at its highest
+/// level), each compressed against one of the modules kept plain (`dict`) when that makes
+/// the whole smaller, as it does when modules share an SDK (docs/perf.md, "Modules
+/// compressed in flash"). The plain module needs no RAM to inflate the others against, and
+/// none to compile from.
+struct Flash {
+    /// Which of the modules (by index) is kept plain, the dictionary of the others.
+    dict: Option<usize>,
+    /// Each distinct module's block, by digest (none for the dictionary).
+    blocks: Vec<(fireball_vsoc::Digest, Vec<u8>)>,
+}
+
+/// How one module is kept ([`Flash::form`]).
+enum Kept<'a> {
+    /// Plain: it is the dictionary.
+    Dictionary,
+    /// An LZ4 block, compressed against the dictionary (`dict`) or alone.
+    Block { block: &'a [u8], dict: bool },
+}
+
+impl Flash {
+    fn form<'a>(
+        &'a self,
+        digest: &fireball_vsoc::Digest,
+        modules: &[(&fireball_vsoc::Digest, Vec<u8>)],
+    ) -> Kept<'a> {
+        if self.dict.is_some_and(|i| modules[i].0 == digest) {
+            return Kept::Dictionary;
+        }
+        let block = self
+            .blocks
+            .iter()
+            .find(|(d, _)| d == digest)
+            .map_or(&[][..], |(_, block)| block);
+        Kept::Block {
+            block,
+            dict: self.dict.is_some(),
+        }
+    }
+
+    /// Bytes of flash the modules take kept this way.
+    fn bytes(&self, modules: &[(&fireball_vsoc::Digest, Vec<u8>)]) -> usize {
+        self.dict.map_or(0, |i| modules[i].1.len())
+            + self
+                .blocks
+                .iter()
+                .map(|(_, block)| block.len())
+                .sum::<usize>()
+    }
+}
+
+/// The smallest way to keep `modules` (in component order, a module may repeat): every one
+/// compressed alone, or one kept plain and the others compressed against it, whichever
+/// takes the least flash.
+fn keep_in_flash(modules: &[(&fireball_vsoc::Digest, Vec<u8>)]) -> Result<Flash, String> {
+    // Each distinct module once, by its first component.
+    let mut distinct: Vec<usize> = Vec::new();
+    for (i, (digest, _)) in modules.iter().enumerate() {
+        if !distinct.iter().any(|&j| modules[j].0 == *digest) {
+            distinct.push(i);
+        }
+    }
+    let with = |dict: Option<usize>| -> Result<Flash, String> {
+        let against: &[u8] = dict.map_or(&[], |i| &modules[i].1);
+        let blocks = distinct
+            .iter()
+            .filter(|&&i| Some(i) != dict)
+            .map(|&i| Ok((*modules[i].0, compress_hc(&modules[i].1, against)?)))
+            .collect::<Result<_, String>>()?;
+        Ok(Flash { dict, blocks })
+    };
+    let mut best = with(None)?;
+    if distinct.len() > 1 {
+        for &i in &distinct {
+            let candidate = with(Some(i))?;
+            if candidate.bytes(modules) < best.bytes(modules) {
+                best = candidate;
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// `module` as an LZ4 block (no frame, no size prefix) whose matches may reach back into
+/// `dict` (empty: none), with liblz4's HC encoder at its highest level (optimal parsing).
+/// `lz4_flex` decodes it on the board ([`fireball_vsoc::ModuleBytes::Lz4`]).
+pub fn compress_hc(module: &[u8], dict: &[u8]) -> Result<Vec<u8>, String> {
+    let mut encoder = lzzzz::lz4_hc::Compressor::with_dict(dict, lzzzz::lz4_hc::CLEVEL_MAX)
+        .map_err(|e| format!("LZ4 HC: {e}"))?;
+    let mut block = Vec::new();
+    encoder
+        .next_to_vec(module, &mut block)
+        .map_err(|e| format!("LZ4 HC: {e}"))?;
+    Ok(block)
+}
+
+/// A digest as lower-case hex (the pinned files' names).
+fn hex(digest: &fireball_vsoc::Digest) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The generated plan and what the image's build needs to know of the manifest.
 struct PlanSource {
     /// Rust source for `fn plan() -> Plan`.
@@ -208,6 +309,41 @@ fn plan_source(
     let validated = crate::deploy::plan_debug(&manifest, &dirs, debug)
         .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
     fs::create_dir_all(pinned).map_err(|e| format!("{}: {e}", pinned.display()))?;
+    // How the modules are kept in flash (docs/perf.md, "Modules compressed in flash").
+    let modules: Vec<(&fireball_vsoc::Digest, Vec<u8>)> = validated
+        .components
+        .iter()
+        .zip(manifest.components())
+        .map(|(planned, component)| {
+            let module = &planned.module;
+            let bytes = module
+                .bytes()
+                .module()
+                .map_err(|e| format!("{}: {e}", component.name()))?;
+            Ok((module.digest(), bytes.into_owned()))
+        })
+        .collect::<Result<_, String>>()?;
+    let flash = keep_in_flash(&modules)?;
+    let write = |name: String, bytes: &[u8]| -> Result<String, String> {
+        let path = pinned.join(name);
+        if fs::read(&path).ok().as_deref() != Some(bytes) {
+            fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        let path = path
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(format!("{:?}", path.display().to_string()))
+    };
+    let mut items = String::new();
+    if let Some(index) = flash.dict {
+        let (digest, bytes) = &modules[index];
+        let path = write(format!("{}.wasm", hex(digest)), bytes)?;
+        items += &format!(
+            "/// The module kept plain in flash, which the others' LZ4 blocks are compressed\n\
+             /// against.\n\
+             static DICTIONARY: &[u8] = include_bytes!({path});\n"
+        );
+    }
     let p = &manifest.partitions;
     let mut out = format!(
         "// Generated by `cargo xtask` from the deployment manifest; do not edit.\n\
@@ -215,6 +351,7 @@ fn plan_source(
          const PARTITIONS: [usize; 6] = [{}, {}, {}, {}, {}, {}];\n",
         p.kernel, p.runtime, p.subsystems, p.services, p.guests, p.reserve
     );
+    out += &items;
     out += "fn plan() -> fireball_deploy::Plan {\n\
          use alloc::{string::String, vec};\n\
          use fireball_deploy::{ComponentPlan, Kind, Plan};\n\
@@ -234,26 +371,43 @@ fn plan_source(
     );
     for (component, planned) in manifest.components().zip(&validated.components) {
         let module = &planned.module;
-        let hex: String = module.digest().iter().map(|b| format!("{b:02x}")).collect();
-        // Kept in flash as an LZ4 block, inflated while it compiles (docs/perf.md,
-        // "Modules compressed in flash").
-        let bytes = module
-            .bytes()
-            .module()
-            .map_err(|e| format!("{}: {e}", component.name()))?;
-        let block = fireball_vsoc::compress(&bytes);
-        let path = pinned.join(format!("{hex}.lz4"));
-        if fs::read(&path).ok().as_deref() != Some(&block[..]) {
-            fs::write(&path, &block).map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-        let path = path
-            .canonicalize()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let digest: Vec<String> = module
+        let bytes_len = module.len();
+        let digest_list: Vec<String> = module
             .digest()
             .iter()
             .map(|b| format!("{b:#04x}"))
             .collect();
+        let digest_list = digest_list.join(", ");
+        let kept = match flash.form(module.digest(), &modules) {
+            Kept::Dictionary => format!(
+                "// Safety: `cargo xtask` validated these bytes with wasmi (`Vsoc::prevalidate`)\n\
+                 // and wrote them to a file named by their SHA-256 digest, the one pinned here.\n\
+                 unsafe {{ Prevalidated::new_unchecked(DICTIONARY, [{digest_list}]) }}"
+            ),
+            Kept::Block { block, dict } => {
+                let name = match dict {
+                    false => format!("{}.lz4", hex(module.digest())),
+                    true => format!(
+                        "{}-{}.lz4",
+                        hex(module.digest()),
+                        &hex(modules[flash.dict.unwrap_or(0)].0)[..16]
+                    ),
+                };
+                let path = write(name, block)?;
+                let call = match dict {
+                    false => format!("new_lz4_unchecked(include_bytes!({path}), {bytes_len}, "),
+                    true => format!(
+                        "new_lz4_dict_unchecked(include_bytes!({path}), {bytes_len}, DICTIONARY, "
+                    ),
+                };
+                format!(
+                    "// Safety: `cargo xtask` validated these bytes with wasmi (`Vsoc::prevalidate`)\n\
+                     // and wrote them, LZ4-compressed, to a file named by their SHA-256 digest,\n\
+                     // the one pinned here.\n\
+                     unsafe {{ Prevalidated::{call}[{digest_list}]) }}"
+                )
+            }
+        };
         let (kind, quota, routes) = match component {
             Component::Service(s) => ("Service", s.quota, s.routes.clone()),
             Component::Guest(_) => ("Guest", 0, Vec::new()),
@@ -278,16 +432,10 @@ fn plan_source(
             .collect();
         out += &format!(
             "ComponentPlan {{ name: s({:?}), kind: Kind::{kind},\n\
-             // Safety: `cargo xtask` validated these bytes with wasmi (`Vsoc::prevalidate`)\n\
-             // and wrote them, LZ4-compressed, to a file named by their SHA-256 digest, the\n\
-             // one pinned here.\n\
-             module: unsafe {{ Prevalidated::new_lz4_unchecked(include_bytes!({:?}), {}, [{}]) }},\n\
+             module: {kept},\n\
              quota: {quota}, routes: vec![{}], reach: vec![{}],\n\
              call_timeouts: vec![{}], lifecycle: {} }},\n",
             component.name(),
-            path.display().to_string(),
-            bytes.len(),
-            digest.join(", "),
             routes.join(", "),
             reach.join(", "),
             planned

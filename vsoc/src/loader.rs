@@ -210,12 +210,16 @@ pub enum ModuleBytes {
     Shared(Arc<[u8]>),
     /// An LZ4 block (no frame, no size prefix) that inflates to `len` bytes: how an image
     /// keeps its modules in flash ([`compress`]). Inflated into the current placement each
-    /// time the module is compiled, and freed once it is.
+    /// time the module is compiled, and freed once it is. Its matches may reach back into
+    /// `dict`, bytes that precede it (an image's shared dictionary: another of its modules,
+    /// kept plain in flash, so inflating needs no RAM for it); empty for none.
     Lz4 {
         /// The compressed block.
         block: &'static [u8],
         /// The module's size, inflated.
         len: usize,
+        /// The dictionary the block was compressed against (empty: none).
+        dict: &'static [u8],
     },
 }
 
@@ -250,9 +254,9 @@ impl ModuleBytes {
         match self {
             Self::Static(bytes) => Ok(Cow::Borrowed(bytes)),
             Self::Shared(bytes) => Ok(Cow::Borrowed(bytes)),
-            Self::Lz4 { block, len } => {
+            Self::Lz4 { block, len, dict } => {
                 let mut module = vec![0; *len];
-                match lz4_flex::block::decompress_into(block, &mut module) {
+                match lz4_flex::block::decompress_into_with_dict(block, &mut module, dict) {
                     Ok(n) if n == *len => Ok(Cow::Owned(module)),
                     Ok(n) => Err(LoadError::Inflate {
                         expected: *len,
@@ -326,8 +330,28 @@ impl Prevalidated {
         len: usize,
         digest: Digest,
     ) -> Self {
+        // Safety: the caller's promise.
+        unsafe { Self::new_lz4_dict_unchecked(block, len, &[], digest) }
+    }
+
+    /// [`Prevalidated::new_lz4_unchecked`] for a block compressed against `dict` (its
+    /// matches reach back into those bytes, which precede it): an image's modules share one
+    /// dictionary, another module kept plain in flash.
+    ///
+    /// # Safety
+    ///
+    /// As [`Prevalidated::new_lz4_unchecked`], for the bytes the block inflates to against
+    /// `dict` (the very bytes it was compressed against: others may inflate to the right
+    /// size but to other bytes).
+    #[allow(unsafe_code)]
+    pub const unsafe fn new_lz4_dict_unchecked(
+        block: &'static [u8],
+        len: usize,
+        dict: &'static [u8],
+        digest: Digest,
+    ) -> Self {
         Self {
-            bytes: ModuleBytes::Lz4 { block, len },
+            bytes: ModuleBytes::Lz4 { block, len, dict },
             digest,
         }
     }

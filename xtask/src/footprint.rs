@@ -85,11 +85,25 @@ pub fn components(
             if module.is_empty() {
                 continue;
             }
-            // A deployment image keeps its modules LZ4-compressed; other images (the
-            // bench's, `hello`) embed them as they are.
-            let block = fireball_vsoc::compress(&module);
+            // A deployment image keeps its modules as the image builder wrote them under
+            // `prevalidated/` (LZ4 blocks, and the dictionary plain), named by the module's
+            // digest; other images (the bench's, `hello`) embed them as they are.
+            let hex: String = fireball_vsoc::loader::digest(&module)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let pinned = modules.parent().map(|dir| dir.join("prevalidated"));
+            let mut forms: Vec<Vec<u8>> = pinned
+                .and_then(|dir| std::fs::read_dir(dir).ok())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&hex))
+                .filter_map(|e| std::fs::read(e.path()).ok())
+                .collect();
+            forms.push(module);
             let found = |bytes: &[u8]| image.windows(bytes.len()).any(|w| w == bytes);
-            let bytes = [block, module].into_iter().find(|bytes| found(bytes));
+            let bytes = forms.into_iter().find(|bytes| found(bytes));
             if let Some(bytes) = bytes {
                 let name = entry
                     .path()

@@ -120,10 +120,51 @@ fn a_module_kept_compressed_runs_as_the_module_itself() {
             ModuleBytes::Lz4 {
                 block,
                 len: bytes.len(),
+                dict: &[],
             },
         )
         .unwrap();
     assert_eq!(again.digest(), &digest);
+}
+
+/// An image's modules are compressed against a dictionary, another of its modules kept
+/// plain (`fireball::image`, liblz4's HC encoder): such a block inflates against those
+/// bytes. Without the dictionary its matches reach before the start: refused, never a
+/// panic.
+#[test]
+fn a_block_compressed_against_a_dictionary_inflates_only_against_it() {
+    let vsoc = Vsoc::new(VsocConfig::default());
+    let bytes = fireball_tests::module("hello");
+    let dict: &'static [u8] = fireball_tests::module("counter-client").leak();
+    let digest = loader::digest(&bytes);
+    let block: &'static [u8] = fireball::image::compress_hc(&bytes, dict).unwrap().leak();
+    let alone = fireball::image::compress_hc(&bytes, &[]).unwrap();
+    assert!(
+        block.len() < alone.len(),
+        "the SDK the two modules share: {} against {} alone",
+        block.len(),
+        alone.len()
+    );
+    assert!(
+        alone.len() < fireball_vsoc::compress(&bytes).len(),
+        "HC beats the fast encoder"
+    );
+    // Safety: the block inflates to `bytes` against `dict`, which `prevalidate` validates
+    // below (and this crate enables `check-digest`).
+    let module = unsafe { Prevalidated::new_lz4_dict_unchecked(block, bytes.len(), dict, digest) };
+    vsoc.prevalidate("hello", bytes.clone()).unwrap();
+    assert_eq!(&module.bytes().module().unwrap()[..], &bytes[..]);
+    let loaded = vsoc.load_prevalidated("hello", &module).unwrap();
+    let console = BufferConsole::new();
+    let mut instance = vsoc
+        .instantiate(&loaded, Box::new(console.clone()))
+        .unwrap();
+    assert_eq!(instance.run_to_completion().0, Slice::Finished);
+    assert_eq!(console.contents(), GREETING);
+    // Safety: never loaded: it fails to inflate before wasmi sees it.
+    let module = unsafe { Prevalidated::new_lz4_unchecked(block, bytes.len(), digest) };
+    let err = vsoc.load_prevalidated("hello", &module).unwrap_err();
+    assert!(matches!(err, LoadError::Inflate { .. }), "{err:?}");
 }
 
 #[test]
