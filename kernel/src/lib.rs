@@ -59,6 +59,9 @@
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
+// Cold code compiled for size in the firmware (`--cfg fireball_size_hints`, which only the
+// cross build passes, with a toolchain that has the attribute).
+#![cfg_attr(fireball_size_hints, feature(optimize_attribute))]
 
 extern crate alloc;
 #[cfg(any(test, feature = "std"))]

@@ -45,6 +45,9 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Cold code compiled for size in the firmware (`--cfg fireball_size_hints`, which only the
+// cross build passes, with a toolchain that has the attribute).
+#![cfg_attr(fireball_size_hints, feature(optimize_attribute))]
 
 extern crate alloc;
 // `#[derive(Message)]` names its paths `::fireball_record::…`, here too.
@@ -533,6 +536,7 @@ impl From<()> for Value {
 
 impl fmt::Display for Value {
     /// A compact, deterministic text form (used by the trace).
+    #[cfg_attr(fireball_size_hints, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Unit => f.write_str("()"),
@@ -563,6 +567,7 @@ impl fmt::Display for Value {
 
 impl fmt::Display for Record {
     /// `{key: value, …}`, in field order.
+    #[cfg_attr(fireball_size_hints, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("{")?;
         for (i, (key, value)) in self.fields.iter().enumerate() {

@@ -645,6 +645,9 @@ impl Drop for Endpoint {
 }
 
 impl Endpoint {
+    // Cold (boot, restarts, teardown): compiled for size (docs/perf.md, "Cold code in the hot crates").
+    #[cfg_attr(fireball_size_hints, optimize(size))]
+    #[inline(never)]
     fn unregister(&self) {
         let identity = &self.identity;
         let (live, answer) = {

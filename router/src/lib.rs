@@ -144,6 +144,9 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Cold code compiled for size in the firmware (`--cfg fireball_size_hints`, which only the
+// cross build passes, with a toolchain that has the attribute).
+#![cfg_attr(fireball_size_hints, feature(optimize_attribute))]
 
 extern crate alloc;
 

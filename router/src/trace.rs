@@ -259,6 +259,7 @@ fn body(f: &mut fmt::Formatter<'_>, body: &Option<Box<str>>) -> fmt::Result {
 }
 
 impl fmt::Display for TraceEvent {
+    #[cfg_attr(fireball_size_hints, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use TraceEvent as E;
         match self {

@@ -19,8 +19,9 @@ pub mod defmt_stream;
 pub mod modules;
 pub mod qemu;
 pub mod toolchain;
+pub mod wasm_opt;
 
-use std::{process::Command, sync::OnceLock};
+use std::{fs, path::Path, process::Command, sync::OnceLock};
 
 static TOOL: OnceLock<&'static str> = OnceLock::new();
 
@@ -70,4 +71,14 @@ pub fn describe(cmd: &Command) -> String {
         text.push_str(&arg.to_string_lossy());
     }
     text
+}
+
+/// Copy `from` to `to` unless `to` already has the same bytes, so that an
+/// unchanged module keeps its mtime and does not force a firmware relink.
+pub fn copy_if_changed(from: &Path, to: &Path) -> Result<(), String> {
+    let bytes = fs::read(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    if fs::read(to).ok().as_deref() != Some(bytes.as_slice()) {
+        fs::write(to, &bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+    }
+    Ok(())
 }

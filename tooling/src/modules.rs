@@ -14,6 +14,7 @@ use std::{
 
 use serde_json::Value;
 
+pub use crate::copy_if_changed;
 use crate::{
     run,
     toolchain::{Cross, WASM, host_cargo},
@@ -210,7 +211,12 @@ pub fn build_packages(
             .join(build.profile())
             .join(format!("{}.wasm", spec.lib_name));
         let dest = out.join(format!("{}.wasm", spec.package));
-        copy_if_changed(&built, &dest)?;
+        match build {
+            // What images carry: through wasm-opt (`crate::wasm_opt`).
+            Build::Release => crate::wasm_opt::optimize(&built, &dest)?,
+            // DWARF describes the code as rustc made it.
+            Build::Debug => copy_if_changed(&built, &dest)?,
+        }
         let size = fs::metadata(&dest).map(|m| m.len()).unwrap_or(0);
         let what = if build == Build::Debug {
             " (debug)"
@@ -227,14 +233,4 @@ pub fn build_packages(
         );
     }
     Ok(out)
-}
-
-/// Copy `from` to `to` unless `to` already has the same bytes, so that an
-/// unchanged module keeps its mtime and does not force a firmware relink.
-pub fn copy_if_changed(from: &Path, to: &Path) -> Result<(), String> {
-    let bytes = fs::read(from).map_err(|e| format!("{}: {e}", from.display()))?;
-    if fs::read(to).ok().as_deref() != Some(bytes.as_slice()) {
-        fs::write(to, &bytes).map_err(|e| format!("{}: {e}", to.display()))?;
-    }
-    Ok(())
 }

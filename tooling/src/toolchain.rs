@@ -158,7 +158,7 @@ impl Cross {
                     // locations or formatting in the image (docs/perf.md, "Making the image
                     // small"). Applies to `core` and `alloc` too, which build-std rebuilds.
                     cmd.arg("--config").arg(format!(
-                        "target.{target}.rustflags=[\"-Zunstable-options\", \"-Cpanic=immediate-abort\"]"
+                        "target.{target}.rustflags=[\"-Zunstable-options\", \"-Cpanic=immediate-abort\", \"--cfg\", \"fireball_size_hints\"]"
                     ));
                 }
                 cmd

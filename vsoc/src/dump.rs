@@ -28,6 +28,7 @@ impl<'a> VsocDump<'a> {
 }
 
 impl fmt::Display for VsocDump<'_> {
+    #[cfg_attr(fireball_size_hints, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let monitors = self.registry.monitors.borrow();
         // Instance tasks show the component they run, not the kernel's `wasm-*` kind.

@@ -136,6 +136,9 @@ pub struct Instance {
 }
 
 impl Instance {
+    // Cold (boot, restarts, teardown): compiled for size (docs/perf.md, "Cold code in the hot crates").
+    #[cfg_attr(fireball_size_hints, optimize(size))]
+    #[inline(never)]
     pub(crate) fn new(
         site: Site<'_>,
         linker: &wasmi::Linker<HostContext>,
@@ -339,6 +342,8 @@ impl Instance {
 
     /// Why the instance stopped, once it has trapped. A trap (abort or
     /// `unreachable`) after a refused memory growth is a memory exhaustion.
+    // Cold (boot, restarts, teardown): compiled for size (docs/perf.md, "Cold code in the hot crates").
+    #[cfg_attr(fireball_size_hints, optimize(size))]
     pub fn stop_reason(&self) -> Option<StopReason> {
         let Call::Trapped(trap) = &self.call else {
             return None;
@@ -614,6 +619,7 @@ impl crate::probes::Inspect for Instance {
 }
 
 impl Drop for Instance {
+    #[cfg_attr(fireball_size_hints, optimize(size))]
     fn drop(&mut self) {
         let state = self.store.data();
         let charged = self.fixed_charge + state.limiter.charged;

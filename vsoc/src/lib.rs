@@ -69,6 +69,9 @@
 //! - `lib.rs` ([`Vsoc`]) → all of the above; `bench` → `lib.rs`
 #![no_std]
 #![deny(missing_docs)]
+// Cold code compiled for size in the firmware (`--cfg fireball_size_hints`, which only the
+// cross build passes, with a toolchain that has the attribute).
+#![cfg_attr(fireball_size_hints, feature(optimize_attribute))]
 // One `unsafe` block: compiling a `Prevalidated` module without validating it again.
 #![deny(unsafe_code)]
 

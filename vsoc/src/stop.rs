@@ -35,6 +35,7 @@ pub struct Trap {
 }
 
 impl fmt::Display for Trap {
+    #[cfg_attr(fireball_size_hints, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}::{} trapped: ", self.module, self.function)?;
         match &self.kind {
@@ -107,6 +108,7 @@ impl fmt::Display for Overrun {
 }
 
 impl fmt::Display for StopReason {
+    #[cfg_attr(fireball_size_hints, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Trapped(trap) => trap.fmt(f),

@@ -24,6 +24,9 @@ pub struct MemoryReport {
 
 impl PartitionedHeap {
     /// Takes a [`MemoryReport`] (probes each heap for its largest free block).
+    // Cold (boot, restarts, teardown): compiled for size (docs/perf.md, "Cold code in the hot crates").
+    #[cfg_attr(fireball_size_hints, optimize(size))]
+    #[inline(never)]
     pub fn report(&self) -> MemoryReport {
         let partitions = PartitionId::ALL.map(|id| self.stats(id));
         let services = self
@@ -57,6 +60,7 @@ fn line(f: &mut fmt::Formatter<'_>, label: fmt::Arguments<'_>, s: &HeapStats) ->
 }
 
 impl fmt::Display for MemoryReport {
+    #[cfg_attr(fireball_size_hints, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (id, stats) in PartitionId::ALL.iter().zip(&self.partitions) {
             match stats {

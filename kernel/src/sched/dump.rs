@@ -72,6 +72,7 @@ impl<'a> CoroutineDump<'a> {
 }
 
 impl fmt::Display for CoroutineDump<'_> {
+    #[cfg_attr(fireball_size_hints, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,

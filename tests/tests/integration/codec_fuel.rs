@@ -8,11 +8,11 @@ use fireball_vsoc::{Slice, Vsoc, VsocConfig};
 /// Rounds per phase (`codec_probe::ROUNDS`).
 const ROUNDS: u64 = 50;
 
-/// Most fuel one decode of a 4-field record may take: the goal (1,952 today). Lower it when a
-/// change earns it.
-const DECODE_BUDGET: u64 = 2_000;
-/// Most fuel one encode of it may take (today's figure and a little room).
-const ENCODE_BUDGET: u64 = 1_120;
+/// Most fuel one decode of a 4-field record may take: today's figure and a little room
+/// (1,700 since the modules go through wasm-opt; 1,952 before; the goal is 2,000).
+const DECODE_BUDGET: u64 = 1_760;
+/// Most fuel one encode of it may take (today's figure, 988, and a little room).
+const ENCODE_BUDGET: u64 = 1_020;
 
 #[test]
 fn a_four_field_record_decodes_and_encodes_within_budget() {
