@@ -102,17 +102,22 @@ fn cache_dir() -> Result<PathBuf, String> {
 
 /// `module` (a linker's output) optimized for size into `out` (`wasm-opt -Os`), or copied
 /// as it is where `wasm-opt` is unavailable. Skipped when `out` was made from these very
-/// bytes (kept beside `module` as `<module>.in`), so an unchanged module costs nothing.
+/// bytes (kept as `.wasm-opt/<name>.in` beside `out`), so an unchanged module costs nothing.
 pub fn optimize(module: &Path, out: &Path) -> Result<(), String> {
     let bytes = fs::read(module).map_err(|e| format!("{}: {e}", module.display()))?;
-    let input = module.with_extension("wasm.in");
+    let (Some(dir), Some(name)) = (out.parent(), out.file_name()) else {
+        return Err(format!("{}: not a file path", out.display()));
+    };
+    let inputs = dir.join(".wasm-opt");
+    fs::create_dir_all(&inputs).map_err(|e| format!("{}: {e}", inputs.display()))?;
+    let input = inputs.join(name).with_extension("wasm.in");
     if out.is_file() && fs::read(&input).ok().as_deref() == Some(bytes.as_slice()) {
         return Ok(());
     }
     let Some(wasm_opt) = wasm_opt() else {
         return crate::copy_if_changed(module, out);
     };
-    let staged = module.with_extension("opt.wasm");
+    let staged = input.with_extension("opt");
     run(Command::new(wasm_opt)
         .arg("-Os")
         .args(INLINING)

@@ -254,7 +254,7 @@ pub fn run_check(root: &Path) -> Result<(), String> {
     let project = Project {
         dir: scratch.join("alarm"),
         path,
-        target: scratch.join("target"),
+        target: crate::new_project::user_projects_target(root),
     };
     let mut new = project.sh("fireball new service alarm");
     new.current_dir(&scratch);
