@@ -63,14 +63,16 @@ pub const START_US: u64 = 1_000_000;
 pub mod code {
     /// The request's body or method is not one this route takes.
     pub const BAD_REQUEST: u16 = 400;
-    /// The package is not signed by one of the board's keys, or its signature is wrong.
+    /// The package is not signed by one of the board's keys, or its signature is wrong; or
+    /// the deployment trusts no key at all (then the upload is refused at its first chunk).
     pub const UNTRUSTED: u16 = 401;
     /// The package asks for more than the manifest grants its component (reach, routes), or
     /// names another component than the route.
     pub const NOT_GRANTED: u16 = 403;
     /// No such component in the deployment (or, to remove, none installed).
     pub const UNKNOWN: u16 = 404;
-    /// A method other than `read`, `write` or `call`.
+    /// A method other than `read`, `write` or `call`; or `write` (an upload) to an image built
+    /// without the installer.
     pub const METHOD: u16 = 405;
     /// Another upload or update is in progress.
     pub const BUSY: u16 = 409;
@@ -136,10 +138,10 @@ impl ModuleError {
     pub fn code(&self) -> u16 {
         match self {
             Self::BadRequest(_) => code::BAD_REQUEST,
-            Self::Method => code::METHOD,
-            Self::Package(PackageError::UnknownKey | PackageError::BadSignature)
-            | Self::NoKeys
-            | Self::NoInstaller => code::UNTRUSTED,
+            Self::Method | Self::NoInstaller => code::METHOD,
+            Self::Package(PackageError::UnknownKey | PackageError::BadSignature) | Self::NoKeys => {
+                code::UNTRUSTED
+            }
             Self::Package(PackageError::ReachNotGranted { .. })
             | Self::NameMismatch { .. }
             | Self::RoutesDiffer => code::NOT_GRANTED,

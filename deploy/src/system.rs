@@ -53,7 +53,7 @@ use crate::component::{Kind, State};
 use crate::error::{BootError, describe};
 use crate::lifecycle::{Decision, Restarts, duration};
 use crate::memory::PartitionTable;
-use crate::modules::{self, ModuleError, ModuleStore, RamStore, Source, Upload};
+use crate::modules::{self, ModuleStore, RamStore, Source, Upload};
 use crate::plan::{ComponentPlan, Lifecycle, Plan};
 use crate::report::{ComponentRam, ComponentReport, RunReport};
 
@@ -690,11 +690,9 @@ impl<'p> Booting<'p> {
         let name = component.name.as_str();
         let bytes = self.store.get(name)?;
         let before = in_use(self.heap, RUNTIME);
-        let restored = if self.plan.keys.is_empty() {
-            Err(ModuleError::NoKeys)
-        } else {
+        let restored = manage::installable(&self.plan.keys).and_then(|()| {
             install::restore_package(&mut self.vsoc, self.heap, &self.plan.keys, component, bytes)
-        };
+        });
         let text = match &restored {
             Ok((_, source)) => format!(
                 "[fireball] {name} runs {} from the module store",

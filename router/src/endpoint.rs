@@ -645,7 +645,8 @@ impl Drop for Endpoint {
 }
 
 impl Endpoint {
-    // Cold (boot, restarts, teardown): compiled for size (docs/perf.md, "Cold code in the hot crates").
+    // Cold (boot, restarts, teardown): compiled for size in the firmware
+    // (docs/perf.md, "Cold code in the hot crates").
     #[cfg_attr(fireball_size_hints, optimize(size))]
     #[inline(never)]
     fn unregister(&self) {

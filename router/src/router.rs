@@ -171,7 +171,8 @@ impl Router {
         self.core.at_home(|| self.register_at_home(registration))
     }
 
-    // Cold (boot, restarts, teardown): compiled for size (docs/perf.md, "Cold code in the hot crates").
+    // Cold (boot, restarts, teardown): compiled for size in the firmware
+    // (docs/perf.md, "Cold code in the hot crates").
     #[cfg_attr(fireball_size_hints, optimize(size))]
     #[inline(never)]
     fn register_at_home(&self, registration: Registration<'_>) -> Result<Endpoint, RegisterError> {

@@ -174,31 +174,34 @@ struct Flash {
 }
 
 /// How one module is kept ([`Flash::form`]).
+#[derive(Debug, PartialEq)]
 enum Kept<'a> {
     /// Plain: it is the dictionary.
     Dictionary,
-    /// An LZ4 block, compressed against the dictionary (`dict`) or alone.
-    Block { block: &'a [u8], dict: bool },
+    /// An LZ4 block, compressed against the dictionary (whose digest `dict` is) or alone.
+    Block {
+        block: &'a [u8],
+        dict: Option<&'a fireball_vsoc::Digest>,
+    },
 }
 
 impl Flash {
+    /// How the module of `digest` is kept; an error for a module that was not laid out.
     fn form<'a>(
         &'a self,
         digest: &fireball_vsoc::Digest,
-        modules: &[(&fireball_vsoc::Digest, Vec<u8>)],
-    ) -> Kept<'a> {
-        if self.dict.is_some_and(|i| modules[i].0 == digest) {
-            return Kept::Dictionary;
+        modules: &'a [(&fireball_vsoc::Digest, Vec<u8>)],
+    ) -> Result<Kept<'a>, String> {
+        let dict = self.dict.map(|i| modules[i].0);
+        if dict == Some(digest) {
+            return Ok(Kept::Dictionary);
         }
-        let block = self
+        let (_, block) = self
             .blocks
             .iter()
             .find(|(d, _)| d == digest)
-            .map_or(&[][..], |(_, block)| block);
-        Kept::Block {
-            block,
-            dict: self.dict.is_some(),
-        }
+            .ok_or_else(|| format!("no block was made for module {}", hex(digest)))?;
+        Ok(Kept::Block { block, dict })
     }
 
     /// Bytes of flash the modules take kept this way.
@@ -211,6 +214,9 @@ impl Flash {
                 .sum::<usize>()
     }
 }
+
+/// How many modules [`keep_in_flash`] tries as the dictionary, at most.
+const DICTIONARY_CANDIDATES: usize = 12;
 
 /// The smallest way to keep `modules` (in component order, a module may repeat): every one
 /// compressed alone, or one kept plain and the others compressed against it, whichever
@@ -234,7 +240,12 @@ fn keep_in_flash(modules: &[(&fireball_vsoc::Digest, Vec<u8>)]) -> Result<Flash,
     };
     let mut best = with(None)?;
     if distinct.len() > 1 {
-        for &i in &distinct {
+        // Each candidate costs a compression of every other module: try the largest
+        // `DICTIONARY_CANDIDATES` (a module shares the most with the others when it is large).
+        let mut candidates = distinct.clone();
+        candidates.sort_by_key(|&i| core::cmp::Reverse(modules[i].1.len()));
+        candidates.truncate(DICTIONARY_CANDIDATES);
+        for i in candidates {
             let candidate = with(Some(i))?;
             if candidate.bytes(modules) < best.bytes(modules) {
                 best = candidate;
@@ -378,7 +389,7 @@ fn plan_source(
             .map(|b| format!("{b:#04x}"))
             .collect();
         let digest_list = digest_list.join(", ");
-        let kept = match flash.form(module.digest(), &modules) {
+        let kept = match flash.form(module.digest(), &modules)? {
             Kept::Dictionary => format!(
                 "// Safety: `cargo xtask` validated these bytes with wasmi (`Vsoc::prevalidate`)\n\
                  // and wrote them to a file named by their SHA-256 digest, the one pinned here.\n\
@@ -386,17 +397,13 @@ fn plan_source(
             ),
             Kept::Block { block, dict } => {
                 let name = match dict {
-                    false => format!("{}.lz4", hex(module.digest())),
-                    true => format!(
-                        "{}-{}.lz4",
-                        hex(module.digest()),
-                        &hex(modules[flash.dict.unwrap_or(0)].0)[..16]
-                    ),
+                    None => format!("{}.lz4", hex(module.digest())),
+                    Some(dict) => format!("{}-{}.lz4", hex(module.digest()), &hex(dict)[..16]),
                 };
                 let path = write(name, block)?;
                 let call = match dict {
-                    false => format!("new_lz4_unchecked(include_bytes!({path}), {bytes_len}, "),
-                    true => format!(
+                    None => format!("new_lz4_unchecked(include_bytes!({path}), {bytes_len}, "),
+                    Some(_) => format!(
                         "new_lz4_dict_unchecked(include_bytes!({path}), {bytes_len}, DICTIONARY, "
                     ),
                 };
@@ -479,4 +486,122 @@ fn lifecycle_literal(l: &crate::deploy::Lifecycle) -> String {
          window_us: {}, backoff_us: {}, watchdog_us: {:?} }}",
         l.restart, l.max_restarts, l.window_us, l.backoff_us, l.watchdog_us
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `len` bytes that LZ4 cannot shrink (xorshift from `seed`).
+    fn noise(seed: u64, len: usize) -> Vec<u8> {
+        let mut x = seed;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    /// Modules that share most of their bytes, as modules built with one SDK do (and that
+    /// do not shrink alone).
+    fn family() -> Vec<Vec<u8>> {
+        let common = noise(1, 4096);
+        (0..3u64)
+            .map(|n| {
+                let mut module = common.clone();
+                module.extend(noise(100 + n, 512));
+                module
+            })
+            .collect()
+    }
+
+    fn digests(modules: &[Vec<u8>]) -> Vec<fireball_vsoc::Digest> {
+        modules
+            .iter()
+            .map(|m| fireball_vsoc::loader::digest(m))
+            .collect()
+    }
+
+    /// Every block inflates, against the dictionary when it has one, to its module.
+    fn inflates(flash: &Flash, modules: &[(&fireball_vsoc::Digest, Vec<u8>)]) {
+        for (digest, bytes) in modules {
+            match flash.form(digest, modules).unwrap() {
+                Kept::Dictionary => {}
+                Kept::Block { block, dict } => {
+                    let against: &[u8] =
+                        dict.map_or(&[], |d| &modules.iter().find(|(m, _)| *m == d).unwrap().1);
+                    // As the board inflates it.
+                    let kept = fireball_vsoc::ModuleBytes::Lz4 {
+                        block: block.to_vec().leak(),
+                        len: bytes.len(),
+                        dict: against.to_vec().leak(),
+                    };
+                    assert_eq!(&kept.module().unwrap()[..], &bytes[..]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn modules_that_share_bytes_keep_one_plain_and_the_rest_against_it() {
+        let family = family();
+        let d = digests(&family);
+        // Component order, the second module twice (two components of one module).
+        let modules: Vec<_> = [0, 1, 1, 2]
+            .iter()
+            .map(|&i| (&d[i], family[i].clone()))
+            .collect();
+        let flash = keep_in_flash(&modules).unwrap();
+        let dict = flash.dict.expect("a dictionary pays here");
+        // One block per other distinct module: the repeated one is kept once.
+        assert_eq!(flash.blocks.len(), 2);
+        assert!(
+            flash
+                .blocks
+                .iter()
+                .all(|(digest, _)| digest != modules[dict].0)
+        );
+        let alone: usize = family
+            .iter()
+            .map(|m| compress_hc(m, &[]).unwrap().len())
+            .sum();
+        assert!(
+            flash.bytes(&modules) < alone,
+            "{} vs {alone}",
+            flash.bytes(&modules)
+        );
+        // Both components of the repeated module get the same form.
+        assert_eq!(
+            flash.form(modules[1].0, &modules).unwrap(),
+            flash.form(modules[2].0, &modules).unwrap()
+        );
+        inflates(&flash, &modules);
+    }
+
+    #[test]
+    fn one_module_is_compressed_alone_and_unrelated_ones_take_no_more_than_alone() {
+        let family = family();
+        let d = digests(&family);
+        let one = vec![(&d[0], family[0].clone()), (&d[0], family[0].clone())];
+        let flash = keep_in_flash(&one).unwrap();
+        assert_eq!(flash.dict, None);
+        assert_eq!(flash.blocks.len(), 1);
+        inflates(&flash, &one);
+        // Bytes with nothing in common: no block is smaller than its module, so whichever
+        // layout is kept, it takes no more than the modules compressed alone.
+        let unrelated: Vec<Vec<u8>> = (1..=2).map(|seed| noise(seed * 1000, 2048)).collect();
+        let n = digests(&unrelated);
+        let pairs = vec![(&n[0], unrelated[0].clone()), (&n[1], unrelated[1].clone())];
+        let flash = keep_in_flash(&pairs).unwrap();
+        let alone: usize = unrelated
+            .iter()
+            .map(|m| compress_hc(m, &[]).unwrap().len())
+            .sum();
+        assert!(flash.bytes(&pairs) <= alone);
+        inflates(&flash, &pairs);
+        assert!(flash.form(&d[2], &pairs).is_err(), "a module not laid out");
+    }
 }

@@ -252,7 +252,6 @@ impl Server {
             return Err(Fail::Server(Rc::Invalid, "a chunk needs off and data"));
         };
         if off == 0 {
-            self.upload = None;
             control.accepts_uploads().map_err(Fail::Board)?;
             self.start_upload(len, sha, image)?;
         }

@@ -169,6 +169,24 @@ fn the_boards_refusal_is_the_answer() {
     assert_eq!(rsp.body.get("rsn"), Some(&V::Text("signature".into())));
 }
 
+/// A board that takes no upload at all says so at the first chunk: nothing is kept, the
+/// client sends no more, and the board's install is never asked.
+#[test]
+fn a_board_that_takes_no_upload_refuses_the_first_chunk() {
+    let (mut s, mut b) = (Server::new(100), Ram::default());
+    b.closed = Some(Refusal::new(Rc::AccessDenied, "trusts no key"));
+    let rsp = send(&mut s, &mut b, 0, &chunk(0, b"ab", Some(3), None));
+    assert_eq!(error_rc(&rsp), Rc::AccessDenied.code().into());
+    assert_eq!(rsp.body.get("rsn"), Some(&V::Text("trusts no key".into())));
+    assert_eq!(s.upload_progress(), None, "nothing kept");
+    // A later chunk has no upload to join: the client is told to start again at 0.
+    assert_eq!(
+        off(&send(&mut s, &mut b, 1, &chunk(2, b"c", None, None))),
+        0
+    );
+    assert_eq!(b.installs, 0);
+}
+
 #[test]
 fn a_deferred_install_is_answered_by_finish_install() {
     let (mut s, mut b) = (

@@ -6,8 +6,9 @@
 //!
 //! binaryen ships `wasm-opt` compiled to WebAssembly in its npm package, which Node.js runs;
 //! the first build installs the pinned version with npm into the user's cache
-//! (`$XDG_CACHE_HOME/fireball`, else `~/.cache/fireball`). Without Node.js and npm the
-//! modules are built unoptimized, and the build says so once.
+//! (`$XDG_CACHE_HOME/fireball`, else `~/.cache/fireball`). Without Node.js and npm a user's
+//! modules are built unoptimized, and the build says so once; `cargo xtask`, whose budgets
+//! assume optimized modules, refuses to go on ([`require`]). C modules are not touched.
 
 use std::{
     env, fs,
@@ -102,7 +103,9 @@ fn cache_dir() -> Result<PathBuf, String> {
 
 /// `module` (a linker's output) optimized for size into `out` (`wasm-opt -Os`), or copied
 /// as it is where `wasm-opt` is unavailable. Skipped when `out` was made from these very
-/// bytes (kept as `.wasm-opt/<name>.in` beside `out`), so an unchanged module costs nothing.
+/// bytes by this very `wasm-opt` and these flags (recorded as `.wasm-opt/<name>.in` beside
+/// `out`, written last, removed before `out` changes), so an unchanged module costs
+/// nothing.
 pub fn optimize(module: &Path, out: &Path) -> Result<(), String> {
     let bytes = fs::read(module).map_err(|e| format!("{}: {e}", module.display()))?;
     let (Some(dir), Some(name)) = (out.parent(), out.file_name()) else {
@@ -111,12 +114,23 @@ pub fn optimize(module: &Path, out: &Path) -> Result<(), String> {
     let inputs = dir.join(".wasm-opt");
     fs::create_dir_all(&inputs).map_err(|e| format!("{}: {e}", inputs.display()))?;
     let input = inputs.join(name).with_extension("wasm.in");
-    if out.is_file() && fs::read(&input).ok().as_deref() == Some(bytes.as_slice()) {
-        return Ok(());
-    }
     let Some(wasm_opt) = wasm_opt() else {
+        let _ = fs::remove_file(&input);
         return crate::copy_if_changed(module, out);
     };
+    // What made `out`: the tool, its flags, then the bytes it was given.
+    let mut record = format!(
+        "{} {BINARYEN} -Os {} {}\n",
+        wasm_opt.display(),
+        FEATURES.join(" "),
+        INLINING.join(" ")
+    )
+    .into_bytes();
+    record.extend_from_slice(&bytes);
+    if out.is_file() && fs::read(&input).ok().as_deref() == Some(record.as_slice()) {
+        return Ok(());
+    }
+    let _ = fs::remove_file(&input);
     let staged = input.with_extension("opt");
     run(Command::new(wasm_opt)
         .arg("-Os")
@@ -127,5 +141,13 @@ pub fn optimize(module: &Path, out: &Path) -> Result<(), String> {
         .arg(&staged))?;
     crate::copy_if_changed(&staged, out)?;
     let _ = fs::remove_file(&staged);
-    fs::write(&input, &bytes).map_err(|e| format!("{}: {e}", input.display()))
+    fs::write(&input, &record).map_err(|e| format!("{}: {e}", input.display()))
+}
+
+/// For builds whose figures assume optimized modules (`cargo xtask`: the footprint and fuel
+/// budgets): an error where `wasm-opt` is unavailable, rather than unoptimized modules.
+pub fn require() -> Result<(), String> {
+    wasm_opt().map(drop).ok_or_else(|| {
+        "wasm-opt is required here: install Node.js and npm (apt-get install nodejs npm)".into()
+    })
 }

@@ -136,7 +136,8 @@ pub struct Instance {
 }
 
 impl Instance {
-    // Cold (boot, restarts, teardown): compiled for size (docs/perf.md, "Cold code in the hot crates").
+    // Cold (boot, restarts, teardown): compiled for size in the firmware
+    // (docs/perf.md, "Cold code in the hot crates").
     #[cfg_attr(fireball_size_hints, optimize(size))]
     #[inline(never)]
     pub(crate) fn new(
@@ -342,7 +343,8 @@ impl Instance {
 
     /// Why the instance stopped, once it has trapped. A trap (abort or
     /// `unreachable`) after a refused memory growth is a memory exhaustion.
-    // Cold (boot, restarts, teardown): compiled for size (docs/perf.md, "Cold code in the hot crates").
+    // Cold (when an instance stops): compiled for size in the firmware
+    // (docs/perf.md, "Cold code in the hot crates").
     #[cfg_attr(fireball_size_hints, optimize(size))]
     pub fn stop_reason(&self) -> Option<StopReason> {
         let Call::Trapped(trap) = &self.call else {

@@ -250,7 +250,8 @@ impl ModuleBytes {
     /// The module's bytes: borrowed, or inflated into a new buffer (allocated in the
     /// current placement). A block that does not inflate to exactly `len` bytes (flash
     /// corrupted, or not what the build wrote) is refused.
-    // Cold (boot, restarts, teardown): compiled for size (docs/perf.md, "Cold code in the hot crates").
+    // Cold (boot, restarts, teardown): compiled for size in the firmware
+    // (docs/perf.md, "Cold code in the hot crates").
     #[cfg_attr(fireball_size_hints, optimize(size))]
     #[inline(never)]
     pub fn module(&self) -> Result<Cow<'_, [u8]>, LoadError> {
@@ -635,7 +636,8 @@ pub(crate) fn prevalidate(
 /// Check a pre-validated module (`bytes`: its bytes, inflated) against `config` and
 /// compile it with `engine`, without validating it again.
 #[allow(unsafe_code)]
-// Cold (boot, restarts, teardown): compiled for size (docs/perf.md, "Cold code in the hot crates").
+// Cold (boot, restarts, teardown): compiled for size in the firmware
+// (docs/perf.md, "Cold code in the hot crates").
 #[cfg_attr(fireball_size_hints, optimize(size))]
 #[inline(never)]
 pub(crate) fn load_prevalidated(

@@ -45,6 +45,8 @@ impl fmt::Debug for ExecutorFull {
 const GUEST_TASK: &str = "wasm-guest";
 const SERVICE_TASK: &str = "wasm-service";
 
+// Cold (boot, restarts): compiled for size in the firmware (docs/perf.md, "Cold code in the
+// hot crates").
 #[cfg_attr(fireball_size_hints, optimize(size))]
 #[inline(never)]
 pub(crate) fn spawn(

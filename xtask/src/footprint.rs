@@ -100,6 +100,8 @@ pub fn components(
                 .flatten()
                 .filter(|e| e.file_name().to_string_lossy().starts_with(&hex))
                 .filter_map(|e| std::fs::read(e.path()).ok())
+                // A file an interrupted write left empty matches nothing.
+                .filter(|bytes| !bytes.is_empty())
                 .collect();
             forms.push(module);
             let found = |bytes: &[u8]| image.windows(bytes.len()).any(|w| w == bytes);

@@ -242,7 +242,8 @@ pub fn run_check(root: &Path) -> Result<(), String> {
     if all.is_empty() {
         return Err("the guides mark no steps".into());
     }
-    let scratch = std::env::temp_dir().join(format!("fireball-guides-{}", std::process::id()));
+    // A stable path, as the new-project check's (`new_project::run_check`).
+    let scratch = std::env::temp_dir().join("fireball-guides");
     let _ = fs::remove_dir_all(&scratch);
     let bin = scratch.join("bin");
     fs::create_dir_all(&bin).map_err(|e| format!("{}: {e}", bin.display()))?;

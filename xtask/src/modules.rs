@@ -18,6 +18,8 @@ use crate::{
 /// Build every module (Rust and C) the way images carry them; returns the directory holding
 /// the `.wasm` files.
 pub fn build_all(cross: &Cross, root: &Path) -> Result<PathBuf, String> {
+    // The footprint and fuel budgets hold optimized modules.
+    fireball_tooling::wasm_opt::require()?;
     let out = build(cross, root, Build::Release)?;
     build_c_modules(root, &out)?;
     Ok(out)

@@ -19,7 +19,9 @@ use crate::{describe, host_cargo, host_cargo_cmd, run};
 /// Run the check; the scratch directory is removed when it passes and kept (and named)
 /// when it fails.
 pub fn run_check(root: &Path) -> Result<(), String> {
-    let scratch = std::env::temp_dir().join(format!("fireball-new-project-{}", std::process::id()));
+    // A stable path: the projects' crates keep their package ids from run to run, so the
+    // shared target directory reuses what it built (one check runs at a time per machine).
+    let scratch = std::env::temp_dir().join("fireball-new-project");
     let _ = fs::remove_dir_all(&scratch);
     fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
     let fireball = scratch.join("fireball");

@@ -228,13 +228,7 @@ impl System {
     /// (nothing could be trusted), nor when the image was built without the installer
     /// (feature `install`, which a board image gets only when the manifest names keys).
     pub fn installable(&self) -> Result<(), ModuleError> {
-        if self.keys.is_empty() {
-            Err(ModuleError::NoKeys)
-        } else if cfg!(feature = "install") {
-            Ok(())
-        } else {
-            Err(ModuleError::NoInstaller)
-        }
+        installable(&self.keys)
     }
 
     /// Whether an install or update is in progress.
@@ -283,6 +277,18 @@ impl System {
         self.options.sink.line(&format!("[fireball] {text}"));
         self.log.message(Level::Warn, modules::MANAGER, &text);
         Ok(())
+    }
+}
+
+/// Whether a deployment that trusts `keys` installs packages at all ([`System::installable`];
+/// also what boot asks before it runs a package the module store kept).
+pub(super) fn installable(keys: &[fireball_package::PublicKey]) -> Result<(), ModuleError> {
+    if keys.is_empty() {
+        Err(ModuleError::NoKeys)
+    } else if cfg!(feature = "install") {
+        Ok(())
+    } else {
+        Err(ModuleError::NoInstaller)
     }
 }
 

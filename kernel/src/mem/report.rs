@@ -24,7 +24,8 @@ pub struct MemoryReport {
 
 impl PartitionedHeap {
     /// Takes a [`MemoryReport`] (probes each heap for its largest free block).
-    // Cold (boot, restarts, teardown): compiled for size (docs/perf.md, "Cold code in the hot crates").
+    // Cold (boot, restarts, teardown): compiled for size in the firmware
+    // (docs/perf.md, "Cold code in the hot crates").
     #[cfg_attr(fireball_size_hints, optimize(size))]
     #[inline(never)]
     pub fn report(&self) -> MemoryReport {

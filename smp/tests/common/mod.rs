@@ -14,6 +14,8 @@ pub struct Ram {
     pub installs: usize,
     pub defer: bool,
     pub refuse: Option<Refusal>,
+    /// Refuse every upload at its first chunk (a board that trusts no key).
+    pub closed: Option<Refusal>,
 }
 
 impl Control for Ram {
@@ -48,6 +50,10 @@ impl Control for Ram {
         } else {
             Install::Done
         })
+    }
+
+    fn accepts_uploads(&self) -> Result<(), Refusal> {
+        self.closed.clone().map_or(Ok(()), Err)
     }
 
     fn remove(&mut self, name: &str) -> Result<(), Refusal> {
