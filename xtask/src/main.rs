@@ -183,50 +183,26 @@ fn test(root: &Path) -> Result<(), String> {
     let bench_run = bench::run_m33(&bench_elf)?;
     eprint!("{}", bench_run.table());
     bench::check(root, &bench_run)?;
-    // Images are built in an order that rebuilds the kernel and what depends on it as
-    // seldom as possible: its table of P4 quotas is sized by the deployment's service count
-    // (`FIREBALL_MAX_SERVICES`, at least 4), so the images of four services or fewer come
-    // first and the larger deployments' last (each change of the count rebuilds the
-    // kernel, the vSoC, the router and the deployment, about a minute).
-    //
-    // The fault matrix's board subset: the sensor hub's services beside faulty guests
-    // (`fault_matrix_board` runs it and compares it with the host).
-    let faults_elf = {
-        let elf = firmware::build_deploy(&cross, root, &root.join(FAULTS_MANIFEST))?;
-        let kept = elf.with_file_name("deploy-faults.elf");
-        std::fs::copy(&elf, &kept).map_err(|e| format!("{}: {e}", kept.display()))?;
-        kept
-    };
-    // The interrupt-to-guest image (`cargo xtask latency`); `firmware_latency` runs it.
-    let latency_elf =
-        firmware::build_from_manifest(&cross, root, &root.join(latency::MANIFEST), "latency")?;
     // A deployment built from a manifest, run on the target and compared with the host.
     // The footprint budgets of each budgeted deployment: flash by component, RAM and stack
     // measured on the board, boot. Each image is kept under its budget file's name; the one
     // of the deployment the tests run on the board is theirs.
     let tested = root.join(DEPLOY_TEST_MANIFEST).canonicalize().ok();
     let mut deploy_elf = None;
-    let (small, large): (Vec<_>, Vec<_>) = budget::files(root)?
-        .into_iter()
-        .partition(|(_, manifest)| services(manifest) <= 4);
-    let mut budgeted = |budgets: Vec<(PathBuf, PathBuf)>| -> Result<(), String> {
-        for (file, manifest) in budgets {
-            let elf = firmware::build_deploy(&cross, root, &manifest)?;
-            let kept = elf.with_file_name(format!(
-                "deploy-{}.elf",
-                file.file_stem().unwrap_or_default().to_string_lossy()
-            ));
-            std::fs::copy(&elf, &kept).map_err(|e| format!("{}: {e}", kept.display()))?;
-            let figures = budget::measure(&kept, &modules::out_dir(root))?;
-            eprintln!("xtask: budgets of {}", manifest.display());
-            eprint!("{}", budget::check(&figures, &file)?);
-            if manifest.canonicalize().ok() == tested {
-                deploy_elf = Some(kept);
-            }
+    for (file, manifest) in budget::files(root)? {
+        let elf = firmware::build_deploy(&cross, root, &manifest)?;
+        let kept = elf.with_file_name(format!(
+            "deploy-{}.elf",
+            file.file_stem().unwrap_or_default().to_string_lossy()
+        ));
+        std::fs::copy(&elf, &kept).map_err(|e| format!("{}: {e}", kept.display()))?;
+        let figures = budget::measure(&kept, &modules::out_dir(root))?;
+        eprintln!("xtask: budgets of {}", manifest.display());
+        eprint!("{}", budget::check(&figures, &file)?);
+        if manifest.canonicalize().ok() == tested {
+            deploy_elf = Some(kept);
         }
-        Ok(())
-    };
-    budgeted(small)?;
+    }
     // The nRF5340-DK's image of each deployment it has budgets for: built for the chip's
     // memory map (checked with llvm-readelf), its flash and static RAM held to
     // `firmware/budgets/nrf5340dk/`. Nothing runs: there is no probe in CI.
@@ -251,11 +227,21 @@ fn test(root: &Path) -> Result<(), String> {
         &[nrf5340::DEBUG_COMPONENT.into()],
     )?;
     eprint!("{}", nrf5340::check_memory_map(&dk_debugger_elf)?);
-    budgeted(large)?;
     let deploy_elf = match deploy_elf {
         Some(elf) => elf,
         None => firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?,
     };
+    // The fault matrix's board subset: the sensor hub's services beside faulty guests
+    // (`fault_matrix_board` runs it and compares it with the host).
+    let faults_elf = {
+        let elf = firmware::build_deploy(&cross, root, &root.join(FAULTS_MANIFEST))?;
+        let kept = elf.with_file_name("deploy-faults.elf");
+        std::fs::copy(&elf, &kept).map_err(|e| format!("{}: {e}", kept.display()))?;
+        kept
+    };
+    // The interrupt-to-guest image (`cargo xtask latency`); `firmware_latency` runs it.
+    let latency_elf =
+        firmware::build_from_manifest(&cross, root, &root.join(latency::MANIFEST), "latency")?;
     // Debug builds: `fireball-instrument`'s tests read the aggregator's, and the debugger
     // check below runs it.
     modules::build(&cross, root, modules::Build::Debug)?;
@@ -489,9 +475,4 @@ fn on_board(
 fn fail(message: String) -> ExitCode {
     eprintln!("xtask: error: {message}");
     ExitCode::FAILURE
-}
-
-/// How many services `manifest` runs (0 when it does not parse: the build then says why).
-fn services(manifest: &Path) -> usize {
-    fireball_manifest::Manifest::load(manifest).map_or(0, |m| m.services.len())
 }
