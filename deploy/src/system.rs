@@ -691,7 +691,7 @@ impl<'p> Booting<'p> {
         let bytes = self.store.get(name)?;
         let before = in_use(self.heap, RUNTIME);
         let restored = manage::installable(&self.plan.keys).and_then(|()| {
-            install::restore_package(&mut self.vsoc, self.heap, &self.plan.keys, component, bytes)
+            install::restore_package(&self.vsoc, self.heap, &self.plan.keys, component, bytes)
         });
         let text = match &restored {
             Ok((_, source)) => format!(

@@ -133,25 +133,7 @@ impl System {
                 other => ModuleError::Store(other),
             });
         }
-        let heap = self.options.heap;
-        if let Some(heap) = heap {
-            // As at boot: wasmi cannot fail a translation cleanly when P2 runs out.
-            let available = heap.largest_free(RUNTIME);
-            let needs = package.module().len() * COMPILED_PER_MODULE_BYTE;
-            if available < needs {
-                return Err(ModuleError::NoRoom(format!(
-                    "its compiled code needs ~{needs} B of P2, {available} B free"
-                )));
-            }
-        }
-        let module = self
-            .vsoc
-            .load_package(&package)
-            .map_err(ModuleError::Load)?;
-        let source = Source::Package {
-            version: package.version(),
-            digest: package.digest(),
-        };
+        let (module, source) = compile(&self.vsoc, self.options.heap, &package)?;
         Ok((index, module, source))
     }
 
@@ -422,7 +404,7 @@ fn held_to_manifest(
 /// this component, held to the manifest (routes, reach), compiled in P2 (with the room boot
 /// asks of any module).
 pub(super) fn restore_package(
-    vsoc: &mut Vsoc,
+    vsoc: &Vsoc,
     heap: Option<&PartitionedHeap>,
     keys: &[PublicKey],
     component: &ComponentPlan,
@@ -435,6 +417,16 @@ pub(super) fn restore_package(
         });
     }
     held_to_manifest(&package, &component.routes, &component.reach)?;
+    compile(vsoc, heap, &package)
+}
+
+/// `package`'s module compiled in P2, with the room boot asks of any module (wasmi cannot
+/// fail a translation cleanly when P2 runs out), and where it came from.
+fn compile(
+    vsoc: &Vsoc,
+    heap: Option<&PartitionedHeap>,
+    package: &VerifiedPackage<'_>,
+) -> Result<(LoadedModule, Source), ModuleError> {
     if let Some(heap) = heap {
         let available = heap.largest_free(RUNTIME);
         let needs = package.module().len() * COMPILED_PER_MODULE_BYTE;
@@ -444,7 +436,7 @@ pub(super) fn restore_package(
             )));
         }
     }
-    let module = vsoc.load_package(&package).map_err(ModuleError::Load)?;
+    let module = vsoc.load_package(package).map_err(ModuleError::Load)?;
     let source = Source::Package {
         version: package.version(),
         digest: package.digest(),

@@ -50,7 +50,7 @@ impl System {
 
 /// A kept package is not run: this image cannot verify one.
 pub(super) fn restore_package(
-    _vsoc: &mut Vsoc,
+    _vsoc: &Vsoc,
     _heap: Option<&PartitionedHeap>,
     _keys: &[PublicKey],
     _component: &ComponentPlan,
