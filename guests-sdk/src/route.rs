@@ -237,6 +237,15 @@ pub(crate) fn check(code: i32) -> Result<i32, Error> {
     })
 }
 
+impl Error {
+    /// The error a negative [`status`] code stands for (what every call here returns on
+    /// failure); a code no variant names, or one that is not negative, is
+    /// [`Error::Unknown`].
+    pub fn from_status(code: i32) -> Self {
+        check(code).err().unwrap_or(Self::Unknown(code))
+    }
+}
+
 /// A URI resolved once; dropping it frees the handle (a module holds at most
 /// [`MAX_BINDINGS`](fireball_abi::limits::MAX_BINDINGS) at once).
 #[derive(Debug, PartialEq, Eq)]
@@ -325,6 +334,19 @@ mod tests {
         assert_eq!(set_timeout(&stale, 50), Err(Error::BadHandle));
         core::mem::forget(stale);
         assert_eq!(check(status::BAD_HANDLE), Err(Error::BadHandle));
+    }
+
+    #[test]
+    fn a_status_code_is_the_error_check_makes_of_it() {
+        use fireball_abi::status;
+        assert_eq!(Error::from_status(status::TABLE_FULL), Error::TableFull);
+        assert_eq!(Error::from_status(status::NO_ROUTER), Error::NoRouter);
+        assert_eq!(Error::from_status(status::failed(404)), Error::Failed(404));
+        assert_eq!(Error::from_status(-9999), Error::Unknown(-9999));
+        assert_eq!(Error::from_status(7), Error::Unknown(7), "not a failure");
+        for code in -40..0 {
+            assert_eq!(check(code), Err(Error::from_status(code)));
+        }
     }
 
     #[test]

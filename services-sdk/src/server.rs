@@ -1,6 +1,9 @@
 //! The serve loop: `route_next` → `route_take` → dispatch → `route_respond`.
 
-use fireball_abi::delivery::{self, Header};
+use fireball_abi::{
+    delivery::{self, Header},
+    status,
+};
 use fireball_guests_sdk::{
     self as guests, device,
     route::{self, serve},
@@ -57,20 +60,33 @@ impl<S: Service> Server<S> {
     /// [`route::Error::TableFull`] while too many requests are open,
     /// [`route::Error::BadMessage`] for a delivery that is not laid out as the ABI says.
     pub fn serve_one(&mut self, buf: &mut [u8]) -> Result<(), route::Error> {
-        let len = serve::next()?;
-        if len > buf.len() {
-            return serve::refuse(Failure::TOO_LARGE.code());
+        match self.step(buf) {
+            code @ ..0 => Err(route::Error::from_status(code)),
+            _ => Ok(()),
         }
-        let len = serve::take(buf)?;
-        let Some(header) = buf.get(..len).and_then(Header::decode) else {
-            return Err(route::Error::BadMessage);
+    }
+
+    /// [`serve_one`](Self::serve_one) with the hypervisor's refusal as its status code (0
+    /// when something was served or refused): the loop in [`run`](Self::run) tells only
+    /// two codes apart, so a module does not carry the mapping to [`route::Error`].
+    fn step(&mut self, buf: &mut [u8]) -> i32 {
+        let len = serve::receive(buf, Failure::TOO_LARGE.code());
+        if len <= 0 {
+            return len;
+        }
+        let Some(header) = buf.get(..len as usize).and_then(Header::decode) else {
+            return status::BAD_MESSAGE;
         };
         let outcome = self.routes.dispatch_decoded(&mut self.state, buf, header);
         if header.kind == delivery::REQUEST {
             let reply = outcome.and_then(|len| buf.get(..len).ok_or(Failure::INTERNAL));
-            answer(header.token, reply);
+            serve::answer(
+                header.token,
+                reply.map_err(Failure::code),
+                Failure::INTERNAL.code(),
+            );
         }
-        Ok(())
+        0
     }
 
     /// Serve until the module stops: [`serve_one`](Self::serve_one) in a loop, letting other
@@ -83,13 +99,13 @@ impl<S: Service> Server<S> {
     /// block, that is also what happens when no delivery is queued.
     pub fn run(mut self, buf: &mut [u8]) -> ! {
         loop {
-            match self.serve_one(buf) {
-                Ok(()) => {}
-                Err(route::Error::TableFull) => device::yield_now(),
-                Err(route::Error::NoRouter) => {
+            match self.step(buf) {
+                status::TABLE_FULL => device::yield_now(),
+                status::NO_ROUTER => {
                     guests::abort("service stopped: it serves no routes (see the manifest)")
                 }
-                Err(_) => guests::abort("service stopped: a delivery could not be taken"),
+                0.. => {}
+                _ => guests::abort("service stopped: a delivery could not be taken"),
             }
         }
     }
@@ -99,20 +115,6 @@ impl<S: Service> Default for Server<S> {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Answer request `token`; a reply the hypervisor refuses (not a record within the router's
-/// limits) becomes [`Failure::INTERNAL`], so the caller is never left waiting.
-fn answer(token: u32, outcome: Result<&[u8], Failure>) {
-    let refused = match outcome {
-        Ok(reply) => serve::reply(token, reply).err(),
-        Err(failure) => serve::fail(token, failure.code()).err(),
-    };
-    if let Some(route::Error::BadMessage | route::Error::TooLarge) = refused {
-        // The request is still open: this cannot be refused for the same reason.
-        let _ = serve::fail(token, Failure::INTERNAL.code());
-    }
-    // Anything else (a token no longer open) means nobody is waiting any more.
 }
 
 /// Run service `S` over `buf`: what the `fb_main` export of [`service!`](crate::service)

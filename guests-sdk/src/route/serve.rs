@@ -98,6 +98,40 @@ pub fn refuse(code: NonZeroU16) -> Result<(), Error> {
     check(sys::route_respond(0, i32::from(code.get()), &[])).map(drop)
 }
 
+/// A serve loop's step at the level of the ABI's status codes: wait for the next delivery
+/// and copy it into `buf`. Its length; or 0 when it was larger than `buf` and was refused (a
+/// request is failed with `too_large`, so its caller is answered: no delivery is 0 bytes
+/// long); or a negative [`status`](fireball_abi::status) code, the one [`next`] or [`take`]
+/// would have made an [`Error`] of. A loop that tells only a few codes apart (`services-sdk`'s:
+/// `TABLE_FULL`, `NO_ROUTER`) does not carry the mapping to [`Error`].
+pub fn receive(buf: &mut [u8], too_large: NonZeroU16) -> i32 {
+    let len = sys::route_next();
+    if len < 0 {
+        return len;
+    }
+    if len as usize > buf.len() {
+        return sys::route_respond(0, i32::from(too_large.get()), &[]).min(0);
+    }
+    sys::route_take(buf)
+}
+
+/// Answer request `token` with `outcome`: a reply (a postcard-encoded record) or a failure
+/// code. A reply the hypervisor refuses (not a record, or past the router's limits) fails the
+/// request with `internal` instead, so its caller is never left waiting. Any other refusal
+/// means nobody waits any more (a token no longer open) and is ignored. One `route_respond`
+/// in the usual case, and no [`Error`] made.
+pub fn answer(token: u32, outcome: Result<&[u8], NonZeroU16>, internal: NonZeroU16) {
+    let (code, body) = match outcome {
+        Ok(reply) => (0, reply),
+        Err(code) => (i32::from(code.get()), &[][..]),
+    };
+    let refused = sys::route_respond(token as i32, code, body);
+    if refused == fireball_abi::status::BAD_MESSAGE || refused == fireball_abi::status::TOO_LARGE {
+        // The request is still open: this cannot be refused for the same reason.
+        sys::route_respond(token as i32, i32::from(internal.get()), &[]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
