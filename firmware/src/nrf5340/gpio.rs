@@ -39,15 +39,15 @@ impl Gpio for DkGpio {
         match pin {
             0..LEDS => Ok(self.leds[pin as usize].is_set_low()),
             LEDS..PINS => Ok(self.buttons[(pin - LEDS) as usize].is_low()),
-            _ => Err(GpioError::NoSuchPin(pin)),
+            _ => Err(GpioError::NoSuchPin),
         }
     }
 
     fn set_state(&mut self, pin: u32, state: PinState) -> Result<(), GpioError> {
         let led = match pin {
             0..LEDS => &mut self.leds[pin as usize],
-            LEDS..PINS => return Err(GpioError::NotOutput(pin)),
-            _ => return Err(GpioError::NoSuchPin(pin)),
+            LEDS..PINS => return Err(GpioError::NotOutput),
+            _ => return Err(GpioError::NoSuchPin),
         };
         match state {
             PinState::High => led.set_low(),

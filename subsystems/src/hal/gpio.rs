@@ -29,13 +29,15 @@ impl From<bool> for PinState {
     }
 }
 
-/// Why a GPIO operation was refused. The caller is at fault (wrong pin or mode).
+/// Why a GPIO operation was refused. The caller is at fault (wrong pin or mode); it knows
+/// which pin it asked for, so the error does not repeat it: a `Result<bool, GpioError>` is
+/// one byte, returned in a register (the vSoC's GPIO builtins are a hot path).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GpioError {
     /// The bank has no pin with this number.
-    NoSuchPin(u32),
+    NoSuchPin,
     /// The pin is an input and cannot be driven.
-    NotOutput(u32),
+    NotOutput,
 }
 
 /// One bank of digital pins, addressed by number.
@@ -101,7 +103,7 @@ impl MemoryGpio {
     pub fn set_input(&mut self, pin: u32, state: PinState) -> Result<(), GpioError> {
         let bit = self.bit(pin)?;
         if self.outputs & bit != 0 {
-            return Err(GpioError::NotOutput(pin));
+            return Err(GpioError::NotOutput);
         }
         self.put(bit, state);
         Ok(())
@@ -111,7 +113,7 @@ impl MemoryGpio {
         if pin < self.pins {
             Ok(1 << pin)
         } else {
-            Err(GpioError::NoSuchPin(pin))
+            Err(GpioError::NoSuchPin)
         }
     }
 
@@ -125,7 +127,7 @@ impl MemoryGpio {
     fn output_bit(&self, pin: u32) -> Result<u32, GpioError> {
         let bit = self.bit(pin)?;
         if self.outputs & bit == 0 {
-            return Err(GpioError::NotOutput(pin));
+            return Err(GpioError::NotOutput);
         }
         Ok(bit)
     }
@@ -167,14 +169,10 @@ impl<G> SharedGpio<G> {
         Self(Rc::new(RefCell::new(bank)))
     }
 
-    fn with<R>(
-        &self,
-        pin: u32,
-        f: impl FnOnce(&mut G) -> Result<R, GpioError>,
-    ) -> Result<R, GpioError> {
+    fn with<R>(&self, f: impl FnOnce(&mut G) -> Result<R, GpioError>) -> Result<R, GpioError> {
         match self.0.try_borrow_mut() {
             Ok(mut bank) => f(&mut bank),
-            Err(_) => Err(GpioError::NoSuchPin(pin)),
+            Err(_) => Err(GpioError::NoSuchPin),
         }
     }
 }
@@ -191,15 +189,15 @@ impl<G: Gpio> Gpio for SharedGpio<G> {
     }
 
     fn is_high(&mut self, pin: u32) -> Result<bool, GpioError> {
-        self.with(pin, |bank| bank.is_high(pin))
+        self.with(|bank| bank.is_high(pin))
     }
 
     fn set_state(&mut self, pin: u32, state: PinState) -> Result<(), GpioError> {
-        self.with(pin, |bank| bank.set_state(pin, state))
+        self.with(|bank| bank.set_state(pin, state))
     }
 
     fn toggle(&mut self, pin: u32) -> Result<bool, GpioError> {
-        self.with(pin, |bank| bank.toggle(pin))
+        self.with(|bank| bank.toggle(pin))
     }
 }
 
@@ -216,11 +214,8 @@ mod tests {
         assert_eq!(hal.is_high(1), Ok(true));
         assert_eq!(hal.toggle(1), Ok(false));
         assert_eq!(vsoc.is_high(1), Ok(false));
-        assert_eq!(
-            vsoc.set_state(2, PinState::High),
-            Err(GpioError::NotOutput(2))
-        );
-        assert_eq!(hal.is_high(9), Err(GpioError::NoSuchPin(9)));
+        assert_eq!(vsoc.set_state(2, PinState::High), Err(GpioError::NotOutput));
+        assert_eq!(hal.is_high(9), Err(GpioError::NoSuchPin));
     }
 
     #[test]
@@ -239,22 +234,16 @@ mod tests {
         let mut gpio = MemoryGpio::new(4, 0b0001);
         gpio.set_input(2, PinState::High).unwrap();
         assert_eq!(gpio.is_high(2), Ok(true));
-        assert_eq!(
-            gpio.set_state(2, PinState::Low),
-            Err(GpioError::NotOutput(2))
-        );
-        assert_eq!(gpio.toggle(3), Err(GpioError::NotOutput(3)));
-        assert_eq!(
-            gpio.set_input(0, PinState::High),
-            Err(GpioError::NotOutput(0))
-        );
+        assert_eq!(gpio.set_state(2, PinState::Low), Err(GpioError::NotOutput));
+        assert_eq!(gpio.toggle(3), Err(GpioError::NotOutput));
+        assert_eq!(gpio.set_input(0, PinState::High), Err(GpioError::NotOutput));
     }
 
     #[test]
     fn pins_outside_the_bank_are_refused() {
         let mut gpio = MemoryGpio::new(4, 0b1111);
-        assert_eq!(gpio.is_high(4), Err(GpioError::NoSuchPin(4)));
-        assert_eq!(gpio.toggle(u32::MAX), Err(GpioError::NoSuchPin(u32::MAX)));
+        assert_eq!(gpio.is_high(4), Err(GpioError::NoSuchPin));
+        assert_eq!(gpio.toggle(u32::MAX), Err(GpioError::NoSuchPin));
         assert_eq!(MemoryGpio::new(40, u32::MAX).pins(), 32);
     }
 }

@@ -156,8 +156,8 @@ impl From<HalError> for HalFailure {
 impl From<GpioError> for HalFailure {
     fn from(e: GpioError) -> Self {
         match e {
-            GpioError::NoSuchPin(_) => Self::NoDevice,
-            GpioError::NotOutput(_) => Self::PinMode,
+            GpioError::NoSuchPin => Self::NoDevice,
+            GpioError::NotOutput => Self::PinMode,
         }
     }
 }

@@ -195,7 +195,7 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(gpio.set_input(1, high), Err(GpioError::NotOutput(1)));
+        assert_eq!(gpio.set_input(1, high), Err(GpioError::NotOutput));
     }
 
     #[test]

@@ -8,8 +8,8 @@ use crate::offload;
 
 fn gpio_status(error: GpioError) -> i32 {
     match error {
-        GpioError::NoSuchPin(_) => status::NO_SUCH_PIN,
-        GpioError::NotOutput(_) => status::PIN_MODE,
+        GpioError::NoSuchPin => status::NO_SUCH_PIN,
+        GpioError::NotOutput => status::PIN_MODE,
     }
 }
 
