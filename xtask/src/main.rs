@@ -386,8 +386,10 @@ fn main() -> ExitCode {
                 }
             }),
         ["profile", workload] => {
-            Cross::setup(true).and_then(|cross| profile::run(&cross, &root, workload, 40))
+            Cross::setup(true).and_then(|cross| profile::run(&cross, &root, workload, 40, None))
         }
+        ["profile", workload, "--callers", pattern] => Cross::setup(true)
+            .and_then(|cross| profile::run(&cross, &root, workload, 40, Some(pattern))),
         ["latency"] => latency::run(&root),
         ["demo"] => demo(&root),
         ["soak", rest @ ..] => soak::run_soak(&root, rest),

@@ -7,6 +7,12 @@
 //! executed, with the symbol it is in. Counting the instructions executed per symbol in both
 //! runs and dividing their difference by the difference in operations cancels the set-up, as
 //! the bench harness does: what is left is one operation's instructions, by function.
+//!
+//! `--callers PATTERN` adds who calls the functions whose symbol contains `PATTERN` (say
+//! `memcpy`, or `GlobalAlloc`): per caller, calls and instructions per operation, the callee's
+//! callees included. Calls and returns are told apart by the symbols alone: control moving to
+//! a function already on the walk's stack is a return to it (a tail call returns where its
+//! caller would have), anything else is a call; a function calling itself is not seen.
 
 use std::{
     collections::HashMap,
@@ -21,9 +27,17 @@ use crate::{firmware, toolchain::Cross};
 /// Iterations of the two runs (the harness runs `N` then `2N`: `3N` operations each).
 const RUNS: [u32; 2] = [10, 20];
 
-/// Build, run, count; print the top `top` functions of `workload`.
-pub fn run(cross: &Cross, root: &Path, workload: &str, top: usize) -> Result<(), String> {
+/// Build, run, count; print the top `top` functions of `workload`, and with `callers`, the
+/// callers of the functions whose symbol contains it.
+pub fn run(
+    cross: &Cross,
+    root: &Path,
+    workload: &str,
+    top: usize,
+    callers: Option<&str>,
+) -> Result<(), String> {
     let mut counts = Vec::new();
+    let mut calls = Vec::new();
     for iters in RUNS {
         let elf = firmware::build_bench_only(cross, root, workload, iters)?;
         let log = root.join(format!("target/fireball/profile-{iters}.log"));
@@ -44,7 +58,9 @@ pub fn run(cross: &Cross, root: &Path, workload: &str, top: usize) -> Result<(),
                  (`cargo xtask bench` lists them)"
             ));
         }
-        counts.push(count(&log)?);
+        let (by_symbol, by_caller) = count(&log, callers)?;
+        counts.push(by_symbol);
+        calls.push(by_caller);
     }
     let ops = f64::from(3 * (RUNS[1] - RUNS[0]));
     let mut per_op: Vec<(String, f64)> = counts[1]
@@ -61,14 +77,85 @@ pub fn run(cross: &Cross, root: &Path, workload: &str, top: usize) -> Result<(),
     for (name, n) in per_op.iter().take(top) {
         println!("{n:>9.1}  {}", demangle(name));
     }
+    if let Some(pattern) = callers {
+        let mut per_op: Vec<(&(String, String), f64, f64)> = calls[1]
+            .iter()
+            .map(|(key, &(n, instructions))| {
+                let (n0, i0) = calls[0].get(key).copied().unwrap_or((0, 0));
+                let per = |a: u64, b: u64| (a as f64 - b as f64) / ops;
+                (key, per(n, n0), per(instructions, i0))
+            })
+            .filter(|(_, n, instructions)| n.abs() >= 0.05 || instructions.abs() >= 0.5)
+            .collect();
+        per_op.sort_by(|a, b| b.2.total_cmp(&a.2));
+        println!("calls into `{pattern}` per operation, by caller (instructions include callees)");
+        for ((callee, caller), n, instructions) in per_op.iter().take(top) {
+            println!(
+                "{instructions:>9.1}  {n:>6.2} calls  {} <- {}",
+                demangle(callee),
+                demangle(caller)
+            );
+        }
+    }
     Ok(())
 }
 
-/// Instructions executed per symbol in one QEMU log.
-fn count(log: &PathBuf) -> Result<HashMap<String, u64>, String> {
+/// Per (callee, caller): calls, and instructions executed inside those calls.
+type Callers = HashMap<(String, String), (u64, u64)>;
+
+/// The walk through a run's blocks that tells calls from returns by symbol.
+#[derive(Default)]
+struct Walk {
+    /// The functions entered and not yet returned from, outermost first.
+    stack: Vec<String>,
+    /// Where in `stack` the outermost call into a function of the pattern is, and its key.
+    inside: Option<(usize, (String, String))>,
+}
+
+/// Deeper than any real call chain: a walk that got lost (an exception return it took for a
+/// call) starts again rather than growing.
+const MAX_DEPTH: usize = 512;
+
+impl Walk {
+    /// Control is now in `symbol`, for a block of `len` instructions.
+    fn step(&mut self, symbol: &str, len: u64, pattern: &str, callers: &mut Callers) {
+        if self.stack.last().map(String::as_str) != Some(symbol) {
+            match self.stack.iter().rposition(|s| s == symbol) {
+                Some(at) => {
+                    self.stack.truncate(at + 1);
+                    if self.inside.as_ref().is_some_and(|(depth, _)| *depth > at) {
+                        self.inside = None;
+                    }
+                }
+                None => {
+                    if self.stack.len() >= MAX_DEPTH {
+                        self.stack.clear();
+                        self.inside = None;
+                    }
+                    if self.inside.is_none() && symbol.contains(pattern) {
+                        let caller = self.stack.last().cloned().unwrap_or_default();
+                        let key = (symbol.to_string(), caller);
+                        callers.entry(key.clone()).or_default().0 += 1;
+                        self.inside = Some((self.stack.len(), key));
+                    }
+                    self.stack.push(symbol.to_string());
+                }
+            }
+        }
+        if let Some((_, key)) = &self.inside {
+            callers.entry(key.clone()).or_default().1 += len;
+        }
+    }
+}
+
+/// Instructions executed per symbol in one QEMU log, and with `pattern`, the calls into the
+/// functions whose symbol contains it, by caller.
+fn count(log: &PathBuf, pattern: Option<&str>) -> Result<(HashMap<String, u64>, Callers), String> {
     let file = File::open(log).map_err(|e| format!("{}: {e}", log.display()))?;
     let mut block_len: HashMap<u64, u64> = HashMap::new();
     let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut callers = Callers::new();
+    let mut walk = Walk::default();
     // The block being read from an `IN:` listing: its start and instructions so far. A
     // block translated again (after a flush) replaces its earlier listing.
     let mut block: Option<(u64, u64)> = None;
@@ -95,12 +182,16 @@ fn count(log: &PathBuf) -> Result<HashMap<String, u64>, String> {
                 .split('/')
                 .nth(1)
                 .and_then(|hex| u64::from_str_radix(hex, 16).ok());
-            if let Some(len) = pc.and_then(|pc| block_len.get(&pc)) {
-                *counts.entry(symbol.trim().to_string()).or_default() += len;
+            if let Some(&len) = pc.and_then(|pc| block_len.get(&pc)) {
+                let symbol = symbol.trim();
+                *counts.entry(symbol.to_string()).or_default() += len;
+                if let Some(pattern) = pattern {
+                    walk.step(symbol, len, pattern, &mut callers);
+                }
             }
         }
     }
-    Ok(counts)
+    Ok((counts, callers))
 }
 
 /// A symbol as written in the source (hashes dropped).
@@ -110,7 +201,52 @@ fn demangle(symbol: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::demangle;
+    use super::{Callers, Walk, demangle};
+
+    #[test]
+    fn calls_are_told_from_returns_and_attributed_to_their_caller() {
+        let mut walk = Walk::default();
+        let mut callers = Callers::new();
+        // main → run → memcpy (3 + 2 blocks, returning through run), run → alloc → hole
+        // (alloc's callee, then back in alloc: still one call) → run → main → memcpy.
+        for (symbol, len) in [
+            ("main", 5),
+            ("run", 4),
+            ("memcpy", 3),
+            ("memcpy", 2),
+            ("run", 1),
+            ("alloc", 6),
+            ("hole", 7),
+            ("alloc", 1),
+            ("run", 2),
+            ("main", 1),
+            ("memcpy", 4),
+            ("main", 1),
+        ] {
+            walk.step(symbol, len, "memcpy", &mut callers);
+        }
+        let at = |callee: &str, caller: &str| callers.get(&(callee.into(), caller.into())).copied();
+        assert_eq!(at("memcpy", "run"), Some((1, 5)));
+        assert_eq!(at("memcpy", "main"), Some((1, 4)));
+        assert_eq!(callers.len(), 2);
+
+        let mut walk = Walk::default();
+        let mut callers = Callers::new();
+        for (symbol, len) in [
+            ("run", 1),
+            ("alloc", 6),
+            ("hole", 7),
+            ("alloc", 1),
+            ("run", 1),
+        ] {
+            walk.step(symbol, len, "alloc", &mut callers);
+        }
+        assert_eq!(
+            callers.get(&("alloc".into(), "run".into())),
+            Some(&(1, 14)),
+            "the callee's callee is inside the call, and returning from it is not a new call"
+        );
+    }
 
     #[test]
     fn v0_symbols_read_as_paths() {

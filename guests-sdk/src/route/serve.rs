@@ -100,10 +100,11 @@ pub fn refuse(code: NonZeroU16) -> Result<(), Error> {
 
 /// A serve loop's step at the level of the ABI's status codes: wait for the next delivery
 /// and copy it into `buf`. Its length; or 0 when it was larger than `buf` and was refused (a
-/// request is failed with `too_large`, so its caller is answered: no delivery is 0 bytes
-/// long); or a negative [`status`](fireball_abi::status) code, the one [`next`] or [`take`]
-/// would have made an [`Error`] of. A loop that tells only a few codes apart (`services-sdk`'s:
-/// `TABLE_FULL`, `NO_ROUTER`) does not carry the mapping to [`Error`].
+/// request is failed with `too_large`, so its caller is answered); or a negative
+/// [`status`](fireball_abi::status) code: the one [`next`] or [`take`] would have made an
+/// [`Error`] of, the refusal's if the refusal itself was refused, or `BAD_MESSAGE` for a
+/// delivery of 0 bytes (shorter than any header). A loop that tells only a few codes apart
+/// (`services-sdk`'s: `TABLE_FULL`, `NO_ROUTER`) does not carry the mapping to [`Error`].
 pub fn receive(buf: &mut [u8], too_large: NonZeroU16) -> i32 {
     let len = sys::route_next();
     if len < 0 {
@@ -112,7 +113,10 @@ pub fn receive(buf: &mut [u8], too_large: NonZeroU16) -> i32 {
     if len as usize > buf.len() {
         return sys::route_respond(0, i32::from(too_large.get()), &[]).min(0);
     }
-    sys::route_take(buf)
+    match sys::route_take(buf) {
+        0 => fireball_abi::status::BAD_MESSAGE,
+        taken => taken,
+    }
 }
 
 /// Answer request `token` with `outcome`: a reply (a postcard-encoded record) or a failure
@@ -137,6 +141,58 @@ mod tests {
     use super::*;
     use crate::stub::router;
     use fireball_abi::delivery;
+
+    const TOO_LARGE: NonZeroU16 = NonZeroU16::new(413).unwrap();
+    const INTERNAL: NonZeroU16 = NonZeroU16::new(500).unwrap();
+
+    #[test]
+    fn receive_takes_refuses_or_says_why_in_status_codes() {
+        use fireball_abi::status;
+        let mut buf = [0u8; 64];
+        assert_eq!(
+            receive(&mut buf, TOO_LARGE),
+            status::NO_REPLY,
+            "nothing queued"
+        );
+        let token = router::deliver(Kind::Request, Method::Call, "svc://e", "app", EMPTY_RECORD);
+        let len = receive(&mut buf, TOO_LARGE);
+        let delivery = Delivery::parse(&buf[..len as usize]).unwrap();
+        assert_eq!((delivery.token, delivery.uri), (token, "svc://e"));
+        answer(token, Ok(EMPTY_RECORD), INTERNAL);
+        assert_eq!(router::answer(token), Some(Ok(EMPTY_RECORD.to_vec())));
+
+        let token = router::deliver(Kind::Request, Method::Call, "svc://e", "app", &[0; 80]);
+        assert_eq!(
+            receive(&mut buf, TOO_LARGE),
+            0,
+            "refused, nothing to dispatch"
+        );
+        assert_eq!(
+            router::answer(token),
+            Some(Err(413)),
+            "and its caller answered"
+        );
+
+        router::deliver_raw(Vec::new());
+        assert_eq!(receive(&mut buf, TOO_LARGE), status::BAD_MESSAGE);
+    }
+
+    #[test]
+    fn answer_fails_a_reply_the_hypervisor_refuses_with_internal() {
+        let mut buf = [0u8; 64];
+        let token = router::deliver(Kind::Request, Method::Call, "svc://e", "app", EMPTY_RECORD);
+        assert!(receive(&mut buf, TOO_LARGE) > 0);
+        answer(token, Ok(&[0xFF, 0xFF]), INTERNAL);
+        assert_eq!(
+            router::answer(token),
+            Some(Err(500)),
+            "not a record: 500, not silence"
+        );
+        let token = router::deliver(Kind::Request, Method::Call, "svc://e", "app", EMPTY_RECORD);
+        assert!(receive(&mut buf, TOO_LARGE) > 0);
+        answer(token, Err(NonZeroU16::new(404).unwrap()), INTERNAL);
+        assert_eq!(router::answer(token), Some(Err(404)));
+    }
 
     const EMPTY_RECORD: &[u8] = &[0];
 
