@@ -63,11 +63,13 @@ pub fn run(
         calls.push(by_caller);
     }
     let ops = f64::from(3 * (RUNS[1] - RUNS[0]));
+    // One operation's share of what the longer run did more than the shorter.
+    let per_op_of = |longer: u64, shorter: u64| (longer as f64 - shorter as f64) / ops;
     let mut per_op: Vec<(String, f64)> = counts[1]
         .iter()
         .map(|(name, n)| {
             let before = counts[0].get(name).copied().unwrap_or(0);
-            (name.clone(), (*n as f64 - before as f64) / ops)
+            (name.clone(), per_op_of(*n, before))
         })
         .filter(|(_, n)| n.abs() >= 0.5)
         .collect();
@@ -82,8 +84,7 @@ pub fn run(
             .iter()
             .map(|(key, &(n, instructions))| {
                 let (n0, i0) = calls[0].get(key).copied().unwrap_or((0, 0));
-                let per = |a: u64, b: u64| (a as f64 - b as f64) / ops;
-                (key, per(n, n0), per(instructions, i0))
+                (key, per_op_of(n, n0), per_op_of(instructions, i0))
             })
             .filter(|(_, n, instructions)| n.abs() >= 0.05 || instructions.abs() >= 0.5)
             .collect();
@@ -142,8 +143,11 @@ impl Walk {
                 }
             }
         }
-        if let Some((_, key)) = &self.inside {
-            callers.entry(key.clone()).or_default().1 += len;
+        // The call's entry was made when it was entered: no key is built per block.
+        if let Some((_, key)) = &self.inside
+            && let Some((_, instructions)) = callers.get_mut(key)
+        {
+            *instructions += len;
         }
     }
 }
@@ -203,13 +207,21 @@ fn demangle(symbol: &str) -> String {
 mod tests {
     use super::{Callers, Walk, demangle};
 
-    #[test]
-    fn calls_are_told_from_returns_and_attributed_to_their_caller() {
+    /// The calls into `pattern` a walk over `blocks` (symbol, instructions) finds.
+    fn walk(blocks: &[(&str, u64)], pattern: &str) -> Callers {
         let mut walk = Walk::default();
         let mut callers = Callers::new();
+        for &(symbol, len) in blocks {
+            walk.step(symbol, len, pattern, &mut callers);
+        }
+        callers
+    }
+
+    #[test]
+    fn calls_are_told_from_returns_and_attributed_to_their_caller() {
         // main → run → memcpy (3 + 2 blocks, returning through run), run → alloc → hole
         // (alloc's callee, then back in alloc: still one call) → run → main → memcpy.
-        for (symbol, len) in [
+        let blocks = [
             ("main", 5),
             ("run", 4),
             ("memcpy", 3),
@@ -222,25 +234,21 @@ mod tests {
             ("main", 1),
             ("memcpy", 4),
             ("main", 1),
-        ] {
-            walk.step(symbol, len, "memcpy", &mut callers);
-        }
+        ];
+        let callers = walk(&blocks, "memcpy");
         let at = |callee: &str, caller: &str| callers.get(&(callee.into(), caller.into())).copied();
         assert_eq!(at("memcpy", "run"), Some((1, 5)));
         assert_eq!(at("memcpy", "main"), Some((1, 4)));
         assert_eq!(callers.len(), 2);
 
-        let mut walk = Walk::default();
-        let mut callers = Callers::new();
-        for (symbol, len) in [
+        let blocks = [
             ("run", 1),
             ("alloc", 6),
             ("hole", 7),
             ("alloc", 1),
             ("run", 1),
-        ] {
-            walk.step(symbol, len, "alloc", &mut callers);
-        }
+        ];
+        let callers = walk(&blocks, "alloc");
         assert_eq!(
             callers.get(&("alloc".into(), "run".into())),
             Some(&(1, 14)),
