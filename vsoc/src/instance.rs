@@ -32,7 +32,7 @@ use crate::{
     pending::{Completion, Pending, Suspended},
     registry::Registry,
     soc::Soc,
-    stop::{StopReason, Trap, TrapKind},
+    stop::{StopReason, Trap, TrapKind, wasmi_error_text},
 };
 
 /// Why an instance could not be created.
@@ -229,7 +229,7 @@ impl Instance {
             globals: alloc::vec::Vec::new(),
         };
         // From here on, dropping `instance` gives every charge back.
-        let fail = |e: wasmi::Error| InstanceError::Instantiate(e.to_string());
+        let fail = |e: wasmi::Error| InstanceError::Instantiate(wasmi_error_text(&e));
         // A start function runs at instantiation and gets one slice of fuel.
         instance
             .store
@@ -458,7 +458,7 @@ impl Instance {
                 Err(e) => {
                     let kind = match e.as_trap_code() {
                         Some(code) => TrapKind::Wasm(code),
-                        None => TrapKind::Other(e.to_string()),
+                        None => TrapKind::Other(wasmi_error_text(&e)),
                     };
                     break self.trap(kind);
                 }
@@ -519,7 +519,7 @@ impl Instance {
             Some(BuiltinExit::Abort(message)) => TrapKind::Abort(message.clone()),
             Some(BuiltinExit::Fault(fault)) => TrapKind::Fault(*fault),
             Some(BuiltinExit::Mmio(fault)) => TrapKind::Mmio(*fault),
-            None => TrapKind::Other(error.to_string()),
+            None => TrapKind::Other(wasmi_error_text(error)),
         };
         self.trap(kind)
     }

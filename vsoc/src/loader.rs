@@ -599,7 +599,7 @@ impl fmt::Debug for LoadedModule {
 
 fn invalid(e: wasmi::Error) -> LoadError {
     LoadError::Invalid {
-        reason: e.to_string(),
+        reason: crate::stop::wasmi_error_text(&e),
     }
 }
 

@@ -149,3 +149,49 @@ pub enum VsocEvent {
         reason: StopReason,
     },
 }
+
+/// wasmi's error `e` as the text of a stop reason or a load error.
+///
+/// With `validate` (the host, the bench image: images that check modules themselves) this
+/// is wasmi's whole message. A deploy image loads only modules that wasmi's validator
+/// accepted when the image was built, where the whole message was shown; on the board the
+/// text names the trap, or the kind of error, and wasmi's `Display` of its errors (with
+/// the texts of every validation and translation error) stays out of the image
+/// (docs/perf.md, "wasmi's error texts").
+#[cfg_attr(fireball_size_hints, optimize(size))]
+#[inline(never)]
+pub(crate) fn wasmi_error_text(e: &wasmi::Error) -> String {
+    #[cfg(feature = "validate")]
+    {
+        use alloc::string::ToString;
+        e.to_string()
+    }
+    #[cfg(not(feature = "validate"))]
+    {
+        use wasmi::errors::ErrorKind;
+        let kind = match e.kind() {
+            ErrorKind::TrapCode(code) => return String::from(code.trap_message()),
+            ErrorKind::Message(message) => return String::from(&**message),
+            // The builtins' own errors, with their own texts.
+            ErrorKind::Host(error) => {
+                use alloc::string::ToString;
+                return error.to_string();
+            }
+            ErrorKind::I32ExitStatus(_) => "exit status",
+            ErrorKind::Global(_) => "global variable",
+            ErrorKind::Memory(_) => "linear memory",
+            ErrorKind::Table(_) => "table",
+            ErrorKind::Linker(_) => "linking",
+            ErrorKind::Instantiation(_) => "instantiation",
+            ErrorKind::Fuel(_) => "fuel",
+            ErrorKind::Func(_) => "function",
+            ErrorKind::Read(_) | ErrorKind::Wasm(_) => "module bytes",
+            ErrorKind::Translation(_) | ErrorKind::Ir(_) => "translation",
+            ErrorKind::UserLimits(_) | ErrorKind::ImplementationLimits(_) => "limits",
+            _ => "interpreter",
+        };
+        let mut text = String::from("wasmi error: ");
+        text.push_str(kind);
+        text
+    }
+}

@@ -246,7 +246,15 @@ impl<F: MappedFlash> FlashStore<F> {
                 (h.name == name).then_some((h.seq, slot))
             })
             .collect();
-        copies.sort_unstable();
+        // A few slots at most: an insertion sort, where `sort_unstable` links ~2 KB of
+        // generic sorting code into the image (docs/perf.md, "The sensor hub on the board").
+        for i in 1..copies.len() {
+            let mut j = i;
+            while j > 0 && copies[j - 1] > copies[j] {
+                copies.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         copies
     }
 
