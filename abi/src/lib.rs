@@ -111,6 +111,17 @@ pub mod builtin {
     /// drops it, failing it with that code if it is a request (413 says why);
     /// [`NO_REPLY`](crate::status::NO_REPLY) when nothing is held.
     pub const ROUTE_RESPOND: &str = "route_respond";
+    /// `route_serve(pattern_ptr: i32, pattern_len: i32, method: i32) -> i32`: (services)
+    /// declare that the instance serves [`method`](crate::method) on route pattern
+    /// `pattern` (UTF-8, [`uri`](crate::uri)'s syntax); the services SDK declares each of
+    /// its routes once, before its first `route_next`. What `fireball inspect` lists as the
+    /// module's routes (it runs the module to its first `route_next`); the deliveries a
+    /// service gets are still those the manifest registers it for.
+    /// [`status::OK`](crate::status::OK), [`BAD_URI`](crate::status::BAD_URI) for a
+    /// malformed pattern, [`TOO_LARGE`](crate::status::TOO_LARGE) past
+    /// [`MAX_URI`](crate::limits::MAX_URI), [`BAD_MESSAGE`](crate::status::BAD_MESSAGE) for
+    /// a number that is no method.
+    pub const ROUTE_SERVE: &str = "route_serve";
 
     /// A value type in a builtin's WebAssembly signature (pointers and lengths are `I32`).
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,6 +187,7 @@ pub mod builtin {
         sig(ROUTE_NEXT, &[], &[I32]),
         sig(ROUTE_TAKE, &[I32, I32], &[I32]),
         sig(ROUTE_RESPOND, &[I32, I32, I32, I32], &[I32]),
+        sig(ROUTE_SERVE, &[I32, I32, I32], &[I32]),
     ];
 
     /// The signature of builtin `name`.
@@ -211,6 +223,7 @@ pub mod builtin {
         ROUTE_NEXT,
         ROUTE_TAKE,
         ROUTE_RESPOND,
+        ROUTE_SERVE,
     ];
 }
 

@@ -236,6 +236,7 @@ pub mod router {
         open: Vec<u32>,
         answers: HashMap<u32, Answer>,
         next_token: u32,
+        served: Vec<(Method, String)>,
     }
 
     std::thread_local! {
@@ -331,6 +332,12 @@ pub mod router {
                 }
             }
         });
+    }
+
+    /// The routes the module declared with `route_serve` (what a service's serve loop does
+    /// for each of its routes before it waits for its first delivery), in order.
+    pub fn served() -> Vec<(Method, String)> {
+        with(|s| s.served.clone())
     }
 
     /// Take the module's answer to request `token`: `None` while it is unanswered.
@@ -467,6 +474,23 @@ pub mod router {
 
     pub(crate) fn route_take(out: &mut [u8]) -> i32 {
         with(|s| copy_out(&mut s.held, out))
+    }
+
+    pub(crate) fn route_serve(pattern: &[u8], method: i32) -> i32 {
+        if pattern.len() > fireball_abi::limits::MAX_URI {
+            return status::TOO_LARGE;
+        }
+        let Some(pattern) = std::str::from_utf8(pattern)
+            .ok()
+            .filter(|p| fireball_abi::uri::check_pattern(p).is_ok())
+        else {
+            return status::BAD_URI;
+        };
+        let Some(method) = Method::from_number(method) else {
+            return status::BAD_MESSAGE;
+        };
+        with(|s| s.served.push((method, pattern.to_string())));
+        status::OK
     }
 
     pub(crate) fn route_respond(token: i32, code: i32, reply: &[u8]) -> i32 {

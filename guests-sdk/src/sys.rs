@@ -59,6 +59,8 @@ mod imp {
         fn fb_route_take(out: *mut u8, cap: usize) -> i32;
         #[link_name = "route_respond"]
         fn fb_route_respond(token: i32, code: i32, reply: *const u8, len: usize) -> i32;
+        #[link_name = "route_serve"]
+        fn fb_route_serve(pattern: *const u8, len: usize, method: i32) -> i32;
     }
 
     // Safety (all wrappers below): the builtins take integers only, or pointers
@@ -117,6 +119,11 @@ mod imp {
     pub(crate) fn route_respond(token: i32, code: i32, reply: &[u8]) -> i32 {
         // Safety: as for `route_bind`.
         unsafe { fb_route_respond(token, code, reply.as_ptr(), reply.len()) }
+    }
+
+    pub(crate) fn route_serve(pattern: &[u8], method: i32) -> i32 {
+        // Safety: as for `route_bind`.
+        unsafe { fb_route_serve(pattern.as_ptr(), pattern.len(), method) }
     }
 
     pub(crate) fn chan_recv(handle: i32, out: &mut [u8; 8]) -> i32 {

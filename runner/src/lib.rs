@@ -29,8 +29,10 @@ pub mod timeline;
 
 use std::fmt;
 
+use fireball_abi::Method;
+use fireball_subsystems::hal::NullConsole;
 use fireball_subsystems::host::StdoutConsole;
-use fireball_vsoc::{Instance, Slice, Vsoc};
+use fireball_vsoc::{Instance, Slice, Vsoc, VsocConfig};
 
 /// How one module ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,4 +103,37 @@ pub fn run_guests(vsoc: &Vsoc, modules: &[(String, Vec<u8>)]) -> Report {
         });
     }
     report
+}
+
+/// Most slices [`served_routes`] runs a module for: a service declares its routes before its
+/// first `route_next`, which returns at once without a router; a module still running after
+/// these did something else first (its routes, if any, are those declared so far).
+const ROUTE_SLICES: u32 = 64;
+
+/// The routes module `bytes` declares (`route_serve`: what a service built with the SDK does
+/// for each of its routes before its first `route_next`), method and pattern, in order: what
+/// `fireball inspect` lists. The module runs in a vSoC of its own, with no router and its
+/// console discarded, for at most [`ROUTE_SLICES`] slices (a service's serve loop stops
+/// there: without a router it has nothing to serve); a module that does not import
+/// `route_serve` is not run and declares none. `Err` if it cannot be loaded or instantiated.
+pub fn served_routes(name: &str, bytes: &[u8]) -> Result<Vec<(Method, String)>, String> {
+    let vsoc = Vsoc::new(VsocConfig::default());
+    let module = vsoc.load(name, bytes).map_err(|e| e.to_string())?;
+    let declares =
+        module.info().imports.iter().any(|i| {
+            i.module == fireball_abi::MODULE && i.name == fireball_abi::builtin::ROUTE_SERVE
+        });
+    if !declares {
+        return Ok(Vec::new());
+    }
+    vsoc.record_served_routes();
+    let mut instance = vsoc
+        .instantiate(&module, Box::new(NullConsole::default()))
+        .map_err(|e| e.to_string())?;
+    for _ in 0..ROUTE_SLICES {
+        if !matches!(instance.run_slice(), Slice::Yielded) {
+            break;
+        }
+    }
+    Ok(instance.served_routes())
 }

@@ -409,9 +409,27 @@ fn inspect(path: &Path) -> ExitCode {
         Ok(bytes) => bytes,
         Err(code) => return code,
     };
-    match loader::inspect(&VsocConfig::default(), &module_name(path), &bytes) {
+    let name = module_name(path);
+    match loader::inspect(&VsocConfig::default(), &name, &bytes) {
         Ok(info) => {
             print!("{}", loader::describe(&info));
+            if !info.is_service() {
+                return ExitCode::SUCCESS;
+            }
+            // Exactly the routes its serve loop declares: it runs to its first `route_next`.
+            match fireball::served_routes(&name, &bytes) {
+                Ok(routes) if routes.is_empty() => {
+                    println!("  routes served: none declared (`route_serve`)");
+                }
+                Ok(routes) => {
+                    let routes: Vec<String> = routes
+                        .iter()
+                        .map(|(method, pattern)| format!("{method} {pattern}"))
+                        .collect();
+                    println!("  routes served: {}", routes.join(", "));
+                }
+                Err(e) => println!("  routes served: unknown, it did not start ({e})"),
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

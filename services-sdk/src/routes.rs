@@ -252,6 +252,15 @@ impl<S: 'static> Routes<S> {
         }
     }
 
+    /// Declare every route to the hypervisor (`route_serve`), in registration order: what
+    /// `fireball inspect` lists as the module's routes. The patterns were checked when they
+    /// were registered, so the hypervisor's answer is not looked at.
+    pub fn declare(&self) {
+        for route in &self.routes {
+            guests::route::serve::declare(route.pattern, route.method);
+        }
+    }
+
     /// The patterns served, each once, in registration order (what the deployment
     /// manifest's `routes` must list for this service).
     pub fn patterns(&self) -> impl Iterator<Item = &'static str> + '_ {

@@ -89,8 +89,9 @@ impl<S: Service> Server<S> {
         0
     }
 
-    /// Serve until the module stops: [`serve_one`](Self::serve_one) in a loop, letting other
-    /// modules run while too many requests are open.
+    /// Serve until the module stops: declare the routes (`route_serve`, what `fireball
+    /// inspect` lists), then [`serve_one`](Self::serve_one) in a loop, letting other modules
+    /// run while too many requests are open.
     ///
     /// # Panics
     ///
@@ -98,6 +99,7 @@ impl<S: Service> Server<S> {
     /// the module aborts with the reason. Under the host stub, whose `route_next` cannot
     /// block, that is also what happens when no delivery is queued.
     pub fn run(mut self, buf: &mut [u8]) -> ! {
+        self.routes.declare();
         loop {
             match self.step(buf) {
                 status::TABLE_FULL => device::yield_now(),
@@ -188,6 +190,18 @@ mod tests {
             server.serve_one(&mut buf),
             Err(route::Error::NoReply),
             "the stub is empty"
+        );
+    }
+
+    #[test]
+    fn the_routes_are_declared_in_registration_order() {
+        Server::<Echo>::new().routes().declare();
+        assert_eq!(
+            router::served(),
+            [
+                (Method::Write, "svc://echo".into()),
+                (Method::Read, "svc://echo".into())
+            ]
         );
     }
 

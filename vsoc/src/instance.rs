@@ -289,6 +289,22 @@ impl Instance {
         &self.store.data().monitor.name
     }
 
+    /// The routes this instance declared with `route_serve`, in order (method and pattern),
+    /// if its vSoC [records them](crate::Vsoc::record_served_routes); empty otherwise.
+    pub fn served_routes(&self) -> alloc::vec::Vec<(fireball_abi::Method, String)> {
+        let serial = self.serial();
+        self.store
+            .data()
+            .registry
+            .served
+            .borrow()
+            .iter()
+            .flatten()
+            .filter(|(of, _, _)| *of == serial)
+            .map(|(_, method, pattern)| (*method, pattern.clone()))
+            .collect()
+    }
+
     /// This instance's serial in its vSoC's registry.
     pub(crate) fn serial(&self) -> u16 {
         self.store.data().serial

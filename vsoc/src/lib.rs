@@ -319,6 +319,17 @@ impl Vsoc {
         }
     }
 
+    /// Keep, from now on, the routes instances declare with `route_serve` (what a service
+    /// built with the SDK does for each of its routes before its first `route_next`), for
+    /// [`Instance::served_routes`]. `fireball inspect` does, to list a module's routes; a
+    /// deployment does not (its routes are its manifest's, and nothing is kept).
+    pub fn record_served_routes(&self) {
+        self.registry
+            .served
+            .borrow_mut()
+            .get_or_insert_with(alloc::vec::Vec::new);
+    }
+
     /// Instantiate a loaded module as a new guest (P5) whose console output goes
     /// to `console`.
     pub fn instantiate(

@@ -481,10 +481,6 @@ pub struct ModuleInfo {
     pub functions: u32,
     /// Its linear memory, if it has one.
     pub memory: Option<MemoryDecl>,
-    /// Router URIs (or their prefixes, for URIs the module formats at run time) found in
-    /// its data segments: what it names, for tools (a heuristic: string literals are not
-    /// delimited in WASM data). Not a permission: the policy decides.
-    pub routes: Vec<String>,
     /// For an instrumented debug build: the name its `fireball.debug` section gives (the
     /// original module with DWARF, where the debugger's host finds it).
     pub debug_name: Option<String>,
@@ -503,65 +499,6 @@ impl ModuleInfo {
         self.imports.iter().any(|i| {
             i.module == fireball_abi::MODULE && i.name == fireball_abi::builtin::ROUTE_NEXT
         })
-    }
-}
-
-/// Bytes a Fireball URI is made of: lowercase letters and digits (uppercase ends a URI in
-/// this scan: Fireball's routes are lowercase, and the Debug text packed after a literal
-/// is not), RFC 3986 punctuation, and `{}` for route patterns.
-fn uri_byte(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._~:/?#[]@!$&'()*+,;=%{}".contains(&b)
-}
-
-/// Schemes of the native subsystems and services, recognised at the end of a longer run of
-/// letters (string literals are packed back to back in a module's data).
-const KNOWN_SCHEMES: &[&str] = &["hal", "svc", "log"];
-
-/// Where the scheme ending just before `mark` (the `://`) starts.
-fn scheme_start(data: &[u8], mark: usize) -> usize {
-    let run = data[..mark]
-        .iter()
-        .rposition(|b| !b.is_ascii_lowercase())
-        .map_or(0, |i| i + 1);
-    let letters = &data[run..mark];
-    KNOWN_SCHEMES
-        .iter()
-        .find(|k| letters.ends_with(k.as_bytes()))
-        .map_or(run, |k| mark - k.len())
-}
-
-/// Every `scheme://rest` run of URI bytes in `data`, cut where the next URI starts (a
-/// heuristic for tools: literals are not delimited in a module's data).
-fn find_uris(data: &[u8], out: &mut Vec<String>) {
-    let marks: Vec<usize> = data
-        .windows(3)
-        .enumerate()
-        .filter(|(_, w)| *w == b"://")
-        .map(|(i, _)| i)
-        .collect();
-    for (n, &mark) in marks.iter().enumerate() {
-        let start = scheme_start(data, mark);
-        // No scheme, or one quoted in a message (`scheme://path` in an error text).
-        if start == mark || (start > 0 && data[start - 1] == b'`') {
-            continue;
-        }
-        let mut end = data[mark + 3..]
-            .iter()
-            .position(|&b| !uri_byte(b))
-            .map_or(data.len(), |i| mark + 3 + i);
-        if let Some(&next) = marks.get(n + 1)
-            && next < end
-        {
-            end = end.min(scheme_start(data, next));
-        }
-        while end > mark + 3 && b",.;:!?)'".contains(&data[end - 1]) {
-            end -= 1;
-        }
-        if let Ok(uri) = core::str::from_utf8(&data[start..end])
-            && !out.iter().any(|u| u == uri)
-        {
-            out.push(uri.to_string());
-        }
     }
 }
 
@@ -683,7 +620,6 @@ pub fn inspect(config: &VsocConfig, name: &str, bytes: &[u8]) -> Result<ModuleIn
         exports: Vec::new(),
         functions: 0,
         memory: None,
-        routes: Vec::new(),
         debug_name: None,
     };
     let mut tables = 0u32;
@@ -720,11 +656,6 @@ pub fn inspect(config: &VsocConfig, name: &str, bytes: &[u8]) -> Result<ModuleIn
             Payload::MemorySection(reader) => {
                 for memory in reader {
                     declare_memory(config, &mut info, &memory.map_err(malformed)?)?;
-                }
-            }
-            Payload::DataSection(reader) => {
-                for segment in reader {
-                    find_uris(segment.map_err(malformed)?.data, &mut info.routes);
                 }
             }
             Payload::ExportSection(reader) => {
@@ -866,10 +797,5 @@ pub fn describe(info: &ModuleInfo) -> String {
         .map(|i| i.name.as_str())
         .collect();
     out += &format!("  builtins: {}\n", builtins.join(", "));
-    if info.routes.is_empty() {
-        out += "  routes named: none\n";
-    } else {
-        out += &format!("  routes named: {}\n", info.routes.join(", "));
-    }
     out
 }

@@ -6,9 +6,10 @@
 //! instances share are the simulated SoC ([`crate::soc`]). Single-threaded
 //! (`RefCell`/`Cell`), like the kernel.
 
-use alloc::{collections::VecDeque, rc::Rc, vec::Vec};
+use alloc::{collections::VecDeque, rc::Rc, string::String, vec::Vec};
 use core::cell::{Cell, RefCell};
 
+use fireball_abi::Method;
 use fireball_kernel::{
     csp::{Channel, ChannelObserver},
     sched::TaskId,
@@ -42,6 +43,10 @@ pub(crate) struct Registry {
     watchdogs: RefCell<Vec<Watchdog>>,
     pub(crate) watched: Cell<bool>,
     next_serial: Cell<u16>,
+    /// The routes instances declared with `route_serve` (serial, method, pattern), kept
+    /// only once [`Vsoc::record_served_routes`](crate::Vsoc::record_served_routes) asked
+    /// (`fireball inspect`); `None` in a deployment, whose routes are its manifest's.
+    pub(crate) served: RefCell<Option<Vec<(u16, Method, String)>>>,
 }
 
 impl Registry {
@@ -59,6 +64,7 @@ impl Registry {
             watchdogs: RefCell::new(Vec::new()),
             watched: Cell::new(false),
             next_serial: Cell::new(1),
+            served: RefCell::new(None),
         }
     }
 

@@ -157,7 +157,7 @@ pub enum VsocEvent {
 /// accepted when the image was built, where the whole message was shown; on the board the
 /// text names the trap, or the kind of error, and wasmi's `Display` of its errors (with
 /// the texts of every validation and translation error) stays out of the image
-/// (docs/perf.md, "wasmi's error texts").
+/// (docs/perf.md, "wasmi's error texts and the vector table").
 #[cfg_attr(fireball_size_hints, optimize(size))]
 #[inline(never)]
 pub(crate) fn wasmi_error_text(e: &wasmi::Error) -> String {

@@ -98,6 +98,16 @@ pub fn refuse(code: NonZeroU16) -> Result<(), Error> {
     check(sys::route_respond(0, i32::from(code.get()), &[])).map(drop)
 }
 
+/// Declare that this service serves `method` on `pattern` (`route_serve`): what
+/// `fireball inspect` lists as the module's routes. A serve loop declares each of its routes
+/// once, before its first [`next`]. The status code: `OK`, or `BAD_URI` for a malformed
+/// pattern, `TOO_LARGE` past the longest URI (a serve loop that checked its patterns when
+/// it built its table gets neither). Declaring changes no delivery: those are the
+/// manifest's routes.
+pub fn declare(pattern: &str, method: Method) -> i32 {
+    sys::route_serve(pattern.as_bytes(), method.number())
+}
+
 /// A serve loop's step at the level of the ABI's status codes: wait for the next delivery
 /// and copy it into `buf`. Its length; or 0 when it was larger than `buf` and was refused (a
 /// request is failed with `too_large`, so its caller is answered); or a negative
@@ -144,6 +154,19 @@ mod tests {
 
     const TOO_LARGE: NonZeroU16 = NonZeroU16::new(413).unwrap();
     const INTERNAL: NonZeroU16 = NonZeroU16::new(500).unwrap();
+
+    #[test]
+    fn declare_keeps_well_formed_routes_and_says_why_it_refuses_others() {
+        use fireball_abi::status;
+        assert_eq!(declare("svc://e/{id}", Method::Write), status::OK);
+        assert_eq!(declare("svc://e/{id}/{id}", Method::Read), status::BAD_URI);
+        assert_eq!(declare("no-scheme", Method::Read), status::BAD_URI);
+        let long = alloc::format!("svc://{}", "a".repeat(fireball_abi::limits::MAX_URI));
+        assert_eq!(declare(&long, Method::Read), status::TOO_LARGE);
+        assert_eq!(sys::route_serve(b"svc://e", 9), status::BAD_MESSAGE);
+        assert_eq!(sys::route_serve(&[0xFF], 0), status::BAD_URI);
+        assert_eq!(router::served(), [(Method::Write, "svc://e/{id}".into())]);
+    }
 
     #[test]
     fn receive_takes_refuses_or_says_why_in_status_codes() {

@@ -30,6 +30,7 @@ mod module_arrows;
 mod module_store;
 mod modules;
 mod runner_deploy;
+mod served_routes;
 mod service_buffer;
 mod services_in_hypervisor;
 mod subsystems_hal_guest;

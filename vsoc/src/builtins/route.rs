@@ -1,5 +1,6 @@
 //! Router builtins: `route_bind`, `route_unbind`, `route_call`, `route_reply`, `route_notify`,
-//! and for services `route_next`, `route_take`, `route_respond`.
+//! and for services `route_next`, `route_take`, `route_respond` and `route_serve` (a route
+//! declared, kept only for `fireball inspect`).
 //!
 //! Guests reach the router through these (everything that is not a hot path).
 //! Requests and replies are postcard-encoded router `Record`s; the URI, the
@@ -205,6 +206,31 @@ pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
                 .registry
                 .routes
                 .respond(state.serial, token, code, body))
+        },
+    )?;
+    define(
+        linker,
+        builtin::ROUTE_SERVE,
+        |mut caller: Caller<'_>, ptr: i32, len: i32, method: i32| -> Result<i32, wasmi::Error> {
+            let (memory, state) = memory_and_state(&mut caller)?;
+            state.stats.host_calls += 1;
+            let pattern = match guest_bytes(memory, ptr, len, MAX_URI)? {
+                Ok(bytes) => bytes,
+                Err(code) => return Ok(code),
+            };
+            let Some(pattern) = core::str::from_utf8(pattern)
+                .ok()
+                .filter(|p| fireball_abi::uri::check_pattern(p).is_ok())
+            else {
+                return Ok(status::BAD_URI);
+            };
+            let Some(method) = fireball_abi::Method::from_number(method) else {
+                return Ok(status::BAD_MESSAGE);
+            };
+            if let Some(served) = state.registry.served.borrow_mut().as_mut() {
+                served.push((state.serial, method, pattern.into()));
+            }
+            Ok(status::OK)
         },
     )?;
     Ok(())

@@ -1,0 +1,85 @@
+//! `fireball inspect`'s routes: what a service declares with `route_serve` when it runs to
+//! its first `route_next`, exactly, not strings found in its data.
+
+use fireball_abi::Method;
+
+fn served(wat: &str) -> Vec<(Method, String)> {
+    fireball::served_routes("svc", &wat::parse_str(wat).unwrap()).unwrap()
+}
+
+#[test]
+fn a_services_routes_are_the_ones_its_serve_loop_declares() {
+    let counter = std::fs::read(fireball_tests::modules_dir().join("counter.wasm")).unwrap();
+    assert_eq!(
+        fireball::served_routes("counter", &counter).unwrap(),
+        [
+            (Method::Write, "svc://counter/{n}".to_string()),
+            (Method::Read, "svc://counter/{n}".to_string())
+        ]
+    );
+    let stats = std::fs::read(fireball_tests::modules_dir().join("stats.wasm")).unwrap();
+    let routes = fireball::served_routes("stats", &stats).unwrap();
+    let routes: Vec<String> = routes.iter().map(|(m, p)| format!("{m} {p}")).collect();
+    assert_eq!(
+        routes,
+        [
+            "write svc://stats/{key}",
+            "read svc://stats/{key}",
+            "call svc://stats/{key}/remove",
+            "read svc://stats",
+        ],
+        "not `log://panicked` nor any other string in its data"
+    );
+}
+
+/// A module declaring by hand: each call's status is printed; only the well-formed
+/// declarations are kept, and what it does after its first `route_next` is not run.
+const DECLARES: &str = r#"(module
+    (import "fb" "route_serve" (func $serve (param i32 i32 i32) (result i32)))
+    (import "fb" "route_next" (func $next (result i32)))
+    (memory (export "memory") 1 1)
+    (data (i32.const 0) "svc://a/{x}svc://a/{x}/{x}log://")
+    (func (export "fb_main")
+        (drop (call $serve (i32.const 0) (i32.const 11) (i32.const 2)))
+        (if (i32.ne (call $serve (i32.const 11) (i32.const 15) (i32.const 0)) (i32.const -13))
+            (then unreachable))
+        (if (i32.ne (call $serve (i32.const 0) (i32.const 11) (i32.const 7)) (i32.const -12))
+            (then unreachable))
+        (drop (call $serve (i32.const 26) (i32.const 6) (i32.const 0)))
+        (drop (call $next))
+        (loop $forever (br $forever))))"#;
+
+#[test]
+fn only_well_formed_declarations_are_kept_and_the_module_is_not_run_past_its_slices() {
+    assert_eq!(
+        fireball_abi::status::BAD_URI,
+        -13,
+        "the WAT above compares with it"
+    );
+    assert_eq!(fireball_abi::status::BAD_MESSAGE, -12);
+    assert_eq!(
+        served(DECLARES),
+        [
+            (Method::Call, "svc://a/{x}".to_string()),
+            (Method::Read, "log://".to_string())
+        ]
+    );
+}
+
+#[test]
+fn a_guest_is_not_run_and_a_trapping_service_keeps_what_it_declared() {
+    // A guest imports no `route_serve`: it is not run (its loop would be).
+    assert_eq!(
+        served(r#"(module (func (export "fb_main") (loop $l (br $l))))"#),
+        []
+    );
+    let traps = r#"(module
+        (import "fb" "route_serve" (func $serve (param i32 i32 i32) (result i32)))
+        (memory (export "memory") 1 1)
+        (data (i32.const 0) "svc://t")
+        (func (export "fb_main")
+            (drop (call $serve (i32.const 0) (i32.const 7) (i32.const 0)))
+            unreachable))"#;
+    assert_eq!(served(traps), [(Method::Read, "svc://t".to_string())]);
+    assert!(fireball::served_routes("bad", b"\0asm\x01\0\0\0\xff").is_err());
+}
