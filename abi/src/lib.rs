@@ -117,10 +117,12 @@ pub mod builtin {
     /// its routes once, before its first `route_next`. What `fireball inspect` lists as the
     /// module's routes (it runs the module to its first `route_next`); the deliveries a
     /// service gets are still those the manifest registers it for.
-    /// [`status::OK`](crate::status::OK), [`BAD_URI`](crate::status::BAD_URI) for a
-    /// malformed pattern, [`TOO_LARGE`](crate::status::TOO_LARGE) past
-    /// [`MAX_URI`](crate::limits::MAX_URI), [`BAD_MESSAGE`](crate::status::BAD_MESSAGE) for
-    /// a number that is no method.
+    /// [`status::OK`](crate::status::OK) (also for a route declared again),
+    /// [`BAD_MESSAGE`](crate::status::BAD_MESSAGE) for a number that is no method,
+    /// [`BAD_URI`](crate::status::BAD_URI) for a malformed pattern,
+    /// [`TOO_LARGE`](crate::status::TOO_LARGE) past [`MAX_URI`](crate::limits::MAX_URI)
+    /// ([`uri::declared_pattern`](crate::uri::declared_pattern)), and
+    /// [`TABLE_FULL`](crate::status::TABLE_FULL) past 64 routes when they are kept.
     pub const ROUTE_SERVE: &str = "route_serve";
 
     /// A value type in a builtin's WebAssembly signature (pointers and lengths are `I32`).

@@ -150,6 +150,20 @@ const fn segment_end(b: &[u8], start: usize) -> usize {
     end
 }
 
+/// `bytes` as the route pattern a module declares with `route_serve`: the pattern, or the
+/// [`status`](crate::status) the builtin answers — `TOO_LARGE` past
+/// [`MAX_URI`](crate::limits::MAX_URI), `BAD_URI` if it is not UTF-8 or not a pattern. The
+/// one check of the vSoC's builtin and the SDK's host stub.
+pub fn declared_pattern(bytes: &[u8]) -> Result<&str, i32> {
+    if bytes.len() > crate::limits::MAX_URI {
+        return Err(crate::status::TOO_LARGE);
+    }
+    match core::str::from_utf8(bytes) {
+        Ok(pattern) if check_pattern(pattern).is_ok() => Ok(pattern),
+        _ => Err(crate::status::BAD_URI),
+    }
+}
+
 /// Check `pattern` as the router does when a component registers it. A `const fn`: an SDK
 /// route descriptor, a constant, is checked when the module is compiled.
 pub const fn check_pattern(pattern: &str) -> Result<(), UriError> {

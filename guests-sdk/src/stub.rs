@@ -477,20 +477,19 @@ pub mod router {
     }
 
     pub(crate) fn route_serve(pattern: &[u8], method: i32) -> i32 {
-        if pattern.len() > fireball_abi::limits::MAX_URI {
-            return status::TOO_LARGE;
-        }
-        let Some(pattern) = std::str::from_utf8(pattern)
-            .ok()
-            .filter(|p| fireball_abi::uri::check_pattern(p).is_ok())
-        else {
-            return status::BAD_URI;
-        };
         let Some(method) = Method::from_number(method) else {
             return status::BAD_MESSAGE;
         };
-        with(|s| s.served.push((method, pattern.to_string())));
-        status::OK
+        match fireball_abi::uri::declared_pattern(pattern) {
+            Ok(pattern) => with(|s| {
+                let route = (method, pattern.to_string());
+                if !s.served.contains(&route) {
+                    s.served.push(route);
+                }
+                status::OK
+            }),
+            Err(code) => code,
+        }
     }
 
     pub(crate) fn route_respond(token: i32, code: i32, reply: &[u8]) -> i32 {

@@ -110,13 +110,24 @@ pub fn run_guests(vsoc: &Vsoc, modules: &[(String, Vec<u8>)]) -> Report {
 /// these did something else first (its routes, if any, are those declared so far).
 const ROUTE_SLICES: u32 = 64;
 
+/// What [`served_routes`] saw a module do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    /// The routes it declared (`route_serve`), method and pattern, in order.
+    pub routes: Vec<(Method, String)>,
+    /// How it stopped, if it did within the slices it was given: a service's serve loop
+    /// stops at its first `route_next` (there is no router); before it, a trap is a reason
+    /// it declared nothing more.
+    pub stopped: Option<String>,
+}
+
 /// The routes module `bytes` declares (`route_serve`: what a service built with the SDK does
 /// for each of its routes before its first `route_next`), method and pattern, in order: what
 /// `fireball inspect` lists. The module runs in a vSoC of its own, with no router and its
 /// console discarded, for at most [`ROUTE_SLICES`] slices (a service's serve loop stops
 /// there: without a router it has nothing to serve); a module that does not import
 /// `route_serve` is not run and declares none. `Err` if it cannot be loaded or instantiated.
-pub fn served_routes(name: &str, bytes: &[u8]) -> Result<Vec<(Method, String)>, String> {
+pub fn served_routes(name: &str, bytes: &[u8]) -> Result<Served, String> {
     let vsoc = Vsoc::new(VsocConfig::default());
     let module = vsoc.load(name, bytes).map_err(|e| e.to_string())?;
     let declares =
@@ -124,16 +135,31 @@ pub fn served_routes(name: &str, bytes: &[u8]) -> Result<Vec<(Method, String)>, 
             i.module == fireball_abi::MODULE && i.name == fireball_abi::builtin::ROUTE_SERVE
         });
     if !declares {
-        return Ok(Vec::new());
+        return Ok(Served {
+            routes: Vec::new(),
+            stopped: None,
+        });
     }
     vsoc.record_served_routes();
     let mut instance = vsoc
         .instantiate(&module, Box::new(NullConsole::default()))
         .map_err(|e| e.to_string())?;
+    let mut stopped = None;
     for _ in 0..ROUTE_SLICES {
-        if !matches!(instance.run_slice(), Slice::Yielded) {
-            break;
+        match instance.run_slice() {
+            Slice::Yielded => {}
+            Slice::Finished => {
+                stopped = Some("its entry point returned".to_string());
+                break;
+            }
+            Slice::Trapped(trap) => {
+                stopped = Some(trap.to_string());
+                break;
+            }
         }
     }
-    Ok(instance.served_routes())
+    Ok(Served {
+        routes: instance.served_routes(),
+        stopped,
+    })
 }

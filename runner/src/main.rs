@@ -418,11 +418,15 @@ fn inspect(path: &Path) -> ExitCode {
             }
             // Exactly the routes its serve loop declares: it runs to its first `route_next`.
             match fireball::served_routes(&name, &bytes) {
-                Ok(routes) if routes.is_empty() => {
-                    println!("  routes served: none declared (`route_serve`)");
-                }
-                Ok(routes) => {
-                    let routes: Vec<String> = routes
+                Ok(served) if served.routes.is_empty() => match served.stopped {
+                    Some(why) => {
+                        println!("  routes served: none declared before it stopped ({why})")
+                    }
+                    None => println!("  routes served: none declared (`route_serve`)"),
+                },
+                Ok(served) => {
+                    let routes: Vec<String> = served
+                        .routes
                         .iter()
                         .map(|(method, pattern)| format!("{method} {pattern}"))
                         .collect();

@@ -152,12 +152,15 @@ pub enum VsocEvent {
 
 /// wasmi's error `e` as the text of a stop reason or a load error.
 ///
-/// With `validate` (the host, the bench image: images that check modules themselves) this
-/// is wasmi's whole message. A deploy image loads only modules that wasmi's validator
-/// accepted when the image was built, where the whole message was shown; on the board the
-/// text names the trap, or the kind of error, and wasmi's `Display` of its errors (with
-/// the texts of every validation and translation error) stays out of the image
-/// (docs/perf.md, "wasmi's error texts and the vector table").
+/// With `validate` (the host, the `bench` and `hello` images: images that check modules
+/// themselves) this is wasmi's whole message. Without it (the deploy image, whose modules
+/// wasmi's validator accepted when the image was built, or when their package was signed)
+/// it is the same text for a trap (and a linear memory's access out of bounds), a message and
+/// a builtin's own error — the texts a run meets, equal on board and host; a table's access
+/// out of bounds reads as its trap — and for any other
+/// error (a module wasmi cannot compile or link: a bug in the build) its kind; wasmi's
+/// `Display` of its other errors, with the texts of every validation and translation error,
+/// stays out of the image (docs/perf.md, "wasmi's error texts and the vector table").
 #[cfg_attr(fireball_size_hints, optimize(size))]
 #[inline(never)]
 pub(crate) fn wasmi_error_text(e: &wasmi::Error) -> String {
@@ -168,30 +171,69 @@ pub(crate) fn wasmi_error_text(e: &wasmi::Error) -> String {
     }
     #[cfg(not(feature = "validate"))]
     {
-        use wasmi::errors::ErrorKind;
-        let kind = match e.kind() {
-            ErrorKind::TrapCode(code) => return String::from(code.trap_message()),
-            ErrorKind::Message(message) => return String::from(&**message),
-            // The builtins' own errors, with their own texts.
-            ErrorKind::Host(error) => {
-                use alloc::string::ToString;
-                return error.to_string();
-            }
-            ErrorKind::I32ExitStatus(_) => "exit status",
-            ErrorKind::Global(_) => "global variable",
-            ErrorKind::Memory(_) => "linear memory",
-            ErrorKind::Table(_) => "table",
-            ErrorKind::Linker(_) => "linking",
-            ErrorKind::Instantiation(_) => "instantiation",
-            ErrorKind::Fuel(_) => "fuel",
-            ErrorKind::Func(_) => "function",
-            ErrorKind::Read(_) | ErrorKind::Wasm(_) => "module bytes",
-            ErrorKind::Translation(_) | ErrorKind::Ir(_) => "translation",
-            ErrorKind::UserLimits(_) | ErrorKind::ImplementationLimits(_) => "limits",
-            _ => "interpreter",
-        };
-        let mut text = String::from("wasmi error: ");
-        text.push_str(kind);
-        text
+        compact_error_text(e)
+    }
+}
+
+/// [`wasmi_error_text`] without `validate`: compiled (and tested, linted) in every build,
+/// used only where wasmi's own texts are left out.
+#[cfg_attr(feature = "validate", allow(dead_code))]
+fn compact_error_text(e: &wasmi::Error) -> String {
+    use alloc::string::ToString;
+    use wasmi::errors::ErrorKind;
+    // A trap, and the memory and table errors wasmi counts as one (an access out of
+    // bounds: a data or element segment that does not fit, at instantiation): the trap's
+    // text, which for a linear memory is also wasmi's own.
+    if let Some(code) = e.as_trap_code() {
+        return String::from(code.trap_message());
+    }
+    let kind = match e.kind() {
+        ErrorKind::Message(message) => return String::from(&**message),
+        // The builtins' own errors, with their own texts.
+        ErrorKind::Host(error) => return error.to_string(),
+        ErrorKind::I32ExitStatus(_) => "exit status",
+        ErrorKind::Memory(_) => "linear memory",
+        ErrorKind::Table(_) => "table",
+        ErrorKind::Global(_) => "global variable",
+        ErrorKind::Linker(_) => "linking",
+        ErrorKind::Instantiation(_) => "instantiation",
+        ErrorKind::Fuel(_) => "fuel",
+        ErrorKind::Func(_) => "function",
+        ErrorKind::Read(_) | ErrorKind::Wasm(_) => "module bytes",
+        ErrorKind::Translation(_) | ErrorKind::Ir(_) => "translation",
+        ErrorKind::UserLimits(_) | ErrorKind::ImplementationLimits(_) => "limits",
+        _ => "interpreter",
+    };
+    let mut text = String::from("wasmi error: ");
+    text.push_str(kind);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::ToString;
+
+    use wasmi::errors::{MemoryError, TableError};
+
+    use super::compact_error_text;
+
+    #[test]
+    fn the_compact_text_is_wasmis_for_what_a_run_meets_and_names_the_rest() {
+        let met = [
+            wasmi::Error::from(wasmi::TrapCode::IntegerDivisionByZero),
+            wasmi::Error::from(MemoryError::OutOfBoundsAccess),
+            wasmi::Error::new("said so"),
+        ];
+        for e in &met {
+            assert_eq!(compact_error_text(e), e.to_string(), "the host's text");
+        }
+        // A table out of bounds: the trap wasmi counts it as.
+        let table = wasmi::Error::from(TableError::InitOutOfBounds);
+        assert_eq!(
+            compact_error_text(&table),
+            "undefined element: out of bounds table access"
+        );
+        let exit = wasmi::Error::i32_exit(3);
+        assert_eq!(compact_error_text(&exit), "wasmi error: exit status");
     }
 }

@@ -165,6 +165,7 @@ mod tests {
         assert_eq!(declare(&long, Method::Read), status::TOO_LARGE);
         assert_eq!(sys::route_serve(b"svc://e", 9), status::BAD_MESSAGE);
         assert_eq!(sys::route_serve(&[0xFF], 0), status::BAD_URI);
+        assert_eq!(declare("svc://e/{id}", Method::Write), status::OK, "again");
         assert_eq!(router::served(), [(Method::Write, "svc://e/{id}".into())]);
     }
 

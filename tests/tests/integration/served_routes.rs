@@ -4,22 +4,32 @@
 use fireball_abi::Method;
 
 fn served(wat: &str) -> Vec<(Method, String)> {
-    fireball::served_routes("svc", &wat::parse_str(wat).unwrap()).unwrap()
+    fireball::served_routes("svc", &wat::parse_str(wat).unwrap())
+        .unwrap()
+        .routes
 }
 
 #[test]
 fn a_services_routes_are_the_ones_its_serve_loop_declares() {
     let counter = std::fs::read(fireball_tests::modules_dir().join("counter.wasm")).unwrap();
     assert_eq!(
-        fireball::served_routes("counter", &counter).unwrap(),
+        fireball::served_routes("counter", &counter).unwrap().routes,
         [
             (Method::Write, "svc://counter/{n}".to_string()),
             (Method::Read, "svc://counter/{n}".to_string())
         ]
     );
     let stats = std::fs::read(fireball_tests::modules_dir().join("stats.wasm")).unwrap();
-    let routes = fireball::served_routes("stats", &stats).unwrap();
-    let routes: Vec<String> = routes.iter().map(|(m, p)| format!("{m} {p}")).collect();
+    let served = fireball::served_routes("stats", &stats).unwrap();
+    assert!(
+        served.stopped.unwrap().contains("serves no routes"),
+        "its serve loop stops at its first `route_next`: there is no router"
+    );
+    let routes: Vec<String> = served
+        .routes
+        .iter()
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
     assert_eq!(
         routes,
         [
@@ -80,6 +90,35 @@ fn a_guest_is_not_run_and_a_trapping_service_keeps_what_it_declared() {
         (func (export "fb_main")
             (drop (call $serve (i32.const 0) (i32.const 7) (i32.const 0)))
             unreachable))"#;
-    assert_eq!(served(traps), [(Method::Read, "svc://t".to_string())]);
+    let traps = fireball::served_routes("t", &wat::parse_str(traps).unwrap()).unwrap();
+    assert_eq!(traps.routes, [(Method::Read, "svc://t".to_string())]);
+    assert!(traps.stopped.unwrap().contains("unreachable"));
     assert!(fireball::served_routes("bad", b"\0asm\x01\0\0\0\xff").is_err());
+}
+
+#[test]
+fn a_route_declared_again_is_kept_once_and_past_64_the_table_is_full() {
+    let patterns: String = (0..70).map(|i| format!("svc://p/{i:02}")).collect();
+    let wat = format!(
+        r#"(module
+        (import "fb" "route_serve" (func $serve (param i32 i32 i32) (result i32)))
+        (import "fb" "route_next" (func $next (result i32)))
+        (memory (export "memory") 1 1)
+        (data (i32.const 0) "{patterns}")
+        (func (export "fb_main") (local $i i32) (local $r i32)
+            (drop (call $serve (i32.const 0) (i32.const 10) (i32.const 0)))
+            (loop $each
+                (local.set $r (call $serve (i32.mul (local.get $i) (i32.const 10)) (i32.const 10) (i32.const 0)))
+                (if (i32.and (i32.ge_u (local.get $i) (i32.const 64))
+                             (i32.ne (local.get $r) (i32.const {full})))
+                    (then unreachable))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $each (i32.lt_u (local.get $i) (i32.const 70))))
+            (drop (call $next))))"#,
+        full = fireball_abi::status::TABLE_FULL
+    );
+    let routes = served(&wat);
+    assert_eq!(routes.len(), 64);
+    assert_eq!(routes[0], (Method::Read, "svc://p/00".to_string()));
+    assert_eq!(routes[63], (Method::Read, "svc://p/63".to_string()));
 }

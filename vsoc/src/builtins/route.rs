@@ -21,6 +21,10 @@ use fireball_abi::{
     status,
 };
 
+/// Most routes one instance's `route_serve` declarations are kept for (when kept at all): the
+/// services SDK serves at most 16; more is `TABLE_FULL`.
+const MAX_SERVED_ROUTES: usize = 64;
+
 /// Largest delivery `route_take` copies: a header, a URI, a caller name and a body.
 const MAX_DELIVERY: usize = fireball_abi::delivery::HEADER_LEN + MAX_URI + 64 + MAX_ROUTE_MESSAGE;
 
@@ -214,22 +218,30 @@ pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
         |mut caller: Caller<'_>, ptr: i32, len: i32, method: i32| -> Result<i32, wasmi::Error> {
             let (memory, state) = memory_and_state(&mut caller)?;
             state.stats.host_calls += 1;
-            let pattern = match guest_bytes(memory, ptr, len, MAX_URI)? {
-                Ok(bytes) => bytes,
-                Err(code) => return Ok(code),
-            };
-            let Some(pattern) = core::str::from_utf8(pattern)
-                .ok()
-                .filter(|p| fireball_abi::uri::check_pattern(p).is_ok())
-            else {
-                return Ok(status::BAD_URI);
-            };
             let Some(method) = fireball_abi::Method::from_number(method) else {
                 return Ok(status::BAD_MESSAGE);
             };
-            if let Some(served) = state.registry.served.borrow_mut().as_mut() {
-                served.push((state.serial, method, pattern.into()));
+            let bytes = match guest_bytes(memory, ptr, len, MAX_URI)? {
+                Ok(bytes) => bytes,
+                Err(code) => return Ok(code),
+            };
+            let pattern = match fireball_abi::uri::declared_pattern(bytes) {
+                Ok(pattern) => pattern,
+                Err(code) => return Ok(code),
+            };
+            let mut served = state.registry.served.borrow_mut();
+            let Some(served) = served.as_mut() else {
+                return Ok(status::OK);
+            };
+            let serial = state.serial;
+            let mine = || served.iter().filter(|(of, _, _)| *of == serial);
+            if mine().any(|(_, m, p)| *m == method && **p == *pattern) {
+                return Ok(status::OK);
             }
+            if mine().count() >= MAX_SERVED_ROUTES {
+                return Ok(status::TABLE_FULL);
+            }
+            served.push((serial, method, pattern.into()));
             Ok(status::OK)
         },
     )?;
