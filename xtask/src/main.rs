@@ -175,6 +175,15 @@ fn test(root: &Path) -> Result<(), String> {
     let cross = Cross::setup(true)?;
     eprintln!("xtask: cross-compiling with {cross}");
     firmware::check_no_std(&cross, root)?;
+    // The modules every later step reads, release and debug builds, made before the host lane
+    // starts: nothing rewrites them after (each build writes only what changed).
+    modules::build_all(&cross, root)?;
+    modules::build(&cross, root, modules::Build::Debug)?;
+    // Two lanes from here: the firmware images (each an LTO link on one core) in this
+    // process, the host's tests, the new projects and the guides in a child process on the
+    // other core (their builds are cargo's other profiles and target directory, so neither
+    // waits for the other's lock); its output is printed when it ends.
+    let host_lane = Lane::start(root, "host", &["ci-host"])?;
     let hello_elf = firmware::build(&cross, root)?;
     eprint!("{}", firmware::sizes(&hello_elf)?);
     // The benchmark workloads run as part of CI so they cannot rot; each hot path is held
@@ -242,9 +251,6 @@ fn test(root: &Path) -> Result<(), String> {
     // The interrupt-to-guest image (`cargo xtask latency`); `firmware_latency` runs it.
     let latency_elf =
         firmware::build_from_manifest(&cross, root, &root.join(latency::MANIFEST), "latency")?;
-    // Debug builds: `fireball-instrument`'s tests read the aggregator's, and the debugger
-    // check below runs it.
-    modules::build(&cross, root, modules::Build::Debug)?;
     let with_artifacts = |cmd: &mut Command| {
         cmd.env("FIREBALL_MODULES_DIR", modules::out_dir(root))
             .env("FIREBALL_LATENCY_ELF", &latency_elf)
@@ -254,25 +260,8 @@ fn test(root: &Path) -> Result<(), String> {
             .env("FIREBALL_FAULTS_ELF", &faults_elf)
             .env("FIREBALL_FAULTS_MANIFEST", root.join(FAULTS_MANIFEST));
     };
-    let mut doc = host_cargo_cmd(
-        root,
-        &[
-            "test",
-            "--doc",
-            "--workspace",
-            "--exclude",
-            "fireball-firmware",
-        ],
-    );
-    with_artifacts(&mut doc);
-    run(&mut doc)?;
-    // nextest (on the base image) runs each test in its own process and ends
-    // with one summary line; plain `cargo test` is the fallback.
-    let nextest = Command::new(host_cargo())
-        .args(["nextest", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let mut tests = if nextest {
+    // The host tests that run the images above (the host lane ran every other one).
+    let mut tests = if nextest_present() {
         host_cargo_cmd(
             root,
             &[
@@ -282,6 +271,8 @@ fn test(root: &Path) -> Result<(), String> {
                 "--exclude",
                 "fireball-firmware",
                 "--no-fail-fast",
+                "-E",
+                BOARD_TESTS,
             ],
         )
     } else {
@@ -307,13 +298,203 @@ fn test(root: &Path) -> Result<(), String> {
     // A stock lldb-22 debugs the sensor hub's aggregator over GDB remote (`fireball run --gdb`).
     debugger::run_check(root)?;
     debugger::run_board_check(&cross, root)?;
+    host_lane.finish()?;
+    eprintln!("xtask: all checks passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// The host tests that run a firmware image under QEMU (they read the images' paths from
+/// `FIREBALL_*_ELF`): the firmware lane runs them once its images are built, the host lane
+/// every other test.
+const BOARD_TESTS: &str = "package(fireball-tests) & (binary(partition_table) | \
+    (binary(integration) & test(/^(fault_matrix_board|firmware_deploy|firmware_latency)::/)) | \
+    (binary(integration) & test(/^hello::hello_prints_on_the_uart/)))";
+
+/// Whether cargo-nextest is installed (it is on the base image); plain `cargo test` is the
+/// fallback, which cannot leave the board tests out: the firmware lane then runs every test.
+fn nextest_present() -> bool {
+    Command::new(host_cargo())
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The host lane of `cargo xtask test` (`xtask ci-host`, started by `test` once the modules
+/// are built): the doc tests, every host test but [`BOARD_TESTS`], a user's own projects and
+/// the guides.
+fn ci_host(root: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    let modules_dir = |cmd: &mut Command| {
+        cmd.env("FIREBALL_MODULES_DIR", modules::out_dir(root));
+    };
+    let mut doc = host_cargo_cmd(
+        root,
+        &[
+            "test",
+            "--doc",
+            "--workspace",
+            "--exclude",
+            "fireball-firmware",
+        ],
+    );
+    modules_dir(&mut doc);
+    run(&mut doc)?;
+    // nextest (on the base image) runs each test in its own process and ends with one
+    // summary line.
+    if nextest_present() {
+        let not_board = format!("not ({BOARD_TESTS})");
+        let mut tests = host_cargo_cmd(
+            root,
+            &[
+                "nextest",
+                "run",
+                "--workspace",
+                "--exclude",
+                "fireball-firmware",
+                "--no-fail-fast",
+                "-E",
+                &not_board,
+            ],
+        );
+        modules_dir(&mut tests);
+        run(&mut tests)?;
+    }
     // A user's own projects, outside the repository: `fireball new`, `cargo test`,
     // `fireball build`, `fireball run`.
     new_project::run_check(root)?;
     // The user guides, followed as written in a scratch project.
     guides::run_check(root)?;
-    eprintln!("xtask: all checks passed in {:.0?}", started.elapsed());
+    eprintln!("xtask: the host lane passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// A lane of `cargo xtask test` run by a child `xtask`, its output kept in a log file and
+/// printed when it ends (so that the two lanes' lines do not interleave). Dropped without
+/// [`Lane::finish`] (the other lane failed), the child is stopped.
+struct Lane {
+    name: &'static str,
+    child: Option<std::process::Child>,
+    log: PathBuf,
+    started: Instant,
+}
+
+impl Lane {
+    fn start(root: &Path, name: &'static str, args: &[&str]) -> Result<Self, String> {
+        let dir = root.join("target/fireball");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let log = dir.join(format!("ci-{name}.log"));
+        let file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let err = file
+            .try_clone()
+            .map_err(|e| format!("{}: {e}", log.display()))?;
+        let exe = std::env::current_exe().map_err(|e| format!("xtask's own path: {e}"))?;
+        let child = Command::new(exe)
+            .args(args)
+            .current_dir(root)
+            .stdin(std::process::Stdio::null())
+            .stdout(file)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("cannot start the {name} lane: {e}"))?;
+        eprintln!(
+            "xtask: the {name} lane runs beside this one (its output: {})",
+            log.display()
+        );
+        Ok(Self {
+            name,
+            child: Some(child),
+            log,
+            started: Instant::now(),
+        })
+    }
+
+    /// Wait for the lane, print its output, and fail if it failed.
+    fn finish(mut self) -> Result<(), String> {
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        eprintln!("xtask: waiting for the {} lane", self.name);
+        let status = child
+            .wait()
+            .map_err(|e| format!("the {} lane: {e}", self.name))?;
+        let output = std::fs::read_to_string(&self.log).unwrap_or_default();
+        eprintln!(
+            "xtask: ---- the {} lane's output ({:.0?}) ----",
+            self.name,
+            self.started.elapsed()
+        );
+        eprint!("{output}");
+        eprintln!("xtask: ---- end of the {} lane's output ----", self.name);
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the {} lane failed ({status}); its output is above and in {}",
+                self.name,
+                self.log.display()
+            ))
+        }
+    }
+}
+
+/// Every process below `pid` (Linux: from `/proc/*/stat`), deepest first.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut parent_of = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(child) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // `pid (comm) state ppid …`: the name may hold spaces and parentheses.
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            parent_of.push((child, ppid));
+        }
+    }
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parent_of
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found.reverse();
+    found
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // Its cargo, nextest and QEMU first (the same process group as ours, so that a
+            // Ctrl-C stops both lanes), then the child itself.
+            let pids = descendants(child.id());
+            if !pids.is_empty() {
+                let _ = Command::new("kill")
+                    .args(pids.iter().map(u32::to_string))
+                    .status();
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            eprintln!(
+                "xtask: the {} lane was stopped; what it printed is in {}",
+                self.name,
+                self.log.display()
+            );
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -394,6 +575,7 @@ fn main() -> ExitCode {
         ["demo"] => demo(&root),
         ["soak", rest @ ..] => soak::run_soak(&root, rest),
         ["test"] => test(&root),
+        ["ci-host"] => Cross::setup(true).and_then(|_| ci_host(&root)),
         ["keygen", dir] => package::keygen(Path::new(dir)),
         ["debugger"] => Cross::setup(true)
             .and_then(|cross| {

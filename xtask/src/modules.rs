@@ -37,11 +37,15 @@ fn build_c_modules(root: &Path, out: &Path) -> Result<(), String> {
         for dir in dirs.iter().filter(|d| d.join("build.sh").is_file()) {
             let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
             let Some(name) = name else { continue };
+            // Built aside and copied only when it changed: a module another process is
+            // reading (`cargo xtask test`'s host lane) is never rewritten in place.
+            let staged = out.join(".c").join(format!("{name}.wasm"));
             run(Command::new("sh")
                 .arg(dir.join("build.sh"))
-                .arg(out.join(format!("{name}.wasm")))
+                .arg(&staged)
                 .env("CLANG", CLANG)
                 .env("WASM_LD", WASM_LD))?;
+            fireball_tooling::copy_if_changed(&staged, &out.join(format!("{name}.wasm")))?;
         }
     }
     Ok(())
