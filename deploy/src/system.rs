@@ -70,7 +70,10 @@ const COMPILED_PER_MODULE_BYTE: usize = 3;
 /// Bytes an instance takes beyond its linear memory when it is instantiated (wasmi's store
 /// and instance, the first stacks), for the check before instantiating one: measured on the
 /// board at 8.4–11.9 KB (the aggregator and counter 8.4, filter 11.9), rounded up. What its
-/// stacks grow to later is held to its quota by the partition's policy.
+/// stacks grow to later is held to its quota by the partition's policy. Since wasmi's store
+/// arenas start at four items (docs/perf.md, "One more instance") a `counter` instance takes
+/// 3.2 KB beyond its memory at boot and 7.5 KB at its quota's peak: the margin still holds
+/// more than a small service needs, and has not been lowered.
 const INSTANCE_OVERHEAD: usize = 12 * 1024;
 
 /// Inbox of each service's router endpoint.

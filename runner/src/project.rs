@@ -59,6 +59,23 @@ impl Sdk {
         }
     }
 
+    /// The `[patch.crates-io]` lines that build the SDK's dependencies as the SDK does: its
+    /// patched `wasmi_collections` (`third_party/`).
+    fn patches(&self) -> String {
+        let source = match self {
+            Self::Path(root) => format!(
+                "path = {}",
+                toml_string(&root.join("third_party/wasmi_collections").to_string_lossy())
+            ),
+            Self::Git { url, rev: None } => format!("git = {}", toml_string(url)),
+            Self::Git {
+                url,
+                rev: Some(rev),
+            } => format!("git = {}, rev = {}", toml_string(url), toml_string(rev)),
+        };
+        format!("wasmi_collections = {{ {source} }}")
+    }
+
     /// The `[workspace.dependencies]` lines for the SDK's crates.
     fn dependencies(&self) -> String {
         const CRATES: [(&str, &str); 4] = [
@@ -164,7 +181,8 @@ const GUEST: &[Template] = templates!("guest":
 );
 
 /// `name` with its placeholders filled in: `{{name}}`, `{{crate}}` (the name as a Rust
-/// identifier), `{{Type}}` (in CamelCase) and `{{sdk}}` (the SDK's dependency lines).
+/// identifier), `{{Type}}` (in CamelCase), `{{sdk}}` (the SDK's dependency lines) and
+/// `{{patch}}` (its `[patch.crates-io]` lines).
 fn render(text: &str, name: &str, sdk: &Sdk) -> String {
     let camel: String = name
         .split('-')
@@ -176,6 +194,7 @@ fn render(text: &str, name: &str, sdk: &Sdk) -> String {
         })
         .collect();
     text.replace("{{sdk}}", &sdk.dependencies())
+        .replace("{{patch}}", &sdk.patches())
         .replace("{{name}}", name)
         .replace("{{crate}}", &name.replace('-', "_"))
         .replace("{{Type}}", &camel)
@@ -351,13 +370,23 @@ mod tests {
     #[test]
     fn placeholders_are_filled_in() {
         let sdk = Sdk::Path(PathBuf::from("/opt/fire\"ball"));
-        let text = render("{{name}} {{crate}} {{Type}}\n{{sdk}}", "temp-sensor", &sdk);
+        let text = render(
+            "{{name}} {{crate}} {{Type}}\n{{sdk}}\n{{patch}}",
+            "temp-sensor",
+            &sdk,
+        );
         assert!(
             text.starts_with("temp-sensor temp_sensor TempSensor\n"),
             "{text}"
         );
         assert!(
             text.contains(r#"fireball-services-sdk = { path = "/opt/fire\"ball/services-sdk" }"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"wasmi_collections = { path = "/opt/fire\"ball/third_party/wasmi_collections" }"#
+            ),
             "{text}"
         );
         let git = Sdk::Git {
@@ -367,6 +396,10 @@ mod tests {
         assert!(
             render("{{sdk}}", "x", &git)
                 .contains(r#"fireball = { git = "https://example.org/fireball.git", rev = "v1" }"#)
+        );
+        assert_eq!(
+            render("{{patch}}", "x", &git),
+            r#"wasmi_collections = { git = "https://example.org/fireball.git", rev = "v1" }"#
         );
     }
 

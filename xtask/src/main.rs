@@ -181,9 +181,11 @@ fn test(root: &Path) -> Result<(), String> {
     modules::build(&cross, root, modules::Build::Debug)?;
     // Two lanes from here: the firmware images (each an LTO link on one core) in this
     // process, the host's tests, the new projects and the guides in a child process on the
-    // other core (their builds are cargo's other profiles and target directory, so neither
-    // waits for the other's lock); its output is printed when it ends.
-    let host_lane = Lane::start(root, "host", &["ci-host"])?;
+    // other core; its output is printed when it ends. Their builds are mostly cargo's other
+    // profiles and target directory (`target/user-projects`), so they seldom wait for each
+    // other's lock: only the new project's QEMU image is built here, in the `firmware`
+    // profile, and cargo serializes it with this lane's images.
+    let mut host_lane = Lane::start(root, "host", &["ci-host"])?;
     let hello_elf = firmware::build(&cross, root)?;
     eprint!("{}", firmware::sizes(&hello_elf)?);
     // The benchmark workloads run as part of CI so they cannot rot; each hot path is held
@@ -192,6 +194,7 @@ fn test(root: &Path) -> Result<(), String> {
     let bench_run = bench::run_m33(&bench_elf)?;
     eprint!("{}", bench_run.table());
     bench::check(root, &bench_run)?;
+    host_lane.check()?;
     // A deployment built from a manifest, run on the target and compared with the host.
     // The footprint budgets of each budgeted deployment: flash by component, RAM and stack
     // measured on the board, boot. Each image is kept under its budget file's name; the one
@@ -212,6 +215,7 @@ fn test(root: &Path) -> Result<(), String> {
             deploy_elf = Some(kept);
         }
     }
+    host_lane.check()?;
     // The nRF5340-DK's image of each deployment it has budgets for: built for the chip's
     // memory map (checked with llvm-readelf), its flash and static RAM held to
     // `firmware/budgets/nrf5340dk/`. Nothing runs: there is no probe in CI.
@@ -236,6 +240,7 @@ fn test(root: &Path) -> Result<(), String> {
         &[nrf5340::DEBUG_COMPONENT.into()],
     )?;
     eprint!("{}", nrf5340::check_memory_map(&dk_debugger_elf)?);
+    host_lane.check()?;
     let deploy_elf = match deploy_elf {
         Some(elf) => elf,
         None => firmware::build_deploy(&cross, root, &root.join(DEPLOY_TEST_MANIFEST))?,
@@ -408,6 +413,31 @@ impl Lane {
         })
     }
 
+    /// Fail now, with its output, if the lane has already failed (so that a broken host
+    /// test does not wait for every firmware image to be built); `Ok` while it runs or once
+    /// it has passed.
+    fn check(&mut self) -> Result<(), String> {
+        let failed = match self.child.as_mut().map(std::process::Child::try_wait) {
+            Some(Ok(Some(status))) => !status.success(),
+            _ => false,
+        };
+        if failed && let Some(lane) = self.take() {
+            return lane.finish();
+        }
+        Ok(())
+    }
+
+    /// This lane, its child moved out of `self` (whose drop then does nothing).
+    fn take(&mut self) -> Option<Self> {
+        let child = self.child.take()?;
+        Some(Self {
+            name: self.name,
+            child: Some(child),
+            log: self.log.clone(),
+            started: self.started,
+        })
+    }
+
     /// Wait for the lane, print its output, and fail if it failed.
     fn finish(mut self) -> Result<(), String> {
         let Some(mut child) = self.child.take() else {
@@ -477,23 +507,39 @@ fn descendants(pid: u32) -> Vec<u32> {
 
 impl Drop for Lane {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            // Its cargo, nextest and QEMU first (the same process group as ours, so that a
-            // Ctrl-C stops both lanes), then the child itself.
-            let pids = descendants(child.id());
-            if !pids.is_empty() {
-                let _ = Command::new("kill")
-                    .args(pids.iter().map(u32::to_string))
-                    .status();
-            }
-            let _ = child.kill();
-            let _ = child.wait();
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if let Ok(Some(status)) = child.try_wait() {
             eprintln!(
-                "xtask: the {} lane was stopped; what it printed is in {}",
+                "xtask: the {} lane had ended ({status}); what it printed is in {}",
                 self.name,
                 self.log.display()
             );
+            return;
         }
+        // Its cargo, nextest and QEMU first (the same process group as ours, so that a
+        // Ctrl-C stops both lanes), then the child itself; what a dying parent started
+        // meanwhile is found by the second look, and what ignored the first signal gets
+        // the second.
+        let root = child.id();
+        for signal in ["-TERM", "-KILL"] {
+            let pids = descendants(root);
+            if !pids.is_empty() {
+                let _ = Command::new("kill")
+                    .arg(signal)
+                    .args(pids.iter().map(u32::to_string))
+                    .status();
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        eprintln!(
+            "xtask: the {} lane was stopped; what it printed is in {}",
+            self.name,
+            self.log.display()
+        );
     }
 }
 

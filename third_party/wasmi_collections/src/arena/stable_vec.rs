@@ -471,7 +471,8 @@ mod tests {
     #[test]
     fn pointers_are_stable() {
         let mut vector = StableVec::new();
-        // Fill the first bucket and capture the address of its first and last item.
+        // Fill the first buckets (4 + 8 + 16 items, and 4 of the next) and capture the
+        // address of the first and the 32nd item.
         for i in 0..32 {
             vector.push(i);
         }
