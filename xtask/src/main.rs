@@ -267,19 +267,7 @@ fn test(root: &Path) -> Result<(), String> {
     };
     // The host tests that run the images above (the host lane ran every other one).
     let mut tests = if nextest_present() {
-        host_cargo_cmd(
-            root,
-            &[
-                "nextest",
-                "run",
-                "--workspace",
-                "--exclude",
-                "fireball-firmware",
-                "--no-fail-fast",
-                "-E",
-                BOARD_TESTS,
-            ],
-        )
+        nextest(root, BOARD_TESTS)
     } else {
         host_cargo_cmd(
             root,
@@ -315,6 +303,24 @@ const BOARD_TESTS: &str = "package(fireball-tests) & (binary(partition_table) | 
     (binary(integration) & test(/^(fault_matrix_board|firmware_deploy|firmware_latency)::/)) | \
     (binary(integration) & test(/^hello::hello_prints_on_the_uart/)))";
 
+/// `cargo nextest run` over the workspace's host crates, every test the filterset `filter`
+/// selects, to the end even when some fail.
+fn nextest(root: &Path, filter: &str) -> Command {
+    host_cargo_cmd(
+        root,
+        &[
+            "nextest",
+            "run",
+            "--workspace",
+            "--exclude",
+            "fireball-firmware",
+            "--no-fail-fast",
+            "-E",
+            filter,
+        ],
+    )
+}
+
 /// Whether cargo-nextest is installed (it is on the base image); plain `cargo test` is the
 /// fallback, which cannot leave the board tests out: the firmware lane then runs every test.
 fn nextest_present() -> bool {
@@ -347,20 +353,7 @@ fn ci_host(root: &Path) -> Result<(), String> {
     // nextest (on the base image) runs each test in its own process and ends with one
     // summary line.
     if nextest_present() {
-        let not_board = format!("not ({BOARD_TESTS})");
-        let mut tests = host_cargo_cmd(
-            root,
-            &[
-                "nextest",
-                "run",
-                "--workspace",
-                "--exclude",
-                "fireball-firmware",
-                "--no-fail-fast",
-                "-E",
-                &not_board,
-            ],
-        );
+        let mut tests = nextest(root, &format!("not ({BOARD_TESTS})"));
         modules_dir(&mut tests);
         run(&mut tests)?;
     }
