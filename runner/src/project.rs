@@ -59,20 +59,25 @@ impl Sdk {
         }
     }
 
-    /// The `[patch.crates-io]` lines that build the SDK's dependencies as the SDK does: its
-    /// patched `wasmi_collections` (`third_party/`).
-    fn patches(&self) -> String {
-        let source = match self {
-            Self::Path(root) => format!(
-                "path = {}",
-                toml_string(&root.join("third_party/wasmi_collections").to_string_lossy())
-            ),
+    /// Where the SDK's crate in directory `dir` comes from, as a dependency's TOML keys: its
+    /// path in a checkout, or the SDK's git source (cargo finds the crate in the repository).
+    fn source(&self, dir: &str) -> String {
+        match self {
+            Self::Path(root) => {
+                format!("path = {}", toml_string(&root.join(dir).to_string_lossy()))
+            }
             Self::Git { url, rev: None } => format!("git = {}", toml_string(url)),
             Self::Git {
                 url,
                 rev: Some(rev),
             } => format!("git = {}, rev = {}", toml_string(url), toml_string(rev)),
-        };
+        }
+    }
+
+    /// The `[patch.crates-io]` lines that build the SDK's dependencies as the SDK does: its
+    /// patched `wasmi_collections` (`third_party/`).
+    fn patches(&self) -> String {
+        let source = self.source("third_party/wasmi_collections");
         format!("wasmi_collections = {{ {source} }}")
     }
 
@@ -86,19 +91,7 @@ impl Sdk {
         ];
         let mut lines = String::new();
         for (name, dir) in CRATES {
-            let source = match self {
-                Self::Path(root) => {
-                    format!("path = {}", toml_string(&root.join(dir).to_string_lossy()))
-                }
-                Self::Git { url, rev: None } => format!("git = {}", toml_string(url)),
-                Self::Git {
-                    url,
-                    rev: Some(rev),
-                } => {
-                    format!("git = {}, rev = {}", toml_string(url), toml_string(rev))
-                }
-            };
-            lines.push_str(&format!("{name} = {{ {source} }}\n"));
+            lines.push_str(&format!("{name} = {{ {} }}\n", self.source(dir)));
         }
         lines.trim_end().to_string()
     }
