@@ -55,7 +55,7 @@ pub use modules::{
     FlashStore, MappedFlash, ModuleEntry, ModuleError, ModuleStore, RamStore, Source, StoreError,
 };
 pub use pace::Wall;
-pub use plan::{ComponentPlan, Lifecycle, MAX_BACKOFF_FACTOR, Plan, Restart};
+pub use plan::{ComponentPlan, Lifecycle, MAX_BACKOFF_FACTOR, Plan, Restart, quota_slots};
 pub use report::{ComponentRam, ComponentReport, RunReport};
 #[cfg(feature = "observe")]
 pub use system::{Activity, ComponentActivity};

@@ -13,6 +13,20 @@ use fireball_vsoc::Prevalidated;
 
 use crate::component::Kind;
 
+/// Slots of the kernel's P4 quota table ([`QuotaSlot`](fireball_vsoc::kernel::mem::QuotaSlot))
+/// for a deployment of `services` services: one each, and room for at least four, so that a
+/// board that installs packages at runtime can add services its manifest did not name; at
+/// most 32. A board's image sizes a `static` array with it; the host runner leaks as many.
+pub const fn quota_slots(services: usize) -> usize {
+    if services < 4 {
+        4
+    } else if services > 32 {
+        32
+    } else {
+        services
+    }
+}
+
 /// A deployment ready to boot.
 #[derive(Clone, Debug)]
 pub struct Plan {

@@ -1,8 +1,10 @@
 //! The firmware heap, with a high-water mark for the boot log and `xtask sizes`.
 //!
-//! The `hello` and `bench` images use one plain heap ([`used`], [`peak`]). The `deploy`
-//! image uses the kernel's [`PartitionedHeap`](fireball_vsoc::kernel::mem::PartitionedHeap)
-//! instead, laid out from the deployment's partitions ([`partitioned`]).
+//! The `hello` image uses one plain heap ([`used`], [`peak`]). The `deploy` image uses the
+//! kernel's [`PartitionedHeap`](fireball_vsoc::kernel::mem::PartitionedHeap) instead, laid
+//! out from the deployment's partitions ([`partitioned`]); so does the `bench` image, all of
+//! its memory in P1, so that what a workload's allocations cost is what they cost in the
+//! product.
 
 /// Bytes of RAM the image links against (`memory.x`, written by `build.rs`): the nRF5340's
 /// 512 KB, except in the `gdb` image, which takes the manifest's `deployment.ram` (QEMU's
@@ -22,11 +24,14 @@ pub const SIZE: usize = if cfg!(feature = "gdb") {
     256 * 1024
 };
 
-#[cfg(not(feature = "deploy"))]
+#[cfg(not(any(feature = "deploy", feature = "bench")))]
 pub use plain::{init, peak, used};
 
-/// The `hello` and `bench` images' heap: one `LlffHeap` with counters.
-#[cfg(not(feature = "deploy"))]
+#[cfg(all(feature = "bench", not(feature = "deploy")))]
+pub use kernel::{init, peak, used};
+
+/// The `hello` image's heap: one `LlffHeap` with counters.
+#[cfg(not(any(feature = "deploy", feature = "bench")))]
 mod plain {
     use super::SIZE;
     use core::{
@@ -88,6 +93,45 @@ mod plain {
     }
 }
 
+/// The `bench` image's heap: the kernel's partitioned heap, as in the `deploy` image, with one
+/// partition, P1, over the whole arena. The workloads run without a partition switch, so
+/// every allocation is the kernel's placement: the allocator's common path (a critical
+/// section, talc, the usage band), which is what a wasmi error box or a router record costs
+/// on a board.
+#[cfg(all(feature = "bench", not(feature = "deploy")))]
+mod kernel {
+    use core::mem::MaybeUninit;
+
+    use fireball_vsoc::kernel::mem::{PartitionId, PartitionedHeap, Region};
+
+    use super::SIZE;
+
+    #[global_allocator]
+    static HEAP: PartitionedHeap = PartitionedHeap::new();
+
+    /// Hand the heap its memory. Call once, first thing in `main`.
+    pub fn init() {
+        #[unsafe(link_section = ".uninit.fireball_heap")]
+        static mut MEMORY: [MaybeUninit<u8>; SIZE] = [MaybeUninit::uninit(); SIZE];
+        // Safety: called once, before any allocation; `MEMORY` is used by nothing else and is
+        // handed to the heap for good.
+        let arena: &'static mut [MaybeUninit<u8>] = unsafe { &mut *(&raw mut MEMORY) };
+        // An arena of `SIZE` always holds a heap; a second call finds P1 taken and does
+        // nothing.
+        let _ = HEAP.add_partition(PartitionId::Kernel, Region::new(arena));
+    }
+
+    /// Bytes allocated now.
+    pub fn used() -> usize {
+        HEAP.allocated(fireball_vsoc::kernel::mem::Placement::KERNEL)
+    }
+
+    /// Most bytes allocated at once so far.
+    pub fn peak() -> usize {
+        HEAP.stats(PartitionId::Kernel).map_or(0, |s| s.peak)
+    }
+}
+
 /// The `deploy` image's heap: the kernel's six partitions over one static arena.
 #[cfg(feature = "deploy")]
 pub mod partitioned {
@@ -96,7 +140,7 @@ pub mod partitioned {
         sync::atomic::{AtomicBool, Ordering},
     };
 
-    pub use fireball_vsoc::kernel::mem::LayoutError;
+    pub use fireball_vsoc::kernel::mem::{LayoutError, QuotaSlot};
     use fireball_vsoc::kernel::mem::{PartitionId, PartitionedHeap, SetupError};
 
     use super::SIZE;
@@ -112,9 +156,13 @@ pub mod partitioned {
     static TAKEN: AtomicBool = AtomicBool::new(false);
 
     /// Lay out the partitions, P1 to P6, `sizes` bytes each, one after the other
-    /// ([`PartitionedHeap::lay_out`], as the host runner does). Call once, first thing in
-    /// `main`: nothing can be allocated before.
-    pub fn init(sizes: [usize; 6]) -> Result<&'static PartitionedHeap, LayoutError> {
+    /// ([`PartitionedHeap::lay_out`], as the host runner does), with P4's quota table in
+    /// `slots` (the image's `static`, one slot per service of its plan). Call once, first
+    /// thing in `main`: nothing can be allocated before.
+    pub fn init(
+        sizes: [usize; 6],
+        slots: &'static mut [QuotaSlot],
+    ) -> Result<&'static PartitionedHeap, LayoutError> {
         if TAKEN.swap(true, Ordering::AcqRel) {
             return Err(LayoutError::Partition(
                 PartitionId::Kernel,
@@ -125,6 +173,8 @@ pub mod partitioned {
         // reference ever made to `MEMORY`, and it is handed to the heap for good.
         let arena: &'static mut [MaybeUninit<u8>] = unsafe { &mut *(&raw mut MEMORY) };
         HEAP.lay_out(arena, sizes)?;
+        HEAP.set_quota_slots(slots)
+            .map_err(|e| LayoutError::Partition(PartitionId::Services, e))?;
         Ok(&HEAP)
     }
 }

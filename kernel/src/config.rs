@@ -80,10 +80,6 @@ pub const MAX_EXECUTORS: usize = parse_or(
 /// (`FIREBALL_MAX_HANDLES`, 1..=65535, default 64 — the seed's "64 tracked values").
 pub const MAX_HANDLES: usize = parse_or(option_env!("FIREBALL_MAX_HANDLES"), 64, 1, 65_535);
 
-/// Most services holding a sub-quota inside P4 at once (`FIREBALL_MAX_SERVICES`, 1..=32,
-/// default 4).
-pub const MAX_SERVICES: usize = parse_or(option_env!("FIREBALL_MAX_SERVICES"), 4, 1, 32);
-
 /// Capacity of the memory-event queue (`FIREBALL_MEM_EVENTS`, 2..=256, default 16). Events
 /// beyond it are counted as dropped; a fatal exhaustion is never dropped (it is also latched).
 pub const MEM_EVENTS: usize = parse_or(option_env!("FIREBALL_MEM_EVENTS"), 16, 2, 256);

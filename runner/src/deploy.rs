@@ -643,7 +643,13 @@ pub fn boot(
     };
     deploy.heap_scale = HOST_SCALE;
     let sizes = plan.partitions.map(|size| size * HOST_SCALE);
-    deploy.heap = Some(host.lay_out(sizes).map_err(BootError::Layout)?);
+    let services = plan
+        .components
+        .iter()
+        .filter(|c| c.kind == fireball_deploy::Kind::Service)
+        .count();
+    let slots = fireball_deploy::quota_slots(services);
+    deploy.heap = Some(host.lay_out(sizes, slots).map_err(BootError::Layout)?);
     // As on a board, the plan the deployment boots from is the kernel's (P1): its names and
     // lists are copied there, its modules stay where they were read ("flash").
     let plan = plan.clone();

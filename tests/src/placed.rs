@@ -19,7 +19,7 @@ use std::{
     mem::MaybeUninit,
 };
 
-use fireball_kernel::mem::{PartitionId, PartitionedHeap, Region};
+use fireball_kernel::mem::{PartitionId, PartitionedHeap, QuotaSlot, Region};
 
 std::thread_local! {
     static PLACED: Cell<bool> = const { Cell::new(false) };
@@ -66,7 +66,8 @@ unsafe impl GlobalAlloc for Routed {
     }
 }
 
-/// Give `heap` its six partitions, `sizes` bytes each (P1 first), from leaked system memory.
+/// Give `heap` its six partitions, `sizes` bytes each (P1 first), and room for 32 service
+/// quotas, from leaked system memory.
 /// The memory is written once first, so all of it is resident from the start: a test that
 /// watches the process's resident set (the soak) does not see the heap's first use of a page
 /// as the process growing.
@@ -77,6 +78,8 @@ pub fn lay_out(heap: &'static PartitionedHeap, sizes: [usize; 6]) {
         heap.add_partition(id, Region::new(memory))
             .unwrap_or_else(|e| panic!("partition {id}: {e:?}"));
     }
+    heap.set_quota_slots(QuotaSlot::leak(32))
+        .unwrap_or_else(|e| panic!("quota slots: {e:?}"));
 }
 
 /// Run `f` with this thread's allocations in the heap. A panic inside (a failing assertion)

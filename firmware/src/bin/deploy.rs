@@ -169,7 +169,13 @@ fn main() -> ! {
         Ordering::Relaxed,
     );
     let start = clock::ticks();
-    let heap = match partitioned::init(PARTITIONS) {
+    /// P4's quota table, one slot per service of the plan (`QUOTA_SLOTS`, generated).
+    static mut QUOTA_TABLE: [partitioned::QuotaSlot; QUOTA_SLOTS] =
+        [partitioned::QuotaSlot::EMPTY; QUOTA_SLOTS];
+    // Safety: `main` runs once and never returns, and this is the only reference ever made
+    // to the table; it is handed to the heap for good.
+    let slots = unsafe { &mut *(&raw mut QUOTA_TABLE) };
+    let heap = match partitioned::init(PARTITIONS, slots) {
         Ok(heap) => heap,
         Err(e) => {
             error!("fireball: cannot lay out the heap: {}", Text(&e));

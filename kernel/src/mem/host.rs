@@ -22,7 +22,7 @@ use core::{
 };
 use std::{alloc::System, boxed::Box, vec};
 
-use super::{LayoutError, PartitionedHeap};
+use super::{LayoutError, PartitionedHeap, QuotaSlot};
 
 /// A [`PartitionedHeap`] in front of the system allocator; install it with
 /// `#[global_allocator] static HEAP: HostHeap = HostHeap::new();`.
@@ -44,15 +44,20 @@ impl HostHeap {
 
     /// Lays out the partitions (`sizes` bytes each, P1 to P6, as
     /// [`PartitionedHeap::lay_out`] does on a board) in an arena of their sum taken from the
-    /// system allocator, and routes every later allocation into them. Call once, on the
-    /// thread that runs the deployment, with nothing else running.
+    /// system allocator, with room for `quota_slots` service quotas in P4
+    /// ([`PartitionedHeap::set_quota_slots`]), and routes every later allocation into them.
+    /// Call once, on the thread that runs the deployment, with nothing else running.
     pub fn lay_out(
         &'static self,
         sizes: [usize; 6],
+        quota_slots: usize,
     ) -> Result<&'static PartitionedHeap, LayoutError> {
         let arena: &'static mut [MaybeUninit<u8>] =
             Box::leak(vec![MaybeUninit::uninit(); sizes.iter().sum()].into_boxed_slice());
         self.heap.lay_out(arena, sizes)?;
+        self.heap
+            .set_quota_slots(QuotaSlot::leak(quota_slots))
+            .map_err(|e| LayoutError::Partition(super::PartitionId::Services, e))?;
         self.armed.store(true, Relaxed);
         Ok(&self.heap)
     }

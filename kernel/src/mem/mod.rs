@@ -44,7 +44,7 @@ pub use heap::{PartitionBinning, Region};
 #[cfg(feature = "std")]
 pub use host::HostHeap;
 pub use layout::LayoutError;
-pub use partitioned::{Block, PartitionedHeap, QuotaError, SetupError};
+pub use partitioned::{Block, PartitionedHeap, QuotaError, QuotaSlot, SetupError};
 pub use report::MemoryReport;
 
 /// One of the six partitions (seed §1.2.2).

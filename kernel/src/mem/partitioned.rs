@@ -34,7 +34,7 @@ use super::heap::{Heap, MIN_REGION, Region, non_zero};
 use super::{
     Exhaustion, Fatal, HeapStats, MemEvent, OwnerId, PartitionId, PartitionSwitch, Placement,
 };
-use crate::config::{MAX_SERVICES, MEM_EVENTS};
+use crate::config::MEM_EVENTS;
 
 /// Why a partition could not be set up (the firmware's memory plan is at fault).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub enum QuotaError {
     NoServicesPartition,
     /// This owner already has a quota.
     Duplicate,
-    /// All `MAX_SERVICES` quota slots are taken.
+    /// Every quota slot is taken ([`PartitionedHeap::set_quota_slots`] gave too few, or none).
     TableFull,
     /// The quota is smaller than a heap's minimum.
     TooSmall,
@@ -71,13 +71,33 @@ struct ServiceHeap {
     block_layout: Layout,
 }
 
+/// Room for one service's sub-quota in P4's table.
+///
+/// The table is the deployment's, not the kernel's: a board gives
+/// [`PartitionedHeap::set_quota_slots`] a `static` array sized by its plan, so the kernel is
+/// built once for every deployment (a table sized by a build-time constant rebuilt the kernel
+/// and everything above it for each image with a different number of services).
+pub struct QuotaSlot(Option<ServiceHeap>);
+
+impl QuotaSlot {
+    /// A free slot, for `static SLOTS: [QuotaSlot; N] = [QuotaSlot::EMPTY; N];`.
+    pub const EMPTY: Self = Self(None);
+
+    /// `count` free slots in memory of the global allocator, never freed: for host programs
+    /// and tests, which set a heap up once per process.
+    pub fn leak(count: usize) -> &'static mut [QuotaSlot] {
+        alloc::boxed::Box::leak((0..count).map(|_| Self::EMPTY).collect())
+    }
+}
+
 /// `repr(C)` with the heaps first, as [`PartitionedHeap`] has its state first: heap `i` is at
 /// the allocator's address plus `i` heaps, one multiply-add on the fast path.
 #[repr(C)]
 struct State {
     /// By partition index; [`Heap::ABSENT`] until the partition has its region.
     heaps: [Heap; 6],
-    services: [Option<ServiceHeap>; MAX_SERVICES],
+    /// Service sub-quotas, by slot ([`PartitionedHeap::set_quota_slots`]).
+    services: &'static mut [QuotaSlot],
     events: Deque<MemEvent, MEM_EVENTS>,
     fatal: Option<Exhaustion>,
     dropped_events: u32,
@@ -110,7 +130,7 @@ impl PartitionedHeap {
             busy: core::sync::atomic::AtomicBool::new(false),
             state: Mutex::new(UnsafeCell::new(State {
                 heaps: [Heap::ABSENT; 6],
-                services: [const { None }; MAX_SERVICES],
+                services: &mut [],
                 events: Deque::new(),
                 dropped_events: 0,
                 foreign_frees: 0,
@@ -152,6 +172,19 @@ impl PartitionedHeap {
         })
     }
 
+    /// Gives the table of service sub-quotas its slots: at most `slots.len()` services hold a
+    /// quota at once. Until then [`add_service_quota`](Self::add_service_quota) refuses
+    /// every service ([`QuotaError::TableFull`]). Once only.
+    pub fn set_quota_slots(&self, slots: &'static mut [QuotaSlot]) -> Result<(), SetupError> {
+        self.with(|st| {
+            if !st.services.is_empty() {
+                return Err(SetupError::AlreadyAdded);
+            }
+            st.services = slots;
+            Ok(())
+        })
+    }
+
     /// Reserves `bytes` of P4 as service `owner`'s own heap: its allocations (placement
     /// `Placement::service(owner)`) are served and counted there, and exhausting it affects
     /// that service only.
@@ -161,29 +194,29 @@ impl PartitionedHeap {
         }
         let layout = Layout::from_size_align(bytes, 16).map_err(|_| QuotaError::TooSmall)?;
         self.with(|st| {
-            if st.services.iter().flatten().any(|s| s.owner == owner) {
+            if st.quotas().any(|s| s.owner == owner) {
                 return Err(QuotaError::Duplicate);
+            }
+            if !st.heaps[PartitionId::Services as usize].is_present() {
+                return Err(QuotaError::NoServicesPartition);
             }
             let free = st
                 .services
                 .iter()
-                .position(Option::is_none)
+                .position(|slot| slot.0.is_none())
                 .ok_or(QuotaError::TableFull)?;
             let p4 = &mut st.heaps[PartitionId::Services as usize];
-            if !p4.is_present() {
-                return Err(QuotaError::NoServicesPartition);
-            }
             let block = p4.allocate(layout).ok_or(QuotaError::OutOfMemory)?;
             // Safety: the block is a live P4 allocation of `bytes` bytes that nothing else
             // uses; it is freed only in `remove_service_quota`, after the sub-heap is dropped.
             let region = unsafe { Region::from_block(block, bytes) };
             let heap =
                 Heap::new(region, PartitionId::Services.notice()).ok_or(QuotaError::TooSmall)?;
-            st.services[free] = Some(ServiceHeap {
+            st.services[free] = QuotaSlot(Some(ServiceHeap {
                 owner,
                 heap,
                 block_layout: layout,
-            });
+            }));
             Ok(())
         })
     }
@@ -194,13 +227,13 @@ impl PartitionedHeap {
             let index = st
                 .services
                 .iter()
-                .position(|s| s.as_ref().is_some_and(|s| s.owner == owner))
+                .position(|s| s.0.as_ref().is_some_and(|s| s.owner == owner))
                 .ok_or(QuotaError::Unknown)?;
-            let live = st.services[index].as_ref().map_or(0, |s| s.heap.live());
+            let live = st.services[index].0.as_ref().map_or(0, |s| s.heap.live());
             if live != 0 {
                 return Err(QuotaError::InUse(live));
             }
-            let Some(service) = st.services[index].take() else {
+            let Some(service) = st.services[index].0.take() else {
                 return Err(QuotaError::Unknown);
             };
             // The sub-heap (plain data over the block) is gone with `service`; free its block.
@@ -315,17 +348,20 @@ impl PartitionedHeap {
     /// Statistics of service `owner`'s sub-quota.
     pub fn service_stats(&self, owner: OwnerId) -> Option<HeapStats> {
         self.with(|st| {
-            st.services
-                .iter_mut()
-                .flatten()
+            st.quotas_mut()
                 .find(|s| s.owner == owner)
                 .map(|s| s.heap.stats())
         })
     }
 
     /// Services holding a sub-quota, in slot order.
-    pub fn service_owners(&self) -> heapless::Vec<OwnerId, MAX_SERVICES> {
-        self.with(|st| st.services.iter().flatten().map(|s| s.owner).collect())
+    pub fn service_owners(&self) -> alloc::vec::Vec<OwnerId> {
+        // Counted first, so the vector is allocated outside the critical section's closure
+        // (which must not call back into this heap).
+        let count = self.with(|st| st.quotas().count());
+        let mut owners = alloc::vec::Vec::with_capacity(count);
+        self.with(|st| owners.extend(st.quotas().map(|s| s.owner).take(count)));
+        owners
     }
 
     /// The oldest undrained event.
@@ -369,15 +405,19 @@ impl PartitionSwitch for PartitionedHeap {
 }
 
 impl State {
+    fn quotas(&self) -> impl Iterator<Item = &ServiceHeap> {
+        self.services.iter().filter_map(|slot| slot.0.as_ref())
+    }
+
+    fn quotas_mut(&mut self) -> impl Iterator<Item = &mut ServiceHeap> {
+        quotas_mut(self.services)
+    }
+
     /// `placement`'s heap: its service quota, or its partition's (perhaps absent) heap.
     #[inline(always)]
     fn heap_for(&mut self, placement: Placement) -> &mut Heap {
         if placement.partition == PartitionId::Services
-            && let Some(service) = self
-                .services
-                .iter_mut()
-                .flatten()
-                .find(|s| s.owner == placement.owner)
+            && let Some(service) = quotas_mut(self.services).find(|s| s.owner == placement.owner)
         {
             return &mut service.heap;
         }
@@ -402,11 +442,7 @@ impl State {
     fn find_heap(&mut self, addr: usize) -> Option<&mut Heap> {
         let p4 = PartitionId::Services as usize;
         if self.heaps[p4].contains(addr) {
-            if let Some(service) = self
-                .services
-                .iter_mut()
-                .flatten()
-                .find(|s| s.heap.contains(addr))
+            if let Some(service) = quotas_mut(self.services).find(|s| s.heap.contains(addr))
             {
                 return Some(&mut service.heap);
             }
@@ -635,11 +671,17 @@ impl State {
     }
 }
 
+/// The sub-quotas held in `slots` (a function of the field alone, so that a caller can
+/// return one while the other fields stay borrowable).
+fn quotas_mut(slots: &mut [QuotaSlot]) -> impl Iterator<Item = &mut ServiceHeap> {
+    slots.iter_mut().filter_map(|slot| slot.0.as_mut())
+}
+
 /// The placement whose heap holds `addr`, to charge a failed resize to. A service quota knows
 /// its owner; inside a partition the owner is taken from `current` when it is in that
 /// partition (the task resizing its own memory), otherwise it is unknown (0).
 fn placement_of(st: &State, addr: usize, current: Placement) -> Placement {
-    if let Some(s) = st.services.iter().flatten().find(|s| s.heap.contains(addr)) {
+    if let Some(s) = st.quotas().find(|s| s.heap.contains(addr)) {
         return Placement::service(s.owner.0);
     }
     let partition = st

@@ -3,7 +3,6 @@
 use core::fmt;
 
 use super::{HeapStats, OwnerId, PartitionId, PartitionedHeap};
-use crate::config::MAX_SERVICES;
 
 /// A snapshot of every partition's and every service quota's statistics.
 ///
@@ -17,7 +16,7 @@ pub struct MemoryReport {
     /// Each partition's statistics (`None`: no region given).
     pub partitions: [Option<HeapStats>; 6],
     /// Each service quota inside P4.
-    pub services: heapless::Vec<(OwnerId, HeapStats), MAX_SERVICES>,
+    pub services: alloc::vec::Vec<(OwnerId, HeapStats)>,
     /// Events lost to a full queue.
     pub dropped_events: u32,
 }

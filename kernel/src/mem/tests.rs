@@ -28,6 +28,7 @@ macro_rules! partitions {
             HEAP.add_partition(id, region.expect("each test takes its arenas once"))
                 .unwrap();
         }
+        HEAP.set_quota_slots(QuotaSlot::leak(2)).unwrap();
         &HEAP
     }};
 }
@@ -216,6 +217,13 @@ fn service_quotas_isolate_services_from_each_other() {
         heap.add_service_quota(OwnerId(1), 2048),
         Err(QuotaError::Duplicate)
     );
+    // Two slots were given: a third service is refused, P4 untouched.
+    let p4 = heap.stats(PartitionId::Services).unwrap().allocated;
+    assert_eq!(
+        heap.add_service_quota(OwnerId(3), 1024),
+        Err(QuotaError::TableFull)
+    );
+    assert_eq!(heap.stats(PartitionId::Services).unwrap().allocated, p4);
     let mut hog = Vec::new();
     while let Ok(b) = heap.alloc_block(Placement::service(1), layout(100)) {
         hog.push(b);
@@ -298,6 +306,33 @@ fn largest_free_block_and_report() {
         "{report}"
     );
     drop((a, c));
+}
+
+/// The quota table is what the deployment gives, once: none given, no service is admitted.
+#[test]
+fn quota_slots_are_given_once_and_bound_the_services() {
+    static P4: Arena<8192> = Arena::new();
+    static HEAP: PartitionedHeap = PartitionedHeap::new();
+    HEAP.add_partition(PartitionId::Services, Region::new(P4.take().unwrap()))
+        .unwrap();
+    assert_eq!(
+        HEAP.add_service_quota(OwnerId(1), 1024),
+        Err(QuotaError::TableFull)
+    );
+    HEAP.set_quota_slots(QuotaSlot::leak(1)).unwrap();
+    assert_eq!(
+        HEAP.set_quota_slots(QuotaSlot::leak(4)),
+        Err(SetupError::AlreadyAdded)
+    );
+    HEAP.add_service_quota(OwnerId(1), 1024).unwrap();
+    assert_eq!(
+        HEAP.add_service_quota(OwnerId(2), 1024),
+        Err(QuotaError::TableFull)
+    );
+    // A returned quota frees its slot for the next service.
+    HEAP.remove_service_quota(OwnerId(1)).unwrap();
+    HEAP.add_service_quota(OwnerId(2), 1024).unwrap();
+    assert_eq!(HEAP.service_owners(), [OwnerId(2)]);
 }
 
 #[test]
