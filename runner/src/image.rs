@@ -115,11 +115,7 @@ pub fn build(
         dir: place.debug_modules.clone(),
         components: image.debug.to_vec(),
     };
-    let PlanSource {
-        text,
-        ram,
-        keys,
-    } = plan_source(
+    let PlanSource { text, ram, keys } = plan_source(
         manifest,
         &place.modules,
         &place.out_dir.join("prevalidated"),

@@ -442,8 +442,7 @@ impl State {
     fn find_heap(&mut self, addr: usize) -> Option<&mut Heap> {
         let p4 = PartitionId::Services as usize;
         if self.heaps[p4].contains(addr) {
-            if let Some(service) = quotas_mut(self.services).find(|s| s.heap.contains(addr))
-            {
+            if let Some(service) = quotas_mut(self.services).find(|s| s.heap.contains(addr)) {
                 return Some(&mut service.heap);
             }
             return Some(&mut self.heaps[p4]);
