@@ -160,6 +160,13 @@ impl fmt::Display for BootError {
                 write!(f, "its reach `{route}` is not a route: {error}")
             }
             Self::Quota {
+                error: QuotaError::TableFull,
+                ..
+            } => f.write_str(
+                "no slot left in P4's quota table (one per service of the plan, at least four: \
+                 `fireball_deploy::quota_slots`): a service installed beyond them is refused",
+            ),
+            Self::Quota {
                 requested, error, ..
             } => write!(
                 f,

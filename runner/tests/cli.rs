@@ -198,3 +198,30 @@ fn plan_proposals_run_on_the_host() {
         );
     }
 }
+
+/// More services than four on the host's partitioned heap: the ten counters of the board
+/// manifest each get their P4 quota, as on the board (the host's quota table had four slots
+/// while a build-time constant sized it).
+#[test]
+fn every_service_of_a_manifest_gets_its_quota_on_the_hosts_heap() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let modules = std::env::var_os("FIREBALL_MODULES_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target/fireball/modules"));
+    let manifest = root.join("examples/counter/board.toml");
+    let out = fireball(&[
+        "run",
+        manifest.to_str().unwrap(),
+        "--modules",
+        modules.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}{text}", stderr(&out));
+    let (_, table) = text
+        .split_once("partitions (bytes, measured on the partitioned heap)")
+        .unwrap_or_else(|| panic!("no partition table in:\n{text}"));
+    for n in 1..=10 {
+        let row = format!("counter{n} (P4/{n})");
+        assert!(table.contains(&row), "no quota row {row:?} in:\n{table}");
+    }
+}

@@ -98,6 +98,9 @@ struct State {
     heaps: [Heap; 6],
     /// Service sub-quotas, by slot ([`PartitionedHeap::set_quota_slots`]).
     services: &'static mut [QuotaSlot],
+    /// The slot last found, tried first: a service's allocations and frees come in runs (its
+    /// task's poll), so the walk of the table is mostly one compare.
+    last_quota: usize,
     events: Deque<MemEvent, MEM_EVENTS>,
     fatal: Option<Exhaustion>,
     dropped_events: u32,
@@ -131,6 +134,7 @@ impl PartitionedHeap {
             state: Mutex::new(UnsafeCell::new(State {
                 heaps: [Heap::ABSENT; 6],
                 services: &mut [],
+                last_quota: 0,
                 events: Deque::new(),
                 dropped_events: 0,
                 foreign_frees: 0,
@@ -413,11 +417,29 @@ impl State {
         quotas_mut(self.services)
     }
 
+    /// The slot of the first sub-quota that is `wanted`, the one last found tried first.
+    #[inline(always)]
+    fn quota_index(&mut self, wanted: impl Fn(&ServiceHeap) -> bool) -> Option<usize> {
+        let last = self.last_quota;
+        if let Some(QuotaSlot(Some(service))) = self.services.get(last)
+            && wanted(service)
+        {
+            return Some(last);
+        }
+        let index = self
+            .services
+            .iter()
+            .position(|slot| slot.0.as_ref().is_some_and(&wanted))?;
+        self.last_quota = index;
+        Some(index)
+    }
+
     /// `placement`'s heap: its service quota, or its partition's (perhaps absent) heap.
     #[inline(always)]
     fn heap_for(&mut self, placement: Placement) -> &mut Heap {
         if placement.partition == PartitionId::Services
-            && let Some(service) = quotas_mut(self.services).find(|s| s.owner == placement.owner)
+            && let Some(index) = self.quota_index(|s| s.owner == placement.owner)
+            && let Some(service) = self.services[index].0.as_mut()
         {
             return &mut service.heap;
         }
@@ -442,7 +464,9 @@ impl State {
     fn find_heap(&mut self, addr: usize) -> Option<&mut Heap> {
         let p4 = PartitionId::Services as usize;
         if self.heaps[p4].contains(addr) {
-            if let Some(service) = quotas_mut(self.services).find(|s| s.heap.contains(addr)) {
+            if let Some(index) = self.quota_index(|s| s.heap.contains(addr))
+                && let Some(service) = self.services[index].0.as_mut()
+            {
                 return Some(&mut service.heap);
             }
             return Some(&mut self.heaps[p4]);
