@@ -358,14 +358,31 @@ impl PartitionedHeap {
         })
     }
 
-    /// Services holding a sub-quota, in slot order.
+    /// Services holding a sub-quota, in slot order (none if the list's room cannot be had).
     pub fn service_owners(&self) -> alloc::vec::Vec<OwnerId> {
-        // Counted first, so the vector is allocated outside the critical section's closure
-        // (which must not call back into this heap).
-        let count = self.with(|st| st.quotas().count());
-        let mut owners = alloc::vec::Vec::with_capacity(count);
-        self.with(|st| owners.extend(st.quotas().map(|s| s.owner).take(count)));
+        let mut owners = alloc::vec::Vec::new();
+        if let Some(count) = self.room_for_quotas(&mut owners) {
+            self.with(|st| owners.extend(st.quotas().map(|s| s.owner).take(count)));
+        }
         owners
+    }
+
+    /// Reserves room in `list` for one entry per sub-quota, outside the critical section
+    /// (its closures must not call back into this heap), without aborting when memory has
+    /// run out: the number of sub-quotas, or `None`.
+    pub(super) fn room_for_quotas<T>(&self, list: &mut alloc::vec::Vec<T>) -> Option<usize> {
+        let count = self.with(|st| st.quotas().count());
+        list.try_reserve_exact(count).ok().map(|()| count)
+    }
+
+    /// Calls `f` with each sub-quota's owner and statistics, in slot order, inside the
+    /// critical section: `f` must not allocate.
+    pub(super) fn each_quota(&self, mut f: impl FnMut(OwnerId, HeapStats)) {
+        self.with(|st| {
+            for service in st.quotas_mut() {
+                f(service.owner, service.heap.stats());
+            }
+        });
     }
 
     /// The oldest undrained event.

@@ -29,11 +29,16 @@ impl PartitionedHeap {
     #[inline(never)]
     pub fn report(&self) -> MemoryReport {
         let partitions = PartitionId::ALL.map(|id| self.stats(id));
-        let services = self
-            .service_owners()
-            .into_iter()
-            .filter_map(|owner| self.service_stats(owner).map(|s| (owner, s)))
-            .collect();
+        // The report is also what a failing firmware prints, perhaps because memory ran out:
+        // the quotas' list is made only if its room can be had, and never aborts for it.
+        let mut services = alloc::vec::Vec::new();
+        if let Some(count) = self.room_for_quotas(&mut services) {
+            self.each_quota(|owner, stats| {
+                if services.len() < count {
+                    services.push((owner, stats));
+                }
+            });
+        }
         MemoryReport {
             partitions,
             services,
