@@ -124,6 +124,18 @@ pub mod builtin {
     /// ([`uri::declared_pattern`](crate::uri::declared_pattern)), and
     /// [`TABLE_FULL`](crate::status::TABLE_FULL) past 64 routes when they are kept.
     pub const ROUTE_SERVE: &str = "route_serve";
+    /// `record_read(shape: i32, ptr: i32, len: i32, out: i32, out_len: i32) -> i32`: read the
+    /// postcard-encoded record `ptr..ptr+len` as the type whose flat layout `shape` points at
+    /// (a `fireball_record::message::Shape` in the caller's memory, with the types and keys
+    /// it points at), writing the values into the flat block `out..out+out_len` (at most
+    /// `fireball_record::message::flat::MAX_FLAT` bytes). The record is held to
+    /// [`MAX_ROUTE_MESSAGE`](crate::limits::MAX_ROUTE_MESSAGE) bytes and the record
+    /// codec's default depth and width. [`status::OK`](crate::status::OK), or
+    /// [`BAD_MESSAGE`](crate::status::BAD_MESSAGE) when the bytes are not such a record
+    /// (or the shape is not readable); [`TOO_LARGE`](crate::status::TOO_LARGE) for a record
+    /// or block over those limits. What a module's decode is: it carries no codec for
+    /// reading.
+    pub const RECORD_READ: &str = "record_read";
 
     /// A value type in a builtin's WebAssembly signature (pointers and lengths are `I32`).
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,6 +202,7 @@ pub mod builtin {
         sig(ROUTE_TAKE, &[I32, I32], &[I32]),
         sig(ROUTE_RESPOND, &[I32, I32, I32, I32], &[I32]),
         sig(ROUTE_SERVE, &[I32, I32, I32], &[I32]),
+        sig(RECORD_READ, &[I32, I32, I32, I32, I32], &[I32]),
     ];
 
     /// The signature of builtin `name`.
@@ -226,6 +239,7 @@ pub mod builtin {
         ROUTE_TAKE,
         ROUTE_RESPOND,
         ROUTE_SERVE,
+        RECORD_READ,
     ];
 }
 

@@ -113,14 +113,47 @@ pub(crate) fn zeroed(len: usize) -> Option<alloc::vec::Vec<u8>> {
 }
 
 /// A `T` out of untrusted wire bytes within [`LIMITS`]; `None` when they are not one.
+///
+/// The hypervisor reads the record (builtin `record_read`, over `T`'s flat layout
+/// [`Message::SHAPE`]) and the module builds the value from the flat block it fills
+/// ([`Message::from_flat`]): a module carries no record reader and spends no fuel on one.
+/// On the host the same reader runs natively. A type over
+/// [`MAX_FLAT`](message::flat::MAX_FLAT) bytes laid flat does not compile here.
 pub fn decode<T: Message>(bytes: &[u8]) -> Option<T> {
-    message::decode(bytes, &LIMITS)
+    const {
+        assert!(
+            T::SHAPE.size() <= message::flat::MAX_FLAT,
+            "a message this large laid flat cannot be decoded in a module"
+        )
+    };
+    // A block on the stack no larger than the next power of two up from the type's (one
+    // branch survives per type: the size is a constant).
+    match T::SHAPE.size() {
+        0..=16 => decode_in::<T, 16>(bytes),
+        17..=32 => decode_in::<T, 32>(bytes),
+        33..=64 => decode_in::<T, 64>(bytes),
+        65..=128 => decode_in::<T, 128>(bytes),
+        _ => decode_in::<T, { message::flat::MAX_FLAT }>(bytes),
+    }
 }
+
+/// [`decode`] with an `N`-byte block.
+fn decode_in<T: Message, const N: usize>(bytes: &[u8]) -> Option<T> {
+    let mut block = [0u8; N];
+    let out = block.get_mut(..T::SHAPE.size())?;
+    if crate::sys::record_read(&T::SHAPE, bytes, out) != fireball_abi::status::OK {
+        return None;
+    }
+    T::from_flat(&message::Flat::new(out, bytes, &LIMITS), 0)
+}
+
+/// Any record: no field read, none refused.
+const ANY: message::Shape = message::Shape::new(&[], 0);
 
 /// Whether `bytes` are a record within [`LIMITS`] (what a `read` handler, which takes no
 /// body, still checks), without decoding anything.
 pub fn is_record(bytes: &[u8]) -> bool {
-    message::is_record(bytes, &LIMITS)
+    crate::sys::record_read(&ANY, bytes, &mut []) == fireball_abi::status::OK
 }
 
 #[cfg(test)]

@@ -211,7 +211,7 @@ pub mod router {
         /// If the body does not decode as a `T`.
         #[cfg(feature = "alloc")]
         pub fn decode<T: serde::de::DeserializeOwned>(&self) -> T {
-            crate::codec::from_record(&self.record()).unwrap_or_else(|e| {
+            fireball_record::from_record(&self.record()).unwrap_or_else(|e| {
                 panic!(
                     "notification to {} is not the type asked for: {e:?}",
                     self.uri
@@ -277,10 +277,13 @@ pub mod router {
         Resp: serde::Serialize,
     {
         serve_record(uri, move |method, request| {
-            let request = crate::codec::from_record(&request).map_err(|_| 400u16)?;
+            let request = fireball_record::from_record(&request).map_err(|_| 400u16)?;
             let reply = handler(method, request)?;
             // A reply that is not a record is the test's own mistake.
-            Ok(crate::codec::to_record(&reply).expect("the stub route's reply maps to a record"))
+            Ok(
+                fireball_record::to_record(&reply)
+                    .expect("the stub route's reply maps to a record"),
+            )
         });
     }
 

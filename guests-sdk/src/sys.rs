@@ -61,6 +61,15 @@ mod imp {
         fn fb_route_respond(token: i32, code: i32, reply: *const u8, len: usize) -> i32;
         #[link_name = "route_serve"]
         fn fb_route_serve(pattern: *const u8, len: usize, method: i32) -> i32;
+        #[cfg(feature = "alloc")]
+        #[link_name = "record_read"]
+        fn fb_record_read(
+            shape: *const fireball_record::message::Shape,
+            record: *const u8,
+            len: usize,
+            out: *mut u8,
+            out_len: usize,
+        ) -> i32;
     }
 
     // Safety (all wrappers below): the builtins take integers only, or pointers
@@ -126,6 +135,26 @@ mod imp {
         unsafe { fb_route_serve(pattern.as_ptr(), pattern.len(), method) }
     }
 
+    #[cfg(feature = "alloc")]
+    pub(crate) fn record_read(
+        shape: &'static fireball_record::message::Shape,
+        record: &[u8],
+        out: &mut [u8],
+    ) -> i32 {
+        // Safety: `shape` is a constant of this module (with everything it points at),
+        // `record` a live slice and `out` a live, writable one of our own memory; the host
+        // checks every range, and every word of the shape, before use.
+        unsafe {
+            fb_record_read(
+                shape,
+                record.as_ptr(),
+                record.len(),
+                out.as_mut_ptr(),
+                out.len(),
+            )
+        }
+    }
+
     pub(crate) fn chan_recv(handle: i32, out: &mut [u8; 8]) -> i32 {
         // Safety: `out` is 8 writable bytes of our own memory; the host checks the range.
         unsafe { fb_chan_recv(handle, out.as_mut_ptr()) }
@@ -162,6 +191,30 @@ mod imp {
 
     pub(crate) fn abort(message: &[u8]) -> ! {
         panic!("guest aborted: {}", String::from_utf8_lossy(message));
+    }
+
+    /// What the hypervisor's `record_read` does, natively over this program's shapes.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn record_read(
+        shape: &'static fireball_record::message::Shape,
+        record: &[u8],
+        out: &mut [u8],
+    ) -> i32 {
+        use fireball_abi::{limits::MAX_ROUTE_MESSAGE, status};
+        use fireball_record::message::flat;
+        if out.len() > flat::MAX_FLAT || record.len() > MAX_ROUTE_MESSAGE {
+            return status::TOO_LARGE;
+        }
+        // The hypervisor's bounds (`codec::LIMITS`, which `sys` does not reach back for).
+        let limits = fireball_record::Limits {
+            max_bytes: MAX_ROUTE_MESSAGE,
+            ..fireball_record::Limits::DEFAULT
+        };
+        if flat::read(&flat::Native, shape, record, &limits, out) {
+            status::OK
+        } else {
+            status::BAD_MESSAGE
+        }
     }
 
     pub(crate) use crate::stub::board::*;

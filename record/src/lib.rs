@@ -43,7 +43,8 @@
 //! native components, and `services-sdk` / `guests-sdk` compile it into modules, so a guest's
 //! bytes and the router's decoder can never disagree.
 #![no_std]
-#![forbid(unsafe_code)]
+// One module reads shapes through raw pointers (`message::flat`, `#[repr(C)]` for modules).
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 // Cold code compiled for size in the firmware (`--cfg fireball_size_hints`, which only the
 // cross build passes, with a toolchain that has the attribute).

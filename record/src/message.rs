@@ -50,6 +50,10 @@ use crate::Limits;
 
 pub use fireball_record_derive::{Encode, Message};
 
+pub mod flat;
+
+pub use flat::{FieldShape, Flat, Shape, Type, decode_flat};
+
 use crate::typed::wire::{BOOL, BYTES, F32, F64, I64, LIST, STR, U64, UNIT};
 
 /// The tag of a nested record (for the derive).
@@ -78,9 +82,16 @@ impl<T: Message> EncodesAs<T> for T {}
 /// Derive it (`#[derive(Message)]`) for structs with named fields; the derive also
 /// implements [`Encode`] and [`Field`], so a message can be a field of another.
 pub trait Message: Encode + Sized {
+    /// How the type is laid out in a flat block ([`flat`]): what a module hands the
+    /// hypervisor to have a record read for it.
+    const SHAPE: Shape;
+
     /// Read the `count` fields of a record held at `depth` (the top-level record is at 1),
     /// `None` when they are not a `Self`.
     fn read(fields: &mut Reader<'_>, count: usize, depth: usize) -> Option<Self>;
+
+    /// The value [`flat::read`] laid out at `at` in `flat`'s block.
+    fn from_flat(flat: &Flat<'_>, at: usize) -> Option<Self>;
 }
 
 /// A type that is one value in a record.
@@ -95,6 +106,15 @@ pub trait Field: Sized {
     /// an `Option` (`Some(None)`).
     fn absent() -> Option<Self> {
         None
+    }
+
+    /// How the value is laid out in a flat block ([`flat`]); by default left to the module
+    /// ([`Type::OPAQUE`]: read with [`get`](Self::get)).
+    const TYPE: Type = Type::OPAQUE;
+
+    /// The value [`flat::read`] laid out at `at` in `flat`'s block.
+    fn from_flat(flat: &Flat<'_>, at: usize) -> Option<Self> {
+        flat.opaque(at)
     }
 }
 
@@ -142,6 +162,12 @@ impl Encode for Skip {
 }
 
 impl Message for Skip {
+    const SHAPE: Shape = Shape::new(&[], 0);
+
+    fn from_flat(_: &Flat<'_>, _: usize) -> Option<Self> {
+        Some(Skip)
+    }
+
     fn read(input: &mut Reader<'_>, count: usize, depth: usize) -> Option<Self> {
         input.skip_fields(count, depth).map(|()| Skip)
     }
@@ -297,6 +323,17 @@ impl<'a> Reader<'a> {
         };
         let count = input.open(1)?;
         Some((input, count))
+    }
+
+    /// A reader over a value's bytes within `limits`' depth and width (what
+    /// [`Flat::opaque`] reads a value with).
+    pub fn over(bytes: &'a [u8], limits: &Limits) -> Self {
+        Reader {
+            bytes,
+            pos: 0,
+            max_depth: limits.max_depth,
+            max_items: limits.max_items,
+        }
     }
 
     /// Whether every byte was read.
@@ -681,8 +718,14 @@ fn unzigzag(raw: u64) -> i64 {
 }
 
 macro_rules! integers {
-    ($($t:ty => $put:ident, $get:ident as $wide:ty),* $(,)?) => {$(
+    ($($t:ty => $put:ident, $get:ident as $wide:ty, $kind:ident),* $(,)?) => {$(
         impl Field for $t {
+            const TYPE: Type = Type::unsigned(flat::kind::$kind);
+
+            fn from_flat(flat: &Flat<'_>, at: usize) -> Option<Self> {
+                Some(flat.word(at) as $t)
+            }
+
             fn put(&self, out: &mut Writer<'_>) {
                 out.$put(<$wide>::from(*self));
             }
@@ -695,17 +738,23 @@ macro_rules! integers {
 }
 
 integers! {
-    u8 => uint, uint as u64,
-    u16 => uint, uint as u64,
-    u32 => uint, uint as u64,
-    u64 => uint, uint as u64,
-    i8 => int, int as i64,
-    i16 => int, int as i64,
-    i32 => int, int as i64,
-    i64 => int, int as i64,
+    u8 => uint, uint as u64, U8,
+    u16 => uint, uint as u64, U16,
+    u32 => uint, uint as u64, U32,
+    u64 => uint, uint as u64, U64,
+    i8 => int, int as i64, I8,
+    i16 => int, int as i64, I16,
+    i32 => int, int as i64, I32,
+    i64 => int, int as i64, I64,
 }
 
 impl Field for bool {
+    const TYPE: Type = Type::BOOL;
+
+    fn from_flat(flat: &Flat<'_>, at: usize) -> Option<Self> {
+        Some(flat.byte(at) != 0)
+    }
+
     fn put(&self, out: &mut Writer<'_>) {
         out.raw(&[BOOL, u8::from(*self)]);
     }
@@ -716,6 +765,12 @@ impl Field for bool {
 }
 
 impl Field for f32 {
+    const TYPE: Type = Type::F32;
+
+    fn from_flat(flat: &Flat<'_>, at: usize) -> Option<Self> {
+        Some(f32::from_bits(flat.half(at)))
+    }
+
     fn put(&self, out: &mut Writer<'_>) {
         out.tag(F32);
         out.raw(&self.to_le_bytes());
@@ -732,6 +787,12 @@ impl Field for f32 {
 }
 
 impl Field for f64 {
+    const TYPE: Type = Type::F64;
+
+    fn from_flat(flat: &Flat<'_>, at: usize) -> Option<Self> {
+        Some(f64::from_bits(flat.word(at)))
+    }
+
     fn put(&self, out: &mut Writer<'_>) {
         out.tag(F64);
         out.raw(&self.to_le_bytes());
@@ -748,6 +809,12 @@ impl Field for f64 {
 }
 
 impl Field for String {
+    const TYPE: Type = Type::STR;
+
+    fn from_flat(flat: &Flat<'_>, at: usize) -> Option<Self> {
+        flat.text(at).map(String::from)
+    }
+
     fn put(&self, out: &mut Writer<'_>) {
         out.str(self);
     }
@@ -758,6 +825,15 @@ impl Field for String {
 }
 
 impl<T: Field> Field for Option<T> {
+    const TYPE: Type = Type::option(&T::TYPE);
+
+    fn from_flat(flat: &Flat<'_>, at: usize) -> Option<Self> {
+        if flat.byte(at) == 0 {
+            return Some(None);
+        }
+        T::from_flat(flat, at + 1).map(Some)
+    }
+
     fn put(&self, out: &mut Writer<'_>) {
         match self {
             Some(value) => value.put(out),
@@ -799,6 +875,16 @@ impl<T: Field> Field for Vec<T> {
 
 /// An array is a `List` of exactly `N` values (serde's tuple).
 impl<T: Field + Default + Copy, const N: usize> Field for [T; N] {
+    const TYPE: Type = Type::array(&T::TYPE, N);
+
+    fn from_flat(flat: &Flat<'_>, at: usize) -> Option<Self> {
+        let mut items = [T::default(); N];
+        for (index, slot) in items.iter_mut().enumerate() {
+            *slot = T::from_flat(flat, at + index * T::TYPE.size())?;
+        }
+        Some(items)
+    }
+
     fn put(&self, out: &mut Writer<'_>) {
         out.list(N);
         for item in self {
@@ -827,6 +913,12 @@ impl Encode for () {
 }
 
 impl Message for () {
+    const SHAPE: Shape = Shape::UNIT;
+
+    fn from_flat(_: &Flat<'_>, _: usize) -> Option<Self> {
+        Some(())
+    }
+
     fn read(_: &mut Reader<'_>, count: usize, _: usize) -> Option<Self> {
         (count == 0).then_some(())
     }
@@ -836,7 +928,17 @@ impl Message for () {
 pub mod bytes {
     use alloc::vec::Vec;
 
-    use super::{Reader, Writer};
+    use super::{Flat, Reader, Type, Writer};
+
+    /// How a `Bytes` field is laid out in a flat block.
+    pub const TYPE: Type = Type::BYTES;
+
+    /// The bytes [`flat::read`](super::flat::read) laid out at `at`.
+    pub fn from_flat(flat: &Flat<'_>, at: usize) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        flat.bytes_into(at, &mut out);
+        Some(out)
+    }
 
     /// Write `bytes` as a `Bytes` value.
     pub fn put(bytes: &[u8], out: &mut Writer<'_>) {

@@ -880,7 +880,7 @@ fn builtins_given_bad_arguments(batch: usize) {
 
 #[test]
 fn every_builtin_argument_has_a_row() {
-    let rows = 13;
+    let rows = 14;
     let calls = abusers().len();
     assert!(
         calls > (rows - 1) * PER_ROW && calls <= rows * PER_ROW,
@@ -951,6 +951,11 @@ fn builtins_given_bad_arguments_11() {
 #[test]
 fn builtins_given_bad_arguments_12() {
     builtins_given_bad_arguments(12);
+}
+
+#[test]
+fn builtins_given_bad_arguments_13() {
+    builtins_given_bad_arguments(13);
 }
 
 #[test]

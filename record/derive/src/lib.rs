@@ -215,6 +215,50 @@ fn expand(input: &DeriveInput, message: bool) -> syn::Result<Tokens> {
         }
     };
 
+    // The flat layout ([`fireball_record::message::flat`]): each field at the sum of the
+    // sizes before it; a `default` field has a presence byte first.
+    let field_type = |f: &Field| {
+        let ty = &f.ty;
+        if f.bytes {
+            quote!(#m::bytes::TYPE)
+        } else {
+            quote!(<#ty as #m::Field>::TYPE)
+        }
+    };
+    let mut offset = quote!(0usize);
+    let mut shapes = Vec::new();
+    let mut flat_fields = Vec::new();
+    for f in &fields {
+        let ty_const = field_type(f);
+        let key = f.name.to_string();
+        let default = f.default;
+        shapes.push(quote!(#m::FieldShape::new(#key, &#ty_const, #offset, #default)));
+        let ident = &f.name;
+        let ty = &f.ty;
+        let load = |at: Tokens| {
+            if f.bytes {
+                quote!(#m::bytes::from_flat(flat, #at)?)
+            } else {
+                quote!(<#ty as #m::Field>::from_flat(flat, #at)?)
+            }
+        };
+        let value = if f.default {
+            let present = load(quote!(at + (#offset) + 1));
+            quote! {
+                if flat.byte(at + (#offset)) != 0 {
+                    #present
+                } else {
+                    <#ty as ::core::default::Default>::default()
+                }
+            }
+        } else {
+            load(quote!(at + (#offset)))
+        };
+        flat_fields.push(quote!(#ident: #value,));
+        offset = quote!(#offset + #ty_const.size() + (#default as usize));
+    }
+    let total = offset;
+
     let encode = quote! {
         impl #impl_generics #m::Encode for #name #ty_generics #where_clause {
             fn write(&self, out: &mut #m::Writer<'_>) {
@@ -238,6 +282,13 @@ fn expand(input: &DeriveInput, message: bool) -> syn::Result<Tokens> {
         #encode
 
         impl #impl_generics #m::Message for #name #ty_generics #where_clause {
+            const SHAPE: #m::Shape = #m::Shape::new(&[#(#shapes),*], #total);
+
+            #[allow(unused_variables)]
+            fn from_flat(flat: &#m::Flat<'_>, at: usize) -> ::core::option::Option<Self> {
+                ::core::option::Option::Some(Self { #(#flat_fields)* })
+            }
+
             #[allow(unused_variables)]
             fn read(
                 input: &mut #m::Reader<'_>,
@@ -249,6 +300,12 @@ fn expand(input: &DeriveInput, message: bool) -> syn::Result<Tokens> {
         }
 
         impl #impl_generics #m::Field for #name #ty_generics #where_clause {
+            const TYPE: #m::Type = #m::Type::record(&<Self as #m::Message>::SHAPE);
+
+            fn from_flat(flat: &#m::Flat<'_>, at: usize) -> ::core::option::Option<Self> {
+                <Self as #m::Message>::from_flat(flat, at)
+            }
+
             fn put(&self, out: &mut #m::Writer<'_>) {
                 out.tag(#m::RECORD);
                 #m::Encode::write(self, out);

@@ -207,6 +207,14 @@ fn agree<T: Message + DeserializeOwned>(bytes: &[u8]) {
     let serde = typed::decode::<T>(bytes, &LIMITS)
         .ok()
         .map(|v| to_vec(&v, &Limits::DEFAULT_UNBOUNDED));
+    let flat =
+        flat::decode_flat::<T>(bytes, &LIMITS).map(|v| to_vec(&v, &Limits::DEFAULT_UNBOUNDED));
+    assert_eq!(
+        flat,
+        lean,
+        "flat read, {}: {bytes:02x?}",
+        core::any::type_name::<T>()
+    );
     if lean.is_some() && serde.is_none() && skipped_text_is_bad(bytes) {
         return;
     }
@@ -233,6 +241,11 @@ fn agree_all(bytes: &[u8]) {
     agree::<PinLevel>(bytes);
     agree::<TimerNow>(bytes);
     agree::<()>(bytes);
+    assert_eq!(
+        flat::decode_flat::<Skip>(bytes, &LIMITS).is_some(),
+        is_record(bytes, &LIMITS),
+        "flat read of any record: {bytes:02x?}"
+    );
     let checked = Record::decode(bytes, &LIMITS).is_ok() || typed::wire::is_record(bytes, &LIMITS);
     if !(is_record(bytes, &LIMITS) && skipped_text_is_bad(bytes)) {
         assert_eq!(is_record(bytes, &LIMITS), checked, "{bytes:02x?}");

@@ -12,12 +12,14 @@
 //! - `blocking`: `sleep_ticks`, channels, ISR flags, and the kernel futures that complete a
 //!   [`Pending`] operation;
 //! - `route`: the router builtins (`route_bind`, `route_call`, …) over the per-instance
-//!   router endpoints of `route_bridge`.
+//!   router endpoints of `route_bridge`;
+//! - `record`: `record_read`, a module's decode done natively.
 
 mod blocking;
 #[cfg(feature = "debug")]
 mod debug;
 mod devices;
+mod record;
 pub(crate) mod route;
 
 use alloc::{boxed::Box, rc::Rc, string::String};
@@ -211,6 +213,7 @@ pub(crate) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
     devices::link(linker)?;
     blocking::link(linker)?;
     route::link(linker)?;
+    record::link(linker)?;
     #[cfg(feature = "debug")]
     debug::link(linker)?;
     Ok(())

@@ -32,7 +32,7 @@ use super::{BuiltinExit, Caller, HostContext, LinkError, define, exit, memory_an
 use crate::{guest_memory::GuestSlice, pending::Pending};
 
 /// The guest's bytes at `ptr..ptr+len`: `Ok(Err(TOO_LARGE))` past `limit`, a trap if outside memory.
-fn guest_bytes(
+pub(super) fn guest_bytes(
     memory: &[u8],
     ptr: i32,
     len: i32,
@@ -49,7 +49,7 @@ fn guest_bytes(
 
 /// The guest's buffer at `ptr..ptr+cap` (`cap` clamped to `0..=limit`) to copy into; a
 /// trap if outside memory.
-fn guest_out(
+pub(super) fn guest_out(
     memory: &mut [u8],
     ptr: i32,
     cap: i32,

@@ -1,0 +1,131 @@
+//! `record_read`: a module's decode, done natively.
+//!
+//! A module built with our SDKs reads a record by handing over its type's flat layout (a
+//! `fireball_record::message::Shape`, which the derive places in the module's data) with the
+//! record's bytes; this builtin runs the record crate's [`flat::read`] over the shape as the
+//! module's memory holds it ([`GuestShapes`]) and copies the flat block back. The module then
+//! builds its value with loads alone: no field walk, varints or limit checks in its code or
+//! its fuel (`docs/perf.md`, "Module size and codec cost").
+//!
+//! Everything the module passes is an allegation: the record and the block are
+//! [`GuestSlice`]s (outside memory: a trap, as for every builtin), and every word of the
+//! shape is read with a bounds check — a shape that points outside memory, nests options
+//! without end or names offsets past the block is a refusal (`BAD_MESSAGE`), never a panic.
+
+use fireball_abi::{builtin, limits::MAX_ROUTE_MESSAGE, status};
+use fireball_record::Limits;
+use fireball_record::message::flat::{
+    self, FieldInfo, MAX_FLAT, Schema, ShapeInfo, TypeInfo, wasm32,
+};
+
+use super::{Caller, HostContext, LinkError, define, memory_and_state};
+use crate::builtins::route::{guest_bytes, guest_out};
+
+/// The bounds a module's records are read within: the SDK's (`guests-sdk`'s `codec::LIMITS`).
+const LIMITS: Limits = Limits {
+    max_bytes: MAX_ROUTE_MESSAGE,
+    ..Limits::DEFAULT
+};
+
+/// Shapes as a 32-bit module's memory holds them (`flat::wasm32` gives the words).
+struct GuestShapes<'m> {
+    memory: &'m [u8],
+}
+
+impl GuestShapes<'_> {
+    fn word(&self, at: u32, offset: u32) -> Option<u32> {
+        let start = at.checked_add(offset)? as usize;
+        let bytes = self.memory.get(start..start.checked_add(4)?)?;
+        Some(u32::from_le_bytes(bytes.try_into().ok()?))
+    }
+}
+
+impl Schema for GuestShapes<'_> {
+    type Ty = u32;
+    type Sh = u32;
+
+    fn ty(&self, ty: u32) -> Option<TypeInfo<u32, u32>> {
+        let [kind, size, len, inner, shape] = wasm32::TYPE.1;
+        let inner = self.word(ty, inner)?;
+        let shape = self.word(ty, shape)?;
+        Some(TypeInfo {
+            kind: self.word(ty, kind)?,
+            size: self.word(ty, size)?,
+            len: self.word(ty, len)?,
+            inner: (inner != 0).then_some(inner),
+            shape: (shape != 0).then_some(shape),
+        })
+    }
+
+    fn shape(&self, shape: u32) -> Option<ShapeInfo> {
+        let [_, count, _, flags] = wasm32::SHAPE.1;
+        Some(ShapeInfo {
+            count: self.word(shape, count)?,
+            flags: self.word(shape, flags)?,
+        })
+    }
+
+    fn field(&self, shape: u32, index: usize) -> Option<FieldInfo<'_, u32>> {
+        let fields = self.word(shape, wasm32::SHAPE.1[0])?;
+        let at = fields.checked_add(u32::try_from(index).ok()?.checked_mul(wasm32::FIELD.0)?)?;
+        let [key, key_len, ty, offset, default] = wasm32::FIELD.1;
+        let (key, key_len) = (
+            self.word(at, key)? as usize,
+            self.word(at, key_len)? as usize,
+        );
+        Some(FieldInfo {
+            key: self.memory.get(key..key.checked_add(key_len)?)?,
+            ty: self.word(at, ty)?,
+            offset: self.word(at, offset)?,
+            default: self.word(at, default)? != 0,
+        })
+    }
+}
+
+/// The fuel a read costs the module: a little for the call, one unit per four bytes of the
+/// record and two per field of a shape looked at. What the module's own reader spent was
+/// ~10× that (`docs/perf.md`); the host's work per unit is of the order of an interpreted
+/// instruction's, so a module cannot buy much native time with little fuel.
+fn fuel_for(len: usize, lookups: usize) -> u64 {
+    8 + (len as u64).div_ceil(4) + 2 * lookups as u64
+}
+
+pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkError> {
+    define(
+        linker,
+        builtin::RECORD_READ,
+        |mut caller: Caller<'_>,
+         shape: i32,
+         ptr: i32,
+         len: i32,
+         out: i32,
+         out_len: i32|
+         -> Result<i32, wasmi::Error> {
+            let (memory, state) = memory_and_state(&mut caller)?;
+            state.stats.host_calls += 1;
+            if out_len as u32 as usize > MAX_FLAT {
+                return Ok(status::TOO_LARGE);
+            }
+            let mut block = [0u8; MAX_FLAT];
+            let block = &mut block[..out_len as usize];
+            // The block must be writable before anything is read (a bad one traps).
+            guest_out(memory, out, out_len, MAX_FLAT)?;
+            let record = match guest_bytes(memory, ptr, len, MAX_ROUTE_MESSAGE)? {
+                Ok(bytes) => bytes,
+                Err(code) => return Ok(code),
+            };
+            let shapes = GuestShapes { memory };
+            let (ok, lookups) = flat::read_counting(&shapes, shape as u32, record, &LIMITS, block);
+            let cost = fuel_for(record.len(), lookups);
+            if ok {
+                guest_out(memory, out, out_len, MAX_FLAT)?.copy_from_slice(block);
+            }
+            // The work is the module's: it pays in fuel, as it would have reading the record
+            // itself (at a fraction of the price), so that a loop of reads ends its slice.
+            if let Ok(fuel) = caller.get_fuel() {
+                caller.set_fuel(fuel.saturating_sub(cost))?;
+            }
+            Ok(if ok { status::OK } else { status::BAD_MESSAGE })
+        },
+    )
+}
