@@ -58,6 +58,11 @@ impl Figures {
         Self(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
     }
 
+    /// Figures given by name, as a list.
+    pub fn from_vec(pairs: Vec<(String, u64)>) -> Self {
+        Self(pairs.into_iter().collect())
+    }
+
     fn set(&mut self, key: String, value: u64) {
         self.0.insert(key, value);
     }

@@ -177,7 +177,9 @@ fn test(root: &Path) -> Result<(), String> {
     firmware::check_no_std(&cross, root)?;
     // The modules every later step reads, release and debug builds, made before the host lane
     // starts: nothing rewrites them after (each build writes only what changed).
-    modules::build_all(&cross, root)?;
+    let built = modules::build_all(&cross, root)?;
+    eprintln!("xtask: module sizes ({})", modules::BUDGET);
+    eprint!("{}", modules::check_sizes(root, &built)?);
     modules::build(&cross, root, modules::Build::Debug)?;
     // Two lanes from here: the firmware images (each an LTO link on one core) in this
     // process, the host's tests, the new projects and the guides in a child process on the
@@ -549,6 +551,8 @@ fn main() -> ExitCode {
             .and_then(|cross| {
                 let release = modules::build_all(&cross, &root)?;
                 let debug = modules::build(&cross, &root, modules::Build::Debug)?;
+                eprintln!("xtask: module sizes ({})", modules::BUDGET);
+                eprint!("{}", modules::check_sizes(&root, &release)?);
                 Ok((release, debug))
             })
             .map(|(release, debug)| {

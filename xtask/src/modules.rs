@@ -25,6 +25,34 @@ pub fn build_all(cross: &Cross, root: &Path) -> Result<PathBuf, String> {
     Ok(out)
 }
 
+/// The module size budget, relative to the workspace root.
+pub const BUDGET: &str = "firmware/budgets/modules/wasm.toml";
+
+/// Hold the modules in `out` to [`BUDGET`]: each module its `[module]` table names, and
+/// those together (`modules.listed`). The table of figures and ceilings, or what is over.
+pub fn check_sizes(root: &Path, out: &Path) -> Result<String, String> {
+    let file = root.join(BUDGET);
+    let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let Some(toml::Value::Table(listed)) = table.get("module") else {
+        return Err(format!("{}: no [module] table", file.display()));
+    };
+    let mut figures = Vec::new();
+    let mut total = 0;
+    for name in listed.keys() {
+        let path = out.join(format!("{name}.wasm"));
+        let bytes = fs::metadata(&path)
+            .map_err(|e| format!("{}: {e} (a module the budget lists)", path.display()))?
+            .len();
+        total += bytes;
+        figures.push((format!("module.{name}"), bytes));
+    }
+    figures.push(("modules.listed".into(), total));
+    crate::budget::check(&crate::budget::Figures::from_vec(figures), &file)
+}
+
 /// C modules: a directory under `examples/` or `services/` with a `build.sh` that takes the
 /// output path (it builds with clang and wasm-ld, and runs the module's host tests).
 fn build_c_modules(root: &Path, out: &Path) -> Result<(), String> {
