@@ -129,3 +129,87 @@ pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use fireball_record::Record;
+
+    use super::*;
+
+    /// A module's memory holding, at 0x100, a shape with one field `a` of the type at
+    /// `ty`, and at `ty` whatever the test writes.
+    fn memory(ty: u32, ty_words: [u32; 5], key_len: u32) -> Vec<u8> {
+        let mut memory = vec![0u8; 1024];
+        let mut put = |at: u32, word: u32| {
+            memory[at as usize..at as usize + 4].copy_from_slice(&word.to_le_bytes());
+        };
+        // Shape at 0x100: fields at 0x120, one of them, block 16 bytes, no flags.
+        for (offset, word) in wasm32::SHAPE.1.iter().zip([0x120, 1, 16, 0]) {
+            put(0x100 + offset, word);
+        }
+        // Field at 0x120: key "a" at 0x180, type at `ty`, offset 0, not default.
+        for (offset, word) in wasm32::FIELD.1.iter().zip([0x180, key_len, ty, 0, 0]) {
+            put(0x120 + offset, word);
+        }
+        if ty as usize + wasm32::TYPE.0 as usize <= 1024 {
+            for (offset, word) in wasm32::TYPE.1.iter().zip(ty_words) {
+                put(ty + offset, word);
+            }
+        }
+        memory[0x180] = b'a';
+        memory
+    }
+
+    fn read(memory: &[u8], record: &[u8]) -> Option<[u8; 16]> {
+        let mut out = [0u8; 16];
+        flat::read(&GuestShapes { memory }, 0x100, record, &LIMITS, &mut out).then_some(out)
+    }
+
+    #[test]
+    fn a_shape_in_module_memory_is_read_word_by_word_and_never_trusted() {
+        let record = Record::new().with("a", 7u32).encode(&LIMITS).unwrap();
+        // A `u32` (kind 3, 8 bytes).
+        let good = memory(0x200, [flat::kind::U32, 8, 0, 0, 0], 1);
+        assert_eq!(read(&good, &record).map(|b| b[0]), Some(7));
+        // An option of itself: refused, not followed for ever.
+        let cycle = memory(0x200, [flat::kind::OPTION, 1, 0, 0x200, 0], 1);
+        assert_eq!(read(&cycle, &record), None);
+        // A record whose shape is itself: the depth limit ends it.
+        let nested = Record::new()
+            .with("a", Record::new().with("a", Record::new()))
+            .encode(&LIMITS)
+            .unwrap();
+        let itself = memory(0x200, [flat::kind::RECORD, 16, 0, 0, 0x100], 1);
+        assert_eq!(read(&itself, &nested), None);
+        // A type past the end of memory, a key running off it, an unknown kind.
+        assert_eq!(read(&memory(1022, [0; 5], 1), &record), None);
+        assert_eq!(
+            read(
+                &memory(0x200, [flat::kind::U32, 8, 0, 0, 0], u32::MAX),
+                &record
+            ),
+            None
+        );
+        assert_eq!(read(&memory(0x200, [77, 8, 0, 0, 0], 1), &record), None);
+        // A shape pointer outside memory.
+        let mut out = [0u8; 16];
+        let shapes = GuestShapes { memory: &good };
+        assert!(!flat::read(
+            &shapes,
+            u32::MAX - 2,
+            &record,
+            &LIMITS,
+            &mut out
+        ));
+    }
+
+    #[test]
+    fn a_read_costs_fuel_with_the_record_and_the_fields_looked_at() {
+        assert_eq!(fuel_for(0, 0), 8);
+        assert!(fuel_for(1024, 64 * 64) > fuel_for(1024, 4));
+        assert!(fuel_for(1024, 4) > fuel_for(40, 4));
+    }
+}
