@@ -45,7 +45,7 @@ pub const TARGETS: &[Target] = &[
     },
     Target {
         name: "message",
-        entry: "fireball_record::message::decode (#[derive(Message)])",
+        entry: "fireball_record::message::decode and decode_flat (#[derive(Message)])",
         run: parsers::message,
     },
     Target {

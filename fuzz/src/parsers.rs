@@ -101,11 +101,20 @@ struct Sample {
     count: u32,
 }
 
-/// A message's bytes into a `#[derive(Message)]` struct (the codec inside modules): a value
+/// A message's bytes into a `#[derive(Message)]` struct (the codec of modules): a value
 /// or `None`, and the value serde's, unless the bytes hold skipped text that is not UTF-8
 /// (the module codec's one leniency, `fireball_record::message`).
+///
+/// What a module decodes with, the flat read (`message::flat`, the hypervisor's builtin
+/// `record_read`), gives exactly what the owned read gives.
 pub fn message(bytes: &[u8]) {
     let lean = message::decode::<Sample>(bytes, &Limits::DEFAULT);
+    let flat = message::decode_flat::<Sample>(bytes, &Limits::DEFAULT);
+    assert_eq!(
+        flat.as_ref().map(|v| message::to_vec(v, &Limits::DEFAULT)),
+        lean.as_ref().map(|v| message::to_vec(v, &Limits::DEFAULT)),
+        "the flat read and the owned read disagree"
+    );
     let serde = typed::decode::<Sample>(bytes, &Limits::DEFAULT).ok();
     let lenient = matches!(
         Record::decode(bytes, &Limits::DEFAULT),
