@@ -4,7 +4,9 @@
 //! This is the mapping WASM modules use. serde's derived visitors are generic code per type
 //! and per format, which in a module costs more than the logic of a small service; a
 //! `#[derive(Message)]` instead emits a few lines per field that call one shared reader and
-//! writer. The wire bytes are the same postcard record as everywhere (the table in the
+//! writer, and describes the type as data for [`flat`], which is how a module decodes: the
+//! hypervisor reads the record into a flat block by the type's [`Shape`] and the module only
+//! loads the values. The wire bytes are the same postcard record as everywhere (the table in the
 //! [crate docs](crate)), and so is the mapping of Rust types: a struct is a record field by
 //! field in declaration order, integers are `I64`/`U64`, `f32`/`f64` their floats, a
 //! `String` is `Str`, an `Option` is `Unit` when `None`, a `Vec` or an array is a `List`, a

@@ -5,6 +5,11 @@
 //! `Message` (the struct is a record, field by field in declaration order) and `Field` (the
 //! struct as a nested record in another message). Each field becomes a few lines that call
 //! the shared, non-generic `Reader` / `Writer`: no visitor types, no generic code per format.
+//! It also describes the type as data (`Message::SHAPE`, `Field::TYPE`: each field's key,
+//! type and offset in a flat block) with the loads that build the value from such a block
+//! (`from_flat`): what a WebAssembly module decodes with, the hypervisor reading the record
+//! for it (`fireball_record::message::flat`).
+//!
 //! `Encode` implements only `Encode`, for a struct that borrows what it sends; with
 //! `#[message(as = Owned)]` it also declares that it encodes as the message `Owned`
 //! (`EncodesAs<Owned>`), so it may be sent on `Owned`'s routes.
