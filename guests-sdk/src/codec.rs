@@ -25,10 +25,7 @@ use alloc::vec::Vec;
 /// The bounds this SDK holds messages to: at most
 /// [`MAX_ROUTE_MESSAGE`](fireball_abi::limits::MAX_ROUTE_MESSAGE) bytes, the router's
 /// depth and width. The router's own limits (512 B by default) may be tighter.
-pub const LIMITS: fireball_record::Limits = fireball_record::Limits {
-    max_bytes: fireball_abi::limits::MAX_ROUTE_MESSAGE,
-    ..fireball_record::Limits::DEFAULT
-};
+pub const LIMITS: fireball_record::Limits = message::flat::LIMITS;
 
 /// The empty record's bytes: the body of a request that carries nothing.
 pub const EMPTY: &[u8] = &[0];

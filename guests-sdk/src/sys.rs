@@ -205,12 +205,7 @@ mod imp {
         if out.len() > flat::MAX_FLAT || record.len() > MAX_ROUTE_MESSAGE {
             return status::TOO_LARGE;
         }
-        // The hypervisor's bounds (`codec::LIMITS`, which `sys` does not reach back for).
-        let limits = fireball_record::Limits {
-            max_bytes: MAX_ROUTE_MESSAGE,
-            ..fireball_record::Limits::DEFAULT
-        };
-        if flat::read(&flat::Native, shape, record, &limits, out) {
+        if flat::read(&flat::Native, shape, record, &flat::LIMITS, out) {
             status::OK
         } else {
             status::BAD_MESSAGE

@@ -80,6 +80,14 @@ pub const CLOSED: u32 = 1;
 /// Most bytes of a flat block a module's decode may ask for (the builtin's limit).
 pub const MAX_FLAT: usize = 256;
 
+/// The bounds a module's records are read within (by the builtin `record_read`, and by
+/// `guests-sdk`'s codec on the host): the ABI's largest route message, the default depth
+/// and width.
+pub const LIMITS: Limits = Limits {
+    max_bytes: fireball_abi::limits::MAX_ROUTE_MESSAGE,
+    ..Limits::DEFAULT
+};
+
 /// How a field's type is laid out in a flat block. Built by the derive and the [`Field`]
 /// impls as constants; `#[repr(C)]` because the hypervisor reads it in a module's memory.
 #[repr(C)]

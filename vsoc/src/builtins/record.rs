@@ -13,19 +13,12 @@
 //! without end or names offsets past the block is a refusal (`BAD_MESSAGE`), never a panic.
 
 use fireball_abi::{builtin, limits::MAX_ROUTE_MESSAGE, status};
-use fireball_record::Limits;
 use fireball_record::message::flat::{
-    self, FieldInfo, MAX_FLAT, Schema, ShapeInfo, TypeInfo, wasm32,
+    self, FieldInfo, LIMITS, MAX_FLAT, Schema, ShapeInfo, TypeInfo, wasm32,
 };
 
 use super::{Caller, HostContext, LinkError, define, memory_and_state};
 use crate::builtins::route::{guest_bytes, guest_out};
-
-/// The bounds a module's records are read within: the SDK's (`guests-sdk`'s `codec::LIMITS`).
-const LIMITS: Limits = Limits {
-    max_bytes: MAX_ROUTE_MESSAGE,
-    ..Limits::DEFAULT
-};
 
 /// Shapes as a 32-bit module's memory holds them (`flat::wasm32` gives the words).
 struct GuestShapes<'m> {
