@@ -76,6 +76,15 @@ pub mod builtin {
     /// its length, [`status::TOO_LARGE`](crate::status::TOO_LARGE) (kept: retry with a larger
     /// buffer) or [`status::NO_REPLY`](crate::status::NO_REPLY).
     pub const ROUTE_REPLY: &str = "route_reply";
+    /// `route_call_into(binding: i32, method: i32, req_ptr: i32, req_len: i32, out_ptr: i32,
+    /// out_cap: i32) -> i32`: `route_call` and `route_reply` in one builtin (one crossing
+    /// into the host per call instead of two): send the request, block until the reply and
+    /// copy it into `out_ptr..out_ptr+out_cap`. Returns the reply's length; a length larger
+    /// than `out_cap` means the reply was *not* copied and is kept (fetch it with
+    /// `route_reply` into a buffer that large). A negative [`status`](crate::status) as
+    /// for `route_call`. The buffer is checked before the request is sent (outside the
+    /// instance's memory: a trap, as for every builtin).
+    pub const ROUTE_CALL_INTO: &str = "route_call_into";
     /// `route_notify(binding: i32, method: i32, req_ptr: i32, req_len: i32) -> i32`: a one-way
     /// message (never blocks: a full inbox is [`status::QUEUE_FULL`](crate::status::QUEUE_FULL)).
     pub const ROUTE_NOTIFY: &str = "route_notify";
@@ -111,6 +120,23 @@ pub mod builtin {
     /// drops it, failing it with that code if it is a request (413 says why);
     /// [`NO_REPLY`](crate::status::NO_REPLY) when nothing is held.
     pub const ROUTE_RESPOND: &str = "route_respond";
+    /// `route_respond_next(token: i32, code: i32, ptr: i32, len: i32, in_ptr: i32,
+    /// in_cap: i32) -> i32`: (services) a serve loop's turn in one builtin — answer, then
+    /// wait — instead of three (`route_respond`, `route_next`, `route_take`).
+    ///
+    /// First, unless `code` is negative (nothing to answer), `route_respond(token, code, ptr,
+    /// len)`; if that is refused, its status is returned at once and nothing is waited for:
+    /// [`BAD_HANDLE`](crate::status::BAD_HANDLE), [`BAD_MESSAGE`](crate::status::BAD_MESSAGE),
+    /// [`TOO_LARGE`](crate::status::TOO_LARGE) or [`NO_REPLY`](crate::status::NO_REPLY), as
+    /// `route_respond` says (the request stays open). Then `route_next`: block until a
+    /// delivery arrives and copy it into `in_ptr..in_ptr+in_cap` in the
+    /// [`delivery`](crate::delivery) layout. Returns its length; a length larger than
+    /// `in_cap` means it was *not* copied and is held (take it with `route_take` into a
+    /// larger buffer, or refuse it with token 0). The wait's refusals are
+    /// `route_next`'s: [`NO_ROUTER`](crate::status::NO_ROUTER),
+    /// [`TABLE_FULL`](crate::status::TABLE_FULL). The reply may be read from the same buffer
+    /// the next delivery is copied into: it is taken before the wait.
+    pub const ROUTE_RESPOND_NEXT: &str = "route_respond_next";
     /// `route_serve(pattern_ptr: i32, pattern_len: i32, method: i32) -> i32`: (services)
     /// declare that the instance serves [`method`](crate::method) on route pattern
     /// `pattern` (UTF-8, [`uri`](crate::uri)'s syntax); the services SDK declares each of
@@ -203,6 +229,8 @@ pub mod builtin {
         sig(ROUTE_RESPOND, &[I32, I32, I32, I32], &[I32]),
         sig(ROUTE_SERVE, &[I32, I32, I32], &[I32]),
         sig(RECORD_READ, &[I32, I32, I32, I32, I32], &[I32]),
+        sig(ROUTE_CALL_INTO, &[I32, I32, I32, I32, I32, I32], &[I32]),
+        sig(ROUTE_RESPOND_NEXT, &[I32, I32, I32, I32, I32, I32], &[I32]),
     ];
 
     /// The signature of builtin `name`.
@@ -240,6 +268,8 @@ pub mod builtin {
         ROUTE_RESPOND,
         ROUTE_SERVE,
         RECORD_READ,
+        ROUTE_CALL_INTO,
+        ROUTE_RESPOND_NEXT,
     ];
 }
 

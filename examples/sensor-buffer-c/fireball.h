@@ -29,6 +29,12 @@ FB_IMPORT("route_unbind") int32_t fb_route_unbind(int32_t binding);
 FB_IMPORT("route_call")
 int32_t fb_route_call(int32_t binding, int32_t method, const void *req, int32_t req_len);
 FB_IMPORT("route_reply") int32_t fb_route_reply(void *out, int32_t cap);
+/* route_call and route_reply in one builtin: the reply is copied into out when it fits
+ * (the result is its length); a result larger than cap means it was kept for
+ * fb_route_reply. */
+FB_IMPORT("route_call_into")
+int32_t fb_route_call_into(int32_t binding, int32_t method, const void *req, int32_t req_len,
+                           void *out, int32_t cap);
 FB_IMPORT("route_notify")
 int32_t fb_route_notify(int32_t binding, int32_t method, const void *req, int32_t req_len);
 

@@ -423,6 +423,47 @@ pub mod router {
         with(|s| copy_out(&mut s.reply, out))
     }
 
+    /// `route_call`, and `route_reply` into `out` when the reply fits, as the hypervisor's
+    /// `route_call_into` does.
+    pub(crate) fn route_call_into(
+        binding: i32,
+        number: i32,
+        request: &[u8],
+        out: &mut [u8],
+    ) -> i32 {
+        match route_call(binding, number, request) {
+            len if len > 0 && len as usize <= out.len() => route_reply(out),
+            status => status,
+        }
+    }
+
+    /// `route_respond` with `buf[..reply_len]` (unless `code` is negative: nothing to
+    /// answer; a refusal is returned at once), then `route_next`, and `route_take` into `buf`
+    /// when the delivery fits, as the hypervisor's `route_respond_next` does (the stub's
+    /// `route_next` cannot block: an empty inbox is `NO_REPLY`).
+    pub(crate) fn route_respond_next(
+        token: i32,
+        code: i32,
+        reply_len: usize,
+        buf: &mut [u8],
+    ) -> i32 {
+        if code >= 0 {
+            let reply = if code == 0 {
+                &buf[..reply_len.min(buf.len())]
+            } else {
+                &[][..]
+            };
+            let answered = route_respond(token, code, reply);
+            if answered != status::OK {
+                return answered;
+            }
+        }
+        match route_next() {
+            len if len > 0 && len as usize <= buf.len() => route_take(buf),
+            status => status,
+        }
+    }
+
     fn copy_out(slot: &mut Option<Vec<u8>>, out: &mut [u8]) -> i32 {
         match slot {
             None => status::NO_REPLY,

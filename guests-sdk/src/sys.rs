@@ -45,10 +45,17 @@ mod imp {
         fn fb_route_bind(uri: *const u8, len: usize) -> i32;
         #[link_name = "route_unbind"]
         fn fb_route_unbind(binding: i32) -> i32;
-        #[link_name = "route_call"]
-        fn fb_route_call(binding: i32, method: i32, req: *const u8, len: usize) -> i32;
         #[link_name = "route_reply"]
         fn fb_route_reply(out: *mut u8, cap: usize) -> i32;
+        #[link_name = "route_call_into"]
+        fn fb_route_call_into(
+            binding: i32,
+            method: i32,
+            req: *const u8,
+            len: usize,
+            out: *mut u8,
+            cap: usize,
+        ) -> i32;
         #[link_name = "route_timeout"]
         fn fb_route_timeout(binding: i32, timeout_ms: i32) -> i32;
         #[link_name = "route_notify"]
@@ -59,6 +66,15 @@ mod imp {
         fn fb_route_take(out: *mut u8, cap: usize) -> i32;
         #[link_name = "route_respond"]
         fn fb_route_respond(token: i32, code: i32, reply: *const u8, len: usize) -> i32;
+        #[link_name = "route_respond_next"]
+        fn fb_route_respond_next(
+            token: i32,
+            code: i32,
+            reply: *const u8,
+            len: usize,
+            into: *mut u8,
+            cap: usize,
+        ) -> i32;
         #[link_name = "route_serve"]
         fn fb_route_serve(pattern: *const u8, len: usize, method: i32) -> i32;
         #[cfg(feature = "alloc")]
@@ -105,9 +121,47 @@ mod imp {
         unsafe { fb_route_bind(uri.as_ptr(), uri.len()) }
     }
 
-    pub(crate) fn route_call(binding: i32, method: i32, request: &[u8]) -> i32 {
-        // Safety: as for `route_bind`.
-        unsafe { fb_route_call(binding, method, request.as_ptr(), request.len()) }
+    pub(crate) fn route_call_into(
+        binding: i32,
+        method: i32,
+        request: &[u8],
+        out: &mut [u8],
+    ) -> i32 {
+        // Safety: `request` is a live slice and `out` a live, writable one of our own memory
+        // (they do not overlap: one is shared, the other exclusive); the host only reads the
+        // URI of a binding, and checks both ranges.
+        unsafe {
+            fb_route_call_into(
+                binding,
+                method,
+                request.as_ptr(),
+                request.len(),
+                out.as_mut_ptr(),
+                out.len(),
+            )
+        }
+    }
+
+    pub(crate) fn route_respond_next(
+        token: i32,
+        code: i32,
+        reply_len: usize,
+        buf: &mut [u8],
+    ) -> i32 {
+        let reply_len = reply_len.min(buf.len());
+        // Safety: the reply is `buf[..reply_len]` and the delivery goes into `buf`, a live,
+        // writable slice of our own memory; the host reads the reply before it writes the
+        // delivery, and checks both ranges.
+        unsafe {
+            fb_route_respond_next(
+                token,
+                code,
+                buf.as_ptr(),
+                reply_len,
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        }
     }
 
     pub(crate) fn route_reply(out: &mut [u8]) -> i32 {

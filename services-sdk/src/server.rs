@@ -1,4 +1,5 @@
-//! The serve loop: `route_next` → `route_take` → dispatch → `route_respond`.
+//! The serve loop: a delivery taken into the buffer, dispatched, its reply written into the
+//! same buffer; one `route_respond_next` a turn answers it and takes the next.
 
 use fireball_abi::{
     delivery::{self, Header},
@@ -74,24 +75,37 @@ impl<S: Service> Server<S> {
         if len <= 0 {
             return len;
         }
-        let Some(header) = buf.get(..len as usize).and_then(Header::decode) else {
-            return status::BAD_MESSAGE;
-        };
-        let outcome = self.routes.dispatch_decoded(&mut self.state, buf, header);
-        if header.kind == delivery::REQUEST {
-            let reply = outcome.and_then(|len| buf.get(..len).ok_or(Failure::INTERNAL));
-            serve::answer(
-                header.token,
-                reply.map_err(Failure::code),
-                Failure::INTERNAL.code(),
-            );
+        match self.handle(buf, len) {
+            Ok(serve::Answer::NONE) => {}
+            Ok(answer) => answer.give(buf, Failure::INTERNAL.code()),
+            Err(code) => return code,
         }
         0
     }
 
+    /// Dispatch the delivery `buf[..len]`: what to answer (its reply written into `buf`),
+    /// or `BAD_MESSAGE` for bytes not laid out as the ABI says.
+    fn handle(&mut self, buf: &mut [u8], len: i32) -> Result<serve::Answer, i32> {
+        let Some(header) = buf.get(..len as usize).and_then(Header::decode) else {
+            return Err(status::BAD_MESSAGE);
+        };
+        let outcome = self.routes.dispatch_decoded(&mut self.state, buf, header);
+        if header.kind != delivery::REQUEST {
+            return Ok(serve::Answer::NONE);
+        }
+        let reply =
+            outcome.and_then(|len| (len <= buf.len()).then_some(len).ok_or(Failure::INTERNAL));
+        Ok(serve::Answer::new(
+            header.token,
+            reply.map_err(Failure::code),
+        ))
+    }
+
     /// Serve until the module stops: declare the routes (`route_serve`, what `fireball
-    /// inspect` lists), then [`serve_one`](Self::serve_one) in a loop, letting other modules
-    /// run while too many requests are open.
+    /// inspect` lists), then dispatch each delivery, letting other modules run while too
+    /// many requests are open. Each turn is one builtin in the usual case: the answer to
+    /// the request just handled and the wait for the next delivery
+    /// ([`serve::turn`]), what [`serve_one`](Self::serve_one) does in two.
     ///
     /// # Panics
     ///
@@ -100,13 +114,24 @@ impl<S: Service> Server<S> {
     /// block, that is also what happens when no delivery is queued.
     pub fn run(mut self, buf: &mut [u8]) -> ! {
         self.routes.declare();
+        let mut answer = serve::Answer::NONE;
         loop {
-            match self.step(buf) {
+            let got = serve::turn(
+                answer,
+                buf,
+                Failure::TOO_LARGE.code(),
+                Failure::INTERNAL.code(),
+            );
+            answer = serve::Answer::NONE;
+            match got {
                 status::TABLE_FULL => device::yield_now(),
                 status::NO_ROUTER => {
                     guests::abort("service stopped: it serves no routes (see the manifest)")
                 }
-                0.. => {}
+                1.. => match self.handle(buf, got) {
+                    Ok(next) => answer = next,
+                    Err(_) => guests::abort("service stopped: a delivery could not be taken"),
+                },
                 _ => guests::abort("service stopped: a delivery could not be taken"),
             }
         }

@@ -880,7 +880,7 @@ fn builtins_given_bad_arguments(batch: usize) {
 
 #[test]
 fn every_builtin_argument_has_a_row() {
-    let rows = 14;
+    let rows = 17;
     let calls = abusers().len();
     assert!(
         calls > (rows - 1) * PER_ROW && calls <= rows * PER_ROW,
@@ -956,6 +956,21 @@ fn builtins_given_bad_arguments_12() {
 #[test]
 fn builtins_given_bad_arguments_13() {
     builtins_given_bad_arguments(13);
+}
+
+#[test]
+fn builtins_given_bad_arguments_14() {
+    builtins_given_bad_arguments(14);
+}
+
+#[test]
+fn builtins_given_bad_arguments_15() {
+    builtins_given_bad_arguments(15);
+}
+
+#[test]
+fn builtins_given_bad_arguments_16() {
+    builtins_given_bad_arguments(16);
 }
 
 #[test]

@@ -40,15 +40,26 @@ pub enum Pending {
         /// Flags waited for (all subscribed by this instance).
         mask: u32,
     },
-    /// `route_call`: the request staged by instance `serial` is sent; wait for the reply.
+    /// `route_call` / `route_call_into`: the request staged by instance `serial` is sent;
+    /// wait for the reply (copied to `out` on resume if it fits `cap`).
     RouteCall {
         /// The calling instance's serial on the board.
         serial: u16,
+        /// Where the reply goes in guest memory (checked before suspending).
+        out: u32,
+        /// The room there: 0 for `route_call`, which copies nothing (a record is never
+        /// empty; the reply waits for `route_reply`).
+        cap: u32,
     },
-    /// `route_next`: service `serial` waits for a request, notification or publication.
+    /// `route_next` / `route_respond_next`: service `serial` waits for a request,
+    /// notification or publication (copied to `out` on resume if it fits `cap`).
     RouteNext {
         /// The serving instance's serial on the board.
         serial: u16,
+        /// Where the delivery goes in guest memory (checked before suspending).
+        out: u32,
+        /// The room there: 0 for `route_next` (the delivery waits for `route_take`).
+        cap: u32,
     },
 }
 

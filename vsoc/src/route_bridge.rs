@@ -16,7 +16,7 @@
 //! [`Vsoc::register_service`]: crate::Vsoc::register_service
 
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use fireball_abi::{
     delivery::{self, Header},
@@ -256,6 +256,9 @@ fn encode_delivery(
 #[derive(Default)]
 pub(crate) struct RouteBridge {
     router: RefCell<Option<Router>>,
+    /// The attached router's limits (fixed when it is made), read on every request and
+    /// reply without borrowing the router.
+    limits: Cell<Option<Limits>>,
     routed: RefCell<Vec<Routed>>,
 }
 
@@ -278,7 +281,13 @@ pub(crate) fn call_status(error: CallError) -> i32 {
 
 impl RouteBridge {
     pub(crate) fn attach(&self, router: Router) {
+        self.limits.set(Some(router.limits()));
         *self.router.borrow_mut() = Some(router);
+    }
+
+    /// The limits messages are held to: the router's, or the defaults without one.
+    fn limits(&self) -> Limits {
+        self.limits.get().unwrap_or_default()
     }
 
     pub(crate) fn router(&self) -> Option<Router> {
@@ -327,7 +336,7 @@ impl RouteBridge {
     /// `route_next` without waiting: the length of a delivery held now, or `Err(None)` if
     /// the service must wait, `Err(Some(status))` if it must not.
     pub(crate) fn next_ready(&self, serial: u16) -> Result<i32, Option<i32>> {
-        let limits = endpoint_limits(&self.router.borrow());
+        let limits = self.limits();
         let mut routed = self.routed.borrow_mut();
         let r = routed
             .iter_mut()
@@ -339,10 +348,17 @@ impl RouteBridge {
         if r.open.len() >= MAX_OPEN_REQUESTS {
             return Err(Some(status::TABLE_FULL));
         }
-        let endpoint = r.endpoint.as_ref().ok_or(Some(status::NO_REPLY))?;
-        match endpoint.try_recv() {
-            Ok(delivery) => Ok(r.hold(delivery, &limits)),
-            Err(_) => Err(None),
+        loop {
+            let endpoint = r.endpoint.as_ref().ok_or(Some(status::NO_REPLY))?;
+            let Ok(delivery) = endpoint.try_recv() else {
+                return Err(None);
+            };
+            // A delivery that cannot be laid out was failed (its caller answered 413): the
+            // service is given the next one instead.
+            let len = r.hold(delivery, &limits);
+            if len >= 0 {
+                return Ok(len);
+            }
         }
     }
 
@@ -358,18 +374,25 @@ impl RouteBridge {
         let Some(endpoint) = taken else {
             return Completion::Status(status::NO_ROUTER);
         };
-        let delivery = endpoint.recv().await;
-        let limits = endpoint_limits(&self.router.borrow());
-        let mut routed = self.routed.borrow_mut();
-        let Some(r) = routed.iter_mut().find(|r| r.serial == serial) else {
-            return Completion::Status(status::NO_ROUTER);
-        };
-        r.endpoint = Some(endpoint);
-        Completion::Status(match delivery {
-            Some(delivery) => r.hold(delivery, &limits),
-            // The inbox closed: the router is gone.
-            None => status::NO_ROUTER,
-        })
+        loop {
+            let delivery = endpoint.recv().await;
+            let limits = self.limits();
+            let mut routed = self.routed.borrow_mut();
+            let Some(r) = routed.iter_mut().find(|r| r.serial == serial) else {
+                return Completion::Status(status::NO_ROUTER);
+            };
+            let len = match delivery {
+                Some(delivery) => r.hold(delivery, &limits),
+                // The inbox closed: the router is gone.
+                None => status::NO_ROUTER,
+            };
+            // A delivery that cannot be laid out was failed (its caller answered 413): the
+            // service waits for the next one instead.
+            if len != status::TOO_LARGE {
+                r.endpoint = Some(endpoint);
+                return Completion::Status(len);
+            }
+        }
     }
 
     /// Copy the held delivery into `out`: its length, `TOO_LARGE` (kept) or `NO_REPLY`.
@@ -383,7 +406,7 @@ impl RouteBridge {
 
     /// Answer open request `token`: `code` 0 replies with the record `body`, 1..=65535 fails.
     pub(crate) fn respond(&self, serial: u16, token: i32, code: i32, body: &[u8]) -> i32 {
-        let limits = endpoint_limits(&self.router.borrow());
+        let limits = self.limits();
         let mut routed = self.routed.borrow_mut();
         let Some(r) = routed.iter_mut().find(|r| r.serial == serial) else {
             return status::BAD_HANDLE;
@@ -474,12 +497,7 @@ impl RouteBridge {
             .map_err(|_| status::BAD_HANDLE)?
             .clone();
         let method = Method::requested(method).ok_or(status::BAD_URI)?;
-        let limits = self
-            .router
-            .borrow()
-            .as_ref()
-            .map(Router::limits)
-            .ok_or(status::NO_ROUTER)?;
+        let limits = self.limits.get().ok_or(status::NO_ROUTER)?;
         let body =
             Record::decode(request, &limits).map_err(|e| call_status(CallError::Message(e)))?;
         Ok((binding, method, body))
@@ -542,7 +560,7 @@ impl RouteBridge {
             return Completion::Status(status::NO_REPLY);
         };
         let result = endpoint.call(&binding, method, body).await;
-        let limits = endpoint_limits(&self.router.borrow());
+        let limits = self.limits();
         let mut routed = self.routed.borrow_mut();
         let Some(r) = routed.iter_mut().find(|r| r.serial == serial) else {
             // Released meanwhile (the instance stopped): nowhere to keep the reply; the
@@ -610,8 +628,4 @@ impl core::fmt::Display for ServeError {
             Self::Register(e) => write!(f, "the router refused the registration: {e}"),
         }
     }
-}
-
-fn endpoint_limits(router: &Option<Router>) -> fireball_router::Limits {
-    router.as_ref().map(Router::limits).unwrap_or_default()
 }

@@ -102,15 +102,15 @@ impl Client {
         .unwrap_or_default()
     }
 
-    /// `route_call` through the binding, bound again once if the router refused it for the
-    /// binding's sake: the builtin's status (the reply's length, or why not). One copy for
-    /// every message type.
+    /// `route_call_into` through the binding (the reply copied into `reply` when it fits),
+    /// bound again once if the router refused it for the binding's sake: the builtin's
+    /// status (the reply's length, or why not). One copy for every message type.
     #[inline(never)]
-    fn send_call(&self, method: Method, request: &[u8]) -> i32 {
-        let status = sys::route_call(self.handle.get(), method.number(), request);
+    fn send_call(&self, method: Method, request: &[u8], reply: &mut [u8]) -> i32 {
+        let status = sys::route_call_into(self.handle.get(), method.number(), request, reply);
         // Only a refusal (a negative status) can be the binding's fault.
         if status < 0 && self.rebound(status) {
-            return sys::route_call(self.handle.get(), method.number(), request);
+            return sys::route_call_into(self.handle.get(), method.number(), request, reply);
         }
         status
     }
@@ -224,11 +224,12 @@ impl Client {
         request: &[u8],
         decode: impl FnOnce(&[u8]) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let len = check(self.send_call(method, request))? as usize;
-        if len <= STACK_REPLY {
-            let mut reply = [0u8; STACK_REPLY];
-            let len = fetch_reply(&mut reply)?;
-            decode(reply.get(..len).ok_or(Error::TooLarge)?)
+        // One builtin for the call and the reply in the usual case (a reply that fits the
+        // stack); a larger one waits in the hypervisor to be fetched into the heap.
+        let mut reply = [0u8; STACK_REPLY];
+        let len = check(self.send_call(method, request, &mut reply))? as usize;
+        if let Some(reply) = reply.get(..len) {
+            decode(reply)
         } else {
             // A module without a heap (or with a full one) cannot take it: `TooLarge`.
             let mut reply = codec::zeroed(len).ok_or(Error::TooLarge)?;

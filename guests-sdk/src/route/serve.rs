@@ -115,17 +115,101 @@ pub fn declare(pattern: &str, method: Method) -> i32 {
 /// [`Error`] of, the refusal's if the refusal itself was refused, or `BAD_MESSAGE` for a
 /// delivery of 0 bytes (shorter than any header). A loop that tells only a few codes apart
 /// (`services-sdk`'s: `TABLE_FULL`, `NO_ROUTER`) does not carry the mapping to [`Error`].
+/// One builtin (`route_respond_next` answering nothing) in the usual case.
 pub fn receive(buf: &mut [u8], too_large: NonZeroU16) -> i32 {
-    let len = sys::route_next();
-    if len < 0 {
-        return len;
-    }
-    if len as usize > buf.len() {
-        return sys::route_respond(0, i32::from(too_large.get()), &[]).min(0);
-    }
-    match sys::route_take(buf) {
+    match sys::route_respond_next(0, NO_ANSWER, 0, buf) {
         0 => fireball_abi::status::BAD_MESSAGE,
-        taken => taken,
+        len if len > 0 && len as usize > buf.len() => {
+            sys::route_respond(0, i32::from(too_large.get()), &[]).min(0)
+        }
+        len => len,
+    }
+}
+
+/// The `code` of a turn that answers nothing.
+const NO_ANSWER: i32 = -1;
+
+/// What a serve loop's [`turn`] answers before it waits: the request just handled, or
+/// nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Answer {
+    token: u32,
+    /// 0: the reply `buf[..len]`; 1..=65535: a failure code; negative: nothing to answer.
+    code: i32,
+    len: usize,
+}
+
+impl Answer {
+    /// Nothing to answer (the loop's first turn, a notification, a publication).
+    pub const NONE: Self = Self {
+        token: 0,
+        code: NO_ANSWER,
+        len: 0,
+    };
+
+    /// Answer request `token` with `outcome`: a reply, the first `len` bytes of the buffer
+    /// the turn is given (a postcard-encoded record), or a failure code.
+    pub fn new(token: u32, outcome: Result<usize, NonZeroU16>) -> Self {
+        match outcome {
+            Ok(len) => Self {
+                token,
+                code: 0,
+                len,
+            },
+            Err(code) => Self {
+                token,
+                code: i32::from(code.get()),
+                len: 0,
+            },
+        }
+    }
+}
+
+impl Answer {
+    /// Give it now, without waiting for anything: [`answer`] (a refused reply fails the
+    /// request with `internal`).
+    pub fn give(self, buf: &[u8], internal: NonZeroU16) {
+        if self.code < 0 {
+            return;
+        }
+        let outcome = match NonZeroU16::new(self.code as u16) {
+            None => Ok(&buf[..self.len.min(buf.len())]),
+            Some(code) => Err(code),
+        };
+        answer(self.token, outcome, internal);
+    }
+}
+
+/// A serve loop's turn in one builtin (`route_respond_next`) in the usual case: give
+/// `answer` (its reply is in `buf`), then wait for the next delivery and copy it into `buf`.
+/// Returns the delivery's length, or a negative [`status`](fireball_abi::status) code as
+/// [`receive`] does. What [`receive`] and [`answer`] do, turned around so that one crossing
+/// into the hypervisor answers and waits: a reply the hypervisor refuses (not a record, or
+/// past the router's limits) fails the request with `internal` instead, so its caller is
+/// never left waiting; an answer nobody waits for any more is dropped; a delivery larger
+/// than `buf` is refused with `too_large` (its caller is answered) and the turn waits on.
+pub fn turn(answer: Answer, buf: &mut [u8], too_large: NonZeroU16, internal: NonZeroU16) -> i32 {
+    use fireball_abi::status::{BAD_HANDLE, BAD_MESSAGE, NO_REPLY, TOO_LARGE};
+    let Answer {
+        mut token,
+        mut code,
+        len,
+    } = answer;
+    loop {
+        let got = sys::route_respond_next(token as i32, code, len, buf);
+        match got {
+            // The reply was refused; the request is still open: fail it instead.
+            BAD_MESSAGE | TOO_LARGE if code == 0 => code = i32::from(internal.get()),
+            // Nobody waits for the answer any more (or a failure was refused): drop it.
+            BAD_HANDLE | NO_REPLY | BAD_MESSAGE | TOO_LARGE if code >= 0 => code = NO_ANSWER,
+            0 => return BAD_MESSAGE,
+            // Held, not copied: refuse it (token 0) and wait on.
+            got if got > 0 && got as usize > buf.len() => {
+                token = 0;
+                code = i32::from(too_large.get());
+            }
+            got => return got,
+        }
     }
 }
 

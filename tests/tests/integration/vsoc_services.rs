@@ -244,3 +244,163 @@ fn a_guest_may_bind_and_unbind_past_the_32768th_generation_of_a_slot() {
     rig.vsoc.run_for(&mut rig.executor, 1_000_000);
     assert_eq!(console.contents(), "ok");
 }
+
+/// [`ECHO`] as the services SDK's loop serves: one `route_respond_next` a turn answers the
+/// request just handled and takes the next delivery into a 96-byte buffer. Prints `.` per
+/// request, `n` per notification; a write is answered with bytes that are not a record
+/// (refused at once: it prints `B` and fails the request with 500 instead); a delivery
+/// larger than the buffer is held, not copied (it prints `L` and refuses it with 413).
+const ECHO_TURNS: &str = r#"(module
+    (import "fb" "route_respond_next"
+        (func $turn (param i32 i32 i32 i32 i32 i32) (result i32)))
+    (import "fb" "print" (func $print (param i32 i32)))
+    (memory (export "memory") 1 1)
+    (data (i32.const 8000) ".nLB")
+    (data (i32.const 8100) "\ff\ff")
+    (func (export "fb_main") (local $r i32) (local $token i32) (local $code i32)
+        (local $ptr i32) (local $len i32)
+        (local.set $code (i32.const -1))
+        (loop $serve
+            (local.set $r (call $turn (local.get $token) (local.get $code) (local.get $ptr)
+                (local.get $len) (i32.const 0) (i32.const 96)))
+            (if (i32.and (i32.eq (local.get $r) (i32.const -12)) (i32.eqz (local.get $code)))
+                (then
+                    (call $print (i32.const 8003) (i32.const 1))
+                    (local.set $code (i32.const 500))
+                    (br $serve)))
+            (if (i32.lt_s (local.get $r) (i32.const 0)) (then (return)))
+            (if (i32.gt_s (local.get $r) (i32.const 96))
+                (then
+                    (call $print (i32.const 8002) (i32.const 1))
+                    (local.set $token (i32.const 0))
+                    (local.set $code (i32.const 413))
+                    (br $serve)))
+            (local.set $token (i32.load (i32.const 4)))
+            (local.set $ptr (i32.add (i32.const 16)
+                (i32.add (i32.load16_u (i32.const 2)) (i32.load16_u (i32.const 8)))))
+            (local.set $len (i32.load (i32.const 12)))
+            (local.set $code (i32.const -1))
+            (if (i32.eqz (i32.load8_u (i32.const 0)))
+                (then
+                    (call $print (i32.const 8000) (i32.const 1))
+                    (local.set $code (i32.const 0))
+                    (if (i32.eq (i32.load8_u (i32.const 1)) (i32.const 2))
+                        (then (local.set $code (i32.const 418))))
+                    (if (i32.eq (i32.load8_u (i32.const 1)) (i32.const 1))
+                        (then (local.set $ptr (i32.const 8100)) (local.set $len (i32.const 2)))))
+                (else (call $print (i32.const 8001) (i32.const 1))))
+            (br $serve))))"#;
+
+/// A guest that calls `uri` once with `route_call_into` and a reply buffer of `cap` bytes:
+/// prints `R` + the reply, or (a reply larger than `cap`, kept) `T` and then `R` + the reply
+/// fetched with `route_reply`, or `E` + the status (LE i32).
+fn call_into_wat(uri: &str, method: Method, request: &Record, cap: usize) -> String {
+    let request = request.encode(&Default::default()).unwrap();
+    format!(
+        r#"(module
+            (import "fb" "print" (func $print (param i32 i32)))
+            (import "fb" "route_bind" (func $bind (param i32 i32) (result i32)))
+            (import "fb" "route_call_into"
+                (func $call (param i32 i32 i32 i32 i32 i32) (result i32)))
+            (import "fb" "route_reply" (func $reply (param i32 i32) (result i32)))
+            (memory (export "memory") 1 1)
+            (data (i32.const 0) "{uri}")
+            (data (i32.const 256) "{req}")
+            (data (i32.const 4000) "T")
+            (func $fail (param i32)
+                (i32.store8 (i32.const 2048) (i32.const 69))
+                (i32.store (i32.const 2049) (local.get 0))
+                (call $print (i32.const 2048) (i32.const 5)))
+            (func (export "fb_main") (local $b i32) (local $n i32)
+                (local.set $b (call $bind (i32.const 0) (i32.const {uri_len})))
+                (local.set $n (call $call (local.get $b) (i32.const {method})
+                    (i32.const 256) (i32.const {req_len}) (i32.const 1024) (i32.const {cap})))
+                (if (i32.lt_s (local.get $n) (i32.const 0))
+                    (then (call $fail (local.get $n)) (return)))
+                (if (i32.gt_s (local.get $n) (i32.const {cap}))
+                    (then
+                        (call $print (i32.const 4000) (i32.const 1))
+                        (local.set $n (call $reply (i32.const 1024) (i32.const 1024)))))
+                (i32.store8 (i32.const 1023) (i32.const 82))
+                (call $print (i32.const 1023) (i32.add (local.get $n) (i32.const 1)))))"#,
+        uri_len = uri.len(),
+        req = subsystems_common::data(&request),
+        req_len = request.len(),
+        method = subsystems_common::method_number(method),
+    )
+}
+
+fn with_echo_turns() -> (Rig, BufferConsole) {
+    let mut rig = rig();
+    rig.authority
+        .allow("app", ROUTE, Methods::READ | Methods::WRITE | Methods::CALL)
+        .unwrap();
+    let console = spawn_service(&mut rig, "echo", ECHO_TURNS);
+    (rig, console)
+}
+
+/// One `route_call_into` from guest `app`: what it printed.
+fn call_into(rig: &mut Rig, method: Method, request: &Record, cap: usize) -> Vec<u8> {
+    let console = spawn_guest(
+        rig,
+        "app",
+        &call_into_wat("svc://echo/7", method, request, cap),
+    );
+    subsystems_common::run_to_finish(rig);
+    console.bytes()
+}
+
+#[test]
+fn route_call_into_copies_a_reply_that_fits_and_keeps_one_that_does_not() {
+    let (mut rig, _service) = with_echo_turns();
+    let encoded = sample().encode(&Default::default()).unwrap();
+    let fits = call_into(&mut rig, Method::Read, &sample(), 256);
+    assert_eq!(outcome(&fits), Ok(sample()));
+    // Too small a buffer: the length says so, nothing was copied, `route_reply` fetches it.
+    let kept = call_into(&mut rig, Method::Read, &sample(), encoded.len() - 1);
+    assert_eq!(kept[0], b'T', "{kept:?}");
+    assert_eq!(outcome(&kept[1..]), Ok(sample()));
+    // Exactly the reply's size fits.
+    let exact = call_into(&mut rig, Method::Read, &sample(), encoded.len());
+    assert_eq!(outcome(&exact), Ok(sample()));
+    // Failures are the statuses `route_call` gives.
+    assert_eq!(
+        outcome(&call_into(&mut rig, Method::Call, &sample(), 256)),
+        Err(status::failed(418))
+    );
+}
+
+#[test]
+fn a_serve_loop_of_route_respond_next_answers_fails_refuses_and_waits() {
+    let (mut rig, service) = with_echo_turns();
+    assert_eq!(
+        guest_call(&mut rig, "app", "svc://echo/7", Method::Read, sample()),
+        Ok(sample())
+    );
+    // The answer is not a record: refused at once (the request stays open) and failed.
+    assert_eq!(
+        guest_call(&mut rig, "app", "svc://echo/7", Method::Write, sample()),
+        Err(status::failed(500))
+    );
+    // A delivery larger than the service's buffer is held, then refused with 413.
+    let large = Record::new().with("blob", Value::Str("x".repeat(120)));
+    assert_eq!(
+        guest_call(&mut rig, "app", "svc://echo/7", Method::Read, large),
+        Err(status::failed(413))
+    );
+    // Notifications take a turn without an answer.
+    let client = rig
+        .router
+        .register(fireball_router::Registration::new("app2", &[]))
+        .unwrap();
+    rig.authority.allow("app2", ROUTE, Methods::WRITE).unwrap();
+    let echo = client.bind("svc://echo/1").unwrap();
+    client.notify(&echo, Method::Write, sample()).unwrap();
+    rig.vsoc.run_for(&mut rig.executor, 1_000);
+    // And it still serves.
+    assert_eq!(
+        guest_call(&mut rig, "app", "svc://echo/7", Method::Call, sample()),
+        Err(status::failed(418))
+    );
+    assert_eq!(service.contents(), "..BLn.");
+}

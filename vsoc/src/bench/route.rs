@@ -135,25 +135,22 @@ fn run_pair_in_wasmi(guest: &[u8], service: &[u8], iters: u32) -> u64 {
         linker.func_wrap("fb", "route_bind", |_: C<'_>, _: i32, _: i32| -> i32 { 1 })?;
         linker.func_wrap(
             "fb",
-            "route_call",
-            |_: C<'_>, _: i32, _: i32, _: i32, _: i32| -> i32 { 1 },
+            "route_call_into",
+            |_: C<'_>, _: i32, _: i32, _: i32, _: i32, _: i32, _: i32| -> i32 { 1 },
         )?;
-        linker.func_wrap("fb", "route_reply", |_: C<'_>, _: i32, _: i32| -> i32 { 1 })?;
-        linker.func_wrap("fb", "route_next", |mut caller: C<'_>| -> i32 {
-            let stubs = caller.data_mut();
-            match stubs.remaining.checked_sub(1) {
-                Some(left) => {
-                    stubs.remaining = left;
-                    33
-                }
-                None => -1,
-            }
-        })?;
-        linker.func_wrap("fb", "route_take", |_: C<'_>, _: i32, _: i32| -> i32 { 33 })?;
         linker.func_wrap(
             "fb",
-            "route_respond",
-            |_: C<'_>, _: i32, _: i32, _: i32, _: i32| -> i32 { 0 },
+            "route_respond_next",
+            |mut caller: C<'_>, _: i32, _: i32, _: i32, _: i32, _: i32, _: i32| -> i32 {
+                let stubs = caller.data_mut();
+                match stubs.remaining.checked_sub(1) {
+                    Some(left) => {
+                        stubs.remaining = left;
+                        33
+                    }
+                    None => -1,
+                }
+            },
         )?;
         Ok(())
     })();
@@ -204,12 +201,12 @@ pub(super) fn wasmi_route_own_work(iters: u32) -> u64 {
 mod tests {
     use super::*;
 
-    /// Every reply arrived: route_call and route_reply each returned the empty record's
-    /// length, once per round trip; the baselines agree.
+    /// Every reply arrived: `route_call_into` returned the empty record's length once per
+    /// round trip; the baselines agree.
     #[test]
     fn every_round_trip_gets_its_reply() {
         for iters in [1, 2, 7, 1_000] {
-            let expected = 2 * u64::from(iters);
+            let expected = u64::from(iters);
             assert_eq!(vsoc_wasm_route_call(iters), expected, "{iters} round trips");
             assert_eq!(wasmi_route_stubs(iters), expected);
             assert_eq!(wasmi_route_own_work(iters), expected);

@@ -72,8 +72,8 @@ pub(crate) async fn complete(soc: &Soc, registry: &Registry, op: Pending) -> Com
         }
         Pending::WaitIrq { mask } => Completion::Status(soc.wait_irq(mask).await as i32),
         Pending::Yield | Pending::Breakpoint(_) | Pending::Debug => Completion::Unit,
-        Pending::RouteCall { serial } => registry.routes.complete(serial).await,
-        Pending::RouteNext { serial } => registry.routes.await_next(serial).await,
+        Pending::RouteCall { serial, .. } => registry.routes.complete(serial).await,
+        Pending::RouteNext { serial, .. } => registry.routes.await_next(serial).await,
     }
 }
 

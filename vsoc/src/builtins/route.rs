@@ -1,6 +1,7 @@
-//! Router builtins: `route_bind`, `route_unbind`, `route_call`, `route_reply`, `route_notify`,
-//! and for services `route_next`, `route_take`, `route_respond` and `route_serve` (a route
-//! declared, kept only for `fireball inspect`).
+//! Router builtins: `route_bind`, `route_unbind`, `route_call`, `route_reply`,
+//! `route_call_into` (the two in one), `route_notify`, and for services `route_next`,
+//! `route_take`, `route_respond`, `route_respond_next` (the three in one) and `route_serve`
+//! (a route declared, kept only for `fireball inspect`).
 //!
 //! Guests reach the router through these (everything that is not a hot path).
 //! Requests and replies are postcard-encoded router `Record`s; the URI, the
@@ -12,7 +13,11 @@
 //! awaits the router's reply, and the call resumes with the reply's length;
 //! `route_reply` then copies the reply out. A service's `route_next` blocks the same way
 //! (with [`Pending::RouteNext`]) until a delivery arrives, `route_take` copies it out in the
-//! `abi::delivery` layout, and `route_respond` answers a request by its token. See
+//! `abi::delivery` layout, and `route_respond` answers a request by its token.
+//! `route_call_into` and `route_respond_next` do a call, or a serve loop's turn, in one
+//! crossing into the host: what arrives is copied into the buffer the builtin was given
+//! when the instance resumes (`Instance::complete`), or fetched as before when it does not
+//! fit. See
 //! `route_bridge` for the endpoints behind them and for registration.
 
 use fireball_abi::{
@@ -125,7 +130,39 @@ pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
             match routes.stage_call(state.serial, &state.monitor.name, binding, method, request) {
                 Ok(()) => {
                     let serial = state.serial;
-                    Err(suspend(state, Pending::RouteCall { serial }))
+                    let (out, cap) = (0, 0);
+                    Err(suspend(state, Pending::RouteCall { serial, out, cap }))
+                }
+                Err(code) => Ok(code),
+            }
+        },
+    )?;
+    define(
+        linker,
+        builtin::ROUTE_CALL_INTO,
+        |mut caller: Caller<'_>,
+         binding: i32,
+         method: i32,
+         ptr: i32,
+         len: i32,
+         out: i32,
+         cap: i32|
+         -> Result<i32, wasmi::Error> {
+            let (memory, state) = memory_and_state(&mut caller)?;
+            state.stats.host_calls += 1;
+            // The reply's buffer is checked before the request is sent: a bad one traps the
+            // caller at the call, not after a service answered.
+            let cap = guest_out(memory, out, cap, MAX_ROUTE_MESSAGE)?.len() as u32;
+            let request = match guest_bytes(memory, ptr, len, MAX_ROUTE_MESSAGE)? {
+                Ok(bytes) => bytes,
+                Err(code) => return Ok(code),
+            };
+            let routes = &state.registry.routes;
+            match routes.stage_call(state.serial, &state.monitor.name, binding, method, request) {
+                Ok(()) => {
+                    let serial = state.serial;
+                    let out = out as u32;
+                    Err(suspend(state, Pending::RouteCall { serial, out, cap }))
                 }
                 Err(code) => Ok(code),
             }
@@ -171,7 +208,8 @@ pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
                 Err(Some(code)) => Ok(code),
                 Err(None) => {
                     let serial = state.serial;
-                    Err(suspend(state, Pending::RouteNext { serial }))
+                    let (out, cap) = (0, 0);
+                    Err(suspend(state, Pending::RouteNext { serial, out, cap }))
                 }
             }
         },
@@ -210,6 +248,52 @@ pub(super) fn link(linker: &mut wasmi::Linker<HostContext>) -> Result<(), LinkEr
                 .registry
                 .routes
                 .respond(state.serial, token, code, body))
+        },
+    )?;
+    define(
+        linker,
+        builtin::ROUTE_RESPOND_NEXT,
+        |mut caller: Caller<'_>,
+         token: i32,
+         code: i32,
+         ptr: i32,
+         len: i32,
+         into: i32,
+         cap: i32|
+         -> Result<i32, wasmi::Error> {
+            let (memory, state) = memory_and_state(&mut caller)?;
+            state.stats.host_calls += 1;
+            // The delivery's buffer is checked before anything is answered.
+            let cap = guest_out(memory, into, cap, MAX_DELIVERY)?.len();
+            let routes = &state.registry.routes;
+            if code >= 0 {
+                // A failure carries no body: do not even look at the pointer.
+                let body = if code == 0 {
+                    match guest_bytes(memory, ptr, len, MAX_ROUTE_MESSAGE)? {
+                        Ok(bytes) => bytes,
+                        Err(code) => return Ok(code),
+                    }
+                } else {
+                    &[]
+                };
+                let answered = routes.respond(state.serial, token, code, body);
+                if answered != status::OK {
+                    return Ok(answered);
+                }
+            }
+            match routes.next_ready(state.serial) {
+                Ok(len) if len > 0 && len as usize <= cap => {
+                    let out = guest_out(memory, into, len, MAX_DELIVERY)?;
+                    Ok(routes.take_delivery(state.serial, out))
+                }
+                Ok(len) => Ok(len),
+                Err(Some(code)) => Ok(code),
+                Err(None) => {
+                    let serial = state.serial;
+                    let (out, cap) = (into as u32, cap as u32);
+                    Err(suspend(state, Pending::RouteNext { serial, out, cap }))
+                }
+            }
         },
     )?;
     define(

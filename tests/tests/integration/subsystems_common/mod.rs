@@ -126,7 +126,7 @@ pub fn rig_with(config: RouterConfig) -> Rig {
     }
 }
 
-fn data(bytes: &[u8]) -> String {
+pub fn data(bytes: &[u8]) -> String {
     let mut out = String::new();
     for b in bytes {
         write!(out, "\\{b:02x}").unwrap();
