@@ -494,10 +494,19 @@ impl ModuleInfo {
             .any(|i| i.module == fireball_abi::debug::MODULE)
     }
 
-    /// Whether the module serves routes (imports `route_next`): a service, not a guest.
+    /// Whether the module serves routes (imports `route_next` or `route_respond_next`, the
+    /// builtins that wait for a delivery): a service, not a guest.
     pub fn is_service(&self) -> bool {
-        self.imports.iter().any(|i| {
-            i.module == fireball_abi::MODULE && i.name == fireball_abi::builtin::ROUTE_NEXT
+        self.serving_import().is_some()
+    }
+
+    /// The import that makes the module a service ([`ModuleInfo::is_service`]), if any.
+    pub fn serving_import(&self) -> Option<&'static str> {
+        use fireball_abi::builtin::{ROUTE_NEXT, ROUTE_RESPOND_NEXT};
+        [ROUTE_RESPOND_NEXT, ROUTE_NEXT].into_iter().find(|name| {
+            self.imports
+                .iter()
+                .any(|i| i.module == fireball_abi::MODULE && i.name == *name)
         })
     }
 }
@@ -762,10 +771,9 @@ fn declare_memory(
 
 /// Human-readable list of a module's needs, for `fireball inspect`.
 pub fn describe(info: &ModuleInfo) -> String {
-    let role = if info.is_service() {
-        "service (imports route_next)"
-    } else {
-        "guest"
+    let role = match info.serving_import() {
+        Some(name) => format!("service (imports {name})"),
+        None => "guest".to_string(),
     };
     let mut out = format!("module `{}` ({} bytes): {role}\n", info.name, info.size);
     match info.memory {

@@ -149,6 +149,28 @@ fn inspect_names_the_role_and_the_builtins() {
     assert!(!text.contains("hal://adc"), "{text}");
 }
 
+/// The SDKs' services wait in `route_respond_next`: that import makes a service too.
+#[test]
+fn a_module_waiting_in_route_respond_next_is_a_service() {
+    let wat = r#"(module
+        (import "fb" "route_respond_next"
+            (func (param i32 i32 i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1 1)
+        (func (export "fb_main")))"#;
+    let info = fireball_vsoc::loader::inspect(
+        &VsocConfig::default(),
+        "svc",
+        &wat::parse_str(wat).unwrap(),
+    )
+    .unwrap();
+    assert!(info.is_service());
+    let text = fireball_vsoc::loader::describe(&info);
+    assert!(
+        text.contains("service (imports route_respond_next)"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_value_stack_cap_below_wasmis_minimum_is_raised_not_a_panic() {
     let vsoc = Vsoc::new(VsocConfig {
