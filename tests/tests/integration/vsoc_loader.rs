@@ -134,19 +134,25 @@ fn inspect_names_the_role_and_the_builtins() {
         (memory (export "memory") 1 1)
         (data (i32.const 0) "\00hal://adc/0\07svc://filter/{ch}\ff and log://")
         (func (export "fb_main")))"#;
+    let (info, text) = inspect_svc(wat);
+    assert!(info.is_service());
+    assert!(text.contains("service (imports route_next)"), "{text}");
+    assert!(text.contains("builtins: route_next, route_bind"), "{text}");
+    // The strings in its data are not its routes: those are what it declares when it runs
+    // (`fireball::served_routes`, tests/tests/integration/served_routes.rs).
+    assert!(!text.contains("hal://adc"), "{text}");
+}
+
+/// What the loader sees of `wat` as module `svc`, and what `fireball inspect` prints of it.
+fn inspect_svc(wat: &str) -> (fireball_vsoc::loader::ModuleInfo, String) {
     let info = fireball_vsoc::loader::inspect(
         &VsocConfig::default(),
         "svc",
         &wat::parse_str(wat).unwrap(),
     )
     .unwrap();
-    assert!(info.is_service());
     let text = fireball_vsoc::loader::describe(&info);
-    assert!(text.contains("service (imports route_next)"), "{text}");
-    assert!(text.contains("builtins: route_next, route_bind"), "{text}");
-    // The strings in its data are not its routes: those are what it declares when it runs
-    // (`fireball::served_routes`, tests/tests/integration/served_routes.rs).
-    assert!(!text.contains("hal://adc"), "{text}");
+    (info, text)
 }
 
 /// The SDKs' services wait in `route_respond_next`: that import makes a service too.
@@ -157,14 +163,8 @@ fn a_module_waiting_in_route_respond_next_is_a_service() {
             (func (param i32 i32 i32 i32 i32 i32) (result i32)))
         (memory (export "memory") 1 1)
         (func (export "fb_main")))"#;
-    let info = fireball_vsoc::loader::inspect(
-        &VsocConfig::default(),
-        "svc",
-        &wat::parse_str(wat).unwrap(),
-    )
-    .unwrap();
+    let (info, text) = inspect_svc(wat);
     assert!(info.is_service());
-    let text = fireball_vsoc::loader::describe(&info);
     assert!(
         text.contains("service (imports route_respond_next)"),
         "{text}"

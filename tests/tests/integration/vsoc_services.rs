@@ -52,11 +52,16 @@ fn sample() -> Record {
 }
 
 fn with_echo() -> (Rig, BufferConsole) {
+    with_service(ECHO)
+}
+
+/// A rig where `app` may read, write and call [`ROUTE`], served by module `wat` as `echo`.
+fn with_service(wat: &str) -> (Rig, BufferConsole) {
     let mut rig = rig();
     rig.authority
         .allow("app", ROUTE, Methods::READ | Methods::WRITE | Methods::CALL)
         .unwrap();
-    let console = spawn_service(&mut rig, "echo", ECHO);
+    let console = spawn_service(&mut rig, "echo", wat);
     (rig, console)
 }
 
@@ -331,12 +336,7 @@ fn call_into_wat(uri: &str, method: Method, request: &Record, cap: usize) -> Str
 }
 
 fn with_echo_turns() -> (Rig, BufferConsole) {
-    let mut rig = rig();
-    rig.authority
-        .allow("app", ROUTE, Methods::READ | Methods::WRITE | Methods::CALL)
-        .unwrap();
-    let console = spawn_service(&mut rig, "echo", ECHO_TURNS);
-    (rig, console)
+    with_service(ECHO_TURNS)
 }
 
 /// One `route_call_into` from guest `app`: what it printed.
