@@ -163,9 +163,7 @@ impl Answer {
             },
         }
     }
-}
 
-impl Answer {
     /// Give it now, without waiting for anything: [`answer`] (a refused reply fails the
     /// request with `internal`).
     pub fn give(self, buf: &[u8], internal: NonZeroU16) {
